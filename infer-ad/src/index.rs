@@ -1,0 +1,332 @@
+//! Shape manipulation: reshape, indexing and slicing, transpose, concatenate and stack,
+//! selection by mask. Contiguous results are views (no node); the rest are single gather
+//! nodes.
+
+use crate::error::AdError;
+use crate::shape::Shape;
+use crate::tape::Tape;
+use crate::tensor::{Tensor, gather_recorded};
+use crate::var::Var;
+
+impl<'t> Tensor<'t> {
+    /// Records a gather of the given slots into a new tensor of `shape`.
+    pub(crate) fn gather_slots(self, slots: &[u32], shape: Shape) -> Tensor<'t> {
+        let mut g = self.tape.inner.borrow_mut();
+        let idx = g.u.len() as u32;
+        g.u.extend_from_slice(slots);
+        gather_recorded(&mut g, self.tape, idx, shape, self.tracked)
+    }
+
+    /// The same elements with another shape (a view: no copy, no node).
+    ///
+    /// # Errors
+    /// [`AdError::LengthMismatch`] when the number of elements differs; [`AdError::TooManyDims`].
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let t = tape.tensor(&ndarray::array![1.0, 2.0, 3.0, 4.0]);
+    /// assert_eq!(t.reshape(&[2, 2])?.dims(), &[2, 2]);
+    /// assert!(t.reshape(&[3]).is_err());
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn reshape(self, dims: &[usize]) -> Result<Tensor<'t>, AdError> {
+        let shape = Shape::new(dims)?;
+        if shape.numel() != self.numel() {
+            return Err(AdError::LengthMismatch {
+                shape,
+                len: self.numel(),
+            });
+        }
+        Ok(Tensor { shape, ..self })
+    }
+
+    /// The element at a multi-index, as a [`Var`] (no copy, no node).
+    ///
+    /// # Errors
+    /// [`AdError::WrongRank`] when the index length differs from the rank;
+    /// [`AdError::IndexOutOfBounds`].
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let t = tape.tensor(&ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(t.at(&[1, 0])?.value(), 3.0);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn at(self, index: &[usize]) -> Result<Var<'t>, AdError> {
+        if index.len() != self.ndim() {
+            return Err(AdError::WrongRank {
+                op: "at",
+                expected: index.len(),
+                shape: self.shape,
+            });
+        }
+        let strides = self.shape.strides();
+        let mut flat = 0;
+        for (k, (&i, &d)) in index.iter().zip(self.dims()).enumerate() {
+            if i >= d {
+                return Err(AdError::IndexOutOfBounds { index: i, len: d });
+            }
+            flat += i * strides[k];
+        }
+        Ok(self.var_at(flat))
+    }
+
+    /// The sub-tensor at position `i` along `axis` (the axis is removed). Along axis 0 this is
+    /// a view; otherwise one gather node.
+    ///
+    /// # Errors
+    /// [`AdError::AxisOutOfRange`], [`AdError::IndexOutOfBounds`].
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let t = tape.tensor(&ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(t.index_axis(0, 1)?.to_vec(), vec![3.0, 4.0]);
+    /// assert_eq!(t.index_axis(1, 1)?.to_vec(), vec![2.0, 4.0]);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn index_axis(self, axis: usize, i: usize) -> Result<Tensor<'t>, AdError> {
+        let t = self.slice_axis(axis, i, i + 1)?;
+        let shape = self.shape.remove_axis(axis);
+        Ok(Tensor { shape, ..t })
+    }
+
+    /// Elements `start..end` along `axis`. Along axis 0 this is a view; otherwise one gather.
+    ///
+    /// # Errors
+    /// [`AdError::AxisOutOfRange`], [`AdError::IndexOutOfBounds`] (also for `start > end`).
+    pub fn slice_axis(self, axis: usize, start: usize, end: usize) -> Result<Tensor<'t>, AdError> {
+        if axis >= self.ndim() {
+            return Err(AdError::AxisOutOfRange {
+                axis,
+                shape: self.shape,
+            });
+        }
+        let d = self.dims();
+        let len = d[axis];
+        if end > len || start > end {
+            return Err(AdError::IndexOutOfBounds { index: end, len });
+        }
+        let inner: usize = d[axis + 1..].iter().product();
+        let outer: usize = d[..axis].iter().product();
+        let shape = self.shape.with_axis(axis, end - start);
+        if axis == 0 || outer == 1 {
+            return Ok(Tensor {
+                start: self.start + (start * inner) as u32,
+                shape,
+                ..self
+            });
+        }
+        let mut idx = Vec::with_capacity(shape.numel());
+        for o in 0..outer {
+            for j in start..end {
+                for i in 0..inner {
+                    idx.push(self.start + ((o * len + j) * inner + i) as u32);
+                }
+            }
+        }
+        Ok(self.gather_slots(&idx, shape))
+    }
+
+    /// Transpose of a matrix (one gather node).
+    ///
+    /// # Errors
+    /// [`AdError::WrongRank`] unless the tensor is 2-d.
+    pub fn t(self) -> Result<Tensor<'t>, AdError> {
+        if self.ndim() != 2 {
+            return Err(AdError::WrongRank {
+                op: "t",
+                expected: 2,
+                shape: self.shape,
+            });
+        }
+        self.permute(&[1, 0])
+    }
+
+    /// Permutes the axes: result axis `k` is input axis `axes[k]` (one gather node).
+    ///
+    /// # Errors
+    /// [`AdError::WrongRank`] when `axes` is not a permutation of `0..ndim`.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let t = tape.tensor(&ndarray::array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// assert_eq!(t.permute(&[1, 0])?.to_vec(), vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn permute(self, axes: &[usize]) -> Result<Tensor<'t>, AdError> {
+        let nd = self.ndim();
+        let mut seen = [false; crate::MAX_NDIM];
+        let valid = axes.len() == nd
+            && axes.iter().all(|&a| {
+                if a < nd && !seen[a] {
+                    seen[a] = true;
+                    true
+                } else {
+                    false
+                }
+            });
+        if !valid {
+            return Err(AdError::WrongRank {
+                op: "permute",
+                expected: nd,
+                shape: self.shape,
+            });
+        }
+        let dims: Vec<usize> = axes.iter().map(|&a| self.dims()[a]).collect();
+        let shape = Shape::new(&dims)?;
+        let in_strides = self.shape.strides();
+        let n = shape.numel();
+        let mut idx = Vec::with_capacity(n);
+        let mut counter = [0usize; crate::MAX_NDIM];
+        for _ in 0..n {
+            let mut off = 0;
+            for k in 0..nd {
+                off += counter[k] * in_strides[axes[k]];
+            }
+            idx.push(self.start + off as u32);
+            let mut k = nd;
+            while k > 0 {
+                k -= 1;
+                counter[k] += 1;
+                if counter[k] < dims[k] {
+                    break;
+                }
+                counter[k] = 0;
+            }
+        }
+        Ok(self.gather_slots(&idx, shape))
+    }
+
+    /// The elements where `mask` is true, in row-major order, as a 1-d tensor.
+    ///
+    /// # Errors
+    /// [`AdError::LengthMismatch`] when `mask.len() != self.numel()`.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let t = tape.tensor(&ndarray::array![1.0, 2.0, 3.0]);
+    /// assert_eq!(t.select(&[true, false, true])?.to_vec(), vec![1.0, 3.0]);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn select(self, mask: &[bool]) -> Result<Tensor<'t>, AdError> {
+        if mask.len() != self.numel() {
+            return Err(AdError::LengthMismatch {
+                shape: self.shape,
+                len: mask.len(),
+            });
+        }
+        let idx: Vec<u32> = mask
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| **m)
+            .map(|(i, _)| self.start + i as u32)
+            .collect();
+        let n = idx.len();
+        Ok(self.gather_slots(&idx, Shape::vector(n)))
+    }
+}
+
+impl Tape {
+    /// Concatenates tensors along an existing `axis` (one gather node). All shapes must agree
+    /// except along `axis`.
+    ///
+    /// # Errors
+    /// [`AdError::Empty`], [`AdError::AxisOutOfRange`], [`AdError::ShapeMismatch`].
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let a = tape.tensor(&ndarray::array![[1.0], [2.0]]);
+    /// let b = tape.tensor(&ndarray::array![[3.0], [4.0]]);
+    /// let c = tape.concat(&[a, b], 1)?;
+    /// assert_eq!(c.dims(), &[2, 2]);
+    /// assert_eq!(c.to_vec(), vec![1.0, 3.0, 2.0, 4.0]);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn concat<'t>(&'t self, parts: &[Tensor<'t>], axis: usize) -> Result<Tensor<'t>, AdError> {
+        let first = *parts.first().ok_or(AdError::Empty { op: "concat" })?;
+        if axis >= first.ndim() {
+            return Err(AdError::AxisOutOfRange {
+                axis,
+                shape: first.shape,
+            });
+        }
+        let mut total = 0;
+        for p in parts {
+            assert!(
+                std::ptr::eq(self, p.tape),
+                "concat: tensor from another tape"
+            );
+            if p.ndim() != first.ndim()
+                || p.shape.with_axis(axis, 0) != first.shape.with_axis(axis, 0)
+            {
+                return Err(AdError::ShapeMismatch {
+                    op: "concat",
+                    left: first.shape,
+                    right: p.shape,
+                });
+            }
+            total += p.dims()[axis];
+        }
+        let shape = first.shape.with_axis(axis, total);
+        let outer: usize = first.dims()[..axis].iter().product();
+        let inner: usize = first.dims()[axis + 1..].iter().product();
+        let mut idx = Vec::with_capacity(shape.numel());
+        for o in 0..outer {
+            for p in parts {
+                let len = p.dims()[axis];
+                let base = p.start as usize + o * len * inner;
+                idx.extend((0..len * inner).map(|i| (base + i) as u32));
+            }
+        }
+        let tracked = parts.iter().any(|p| p.tracked);
+        let mut g = self.inner.borrow_mut();
+        let at = g.u.len() as u32;
+        g.u.extend_from_slice(&idx);
+        Ok(gather_recorded(&mut g, self, at, shape, tracked))
+    }
+
+    /// Stacks tensors of equal shape along a new `axis` (one gather node).
+    ///
+    /// # Errors
+    /// [`AdError::Empty`], [`AdError::AxisOutOfRange`], [`AdError::ShapeMismatch`],
+    /// [`AdError::TooManyDims`].
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let a = tape.tensor(&ndarray::array![1.0, 2.0]);
+    /// let b = tape.tensor(&ndarray::array![3.0, 4.0]);
+    /// assert_eq!(tape.stack(&[a, b], 0)?.dims(), &[2, 2]);
+    /// assert_eq!(tape.stack(&[a, b], 1)?.to_vec(), vec![1.0, 3.0, 2.0, 4.0]);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn stack<'t>(&'t self, parts: &[Tensor<'t>], axis: usize) -> Result<Tensor<'t>, AdError> {
+        let first = *parts.first().ok_or(AdError::Empty { op: "stack" })?;
+        if axis > first.ndim() {
+            return Err(AdError::AxisOutOfRange {
+                axis,
+                shape: first.shape,
+            });
+        }
+        let mut dims: Vec<usize> = first.dims().to_vec();
+        dims.insert(axis, 1);
+        let mut expanded = Vec::with_capacity(parts.len());
+        for p in parts {
+            if p.shape != first.shape {
+                return Err(AdError::ShapeMismatch {
+                    op: "stack",
+                    left: first.shape,
+                    right: p.shape,
+                });
+            }
+            expanded.push(p.reshape(&dims)?);
+        }
+        self.concat(&expanded, axis)
+    }
+}

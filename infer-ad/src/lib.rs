@@ -1,0 +1,54 @@
+//! # infer-ad: reverse-mode automatic differentiation on a flat tape
+//!
+//! The autodiff foundation of `infer`. A [`Tape`] records values and, for each operation, the
+//! partial derivatives of its output computed during the forward pass; [`Tape::backward`]
+//! walks the records once in reverse. Design (after Stan Math's arena and "matrix var"):
+//!
+//! * the tape is a flat list of small plain nodes; values, partials and adjoints live in
+//!   `Vec<f64>`s that [`Tape::clear`] truncates without freeing, so a steady-state gradient
+//!   allocates nothing;
+//! * handles ([`Var`] for scalars, [`Tensor`] for n-d arrays) are `Copy`, so `a * b + c`
+//!   reads like maths; `f64` constants are not recorded;
+//! * a vector operation (an elementwise map, a sum, a matrix–vector product, a log density
+//!   over N observations via [`Tape::fused_sum`]) is one fused node, not N scalar nodes.
+//!
+//! One tape per thread; there is no global state.
+//!
+//! ```
+//! use infer_ad::Tape;
+//! use ndarray::array;
+//!
+//! let tape = Tape::new();
+//! let w = tape.tensor(&array![0.5, -0.25]);
+//! let x = tape.constant(&array![[1.0, 2.0], [3.0, 4.0]]);
+//! let y = tape.constant(&array![1.0, 0.0]);
+//! // logistic regression log likelihood
+//! let eta = x.matvec(w)?;
+//! let ll = (y * eta).sum() - eta.softplus().sum();
+//! ll.backward();
+//! assert_eq!(w.grad().shape(), &[2]);
+//! # Ok::<(), infer_ad::AdError>(())
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod error;
+mod fused;
+pub mod gradcheck;
+mod index;
+mod linalg;
+pub mod optim;
+mod param;
+mod reduce;
+pub mod scalar;
+mod shape;
+mod tape;
+mod tensor;
+mod var;
+
+pub use error::AdError;
+pub use param::{Bound, ParamId, ParamStore};
+pub use shape::{MAX_NDIM, Shape};
+pub use tape::{Tape, TapeCapacity};
+pub use tensor::Tensor;
+pub use var::Var;

@@ -1,0 +1,572 @@
+//! Linear algebra on the tape: dot, matrix–vector and matrix–matrix products (also with a
+//! constant data matrix held by reference), triangular solves and log-determinants.
+
+use crate::error::AdError;
+use crate::shape::Shape;
+use crate::tape::{Node, Tape};
+use crate::tensor::Tensor;
+use crate::var::Var;
+use ndarray::Array2;
+use std::sync::Arc;
+
+/// Inner product with four accumulators (lets the CPU overlap the additions).
+#[inline]
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0; 4];
+    let chunks = n / 4;
+    for c in 0..chunks {
+        let i = 4 * c;
+        acc[0] += a[i] * b[i];
+        acc[1] += a[i + 1] * b[i + 1];
+        acc[2] += a[i + 2] * b[i + 2];
+        acc[3] += a[i + 3] * b[i + 3];
+    }
+    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for i in 4 * chunks..n {
+        s += a[i] * b[i];
+    }
+    s
+}
+
+/// `y += alpha * x`.
+#[inline]
+pub(crate) fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
+    for (yi, xi) in y.iter_mut().zip(x) {
+        *yi += alpha * xi;
+    }
+}
+
+pub(crate) fn matvec_backward(
+    vals: &[f64],
+    adj: &mut [f64],
+    [out, a, x]: [usize; 3],
+    m: usize,
+    k: usize,
+    ta: bool,
+    tx: bool,
+) {
+    let (lo, hi) = adj.split_at_mut(out);
+    for i in 0..m {
+        let g = hi[i];
+        if g == 0.0 {
+            continue;
+        }
+        if tx {
+            axpy(g, &vals[a + i * k..a + (i + 1) * k], &mut lo[x..x + k]);
+        }
+        if ta {
+            axpy(g, &vals[x..x + k], &mut lo[a + i * k..a + (i + 1) * k]);
+        }
+    }
+}
+
+pub(crate) fn matvec_data_backward(mat: &Array2<f64>, adj: &mut [f64], out: usize, x: usize) {
+    let (m, k) = mat.dim();
+    let data = mat
+        .as_slice()
+        .expect("data matrices are stored in standard layout");
+    let (lo, hi) = adj.split_at_mut(out);
+    let gx = &mut lo[x..x + k];
+    for i in 0..m {
+        let g = hi[i];
+        if g != 0.0 {
+            axpy(g, &data[i * k..(i + 1) * k], gx);
+        }
+    }
+}
+
+pub(crate) fn matmul_backward(
+    vals: &[f64],
+    adj: &mut [f64],
+    [out, a, b]: [usize; 3],
+    [m, k, n]: [usize; 3],
+    ta: bool,
+    tb: bool,
+) {
+    let (lo, hi) = adj.split_at_mut(out);
+    let gc = &hi[..m * n];
+    if ta {
+        // gA[i,p] += Σ_j gC[i,j] B[p,j]
+        for i in 0..m {
+            let gci = &gc[i * n..(i + 1) * n];
+            for p in 0..k {
+                lo[a + i * k + p] += dot(gci, &vals[b + p * n..b + (p + 1) * n]);
+            }
+        }
+    }
+    if tb {
+        // gB[p,:] += Σ_i A[i,p] gC[i,:]
+        for i in 0..m {
+            let gci = &gc[i * n..(i + 1) * n];
+            for p in 0..k {
+                let aip = vals[a + i * k + p];
+                if aip != 0.0 {
+                    axpy(aip, gci, &mut lo[b + p * n..b + (p + 1) * n]);
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn matmul_data_backward(
+    mat: &Array2<f64>,
+    adj: &mut [f64],
+    out: usize,
+    b: usize,
+    n: usize,
+) {
+    let (m, k) = mat.dim();
+    let data = mat
+        .as_slice()
+        .expect("data matrices are stored in standard layout");
+    let (lo, hi) = adj.split_at_mut(out);
+    for i in 0..m {
+        let gci = &hi[i * n..(i + 1) * n];
+        for p in 0..k {
+            let aip = data[i * k + p];
+            if aip != 0.0 {
+                axpy(aip, gci, &mut lo[b + p * n..b + (p + 1) * n]);
+            }
+        }
+    }
+}
+
+/// Solves `T X = B` in place in `x` (n×m, row-major) for triangular `t` (n×n).
+fn tri_solve_into(t: &[f64], x: &mut [f64], n: usize, m: usize, lower: bool, transpose: bool) {
+    // Effective matrix: T or Tᵀ; Tᵀ of lower is upper.
+    let eff_lower = lower != transpose;
+    let at = |i: usize, j: usize| {
+        if transpose {
+            t[j * n + i]
+        } else {
+            t[i * n + j]
+        }
+    };
+    if eff_lower {
+        for i in 0..n {
+            for j in 0..i {
+                let lij = at(i, j);
+                if lij != 0.0 {
+                    for c in 0..m {
+                        x[i * m + c] -= lij * x[j * m + c];
+                    }
+                }
+            }
+            let d = at(i, i);
+            for c in 0..m {
+                x[i * m + c] /= d;
+            }
+        }
+    } else {
+        for i in (0..n).rev() {
+            for j in i + 1..n {
+                let uij = at(i, j);
+                if uij != 0.0 {
+                    for c in 0..m {
+                        x[i * m + c] -= uij * x[j * m + c];
+                    }
+                }
+            }
+            let d = at(i, i);
+            for c in 0..m {
+                x[i * m + c] /= d;
+            }
+        }
+    }
+}
+
+pub(crate) fn trisolve_backward(
+    vals: &[f64],
+    adj: &mut [f64],
+    scratch: &mut Vec<f64>,
+    [out, l, b]: [usize; 3],
+    n: usize,
+    m: usize,
+    lower: bool,
+    tl: bool,
+    tb: bool,
+) {
+    // Y = T⁻ᵀ gX; gB += Y; gT[i,j] -= Σ_c Y[i,c] X[j,c] on T's triangle.
+    let (lo, hi) = adj.split_at_mut(out);
+    scratch.clear();
+    scratch.extend_from_slice(&hi[..n * m]);
+    tri_solve_into(&vals[l..l + n * n], scratch, n, m, lower, true);
+    if tb {
+        for (g, y) in lo[b..b + n * m].iter_mut().zip(scratch.iter()) {
+            *g += y;
+        }
+    }
+    if tl {
+        let xv = &vals[out..out + n * m];
+        for i in 0..n {
+            let (j0, j1) = if lower { (0, i + 1) } else { (i, n) };
+            for j in j0..j1 {
+                lo[l + i * n + j] -= dot(&scratch[i * m..(i + 1) * m], &xv[j * m..(j + 1) * m]);
+            }
+        }
+    }
+}
+
+fn need_rank(t: &Tensor<'_>, op: &'static str, r: usize) -> Result<(), AdError> {
+    if t.ndim() == r {
+        Ok(())
+    } else {
+        Err(AdError::WrongRank {
+            op,
+            expected: r,
+            shape: t.shape,
+        })
+    }
+}
+
+impl<'t> Tensor<'t> {
+    /// Inner product of two 1-d tensors of equal length.
+    ///
+    /// # Errors
+    /// [`AdError::WrongRank`] or [`AdError::ShapeMismatch`].
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let a = tape.tensor(&ndarray::array![1.0, 2.0]);
+    /// let b = tape.tensor(&ndarray::array![3.0, 4.0]);
+    /// let d = a.dot(b)?;
+    /// d.backward();
+    /// assert_eq!(d.value(), 11.0);
+    /// assert_eq!(a.grad().as_slice().unwrap(), &[3.0, 4.0]);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn dot(self, o: Tensor<'t>) -> Result<Var<'t>, AdError> {
+        need_rank(&self, "dot", 1)?;
+        need_rank(&o, "dot", 1)?;
+        if self.numel() != o.numel() {
+            return Err(AdError::ShapeMismatch {
+                op: "dot",
+                left: self.shape,
+                right: o.shape,
+            });
+        }
+        let n = self.numel();
+        let mut g = self.tape.inner.borrow_mut();
+        let (a, b) = (self.start as usize, o.start as usize);
+        let v = dot(&g.vals[a..a + n], &g.vals[b..b + n]);
+        let out = g.next_slot();
+        g.vals.push(v);
+        if self.tracked || o.tracked {
+            g.nodes.push(Node::Dot {
+                out,
+                a: self.start,
+                b: o.start,
+                n: n as u32,
+            });
+        }
+        Ok(Var {
+            tape: self.tape,
+            idx: out,
+        })
+    }
+
+    /// Matrix–vector product `self (m×k) · x (k)`.
+    ///
+    /// # Errors
+    /// [`AdError::WrongRank`] or [`AdError::ShapeMismatch`].
+    pub fn matvec(self, x: Tensor<'t>) -> Result<Tensor<'t>, AdError> {
+        need_rank(&self, "matvec", 2)?;
+        need_rank(&x, "matvec", 1)?;
+        let (m, k) = (self.dims()[0], self.dims()[1]);
+        if x.numel() != k {
+            return Err(AdError::ShapeMismatch {
+                op: "matvec",
+                left: self.shape,
+                right: x.shape,
+            });
+        }
+        let tape = self.tape;
+        let mut g = tape.inner.borrow_mut();
+        let (a, xs) = (self.start as usize, x.start as usize);
+        let out = g.next_slot();
+        for i in 0..m {
+            let v = dot(&g.vals[a + i * k..a + (i + 1) * k], &g.vals[xs..xs + k]);
+            g.vals.push(v);
+        }
+        let tracked = self.tracked || x.tracked;
+        if tracked {
+            g.nodes.push(Node::MatVec {
+                out,
+                a: self.start,
+                x: x.start,
+                m: m as u32,
+                k: k as u32,
+                ta: self.tracked,
+                tx: x.tracked,
+            });
+        }
+        Ok(Tensor::from_slot(tape, out, Shape::vector(m), tracked))
+    }
+
+    /// Matrix product `self (m×k) · b (k×n)`.
+    ///
+    /// # Errors
+    /// [`AdError::WrongRank`] or [`AdError::ShapeMismatch`].
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let a = tape.tensor(&ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
+    /// let c = a.matmul(a)?;
+    /// assert_eq!(c.to_vec(), vec![7.0, 10.0, 15.0, 22.0]);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn matmul(self, b: Tensor<'t>) -> Result<Tensor<'t>, AdError> {
+        need_rank(&self, "matmul", 2)?;
+        need_rank(&b, "matmul", 2)?;
+        let (m, k) = (self.dims()[0], self.dims()[1]);
+        let n = b.dims()[1];
+        if b.dims()[0] != k {
+            return Err(AdError::ShapeMismatch {
+                op: "matmul",
+                left: self.shape,
+                right: b.shape,
+            });
+        }
+        let tape = self.tape;
+        let mut g = tape.inner.borrow_mut();
+        let out = g.next_slot() as usize;
+        g.vals.resize(out + m * n, 0.0);
+        let (inp, outp) = g.vals.split_at_mut(out);
+        let (a0, b0) = (self.start as usize, b.start as usize);
+        for i in 0..m {
+            let row = &mut outp[i * n..(i + 1) * n];
+            for p in 0..k {
+                let aip = inp[a0 + i * k + p];
+                axpy(aip, &inp[b0 + p * n..b0 + (p + 1) * n], row);
+            }
+        }
+        let tracked = self.tracked || b.tracked;
+        if tracked {
+            g.nodes.push(Node::MatMul {
+                out: out as u32,
+                a: self.start,
+                b: b.start,
+                m: m as u32,
+                k: k as u32,
+                n: n as u32,
+                ta: self.tracked,
+                tb: b.tracked,
+            });
+        }
+        Ok(Tensor::from_slot(
+            tape,
+            out as u32,
+            Shape::matrix(m, n),
+            tracked,
+        ))
+    }
+
+    /// Solves `self · X = b` for triangular `self` (n×n; `lower` selects which triangle is
+    /// read — the other is ignored); `b` is a vector (n) or a matrix (n×m). Gradients flow to
+    /// both; the matrix's gradient lives on the triangle that was read.
+    ///
+    /// # Errors
+    /// [`AdError::WrongRank`], [`AdError::ShapeMismatch`], or [`AdError::Singular`] when a
+    /// diagonal element is 0 or not finite.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let l = tape.tensor(&ndarray::array![[2.0, 0.0], [1.0, 1.0]]);
+    /// let b = tape.tensor(&ndarray::array![2.0, 3.0]);
+    /// let x = l.tri_solve(b, true)?;
+    /// assert_eq!(x.to_vec(), vec![1.0, 2.0]);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn tri_solve(self, b: Tensor<'t>, lower: bool) -> Result<Tensor<'t>, AdError> {
+        need_rank(&self, "tri_solve", 2)?;
+        let n = self.dims()[0];
+        let ok_b = match b.ndim() {
+            1 => b.dims()[0] == n,
+            2 => b.dims()[0] == n,
+            _ => false,
+        };
+        if self.dims()[1] != n || !ok_b {
+            return Err(AdError::ShapeMismatch {
+                op: "tri_solve",
+                left: self.shape,
+                right: b.shape,
+            });
+        }
+        let m = if b.ndim() == 1 { 1 } else { b.dims()[1] };
+        let tape = self.tape;
+        let mut g = tape.inner.borrow_mut();
+        let l0 = self.start as usize;
+        for i in 0..n {
+            let d = g.vals[l0 + i * n + i];
+            if d == 0.0 || !d.is_finite() {
+                return Err(AdError::Singular { index: i, value: d });
+            }
+        }
+        let out = g.next_slot() as usize;
+        let b0 = b.start as usize;
+        g.vals.extend_from_within(b0..b0 + n * m);
+        let (inp, outp) = g.vals.split_at_mut(out);
+        tri_solve_into(&inp[l0..l0 + n * n], outp, n, m, lower, false);
+        let tracked = self.tracked || b.tracked;
+        if tracked {
+            g.nodes.push(Node::TriSolve {
+                out: out as u32,
+                l: self.start,
+                b: b.start,
+                n: n as u32,
+                m: m as u32,
+                lower,
+                tl: self.tracked,
+                tb: b.tracked,
+            });
+        }
+        Ok(Tensor::from_slot(tape, out as u32, b.shape, tracked))
+    }
+
+    /// The diagonal of a square matrix, as a vector (one gather node).
+    ///
+    /// # Errors
+    /// [`AdError::WrongRank`] or [`AdError::ShapeMismatch`] for a non-square matrix.
+    pub fn diag(self) -> Result<Tensor<'t>, AdError> {
+        need_rank(&self, "diag", 2)?;
+        let n = self.dims()[0];
+        if self.dims()[1] != n {
+            return Err(AdError::ShapeMismatch {
+                op: "diag",
+                left: self.shape,
+                right: self.shape,
+            });
+        }
+        let idx: Vec<u32> = (0..n).map(|i| self.start + (i * n + i) as u32).collect();
+        Ok(self.gather_slots(&idx, Shape::vector(n)))
+    }
+
+    /// ln |det T| of a triangular matrix: Σ ln |Tᵢᵢ|.
+    ///
+    /// # Errors
+    /// As [`Tensor::diag`].
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let l = tape.tensor(&ndarray::array![[2.0, 0.0], [5.0, 3.0]]);
+    /// assert!((l.tri_logdet()?.value() - 6f64.ln()).abs() < 1e-15);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn tri_logdet(self) -> Result<Var<'t>, AdError> {
+        Ok(self.diag()?.abs().ln().sum())
+    }
+}
+
+impl Tape {
+    /// Registers a constant data matrix by reference (no copy: the tape keeps an `Arc` until
+    /// [`Tape::clear`]) and returns `data · x` for a vector `x`. The gradient flows to `x` only.
+    /// This is the fast path for design matrices (regression, first network layers).
+    ///
+    /// # Errors
+    /// [`AdError::WrongRank`] or [`AdError::ShapeMismatch`].
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::Arc;
+    /// let x = Arc::new(ndarray::array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
+    /// let tape = infer_ad::Tape::new();
+    /// let beta = tape.tensor(&ndarray::array![1.0, -1.0]);
+    /// let eta = tape.data_matvec(&x, beta)?;
+    /// assert_eq!(eta.to_vec(), vec![-1.0, -1.0, -1.0]);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn data_matvec<'t>(
+        &'t self,
+        data: &Arc<Array2<f64>>,
+        x: Tensor<'t>,
+    ) -> Result<Tensor<'t>, AdError> {
+        need_rank(&x, "data_matvec", 1)?;
+        let (m, k) = data.dim();
+        if x.numel() != k {
+            return Err(AdError::ShapeMismatch {
+                op: "data_matvec",
+                left: Shape::matrix(m, k),
+                right: x.shape,
+            });
+        }
+        let data = standard(data);
+        let slice = data.as_slice().expect("standard layout");
+        let mut g = self.inner.borrow_mut();
+        let out = g.next_slot();
+        let xs = x.start as usize;
+        for i in 0..m {
+            let v = dot(&slice[i * k..(i + 1) * k], &g.vals[xs..xs + k]);
+            g.vals.push(v);
+        }
+        if x.tracked {
+            let d = g.data.len() as u32;
+            g.data.push(data);
+            g.nodes.push(Node::MatVecData { out, d, x: x.start });
+        }
+        Ok(Tensor::from_slot(self, out, Shape::vector(m), x.tracked))
+    }
+
+    /// `data · b` for a constant data matrix (m×k, held by reference) and a tensor `b` (k×n).
+    ///
+    /// # Errors
+    /// [`AdError::WrongRank`] or [`AdError::ShapeMismatch`].
+    pub fn data_matmul<'t>(
+        &'t self,
+        data: &Arc<Array2<f64>>,
+        b: Tensor<'t>,
+    ) -> Result<Tensor<'t>, AdError> {
+        need_rank(&b, "data_matmul", 2)?;
+        let (m, k) = data.dim();
+        let n = b.dims()[1];
+        if b.dims()[0] != k {
+            return Err(AdError::ShapeMismatch {
+                op: "data_matmul",
+                left: Shape::matrix(m, k),
+                right: b.shape,
+            });
+        }
+        let data = standard(data);
+        let slice = data.as_slice().expect("standard layout");
+        let mut g = self.inner.borrow_mut();
+        let out = g.next_slot() as usize;
+        g.vals.resize(out + m * n, 0.0);
+        let (inp, outp) = g.vals.split_at_mut(out);
+        let b0 = b.start as usize;
+        for i in 0..m {
+            let row = &mut outp[i * n..(i + 1) * n];
+            for p in 0..k {
+                axpy(slice[i * k + p], &inp[b0 + p * n..b0 + (p + 1) * n], row);
+            }
+        }
+        if b.tracked {
+            let d = g.data.len() as u32;
+            g.data.push(data);
+            g.nodes.push(Node::MatMulData {
+                out: out as u32,
+                d,
+                b: b.start,
+                n: n as u32,
+            });
+        }
+        Ok(Tensor::from_slot(
+            self,
+            out as u32,
+            Shape::matrix(m, n),
+            b.tracked,
+        ))
+    }
+}
+
+fn standard(data: &Arc<Array2<f64>>) -> Arc<Array2<f64>> {
+    if data.is_standard_layout() {
+        Arc::clone(data)
+    } else {
+        Arc::new(data.as_standard_layout().into_owned())
+    }
+}

@@ -1,0 +1,220 @@
+//! Reductions: sums, means, log-sum-exp, softmax (over all elements or along an axis).
+
+use crate::error::AdError;
+use crate::shape::Shape;
+use crate::tape::{NONE, Node};
+use crate::tensor::Tensor;
+use crate::var::Var;
+
+impl<'t> Tensor<'t> {
+    /// Sum of all elements (one node, no partials stored).
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let t = tape.tensor(&ndarray::array![1.0, 2.0, 3.0]);
+    /// assert_eq!(t.sum().value(), 6.0);
+    /// ```
+    pub fn sum(self) -> Var<'t> {
+        self.scaled_sum(1.0)
+    }
+
+    /// Mean of all elements.
+    pub fn mean(self) -> Var<'t> {
+        self.scaled_sum(1.0 / self.numel() as f64)
+    }
+
+    fn scaled_sum(self, c: f64) -> Var<'t> {
+        let n = self.numel();
+        let mut g = self.tape.inner.borrow_mut();
+        let a = self.start as usize;
+        let total: f64 = g.vals[a..a + n].iter().sum::<f64>() * c;
+        let out = g.next_slot();
+        g.vals.push(total);
+        if self.tracked {
+            g.nodes.push(Node::Sum {
+                out,
+                a: self.start,
+                n: n as u32,
+                c,
+            });
+        }
+        Var {
+            tape: self.tape,
+            idx: out,
+        }
+    }
+
+    /// ln Σ exp(xᵢ) over all elements, computed stably (max-shifted); its gradient is the
+    /// softmax.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let t = tape.tensor(&ndarray::array![1000.0, 1000.0]);
+    /// assert!((t.logsumexp().value() - (1000.0 + 2f64.ln())).abs() < 1e-12);
+    /// ```
+    pub fn logsumexp(self) -> Var<'t> {
+        let n = self.numel();
+        let mut g = self.tape.inner.borrow_mut();
+        let a = self.start as usize;
+        let m = g.vals[a..a + n]
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        let shift = if m.is_finite() { m } else { 0.0 };
+        let s: f64 = g.vals[a..a + n].iter().map(|x| (x - shift).exp()).sum();
+        let lse = shift + s.ln();
+        let out = g.next_slot();
+        g.vals.push(lse);
+        if self.tracked {
+            let p = g.f.len();
+            for i in 0..n {
+                let w = (g.vals[a + i] - lse).exp();
+                g.f.push(w);
+            }
+            g.nodes.push(Node::Red {
+                out,
+                a: self.start,
+                n: n as u32,
+                p: p as u32,
+            });
+        }
+        Var {
+            tape: self.tape,
+            idx: out,
+        }
+    }
+
+    fn check_axis(&self, axis: usize) -> Result<(usize, usize, usize), AdError> {
+        if axis >= self.ndim() {
+            return Err(AdError::AxisOutOfRange {
+                axis,
+                shape: self.shape,
+            });
+        }
+        let d = self.dims();
+        let outer: usize = d[..axis].iter().product();
+        let inner: usize = d[axis + 1..].iter().product();
+        Ok((outer, d[axis], inner))
+    }
+
+    /// Sum along `axis` (the axis is removed).
+    ///
+    /// # Errors
+    /// [`AdError::AxisOutOfRange`].
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let t = tape.tensor(&ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(t.sum_axis(0)?.to_vec(), vec![4.0, 6.0]);
+    /// assert_eq!(t.sum_axis(1)?.to_vec(), vec![3.0, 7.0]);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn sum_axis(self, axis: usize) -> Result<Tensor<'t>, AdError> {
+        self.grouped(axis, false)
+    }
+
+    /// Mean along `axis` (the axis is removed).
+    ///
+    /// # Errors
+    /// [`AdError::AxisOutOfRange`].
+    pub fn mean_axis(self, axis: usize) -> Result<Tensor<'t>, AdError> {
+        let len = self.check_axis(axis)?.1;
+        Ok(self.sum_axis(axis)?.scale(1.0 / len as f64))
+    }
+
+    /// ln Σ exp along `axis` (the axis is removed), computed stably.
+    ///
+    /// # Errors
+    /// [`AdError::AxisOutOfRange`].
+    pub fn logsumexp_axis(self, axis: usize) -> Result<Tensor<'t>, AdError> {
+        self.grouped(axis, true)
+    }
+
+    /// log-softmax along `axis`: `x − logsumexp(x)` broadcast back.
+    ///
+    /// # Errors
+    /// [`AdError::AxisOutOfRange`].
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let t = tape.tensor(&ndarray::array![[1.0, 2.0, 3.0]]);
+    /// let p = t.log_softmax(1)?.exp();
+    /// assert!((p.sum().value() - 1.0).abs() < 1e-15);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn log_softmax(self, axis: usize) -> Result<Tensor<'t>, AdError> {
+        let lse = self.logsumexp_axis(axis)?;
+        let keep = lse.reshape(self.shape.with_axis(axis, 1).dims())?;
+        Ok(self - keep)
+    }
+
+    /// Softmax along `axis`.
+    ///
+    /// # Errors
+    /// [`AdError::AxisOutOfRange`].
+    pub fn softmax(self, axis: usize) -> Result<Tensor<'t>, AdError> {
+        Ok(self.log_softmax(axis)?.exp())
+    }
+
+    fn grouped(self, axis: usize, lse: bool) -> Result<Tensor<'t>, AdError> {
+        let (outer, len, inner) = self.check_axis(axis)?;
+        let out_shape: Shape = self.shape.remove_axis(axis);
+        let m = outer * inner;
+        let n = self.numel();
+        let tape = self.tape;
+        let mut g = tape.inner.borrow_mut();
+        let a = self.start as usize;
+        let out = g.next_slot() as usize;
+        g.vals.resize(out + m, 0.0);
+        for o in 0..outer {
+            for i in 0..inner {
+                let base = a + o * len * inner + i;
+                let r = out + o * inner + i;
+                if lse {
+                    let mut mx = f64::NEG_INFINITY;
+                    for j in 0..len {
+                        mx = mx.max(g.vals[base + j * inner]);
+                    }
+                    let shift = if mx.is_finite() { mx } else { 0.0 };
+                    let mut s = 0.0;
+                    for j in 0..len {
+                        s += (g.vals[base + j * inner] - shift).exp();
+                    }
+                    g.vals[r] = shift + s.ln();
+                } else {
+                    let mut s = 0.0;
+                    for j in 0..len {
+                        s += g.vals[base + j * inner];
+                    }
+                    g.vals[r] = s;
+                }
+            }
+        }
+        if self.tracked {
+            let idx = g.u.len();
+            let p = if lse { g.f.len() as u32 } else { NONE };
+            for k in 0..n {
+                let o = k / (len * inner);
+                let i = k % inner;
+                let r = o * inner + i;
+                g.u.push(r as u32);
+                if lse {
+                    let w = (g.vals[a + k] - g.vals[out + r]).exp();
+                    g.f.push(w);
+                }
+            }
+            g.nodes.push(Node::Group {
+                out: out as u32,
+                a: self.start,
+                n: n as u32,
+                p,
+                idx: idx as u32,
+            });
+        }
+        Ok(Tensor::from_slot(tape, out as u32, out_shape, self.tracked))
+    }
+}

@@ -1,0 +1,211 @@
+//! Tensor shapes and NumPy broadcasting.
+
+use crate::error::AdError;
+use std::fmt;
+
+/// The largest number of dimensions a [`Shape`] holds.
+pub const MAX_NDIM: usize = 6;
+
+/// A tensor shape of up to [`MAX_NDIM`] dimensions; `Copy`, so tensor handles stay `Copy`.
+///
+/// # Examples
+/// ```
+/// use infer_ad::Shape;
+/// let s = Shape::new(&[2, 3])?;
+/// assert_eq!(s.dims(), &[2, 3]);
+/// assert_eq!(s.numel(), 6);
+/// # Ok::<(), infer_ad::AdError>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Shape {
+    dims: [usize; MAX_NDIM],
+    ndim: u8,
+}
+
+impl Shape {
+    /// The shape of a scalar (no dimensions, one element).
+    pub const SCALAR: Shape = Shape {
+        dims: [0; MAX_NDIM],
+        ndim: 0,
+    };
+
+    /// A shape with the given dimensions.
+    ///
+    /// # Errors
+    /// [`AdError::TooManyDims`] when `dims.len() > MAX_NDIM`.
+    pub fn new(dims: &[usize]) -> Result<Self, AdError> {
+        if dims.len() > MAX_NDIM {
+            return Err(AdError::TooManyDims {
+                ndim: dims.len(),
+                max: MAX_NDIM,
+            });
+        }
+        let mut d = [0; MAX_NDIM];
+        d[..dims.len()].copy_from_slice(dims);
+        Ok(Shape {
+            dims: d,
+            ndim: dims.len() as u8,
+        })
+    }
+
+    /// A one-dimensional shape of length `n`.
+    pub fn vector(n: usize) -> Self {
+        let mut d = [0; MAX_NDIM];
+        d[0] = n;
+        Shape { dims: d, ndim: 1 }
+    }
+
+    /// A two-dimensional shape.
+    pub fn matrix(rows: usize, cols: usize) -> Self {
+        let mut d = [0; MAX_NDIM];
+        d[0] = rows;
+        d[1] = cols;
+        Shape { dims: d, ndim: 2 }
+    }
+
+    /// The dimensions.
+    pub fn dims(&self) -> &[usize] {
+        &self.dims[..self.ndim as usize]
+    }
+
+    /// Number of dimensions.
+    pub fn ndim(&self) -> usize {
+        self.ndim as usize
+    }
+
+    /// Number of elements (1 for a scalar).
+    pub fn numel(&self) -> usize {
+        self.dims().iter().product()
+    }
+
+    /// Row-major strides, in elements.
+    pub fn strides(&self) -> [usize; MAX_NDIM] {
+        let mut s = [0; MAX_NDIM];
+        let mut acc = 1;
+        for k in (0..self.ndim()).rev() {
+            s[k] = acc;
+            acc *= self.dims[k];
+        }
+        s
+    }
+
+    /// The shape with `axis` removed.
+    pub(crate) fn remove_axis(&self, axis: usize) -> Shape {
+        let mut d = [0; MAX_NDIM];
+        let mut j = 0;
+        for (k, &n) in self.dims().iter().enumerate() {
+            if k != axis {
+                d[j] = n;
+                j += 1;
+            }
+        }
+        Shape {
+            dims: d,
+            ndim: self.ndim - 1,
+        }
+    }
+
+    /// The shape with `axis` set to `n`.
+    pub(crate) fn with_axis(&self, axis: usize, n: usize) -> Shape {
+        let mut s = *self;
+        s.dims[axis] = n;
+        s
+    }
+
+    /// NumPy broadcasting of two shapes: trailing dimensions are aligned and must be equal or 1.
+    ///
+    /// # Errors
+    /// [`AdError::ShapeMismatch`] naming both shapes when they do not broadcast.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Shape;
+    /// let a = Shape::new(&[4, 1, 3])?;
+    /// let b = Shape::new(&[5, 1])?;
+    /// assert_eq!(a.broadcast(&b)?.dims(), &[4, 5, 3]);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn broadcast(&self, other: &Shape) -> Result<Shape, AdError> {
+        let n = self.ndim().max(other.ndim());
+        let mut d = [0; MAX_NDIM];
+        for k in 0..n {
+            let a = if k < self.ndim() {
+                self.dims[self.ndim() - 1 - k]
+            } else {
+                1
+            };
+            let b = if k < other.ndim() {
+                other.dims[other.ndim() - 1 - k]
+            } else {
+                1
+            };
+            d[n - 1 - k] = if a == b || b == 1 {
+                a
+            } else if a == 1 {
+                b
+            } else {
+                return Err(AdError::ShapeMismatch {
+                    op: "broadcast",
+                    left: *self,
+                    right: *other,
+                });
+            };
+        }
+        Ok(Shape {
+            dims: d,
+            ndim: n as u8,
+        })
+    }
+}
+
+impl fmt::Display for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[")?;
+        for (k, d) in self.dims().iter().enumerate() {
+            if k > 0 {
+                write!(f, ", ")?;
+            }
+            write!(f, "{d}")?;
+        }
+        write!(f, "]")
+    }
+}
+
+impl fmt::Debug for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// For each element of `out` (row-major), the flat index of the element of `src` that
+/// broadcasts onto it. `src` must broadcast to `out`.
+pub(crate) fn broadcast_indices(src: &Shape, out: &Shape, start: u32, idx: &mut Vec<u32>) {
+    let n = out.numel();
+    let nd = out.ndim();
+    let off = nd - src.ndim();
+    let ss = src.strides();
+    // effective stride of src along each output axis (0 where broadcast)
+    let mut eff = [0usize; MAX_NDIM];
+    for k in 0..nd {
+        if k >= off && src.dims()[k - off] != 1 {
+            eff[k] = ss[k - off];
+        }
+    }
+    let mut counter = [0usize; MAX_NDIM];
+    let mut pos = 0usize;
+    for _ in 0..n {
+        idx.push(start + pos as u32);
+        // increment the multi-index
+        let mut k = nd;
+        while k > 0 {
+            k -= 1;
+            counter[k] += 1;
+            pos += eff[k];
+            if counter[k] < out.dims()[k] {
+                break;
+            }
+            pos -= eff[k] * counter[k];
+            counter[k] = 0;
+        }
+    }
+}

@@ -1,0 +1,485 @@
+//! The tape: a flat, index-based Wengert list with one adjoint vector.
+//!
+//! Every scalar value recorded on the tape owns one *slot* (an index into `vals`). An operation
+//! pushes its output slot(s) and one or more [`Node`]s describing how the output's adjoint flows
+//! back to its inputs; partial derivatives are computed in the forward pass and kept in a flat
+//! arena (`f`), index lists in another (`u`). Several nodes may share an output: each is one
+//! group of edges. The backward pass walks the nodes once in reverse. Nothing is boxed and no
+//! per-node allocation happens; [`Tape::clear`] truncates every buffer and keeps its capacity.
+
+use crate::linalg;
+use crate::var::Var;
+use ndarray::Array2;
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::Arc;
+
+/// One group of backward edges. `out`, `a`, `b`, `l` are slot indices; `p` an offset into the
+/// partials arena, `idx` an offset into the index arena.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Node {
+    /// `adj[a] += adj[out] * da`.
+    S1 { out: u32, a: u32, da: f64 },
+    /// `adj[a] += adj[out] * da; adj[b] += adj[out] * db`.
+    S2 {
+        out: u32,
+        a: u32,
+        b: u32,
+        da: f64,
+        db: f64,
+    },
+    /// Elementwise: `adj[a + i*s] += adj[out + i] * f[p + i]` for `i < n` (`s` is 0 or 1).
+    Elem {
+        out: u32,
+        a: u32,
+        n: u32,
+        p: u32,
+        s: u32,
+    },
+    /// Linear elementwise: `adj[a + i*s] += c * adj[out + i]`.
+    Lin {
+        out: u32,
+        a: u32,
+        n: u32,
+        s: u32,
+        c: f64,
+    },
+    /// Reduction to one slot: `adj[a + i] += adj[out] * f[p + i]`.
+    Red { out: u32, a: u32, n: u32, p: u32 },
+    /// Scaled sum to one slot: `adj[a + i] += c * adj[out]`.
+    Sum { out: u32, a: u32, n: u32, c: f64 },
+    /// Gather: `adj[u[idx + i]] += adj[out + i]`.
+    Gather { out: u32, n: u32, idx: u32 },
+    /// Grouped reduction: `adj[a + k] += adj[out + u[idx + k]] * (f[p + k] or 1 if p == NONE)`.
+    Group {
+        out: u32,
+        a: u32,
+        n: u32,
+        p: u32,
+        idx: u32,
+    },
+    /// Inner product of two slot ranges of length n.
+    Dot { out: u32, a: u32, b: u32, n: u32 },
+    /// `out (m) = A (m×k, slots a) · x (k, slots x)`; `ta`/`tx` say which inputs are tracked.
+    MatVec {
+        out: u32,
+        a: u32,
+        x: u32,
+        m: u32,
+        k: u32,
+        ta: bool,
+        tx: bool,
+    },
+    /// `out (m) = D · x` with `D = data[d]` (m×k) a constant matrix held by reference.
+    MatVecData { out: u32, d: u32, x: u32 },
+    /// `out (m×n) = A (m×k) · B (k×n)`.
+    MatMul {
+        out: u32,
+        a: u32,
+        b: u32,
+        m: u32,
+        k: u32,
+        n: u32,
+        ta: bool,
+        tb: bool,
+    },
+    /// `out (m×n) = D · B` with `D = data[d]` (m×k) constant.
+    MatMulData { out: u32, d: u32, b: u32, n: u32 },
+    /// Triangular solve `out (n×m) = L⁻¹ B` (lower) or `U⁻¹ B` (upper).
+    TriSolve {
+        out: u32,
+        l: u32,
+        b: u32,
+        n: u32,
+        m: u32,
+        lower: bool,
+        tl: bool,
+        tb: bool,
+    },
+}
+
+/// Marker for "no partials: use 1".
+pub(crate) const NONE: u32 = u32::MAX;
+
+impl Node {
+    /// First output slot (nodes are recorded in non-decreasing order of this).
+    #[inline]
+    fn out(&self) -> u32 {
+        match *self {
+            Node::S1 { out, .. }
+            | Node::S2 { out, .. }
+            | Node::Elem { out, .. }
+            | Node::Lin { out, .. }
+            | Node::Red { out, .. }
+            | Node::Sum { out, .. }
+            | Node::Gather { out, .. }
+            | Node::Group { out, .. }
+            | Node::Dot { out, .. }
+            | Node::MatVec { out, .. }
+            | Node::MatVecData { out, .. }
+            | Node::MatMul { out, .. }
+            | Node::MatMulData { out, .. }
+            | Node::TriSolve { out, .. } => out,
+        }
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Inner {
+    pub(crate) vals: Vec<f64>,
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) f: Vec<f64>,
+    pub(crate) u: Vec<u32>,
+    pub(crate) data: Vec<Arc<Array2<f64>>>,
+    pub(crate) adj: Vec<f64>,
+    pub(crate) scratch: Vec<f64>,
+}
+
+impl Inner {
+    /// Slot index of the next value pushed.
+    #[inline]
+    pub(crate) fn next_slot(&self) -> u32 {
+        debug_assert!(self.vals.len() < u32::MAX as usize, "tape slot overflow");
+        self.vals.len() as u32
+    }
+
+    #[inline]
+    pub(crate) fn push1(&mut self, v: f64, a: u32, da: f64) -> u32 {
+        let out = self.next_slot();
+        self.vals.push(v);
+        self.nodes.push(Node::S1 { out, a, da });
+        out
+    }
+
+    #[inline]
+    pub(crate) fn push2(&mut self, v: f64, a: u32, b: u32, da: f64, db: f64) -> u32 {
+        let out = self.next_slot();
+        self.vals.push(v);
+        self.nodes.push(Node::S2 { out, a, b, da, db });
+        out
+    }
+
+    fn backward(&mut self, root: u32) {
+        let Inner {
+            vals,
+            nodes,
+            f,
+            u,
+            data,
+            adj,
+            scratch,
+        } = self;
+        adj.clear();
+        adj.resize(vals.len(), 0.0);
+        adj[root as usize] = 1.0;
+        let end = nodes.partition_point(|n| n.out() <= root);
+        for node in nodes[..end].iter().rev() {
+            match *node {
+                Node::S1 { out, a, da } => {
+                    let g = adj[out as usize];
+                    if g != 0.0 {
+                        adj[a as usize] += g * da;
+                    }
+                }
+                Node::S2 { out, a, b, da, db } => {
+                    let g = adj[out as usize];
+                    if g != 0.0 {
+                        adj[a as usize] += g * da;
+                        adj[b as usize] += g * db;
+                    }
+                }
+                Node::Elem { out, a, n, p, s } => {
+                    let (out, a, n, p) = (out as usize, a as usize, n as usize, p as usize);
+                    if s == 1 {
+                        for i in 0..n {
+                            let g = adj[out + i];
+                            if g != 0.0 {
+                                adj[a + i] += g * f[p + i];
+                            }
+                        }
+                    } else {
+                        let mut acc = 0.0;
+                        for i in 0..n {
+                            let g = adj[out + i];
+                            if g != 0.0 {
+                                acc += g * f[p + i];
+                            }
+                        }
+                        adj[a] += acc;
+                    }
+                }
+                Node::Lin { out, a, n, s, c } => {
+                    let (out, a, n) = (out as usize, a as usize, n as usize);
+                    if s == 1 {
+                        for i in 0..n {
+                            adj[a + i] += c * adj[out + i];
+                        }
+                    } else {
+                        let acc: f64 = adj[out..out + n].iter().sum();
+                        adj[a] += c * acc;
+                    }
+                }
+                Node::Red { out, a, n, p } => {
+                    let g = adj[out as usize];
+                    if g != 0.0 {
+                        let (a, n, p) = (a as usize, n as usize, p as usize);
+                        for (x, d) in adj[a..a + n].iter_mut().zip(&f[p..p + n]) {
+                            *x += g * d;
+                        }
+                    }
+                }
+                Node::Sum { out, a, n, c } => {
+                    let g = adj[out as usize] * c;
+                    if g != 0.0 {
+                        for x in &mut adj[a as usize..(a + n) as usize] {
+                            *x += g;
+                        }
+                    }
+                }
+                Node::Gather { out, n, idx } => {
+                    let (out, n, idx) = (out as usize, n as usize, idx as usize);
+                    for i in 0..n {
+                        let g = adj[out + i];
+                        adj[u[idx + i] as usize] += g;
+                    }
+                }
+                Node::Group { out, a, n, p, idx } => {
+                    let (out, a, n, idx) = (out as usize, a as usize, n as usize, idx as usize);
+                    if p == NONE {
+                        for k in 0..n {
+                            adj[a + k] += adj[out + u[idx + k] as usize];
+                        }
+                    } else {
+                        let p = p as usize;
+                        for k in 0..n {
+                            adj[a + k] += adj[out + u[idx + k] as usize] * f[p + k];
+                        }
+                    }
+                }
+                Node::Dot { out, a, b, n } => {
+                    let g = adj[out as usize];
+                    if g != 0.0 {
+                        let (a, b, n) = (a as usize, b as usize, n as usize);
+                        for i in 0..n {
+                            adj[a + i] += g * vals[b + i];
+                            adj[b + i] += g * vals[a + i];
+                        }
+                    }
+                }
+                Node::MatVec {
+                    out,
+                    a,
+                    x,
+                    m,
+                    k,
+                    ta,
+                    tx,
+                } => linalg::matvec_backward(
+                    vals,
+                    adj,
+                    [out, a, x].map(|v| v as usize),
+                    m as usize,
+                    k as usize,
+                    ta,
+                    tx,
+                ),
+                Node::MatVecData { out, d, x } => {
+                    let mat = &data[d as usize];
+                    linalg::matvec_data_backward(mat, adj, out as usize, x as usize);
+                }
+                Node::MatMul {
+                    out,
+                    a,
+                    b,
+                    m,
+                    k,
+                    n,
+                    ta,
+                    tb,
+                } => linalg::matmul_backward(
+                    vals,
+                    adj,
+                    [out, a, b].map(|v| v as usize),
+                    [m, k, n].map(|v| v as usize),
+                    ta,
+                    tb,
+                ),
+                Node::MatMulData { out, d, b, n } => {
+                    let mat = &data[d as usize];
+                    linalg::matmul_data_backward(mat, adj, out as usize, b as usize, n as usize);
+                }
+                Node::TriSolve {
+                    out,
+                    l,
+                    b,
+                    n,
+                    m,
+                    lower,
+                    tl,
+                    tb,
+                } => linalg::trisolve_backward(
+                    vals,
+                    adj,
+                    scratch,
+                    [out, l, b].map(|v| v as usize),
+                    n as usize,
+                    m as usize,
+                    lower,
+                    tl,
+                    tb,
+                ),
+            }
+        }
+    }
+}
+
+/// A reverse-mode autodiff tape.
+///
+/// Record a computation with [`Tape::var`] / [`Tape::tensor`] leaves and the operations on
+/// [`Var`] and [`crate::Tensor`] handles, then call [`Tape::backward`] (or [`Var::backward`])
+/// and read gradients with [`Var::grad`] / [`crate::Tensor::grad`]. One tape per thread (it is
+/// `Send` but not `Sync`); no global state. [`Tape::clear`] empties it for the next evaluation
+/// and keeps every buffer's capacity, so a steady-state gradient allocates nothing.
+///
+/// # Examples
+/// ```
+/// use infer_ad::Tape;
+/// let tape = Tape::new();
+/// let x = tape.var(2.0);
+/// let y = tape.var(3.0);
+/// let z = x * y + x.sin();
+/// z.backward();
+/// assert_eq!(z.value(), 6.0 + 2.0f64.sin());
+/// assert_eq!(x.grad(), 3.0 + 2.0f64.cos());
+/// assert_eq!(y.grad(), 2.0);
+/// ```
+#[derive(Default)]
+pub struct Tape {
+    pub(crate) inner: RefCell<Inner>,
+}
+
+impl fmt::Debug for Tape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let g = self.inner.borrow();
+        f.debug_struct("Tape")
+            .field("slots", &g.vals.len())
+            .field("nodes", &g.nodes.len())
+            .field("partials", &g.f.len())
+            .finish()
+    }
+}
+
+/// Capacities of a tape's buffers, for checking that reuse does not reallocate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TapeCapacity {
+    /// Value slots.
+    pub slots: usize,
+    /// Nodes.
+    pub nodes: usize,
+    /// Partial-derivative arena.
+    pub partials: usize,
+    /// Index arena.
+    pub indices: usize,
+}
+
+impl Tape {
+    /// An empty tape.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty tape with room for `slots` values and nodes before it reallocates.
+    pub fn with_capacity(slots: usize) -> Self {
+        let t = Tape::default();
+        {
+            let mut g = t.inner.borrow_mut();
+            g.vals.reserve(slots);
+            g.nodes.reserve(slots);
+            g.adj.reserve(slots);
+        }
+        t
+    }
+
+    /// A new scalar leaf with value `x`.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let x = tape.var(1.5);
+    /// assert_eq!(x.value(), 1.5);
+    /// ```
+    #[inline]
+    pub fn var(&self, x: f64) -> Var<'_> {
+        let mut g = self.inner.borrow_mut();
+        let idx = g.next_slot();
+        g.vals.push(x);
+        Var { tape: self, idx }
+    }
+
+    /// Runs the backward pass from `root`: afterwards [`Var::grad`] and [`crate::Tensor::grad`]
+    /// return ∂root/∂(that value) for every value recorded before `root`. A later call with
+    /// another root replaces the gradients.
+    ///
+    /// # Panics
+    /// If `root` belongs to another tape.
+    pub fn backward(&self, root: Var<'_>) {
+        assert!(
+            std::ptr::eq(self, root.tape),
+            "Tape::backward: root belongs to another tape"
+        );
+        self.inner.borrow_mut().backward(root.idx);
+    }
+
+    /// Forgets every recorded value and node, keeping the buffers' capacity. Takes `&mut self`
+    /// so that no handle into the old recording can outlive it.
+    pub fn clear(&mut self) {
+        let g = self.inner.get_mut();
+        g.vals.clear();
+        g.nodes.clear();
+        g.f.clear();
+        g.u.clear();
+        g.data.clear();
+        g.adj.clear();
+    }
+
+    /// Number of value slots recorded.
+    pub fn len(&self) -> usize {
+        self.inner.borrow().vals.len()
+    }
+
+    /// Whether nothing has been recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of backward nodes recorded.
+    pub fn num_nodes(&self) -> usize {
+        self.inner.borrow().nodes.len()
+    }
+
+    /// Current capacities of the tape's buffers.
+    pub fn capacity(&self) -> TapeCapacity {
+        let g = self.inner.borrow();
+        TapeCapacity {
+            slots: g.vals.capacity(),
+            nodes: g.nodes.capacity(),
+            partials: g.f.capacity(),
+            indices: g.u.capacity(),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn value_at(&self, idx: u32) -> f64 {
+        self.inner.borrow().vals[idx as usize]
+    }
+
+    #[inline]
+    pub(crate) fn grad_at(&self, idx: u32) -> f64 {
+        self.inner
+            .borrow()
+            .adj
+            .get(idx as usize)
+            .copied()
+            .unwrap_or(0.0)
+    }
+}

@@ -1,0 +1,766 @@
+//! Tensors: contiguous slot ranges on a [`Tape`] with a shape, and their elementwise
+//! operations with NumPy broadcasting.
+
+use crate::error::AdError;
+use crate::scalar as s;
+use crate::shape::{Shape, broadcast_indices};
+use crate::tape::{Node, Tape};
+use crate::var::Var;
+use ndarray::{ArrayBase, ArrayD, Data, Dimension, IxDyn};
+use std::fmt;
+use std::ops::{Add, Div, Mul, Neg, Sub};
+
+/// An n-dimensional value on a [`Tape`]: a contiguous range of slots (row-major) plus a
+/// [`Shape`]. `Copy`, like [`Var`]. Each vector operation records a single fused node whose
+/// partials live in the tape's arena, so a vectorized computation costs a small multiple of
+/// its plain evaluation.
+///
+/// A tensor is *tracked* (gradients flow to it) when it is a leaf made by [`Tape::tensor`] or
+/// the result of an operation on a tracked input; tensors made by [`Tape::constant`] and
+/// [`Tensor::detach`] are untracked, and operations among untracked tensors record no nodes.
+///
+/// # Panics
+/// Arithmetic operators (`+ - * /`) panic when the shapes do not broadcast, naming both
+/// shapes, or when the operands live on different tapes.
+///
+/// # Examples
+/// ```
+/// use infer_ad::Tape;
+/// use ndarray::array;
+/// let tape = Tape::new();
+/// let x = tape.tensor(&array![1.0, 2.0, 3.0]);
+/// let w = tape.tensor(&array![[1.0], [2.0]]); // shape [2, 1] broadcasts against [3]
+/// let y = (x * w).exp().sum();
+/// y.backward();
+/// assert_eq!(x.grad().shape(), &[3]);
+/// assert_eq!(w.grad().shape(), &[2, 1]);
+/// ```
+#[derive(Clone, Copy)]
+pub struct Tensor<'t> {
+    pub(crate) tape: &'t Tape,
+    pub(crate) start: u32,
+    pub(crate) shape: Shape,
+    pub(crate) tracked: bool,
+}
+
+impl fmt::Debug for Tensor<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Tensor(shape {}, slots {}.., tracked {})",
+            self.shape, self.start, self.tracked
+        )
+    }
+}
+
+impl Tape {
+    /// A tracked tensor leaf holding a copy of `array` (any ndarray array or view).
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let t = tape.tensor(&ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(t.dims(), &[2, 2]);
+    /// ```
+    ///
+    /// # Panics
+    /// If the array has more than [`crate::MAX_NDIM`] dimensions.
+    pub fn tensor<S: Data<Elem = f64>, D: Dimension>(&self, array: &ArrayBase<S, D>) -> Tensor<'_> {
+        self.push_array(array, true)
+    }
+
+    /// An untracked tensor (data): no gradient is computed for it, and operations among
+    /// untracked tensors record nothing.
+    ///
+    /// # Panics
+    /// If the array has more than [`crate::MAX_NDIM`] dimensions.
+    pub fn constant<S: Data<Elem = f64>, D: Dimension>(
+        &self,
+        array: &ArrayBase<S, D>,
+    ) -> Tensor<'_> {
+        self.push_array(array, false)
+    }
+
+    /// A tracked tensor leaf from a shape and row-major data.
+    ///
+    /// # Errors
+    /// [`AdError::LengthMismatch`] when `data.len()` is not the product of `dims`;
+    /// [`AdError::TooManyDims`].
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let t = tape.tensor_from_slice(&[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0])?;
+    /// assert_eq!(t.numel(), 6);
+    /// assert!(tape.tensor_from_slice(&[2, 2], &[1.0]).is_err());
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn tensor_from_slice(&self, dims: &[usize], data: &[f64]) -> Result<Tensor<'_>, AdError> {
+        let shape = Shape::new(dims)?;
+        if shape.numel() != data.len() {
+            return Err(AdError::LengthMismatch {
+                shape,
+                len: data.len(),
+            });
+        }
+        let mut g = self.inner.borrow_mut();
+        let start = g.next_slot();
+        g.vals.extend_from_slice(data);
+        Ok(Tensor {
+            tape: self,
+            start,
+            shape,
+            tracked: true,
+        })
+    }
+
+    /// Builds a 1-d tensor from scalar variables (one gather node).
+    ///
+    /// # Panics
+    /// If a variable belongs to another tape.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let (a, b) = (tape.var(1.0), tape.var(2.0));
+    /// let v = tape.stack_vars(&[a, b, a]);
+    /// v.sum().backward();
+    /// assert_eq!(a.grad(), 2.0);
+    /// ```
+    pub fn stack_vars<'t>(&'t self, vars: &[Var<'t>]) -> Tensor<'t> {
+        let mut g = self.inner.borrow_mut();
+        let start = g.next_slot();
+        let idx = g.u.len() as u32;
+        for v in vars {
+            assert!(
+                std::ptr::eq(self, v.tape),
+                "stack_vars: variable from another tape"
+            );
+            let x = g.vals[v.idx as usize];
+            g.vals.push(x);
+            g.u.push(v.idx);
+        }
+        g.nodes.push(Node::Gather {
+            out: start,
+            n: vars.len() as u32,
+            idx,
+        });
+        Tensor {
+            tape: self,
+            start,
+            shape: Shape::vector(vars.len()),
+            tracked: true,
+        }
+    }
+
+    fn push_array<S: Data<Elem = f64>, D: Dimension>(
+        &self,
+        array: &ArrayBase<S, D>,
+        tracked: bool,
+    ) -> Tensor<'_> {
+        let shape = match Shape::new(array.shape()) {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        };
+        let mut g = self.inner.borrow_mut();
+        let start = g.next_slot();
+        match array.as_slice() {
+            Some(sl) => g.vals.extend_from_slice(sl),
+            None => g.vals.extend(array.iter().copied()),
+        }
+        Tensor {
+            tape: self,
+            start,
+            shape,
+            tracked,
+        }
+    }
+}
+
+impl<'t> Tensor<'t> {
+    pub(crate) fn from_slot(tape: &'t Tape, start: u32, shape: Shape, tracked: bool) -> Self {
+        Tensor {
+            tape,
+            start,
+            shape,
+            tracked,
+        }
+    }
+
+    /// The tape this tensor lives on.
+    pub fn tape(&self) -> &'t Tape {
+        self.tape
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    /// The dimensions.
+    pub fn dims(&self) -> &[usize] {
+        self.shape.dims()
+    }
+
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        self.shape.numel()
+    }
+
+    /// Number of dimensions.
+    pub fn ndim(&self) -> usize {
+        self.shape.ndim()
+    }
+
+    /// Whether gradients flow to this tensor.
+    pub fn is_tracked(&self) -> bool {
+        self.tracked
+    }
+
+    /// First slot index on the tape (the elements are `start..start + numel`).
+    pub fn start_index(&self) -> usize {
+        self.start as usize
+    }
+
+    /// The values, as an ndarray array.
+    pub fn value(&self) -> ArrayD<f64> {
+        let g = self.tape.inner.borrow();
+        let s = self.start as usize;
+        let v = g.vals[s..s + self.numel()].to_vec();
+        ArrayD::from_shape_vec(IxDyn(self.dims()), v).expect("shape matches numel by construction")
+    }
+
+    /// Copies the values into `out` (row-major).
+    ///
+    /// # Panics
+    /// If `out.len() != self.numel()`.
+    pub fn value_into(&self, out: &mut [f64]) {
+        let g = self.tape.inner.borrow();
+        let s = self.start as usize;
+        out.copy_from_slice(&g.vals[s..s + self.numel()]);
+    }
+
+    /// The values as a flat `Vec` (row-major).
+    pub fn to_vec(&self) -> Vec<f64> {
+        let mut v = vec![0.0; self.numel()];
+        self.value_into(&mut v);
+        v
+    }
+
+    /// ∂root/∂self after the last backward pass, shaped like `self` (zeros if none ran).
+    pub fn grad(&self) -> ArrayD<f64> {
+        let mut v = vec![0.0; self.numel()];
+        self.grad_into(&mut v);
+        ArrayD::from_shape_vec(IxDyn(self.dims()), v).expect("shape matches numel by construction")
+    }
+
+    /// Copies the gradient into `out` (row-major), without allocating.
+    ///
+    /// # Panics
+    /// If `out.len() != self.numel()`.
+    pub fn grad_into(&self, out: &mut [f64]) {
+        assert_eq!(out.len(), self.numel(), "grad_into: wrong output length");
+        let g = self.tape.inner.borrow();
+        let s = self.start as usize;
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = g.adj.get(s + i).copied().unwrap_or(0.0);
+        }
+    }
+
+    /// The same values without gradient flow (no copy: an untracked view of the same slots).
+    pub fn detach(self) -> Tensor<'t> {
+        Tensor {
+            tracked: false,
+            ..self
+        }
+    }
+
+    /// Element `i` (row-major flat index) as a scalar variable (no copy, no node).
+    ///
+    /// # Errors
+    /// [`AdError::IndexOutOfBounds`].
+    pub fn flat(self, i: usize) -> Result<Var<'t>, AdError> {
+        if i >= self.numel() {
+            return Err(AdError::IndexOutOfBounds {
+                index: i,
+                len: self.numel(),
+            });
+        }
+        Ok(self.var_at(i))
+    }
+
+    #[inline]
+    pub(crate) fn var_at(self, i: usize) -> Var<'t> {
+        Var {
+            tape: self.tape,
+            idx: self.start + i as u32,
+        }
+    }
+
+    /// The single element of a one-element tensor as a [`Var`].
+    ///
+    /// # Errors
+    /// [`AdError::WrongRank`] when the tensor has more than one element.
+    pub fn item(self) -> Result<Var<'t>, AdError> {
+        if self.numel() != 1 {
+            return Err(AdError::WrongRank {
+                op: "item",
+                expected: 0,
+                shape: self.shape,
+            });
+        }
+        Ok(self.var_at(0))
+    }
+
+    /// Broadcasts to `shape` (one gather node; no-op when the shape is already `shape`).
+    ///
+    /// # Errors
+    /// [`AdError::ShapeMismatch`] when `self` does not broadcast to `shape`.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let t = tape.tensor(&ndarray::array![1.0, 2.0]);
+    /// let b = t.broadcast_to(infer_ad::Shape::new(&[3, 2])?)?;
+    /// assert_eq!(b.to_vec(), vec![1.0, 2.0, 1.0, 2.0, 1.0, 2.0]);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn broadcast_to(self, shape: Shape) -> Result<Tensor<'t>, AdError> {
+        if self.shape == shape {
+            return Ok(self);
+        }
+        let b = self.shape.broadcast(&shape)?;
+        if b != shape {
+            return Err(AdError::ShapeMismatch {
+                op: "broadcast_to",
+                left: self.shape,
+                right: shape,
+            });
+        }
+        let mut g = self.tape.inner.borrow_mut();
+        let idx = g.u.len() as u32;
+        broadcast_indices(&self.shape, &shape, self.start, &mut g.u);
+        Ok(gather_recorded(&mut g, self.tape, idx, shape, self.tracked))
+    }
+
+    /// Applies `f` elementwise, where `f` returns `(value, derivative)`: one fused node.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let t = tape.tensor(&ndarray::array![1.0, 2.0]);
+    /// let cube = t.map_with_derivative(|x| (x * x * x, 3.0 * x * x));
+    /// cube.sum().backward();
+    /// assert_eq!(t.grad().as_slice().unwrap(), &[3.0, 12.0]);
+    /// ```
+    pub fn map_with_derivative(self, f: impl Fn(f64) -> (f64, f64)) -> Tensor<'t> {
+        let n = self.numel();
+        let tape = self.tape;
+        let mut g = tape.inner.borrow_mut();
+        let out = g.next_slot();
+        let a = self.start as usize;
+        if !self.tracked {
+            for i in 0..n {
+                let v = f(g.vals[a + i]).0;
+                g.vals.push(v);
+            }
+            return Tensor::from_slot(tape, out, self.shape, false);
+        }
+        let p = g.f.len();
+        g.f.resize(p + n, 0.0);
+        for i in 0..n {
+            let (v, d) = f(g.vals[a + i]);
+            g.vals.push(v);
+            g.f[p + i] = d;
+        }
+        g.nodes.push(Node::Elem {
+            out,
+            a: self.start,
+            n: n as u32,
+            p: p as u32,
+            s: 1,
+        });
+        Tensor::from_slot(tape, out, self.shape, true)
+    }
+
+    /// Elementwise `f(self, other)` with broadcasting, where `f` returns
+    /// `(value, ∂/∂self, ∂/∂other)`: the building block for custom binary functions.
+    ///
+    /// # Errors
+    /// [`AdError::ShapeMismatch`] when the shapes do not broadcast.
+    pub fn zip_with_derivative(
+        self,
+        other: Tensor<'t>,
+        f: impl Fn(f64, f64) -> (f64, f64, f64),
+    ) -> Result<Tensor<'t>, AdError> {
+        binary(self, other, "zip_with_derivative", f)
+    }
+
+    /// Elementwise `self ⊕ c` for a linear op with constant partial `c` on `self`.
+    fn linear(self, value: impl Fn(f64) -> f64, c: f64) -> Tensor<'t> {
+        let n = self.numel();
+        let mut g = self.tape.inner.borrow_mut();
+        let out = g.next_slot();
+        let a = self.start as usize;
+        for i in 0..n {
+            let v = value(g.vals[a + i]);
+            g.vals.push(v);
+        }
+        if self.tracked {
+            g.nodes.push(Node::Lin {
+                out,
+                a: self.start,
+                n: n as u32,
+                s: 1,
+                c,
+            });
+        }
+        Tensor::from_slot(self.tape, out, self.shape, self.tracked)
+    }
+
+    /// Adds a constant.
+    pub fn add_scalar(self, c: f64) -> Tensor<'t> {
+        self.linear(|x| x + c, 1.0)
+    }
+
+    /// Multiplies by a constant.
+    pub fn scale(self, c: f64) -> Tensor<'t> {
+        self.linear(|x| x * c, c)
+    }
+
+    /// xⁿ elementwise.
+    pub fn powi(self, n: i32) -> Tensor<'t> {
+        self.map_with_derivative(|x| s::d_powi(x, n))
+    }
+
+    /// xᵖ elementwise for a constant p.
+    pub fn powf(self, p: f64) -> Tensor<'t> {
+        self.map_with_derivative(|x| s::d_powf(x, p))
+    }
+
+    /// Clamps elementwise to `[lo, hi]`; zero gradient outside.
+    pub fn clamp(self, lo: f64, hi: f64) -> Tensor<'t> {
+        self.map_with_derivative(|x| s::d_clamp(x, lo, hi))
+    }
+
+    /// Elementwise xʸ with broadcasting.
+    ///
+    /// # Errors
+    /// [`AdError::ShapeMismatch`] when the shapes do not broadcast.
+    pub fn pow(self, y: Tensor<'t>) -> Result<Tensor<'t>, AdError> {
+        binary(self, y, "pow", s::d_pow)
+    }
+
+    /// Elementwise minimum with broadcasting (ties: gradient to `self`).
+    ///
+    /// # Errors
+    /// [`AdError::ShapeMismatch`] when the shapes do not broadcast.
+    pub fn minimum(self, o: Tensor<'t>) -> Result<Tensor<'t>, AdError> {
+        binary(self, o, "minimum", s::d_min)
+    }
+
+    /// Elementwise maximum with broadcasting (ties: gradient to `self`).
+    ///
+    /// # Errors
+    /// [`AdError::ShapeMismatch`] when the shapes do not broadcast.
+    pub fn maximum(self, o: Tensor<'t>) -> Result<Tensor<'t>, AdError> {
+        binary(self, o, "maximum", s::d_max)
+    }
+}
+
+macro_rules! tensor_unary {
+    ($($(#[$doc:meta])* $name:ident => $d:path;)*) => {
+        impl<'t> Tensor<'t> {
+            $(
+                $(#[$doc])*
+                pub fn $name(self) -> Tensor<'t> {
+                    self.map_with_derivative($d)
+                }
+            )*
+        }
+    };
+}
+
+tensor_unary! {
+    /// eˣ elementwise.
+    exp => s::d_exp;
+    /// Natural logarithm elementwise.
+    ln => s::d_ln;
+    /// ln(1 + x) elementwise.
+    ln_1p => s::d_ln_1p;
+    /// eˣ − 1 elementwise.
+    exp_m1 => s::d_exp_m1;
+    /// Square root elementwise.
+    sqrt => s::d_sqrt;
+    /// Sine elementwise.
+    sin => s::d_sin;
+    /// Cosine elementwise.
+    cos => s::d_cos;
+    /// tanh elementwise.
+    tanh => s::d_tanh;
+    /// Logistic sigmoid elementwise.
+    sigmoid => s::d_sigmoid;
+    /// ln(1 + eˣ) elementwise.
+    softplus => s::d_softplus;
+    /// ln σ(x) elementwise.
+    log_sigmoid => s::d_log_sigmoid;
+    /// |x| elementwise (derivative 0 at 0).
+    abs => s::d_abs;
+    /// 1/x elementwise.
+    recip => s::d_recip;
+    /// x² elementwise.
+    square => s::d_square;
+    /// ln Γ(x) elementwise.
+    lgamma => s::d_lgamma;
+    /// Digamma elementwise.
+    digamma => s::d_digamma;
+    /// erf elementwise.
+    erf => s::d_erf;
+    /// erfc elementwise.
+    erfc => s::d_erfc;
+    /// ln Φ(x) elementwise.
+    log_normal_cdf => s::d_log_normal_cdf;
+}
+
+/// Records a gather node whose indices are `g.u[idx..]` (already pushed), producing `shape`.
+pub(crate) fn gather_recorded<'t>(
+    g: &mut crate::tape::Inner,
+    tape: &'t Tape,
+    idx: u32,
+    shape: Shape,
+    tracked: bool,
+) -> Tensor<'t> {
+    let out = g.next_slot();
+    let n = shape.numel();
+    for i in 0..n {
+        let src = g.u[idx as usize + i] as usize;
+        let v = g.vals[src];
+        g.vals.push(v);
+    }
+    if tracked {
+        g.nodes.push(Node::Gather {
+            out,
+            n: n as u32,
+            idx,
+        });
+    } else {
+        g.u.truncate(idx as usize);
+    }
+    Tensor::from_slot(tape, out, shape, tracked)
+}
+
+/// Broadcasts `a` and `b` to a common shape; each result is either the full shape or a
+/// single element (stride 0).
+pub(crate) fn align<'t>(
+    a: Tensor<'t>,
+    b: Tensor<'t>,
+    op: &'static str,
+) -> Result<(Tensor<'t>, Tensor<'t>, Shape), AdError> {
+    assert!(
+        std::ptr::eq(a.tape, b.tape),
+        "{op}: tensors from different tapes"
+    );
+    let shape = a
+        .shape
+        .broadcast(&b.shape)
+        .map_err(|_| AdError::ShapeMismatch {
+            op,
+            left: a.shape,
+            right: b.shape,
+        })?;
+    let n = shape.numel();
+    let a = if a.numel() == n || a.numel() == 1 {
+        a
+    } else {
+        a.broadcast_to(shape)?
+    };
+    let b = if b.numel() == n || b.numel() == 1 {
+        b
+    } else {
+        b.broadcast_to(shape)?
+    };
+    Ok((a, b, shape))
+}
+
+pub(crate) fn binary<'t>(
+    a: Tensor<'t>,
+    b: Tensor<'t>,
+    op: &'static str,
+    f: impl Fn(f64, f64) -> (f64, f64, f64),
+) -> Result<Tensor<'t>, AdError> {
+    let (a, b, shape) = align(a, b, op)?;
+    let n = shape.numel();
+    let sa = usize::from(a.numel() == n);
+    let sb = usize::from(b.numel() == n);
+    let tape = a.tape;
+    let mut g = tape.inner.borrow_mut();
+    let out = g.next_slot();
+    let (ia, ib) = (a.start as usize, b.start as usize);
+    let tracked = a.tracked || b.tracked;
+    if !tracked {
+        for i in 0..n {
+            let v = f(g.vals[ia + i * sa], g.vals[ib + i * sb]).0;
+            g.vals.push(v);
+        }
+        return Ok(Tensor::from_slot(tape, out, shape, false));
+    }
+    let pa = g.f.len();
+    let pb = pa + if a.tracked { n } else { 0 };
+    let pend = pb + if b.tracked { n } else { 0 };
+    g.f.resize(pend, 0.0);
+    for i in 0..n {
+        let (v, da, db) = f(g.vals[ia + i * sa], g.vals[ib + i * sb]);
+        g.vals.push(v);
+        if a.tracked {
+            g.f[pa + i] = da;
+        }
+        if b.tracked {
+            g.f[pb + i] = db;
+        }
+    }
+    if a.tracked {
+        g.nodes.push(Node::Elem {
+            out,
+            a: a.start,
+            n: n as u32,
+            p: pa as u32,
+            s: sa as u32,
+        });
+    }
+    if b.tracked {
+        g.nodes.push(Node::Elem {
+            out,
+            a: b.start,
+            n: n as u32,
+            p: pb as u32,
+            s: sb as u32,
+        });
+    }
+    Ok(Tensor::from_slot(tape, out, shape, true))
+}
+
+/// Addition or subtraction (`sign` = ±1 on `b`) without a partials arena.
+fn add_sub<'t>(a: Tensor<'t>, b: Tensor<'t>, sign: f64, op: &'static str) -> Tensor<'t> {
+    let (a, b, shape) = match align(a, b, op) {
+        Ok(x) => x,
+        Err(e) => panic!("{e}"),
+    };
+    let n = shape.numel();
+    let sa = usize::from(a.numel() == n);
+    let sb = usize::from(b.numel() == n);
+    let tape = a.tape;
+    let mut g = tape.inner.borrow_mut();
+    let out = g.next_slot();
+    let (ia, ib) = (a.start as usize, b.start as usize);
+    for i in 0..n {
+        let v = g.vals[ia + i * sa] + sign * g.vals[ib + i * sb];
+        g.vals.push(v);
+    }
+    if a.tracked {
+        g.nodes.push(Node::Lin {
+            out,
+            a: a.start,
+            n: n as u32,
+            s: sa as u32,
+            c: 1.0,
+        });
+    }
+    if b.tracked {
+        g.nodes.push(Node::Lin {
+            out,
+            a: b.start,
+            n: n as u32,
+            s: sb as u32,
+            c: sign,
+        });
+    }
+    Tensor::from_slot(tape, out, shape, a.tracked || b.tracked)
+}
+
+fn expect_ok<T>(r: Result<T, AdError>) -> T {
+    match r {
+        Ok(x) => x,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+impl<'t> Add for Tensor<'t> {
+    type Output = Tensor<'t>;
+    /// # Panics
+    /// When the shapes do not broadcast (both shapes are named).
+    fn add(self, o: Tensor<'t>) -> Tensor<'t> {
+        add_sub(self, o, 1.0, "add")
+    }
+}
+impl<'t> Sub for Tensor<'t> {
+    type Output = Tensor<'t>;
+    /// # Panics
+    /// When the shapes do not broadcast (both shapes are named).
+    fn sub(self, o: Tensor<'t>) -> Tensor<'t> {
+        add_sub(self, o, -1.0, "sub")
+    }
+}
+impl<'t> Mul for Tensor<'t> {
+    type Output = Tensor<'t>;
+    /// # Panics
+    /// When the shapes do not broadcast (both shapes are named).
+    fn mul(self, o: Tensor<'t>) -> Tensor<'t> {
+        expect_ok(binary(self, o, "mul", s::d_mul))
+    }
+}
+impl<'t> Div for Tensor<'t> {
+    type Output = Tensor<'t>;
+    /// # Panics
+    /// When the shapes do not broadcast (both shapes are named).
+    fn div(self, o: Tensor<'t>) -> Tensor<'t> {
+        expect_ok(binary(self, o, "div", s::d_div))
+    }
+}
+impl<'t> Neg for Tensor<'t> {
+    type Output = Tensor<'t>;
+    fn neg(self) -> Tensor<'t> {
+        self.scale(-1.0)
+    }
+}
+
+macro_rules! tensor_scalar_ops {
+    ($tr:ident, $m:ident, $tc:expr, $ct:expr) => {
+        impl<'t> $tr<Var<'t>> for Tensor<'t> {
+            type Output = Tensor<'t>;
+            fn $m(self, v: Var<'t>) -> Tensor<'t> {
+                $tr::$m(self, v.as_tensor())
+            }
+        }
+        impl<'t> $tr<Tensor<'t>> for Var<'t> {
+            type Output = Tensor<'t>;
+            fn $m(self, t: Tensor<'t>) -> Tensor<'t> {
+                $tr::$m(self.as_tensor(), t)
+            }
+        }
+        impl<'t> $tr<f64> for Tensor<'t> {
+            type Output = Tensor<'t>;
+            fn $m(self, c: f64) -> Tensor<'t> {
+                let f: fn(Tensor<'t>, f64) -> Tensor<'t> = $tc;
+                f(self, c)
+            }
+        }
+        impl<'t> $tr<Tensor<'t>> for f64 {
+            type Output = Tensor<'t>;
+            fn $m(self, t: Tensor<'t>) -> Tensor<'t> {
+                let f: fn(f64, Tensor<'t>) -> Tensor<'t> = $ct;
+                f(self, t)
+            }
+        }
+    };
+}
+
+tensor_scalar_ops!(Add, add, |t, c| t.add_scalar(c), |c, t| t.add_scalar(c));
+tensor_scalar_ops!(Sub, sub, |t, c| t.add_scalar(-c), |c, t| t
+    .scale(-1.0)
+    .add_scalar(c));
+tensor_scalar_ops!(Mul, mul, |t, c| t.scale(c), |c, t| t.scale(c));
+tensor_scalar_ops!(Div, div, |t, c| t.scale(1.0 / c), |c, t| t
+    .map_with_derivative(|x| {
+        let r = 1.0 / x;
+        (c * r, -c * r * r)
+    }));

@@ -1,0 +1,270 @@
+//! Scalar variables: `Copy` handles into a [`Tape`] with operator overloading.
+
+use crate::scalar as s;
+use crate::tape::Tape;
+use crate::tensor::Tensor;
+use std::fmt;
+use std::ops::{Add, Div, Mul, Neg, Sub};
+
+/// A scalar value recorded on a [`Tape`]: an index plus a reference to the tape, so it is
+/// `Copy` and `a * b + c` reads like maths. Operations record one node each; `f64` operands
+/// are constants and are not recorded.
+///
+/// # Panics
+/// Combining two `Var`s from different tapes panics.
+///
+/// # Examples
+/// ```
+/// use infer_ad::Tape;
+/// let tape = Tape::new();
+/// let x = tape.var(0.5);
+/// let y = (x * x + 1.0).ln() - 2.0 * x.exp();
+/// y.backward();
+/// let expect = 2.0 * 0.5 / (0.25 + 1.0) - 2.0 * 0.5f64.exp();
+/// assert!((x.grad() - expect).abs() < 1e-15);
+/// ```
+#[derive(Clone, Copy)]
+pub struct Var<'t> {
+    pub(crate) tape: &'t Tape,
+    pub(crate) idx: u32,
+}
+
+impl fmt::Debug for Var<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Var({} @ {})", self.value(), self.idx)
+    }
+}
+
+macro_rules! unary_methods {
+    ($($(#[$doc:meta])* $name:ident => $d:path;)*) => {
+        $(
+            $(#[$doc])*
+            #[inline]
+            pub fn $name(self) -> Var<'t> {
+                self.unary($d)
+            }
+        )*
+    };
+}
+
+impl<'t> Var<'t> {
+    /// The tape this variable lives on.
+    pub fn tape(&self) -> &'t Tape {
+        self.tape
+    }
+
+    /// The slot index on the tape (stable until [`Tape::clear`]).
+    pub fn index(&self) -> usize {
+        self.idx as usize
+    }
+
+    /// The value.
+    #[inline]
+    pub fn value(&self) -> f64 {
+        self.tape.value_at(self.idx)
+    }
+
+    /// ∂root/∂self after the last [`Tape::backward`] (0 if `self` does not influence the root
+    /// or no backward pass has run).
+    #[inline]
+    pub fn grad(&self) -> f64 {
+        self.tape.grad_at(self.idx)
+    }
+
+    /// Runs the backward pass from this variable; see [`Tape::backward`].
+    pub fn backward(self) {
+        self.tape.backward(self);
+    }
+
+    /// A copy of the value as a new leaf: gradients do not flow through it (stop-gradient).
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let x = tape.var(3.0);
+    /// let y = x * x.detach();
+    /// y.backward();
+    /// assert_eq!(x.grad(), 3.0);
+    /// ```
+    pub fn detach(self) -> Var<'t> {
+        self.tape.var(self.value())
+    }
+
+    /// This scalar as a 0-dimensional tensor (same slot, no copy).
+    pub fn as_tensor(self) -> Tensor<'t> {
+        Tensor::from_slot(self.tape, self.idx, crate::Shape::SCALAR, true)
+    }
+
+    /// Records `f(self)` where `f` returns `(value, derivative)`: the building block for
+    /// custom scalar functions.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let x = tape.var(2.0);
+    /// let cube = x.map_with_derivative(|v| (v * v * v, 3.0 * v * v));
+    /// cube.backward();
+    /// assert_eq!(x.grad(), 12.0);
+    /// ```
+    #[inline]
+    pub fn map_with_derivative(self, f: impl FnOnce(f64) -> (f64, f64)) -> Var<'t> {
+        self.unary(f)
+    }
+
+    #[inline]
+    pub(crate) fn unary(self, f: impl FnOnce(f64) -> (f64, f64)) -> Var<'t> {
+        let mut g = self.tape.inner.borrow_mut();
+        let (v, d) = f(g.vals[self.idx as usize]);
+        let idx = g.push1(v, self.idx, d);
+        Var {
+            tape: self.tape,
+            idx,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn binary(self, o: Var<'t>, f: impl FnOnce(f64, f64) -> (f64, f64, f64)) -> Var<'t> {
+        assert!(
+            std::ptr::eq(self.tape, o.tape),
+            "cannot combine variables from different tapes"
+        );
+        let mut g = self.tape.inner.borrow_mut();
+        let (v, da, db) = f(g.vals[self.idx as usize], g.vals[o.idx as usize]);
+        let idx = g.push2(v, self.idx, o.idx, da, db);
+        Var {
+            tape: self.tape,
+            idx,
+        }
+    }
+
+    unary_methods! {
+        /// eˣ.
+        exp => s::d_exp;
+        /// Natural logarithm (NaN below 0, −∞ at 0).
+        ln => s::d_ln;
+        /// ln(1 + x), accurate near 0.
+        ln_1p => s::d_ln_1p;
+        /// eˣ − 1, accurate near 0.
+        exp_m1 => s::d_exp_m1;
+        /// Square root.
+        sqrt => s::d_sqrt;
+        /// Sine.
+        sin => s::d_sin;
+        /// Cosine.
+        cos => s::d_cos;
+        /// Hyperbolic tangent.
+        tanh => s::d_tanh;
+        /// Logistic sigmoid, stable for large |x|.
+        sigmoid => s::d_sigmoid;
+        /// ln(1 + eˣ), stable for large |x|.
+        softplus => s::d_softplus;
+        /// ln σ(x) = −softplus(−x).
+        log_sigmoid => s::d_log_sigmoid;
+        /// |x|; the derivative at 0 is taken as 0.
+        abs => s::d_abs;
+        /// 1/x.
+        recip => s::d_recip;
+        /// x².
+        square => s::d_square;
+        /// ln Γ(x); derivative digamma.
+        lgamma => s::d_lgamma;
+        /// Digamma ψ(x); derivative trigamma (see [`crate::scalar::digamma`]).
+        digamma => s::d_digamma;
+        /// Error function.
+        erf => s::d_erf;
+        /// Complementary error function.
+        erfc => s::d_erfc;
+        /// ln Φ(x), accurate far in the lower tail (see [`crate::scalar::log_normal_cdf`]).
+        log_normal_cdf => s::d_log_normal_cdf;
+    }
+
+    /// xⁿ for an integer power.
+    #[inline]
+    pub fn powi(self, n: i32) -> Var<'t> {
+        self.unary(|x| s::d_powi(x, n))
+    }
+
+    /// xᵖ for a constant real power.
+    #[inline]
+    pub fn powf(self, p: f64) -> Var<'t> {
+        self.unary(|x| s::d_powf(x, p))
+    }
+
+    /// xʸ with both base and exponent on the tape.
+    #[inline]
+    pub fn pow(self, y: Var<'t>) -> Var<'t> {
+        self.binary(y, s::d_pow)
+    }
+
+    /// The smaller of two variables (ties: the gradient goes to `self`).
+    #[inline]
+    pub fn min(self, o: Var<'t>) -> Var<'t> {
+        self.binary(o, s::d_min)
+    }
+
+    /// The larger of two variables (ties: the gradient goes to `self`).
+    #[inline]
+    pub fn max(self, o: Var<'t>) -> Var<'t> {
+        self.binary(o, s::d_max)
+    }
+
+    /// Clamps to `[lo, hi]`; the gradient is 0 outside.
+    #[inline]
+    pub fn clamp(self, lo: f64, hi: f64) -> Var<'t> {
+        self.unary(|x| s::d_clamp(x, lo, hi))
+    }
+}
+
+macro_rules! binop {
+    ($tr:ident, $m:ident, $d:path, $vc:expr, $cv:expr) => {
+        impl<'t> $tr<Var<'t>> for Var<'t> {
+            type Output = Var<'t>;
+            #[inline]
+            fn $m(self, o: Var<'t>) -> Var<'t> {
+                self.binary(o, $d)
+            }
+        }
+        impl<'t> $tr<f64> for Var<'t> {
+            type Output = Var<'t>;
+            #[inline]
+            fn $m(self, c: f64) -> Var<'t> {
+                let f: fn(f64, f64) -> (f64, f64) = $vc;
+                self.unary(|x| f(x, c))
+            }
+        }
+        impl<'t> $tr<Var<'t>> for f64 {
+            type Output = Var<'t>;
+            #[inline]
+            fn $m(self, v: Var<'t>) -> Var<'t> {
+                let f: fn(f64, f64) -> (f64, f64) = $cv;
+                v.unary(|x| f(self, x))
+            }
+        }
+    };
+}
+
+binop!(Add, add, s::d_add, |x, c| (x + c, 1.0), |c, x| (c + x, 1.0));
+binop!(Sub, sub, s::d_sub, |x, c| (x - c, 1.0), |c, x| (
+    c - x,
+    -1.0
+));
+binop!(Mul, mul, s::d_mul, |x, c| (x * c, c), |c, x| (c * x, c));
+binop!(Div, div, s::d_div, |x, c| (x / c, 1.0 / c), |c, x| {
+    let r = 1.0 / x;
+    (c * r, -c * r * r)
+});
+
+impl<'t> Neg for Var<'t> {
+    type Output = Var<'t>;
+    #[inline]
+    fn neg(self) -> Var<'t> {
+        self.unary(s::d_neg)
+    }
+}
+
+impl<'t> std::iter::Sum<Var<'t>> for Option<Var<'t>> {
+    fn sum<I: Iterator<Item = Var<'t>>>(mut iter: I) -> Self {
+        let first = iter.next()?;
+        Some(iter.fold(first, |a, b| a + b))
+    }
+}

@@ -1,0 +1,7 @@
+//! infer-ad integration tests (one binary).
+
+mod algebra;
+mod alloc;
+mod ops_values;
+mod prop_ops;
+mod training;

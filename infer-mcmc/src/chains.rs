@@ -1,0 +1,206 @@
+//! Sampler output: per-chain draws, Stan's per-draw statistics and the adapted parameters.
+
+use ndarray::Array2;
+
+use crate::metric::Metric;
+use crate::settings::SamplerSettings;
+use crate::transition::Transition;
+
+/// Names of the per-draw sampler statistics, in CmdStan's column order.
+pub const STAT_NAMES: [&str; 7] = [
+    "lp__",
+    "accept_stat__",
+    "stepsize__",
+    "treedepth__",
+    "n_leapfrog__",
+    "divergent__",
+    "energy__",
+];
+
+/// Stan's sampler statistics of one draw.
+///
+/// # Examples
+///
+/// ```
+/// use infer_mcmc::{DrawStats, STAT_NAMES};
+///
+/// let s = DrawStats { lp: -1.0, accept_stat: 0.9, step_size: 0.5, tree_depth: 2,
+///                     n_leapfrog: 3, divergent: false, energy: 2.0 };
+/// assert_eq!(s.to_array(), [-1.0, 0.9, 0.5, 2.0, 3.0, 0.0, 2.0]);
+/// assert_eq!(STAT_NAMES[3], "treedepth__");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DrawStats {
+    /// `lp__`: log density (up to a constant) at the draw, on the unconstrained scale.
+    pub lp: f64,
+    /// `accept_stat__`: the transition's average acceptance statistic.
+    pub accept_stat: f64,
+    /// `stepsize__`: the step size used.
+    pub step_size: f64,
+    /// `treedepth__`: the NUTS tree depth (0 for static HMC).
+    pub tree_depth: usize,
+    /// `n_leapfrog__`: leapfrog steps (gradient evaluations) of the transition.
+    pub n_leapfrog: usize,
+    /// `divergent__`: whether the trajectory diverged.
+    pub divergent: bool,
+    /// `energy__`: the Hamiltonian at the draw.
+    pub energy: f64,
+}
+
+impl DrawStats {
+    /// The statistics of a transition.
+    #[must_use]
+    pub fn from_transition(t: &Transition) -> Self {
+        Self {
+            lp: t.logp,
+            accept_stat: t.accept_stat,
+            step_size: t.step_size,
+            tree_depth: t.tree_depth,
+            n_leapfrog: t.n_leapfrog,
+            divergent: t.divergent,
+            energy: t.energy,
+        }
+    }
+
+    /// The values in the order of [`STAT_NAMES`] (booleans as 0/1).
+    #[must_use]
+    pub fn to_array(&self) -> [f64; 7] {
+        [
+            self.lp,
+            self.accept_stat,
+            self.step_size,
+            self.tree_depth as f64,
+            self.n_leapfrog as f64,
+            if self.divergent { 1.0 } else { 0.0 },
+            self.energy,
+        ]
+    }
+}
+
+/// The output of one chain.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Chain {
+    /// The chain index (0-based).
+    pub chain: usize,
+    /// The seed of this chain's RNG (derived from the run's seed and the chain index).
+    pub rng_seed: u64,
+    /// Sampling draws (after thinning) × recorded values (see
+    /// [`LogDensity::write_constrained`](crate::LogDensity::write_constrained)).
+    pub draws: Array2<f64>,
+    /// Statistics of each sampling draw.
+    pub stats: Vec<DrawStats>,
+    /// Warmup draws (empty unless `save_warmup`).
+    pub warmup_draws: Array2<f64>,
+    /// Statistics of each warmup draw (empty unless `save_warmup`).
+    pub warmup_stats: Vec<DrawStats>,
+    /// The step size after adaptation.
+    pub step_size: f64,
+    /// The metric after adaptation.
+    pub metric: Metric,
+    /// The initial point on the unconstrained scale.
+    pub init: Vec<f64>,
+    /// Wall time of warmup, seconds.
+    pub warmup_seconds: f64,
+    /// Wall time of sampling, seconds.
+    pub sampling_seconds: f64,
+}
+
+impl Chain {
+    /// Divergent sampling transitions.
+    #[must_use]
+    pub fn num_divergent(&self) -> usize {
+        self.stats.iter().filter(|s| s.divergent).count()
+    }
+
+    /// Leapfrog steps (gradient evaluations) of the recorded sampling transitions.
+    #[must_use]
+    pub fn num_leapfrog(&self) -> usize {
+        self.stats.iter().map(|s| s.n_leapfrog).sum()
+    }
+
+    /// Sampling transitions that reached tree depth `max_depth`.
+    #[must_use]
+    pub fn num_max_depth(&self, max_depth: usize) -> usize {
+        self.stats
+            .iter()
+            .filter(|s| s.tree_depth >= max_depth)
+            .count()
+    }
+}
+
+/// The output of a [`Sampler`](crate::Sampler) run: every chain plus the parameter names.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Fit {
+    /// Names of the recorded values (columns of each chain's `draws`).
+    pub param_names: Vec<String>,
+    /// The chains, in chain order.
+    pub chains: Vec<Chain>,
+    /// The settings of the run.
+    pub settings: SamplerSettings,
+}
+
+impl Fit {
+    /// Number of chains.
+    #[must_use]
+    pub fn num_chains(&self) -> usize {
+        self.chains.len()
+    }
+
+    /// Number of (thinned) sampling draws per chain.
+    #[must_use]
+    pub fn num_draws(&self) -> usize {
+        self.chains.first().map_or(0, |c| c.draws.nrows())
+    }
+
+    /// Column of a recorded value by name.
+    #[must_use]
+    pub fn param_index(&self, name: &str) -> Option<usize> {
+        self.param_names.iter().position(|n| n == name)
+    }
+
+    /// Draws of the `index`-th recorded value as chains × draws (the layout of the
+    /// diagnostics). `None` if the index is out of range.
+    #[must_use]
+    pub fn param_draws(&self, index: usize) -> Option<Array2<f64>> {
+        if index >= self.param_names.len() {
+            return None;
+        }
+        let (c, n) = (self.num_chains(), self.num_draws());
+        Some(Array2::from_shape_fn((c, n), |(i, j)| {
+            self.chains[i].draws[[j, index]]
+        }))
+    }
+
+    /// Draws of a recorded value by name, chains × draws.
+    #[must_use]
+    pub fn draws_by_name(&self, name: &str) -> Option<Array2<f64>> {
+        self.param_index(name).and_then(|i| self.param_draws(i))
+    }
+
+    /// A sampler statistic (one of [`STAT_NAMES`]) as chains × draws.
+    #[must_use]
+    pub fn stat_draws(&self, name: &str) -> Option<Array2<f64>> {
+        let k = STAT_NAMES.iter().position(|n| *n == name)?;
+        let (c, n) = (self.num_chains(), self.num_draws());
+        Some(Array2::from_shape_fn((c, n), |(i, j)| {
+            self.chains[i].stats[j].to_array()[k]
+        }))
+    }
+
+    /// Divergent sampling transitions over all chains.
+    #[must_use]
+    pub fn num_divergent(&self) -> usize {
+        self.chains.iter().map(Chain::num_divergent).sum()
+    }
+
+    /// Sampling transitions that hit the maximum tree depth, over all chains.
+    #[must_use]
+    pub fn num_max_depth(&self) -> usize {
+        self.chains
+            .iter()
+            .map(|c| c.num_max_depth(self.settings.max_depth))
+            .sum()
+    }
+}

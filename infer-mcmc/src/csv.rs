@@ -1,0 +1,937 @@
+//! CmdStan-compatible CSV output ("Stan CSV"): a writer and a reader.
+//!
+//! The layout is CmdStan's, so that ArviZ's `from_cmdstan`, CmdStan's `stansummary` and the
+//! other Stan tools read the files:
+//!
+//! 1. `#` comment lines with the run configuration (`model`, `method = sample`, `num_samples`,
+//!    `num_warmup`, `save_warmup`, `thin`, the `adapt` block, `algorithm = hmc`,
+//!    `engine = nuts`, `max_depth`, `metric`, `id`, `seed`, …), booleans written `0`/`1` as
+//!    CmdStan's readers parse them;
+//! 2. the header `lp__,accept_stat__,stepsize__,treedepth__,n_leapfrog__,divergent__,energy__,`
+//!    then the parameters in Stan's flattened 1-based form (`beta.1`, `a.1.2`; see
+//!    [`stan_to_csv_name`] and [`flatten_names`]);
+//! 3. the saved warmup draws, if any;
+//! 4. the adaptation block: `# Adaptation terminated`, `# Step size = …`, then
+//!    `# Diagonal elements of inverse mass matrix:` and one line, or
+//!    `# Elements of inverse mass matrix:` and one line per row (dense metric);
+//! 5. one row per draw;
+//! 6. the timing block (`#  Elapsed Time: … seconds (Warm-up)`, `(Sampling)`, `(Total)`).
+//!
+//! Numbers are written in Rust's shortest round-trip form (scientific notation only for very
+//! large or small magnitudes), so writing and reading back is exact; non-finite values are
+//! written `NaN`, `inf`, `-inf`.
+//!
+//! # Examples
+//!
+//! ```
+//! use infer_mcmc::csv::{Adaptation, CsvMetadata, InverseMetric, StanCsv, Timing, read_csv};
+//!
+//! let csv = StanCsv {
+//!     metadata: CsvMetadata { num_samples: 2, num_warmup: 10, seed: 42, ..CsvMetadata::default() },
+//!     columns: StanCsv::nuts_columns(&["mu", "theta[1]", "theta[2]"]),
+//!     warmup_draws: vec![],
+//!     adaptation: Some(Adaptation {
+//!         step_size: 0.45,
+//!         inverse_metric: InverseMetric::Diagonal(vec![1.0, 0.5, 0.25]),
+//!     }),
+//!     draws: vec![
+//!         vec![-7.1, 0.93, 0.45, 3.0, 7.0, 0.0, 10.2, 1.5, 0.1, -0.3],
+//!         vec![-6.8, 0.99, 0.45, 2.0, 3.0, 0.0, 9.1, 1.4, 0.2, -0.2],
+//!     ],
+//!     timing: Some(Timing { warmup_seconds: 0.05, sampling_seconds: 0.02 }),
+//! };
+//! let mut text = Vec::new();
+//! csv.write(&mut text)?;
+//! assert!(String::from_utf8_lossy(&text).contains("\nlp__,accept_stat__,"));
+//! assert_eq!(read_csv(text.as_slice())?, csv);
+//! # Ok::<(), infer_mcmc::csv::CsvError>(())
+//! ```
+
+use std::fmt::Write as _;
+use std::io::{BufRead, Write};
+
+/// The sampler columns CmdStan writes before the parameters for NUTS, in order.
+pub const NUTS_COLUMNS: [&str; 7] = [
+    "lp__",
+    "accept_stat__",
+    "stepsize__",
+    "treedepth__",
+    "n_leapfrog__",
+    "divergent__",
+    "energy__",
+];
+
+/// Why a Stan CSV file could not be written or read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CsvError {
+    /// Reading or writing failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// A column name is empty or holds a comma, a quote, `#` or a line break.
+    #[error("invalid column name {name:?}")]
+    InvalidName {
+        /// The offending name.
+        name: String,
+    },
+    /// The first column must be `lp__`: Stan's readers recognise the header by it.
+    #[error("the first column must be `lp__`, got {first:?}")]
+    FirstColumnNotLp {
+        /// The first column given.
+        first: Option<String>,
+    },
+    /// A row to write has the wrong number of values (`row` counts from 0 over the warmup
+    /// rows, then the draws).
+    #[error("row {row} has {found} values for {expected} columns")]
+    RowLength {
+        /// Row index.
+        row: usize,
+        /// Number of columns.
+        expected: usize,
+        /// Number of values in the row.
+        found: usize,
+    },
+    /// Warmup draws were given while `save_warmup` is off.
+    #[error("warmup draws given but `save_warmup` is false")]
+    UnexpectedWarmup,
+    /// The file has no header line.
+    #[error("no header line (`lp__,…`) found")]
+    MissingHeader,
+    /// A data line has the wrong number of fields.
+    #[error("line {line}: {found} fields, the header has {expected}")]
+    FieldCount {
+        /// 1-based line number.
+        line: usize,
+        /// Number of columns of the header.
+        expected: usize,
+        /// Number of fields found.
+        found: usize,
+    },
+    /// A field or comment value is not a number.
+    #[error("line {line}: cannot parse {text:?} as a number")]
+    InvalidNumber {
+        /// 1-based line number.
+        line: usize,
+        /// The text that failed to parse.
+        text: String,
+    },
+    /// A configuration value has the wrong form (e.g. `thin = abc`).
+    #[error("line {line}: invalid value {value:?} for `{key}`")]
+    InvalidValue {
+        /// 1-based line number.
+        line: usize,
+        /// The configuration key.
+        key: String,
+        /// The value found.
+        value: String,
+    },
+    /// The adaptation block is malformed (e.g. the metric line is missing).
+    #[error("line {line}: malformed adaptation block")]
+    InvalidAdaptation {
+        /// 1-based line number.
+        line: usize,
+    },
+}
+
+/// The sampling engine recorded in the configuration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Engine {
+    /// No-U-Turn sampler with a tree-depth limit (`engine = nuts`, `max_depth`).
+    Nuts {
+        /// Maximum tree depth (Stan's default 10).
+        max_depth: u32,
+    },
+    /// Static HMC with a fixed integration time (`engine = static`, `int_time`).
+    Static {
+        /// Integration time (Stan's default 2π).
+        int_time: f64,
+    },
+}
+
+/// The kind of metric (mass matrix) recorded in the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricKind {
+    /// Identity (`unit_e`).
+    Unit,
+    /// Diagonal (`diag_e`, Stan's default).
+    Diagonal,
+    /// Dense (`dense_e`).
+    Dense,
+}
+
+impl MetricKind {
+    fn stan_name(self) -> &'static str {
+        match self {
+            Self::Unit => "unit_e",
+            Self::Diagonal => "diag_e",
+            Self::Dense => "dense_e",
+        }
+    }
+}
+
+/// The run configuration written as comments at the top of the file. `Default` gives
+/// CmdStan's defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsvMetadata {
+    /// Model name (default `"model"`).
+    pub model: String,
+    /// Post-warmup iterations (default 1000).
+    pub num_samples: usize,
+    /// Warmup iterations (default 1000).
+    pub num_warmup: usize,
+    /// Whether warmup draws are in the file (default false).
+    pub save_warmup: bool,
+    /// Thinning period (default 1).
+    pub thin: usize,
+    /// Whether adaptation ran (default true).
+    pub adapt_engaged: bool,
+    /// Dual-averaging regularization scale γ (default 0.05).
+    pub adapt_gamma: f64,
+    /// Target acceptance statistic δ (default 0.8).
+    pub adapt_delta: f64,
+    /// Dual-averaging relaxation exponent κ (default 0.75).
+    pub adapt_kappa: f64,
+    /// Dual-averaging iteration offset t₀ (default 10).
+    pub adapt_t0: f64,
+    /// Initial fast adaptation interval (default 75).
+    pub adapt_init_buffer: usize,
+    /// Final fast adaptation interval (default 50).
+    pub adapt_term_buffer: usize,
+    /// First slow adaptation window (default 25).
+    pub adapt_window: usize,
+    /// The engine (default NUTS with `max_depth = 10`).
+    pub engine: Engine,
+    /// The metric kind (default diagonal).
+    pub metric: MetricKind,
+    /// Initial step size (default 1).
+    pub stepsize: f64,
+    /// Step-size jitter (default 0).
+    pub stepsize_jitter: f64,
+    /// Chain identifier, `id` (default 1).
+    pub chain_id: usize,
+    /// Random seed (default 0). Stan's readers take the seed as a 32-bit unsigned integer: a
+    /// larger seed is written as `seed_u64` instead of `seed`, which they ignore.
+    pub seed: u64,
+    /// Radius of the uniform initialization on the unconstrained scale, `init` (default 2).
+    pub init_radius: f64,
+}
+
+impl Default for CsvMetadata {
+    fn default() -> Self {
+        Self {
+            model: "model".to_owned(),
+            num_samples: 1000,
+            num_warmup: 1000,
+            save_warmup: false,
+            thin: 1,
+            adapt_engaged: true,
+            adapt_gamma: 0.05,
+            adapt_delta: 0.8,
+            adapt_kappa: 0.75,
+            adapt_t0: 10.0,
+            adapt_init_buffer: 75,
+            adapt_term_buffer: 50,
+            adapt_window: 25,
+            engine: Engine::Nuts { max_depth: 10 },
+            metric: MetricKind::Diagonal,
+            stepsize: 1.0,
+            stepsize_jitter: 0.0,
+            chain_id: 1,
+            seed: 0,
+            init_radius: 2.0,
+        }
+    }
+}
+
+/// The inverse metric (inverse mass matrix) at the end of adaptation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InverseMetric {
+    /// Unit metric: CmdStan writes `No free parameters for unit metric`.
+    Unit,
+    /// The diagonal of a diagonal inverse metric.
+    Diagonal(Vec<f64>),
+    /// A dense inverse metric, row by row.
+    Dense(Vec<Vec<f64>>),
+}
+
+/// The adaptation results written after warmup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Adaptation {
+    /// The adapted step size.
+    pub step_size: f64,
+    /// The adapted inverse metric.
+    pub inverse_metric: InverseMetric,
+}
+
+/// Wall-clock times written at the end of the file (the total is their sum).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timing {
+    /// Seconds spent in warmup.
+    pub warmup_seconds: f64,
+    /// Seconds spent sampling.
+    pub sampling_seconds: f64,
+}
+
+/// The whole content of one chain's Stan CSV file, as plain data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StanCsv {
+    /// The configuration comments.
+    pub metadata: CsvMetadata,
+    /// All column names, sampler columns first (see [`StanCsv::nuts_columns`]), written as
+    /// given (use [`stan_to_csv_name`] for the `beta.1` form).
+    pub columns: Vec<String>,
+    /// Saved warmup draws (only with `save_warmup`), one row per draw.
+    pub warmup_draws: Vec<Vec<f64>>,
+    /// The adaptation block, if adaptation ran.
+    pub adaptation: Option<Adaptation>,
+    /// Post-warmup draws, one row per draw, one value per column.
+    pub draws: Vec<Vec<f64>>,
+    /// The timing block, if known.
+    pub timing: Option<Timing>,
+}
+
+impl StanCsv {
+    /// The columns of a NUTS run: [`NUTS_COLUMNS`] then the parameter names converted to
+    /// CmdStan's form with [`stan_to_csv_name`] (`theta[1]` → `theta.1`).
+    pub fn nuts_columns<S: AsRef<str>>(param_names: &[S]) -> Vec<String> {
+        NUTS_COLUMNS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .chain(param_names.iter().map(|n| stan_to_csv_name(n.as_ref())))
+            .collect()
+    }
+
+    /// Writes the file to `out`.
+    ///
+    /// # Errors
+    ///
+    /// [`CsvError::InvalidName`], [`CsvError::FirstColumnNotLp`], [`CsvError::RowLength`],
+    /// [`CsvError::UnexpectedWarmup`], or [`CsvError::Io`] from `out`.
+    pub fn write<W: Write>(&self, out: W) -> Result<(), CsvError> {
+        if !self.metadata.save_warmup && !self.warmup_draws.is_empty() {
+            return Err(CsvError::UnexpectedWarmup);
+        }
+        let mut writer = CsvWriter::new(out, &self.metadata, &self.columns)?;
+        for row in &self.warmup_draws {
+            writer.write_draw(row)?;
+        }
+        if let Some(adaptation) = &self.adaptation {
+            writer.write_adaptation(adaptation)?;
+        }
+        for row in &self.draws {
+            writer.write_draw(row)?;
+        }
+        writer.finish(self.timing.as_ref())?;
+        Ok(())
+    }
+
+    /// Reads a file; see [`read_csv`].
+    ///
+    /// # Errors
+    ///
+    /// As [`read_csv`].
+    pub fn read<R: BufRead>(input: R) -> Result<Self, CsvError> {
+        read_csv(input)
+    }
+}
+
+/// Writes a Stan CSV file incrementally: configuration and header on creation, then draws,
+/// the adaptation block and draws again, then the timing block on [`finish`](Self::finish).
+///
+/// # Examples
+///
+/// ```
+/// use infer_mcmc::csv::{Adaptation, CsvMetadata, CsvWriter, InverseMetric, StanCsv};
+///
+/// let columns = StanCsv::nuts_columns(&["x"]);
+/// let mut w = CsvWriter::new(Vec::new(), &CsvMetadata::default(), &columns)?;
+/// w.write_adaptation(&Adaptation { step_size: 0.9, inverse_metric: InverseMetric::Diagonal(vec![1.2]) })?;
+/// w.write_draw(&[-0.5, 1.0, 0.9, 1.0, 1.0, 0.0, 0.6, 0.3])?;
+/// let bytes = w.finish(None)?;
+/// assert!(String::from_utf8_lossy(&bytes).contains("# Step size = 0.9\n"));
+/// # Ok::<(), infer_mcmc::csv::CsvError>(())
+/// ```
+#[derive(Debug)]
+pub struct CsvWriter<W: Write> {
+    out: W,
+    columns: usize,
+    rows: usize,
+    line: String,
+}
+
+impl<W: Write> CsvWriter<W> {
+    /// Writes the configuration comments and the header line.
+    ///
+    /// # Errors
+    ///
+    /// [`CsvError::InvalidName`] for an empty name or one holding `,`, `"`, `#` or a line
+    /// break; [`CsvError::FirstColumnNotLp`] unless the first column is `lp__`;
+    /// [`CsvError::Io`].
+    pub fn new<S: AsRef<str>>(
+        mut out: W,
+        metadata: &CsvMetadata,
+        columns: &[S],
+    ) -> Result<Self, CsvError> {
+        let first = columns.first().map(|c| c.as_ref());
+        if first != Some("lp__") {
+            return Err(CsvError::FirstColumnNotLp {
+                first: first.map(str::to_owned),
+            });
+        }
+        for c in columns {
+            let c = c.as_ref();
+            if c.is_empty() || c.contains([',', '"', '#', '\n', '\r']) {
+                return Err(CsvError::InvalidName { name: c.to_owned() });
+            }
+        }
+        out.write_all(config_comments(metadata).as_bytes())?;
+        let header: Vec<&str> = columns.iter().map(AsRef::as_ref).collect();
+        writeln!(out, "{}", header.join(","))?;
+        Ok(Self {
+            out,
+            columns: columns.len(),
+            rows: 0,
+            line: String::new(),
+        })
+    }
+
+    /// Writes one draw (one value per column).
+    ///
+    /// # Errors
+    ///
+    /// [`CsvError::RowLength`] when `values` does not have one value per column;
+    /// [`CsvError::Io`].
+    pub fn write_draw(&mut self, values: &[f64]) -> Result<(), CsvError> {
+        if values.len() != self.columns {
+            return Err(CsvError::RowLength {
+                row: self.rows,
+                expected: self.columns,
+                found: values.len(),
+            });
+        }
+        self.line.clear();
+        push_joined(&mut self.line, values, ",");
+        self.line.push('\n');
+        self.out.write_all(self.line.as_bytes())?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Writes the adaptation block (between the warmup draws and the post-warmup draws).
+    ///
+    /// # Errors
+    ///
+    /// [`CsvError::Io`].
+    pub fn write_adaptation(&mut self, adaptation: &Adaptation) -> Result<(), CsvError> {
+        let mut s = String::from("# Adaptation terminated\n");
+        let _ = writeln!(s, "# Step size = {}", Num(adaptation.step_size));
+        match &adaptation.inverse_metric {
+            InverseMetric::Unit => s.push_str("# No free parameters for unit metric\n"),
+            InverseMetric::Diagonal(diag) => {
+                s.push_str("# Diagonal elements of inverse mass matrix:\n# ");
+                push_joined(&mut s, diag, ", ");
+                s.push('\n');
+            }
+            InverseMetric::Dense(rows) => {
+                s.push_str("# Elements of inverse mass matrix:\n");
+                for row in rows {
+                    s.push_str("# ");
+                    push_joined(&mut s, row, ", ");
+                    s.push('\n');
+                }
+            }
+        }
+        self.out.write_all(s.as_bytes())?;
+        Ok(())
+    }
+
+    /// Writes the timing block (when given), flushes, and returns the output.
+    ///
+    /// # Errors
+    ///
+    /// [`CsvError::Io`].
+    pub fn finish(mut self, timing: Option<&Timing>) -> Result<W, CsvError> {
+        if let Some(t) = timing {
+            let total = t.warmup_seconds + t.sampling_seconds;
+            // Column positions as CmdStan writes them: Stan's reader takes the number from
+            // character 17 of each line.
+            write!(
+                self.out,
+                "# \n#  Elapsed Time: {} seconds (Warm-up)\n#                {} seconds (Sampling)\n#                {} seconds (Total)\n# \n",
+                Num(t.warmup_seconds),
+                Num(t.sampling_seconds),
+                Num(total)
+            )?;
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// Shortest round-trip form; scientific notation outside `[1e-5, 1e16)`.
+struct Num(f64);
+
+impl std::fmt::Display for Num {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let x = self.0;
+        let a = x.abs();
+        if x.is_nan() {
+            f.write_str("NaN")
+        } else if a == 0.0 || !x.is_finite() || (1e-5..1e16).contains(&a) {
+            write!(f, "{x}")
+        } else {
+            write!(f, "{x:e}")
+        }
+    }
+}
+
+fn push_joined(s: &mut String, values: &[f64], sep: &str) {
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            s.push_str(sep);
+        }
+        let _ = write!(s, "{}", Num(*v));
+    }
+}
+
+fn config_comments(m: &CsvMetadata) -> String {
+    let b = |v: bool| u8::from(v);
+    let mut s = String::new();
+    let _ = writeln!(s, "# model = {}", m.model);
+    s.push_str("# method = sample\n#   sample\n");
+    let _ = writeln!(s, "#     num_samples = {}", m.num_samples);
+    let _ = writeln!(s, "#     num_warmup = {}", m.num_warmup);
+    let _ = writeln!(s, "#     save_warmup = {}", b(m.save_warmup));
+    let _ = writeln!(s, "#     thin = {}", m.thin);
+    s.push_str("#     adapt\n");
+    let _ = writeln!(s, "#       engaged = {}", b(m.adapt_engaged));
+    let _ = writeln!(s, "#       gamma = {}", Num(m.adapt_gamma));
+    let _ = writeln!(s, "#       delta = {}", Num(m.adapt_delta));
+    let _ = writeln!(s, "#       kappa = {}", Num(m.adapt_kappa));
+    let _ = writeln!(s, "#       t0 = {}", Num(m.adapt_t0));
+    let _ = writeln!(s, "#       init_buffer = {}", m.adapt_init_buffer);
+    let _ = writeln!(s, "#       term_buffer = {}", m.adapt_term_buffer);
+    let _ = writeln!(s, "#       window = {}", m.adapt_window);
+    s.push_str("#     algorithm = hmc\n#       hmc\n");
+    match m.engine {
+        Engine::Nuts { max_depth } => {
+            let _ = writeln!(
+                s,
+                "#         engine = nuts\n#           nuts\n#             max_depth = {max_depth}"
+            );
+        }
+        Engine::Static { int_time } => {
+            let _ = writeln!(
+                s,
+                "#         engine = static\n#           static\n#             int_time = {}",
+                Num(int_time)
+            );
+        }
+    }
+    let _ = writeln!(s, "#         metric = {}", m.metric.stan_name());
+    let _ = writeln!(s, "#         stepsize = {}", Num(m.stepsize));
+    let _ = writeln!(s, "#         stepsize_jitter = {}", Num(m.stepsize_jitter));
+    let _ = writeln!(s, "# id = {}", m.chain_id);
+    let _ = writeln!(s, "# init = {}", Num(m.init_radius));
+    s.push_str("# random\n");
+    if u32::try_from(m.seed).is_ok() {
+        let _ = writeln!(s, "#   seed = {}", m.seed);
+    } else {
+        let _ = writeln!(s, "#   seed_u64 = {}", m.seed);
+    }
+    let _ = writeln!(s, "# infer_version = {}", env!("CARGO_PKG_VERSION"));
+    s
+}
+
+/// Reads a Stan CSV file (one chain): configuration, column names, warmup draws (when
+/// `save_warmup` is on), adaptation block, draws and timing. Files written by CmdStan are
+/// read too; configuration keys that [`CsvMetadata`] does not hold are ignored, and missing
+/// ones keep their defaults.
+///
+/// Warmup rows are the rows before the adaptation block; without one, and with
+/// `save_warmup`, the first `⌈num_warmup / thin⌉` rows.
+///
+/// # Errors
+///
+/// [`CsvError::MissingHeader`], [`CsvError::FieldCount`], [`CsvError::InvalidNumber`],
+/// [`CsvError::InvalidValue`], [`CsvError::InvalidAdaptation`] (each with its 1-based line
+/// number), or [`CsvError::Io`].
+pub fn read_csv<R: BufRead>(input: R) -> Result<StanCsv, CsvError> {
+    let mut metadata = CsvMetadata::default();
+    let mut columns: Option<Vec<String>> = None;
+    let mut rows: Vec<Vec<f64>> = Vec::new();
+    let mut rows_before_adaptation = None;
+    let mut adaptation: Option<Adaptation> = None;
+    let mut adaptation_state = AdaptationState::None;
+    let mut timing = (None, None);
+    let mut engine_name = String::from("nuts");
+    let (mut max_depth, mut int_time) = (10u32, 2.0 * std::f64::consts::PI);
+
+    for (index, line) in input.lines().enumerate() {
+        let line_no = index + 1;
+        let line = line?;
+        let text = line.trim_end_matches('\r');
+        if let Some(comment) = text.strip_prefix('#') {
+            let comment = comment.trim();
+            if columns.is_none() {
+                parse_config(
+                    comment,
+                    line_no,
+                    &mut metadata,
+                    &mut engine_name,
+                    &mut max_depth,
+                    &mut int_time,
+                )?;
+                continue;
+            }
+            // After the header: adaptation and timing blocks.
+            match adaptation_state {
+                AdaptationState::StepSize => {
+                    let value = comment
+                        .strip_prefix("Step size")
+                        .and_then(|v| v.trim().strip_prefix('='))
+                        .ok_or(CsvError::InvalidAdaptation { line: line_no })?;
+                    let step_size = parse_number(value.trim(), line_no)?;
+                    adaptation = Some(Adaptation {
+                        step_size,
+                        inverse_metric: InverseMetric::Unit,
+                    });
+                    adaptation_state = AdaptationState::MetricTitle;
+                    continue;
+                }
+                AdaptationState::MetricTitle => {
+                    adaptation_state = if comment.starts_with("Diagonal elements of inverse") {
+                        AdaptationState::DiagonalRow
+                    } else if comment.starts_with("Elements of inverse") {
+                        set_metric(&mut adaptation, InverseMetric::Dense(Vec::new()));
+                        AdaptationState::DenseRows
+                    } else if comment.starts_with("No free parameters") {
+                        AdaptationState::None
+                    } else {
+                        return Err(CsvError::InvalidAdaptation { line: line_no });
+                    };
+                    continue;
+                }
+                AdaptationState::DiagonalRow => {
+                    set_metric(
+                        &mut adaptation,
+                        InverseMetric::Diagonal(parse_list(comment, line_no)?),
+                    );
+                    adaptation_state = AdaptationState::None;
+                    continue;
+                }
+                AdaptationState::DenseRows => {
+                    let is_row = comment
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_ascii_digit() || "+-.".contains(c) || c == 'N');
+                    if is_row {
+                        let row = parse_list(comment, line_no)?;
+                        if let Some(Adaptation {
+                            inverse_metric: InverseMetric::Dense(m),
+                            ..
+                        }) = &mut adaptation
+                        {
+                            m.push(row);
+                        }
+                        continue;
+                    }
+                    adaptation_state = AdaptationState::None;
+                }
+                AdaptationState::None => {}
+            }
+            if comment == "Adaptation terminated" {
+                rows_before_adaptation = Some(rows.len());
+                adaptation_state = AdaptationState::StepSize;
+            } else if let Some((seconds, kind)) = parse_timing(comment, line_no)? {
+                match kind {
+                    TimingKind::Warmup => timing.0 = Some(seconds),
+                    TimingKind::Sampling => timing.1 = Some(seconds),
+                    TimingKind::Total => {}
+                }
+            }
+            continue;
+        }
+        if text.trim().is_empty() {
+            continue;
+        }
+        match &columns {
+            None => {
+                columns = Some(text.split(',').map(|c| c.trim().to_owned()).collect());
+            }
+            Some(cols) => {
+                let row = text
+                    .split(',')
+                    .map(|f| parse_number(f.trim(), line_no))
+                    .collect::<Result<Vec<f64>, _>>()?;
+                if row.len() != cols.len() {
+                    return Err(CsvError::FieldCount {
+                        line: line_no,
+                        expected: cols.len(),
+                        found: row.len(),
+                    });
+                }
+                rows.push(row);
+            }
+        }
+    }
+    if matches!(
+        adaptation_state,
+        AdaptationState::StepSize | AdaptationState::MetricTitle | AdaptationState::DiagonalRow
+    ) {
+        return Err(CsvError::InvalidAdaptation { line: 0 });
+    }
+    let columns = columns.ok_or(CsvError::MissingHeader)?;
+    metadata.engine = if engine_name == "static" {
+        Engine::Static { int_time }
+    } else {
+        Engine::Nuts { max_depth }
+    };
+    let warmup_rows = match rows_before_adaptation {
+        Some(n) => n,
+        None if metadata.save_warmup => metadata.num_warmup.div_ceil(metadata.thin.max(1)),
+        None => 0,
+    }
+    .min(rows.len());
+    let draws = rows.split_off(warmup_rows);
+    let timing = match timing {
+        (Some(warmup_seconds), Some(sampling_seconds)) => Some(Timing {
+            warmup_seconds,
+            sampling_seconds,
+        }),
+        _ => None,
+    };
+    Ok(StanCsv {
+        metadata,
+        columns,
+        warmup_draws: rows,
+        adaptation,
+        draws,
+        timing,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AdaptationState {
+    None,
+    StepSize,
+    MetricTitle,
+    DiagonalRow,
+    DenseRows,
+}
+
+enum TimingKind {
+    Warmup,
+    Sampling,
+    Total,
+}
+
+fn set_metric(adaptation: &mut Option<Adaptation>, metric: InverseMetric) {
+    if let Some(a) = adaptation {
+        a.inverse_metric = metric;
+    }
+}
+
+fn parse_number(text: &str, line: usize) -> Result<f64, CsvError> {
+    text.parse::<f64>().map_err(|_| CsvError::InvalidNumber {
+        line,
+        text: text.to_owned(),
+    })
+}
+
+fn parse_list(text: &str, line: usize) -> Result<Vec<f64>, CsvError> {
+    text.split(',')
+        .map(|v| parse_number(v.trim(), line))
+        .collect()
+}
+
+/// `Elapsed Time: 0.05 seconds (Warm-up)`, `0.02 seconds (Sampling)`, `… (Total)`.
+fn parse_timing(comment: &str, line: usize) -> Result<Option<(f64, TimingKind)>, CsvError> {
+    let kind = if comment.ends_with("(Warm-up)") {
+        TimingKind::Warmup
+    } else if comment.ends_with("(Sampling)") {
+        TimingKind::Sampling
+    } else if comment.ends_with("(Total)") {
+        TimingKind::Total
+    } else {
+        return Ok(None);
+    };
+    let body = comment.strip_prefix("Elapsed Time:").unwrap_or(comment);
+    let number = body.split_whitespace().next().unwrap_or("");
+    Ok(Some((parse_number(number, line)?, kind)))
+}
+
+fn parse_config(
+    comment: &str,
+    line: usize,
+    m: &mut CsvMetadata,
+    engine: &mut String,
+    max_depth: &mut u32,
+    int_time: &mut f64,
+) -> Result<(), CsvError> {
+    let Some((key, value)) = comment.split_once('=') else {
+        return Ok(());
+    };
+    let key = key.trim();
+    let value = value.trim();
+    let value = value.strip_suffix("(Default)").unwrap_or(value).trim();
+    let invalid = || CsvError::InvalidValue {
+        line,
+        key: key.to_owned(),
+        value: value.to_owned(),
+    };
+    let uint = || value.parse::<usize>().map_err(|_| invalid());
+    let float = || value.parse::<f64>().map_err(|_| invalid());
+    let boolean = || match value {
+        "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        _ => Err(invalid()),
+    };
+    match key {
+        "model" => m.model = value.to_owned(),
+        "num_samples" => m.num_samples = uint()?,
+        "num_warmup" => m.num_warmup = uint()?,
+        "save_warmup" => m.save_warmup = boolean()?,
+        "thin" => m.thin = uint()?,
+        "engaged" => m.adapt_engaged = boolean()?,
+        "gamma" => m.adapt_gamma = float()?,
+        "delta" => m.adapt_delta = float()?,
+        "kappa" => m.adapt_kappa = float()?,
+        "t0" => m.adapt_t0 = float()?,
+        "init_buffer" => m.adapt_init_buffer = uint()?,
+        "term_buffer" => m.adapt_term_buffer = uint()?,
+        "window" => m.adapt_window = uint()?,
+        "engine" => *engine = value.to_owned(),
+        "max_depth" => *max_depth = value.parse().map_err(|_| invalid())?,
+        "int_time" => *int_time = float()?,
+        "metric" => {
+            m.metric = match value {
+                "unit_e" => MetricKind::Unit,
+                "diag_e" => MetricKind::Diagonal,
+                "dense_e" => MetricKind::Dense,
+                _ => return Err(invalid()),
+            }
+        }
+        "stepsize" => m.stepsize = float()?,
+        "stepsize_jitter" => m.stepsize_jitter = float()?,
+        "id" => m.chain_id = uint()?,
+        "seed" | "seed_u64" => m.seed = value.parse().map_err(|_| invalid())?,
+        // CmdStan writes `init = 2` for the default radius, or a file name.
+        "init" => {
+            if let Ok(r) = value.parse() {
+                m.init_radius = r;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Converts a Stan element name to CmdStan's CSV header form: `beta[1]` → `beta.1`,
+/// `a[1,2]` → `a.1.2`; a name without brackets is returned unchanged.
+///
+/// # Examples
+///
+/// ```
+/// use infer_mcmc::csv::{csv_to_stan_name, stan_to_csv_name};
+///
+/// assert_eq!(stan_to_csv_name("a[1, 2]"), "a.1.2");
+/// assert_eq!(csv_to_stan_name("a.1.2"), "a[1,2]");
+/// assert_eq!(stan_to_csv_name("mu"), "mu");
+/// ```
+pub fn stan_to_csv_name(name: &str) -> String {
+    match name.split_once('[') {
+        Some((base, rest)) => {
+            let indices = rest.trim_end().trim_end_matches(']');
+            let mut out = base.trim().to_owned();
+            for i in indices.split(',') {
+                out.push('.');
+                out.push_str(i.trim());
+            }
+            out
+        }
+        None => name.to_owned(),
+    }
+}
+
+/// Converts a CmdStan CSV header name back to Stan's element form: `beta.1` → `beta[1]`,
+/// `a.1.2` → `a[1,2]`; a name without dots is returned unchanged.
+pub fn csv_to_stan_name(name: &str) -> String {
+    match name.split_once('.') {
+        Some((base, rest)) => format!("{base}[{}]", rest.replace('.', ",")),
+        None => name.to_owned(),
+    }
+}
+
+/// The CSV column names of every element of a container parameter of the given shape, in
+/// Stan's order (column-major: the first index varies fastest), 1-based: shape `[2, 3]` of
+/// `a` gives `a.1.1, a.2.1, a.1.2, a.2.2, a.1.3, a.2.3`. A scalar (empty shape) gives the
+/// name alone; a zero-size dimension gives no columns.
+///
+/// # Examples
+///
+/// ```
+/// use infer_mcmc::csv::flatten_names;
+///
+/// assert_eq!(flatten_names("beta", &[3]), ["beta.1", "beta.2", "beta.3"]);
+/// assert_eq!(flatten_names("a", &[2, 2]), ["a.1.1", "a.2.1", "a.1.2", "a.2.2"]);
+/// assert_eq!(flatten_names("sigma", &[]), ["sigma"]);
+/// ```
+pub fn flatten_names(name: &str, shape: &[usize]) -> Vec<String> {
+    let total: usize = shape.iter().product();
+    let mut out = Vec::with_capacity(total);
+    let mut index = vec![0usize; shape.len()];
+    for _ in 0..total {
+        let mut s = name.to_owned();
+        for i in &index {
+            let _ = write!(s, ".{}", i + 1);
+        }
+        out.push(s);
+        // Increment with the first index fastest.
+        for (i, &len) in index.iter_mut().zip(shape) {
+            *i += 1;
+            if *i < len {
+                break;
+            }
+            *i = 0;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_round_trip_and_stay_short() {
+        for x in [
+            0.0,
+            -0.0,
+            1.0,
+            3.0,
+            0.1,
+            1e-300,
+            5e-324,
+            1.7976931348623157e308,
+            -2.5e-7,
+        ] {
+            let s = Num(x).to_string();
+            assert_eq!(s.parse::<f64>().unwrap().to_bits(), x.to_bits(), "{s}");
+        }
+        assert_eq!(Num(3.0).to_string(), "3");
+        assert_eq!(Num(0.45).to_string(), "0.45");
+        assert_eq!(Num(1e-300).to_string(), "1e-300");
+        assert_eq!(Num(f64::NEG_INFINITY).to_string(), "-inf");
+        assert_eq!(Num(f64::NAN).to_string(), "NaN");
+    }
+
+    #[test]
+    fn names_convert_both_ways() {
+        assert_eq!(stan_to_csv_name("theta[10]"), "theta.10");
+        assert_eq!(csv_to_stan_name("theta.10"), "theta[10]");
+        assert_eq!(csv_to_stan_name("lp__"), "lp__");
+        assert_eq!(flatten_names("z", &[0]), Vec::<String>::new());
+        assert_eq!(flatten_names("b", &[1, 2, 2])[3], "b.1.2.2");
+    }
+}

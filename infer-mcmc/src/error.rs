@@ -1,0 +1,185 @@
+//! Error types of the crate: the log-density contract and the sampler's failures.
+
+use std::error::Error as StdError;
+
+/// A boxed error carried by a fatal log-density failure.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// A failure reported by a [`LogDensity`](crate::LogDensity) evaluation.
+///
+/// The distinction matters inside a Hamiltonian trajectory: a *recoverable* failure (a
+/// proposal outside the support, an overflow in a region of negligible mass) ends the
+/// trajectory as a divergence and the chain goes on; a *fatal* failure (a bug, an
+/// inconsistent model) stops the chain and is returned to the caller.
+///
+/// # Examples
+///
+/// ```
+/// use infer_mcmc::LogDensityError;
+///
+/// let soft = LogDensityError::recoverable("scale must be positive");
+/// assert!(soft.is_recoverable());
+/// let hard = LogDensityError::fatal(std::io::Error::other("tape corrupted"));
+/// assert!(!hard.is_recoverable());
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogDensityError {
+    /// The point cannot be evaluated but the chain may continue: inside a trajectory this is
+    /// a divergence; at the initial point another initial point is tried.
+    #[error("log density not available at this point: {reason}")]
+    Recoverable {
+        /// Why the point was rejected (static, so that reporting it allocates nothing).
+        reason: &'static str,
+    },
+    /// The model is broken; the chain stops with this error.
+    #[error("fatal log-density failure: {source}")]
+    Fatal {
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl LogDensityError {
+    /// A recoverable failure with a static reason.
+    #[must_use]
+    pub fn recoverable(reason: &'static str) -> Self {
+        Self::Recoverable { reason }
+    }
+
+    /// A fatal failure wrapping any error.
+    #[must_use]
+    pub fn fatal(source: impl Into<BoxError>) -> Self {
+        Self::Fatal {
+            source: source.into(),
+        }
+    }
+
+    /// Whether the failure is recoverable (a divergence inside a trajectory).
+    #[must_use]
+    pub fn is_recoverable(&self) -> bool {
+        matches!(self, Self::Recoverable { .. })
+    }
+}
+
+/// Errors of the samplers, the adaptation and the models of this crate.
+///
+/// # Examples
+///
+/// ```
+/// use infer_mcmc::{McmcError, SamplerSettings, Sampler};
+///
+/// let settings = SamplerSettings { target_accept: 1.5, ..SamplerSettings::default() };
+/// let err = Sampler::new(settings).unwrap_err();
+/// assert!(matches!(err, McmcError::InvalidSetting { name: "target_accept", .. }));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum McmcError {
+    /// A numeric setting or argument is outside its domain (NaN included).
+    #[error("invalid value for `{name}`: {value} ({expected})")]
+    InvalidSetting {
+        /// Name of the setting or argument.
+        name: &'static str,
+        /// The rejected value.
+        value: f64,
+        /// What a valid value looks like.
+        expected: &'static str,
+    },
+    /// A vector or matrix has the wrong length.
+    #[error("`{name}` has length {found}, expected {expected}")]
+    DimensionMismatch {
+        /// Name of the argument.
+        name: &'static str,
+        /// Expected length.
+        expected: usize,
+        /// Actual length.
+        found: usize,
+    },
+    /// A model of dimension zero cannot be sampled.
+    #[error("the log density has dimension 0")]
+    ZeroDimension,
+    /// The log density (or its gradient) is not finite at a point where it must be: the
+    /// starting point of a transition or a user-supplied initial value.
+    #[error("log density is not finite at the starting point (log p = {logp})")]
+    NonFiniteStart {
+        /// The log density found there (NaN, ±∞, or finite with a non-finite gradient).
+        logp: f64,
+    },
+    /// No initial point with a finite log density and gradient was found.
+    #[error(
+        "chain {chain}: no finite initial point in {tries} tries of Uniform(-{radius}, {radius})"
+    )]
+    NoFiniteInit {
+        /// The chain.
+        chain: usize,
+        /// How many random points were tried.
+        tries: usize,
+        /// Half-width of the uniform initialization box.
+        radius: f64,
+    },
+    /// The step-size heuristic left the range (0, 1e7): the posterior is improper or not
+    /// continuous.
+    #[error(
+        "step-size search failed at step size {step_size}: the posterior looks improper or discontinuous"
+    )]
+    StepSizeSearch {
+        /// The step size at which the search stopped.
+        step_size: f64,
+    },
+    /// A matrix that must be symmetric positive definite is not (Cholesky failed).
+    #[error("`{name}` is not symmetric positive definite (pivot {index} is {pivot})")]
+    NotPositiveDefinite {
+        /// Name of the matrix.
+        name: &'static str,
+        /// Row of the failing pivot.
+        index: usize,
+        /// The non-positive pivot.
+        pivot: f64,
+    },
+    /// The estimated metric during warmup is not finite.
+    #[error("chain {chain}: the adapted metric is not finite")]
+    NonFiniteMetric {
+        /// The chain.
+        chain: usize,
+    },
+    /// A fatal log-density failure.
+    #[error("log density failed: {0}")]
+    LogDensity(#[from] LogDensityError),
+    /// A chain stopped with an error.
+    #[error("chain {chain} failed at iteration {iteration}: {source}")]
+    Chain {
+        /// The chain.
+        chain: usize,
+        /// The iteration (warmup first, counted from 0).
+        iteration: usize,
+        /// What went wrong.
+        #[source]
+        source: Box<McmcError>,
+    },
+    /// A chain's thread panicked (a panic inside the model).
+    #[error("chain {chain} panicked")]
+    ChainPanicked {
+        /// The chain.
+        chain: usize,
+    },
+}
+
+/// Returns an [`McmcError::InvalidSetting`] unless `ok`.
+pub(crate) fn check(
+    ok: bool,
+    name: &'static str,
+    value: f64,
+    expected: &'static str,
+) -> Result<(), McmcError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(McmcError::InvalidSetting {
+            name,
+            value,
+            expected,
+        })
+    }
+}

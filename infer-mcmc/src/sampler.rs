@@ -1,0 +1,440 @@
+//! The production sampler: warmup as Stan, several chains on threads, reproducible seeds.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use ndarray::Array2;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use crate::adapt::{DualAveraging, MetricEstimator, WarmupWindows, init_step_size};
+use crate::chains::{Chain, DrawStats, Fit};
+use crate::density::LogDensity;
+use crate::error::{LogDensityError, McmcError};
+use crate::hamiltonian::Position;
+use crate::hmc::StaticHmc;
+use crate::init::random_init;
+use crate::metric::Metric;
+use crate::nuts::Nuts;
+use crate::observer::{DrawEvent, NoObserver, Observer, Phase};
+use crate::settings::{Algorithm, SamplerSettings};
+use crate::transition::Transition;
+
+/// SplitMix64 finalizer (Steele, Lea & Flood 2014).
+fn splitmix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The RNG seed of chain `chain` in a run seeded with `seed`: two SplitMix64 rounds over the
+/// seed and the chain index, so that neighbouring seeds and chains get unrelated streams.
+///
+/// # Examples
+///
+/// ```
+/// use infer_mcmc::chain_seed;
+///
+/// assert_ne!(chain_seed(0, 0), chain_seed(0, 1));
+/// assert_eq!(chain_seed(42, 3), chain_seed(42, 3));
+/// ```
+#[must_use]
+pub fn chain_seed(seed: u64, chain: usize) -> u64 {
+    splitmix64(splitmix64(seed) ^ splitmix64(chain as u64 ^ 0xD1B5_4A32_D192_ED03))
+}
+
+/// A chain's output with the model's parameter names, or its error.
+type ChainResult = Result<(Chain, Vec<String>), McmcError>;
+
+/// The transition kernel of a chain.
+#[derive(Debug)]
+enum Kernel {
+    Nuts(Box<Nuts>),
+    Hmc(StaticHmc),
+}
+
+impl Kernel {
+    fn transition<M: LogDensity + ?Sized>(
+        &mut self,
+        density: &mut M,
+        pos: &mut Position,
+        rng: &mut StdRng,
+    ) -> Result<Transition, McmcError> {
+        match self {
+            Self::Nuts(k) => k.transition(density, pos, rng),
+            Self::Hmc(k) => k.transition(density, pos, rng),
+        }
+    }
+    fn step_size(&self) -> f64 {
+        match self {
+            Self::Nuts(k) => k.step_size(),
+            Self::Hmc(k) => k.step_size(),
+        }
+    }
+    fn set_step_size(&mut self, eps: f64) -> Result<(), McmcError> {
+        match self {
+            Self::Nuts(k) => k.set_step_size(eps),
+            Self::Hmc(k) => k.set_step_size(eps),
+        }
+    }
+    fn metric(&self) -> &Metric {
+        match self {
+            Self::Nuts(k) => k.metric(),
+            Self::Hmc(k) => k.metric(),
+        }
+    }
+    fn set_metric(&mut self, m: Metric) -> Result<(), McmcError> {
+        match self {
+            Self::Nuts(k) => k.set_metric(m),
+            Self::Hmc(k) => k.set_metric(m),
+        }
+    }
+}
+
+/// Runs NUTS (or static HMC) with Stan's warmup on one or more chains.
+///
+/// Per chain: an initial point (user-given or Uniform(−2, 2) with up to 100 tries), Stan's
+/// step-size heuristic, then `num_warmup` iterations adapting the step size by dual averaging
+/// toward `target_accept` and the metric in windows 75 / 25·2ᵏ / 50 (after each metric update
+/// the heuristic is rerun and dual averaging restarts with μ = ln(10 ε)), then `num_samples`
+/// iterations with the averaged step size. Chains run on `num_threads` scoped threads, each
+/// with its own model instance (from the factory, called on the chain's thread) and its own
+/// RNG seeded by [`chain_seed`]; the draws are identical whatever the number of threads.
+///
+/// # Examples
+///
+/// ```
+/// use infer_mcmc::{Sampler, SamplerSettings, models::Gauss};
+///
+/// let settings = SamplerSettings { num_warmup: 200, num_samples: 200, num_chains: 2, seed: 1,
+///                                  ..SamplerSettings::default() };
+/// let fit = Sampler::new(settings)?.sample(|_chain| Gauss::new(3))?;
+/// assert_eq!(fit.num_chains(), 2);
+/// assert_eq!(fit.chains[0].draws.dim(), (200, 3));
+/// assert_eq!(fit.param_names[0], "x[1]");
+/// # Ok::<(), infer_mcmc::McmcError>(())
+/// ```
+///
+/// # References
+///
+/// Stan Development Team, *Stan Reference Manual*, "MCMC Sampling"; Hoffman & Gelman (2014);
+/// Betancourt (2017).
+#[derive(Debug, Clone)]
+pub struct Sampler<O = NoObserver> {
+    settings: SamplerSettings,
+    inits: Option<Vec<Vec<f64>>>,
+    observer: O,
+}
+
+impl Sampler<NoObserver> {
+    /// A sampler with validated settings and no observer.
+    ///
+    /// # Errors
+    ///
+    /// [`McmcError::InvalidSetting`] naming the first invalid field.
+    pub fn new(settings: SamplerSettings) -> Result<Self, McmcError> {
+        settings.validate()?;
+        Ok(Self {
+            settings,
+            inits: None,
+            observer: NoObserver,
+        })
+    }
+}
+
+impl<O: Observer> Sampler<O> {
+    /// Starts the chains from user inits on the unconstrained scale: one vector shared by
+    /// every chain, or one per chain.
+    #[must_use]
+    pub fn with_inits(mut self, inits: Vec<Vec<f64>>) -> Self {
+        self.inits = Some(inits);
+        self
+    }
+
+    /// Reports every iteration to `observer`.
+    pub fn with_observer<P: Observer>(self, observer: P) -> Sampler<P> {
+        Sampler {
+            settings: self.settings,
+            inits: self.inits,
+            observer,
+        }
+    }
+
+    /// The settings.
+    #[must_use]
+    pub fn settings(&self) -> &SamplerSettings {
+        &self.settings
+    }
+
+    /// Samples every chain, with a model instance per chain from `make_model(chain)`.
+    ///
+    /// # Errors
+    ///
+    /// The first failing chain's error, wrapped in [`McmcError::Chain`] when it happened
+    /// during an iteration; [`McmcError::ChainPanicked`] if a model panicked;
+    /// [`McmcError::DimensionMismatch`] for inits of the wrong number or length.
+    pub fn sample<M, F>(&self, make_model: F) -> Result<Fit, McmcError>
+    where
+        M: LogDensity,
+        F: Fn(usize) -> M + Sync,
+    {
+        let s = &self.settings;
+        let n_chains = s.num_chains;
+        if let Some(inits) = &self.inits
+            && inits.len() != 1
+            && inits.len() != n_chains
+        {
+            return Err(McmcError::DimensionMismatch {
+                name: "inits",
+                expected: n_chains,
+                found: inits.len(),
+            });
+        }
+        let available = std::thread::available_parallelism().map_or(1, usize::from);
+        let n_threads = match s.num_threads {
+            0 => available.min(n_chains),
+            t => t.min(n_chains),
+        };
+        let run = |chain: usize| -> ChainResult {
+            catch_unwind(AssertUnwindSafe(|| {
+                let mut model = make_model(chain);
+                let chain_out = self.sample_chain(chain, &mut model)?;
+                Ok((chain_out, model.param_names()))
+            }))
+            .unwrap_or(Err(McmcError::ChainPanicked { chain }))
+        };
+        let mut results: Vec<Option<ChainResult>> = (0..n_chains).map(|_| None).collect();
+        if n_threads <= 1 {
+            for (c, slot) in results.iter_mut().enumerate() {
+                *slot = Some(run(c));
+            }
+        } else {
+            let next = AtomicUsize::new(0);
+            let slots: Vec<Mutex<Option<_>>> = (0..n_chains).map(|_| Mutex::new(None)).collect();
+            std::thread::scope(|scope| {
+                for _ in 0..n_threads {
+                    scope.spawn(|| {
+                        loop {
+                            let c = next.fetch_add(1, Ordering::Relaxed);
+                            if c >= n_chains {
+                                break;
+                            }
+                            let r = run(c);
+                            let mut slot = slots[c].lock().unwrap_or_else(|e| e.into_inner());
+                            *slot = Some(r);
+                        }
+                    });
+                }
+            });
+            for (slot, m) in results.iter_mut().zip(slots) {
+                *slot = m.into_inner().unwrap_or_else(|e| e.into_inner());
+            }
+        }
+        let mut chains = Vec::with_capacity(n_chains);
+        let mut names = Vec::new();
+        for (c, r) in results.into_iter().enumerate() {
+            let (chain, n) = r.unwrap_or(Err(McmcError::ChainPanicked { chain: c }))?;
+            chains.push(chain);
+            names = n;
+        }
+        Ok(Fit {
+            param_names: names,
+            chains,
+            settings: self.settings,
+        })
+    }
+
+    /// Samples every chain from clones of one model.
+    ///
+    /// # Errors
+    ///
+    /// As [`Sampler::sample`].
+    pub fn sample_cloned<M: LogDensity + Clone + Sync>(&self, model: &M) -> Result<Fit, McmcError> {
+        self.sample(|_| model.clone())
+    }
+
+    /// Runs chain number `chain` alone on the current thread, with the same seed and output
+    /// as inside [`Sampler::sample`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Sampler::sample`].
+    pub fn sample_chain<M: LogDensity + ?Sized>(
+        &self,
+        chain: usize,
+        model: &mut M,
+    ) -> Result<Chain, McmcError> {
+        let s = &self.settings;
+        let dim = model.dim();
+        if dim == 0 {
+            return Err(McmcError::ZeroDimension);
+        }
+        let rng_seed = chain_seed(s.seed, chain);
+        let mut rng = StdRng::seed_from_u64(rng_seed);
+        let at = |iteration: usize| {
+            move |e: McmcError| McmcError::Chain {
+                chain,
+                iteration,
+                source: Box::new(e),
+            }
+        };
+
+        let mut pos = match &self.inits {
+            Some(inits) => {
+                let init = if inits.len() == 1 {
+                    &inits[0]
+                } else {
+                    inits.get(chain).ok_or(McmcError::DimensionMismatch {
+                        name: "inits",
+                        expected: s.num_chains,
+                        found: inits.len(),
+                    })?
+                };
+                Position::new(model, init.clone())?
+            }
+            None => random_init(model, s.init_radius, s.max_init_tries, chain, &mut rng)?,
+        };
+        let init = pos.q().to_vec();
+
+        let metric = Metric::identity(dim, s.metric);
+        let mut kernel = match s.algorithm {
+            Algorithm::Nuts => Kernel::Nuts(Box::new(Nuts::new(
+                metric,
+                s.initial_step_size,
+                s.nuts_options(),
+            )?)),
+            Algorithm::StaticHmc { num_steps } => Kernel::Hmc(StaticHmc::new(
+                metric,
+                s.initial_step_size,
+                num_steps,
+                s.max_delta_h,
+            )?),
+        };
+
+        let n_out = model.constrained_dim();
+        let mut row = vec![0.0; n_out];
+        let mut warmup_draws = Vec::new();
+        let mut warmup_stats = Vec::new();
+        let record = |model: &M, pos: &Position, row: &mut [f64], out: &mut Vec<f64>| {
+            model
+                .write_constrained(pos.q(), row)
+                .map(|()| out.extend_from_slice(row))
+        };
+
+        // Warmup.
+        let t_warmup = Instant::now();
+        let mut da = DualAveraging::new(s.dual_averaging_options(), s.initial_step_size)?;
+        let mut windows = WarmupWindows::new(
+            s.num_warmup,
+            s.adapt.init_buffer,
+            s.adapt.term_buffer,
+            s.adapt.base_window,
+        );
+        let mut estimator = MetricEstimator::new(s.metric, dim);
+        if s.num_warmup > 0 {
+            let eps = init_step_size(model, &pos, kernel.metric(), kernel.step_size(), &mut rng)
+                .map_err(at(0))?;
+            kernel.set_step_size(eps).map_err(at(0))?;
+        }
+        let mut divergences = 0;
+        for it in 0..s.num_warmup {
+            let t = kernel
+                .transition(model, &mut pos, &mut rng)
+                .map_err(at(it))?;
+            divergences += usize::from(t.divergent);
+            if s.save_warmup {
+                record(model, &pos, &mut row, &mut warmup_draws).map_err(|e| at(it)(e.into()))?;
+                warmup_stats.push(DrawStats::from_transition(&t));
+            }
+            let eps = da.update(t.accept_stat);
+            kernel.set_step_size(eps).map_err(at(it))?;
+            let (add, end) = windows.advance();
+            if add {
+                estimator.add(pos.q());
+            }
+            if end {
+                let metric = estimator
+                    .metric()
+                    .map_err(|_| at(it)(McmcError::NonFiniteMetric { chain }))?;
+                estimator.reset();
+                kernel.set_metric(metric).map_err(at(it))?;
+                let eps =
+                    init_step_size(model, &pos, kernel.metric(), kernel.step_size(), &mut rng)
+                        .map_err(at(it))?;
+                kernel.set_step_size(eps).map_err(at(it))?;
+                da.set_mu_from(eps);
+                da.restart();
+            }
+            self.observer.on_draw(&DrawEvent {
+                chain,
+                iteration: it,
+                phase: Phase::Warmup,
+                phase_len: s.num_warmup,
+                divergences,
+                divergent: t.divergent,
+                step_size: t.step_size,
+            });
+        }
+        if s.num_warmup > 0 {
+            kernel
+                .set_step_size(da.final_step_size())
+                .map_err(at(s.num_warmup))?;
+        }
+        let warmup_seconds = t_warmup.elapsed().as_secs_f64();
+
+        // Sampling.
+        let t_sampling = Instant::now();
+        let n_keep = s.num_samples.div_ceil(s.thin);
+        let mut draws = Vec::with_capacity(n_keep * n_out);
+        let mut stats = Vec::with_capacity(n_keep);
+        let mut divergences = 0;
+        for it in 0..s.num_samples {
+            let iteration = s.num_warmup + it;
+            let t = kernel
+                .transition(model, &mut pos, &mut rng)
+                .map_err(at(iteration))?;
+            divergences += usize::from(t.divergent);
+            if it % s.thin == 0 {
+                record(model, &pos, &mut row, &mut draws)
+                    .map_err(|e: LogDensityError| at(iteration)(e.into()))?;
+                stats.push(DrawStats::from_transition(&t));
+            }
+            self.observer.on_draw(&DrawEvent {
+                chain,
+                iteration: it,
+                phase: Phase::Sampling,
+                phase_len: s.num_samples,
+                divergences,
+                divergent: t.divergent,
+                step_size: t.step_size,
+            });
+        }
+        let sampling_seconds = t_sampling.elapsed().as_secs_f64();
+
+        let to_array = |v: Vec<f64>, rows: usize| {
+            Array2::from_shape_vec((rows, n_out), v).map_err(|_| McmcError::DimensionMismatch {
+                name: "recorded draws",
+                expected: rows * n_out,
+                found: 0,
+            })
+        };
+        let n_warm = warmup_stats.len();
+        let n_draws = stats.len();
+        Ok(Chain {
+            chain,
+            rng_seed,
+            draws: to_array(draws, n_draws)?,
+            stats,
+            warmup_draws: to_array(warmup_draws, n_warm)?,
+            warmup_stats,
+            step_size: kernel.step_size(),
+            metric: kernel.metric().clone(),
+            init,
+            warmup_seconds,
+            sampling_seconds,
+        })
+    }
+}

@@ -1,0 +1,477 @@
+//! The posterior summary table (mean, sd, MCSE, quantiles, bulk/tail ESS, R̂) and its
+//! convergence warnings, rendered like CmdStan's `stansummary`.
+
+use std::fmt;
+
+use ndarray::{ArrayView2, ArrayView3, Axis};
+
+use crate::diagnostics::{Diagnostics, DiagnosticsError};
+
+/// R̂ above this signals chains that have not mixed (Vehtari et al. 2021).
+pub const RHAT_THRESHOLD: f64 = 1.01;
+
+/// Bulk or tail ESS below this many draws *per chain* is too low for reliable estimates
+/// (Vehtari et al. 2021: 100 per chain, i.e. 400 for 4 chains — the rule of ArviZ and Stan).
+pub const MIN_ESS_PER_CHAIN: f64 = 100.0;
+
+/// Why a [`Summary`] could not be built.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SummaryError {
+    /// The number of names differs from the number of parameters in the draws.
+    #[error("{names} parameter names for {params} parameters")]
+    NameCount {
+        /// Number of names given.
+        names: usize,
+        /// Number of parameters in the draws.
+        params: usize,
+    },
+    /// A parameter's draws have a different chains × draws shape than the first parameter's.
+    #[error(
+        "parameter `{name}` has {chains} chains × {draws} draws, expected {expected_chains} × {expected_draws}"
+    )]
+    ShapeMismatch {
+        /// The parameter's name.
+        name: String,
+        /// Its number of chains.
+        chains: usize,
+        /// Its number of draws per chain.
+        draws: usize,
+        /// Chains of the first parameter.
+        expected_chains: usize,
+        /// Draws per chain of the first parameter.
+        expected_draws: usize,
+    },
+    /// The diagnostics of one parameter failed (empty, too few draws, non-finite draw).
+    #[error("parameter `{name}`: {source}")]
+    Diagnostics {
+        /// The parameter's name.
+        name: String,
+        /// What went wrong.
+        source: DiagnosticsError,
+    },
+}
+
+/// One row of the summary: a parameter's name and its diagnostics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamSummary {
+    /// The parameter's name, as given (e.g. `theta[1]`).
+    pub name: String,
+    /// Mean, sd, MCSE, quantiles, ESS and R̂ of its draws.
+    pub diagnostics: Diagnostics,
+}
+
+/// A convergence or sampling problem reported by [`Summary::warnings`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Warning {
+    /// R̂ above [`RHAT_THRESHOLD`].
+    HighRhat {
+        /// Parameter name.
+        name: String,
+        /// Its R̂.
+        rhat: f64,
+    },
+    /// Bulk ESS below [`MIN_ESS_PER_CHAIN`] × chains.
+    LowEssBulk {
+        /// Parameter name.
+        name: String,
+        /// Its bulk ESS.
+        ess: f64,
+        /// The threshold it fell below.
+        threshold: f64,
+    },
+    /// Tail ESS below [`MIN_ESS_PER_CHAIN`] × chains.
+    LowEssTail {
+        /// Parameter name.
+        name: String,
+        /// Its tail ESS.
+        ess: f64,
+        /// The threshold it fell below.
+        threshold: f64,
+    },
+    /// Transitions that ended with a divergence.
+    Divergences {
+        /// Divergent transitions, all chains together.
+        count: u64,
+        /// Post-warmup transitions, all chains together.
+        transitions: u64,
+    },
+    /// Transitions that stopped at the maximum tree depth.
+    MaxTreedepth {
+        /// Transitions that hit the limit, all chains together.
+        count: u64,
+        /// Post-warmup transitions, all chains together.
+        transitions: u64,
+        /// The tree-depth limit.
+        max_depth: u32,
+    },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::HighRhat { name, rhat } => write!(
+                f,
+                "{name}: R-hat {rhat:.3} > {RHAT_THRESHOLD}; the chains have not mixed"
+            ),
+            Self::LowEssBulk {
+                name,
+                ess,
+                threshold,
+            } => write!(
+                f,
+                "{name}: bulk ESS {ess:.0} < {threshold:.0}; posterior means and medians may be unreliable"
+            ),
+            Self::LowEssTail {
+                name,
+                ess,
+                threshold,
+            } => write!(
+                f,
+                "{name}: tail ESS {ess:.0} < {threshold:.0}; posterior quantiles may be unreliable"
+            ),
+            Self::Divergences { count, transitions } => write!(
+                f,
+                "{count} of {transitions} ({:.1}%) transitions ended with a divergence",
+                percent(*count, *transitions)
+            ),
+            Self::MaxTreedepth {
+                count,
+                transitions,
+                max_depth,
+            } => write!(
+                f,
+                "{count} of {transitions} ({:.1}%) transitions hit the maximum treedepth limit of {max_depth}",
+                percent(*count, *transitions)
+            ),
+        }
+    }
+}
+
+fn percent(count: u64, total: u64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        100.0 * count as f64 / total as f64
+    }
+}
+
+/// Posterior summary of several parameters: one [`ParamSummary`] row each, plus optional
+/// sampler counts (divergences, tree-depth hits) for [`warnings`](Summary::warnings).
+///
+/// `Display` renders a fixed-width table like CmdStan's `stansummary` (three significant
+/// digits; ESS rounded; R̂ to three decimals), followed by the warnings.
+///
+/// # Examples
+///
+/// ```
+/// use ndarray::Array3;
+/// use infer_mcmc::summary::Summary;
+///
+/// // 4 chains × 200 draws × 2 parameters, chains × draws × parameters.
+/// let draws = Array3::from_shape_fn((4, 200, 2), |(c, i, p)| {
+///     ((i * 7919 + c * 104_729 + p * 31) % 1000) as f64 / 100.0 + p as f64
+/// });
+/// let summary = Summary::new(&["mu", "tau"], draws.view())?.with_divergences(0);
+/// assert_eq!(summary.rows().len(), 2);
+/// assert!(summary.get("tau").is_some());
+/// println!("{summary}");
+/// # Ok::<(), infer_mcmc::summary::SummaryError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    rows: Vec<ParamSummary>,
+    chains: usize,
+    draws: usize,
+    divergences: Option<u64>,
+    treedepth_hits: Option<(u64, u32)>,
+}
+
+impl Summary {
+    /// Summarizes draws stored chains × draws × parameters, with one name per parameter.
+    ///
+    /// # Errors
+    ///
+    /// [`SummaryError::NameCount`] when `names.len()` differs from the parameter count, and
+    /// [`SummaryError::Diagnostics`] naming the first parameter whose draws are invalid (fewer
+    /// than 4 draws per chain, no chains, or a non-finite draw).
+    pub fn new<S: AsRef<str>>(
+        names: &[S],
+        draws: ArrayView3<'_, f64>,
+    ) -> Result<Self, SummaryError> {
+        let params = draws.len_of(Axis(2));
+        if names.len() != params {
+            return Err(SummaryError::NameCount {
+                names: names.len(),
+                params,
+            });
+        }
+        let columns: Vec<ArrayView2<'_, f64>> = draws.axis_iter(Axis(2)).collect();
+        Self::from_columns(names, &columns)
+    }
+
+    /// Summarizes parameters given one chains × draws array each.
+    ///
+    /// # Errors
+    ///
+    /// [`SummaryError::NameCount`] when the counts differ, [`SummaryError::ShapeMismatch`] when
+    /// a parameter's shape differs from the first one's, and [`SummaryError::Diagnostics`] as
+    /// in [`Summary::new`].
+    pub fn from_columns<S: AsRef<str>>(
+        names: &[S],
+        columns: &[ArrayView2<'_, f64>],
+    ) -> Result<Self, SummaryError> {
+        if names.len() != columns.len() {
+            return Err(SummaryError::NameCount {
+                names: names.len(),
+                params: columns.len(),
+            });
+        }
+        let (chains, draws) = columns.first().map_or((0, 0), |c| c.dim());
+        let mut rows = Vec::with_capacity(columns.len());
+        for (name, column) in names.iter().zip(columns) {
+            let name = name.as_ref().to_owned();
+            let (c, d) = column.dim();
+            if (c, d) != (chains, draws) {
+                return Err(SummaryError::ShapeMismatch {
+                    name,
+                    chains: c,
+                    draws: d,
+                    expected_chains: chains,
+                    expected_draws: draws,
+                });
+            }
+            match Diagnostics::new(column.view()) {
+                Ok(diagnostics) => rows.push(ParamSummary { name, diagnostics }),
+                Err(source) => return Err(SummaryError::Diagnostics { name, source }),
+            }
+        }
+        Ok(Self {
+            rows,
+            chains,
+            draws,
+            divergences: None,
+            treedepth_hits: None,
+        })
+    }
+
+    /// Records the number of divergent post-warmup transitions (all chains together), so that
+    /// [`warnings`](Summary::warnings) reports them when non-zero.
+    #[must_use]
+    pub fn with_divergences(mut self, count: u64) -> Self {
+        self.divergences = Some(count);
+        self
+    }
+
+    /// Records the number of post-warmup transitions that stopped at the tree-depth limit
+    /// `max_depth` (all chains together).
+    #[must_use]
+    pub fn with_treedepth_hits(mut self, count: u64, max_depth: u32) -> Self {
+        self.treedepth_hits = Some((count, max_depth));
+        self
+    }
+
+    /// The rows, in the order of the names given.
+    pub fn rows(&self) -> &[ParamSummary] {
+        &self.rows
+    }
+
+    /// The row of the parameter called `name`.
+    pub fn get(&self, name: &str) -> Option<&ParamSummary> {
+        self.rows.iter().find(|r| r.name == name)
+    }
+
+    /// Number of chains.
+    pub fn chains(&self) -> usize {
+        self.chains
+    }
+
+    /// Number of draws per chain.
+    pub fn draws(&self) -> usize {
+        self.draws
+    }
+
+    /// Every problem found: divergences and tree-depth hits (when recorded and non-zero), then
+    /// per parameter R̂ > [`RHAT_THRESHOLD`] and bulk or tail ESS below
+    /// [`MIN_ESS_PER_CHAIN`] × chains. A `NaN` R̂ (one chain, or constant draws) is not
+    /// reported.
+    pub fn warnings(&self) -> Vec<Warning> {
+        let mut out = Vec::new();
+        let transitions = (self.chains * self.draws) as u64;
+        if let Some(count) = self.divergences.filter(|&c| c > 0) {
+            out.push(Warning::Divergences { count, transitions });
+        }
+        if let Some((count, max_depth)) = self.treedepth_hits.filter(|&(c, _)| c > 0) {
+            out.push(Warning::MaxTreedepth {
+                count,
+                transitions,
+                max_depth,
+            });
+        }
+        let threshold = MIN_ESS_PER_CHAIN * self.chains as f64;
+        for row in &self.rows {
+            let d = &row.diagnostics;
+            if d.rhat > RHAT_THRESHOLD {
+                out.push(Warning::HighRhat {
+                    name: row.name.clone(),
+                    rhat: d.rhat,
+                });
+            }
+            if d.ess_bulk < threshold {
+                out.push(Warning::LowEssBulk {
+                    name: row.name.clone(),
+                    ess: d.ess_bulk,
+                    threshold,
+                });
+            }
+            if d.ess_tail < threshold {
+                out.push(Warning::LowEssTail {
+                    name: row.name.clone(),
+                    ess: d.ess_tail,
+                    threshold,
+                });
+            }
+        }
+        out
+    }
+}
+
+const HEADERS: [&str; 9] = [
+    "Mean", "MCSE", "StdDev", "5%", "50%", "95%", "ESS_bulk", "ESS_tail", "R_hat",
+];
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} chains: each with {} draws; {} draws in total.",
+            self.chains,
+            self.draws,
+            self.chains * self.draws
+        )?;
+        writeln!(f)?;
+        let cells: Vec<[String; 9]> = self
+            .rows
+            .iter()
+            .map(|r| {
+                let d = &r.diagnostics;
+                [
+                    significant(d.mean),
+                    significant(d.mcse_mean),
+                    significant(d.sd),
+                    significant(d.q5),
+                    significant(d.q50),
+                    significant(d.q95),
+                    rounded(d.ess_bulk),
+                    rounded(d.ess_tail),
+                    fixed3(d.rhat),
+                ]
+            })
+            .collect();
+        let name_width = self
+            .rows
+            .iter()
+            .map(|r| r.name.chars().count())
+            .chain([4])
+            .max()
+            .unwrap_or(4);
+        let mut widths = HEADERS.map(str::len);
+        for row in &cells {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        write!(f, "{:<name_width$}", "")?;
+        for (h, w) in HEADERS.iter().zip(widths) {
+            write!(f, "  {h:>w$}")?;
+        }
+        writeln!(f)?;
+        writeln!(f)?;
+        for (row, cell) in self.rows.iter().zip(&cells) {
+            write!(f, "{:<name_width$}", row.name)?;
+            for (c, w) in cell.iter().zip(widths) {
+                write!(f, "  {c:>w$}")?;
+            }
+            writeln!(f)?;
+        }
+        writeln!(f)?;
+        writeln!(
+            f,
+            "ESS_bulk and ESS_tail are the effective sample sizes of the bulk and of the 5% and 95%\n\
+             tails; R_hat is the rank-normalized split R-hat (Vehtari et al. 2021), close to 1.00\n\
+             at convergence."
+        )?;
+        let warnings = self.warnings();
+        if !warnings.is_empty() {
+            writeln!(f)?;
+            writeln!(f, "Warnings:")?;
+            for w in warnings {
+                writeln!(f, "  {w}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Three significant digits: fixed notation for magnitudes in `[1e-3, 1e6)`, scientific
+/// otherwise.
+fn significant(x: f64) -> String {
+    if !x.is_finite() {
+        return non_finite(x);
+    }
+    if x == 0.0 {
+        return "0".to_owned();
+    }
+    let exponent = x.abs().log10().floor();
+    if (-3.0..6.0).contains(&exponent) {
+        let decimals = (2.0 - exponent).max(0.0) as usize;
+        format!("{x:.decimals$}")
+    } else {
+        format!("{x:.2e}")
+    }
+}
+
+fn rounded(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.0}")
+    } else {
+        non_finite(x)
+    }
+}
+
+fn fixed3(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.3}")
+    } else {
+        non_finite(x)
+    }
+}
+
+fn non_finite(x: f64) -> String {
+    if x.is_nan() {
+        "NaN".to_owned()
+    } else if x > 0.0 {
+        "inf".to_owned()
+    } else {
+        "-inf".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn significant_digits() {
+        assert_eq!(significant(1234.567), "1235");
+        assert_eq!(significant(12.3456), "12.3");
+        assert_eq!(significant(-0.012345), "-0.0123");
+        assert_eq!(significant(0.00012345), "1.23e-4");
+        assert_eq!(significant(1.5e7), "1.50e7");
+        assert_eq!(significant(0.0), "0");
+        assert_eq!(significant(f64::NAN), "NaN");
+        assert_eq!(fixed3(1.00234), "1.002");
+        assert_eq!(rounded(399.6), "400");
+    }
+}

@@ -1,0 +1,112 @@
+//! Conformance of the MCMC diagnostics with ArviZ: every `diagnostics` case of
+//! `tests/data/conformance/*.json` (or of `$INFER_CONFORMANCE_DIR`).
+
+use std::path::PathBuf;
+
+use infer_mcmc::diagnostics::Diagnostics;
+use ndarray::Array2;
+use serde_json::Value;
+
+/// Relative tolerance of the `diagnostics` kind (see the conformance README).
+const REL_TOL: f64 = 1e-6;
+
+/// Checks one `diagnostics` case: `draws` (chains × draws) against `expect.rhat`,
+/// `expect.ess_bulk`, `expect.ess_tail` and `expect.mcse_mean`, to a relative `1e-6`.
+/// An expected key this function does not know makes the case fail (never silently skipped).
+///
+/// Self-contained so that it can move into the workspace-wide conformance test.
+fn check_diagnostics_case(case: &Value) -> Result<(), String> {
+    let rows = case["draws"]
+        .as_array()
+        .ok_or("`draws` is not an array of chains")?;
+    let chains = rows.len();
+    let draws = rows.first().and_then(Value::as_array).map_or(0, Vec::len);
+    let mut data = Vec::with_capacity(chains * draws);
+    for (c, row) in rows.iter().enumerate() {
+        let row = row.as_array().ok_or(format!("chain {c} is not an array"))?;
+        if row.len() != draws {
+            return Err(format!(
+                "chain {c} has {} draws, chain 0 has {draws}",
+                row.len()
+            ));
+        }
+        for (i, v) in row.iter().enumerate() {
+            data.push(
+                v.as_f64()
+                    .ok_or(format!("draw {i} of chain {c} is not a number"))?,
+            );
+        }
+    }
+    let draws = Array2::from_shape_vec((chains, draws), data).map_err(|e| e.to_string())?;
+    let got = Diagnostics::new(draws.view()).map_err(|e| e.to_string())?;
+    let expect = case["expect"]
+        .as_object()
+        .ok_or("`expect` is not an object")?;
+    let mut failures = Vec::new();
+    for (key, want) in expect {
+        let want = want
+            .as_f64()
+            .ok_or(format!("expect.{key} is not a number"))?;
+        let got = match key.as_str() {
+            "rhat" => got.rhat,
+            "ess_bulk" => got.ess_bulk,
+            "ess_tail" => got.ess_tail,
+            "mcse_mean" => got.mcse_mean,
+            other => return Err(format!("unsupported expectation `{other}`")),
+        };
+        if !((got - want).abs() <= REL_TOL * want.abs()) {
+            failures.push(format!("{key}: got {got}, want {want}"));
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("; "))
+    }
+}
+
+fn conformance_dir() -> PathBuf {
+    std::env::var_os("INFER_CONFORMANCE_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/conformance"),
+        PathBuf::from,
+    )
+}
+
+#[test]
+fn diagnostics_cases_match_arviz() {
+    let dir = conformance_dir();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    let (mut passed, mut failed) = (0, Vec::new());
+    for path in paths {
+        let text = std::fs::read_to_string(&path).expect("readable conformance file");
+        let file: Value = serde_json::from_str(&text).expect("valid JSON");
+        for case in file["cases"].as_array().into_iter().flatten() {
+            if case["kind"] != "diagnostics" {
+                continue;
+            }
+            let id = case["id"].as_str().unwrap_or("?").to_owned();
+            match check_diagnostics_case(case) {
+                Ok(()) => passed += 1,
+                Err(e) => failed.push(format!("{id}: {e}")),
+            }
+        }
+    }
+    for f in &failed {
+        eprintln!("FAILED {f}");
+    }
+    println!(
+        "diagnostics conformance: {passed} passed, {} failed",
+        failed.len()
+    );
+    assert!(passed > 0, "no diagnostics case found in {}", dir.display());
+    assert!(
+        failed.is_empty(),
+        "{} diagnostics cases failed",
+        failed.len()
+    );
+}
