@@ -10,8 +10,8 @@ pub(crate) struct Fft {
     len: usize,
     /// Twiddles of every butterfly pass, stored contiguously per pass: the pass combining
     /// sub-transforms of length `h` into `2h` uses `exp(−πi j/h)` for `j < h`, at offsets
-    /// `h − 1 .. 2h − 1`. Each is computed directly (no recurrence), so rounding errors do not
-    /// accumulate along the table.
+    /// `h − 1 .. 2h − 1`. None comes from a recurrence, so rounding errors do not accumulate
+    /// along the table.
     tw_re: Vec<f64>,
     tw_im: Vec<f64>,
 }
@@ -20,12 +20,27 @@ impl Fft {
     /// Plans a transform of length `len`, which must be a power of two (1 is allowed).
     pub(crate) fn new(len: usize) -> Self {
         debug_assert!(len.is_power_of_two());
+        // The last pass's twiddles w_j = exp(−2πi j/len), j < len/2: the first quarter by
+        // sin_cos, the second from w_{len/4 + k} = −i·w_k (exact). Earlier passes use every
+        // (len/2h)-th of them.
+        let half_len = len / 2;
+        let quarter = len / 4;
+        let mut last = vec![(1.0, 0.0); half_len];
+        for j in 0..quarter.max(usize::from(half_len > 0)) {
+            let (s, c) = (-2.0 * PI * j as f64 / len as f64).sin_cos();
+            last[j] = (c, s);
+        }
+        for k in 0..quarter {
+            let (c, s) = last[k];
+            last[quarter + k] = (s, -c);
+        }
         let mut tw_re = Vec::with_capacity(len);
         let mut tw_im = Vec::with_capacity(len);
         let mut half = 1;
         while half < len {
+            let stride = half_len / half;
             for j in 0..half {
-                let (s, c) = (-PI * j as f64 / half as f64).sin_cos();
+                let (c, s) = last[j * stride];
                 tw_re.push(c);
                 tw_im.push(s);
             }

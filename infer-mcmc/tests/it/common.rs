@@ -71,6 +71,7 @@ pub fn reference(model: &str) -> Vec<(String, f64, f64)> {
 /// Returns a description of every failure.
 pub fn check_moments(fit: &Fit, expected: &[(String, f64, f64)], sd_tol: f64) -> Vec<String> {
     let mut failures = Vec::new();
+    let (mut max_z, mut max_sd_dev, mut min_ess) = (0.0f64, 0.0f64, f64::INFINITY);
     for (name, mean, sd) in expected {
         let draws = fit
             .draws_by_name(name)
@@ -81,6 +82,9 @@ pub fn check_moments(fit: &Fit, expected: &[(String, f64, f64)], sd_tol: f64) ->
         let mcse = mcse_mean(draws.view()).expect("diagnosable draws");
         let ess = ess_bulk(draws.view()).expect("diagnosable draws");
         let z = (m - mean) / mcse;
+        max_z = max_z.max(z.abs());
+        max_sd_dev = max_sd_dev.max((s / sd - 1.0).abs());
+        min_ess = min_ess.min(ess);
         if !(z.abs() <= 4.0) || !((s / sd - 1.0).abs() <= sd_tol) {
             failures.push(format!(
                 "{name}: mean {m:.4} (want {mean:.4}, z = {z:.2}, mcse {mcse:.4}, ess {ess:.0}), sd {s:.4} (want {sd:.4}, ratio {:.3})",
@@ -88,5 +92,10 @@ pub fn check_moments(fit: &Fit, expected: &[(String, f64, f64)], sd_tol: f64) ->
             ));
         }
     }
+    println!(
+        "{} parameters: max |z| = {max_z:.2}, max |sd ratio − 1| = {max_sd_dev:.3}, min bulk ESS = {min_ess:.0}, divergences = {}",
+        expected.len(),
+        fit.num_divergent()
+    );
     failures
 }

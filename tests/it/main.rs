@@ -1,0 +1,3 @@
+//! Integration tests of the `infer` facade (one binary).
+
+mod end_to_end;
