@@ -22,16 +22,23 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // 2. A real fit.
     let root = env!("CARGO_MANIFEST_DIR");
-    let data: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(format!("{root}/tests/data/bench/logreg.json"))?)?;
+    let data: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!(
+        "{root}/tests/data/bench/logreg.json"
+    ))?)?;
     let rows: Vec<Vec<f64>> = serde_json::from_value(data["x"].clone())?;
     let yv: Vec<f64> = serde_json::from_value(data["y"].clone())?;
     let (n, d) = (rows.len(), rows[0].len());
-    let xm = Arc::new(Array2::from_shape_vec((n, d), rows.into_iter().flatten().collect())?);
+    let xm = Arc::new(Array2::from_shape_vec(
+        (n, d),
+        rows.into_iter().flatten().collect(),
+    )?);
 
     let mut store = ParamStore::new();
     let beta = store.add("beta", Array1::<f64>::zeros(d))?;
-    let mut adam = Adam::new(AdamConfig { lr: 0.05, ..AdamConfig::default() })?;
+    let mut adam = Adam::new(AdamConfig {
+        lr: 0.05,
+        ..AdamConfig::default()
+    })?;
     let mut tape = Tape::new();
     let mut last = 0.0;
     for step in 0..1500 {
@@ -40,7 +47,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         let b = p[beta];
         let eta = tape.data_matvec(&xm, b)?;
         // log likelihood as one fused node, then the N(0, I) prior
-        let ll = tape.fused_sum([eta], |i, [e]| (yv[i] * e - softplus(e), [yv[i] - sigmoid(e)]))?;
+        let ll = tape.fused_sum([eta], |i, [e]| {
+            (yv[i] * e - softplus(e), [yv[i] - sigmoid(e)])
+        })?;
         let neg_log_post = -(ll - 0.5 * b.square().sum());
         neg_log_post.backward();
         store.zero_grads();
@@ -60,7 +69,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     let est = store.value(beta);
     for j in 0..5 {
         let name = format!("beta[{}]", j + 1);
-        let stan = reference["logreg"][&name]["mean"].as_f64().unwrap_or(f64::NAN);
+        let stan = reference["logreg"][&name]["mean"]
+            .as_f64()
+            .unwrap_or(f64::NAN);
         println!("{name:<9} {:>10.4} {stan:>16.4}", est[j]);
     }
     Ok(())

@@ -18,7 +18,10 @@ struct LogReg {
 }
 
 fn load() -> LogReg {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/bench/logreg.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/data/bench/logreg.json"
+    );
     let text = std::fs::read_to_string(path).expect("logreg.json is in the repository");
     let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
     let rows: Vec<Vec<f64>> = serde_json::from_value(v["x"].clone()).expect("x is a matrix");
@@ -77,7 +80,9 @@ fn tape_grad(tape: &mut Tape, m: &LogReg, beta: &[f64], grad: &mut [f64]) -> f64
     let eta = tape.data_matvec(&m.x, b).expect("shape");
     let y = &m.y;
     let ll = tape
-        .fused_sum([eta], |i, [e]| (y[i] * e - softplus(e), [y[i] - sigmoid(e)]))
+        .fused_sum([eta], |i, [e]| {
+            (y[i] * e - softplus(e), [y[i] - sigmoid(e)])
+        })
         .expect("one operand");
     let lp = ll - 0.5 * b.square().sum();
     lp.backward();
@@ -86,7 +91,13 @@ fn tape_grad(tape: &mut Tape, m: &LogReg, beta: &[f64], grad: &mut [f64]) -> f64
 }
 
 /// The same with generic tensor operations only (no custom fused node).
-fn tape_ops(tape: &mut Tape, m: &LogReg, yv: &ndarray::Array1<f64>, beta: &[f64], grad: &mut [f64]) -> f64 {
+fn tape_ops(
+    tape: &mut Tape,
+    m: &LogReg,
+    yv: &ndarray::Array1<f64>,
+    beta: &[f64],
+    grad: &mut [f64],
+) -> f64 {
     tape.clear();
     let b = tape.tensor_from_slice(&[beta.len()], beta).expect("length");
     let eta = tape.data_matvec(&m.x, b).expect("shape");
@@ -100,7 +111,9 @@ fn tape_ops(tape: &mut Tape, m: &LogReg, yv: &ndarray::Array1<f64>, beta: &[f64]
 fn bench_logreg(c: &mut Criterion) {
     let m = load();
     let yv = ndarray::Array1::from(m.y.clone());
-    let beta: Vec<f64> = (0..m.x.ncols()).map(|j| 0.1 * (j as f64 - 12.0) / 12.0).collect();
+    let beta: Vec<f64> = (0..m.x.ncols())
+        .map(|j| 0.1 * (j as f64 - 12.0) / 12.0)
+        .collect();
     let mut g1 = vec![0.0; beta.len()];
     let mut g2 = vec![0.0; beta.len()];
     let mut tape = Tape::new();

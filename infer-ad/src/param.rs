@@ -66,6 +66,22 @@ impl<'t> Bound<'t> {
         self.leaves[id.0]
     }
 
+    /// The gradients of the last backward pass for all leaves, concatenated in store order,
+    /// written into `out` without allocating.
+    ///
+    /// # Panics
+    /// If `out.len()` differs from the total number of elements.
+    pub fn grad_into_flat(&self, out: &mut [f64]) {
+        let total: usize = self.leaves.iter().map(Tensor::numel).sum();
+        assert_eq!(out.len(), total, "grad_into_flat: wrong output length");
+        let mut at = 0;
+        for leaf in &self.leaves {
+            let n = leaf.numel();
+            leaf.grad_into(&mut out[at..at + n]);
+            at += n;
+        }
+    }
+
     /// All leaves, in the store's order.
     pub fn leaves(&self) -> &[Tensor<'t>] {
         &self.leaves
@@ -189,6 +205,97 @@ impl ParamStore {
     pub fn bind<'t>(&self, tape: &'t Tape) -> Bound<'t> {
         Bound {
             leaves: self.values.iter().map(|v| tape.tensor(v)).collect(),
+        }
+    }
+
+    /// Makes every parameter a tracked leaf on `tape`, taking the values from `flat` (all
+    /// parameters concatenated in store order, each row-major) instead of the store. This is
+    /// how a sampler evaluates the model at a proposal without touching the store.
+    ///
+    /// # Errors
+    /// [`AdError::LengthMismatch`] when `flat.len()` differs from [`ParamStore::num_elements`].
+    ///
+    /// # Examples
+    /// ```
+    /// let mut s = infer_ad::ParamStore::new();
+    /// let a = s.add("a", ndarray::arr1(&[1.0, 2.0]))?;
+    /// let tape = infer_ad::Tape::new();
+    /// let p = s.bind_flat(&tape, &[5.0, 6.0])?;
+    /// assert_eq!(p[a].to_vec(), vec![5.0, 6.0]);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn bind_flat<'t>(&self, tape: &'t Tape, flat: &[f64]) -> Result<Bound<'t>, AdError> {
+        if flat.len() != self.num_elements() {
+            return Err(AdError::LengthMismatch {
+                shape: Shape::vector(self.num_elements()),
+                len: flat.len(),
+            });
+        }
+        let mut leaves = Vec::with_capacity(self.len());
+        let mut at = 0;
+        for v in &self.values {
+            let n = v.len();
+            leaves.push(tape.tensor_from_slice(v.shape(), &flat[at..at + n])?);
+            at += n;
+        }
+        Ok(Bound { leaves })
+    }
+
+    /// Copies all values, concatenated in store order, into `out`.
+    ///
+    /// # Errors
+    /// [`AdError::LengthMismatch`] when `out.len()` differs from [`ParamStore::num_elements`].
+    pub fn read_flat(&self, out: &mut [f64]) -> Result<(), AdError> {
+        self.check_flat(out.len())?;
+        let mut at = 0;
+        for v in &self.values {
+            for x in v.iter() {
+                out[at] = *x;
+                at += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// All values concatenated in store order.
+    pub fn to_flat(&self) -> Vec<f64> {
+        self.values.iter().flat_map(|v| v.iter().copied()).collect()
+    }
+
+    /// Sets all values from `flat` (concatenated in store order).
+    ///
+    /// # Errors
+    /// [`AdError::LengthMismatch`] when `flat.len()` differs from [`ParamStore::num_elements`].
+    ///
+    /// # Examples
+    /// ```
+    /// let mut s = infer_ad::ParamStore::new();
+    /// s.add("a", ndarray::arr1(&[1.0, 2.0]))?;
+    /// s.add("b", ndarray::arr0(3.0))?;
+    /// s.write_flat(&[4.0, 5.0, 6.0])?;
+    /// assert_eq!(s.to_flat(), vec![4.0, 5.0, 6.0]);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn write_flat(&mut self, flat: &[f64]) -> Result<(), AdError> {
+        self.check_flat(flat.len())?;
+        let mut at = 0;
+        for v in &mut self.values {
+            for x in v.iter_mut() {
+                *x = flat[at];
+                at += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_flat(&self, len: usize) -> Result<(), AdError> {
+        if len == self.num_elements() {
+            Ok(())
+        } else {
+            Err(AdError::LengthMismatch {
+                shape: Shape::vector(self.num_elements()),
+                len,
+            })
         }
     }
 

@@ -2,7 +2,7 @@
 //! target acceptance 0.8, on the four benchmark models, next to Stan's figures (ANCHORS.md).
 //!
 //! ```text
-//! cargo run -p infer-mcmc --release --example nuts_table -- [--seeds N]
+//! cargo run -p infer-mcmc --release --example nuts_table -- [--seeds N] [--model NAME]
 //! ```
 //!
 //! For each model and seed: wall time of warmup + sampling, leapfrog steps (gradient
@@ -41,6 +41,7 @@ struct Row {
     min_ess: f64,
     divergent: usize,
     step_size: f64,
+    accept: f64,
 }
 
 fn run<M: LogDensity>(model: &mut M, seed: u64) -> Result<Row, Box<dyn Error>> {
@@ -68,6 +69,7 @@ fn run<M: LogDensity>(model: &mut M, seed: u64) -> Result<Row, Box<dyn Error>> {
         min_ess,
         divergent: chain.num_divergent(),
         step_size: chain.step_size,
+        accept: chain.stats.iter().map(|s| s.accept_stat).sum::<f64>() / chain.stats.len() as f64,
     })
 }
 
@@ -78,6 +80,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         .position(|a| a == "--seeds")
         .and_then(|i| args.get(i + 1))
         .map_or(Ok(5), |s| s.parse())?;
+    let only = args
+        .iter()
+        .position(|a| a == "--model")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
 
     let cg = data("corr_gauss.json")?;
     let lr = data("logreg.json")?;
@@ -110,6 +117,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         "div"
     );
     for (name, stan_eg, stan_wall) in anchors {
+        if only.as_deref().is_some_and(|m| m != name) {
+            continue;
+        }
         let mut rows = Vec::new();
         for seed in 0..n_seeds {
             let row = match name {
@@ -133,8 +143,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         let eg_max = eg.iter().copied().fold(0.0, f64::max);
         let div: usize = rows.iter().map(|r| r.divergent).sum();
         let eps = rows.iter().map(|r| r.step_size).sum::<f64>() / k;
+        let accept = rows.iter().map(|r| r.accept).sum::<f64>() / k;
         println!(
-            "{name:<14} {wall:>9.4} {stan_wall:>9.2} {:>7.3} {lf:>10.0} {ess:>9.0} {eg_mean:>6.3} ({eg_min:.3}..{eg_max:.3}) {stan_eg:>9.3} {:>7.2} {div:>5}   eps {eps:.3}",
+            "{name:<14} {wall:>9.4} {stan_wall:>9.2} {:>7.3} {lf:>10.0} {ess:>9.0} {eg_mean:>6.3} ({eg_min:.3}..{eg_max:.3}) {stan_eg:>9.3} {:>7.2} {div:>5}   eps {eps:.3} accept {accept:.3}",
             wall / stan_wall,
             eg_mean / stan_eg
         );

@@ -48,6 +48,7 @@ pub mod models;
 pub mod nuts;
 pub mod observer;
 pub mod sampler;
+pub mod seed;
 pub mod settings;
 pub mod transition;
 

@@ -6,6 +6,9 @@ use serde_json::Value;
 /// Checks one case.
 pub fn check(case: &Value) -> Outcome {
     match case["kind"].as_str() {
+        Some("diagnostics") => crate::diagnostics::check(case),
+        Some("dual_averaging") => crate::mcmc::check_dual_averaging(case),
+        Some("hard_negative_mining") => crate::mcmc::check_hard_negative_mining(case),
         Some(other) => Outcome::Unsupported(format!("case kind {other:?}")),
         None => Outcome::Unsupported("case without a kind".into()),
     }
@@ -13,7 +16,6 @@ pub fn check(case: &Value) -> Outcome {
 
 /// The README's rule: `|got − want| ≤ tol · max(1, |want|)`, or equality after rounding to
 /// `decimals` when the case gives them.
-#[allow(dead_code)]
 pub fn matches(got: f64, want: f64, tol: f64, decimals: Option<i32>) -> bool {
     if let Some(d) = decimals {
         let k = 10f64.powi(d);

@@ -8,6 +8,8 @@
 //! *unsupported*, never skipped.
 
 mod cases;
+mod diagnostics;
+mod mcmc;
 
 use serde_json::Value;
 use std::path::PathBuf;

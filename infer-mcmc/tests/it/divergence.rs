@@ -1,8 +1,6 @@
 //! NaN regions, recoverable and fatal model errors, failed initialization, panics.
 
-use infer_mcmc::{
-    FnDensity, LogDensity, LogDensityError, McmcError, Sampler, SamplerSettings,
-};
+use infer_mcmc::{FnDensity, LogDensity, LogDensityError, McmcError, Sampler, SamplerSettings};
 
 fn settings() -> SamplerSettings {
     SamplerSettings {
@@ -21,7 +19,9 @@ fn walled(kind: u8) -> impl LogDensity {
             return match kind {
                 0 => Ok(f64::NAN),
                 1 => Ok(f64::NEG_INFINITY),
-                _ => Err(LogDensityError::recoverable("x[1] > 0.5 is outside the support")),
+                _ => Err(LogDensityError::recoverable(
+                    "x[1] > 0.5 is outside the support",
+                )),
             };
         }
         g[0] = -x[0];
@@ -39,10 +39,20 @@ fn nan_and_rejected_regions_are_divergences_not_panics() {
             .sample(|_| walled(kind))
             .unwrap();
         let x0 = fit.draws_by_name("x[1]").unwrap();
-        assert!(x0.iter().all(|&v| v <= 0.5), "an accepted state entered the NaN region");
-        assert!(fit.num_divergent() > 0, "the wall must show up as divergences");
+        assert!(
+            x0.iter().all(|&v| v <= 0.5),
+            "an accepted state entered the NaN region"
+        );
+        assert!(
+            fit.num_divergent() > 0,
+            "the wall must show up as divergences"
+        );
         for c in &fit.chains {
-            assert!(c.stats.iter().all(|s| s.lp.is_finite() && s.energy.is_finite()));
+            assert!(
+                c.stats
+                    .iter()
+                    .all(|s| s.lp.is_finite() && s.energy.is_finite())
+            );
         }
     }
 }
@@ -55,7 +65,9 @@ fn fatal_error_stops_the_chain_with_the_error() {
         .sample(|_| {
             FnDensity::new(1, |x: &[f64], g: &mut [f64]| {
                 if x[0] > 1.5 {
-                    return Err(LogDensityError::fatal(std::io::Error::other("broken model")));
+                    return Err(LogDensityError::fatal(std::io::Error::other(
+                        "broken model",
+                    )));
                 }
                 g[0] = -x[0];
                 Ok(-0.5 * x[0] * x[0])
@@ -64,7 +76,10 @@ fn fatal_error_stops_the_chain_with_the_error() {
         .unwrap_err();
     match err {
         McmcError::Chain { source, .. } => {
-            assert!(matches!(*source, McmcError::LogDensity(LogDensityError::Fatal { .. })));
+            assert!(matches!(
+                *source,
+                McmcError::LogDensity(LogDensityError::Fatal { .. })
+            ));
         }
         other => panic!("unexpected error {other:?}"),
     }
@@ -101,7 +116,10 @@ fn bad_user_inits_are_rejected() {
         .with_inits(vec![vec![0.0]; 3])
         .sample(|_| walled(0))
         .unwrap_err();
-    assert!(matches!(err, McmcError::DimensionMismatch { name: "inits", .. }));
+    assert!(matches!(
+        err,
+        McmcError::DimensionMismatch { name: "inits", .. }
+    ));
 }
 
 #[test]
@@ -116,5 +134,8 @@ fn a_panicking_model_is_reported() {
             })
         })
         .unwrap_err();
-    assert!(matches!(err, McmcError::ChainPanicked { chain: 1 }), "{err:?}");
+    assert!(
+        matches!(err, McmcError::ChainPanicked { chain: 1 }),
+        "{err:?}"
+    );
 }

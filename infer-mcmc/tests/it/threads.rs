@@ -39,7 +39,11 @@ fn identical_draws_whatever_the_number_of_threads() {
     let one = bits(&fit(1, 21));
     assert_eq!(one, bits(&fit(4, 21)));
     assert_eq!(one, bits(&fit(2, 21)));
-    assert_ne!(one, bits(&fit(1, 22)), "a different seed must change the draws");
+    assert_ne!(
+        one,
+        bits(&fit(1, 22)),
+        "a different seed must change the draws"
+    );
 }
 
 #[test]
@@ -87,5 +91,13 @@ fn observer_sees_every_iteration() {
         .unwrap();
     assert_eq!(counter.warmup.load(Ordering::Relaxed), 150);
     assert_eq!(counter.sampling.load(Ordering::Relaxed), 90);
-    assert!(counter.max_div.load(Ordering::Relaxed) >= fit.chains.iter().map(|c| c.num_divergent()).max().unwrap_or(0));
+    assert!(
+        counter.max_div.load(Ordering::Relaxed)
+            >= fit
+                .chains
+                .iter()
+                .map(|c| c.num_divergent())
+                .max()
+                .unwrap_or(0)
+    );
 }

@@ -36,7 +36,10 @@ where
     }
     let nf = n as f64;
     let mean = [sum[0] / nf, sum[1] / nf];
-    let var = [sq[0] / nf - mean[0] * mean[0], sq[1] / nf - mean[1] * mean[1]];
+    let var = [
+        sq[0] / nf - mean[0] * mean[0],
+        sq[1] / nf - mean[1] * mean[1],
+    ];
     (mean, var)
 }
 
@@ -66,7 +69,10 @@ fn nuts_leaves_the_target_invariant() {
         [pos.q()[0], pos.q()[1]]
     });
     assert!(mean[0].abs() < 0.06 && mean[1].abs() < 0.18, "{mean:?}");
-    assert!((var[0] - 1.0).abs() < 0.06 && (var[1] / 9.0 - 1.0).abs() < 0.06, "{var:?}");
+    assert!(
+        (var[0] - 1.0).abs() < 0.06 && (var[1] / 9.0 - 1.0).abs() < 0.06,
+        "{var:?}"
+    );
 }
 
 #[test]
@@ -82,7 +88,10 @@ fn nuts_with_dense_metric_is_invariant() {
         [pos.q()[0], pos.q()[1]]
     });
     assert!(mean[0].abs() < 0.06 && mean[1].abs() < 0.18, "{mean:?}");
-    assert!((var[0] - 1.0).abs() < 0.06 && (var[1] / 9.0 - 1.0).abs() < 0.06, "{var:?}");
+    assert!(
+        (var[0] - 1.0).abs() < 0.06 && (var[1] / 9.0 - 1.0).abs() < 0.06,
+        "{var:?}"
+    );
 }
 
 #[test]
@@ -91,8 +100,8 @@ fn static_hmc_leaves_the_target_invariant() {
     // slowly (ESS ≈ n/40), so its mean's sd ≈ 3/√1000 ≈ 0.1 and its variance's relative sd
     // ≈ √(2/1000) ≈ 4.5%; tolerances 0.45 and 20% (> 4 sd each): false-failure rate < 1e-4.
     let mut model = scaled_normal([1.0, 3.0]);
-    let mut hmc = StaticHmc::new(Metric::identity(2, MetricKind::Diagonal), 0.4, 4, 1000.0)
-        .unwrap();
+    let mut hmc =
+        StaticHmc::new(Metric::identity(2, MetricKind::Diagonal), 0.4, 4, 1000.0).unwrap();
     let mut pos = Position::new(&mut model, vec![0.0, 0.0]).unwrap();
     let mut rng = StdRng::seed_from_u64(13);
     let (mean, var) = run(40_000, || {
@@ -101,7 +110,10 @@ fn static_hmc_leaves_the_target_invariant() {
         [pos.q()[0], pos.q()[1]]
     });
     assert!(mean[0].abs() < 0.06 && mean[1].abs() < 0.45, "{mean:?}");
-    assert!((var[0] - 1.0).abs() < 0.06 && (var[1] / 9.0 - 1.0).abs() < 0.2, "{var:?}");
+    assert!(
+        (var[0] - 1.0).abs() < 0.06 && (var[1] / 9.0 - 1.0).abs() < 0.2,
+        "{var:?}"
+    );
 }
 
 #[test]
@@ -171,7 +183,10 @@ fn fatal_error_stops_the_transition_and_keeps_the_position() {
     let mut pos = Position::new(&mut model, vec![0.0]).unwrap();
     let mut rng = StdRng::seed_from_u64(0);
     let err = nuts.transition(&mut model, &mut pos, &mut rng).unwrap_err();
-    assert!(matches!(err, McmcError::LogDensity(LogDensityError::Fatal { .. })));
+    assert!(matches!(
+        err,
+        McmcError::LogDensity(LogDensityError::Fatal { .. })
+    ));
     assert_eq!(pos.q(), &[0.0]);
 }
 

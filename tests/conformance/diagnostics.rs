@@ -1,25 +1,13 @@
-//! Conformance of the MCMC diagnostics with ArviZ: every `diagnostics` case of
-//! `tests/data/conformance/*.json` (or of `$INFER_CONFORMANCE_DIR`).
+//! The `diagnostics` kind: rank-normalized split R-hat, bulk and tail ESS and the MCSE of the
+//! mean against ArviZ.
 
-use std::path::PathBuf;
-
-use infer_mcmc::diagnostics::Diagnostics;
+use crate::Outcome;
+use infer::mcmc::diagnostics::Diagnostics;
 use ndarray::Array2;
 use serde_json::Value;
 
 /// Relative tolerance of the `diagnostics` kind (see the conformance README).
 const REL_TOL: f64 = 1e-6;
-
-/// What one case came to (the same three outcomes as the workspace conformance runner).
-#[derive(Debug)]
-enum Outcome {
-    /// Every expected value matched.
-    Pass,
-    /// A value did not match, the input was malformed, or the library returned an error.
-    Fail(String),
-    /// The case expects a quantity this check does not know.
-    Unsupported(String),
-}
 
 /// Checks one `diagnostics` case: `draws` (chains × draws) against `expect.rhat`,
 /// `expect.ess_bulk`, `expect.ess_tail` and `expect.mcse_mean`, each to a relative `1e-6`
@@ -28,7 +16,7 @@ enum Outcome {
 ///
 /// Self-contained (serde_json, ndarray, `infer_mcmc::diagnostics::Diagnostics`) so that it can
 /// move into the workspace-wide conformance runner as is.
-fn check_diagnostics_case(case: &Value) -> Outcome {
+pub fn check(case: &Value) -> Outcome {
     let draws = match parse_draws(&case["draws"]) {
         Ok(d) => d,
         Err(e) => return Outcome::Fail(e),
@@ -86,56 +74,4 @@ fn parse_draws(value: &Value) -> Result<Array2<f64>, String> {
         }
     }
     Array2::from_shape_vec((rows.len(), draws), data).map_err(|e| e.to_string())
-}
-
-fn conformance_dir() -> PathBuf {
-    std::env::var_os("INFER_CONFORMANCE_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/conformance"),
-        PathBuf::from,
-    )
-}
-
-#[test]
-fn diagnostics_cases_match_arviz() {
-    let dir = conformance_dir();
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
-    let (mut passed, mut failed, mut unsupported) = (0, Vec::new(), Vec::new());
-    for path in paths {
-        let text = std::fs::read_to_string(&path).expect("readable conformance file");
-        let file: Value = serde_json::from_str(&text).expect("valid JSON");
-        for case in file["cases"].as_array().into_iter().flatten() {
-            if case["kind"] != "diagnostics" {
-                continue;
-            }
-            let id = case["id"].as_str().unwrap_or("?").to_owned();
-            match check_diagnostics_case(case) {
-                Outcome::Pass => passed += 1,
-                Outcome::Fail(e) => failed.push(format!("{id}: {e}")),
-                Outcome::Unsupported(e) => unsupported.push(format!("{id}: {e}")),
-            }
-        }
-    }
-    for f in &failed {
-        eprintln!("FAIL {f}");
-    }
-    for u in &unsupported {
-        eprintln!("UNSUPPORTED {u}");
-    }
-    println!(
-        "diagnostics conformance: {passed} passed, {} failed, {} unsupported",
-        failed.len(),
-        unsupported.len()
-    );
-    assert!(passed > 0, "no diagnostics case found in {}", dir.display());
-    assert!(
-        failed.is_empty() && unsupported.is_empty(),
-        "{} diagnostics cases failed, {} unsupported",
-        failed.len(),
-        unsupported.len()
-    );
 }

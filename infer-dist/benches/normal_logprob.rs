@@ -1,0 +1,3 @@
+//! Normal log-density benchmark (being written).
+
+fn main() {}

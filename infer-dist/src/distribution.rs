@@ -1,0 +1,266 @@
+//! The [`Distribution`] trait, the [`Reparameterizable`] capability, and [`Family`] for run-time
+//! discovery of the concrete type.
+
+use crate::{
+    Bernoulli, Beta, Binomial, Categorical, Cauchy, Chi2, Constraint, Delta, DistError, Dirichlet,
+    Exponential, Gamma, Geometric, Gumbel, HalfCauchy, HalfNormal, InverseGamma, Kumaraswamy,
+    Laplace, LogNormal, MultivariateNormal, NegativeBinomial, Normal, Pareto, Poisson, StudentT,
+    Uniform, Weibull,
+};
+use infer_ad::{Shape, Tensor, Var};
+use ndarray::{ArrayD, Axis};
+
+/// A probability distribution whose parameters live on an `infer_ad` tape, so that its log
+/// density is differentiable with respect to every continuous parameter and to the value.
+///
+/// Parameters may be scalars (0-d tensors) or arrays; their shapes broadcast (NumPy rules) to
+/// the *batch shape*. A value's log density is computed elementwise over the broadcast of the
+/// value's batch part and the batch shape.
+///
+/// **Outside the support** [`Distribution::log_prob`] returns −∞ (never NaN), with gradient 0.
+///
+/// Capabilities are discoverable through `&dyn Distribution`:
+/// [`Distribution::as_reparameterizable`] for pathwise sampling and [`Distribution::family`]
+/// for the concrete type (the KL registry is keyed by it).
+///
+/// # Examples
+/// ```
+/// use infer_ad::Tape;
+/// use infer_dist::{Distribution, Normal};
+/// let tape = Tape::new();
+/// let (loc, scale) = (tape.var(0.0), tape.var(2.0));
+/// let d: Box<dyn Distribution<'_>> = Box::new(Normal::new(loc, scale)?);
+/// let x = tape.constant(&ndarray::array![0.5, -1.0]);
+/// let lp = d.log_prob_sum(x)?;
+/// lp.backward();
+/// assert!(scale.grad().is_finite());
+/// assert!(d.as_reparameterizable().is_some());
+/// # Ok::<(), infer_dist::DistError>(())
+/// ```
+pub trait Distribution<'t>: std::fmt::Debug {
+    /// PyTorch's class name, e.g. `"Normal"`.
+    fn name(&self) -> &'static str;
+
+    /// The broadcast shape of the parameters (without the event dimensions).
+    fn batch_shape(&self) -> Shape;
+
+    /// The shape of one event: `[]` for scalar families, `[K]` for Dirichlet, Categorical's
+    /// is `[]` (the value is an index), `[n]` for a multivariate normal.
+    fn event_shape(&self) -> Shape {
+        Shape::SCALAR
+    }
+
+    /// Elementwise log density (or log mass) of `value`; the result has the broadcast shape of
+    /// the value's batch part and [`Distribution::batch_shape`]. Outside the support: −∞ (never
+    /// NaN), gradient 0.
+    ///
+    /// # Errors
+    /// [`DistError::ShapeMismatch`] when the value does not broadcast against the batch shape.
+    fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError>;
+
+    /// Σ log_prob(value). Families override it with a single fused node: the fast path for a
+    /// log likelihood over N observations.
+    ///
+    /// # Errors
+    /// As [`Distribution::log_prob`].
+    fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
+        Ok(self.log_prob(value)?.sum())
+    }
+
+    /// One draw per batch element (no gradient), shape `batch_shape ++ event_shape`.
+    ///
+    /// # Errors
+    /// [`DistError::Sampling`] when the underlying sampler rejects the parameters.
+    fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError>;
+
+    /// `n` independent draws stacked along a new leading axis: shape
+    /// `[n] ++ batch_shape ++ event_shape`.
+    ///
+    /// # Errors
+    /// As [`Distribution::sample`].
+    fn sample_n(&self, n: usize, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
+        let mut draws = Vec::with_capacity(n);
+        for _ in 0..n {
+            draws.push(self.sample(rng)?.insert_axis(Axis(0)));
+        }
+        let views: Vec<_> = draws.iter().map(ArrayD::view).collect();
+        if views.is_empty() {
+            let mut dims = vec![0];
+            dims.extend_from_slice(self.batch_shape().dims());
+            dims.extend_from_slice(self.event_shape().dims());
+            return Ok(ArrayD::zeros(dims));
+        }
+        ndarray::concatenate(Axis(0), &views).map_err(|_| DistError::Sampling {
+            dist: self.name(),
+            reason: "draws of inconsistent shape",
+        })
+    }
+
+    /// Differential (or Shannon) entropy, shape `batch_shape`.
+    ///
+    /// # Errors
+    /// [`DistError::NotDefined`] where PyTorch does not define it.
+    fn entropy(&self) -> Result<Tensor<'t>, DistError> {
+        Err(DistError::NotDefined {
+            dist: self.name(),
+            what: "entropy",
+        })
+    }
+
+    /// The mean, shape `batch_shape ++ event_shape` (±∞ or NaN where PyTorch returns them,
+    /// e.g. a Cauchy-like StudentT with df ≤ 1).
+    ///
+    /// # Errors
+    /// [`DistError::NotDefined`] where PyTorch does not define it.
+    fn mean(&self) -> Result<Tensor<'t>, DistError> {
+        Err(DistError::NotDefined {
+            dist: self.name(),
+            what: "mean",
+        })
+    }
+
+    /// The variance, shape `batch_shape ++ event_shape`.
+    ///
+    /// # Errors
+    /// [`DistError::NotDefined`] where PyTorch does not define it.
+    fn variance(&self) -> Result<Tensor<'t>, DistError> {
+        Err(DistError::NotDefined {
+            dist: self.name(),
+            what: "variance",
+        })
+    }
+
+    /// The cumulative distribution function at `value`, elementwise.
+    ///
+    /// # Errors
+    /// [`DistError::NotDefined`] where PyTorch does not define it;
+    /// [`DistError::ShapeMismatch`].
+    fn cdf(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
+        let _ = value;
+        Err(DistError::NotDefined {
+            dist: self.name(),
+            what: "cdf",
+        })
+    }
+
+    /// The support. For a batch whose bounds differ per element, the hull of the bounds.
+    fn support(&self) -> Constraint;
+
+    /// Whether the family is discrete (its log_prob is a log mass; no value gradient).
+    fn is_discrete(&self) -> bool {
+        false
+    }
+
+    /// The pathwise-sampling capability, if the family has it.
+    fn as_reparameterizable(&self) -> Option<&dyn Reparameterizable<'t>> {
+        None
+    }
+
+    /// The concrete family, for run-time dispatch (e.g. the closed-form KL registry).
+    fn family(&self) -> Family<'_, 't>;
+
+    /// The parameters on the tape, `(PyTorch name, tensor)`, in PyTorch's order.
+    fn params(&self) -> Vec<(&'static str, Tensor<'t>)>;
+}
+
+/// Pathwise (reparameterized) sampling: a draw `x = g(ε, θ)` recorded on the tape, so that
+/// gradients of a function of `x` flow to every continuous parameter θ.
+///
+/// Location–scale and inverse-cdf families use the explicit transform; Gamma and the families
+/// built on it (Beta, Dirichlet, Chi2, StudentT, InverseGamma) use implicit reparameterization
+/// gradients, ∂x/∂α = −(∂F/∂α)(x; α) / p(x; α) (Figurnov, Mohamed & Mnih 2018).
+///
+/// # Examples
+/// ```
+/// use infer_ad::Tape;
+/// use infer_dist::{Gamma, Reparameterizable};
+/// use rand::SeedableRng;
+/// let tape = Tape::new();
+/// let alpha = tape.var(2.5);
+/// let g = Gamma::new(alpha, tape.var(1.0))?;
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+/// let x = g.rsample(&mut rng)?;
+/// x.sum().backward();
+/// assert!(alpha.grad() > 0.0); // larger shape, larger draw
+/// # Ok::<(), infer_dist::DistError>(())
+/// ```
+pub trait Reparameterizable<'t>: Distribution<'t> {
+    /// One draw per batch element on the tape, shape `batch_shape ++ event_shape`.
+    ///
+    /// # Errors
+    /// [`DistError::Sampling`] when the underlying sampler rejects the parameters.
+    fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError>;
+}
+
+/// The concrete type behind a `&dyn Distribution`, one variant per family (`Other` for types
+/// defined outside this crate).
+///
+/// # Examples
+/// ```
+/// use infer_ad::Tape;
+/// use infer_dist::{Distribution, Family, Normal};
+/// let tape = Tape::new();
+/// let d = Normal::new(tape.var(0.0), tape.var(1.0))?;
+/// assert!(matches!(d.family(), Family::Normal(_)));
+/// # Ok::<(), infer_dist::DistError>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+#[allow(missing_docs)]
+pub enum Family<'a, 't> {
+    Normal(&'a Normal<'t>),
+    Cauchy(&'a Cauchy<'t>),
+    LogNormal(&'a LogNormal<'t>),
+    HalfNormal(&'a HalfNormal<'t>),
+    HalfCauchy(&'a HalfCauchy<'t>),
+    Exponential(&'a Exponential<'t>),
+    Gamma(&'a Gamma<'t>),
+    InverseGamma(&'a InverseGamma<'t>),
+    Beta(&'a Beta<'t>),
+    StudentT(&'a StudentT<'t>),
+    Laplace(&'a Laplace<'t>),
+    Uniform(&'a Uniform<'t>),
+    Gumbel(&'a Gumbel<'t>),
+    Weibull(&'a Weibull<'t>),
+    Chi2(&'a Chi2<'t>),
+    Pareto(&'a Pareto<'t>),
+    Kumaraswamy(&'a Kumaraswamy<'t>),
+    Bernoulli(&'a Bernoulli<'t>),
+    Binomial(&'a Binomial<'t>),
+    Poisson(&'a Poisson<'t>),
+    Geometric(&'a Geometric<'t>),
+    NegativeBinomial(&'a NegativeBinomial<'t>),
+    Categorical(&'a Categorical<'t>),
+    Dirichlet(&'a Dirichlet<'t>),
+    MultivariateNormal(&'a MultivariateNormal<'t>),
+    Delta(&'a Delta<'t>),
+    /// A distribution defined outside this crate.
+    Other,
+}
+
+/// Anything that can serve as a distribution parameter: a [`Tensor`] or a scalar [`Var`]
+/// (as a 0-d tensor).
+///
+/// # Examples
+/// ```
+/// use infer_dist::IntoTensor;
+/// let tape = infer_ad::Tape::new();
+/// let t = tape.var(1.5).into_tensor();
+/// assert_eq!(t.numel(), 1);
+/// ```
+pub trait IntoTensor<'t> {
+    /// The parameter as a tensor.
+    fn into_tensor(self) -> Tensor<'t>;
+}
+
+impl<'t> IntoTensor<'t> for Tensor<'t> {
+    fn into_tensor(self) -> Tensor<'t> {
+        self
+    }
+}
+
+impl<'t> IntoTensor<'t> for Var<'t> {
+    fn into_tensor(self) -> Tensor<'t> {
+        self.as_tensor()
+    }
+}

@@ -1,0 +1,332 @@
+//! The seed document's step API — `hmc_step`, `nuts_step`, `find_reasonable_epsilon` (and
+//! [`crate::dual_averaging`]) — with its calling convention: the model is a closure returning
+//! the **negative** log density (a loss, as an optimizer's closure does), recorded on an
+//! `infer-ad` tape, and the parameters are the user's [`ParamStore`], updated in place.
+//!
+//! Unlike the Python original, `nuts_step` is multinomial NUTS with Stan's generalized U-turn
+//! criterion and subtree checks (one gradient per leapfrog step), and `hmc_step`'s acceptance
+//! uses the Hamiltonian error of the whole trajectory. A closure that returns NaN or +∞
+//! inside a trajectory causes a divergence (the proposal is rejected; its acceptance counts as
+//! 0), never a panic; a non-finite loss at the starting point is
+//! [`McmcError::NonFiniteStart`].
+//!
+//! # Examples
+//! The seed's NUTS loop:
+//! ```
+//! use infer_ad::{ParamStore, Tape, Bound};
+//! use infer_mcmc::seed::{closure, find_reasonable_epsilon, nuts_step, NutsStepOptions};
+//! use infer_mcmc::{dual_averaging, DualAveragingOptions};
+//! use rand::SeedableRng;
+//!
+//! let mut params = ParamStore::new();
+//! let ids: Vec<_> = (0..3).map(|i| params.add(format!("p{i}"), ndarray::arr1(&[1.0]))).collect::<Result<_, _>>()?;
+//! // negative log density of three independent N(0, 1/2) coordinates
+//! let closure = closure(|_t: &Tape, p: &Bound<'_>| {
+//!     // −Σ −p² as in the seed: each p ~ N(0, 1/2)
+//!     let mut total = p[ids[0]].square().sum();
+//!     for &id in &ids[1..] {
+//!         total = total + p[id].square().sum();
+//!     }
+//!     Ok::<_, infer_ad::AdError>(total)
+//! });
+//! let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+//! let (initial_epsilon, mut epsilon_bar, mut h_bar) = find_reasonable_epsilon(&mut params, closure, &mut rng)?;
+//! let mut epsilon = initial_epsilon;
+//! let mut draws = Vec::new();
+//! for i in 1..10 {
+//!     let accept_prob = nuts_step(epsilon, &mut params, closure, NutsStepOptions::default(), &mut rng)?;
+//!     if i < 5 {
+//!         (epsilon, epsilon_bar, h_bar) = dual_averaging(accept_prob, i, initial_epsilon, epsilon_bar, h_bar, DualAveragingOptions::default());
+//!     } else {
+//!         epsilon = epsilon_bar;
+//!     }
+//!     draws.push(params.to_flat());
+//! }
+//! assert_eq!(draws.len(), 9);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # References
+//! Hoffman & Gelman (2014), *The No-U-Turn Sampler*, JMLR 15: algorithms 4 (step-size
+//! heuristic) and 6 (dual averaging); Betancourt (2017), arXiv:1701.02434 (multinomial NUTS).
+
+use crate::error::{BoxError, LogDensityError, McmcError};
+use crate::{LogDensity, Metric, MetricKind, Nuts, NutsOptions, Position, StaticHmc};
+use infer_ad::{Bound, ParamStore, Tape, Var};
+use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+/// Gives a model closure the signature the step functions need: it takes the tape and the
+/// bound parameters and returns the **negative** log density on that tape. Rust infers a
+/// closure stored in a variable with one fixed lifetime; passing it through this identity
+/// function makes it generic over the tape's lifetime, so it can be reused for every step.
+///
+/// # Examples
+/// ```
+/// use infer_ad::{ParamStore, Tape, Bound};
+/// let nll = infer_mcmc::seed::closure(|_tape: &Tape, p: &Bound<'_>| {
+///     Ok::<_, infer_ad::AdError>(p.leaves()[0].square().sum() * 0.5)
+/// });
+/// let mut params = ParamStore::new();
+/// params.add("x", ndarray::arr1(&[0.3]))?;
+/// let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(1);
+/// infer_mcmc::seed::hmc_step(0.2, 5, &mut params, nll, &mut rng)?;
+/// infer_mcmc::seed::hmc_step(0.2, 5, &mut params, nll, &mut rng)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn closure<F, E>(f: F) -> F
+where
+    F: for<'t> FnMut(&'t Tape, &Bound<'t>) -> Result<Var<'t>, E>,
+{
+    f
+}
+
+/// Options of [`nuts_step`], with the seed's defaults.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NutsStepOptions {
+    /// Maximum tree depth. Default 10.
+    pub max_tree_depth: usize,
+    /// Largest allowed energy error before the trajectory counts as divergent. Default 1000.
+    pub delta_energy_max: f64,
+}
+
+impl Default for NutsStepOptions {
+    fn default() -> Self {
+        NutsStepOptions {
+            max_tree_depth: 10,
+            delta_energy_max: 1000.0,
+        }
+    }
+}
+
+/// Adapts a loss closure on the tape to the f64 [`LogDensity`] contract (log p = −loss).
+struct TapeDensity<'s, F> {
+    store: &'s ParamStore,
+    tape: Tape,
+    closure: F,
+}
+
+impl<F, E> LogDensity for TapeDensity<'_, F>
+where
+    F: for<'t> FnMut(&'t Tape, &Bound<'t>) -> Result<Var<'t>, E>,
+    E: Into<BoxError>,
+{
+    fn dim(&self) -> usize {
+        self.store.num_elements()
+    }
+
+    fn logp_and_grad(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, LogDensityError> {
+        self.tape.clear();
+        let TapeDensity {
+            store,
+            tape,
+            closure,
+        } = self;
+        let bound = store.bind_flat(tape, x).map_err(LogDensityError::fatal)?;
+        let loss = closure(tape, &bound).map_err(|e| LogDensityError::fatal(e))?;
+        loss.backward();
+        bound.grad_into_flat(grad);
+        for g in grad.iter_mut() {
+            *g = -*g;
+        }
+        Ok(-loss.value())
+    }
+}
+
+fn start<'s, F, E>(
+    parameters: &'s ParamStore,
+    closure: F,
+) -> Result<(TapeDensity<'s, F>, Position), McmcError>
+where
+    F: for<'t> FnMut(&'t Tape, &Bound<'t>) -> Result<Var<'t>, E>,
+    E: Into<BoxError>,
+{
+    if parameters.num_elements() == 0 {
+        return Err(McmcError::ZeroDimension);
+    }
+    let mut density = TapeDensity {
+        store: parameters,
+        tape: Tape::new(),
+        closure,
+    };
+    let position = Position::new(&mut density, parameters.to_flat())?;
+    Ok((density, position))
+}
+
+fn write_back(parameters: &mut ParamStore, q: &[f64]) -> Result<(), McmcError> {
+    parameters
+        .write_flat(q)
+        .map_err(|e| McmcError::LogDensity(LogDensityError::fatal(e)))
+}
+
+/// One Hamiltonian Monte Carlo transition with `num_steps` leapfrog steps of size `epsilon`
+/// and a unit metric. The parameters move to the proposal if it is accepted and stay
+/// otherwise. Returns the acceptance probability min(1, exp(−ΔH)) (0 for a divergent
+/// trajectory).
+///
+/// `closure` returns the **negative** log density on the tape from the bound parameters.
+///
+/// # Errors
+/// [`McmcError::InvalidSetting`] for a non-positive or non-finite `epsilon` or
+/// `num_steps == 0`; [`McmcError::NonFiniteStart`] when the loss is not finite at the current
+/// parameters; [`McmcError::LogDensity`] when the closure returns an error.
+///
+/// # Examples
+/// ```
+/// use infer_ad::{ParamStore, Tape, Bound};
+/// use rand::SeedableRng;
+/// let mut params = ParamStore::new();
+/// params.add("x", ndarray::arr1(&[1.0, 1.0, 1.0]))?;
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+/// let a = infer_mcmc::seed::hmc_step(0.1, 10, &mut params,
+///     |_: &Tape, p: &Bound<'_>| Ok::<_, infer_ad::AdError>(p.leaves()[0].square().sum()), &mut rng)?;
+/// assert!((0.0..=1.0).contains(&a));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn hmc_step<F, E, R>(
+    epsilon: f64,
+    num_steps: usize,
+    parameters: &mut ParamStore,
+    closure: F,
+    rng: &mut R,
+) -> Result<f64, McmcError>
+where
+    F: for<'t> FnMut(&'t Tape, &Bound<'t>) -> Result<Var<'t>, E>,
+    E: Into<BoxError>,
+    R: Rng + ?Sized,
+{
+    let dim = parameters.num_elements();
+    let mut kernel = StaticHmc::new(
+        Metric::identity(dim.max(1), MetricKind::Diagonal),
+        epsilon,
+        num_steps,
+        1000.0,
+    )?;
+    let (mut density, mut position) = start(parameters, closure)?;
+    let t = kernel.transition(&mut density, &mut position, rng)?;
+    drop(density);
+    write_back(parameters, position.q())?;
+    Ok(t.accept_stat)
+}
+
+/// One No-U-Turn transition (multinomial NUTS with Stan's generalized U-turn criterion) with
+/// step size `epsilon` and a unit metric; the parameters move to the selected state. Returns
+/// the average acceptance statistic over the trajectory — what [`crate::dual_averaging`]
+/// consumes.
+///
+/// `closure` returns the **negative** log density on the tape from the bound parameters.
+///
+/// # Errors
+/// [`McmcError::InvalidSetting`] for a bad `epsilon`, `max_tree_depth` outside 1..=30 or
+/// `delta_energy_max ≤ 0`; [`McmcError::NonFiniteStart`] when the loss is not finite at the
+/// current parameters; [`McmcError::LogDensity`] when the closure returns an error.
+///
+/// # Examples
+/// See the [module documentation](self).
+pub fn nuts_step<F, E, R>(
+    epsilon: f64,
+    parameters: &mut ParamStore,
+    closure: F,
+    options: NutsStepOptions,
+    rng: &mut R,
+) -> Result<f64, McmcError>
+where
+    F: for<'t> FnMut(&'t Tape, &Bound<'t>) -> Result<Var<'t>, E>,
+    E: Into<BoxError>,
+    R: Rng + ?Sized,
+{
+    let dim = parameters.num_elements();
+    let mut nuts = Nuts::new(
+        Metric::identity(dim.max(1), MetricKind::Diagonal),
+        epsilon,
+        NutsOptions {
+            max_depth: options.max_tree_depth,
+            max_delta_h: options.delta_energy_max,
+        },
+    )?;
+    let (mut density, mut position) = start(parameters, closure)?;
+    let t = nuts.transition(&mut density, &mut position, rng)?;
+    drop(density);
+    write_back(parameters, position.q())?;
+    Ok(t.accept_stat)
+}
+
+/// The step-size heuristic of Hoffman & Gelman (2014, algorithm 4): starting from ε = 1, one
+/// leapfrog step with a fresh unit-normal momentum; ε is doubled while the acceptance ratio
+/// exceeds ½, or halved until it falls below ½. Returns `(epsilon, epsilon_bar = 1,
+/// h_bar = 0)`, the initial state of [`crate::dual_averaging`]. The parameters are not
+/// changed. A proposal with a non-finite loss counts as ratio 0.
+///
+/// # Errors
+/// [`McmcError::NonFiniteStart`] when the loss is not finite at the current parameters;
+/// [`McmcError::LogDensity`] when the closure fails; [`McmcError::InvalidSetting`] (name
+/// `epsilon`) when 100 doublings or halvings do not cross ½ (a flat or broken density).
+///
+/// # Examples
+/// ```
+/// use infer_ad::{ParamStore, Tape, Bound};
+/// use rand::SeedableRng;
+/// let mut params = ParamStore::new();
+/// params.add("x", ndarray::arr1(&[1.0, 1.0, 1.0]))?;
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+/// let (eps, eps_bar, h_bar) = infer_mcmc::seed::find_reasonable_epsilon(&mut params,
+///     |_: &Tape, p: &Bound<'_>| Ok::<_, infer_ad::AdError>(p.leaves()[0].square().sum()), &mut rng)?;
+/// assert!(eps > 0.0 && eps_bar == 1.0 && h_bar == 0.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn find_reasonable_epsilon<F, E, R>(
+    parameters: &mut ParamStore,
+    closure: F,
+    rng: &mut R,
+) -> Result<(f64, f64, f64), McmcError>
+where
+    F: for<'t> FnMut(&'t Tape, &Bound<'t>) -> Result<Var<'t>, E>,
+    E: Into<BoxError>,
+    R: Rng + ?Sized,
+{
+    let (mut density, position) = start(parameters, closure)?;
+    let dim = position.q().len();
+    let r0: Vec<f64> = (0..dim).map(|_| StandardNormal.sample(rng)).collect();
+    let h0 = -position.logp() + 0.5 * r0.iter().map(|r| r * r).sum::<f64>();
+    let mut q = vec![0.0; dim];
+    let mut r = vec![0.0; dim];
+    let mut g = vec![0.0; dim];
+    // log of the acceptance ratio p(θ', r') / p(θ, r) after one leapfrog step of size eps
+    let mut log_ratio = |eps: f64| -> Result<f64, McmcError> {
+        for i in 0..dim {
+            r[i] = r0[i] + 0.5 * eps * position.grad()[i];
+            q[i] = position.q()[i] + eps * r[i];
+        }
+        let lp = match density.logp_and_grad(&q, &mut g) {
+            Ok(lp) if lp.is_finite() && g.iter().all(|x| x.is_finite()) => lp,
+            Ok(_) => return Ok(f64::NEG_INFINITY),
+            Err(e) if e.is_recoverable() => return Ok(f64::NEG_INFINITY),
+            Err(e) => return Err(McmcError::LogDensity(e)),
+        };
+        let mut kinetic = 0.0;
+        for i in 0..dim {
+            let ri = r[i] + 0.5 * eps * g[i];
+            kinetic += 0.5 * ri * ri;
+        }
+        let h = -lp + kinetic;
+        Ok(if h.is_finite() { h0 - h } else { f64::NEG_INFINITY })
+    };
+    let half = 0.5f64.ln();
+    let mut eps = 1.0;
+    let lr = log_ratio(eps)?;
+    let a: f64 = if lr > half { 1.0 } else { -1.0 };
+    let mut current = lr;
+    for _ in 0..100 {
+        // continue while (ratio)^a > 2^(−a), i.e. a·log ratio > −a·ln 2
+        if !(a * current > -a * std::f64::consts::LN_2) {
+            return Ok((eps, 1.0, 0.0));
+        }
+        eps *= 2f64.powf(a);
+        current = log_ratio(eps)?;
+    }
+    Err(McmcError::InvalidSetting {
+        name: "epsilon",
+        value: eps,
+        expected: "a step size reached within 100 doublings or halvings",
+    })
+}

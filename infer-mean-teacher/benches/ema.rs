@@ -1,0 +1,3 @@
+//! EMA benchmark (being written).
+
+fn main() {}
