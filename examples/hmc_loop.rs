@@ -14,7 +14,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // −Σ −x²: three N(0, ½) coordinates
     let nll = closure(|_: &Tape, p: &Bound<'_>| Ok::<_, AdError>(p[x].square().sum()));
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-    println!("one step at ε = 0.1, L = 10: acceptance {}", hmc_step(0.1, 10, &mut parameters, nll, &mut rng)?);
+    println!(
+        "one step at ε = 0.1, L = 10: acceptance {}",
+        hmc_step(0.1, 10, &mut parameters, nll, &mut rng)?
+    );
 
     let (eps0, mut eps_bar, mut h_bar) = find_reasonable_epsilon(&mut parameters, nll, &mut rng)?;
     let mut eps = eps0;
@@ -25,7 +28,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for i in 1..iterations {
         let a = hmc_step(eps, 10, &mut parameters, nll, &mut rng)?;
         if i < iterations / 2 {
-            (eps, eps_bar, h_bar) = dual_averaging(a, i, eps0, eps_bar, h_bar, DualAveragingOptions::default());
+            (eps, eps_bar, h_bar) =
+                dual_averaging(a, i, eps0, eps_bar, h_bar, DualAveragingOptions::default());
         } else {
             eps = eps_bar;
             for (j, v) in parameters.value(x).iter().enumerate() {
@@ -38,7 +42,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("adapted ε = {eps:.4}");
     for j in 0..3 {
         let m = sum[j] / kept;
-        println!("x[{j}]: mean {m:+.3} (exact 0), E[x²] {:.3} (exact 0.5)", sum_sq[j] / kept);
+        println!(
+            "x[{j}]: mean {m:+.3} (exact 0), E[x²] {:.3} (exact 0.5)",
+            sum_sq[j] / kept
+        );
     }
     Ok(())
 }

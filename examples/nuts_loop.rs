@@ -23,16 +23,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok::<_, AdError>(total)
     });
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-    let (initial_epsilon, mut epsilon_bar, mut h_bar) = find_reasonable_epsilon(&mut parameters, nll, &mut rng)?;
+    let (initial_epsilon, mut epsilon_bar, mut h_bar) =
+        find_reasonable_epsilon(&mut parameters, nll, &mut rng)?;
     println!("initial epsilon: {initial_epsilon}");
     let mut epsilon = initial_epsilon;
     let iterations = 2000;
     let mut param_value = Vec::with_capacity(iterations);
     for i in 1..iterations {
-        let accept_prob = nuts_step(epsilon, &mut parameters, nll, NutsStepOptions::default(), &mut rng)?;
+        let accept_prob = nuts_step(
+            epsilon,
+            &mut parameters,
+            nll,
+            NutsStepOptions::default(),
+            &mut rng,
+        )?;
         if i < iterations / 2 {
-            (epsilon, epsilon_bar, h_bar) =
-                dual_averaging(accept_prob, i, initial_epsilon, epsilon_bar, h_bar, DualAveragingOptions::default());
+            (epsilon, epsilon_bar, h_bar) = dual_averaging(
+                accept_prob,
+                i,
+                initial_epsilon,
+                epsilon_bar,
+                h_bar,
+                DualAveragingOptions::default(),
+            );
         } else {
             epsilon = epsilon_bar;
             param_value.push(parameters.to_flat());
@@ -42,7 +55,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n = param_value.len() as f64;
     for j in 0..3 {
         let mean = param_value.iter().map(|v| v[j]).sum::<f64>() / n;
-        let var = param_value.iter().map(|v| (v[j] - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        let var = param_value
+            .iter()
+            .map(|v| (v[j] - mean).powi(2))
+            .sum::<f64>()
+            / (n - 1.0);
         println!("p{j}: mean {mean:+.3} (exact 0), variance {var:.3} (exact 0.5)");
     }
     Ok(())

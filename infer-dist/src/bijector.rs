@@ -191,20 +191,22 @@ impl Bijector {
     /// ```
     pub fn unconstrained_len(&self, constrained_len: usize) -> Result<usize, DistError> {
         match self {
-            Bijector::StickBreaking => constrained_len
-                .checked_sub(1)
-                .ok_or(DistError::InvalidLength {
-                    what: "simplex (constrained) length",
-                    len: constrained_len,
-                    reason: "a simplex has at least one element",
-                }),
-            Bijector::LowerCholesky => square_root(constrained_len)
-                .map(|n| n * (n + 1) / 2)
-                .ok_or(DistError::InvalidLength {
+            Bijector::StickBreaking => {
+                constrained_len
+                    .checked_sub(1)
+                    .ok_or(DistError::InvalidLength {
+                        what: "simplex (constrained) length",
+                        len: constrained_len,
+                        reason: "a simplex has at least one element",
+                    })
+            }
+            Bijector::LowerCholesky => square_root(constrained_len).map(|n| n * (n + 1) / 2).ok_or(
+                DistError::InvalidLength {
                     what: "Cholesky factor (constrained) length",
                     len: constrained_len,
                     reason: "an n×n matrix has n² elements",
-                }),
+                },
+            ),
             _ => Ok(constrained_len),
         }
     }
@@ -352,7 +354,11 @@ impl Bijector {
     pub fn inverse(&self, x: &[f64]) -> Result<Vec<f64>, DistError> {
         let name = self.name();
         let check = |ok: bool, v: f64, reason: &'static str| {
-            if ok { Ok(()) } else { Err(outside(name, v, reason)) }
+            if ok {
+                Ok(())
+            } else {
+                Err(outside(name, v, reason))
+            }
         };
         match *self {
             Bijector::Identity => {
@@ -456,13 +462,21 @@ fn stick_breaking_inverse(x: &[f64]) -> Result<Vec<f64>, DistError> {
     let mut total = 0.0;
     for &v in x {
         if !(v > 0.0 && v.is_finite()) {
-            return Err(outside("StickBreaking", v, "simplex entries must be positive"));
+            return Err(outside(
+                "StickBreaking",
+                v,
+                "simplex entries must be positive",
+            ));
         }
         total += v;
     }
     let tol = 1e-8 * (k_len as f64).max(1.0);
     if !((total - 1.0).abs() <= tol) {
-        return Err(outside("StickBreaking", total, "simplex entries must sum to 1"));
+        return Err(outside(
+            "StickBreaking",
+            total,
+            "simplex entries must sum to 1",
+        ));
     }
     let m = k_len - 1;
     // zₖ = xₖ / Σ_{j≥k} xⱼ, so logit(zₖ) = ln(xₖ / Σ_{j>k} xⱼ): suffix sums, no cancellation.
@@ -545,11 +559,7 @@ fn lower_cholesky_inverse(x: &[f64]) -> Result<Vec<f64>, DistError> {
                 out.push(v.ln());
             } else {
                 if !v.is_finite() {
-                    return Err(outside(
-                        "LowerCholesky",
-                        v,
-                        "entries must be finite",
-                    ));
+                    return Err(outside("LowerCholesky", v, "entries must be finite"));
                 }
                 out.push(v);
             }

@@ -2,7 +2,7 @@
 //! discovery of the concrete type.
 
 use crate::{
-    Bernoulli, Beta, Binomial, Categorical, Cauchy, Chi2, Constraint, Delta, DistError, Dirichlet,
+    Bernoulli, Beta, Binomial, Categorical, Cauchy, Chi2, Constraint, Delta, Dirichlet, DistError,
     Exponential, Gamma, Geometric, Gumbel, HalfCauchy, HalfNormal, InverseGamma, Kumaraswamy,
     Laplace, LogNormal, MultivariateNormal, NegativeBinomial, Normal, Pareto, Poisson, StudentT,
     Uniform, Weibull,
@@ -83,7 +83,7 @@ pub trait Distribution<'t>: std::fmt::Debug {
         for _ in 0..n {
             draws.push(self.sample(rng)?.insert_axis(Axis(0)));
         }
-        let views: Vec<_> = draws.iter().map(ArrayD::view).collect();
+        let views: Vec<_> = draws.iter().map(|d| d.view()).collect();
         if views.is_empty() {
             let mut dims = vec![0];
             dims.extend_from_slice(self.batch_shape().dims());

@@ -137,11 +137,16 @@ impl<'t> Distribution<'t> for Normal<'t> {
     }
 
     fn cdf(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(NAME, self.batch, [value, self.loc, self.scale], |[x, m, s]| {
-            let z = (x - m) / s;
-            let d = (-0.5 * z * z - LN_SQRT_2PI).exp() / s;
-            (normal_cdf(z), [d, -d, -d * z])
-        })
+        lp_map(
+            NAME,
+            self.batch,
+            [value, self.loc, self.scale],
+            |[x, m, s]| {
+                let z = (x - m) / s;
+                let d = (-0.5 * z * z - LN_SQRT_2PI).exp() / s;
+                (normal_cdf(z), [d, -d, -d * z])
+            },
+        )
     }
 
     fn support(&self) -> Constraint {

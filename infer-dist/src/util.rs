@@ -67,12 +67,14 @@ pub(crate) fn value_shape(
     value: Shape,
     batch: Shape,
 ) -> Result<Shape, DistError> {
-    value.broadcast(&batch).map_err(|_| DistError::ShapeMismatch {
-        dist,
-        what: "value and batch shape",
-        left: value,
-        right: batch,
-    })
+    value
+        .broadcast(&batch)
+        .map_err(|_| DistError::ShapeMismatch {
+            dist,
+            what: "value and batch shape",
+            left: value,
+            right: batch,
+        })
 }
 
 /// The values of `t` broadcast to `shape` (plain f64, nothing recorded). `t.shape()` must
@@ -112,9 +114,8 @@ pub(crate) fn broadcast_slice(src: &[f64], from: Shape, to: Shape) -> Vec<f64> {
 /// An array of `shape` holding `data` (row-major).
 pub(crate) fn array(shape: Shape, data: Vec<f64>) -> Result<ArrayD<f64>, DistError> {
     let len = data.len();
-    ArrayD::from_shape_vec(IxDyn(shape.dims()), data).map_err(|_| {
-        DistError::Ad(infer_ad::AdError::LengthMismatch { shape, len })
-    })
+    ArrayD::from_shape_vec(IxDyn(shape.dims()), data)
+        .map_err(|_| DistError::Ad(infer_ad::AdError::LengthMismatch { shape, len }))
 }
 
 /// An untracked tensor of `shape` holding `data`.
@@ -144,7 +145,13 @@ pub(crate) fn uniforms(rng: &mut dyn rand::RngCore, n: usize) -> Vec<f64> {
     use rand::Rng;
     (0..n)
         .map(|_| rng.sample::<f64, _>(rand_distr::OpenClosed01))
-        .map(|u| if u >= 1.0 { 1.0 - f64::EPSILON / 2.0 } else { u })
+        .map(|u| {
+            if u >= 1.0 {
+                1.0 - f64::EPSILON / 2.0
+            } else {
+                u
+            }
+        })
         .collect()
 }
 

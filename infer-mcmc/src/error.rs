@@ -77,6 +77,14 @@ impl LogDensityError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum McmcError {
+    /// A model declares a parameter the sampler cannot work with.
+    #[error("model parameter `{param}`: {reason}")]
+    InvalidModel {
+        /// The parameter's name.
+        param: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A numeric setting or argument is outside its domain (NaN included).
     #[error("invalid value for `{name}`: {value} ({expected})")]
     InvalidSetting {

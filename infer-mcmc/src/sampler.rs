@@ -358,7 +358,11 @@ impl<O: Observer> Sampler<O> {
             if end {
                 let metric = estimator
                     .metric()
-                    .map_err(|_| at(it)(McmcError::NonFiniteMetric { chain }))?;
+                    .map_err(|e| match e {
+                        McmcError::InvalidSetting { .. } => McmcError::NonFiniteMetric { chain },
+                        other => other,
+                    })
+                    .map_err(at(it))?;
                 estimator.reset();
                 kernel.set_metric(metric).map_err(at(it))?;
                 let eps =

@@ -309,7 +309,11 @@ where
             kinetic += 0.5 * ri * ri;
         }
         let h = -lp + kinetic;
-        Ok(if h.is_finite() { h0 - h } else { f64::NEG_INFINITY })
+        Ok(if h.is_finite() {
+            h0 - h
+        } else {
+            f64::NEG_INFINITY
+        })
     };
     let half = 0.5f64.ln();
     let mut eps = 1.0;

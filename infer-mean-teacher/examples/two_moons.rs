@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo run --release -p infer-mean-teacher --example two_moons`
 //! Settings can be overridden as `key=value` arguments (steps, lr, batch, noise, consistency,
-//! rampup, alpha, alpha_late, moon_noise, seeds), e.g. `-- steps=1000 consistency=20`.
+//! rampup, alpha, alpha_late, lr_rampdown, kl, moon_noise, seeds, first_seed, labels), e.g. `-- steps=1000 consistency=20`.
 
 #[path = "common/moons.rs"]
 mod moons;
@@ -23,9 +23,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         rampup: 600,
         alpha_max: 0.99,
         alpha_max_late: 0.999,
+        lr_rampdown: false,
+        kl: false,
     };
     let mut moon_noise = 0.1;
     let mut seeds = 5u64;
+    let mut first_seed = 0u64;
+    let mut labels = 20usize;
     for arg in std::env::args().skip(1) {
         let (k, v) = arg
             .split_once('=')
@@ -39,8 +43,12 @@ fn main() -> Result<(), Box<dyn Error>> {
             "rampup" => cfg.rampup = v.parse()?,
             "alpha" => cfg.alpha_max = v.parse()?,
             "alpha_late" => cfg.alpha_max_late = v.parse()?,
+            "lr_rampdown" => cfg.lr_rampdown = v.parse()?,
+            "kl" => cfg.kl = v.parse()?,
             "moon_noise" => moon_noise = v.parse()?,
             "seeds" => seeds = v.parse()?,
+            "first_seed" => first_seed = v.parse()?,
+            "labels" => labels = v.parse()?,
             _ => return Err(format!("unknown setting {k:?}").into()),
         }
     }
@@ -48,15 +56,17 @@ fn main() -> Result<(), Box<dyn Error>> {
         consistency: 0.0,
         ..cfg
     };
-    println!("two moons (noise sd {moon_noise}): 20 labelled, 2000 unlabelled, 1000 test points");
+    println!(
+        "two moons (noise sd {moon_noise}): {labels} labelled, 2000 unlabelled, 1000 test points"
+    );
     println!("{cfg:?}");
     println!();
     println!("| seed | supervised-only | mean teacher: student | mean teacher: teacher |");
     println!("|---|---|---|---|");
     let start = Instant::now();
     let (mut sup, mut mt_s, mut mt_t) = (Vec::new(), Vec::new(), Vec::new());
-    for seed in 0..seeds {
-        let data = Moons::generate(20, 2000, 1000, moon_noise, 1000 + seed);
+    for seed in first_seed..first_seed + seeds {
+        let data = Moons::generate(labels, 2000, 1000, moon_noise, 1000 + seed);
         let a = train(&data, &supervised, seed)?;
         let b = train(&data, &cfg, seed)?;
         println!(

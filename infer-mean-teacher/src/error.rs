@@ -49,7 +49,9 @@ pub enum MeanTeacherError {
         teacher: String,
     },
     /// A parameter has different shapes in student and teacher.
-    #[error("parameter {name:?} has shape {student:?} in the student but {teacher:?} in the teacher")]
+    #[error(
+        "parameter {name:?} has shape {student:?} in the student but {teacher:?} in the teacher"
+    )]
     ShapeMismatch {
         /// The parameter's name.
         name: String,
@@ -69,7 +71,9 @@ pub enum MeanTeacherError {
     },
     /// Student and teacher logits for a consistency loss are not two matrices of the same
     /// shape (batch × classes).
-    #[error("consistency loss needs batch × classes logits of one shape, got student {student:?} and teacher {teacher:?}")]
+    #[error(
+        "consistency loss needs batch × classes logits of one shape, got student {student:?} and teacher {teacher:?}"
+    )]
     LogitShape {
         /// Shape of the student's logits.
         student: Vec<usize>,

@@ -139,7 +139,10 @@ impl ParameterSet for BTreeMap<String, ArrayD<f64>> {
     fn array(&self, i: usize) -> (&str, &ArrayD<f64>) {
         match self.iter().nth(i) {
             Some((k, v)) => (k.as_str(), v),
-            None => panic!("parameter position {i} out of range for a map of {}", self.len()),
+            None => panic!(
+                "parameter position {i} out of range for a map of {}",
+                self.len()
+            ),
         }
     }
 

@@ -184,7 +184,10 @@ impl<P: ParameterSet> MeanTeacher<P> {
         let mut magic = [0u8; 8];
         r.take(&mut magic, "magic")?;
         if &magic != MAGIC {
-            return Err(corrupt("magic", format!("bytes {magic:?} are not {MAGIC:?}")));
+            return Err(corrupt(
+                "magic",
+                format!("bytes {magic:?} are not {MAGIC:?}"),
+            ));
         }
         let mut v = [0u8; 4];
         r.take(&mut v, "version")?;
@@ -201,7 +204,12 @@ impl<P: ParameterSet> MeanTeacher<P> {
         let bias_correction = match flag[0] {
             0 => false,
             1 => true,
-            b => return Err(corrupt("bias_correction", format!("byte {b} is not 0 or 1"))),
+            b => {
+                return Err(corrupt(
+                    "bias_correction",
+                    format!("byte {b} is not 0 or 1"),
+                ));
+            }
         };
         let settings = EmaSettings {
             alpha_max,
@@ -245,8 +253,8 @@ impl<P: ParameterSet> MeanTeacher<P> {
             }
             let mut name = vec![0u8; len as usize];
             r.take(&mut name, "name")?;
-            let name = String::from_utf8(name)
-                .map_err(|e| corrupt("name", format!("not UTF-8: {e}")))?;
+            let name =
+                String::from_utf8(name).map_err(|e| corrupt("name", format!("not UTF-8: {e}")))?;
             if name != sname {
                 return Err(MeanTeacherError::NameMismatch {
                     index: i,

@@ -43,7 +43,10 @@ impl<'t> Constants<'t> {
     /// ```
     pub fn bind(store: &ParamStore, tape: &'t Tape) -> Self {
         Constants {
-            tensors: store.ids().map(|id| tape.constant(store.value(id))).collect(),
+            tensors: store
+                .ids()
+                .map(|id| tape.constant(store.value(id)))
+                .collect(),
         }
     }
 

@@ -6,7 +6,10 @@ use serde_json::Value;
 /// Checks one case.
 pub fn check(case: &Value) -> Outcome {
     match case["kind"].as_str() {
+        Some("dist") => crate::dist::check(case),
+        Some("kl") => crate::kl::check(case),
         Some("diagnostics") => crate::diagnostics::check(case),
+        Some("loss" | "doc") => crate::loss::check(case),
         Some("dual_averaging") => crate::mcmc::check_dual_averaging(case),
         Some("hard_negative_mining") => crate::mcmc::check_hard_negative_mining(case),
         Some(other) => Outcome::Unsupported(format!("case kind {other:?}")),

@@ -7,8 +7,12 @@
 //! `failed + unsupported > 0`. An unknown case kind, distribution, function or parameter is
 //! *unsupported*, never skipped.
 
+mod build;
 mod cases;
 mod diagnostics;
+mod dist;
+mod kl;
+mod loss;
 mod mcmc;
 
 use serde_json::Value;

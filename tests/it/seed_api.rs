@@ -6,8 +6,8 @@ use infer::mcmc::diagnostics::{ess_bulk, mcse_mean};
 use infer::mcmc::seed::{NutsStepOptions, closure, find_reasonable_epsilon, hmc_step, nuts_step};
 use infer::mcmc::{DualAveragingOptions, dual_averaging};
 use ndarray::{Array1, Array2};
-use rand::{Rng, SeedableRng};
 use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 
 const DIM: usize = 10;
 
@@ -42,7 +42,13 @@ fn run(kernel: &Kernel, iters: usize, seed: u64) -> Array2<f64> {
     let mut draws = Array2::zeros((iters - warmup, DIM));
     for i in 1..=iters {
         let a = match kernel {
-            Kernel::Nuts => nuts_step(eps, &mut params, closure, NutsStepOptions::default(), &mut rng),
+            Kernel::Nuts => nuts_step(
+                eps,
+                &mut params,
+                closure,
+                NutsStepOptions::default(),
+                &mut rng,
+            ),
             Kernel::Hmc(l) => {
                 let steps = rng.random_range(l.clone());
                 hmc_step(eps, steps, &mut params, closure, &mut rng)
@@ -51,10 +57,13 @@ fn run(kernel: &Kernel, iters: usize, seed: u64) -> Array2<f64> {
         .expect("no fatal error");
         assert!((0.0..=1.0).contains(&a), "acceptance statistic {a}");
         if i <= warmup {
-            (eps, eps_bar, h_bar) = dual_averaging(a, i, eps0, eps_bar, h_bar, DualAveragingOptions::default());
+            (eps, eps_bar, h_bar) =
+                dual_averaging(a, i, eps0, eps_bar, h_bar, DualAveragingOptions::default());
         } else {
             eps = eps_bar;
-            draws.row_mut(i - warmup - 1).assign(&Array1::from(params.to_flat()));
+            draws
+                .row_mut(i - warmup - 1)
+                .assign(&Array1::from(params.to_flat()));
         }
     }
     draws
@@ -76,10 +85,23 @@ fn check_moments(draws: &Array2<f64>, what: &str) {
         let sq_mcse = mcse_mean(sq.view().insert_axis(ndarray::Axis(0))).expect("finite draws");
         let var = col.mapv(|x| (x - mean).powi(2)).sum() / (col.len() - 1) as f64;
         let want = s[j] * s[j];
-        eprintln!("{what} {j}: ess {:.0}, mcse(x²)/σ² {:.4}", ess_bulk(view).unwrap_or(0.0), sq_mcse / want);
-        assert!(sq_mcse <= 0.025 * want, "{what}: coordinate {j}: MCSE of x² {sq_mcse} too large for the 10% check");
-        assert!(mean.abs() <= 4.0 * mcse, "{what}: coordinate {j}: mean {mean}, mcse {mcse}");
-        assert!((var / want - 1.0).abs() <= 0.10, "{what}: coordinate {j}: variance {var} vs {want}");
+        eprintln!(
+            "{what} {j}: ess {:.0}, mcse(x²)/σ² {:.4}",
+            ess_bulk(view).unwrap_or(0.0),
+            sq_mcse / want
+        );
+        assert!(
+            sq_mcse <= 0.025 * want,
+            "{what}: coordinate {j}: MCSE of x² {sq_mcse} too large for the 10% check"
+        );
+        assert!(
+            mean.abs() <= 4.0 * mcse,
+            "{what}: coordinate {j}: mean {mean}, mcse {mcse}"
+        );
+        assert!(
+            (var / want - 1.0).abs() <= 0.10,
+            "{what}: coordinate {j}: variance {var} vs {want}"
+        );
     }
 }
 
@@ -87,14 +109,22 @@ fn check_moments(draws: &Array2<f64>, what: &str) {
 fn nuts_step_loop_recovers_moments() {
     let draws = run(&Kernel::Nuts, 48_000, 11);
     check_moments(&draws, "nuts_step");
-    assert_eq!(run(&Kernel::Nuts, 400, 3), run(&Kernel::Nuts, 400, 3), "same seed, same draws");
+    assert_eq!(
+        run(&Kernel::Nuts, 400, 3),
+        run(&Kernel::Nuts, 400, 3),
+        "same seed, same draws"
+    );
 }
 
 #[test]
 fn hmc_step_loop_recovers_moments() {
     let draws = run(&Kernel::Hmc(50..150), 48_000, 12);
     check_moments(&draws, "hmc_step");
-    assert_eq!(run(&Kernel::Hmc(50..150), 400, 4), run(&Kernel::Hmc(50..150), 400, 4), "same seed, same draws");
+    assert_eq!(
+        run(&Kernel::Hmc(50..150), 400, 4),
+        run(&Kernel::Hmc(50..150), 400, 4),
+        "same seed, same draws"
+    );
 }
 
 /// A closure that is NaN for x₀ > 1 (a truncated normal): no panic, and no accepted state
@@ -105,15 +135,27 @@ fn nan_region_is_a_divergence_and_never_entered() {
         let x = p.leaves()[0];
         let x0 = x.flat(0)?;
         let nll = x.square().sum() * 0.5;
-        Ok::<_, AdError>(if x0.value() > 1.0 { nll * f64::NAN } else { nll })
+        Ok::<_, AdError>(if x0.value() > 1.0 {
+            nll * f64::NAN
+        } else {
+            nll
+        })
     });
     let mut params = ParamStore::new();
-    params.add("x", Array1::from(vec![0.0, 0.0])).expect("new name");
+    params
+        .add("x", Array1::from(vec![0.0, 0.0]))
+        .expect("new name");
     let mut rng = StdRng::seed_from_u64(5);
     let mut seen_boundary = false;
     for i in 0..2000 {
         let a = if i % 2 == 0 {
-            nuts_step(0.5, &mut params, closure, NutsStepOptions::default(), &mut rng)
+            nuts_step(
+                0.5,
+                &mut params,
+                closure,
+                NutsStepOptions::default(),
+                &mut rng,
+            )
         } else {
             hmc_step(0.3, 7, &mut params, closure, &mut rng)
         }
@@ -130,11 +172,31 @@ fn nan_region_is_a_divergence_and_never_entered() {
 fn non_finite_start_is_a_typed_error() {
     let mut params = ParamStore::new();
     params.add("x", Array1::from(vec![2.0])).expect("new name");
-    let closure = closure(|_: &Tape, p: &Bound<'_>| Ok::<_, AdError>(p.leaves()[0].ln().sum() * f64::NAN));
+    let closure =
+        closure(|_: &Tape, p: &Bound<'_>| Ok::<_, AdError>(p.leaves()[0].ln().sum() * f64::NAN));
     let mut rng = StdRng::seed_from_u64(1);
-    let err = nuts_step(0.1, &mut params, closure, NutsStepOptions::default(), &mut rng).unwrap_err();
-    assert!(matches!(err, infer::mcmc::McmcError::NonFiniteStart { .. }), "{err}");
+    let err = nuts_step(
+        0.1,
+        &mut params,
+        closure,
+        NutsStepOptions::default(),
+        &mut rng,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, infer::mcmc::McmcError::NonFiniteStart { .. }),
+        "{err}"
+    );
     assert!(hmc_step(0.1, 3, &mut params, closure, &mut rng).is_err());
     assert!(find_reasonable_epsilon(&mut params, closure, &mut rng).is_err());
-    assert!(hmc_step(-0.1, 3, &mut params, |_: &Tape, p: &Bound<'_>| Ok::<_, AdError>(p.leaves()[0].sum()), &mut rng).is_err());
+    assert!(
+        hmc_step(
+            -0.1,
+            3,
+            &mut params,
+            |_: &Tape, p: &Bound<'_>| Ok::<_, AdError>(p.leaves()[0].sum()),
+            &mut rng
+        )
+        .is_err()
+    );
 }

@@ -22,7 +22,8 @@ fn arithmetic() {
 
 #[test]
 fn elementary_functions() {
-    let cases: Vec<(fn(infer_ad::Var<'_>) -> infer_ad::Var<'_>, f64, f64)> = vec![
+    type Op = fn(infer_ad::Var<'_>) -> infer_ad::Var<'_>;
+    let cases: Vec<(Op, f64, f64)> = vec![
         (|v| v.exp(), 1.0, E),
         (|v| v.ln(), 2.0, 0.5),
         (|v| v.ln_1p(), 1.0, 0.5),

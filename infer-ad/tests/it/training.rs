@@ -27,9 +27,9 @@ fn adam_first_steps_match_pytorch_rule() {
     // second step with gradient −1: m = 0.9·0.2 − 0.1 = 0.08, v = 0.999·0.004 + 0.001 = 0.004996
     set_grad(&mut s, -1.0);
     adam.step(&mut s);
-    let (m, v) = (0.08, 0.999 * 0.004 + 0.001);
+    let (m, v): (f64, f64) = (0.08, 0.999 * 0.004 + 0.001);
     let (bc1, bc2) = (1.0 - 0.81, 1.0 - 0.999f64.powi(2));
-    let expect2 = expect - 0.1 / bc1 * m / ((v as f64).sqrt() / bc2.sqrt() + 1e-8);
+    let expect2 = expect - 0.1 / bc1 * m / (v.sqrt() / bc2.sqrt() + 1e-8);
     assert!((s.value(w)[0] - expect2).abs() < 1e-14);
 }
 

@@ -122,7 +122,7 @@ pub fn dual_averaging(
 /// use infer_mcmc::adapt::{DualAveraging, DualAveragingOptions};
 ///
 /// let mut da = DualAveraging::new(DualAveragingOptions::default(), 1.0)?;
-/// let mut eps = 1.0;
+/// let mut eps: f64 = 1.0;
 /// for _ in 0..500 {
 ///     // Pretend acceptance falls with the step size: α = exp(−ε).
 ///     eps = da.update((-eps).exp());

@@ -1,10 +1,10 @@
 //! Warmup adaptation as Stan does it: dual averaging of the step size, the step-size
 //! heuristic, and windowed estimation of the metric.
 
-pub mod dual_averaging;
-pub mod step_size;
-pub mod welford;
-pub mod windows;
+mod dual_averaging;
+mod step_size;
+mod welford;
+mod windows;
 
 pub use dual_averaging::{DualAveraging, DualAveragingOptions, dual_averaging};
 pub use step_size::{find_reasonable_epsilon, init_step_size};

@@ -3,7 +3,10 @@
 
 use infer_ad::optim::{Adam, AdamConfig, Optimizer};
 use infer_ad::{ParamId, ParamStore, Tape, Tensor};
-use infer_mean_teacher::{Constants, EmaSettings, MeanTeacher, sigmoid_rampup, softmax_mse};
+use infer_mean_teacher::{
+    Constants, EmaSettings, MeanTeacher, cosine_rampdown, kl_consistency, sigmoid_rampup,
+    softmax_mse,
+};
 use ndarray::{Array1, Array2, s};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -83,6 +86,10 @@ pub struct TrainConfig {
     pub alpha_max: f64,
     /// α_max after the ramp-up.
     pub alpha_max_late: f64,
+    /// Anneal the learning rate to 0 with a cosine ramp-down over the run (the paper's code).
+    pub lr_rampdown: bool,
+    /// Use KL(teacher ‖ student) instead of the squared error of the softmax outputs.
+    pub kl: bool,
 }
 
 /// Test accuracies of one run.
@@ -108,12 +115,13 @@ impl Mlp {
         let mut b = Vec::new();
         for l in 0..3 {
             let (fan_in, fan_out) = (sizes[l], sizes[l + 1]);
-            let sd = (1.0 / fan_in as f64).sqrt();
-            let init = Array2::from_shape_fn((fan_in, fan_out), |_| {
-                sd * StandardNormal.sample(rng) as f64
-            });
+            // PyTorch's default for `nn.Linear`: U(−1/√fan_in, 1/√fan_in) for weights and biases.
+            let bound = (1.0 / fan_in as f64).sqrt();
+            let init =
+                Array2::from_shape_fn((fan_in, fan_out), |_| rng.random_range(-bound..bound));
             w.push(store.add(format!("w{l}"), init)?);
-            b.push(store.add(format!("b{l}"), Array1::<f64>::zeros(fan_out))?);
+            let bias = Array1::from_shape_fn(fan_out, |_| rng.random_range(-bound..bound));
+            b.push(store.add(format!("b{l}"), bias)?);
         }
         Ok(Mlp {
             w: [w[0], w[1], w[2]],
@@ -155,8 +163,13 @@ fn accuracy(
     Ok(correct as f64 / data.y_test.len() as f64)
 }
 
+fn gauss(rng: &mut StdRng) -> f64 {
+    let z: f64 = StandardNormal.sample(rng);
+    z
+}
+
 fn noisy(x: &Array2<f64>, sd: f64, rng: &mut StdRng) -> Arc<Array2<f64>> {
-    Arc::new(x.mapv(|v| v + sd * StandardNormal.sample(rng) as f64))
+    Arc::new(x.mapv(|v| v + sd * gauss(rng)))
 }
 
 /// Trains one MLP with seed `seed` and returns the test accuracies of student and teacher.
@@ -206,13 +219,21 @@ pub fn train(data: &Moons, cfg: &TrainConfig, seed: u64) -> Result<Accuracies, B
             let t = teacher.bind_teacher(&tape);
             let teacher_logits = mlp.forward(&tape, &t, &x_teacher)?;
             let w = cfg.consistency * sigmoid_rampup(step as f64, cfg.rampup as f64)?;
-            ce + softmax_mse(logits, teacher_logits)? * w
+            let cons = if cfg.kl {
+                kl_consistency(logits, teacher_logits)?
+            } else {
+                softmax_mse(logits, teacher_logits)?
+            };
+            ce + cons * w
         } else {
             ce
         };
         loss.backward();
         student.zero_grads();
         student.accumulate_grads(&p);
+        if cfg.lr_rampdown {
+            adam.set_lr(cfg.lr * cosine_rampdown(step as f64, cfg.steps as f64)?);
+        }
         adam.step(&mut student);
         if step == cfg.rampup {
             teacher.set_alpha_max(cfg.alpha_max_late)?;

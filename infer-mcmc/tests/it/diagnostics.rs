@@ -1,7 +1,5 @@
 //! Diagnostics beyond the conformance file: edge shapes (odd draws, one chain, ties, the
-//! minimum of 4 draws, many chains) against ArviZ 0.23.4, degenerate inputs, errors, speed.
-
-use std::time::Instant;
+//! minimum of 4 draws, many chains) against ArviZ 0.23.4, degenerate inputs, errors.
 
 use infer_mcmc::diagnostics::{
     Diagnostics, DiagnosticsError, ess_bulk, ess_mean, ess_quantile, ess_tail, mcse_mean, quantile,
@@ -265,14 +263,11 @@ fn non_contiguous_views_are_accepted() {
     );
 }
 
+/// Many long chains (4 × 25,000 draws, the size of the reference runs) are handled; the
+/// speed itself is measured by the `diagnostics` benchmark, not here.
 #[test]
-fn four_chains_of_25000_draws_take_milliseconds() {
+fn four_chains_of_25000_draws() {
     let draws = lcg_draws(4, 25_000, 0.9, 13, None, None);
-    let start = Instant::now();
     let d = Diagnostics::new(draws.view()).unwrap();
-    let elapsed = start.elapsed();
-    println!("Diagnostics of 4 × 25,000 draws: {elapsed:?}");
     assert!(d.ess_bulk > 1000.0 && d.rhat < 1.01);
-    // Milliseconds in release mode; the bound leaves room for debug builds and slow machines.
-    assert!(elapsed.as_secs_f64() < 2.0, "took {elapsed:?}");
 }

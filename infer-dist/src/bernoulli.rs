@@ -1,0 +1,218 @@
+//! The Bernoulli distribution, parameterized by probabilities or logits.
+
+use crate::util::{self, FINITE, PROB, check, finite, lp_map, lp_sum, param_map, prob};
+use crate::{Constraint, DistError, Distribution, Family, IntoTensor};
+use infer_ad::scalar::{sigmoid, softplus};
+use infer_ad::{Shape, Tensor, Var};
+use ndarray::ArrayD;
+
+const NAME: &str = "Bernoulli";
+
+/// The Bernoulli distribution on {0, 1} with success probability p (or logit l = ln(p/(1 − p))):
+///
+/// ln P(x) = x ln p + (1 − x) ln(1 − p) = x l − softplus(l), x ∈ {0, 1};
+/// any other value has log mass −∞.
+///
+/// Entropy −p ln p − (1 − p) ln(1 − p); mean p; variance p(1 − p). Not reparameterizable.
+///
+/// # Examples
+/// ```
+/// use infer_ad::Tape;
+/// use infer_dist::{Bernoulli, Distribution};
+/// let tape = Tape::new();
+/// let p = tape.var(0.25);
+/// let d = Bernoulli::from_probs(p)?;
+/// let lp = d.log_prob_sum(tape.constant(&ndarray::array![1.0, 0.0]))?;
+/// lp.backward();
+/// assert!((p.grad() - (4.0 - 1.0 / 0.75)).abs() < 1e-12);
+/// let l = Bernoulli::from_logits(tape.var(0.0))?;
+/// assert_eq!(l.mean()?.to_vec(), vec![0.5]);
+/// # Ok::<(), infer_dist::DistError>(())
+/// ```
+///
+/// # References
+/// PyTorch, `torch.distributions.Bernoulli`.
+#[derive(Debug, Clone, Copy)]
+pub struct Bernoulli<'t> {
+    param: Tensor<'t>,
+    logits: bool,
+    batch: Shape,
+}
+
+impl<'t> Bernoulli<'t> {
+    /// A Bernoulli distribution with success probabilities `probs`.
+    ///
+    /// # Errors
+    /// [`DistError::InvalidParameter`] for a probability outside [0, 1] (or NaN).
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// assert!(infer_dist::Bernoulli::from_probs(tape.var(1.5)).is_err());
+    /// ```
+    pub fn from_probs(probs: impl IntoTensor<'t>) -> Result<Self, DistError> {
+        let param = probs.into_tensor();
+        check(NAME, "probs", param, prob, PROB)?;
+        Ok(Bernoulli {
+            param,
+            logits: false,
+            batch: param.shape(),
+        })
+    }
+
+    /// A Bernoulli distribution with success log-odds `logits`.
+    ///
+    /// # Errors
+    /// [`DistError::InvalidParameter`] for a non-finite logit.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// assert!(infer_dist::Bernoulli::from_logits(tape.var(f64::NAN)).is_err());
+    /// ```
+    pub fn from_logits(logits: impl IntoTensor<'t>) -> Result<Self, DistError> {
+        let param = logits.into_tensor();
+        check(NAME, "logits", param, finite, FINITE)?;
+        Ok(Bernoulli {
+            param,
+            logits: true,
+            batch: param.shape(),
+        })
+    }
+
+    /// The success probabilities (computed on the tape as σ(logits) when built from logits).
+    pub fn probs(&self) -> Tensor<'t> {
+        if self.logits {
+            self.param.sigmoid()
+        } else {
+            self.param
+        }
+    }
+
+    /// The log-odds (computed on the tape as ln p − ln(1 − p) when built from probabilities).
+    pub fn logits(&self) -> Tensor<'t> {
+        if self.logits {
+            self.param
+        } else {
+            self.param
+                .map_with_derivative(|p| ((p / (1.0 - p)).ln(), 1.0 / (p * (1.0 - p))))
+        }
+    }
+
+    /// Whether the distribution was built from logits.
+    pub fn is_logits(&self) -> bool {
+        self.logits
+    }
+}
+
+fn kernel_probs([x, p]: [f64; 2]) -> (f64, [f64; 2]) {
+    if x == 1.0 {
+        (p.ln(), [0.0, 1.0 / p])
+    } else if x == 0.0 {
+        ((-p).ln_1p(), [0.0, -1.0 / (1.0 - p)])
+    } else if x.is_nan() {
+        (f64::NAN, [0.0; 2])
+    } else {
+        util::neg_inf()
+    }
+}
+
+fn kernel_logits([x, l]: [f64; 2]) -> (f64, [f64; 2]) {
+    if x == 1.0 {
+        (-softplus(-l), [0.0, sigmoid(-l)])
+    } else if x == 0.0 {
+        (-softplus(l), [0.0, -sigmoid(l)])
+    } else if x.is_nan() {
+        (f64::NAN, [0.0; 2])
+    } else {
+        util::neg_inf()
+    }
+}
+
+/// Binary entropy of p with dH/dp.
+fn binary_entropy(p: f64) -> (f64, f64) {
+    let xl = |q: f64| if q == 0.0 { 0.0 } else { q * q.ln() };
+    let d = if p == 0.0 || p == 1.0 {
+        0.0
+    } else {
+        ((1.0 - p) / p).ln()
+    };
+    (-xl(p) - xl(1.0 - p), d)
+}
+
+impl<'t> Distribution<'t> for Bernoulli<'t> {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn batch_shape(&self) -> Shape {
+        self.batch
+    }
+
+    fn family(&self) -> Family<'_, 't> {
+        Family::Bernoulli(self)
+    }
+
+    fn params(&self) -> Vec<(&'static str, Tensor<'t>)> {
+        vec![(if self.logits { "logits" } else { "probs" }, self.param)]
+    }
+
+    fn is_discrete(&self) -> bool {
+        true
+    }
+
+    fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
+        if self.logits {
+            lp_map(NAME, self.batch, [value, self.param], kernel_logits)
+        } else {
+            lp_map(NAME, self.batch, [value, self.param], kernel_probs)
+        }
+    }
+
+    fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
+        if self.logits {
+            lp_sum(NAME, self.batch, [value, self.param], kernel_logits)
+        } else {
+            lp_sum(NAME, self.batch, [value, self.param], kernel_probs)
+        }
+    }
+
+    fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
+        let u = util::uniforms(rng, self.batch.numel());
+        let q = util::bvals(self.param, self.batch);
+        let x = (0..u.len())
+            .map(|i| {
+                let p = if self.logits { sigmoid(q[i]) } else { q[i] };
+                if u[i] < p { 1.0 } else { 0.0 }
+            })
+            .collect();
+        util::array(self.batch, x)
+    }
+
+    fn entropy(&self) -> Result<Tensor<'t>, DistError> {
+        let logits = self.logits;
+        param_map(self.batch, [self.param], move |[q]| {
+            if logits {
+                let p = sigmoid(q);
+                let (h, d) = binary_entropy(p);
+                (h, [d * p * (1.0 - p)])
+            } else {
+                let (h, d) = binary_entropy(q);
+                (h, [d])
+            }
+        })
+    }
+
+    fn mean(&self) -> Result<Tensor<'t>, DistError> {
+        Ok(self.probs().broadcast_to(self.batch)?)
+    }
+
+    fn variance(&self) -> Result<Tensor<'t>, DistError> {
+        let p = self.probs();
+        param_map(self.batch, [p], |[p]| (p * (1.0 - p), [1.0 - 2.0 * p]))
+    }
+
+    fn support(&self) -> Constraint {
+        Constraint::Boolean
+    }
+}

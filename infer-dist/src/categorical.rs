@@ -1,0 +1,309 @@
+//! The categorical distribution over {0, …, K − 1}, parameterized by probabilities or logits.
+
+use crate::util::{self};
+use crate::{Constraint, DistError, Distribution, Family, IntoTensor};
+use infer_ad::{Shape, Tensor, Var};
+use ndarray::ArrayD;
+
+const NAME: &str = "Categorical";
+
+/// The categorical distribution: P(k) = p_k / Σⱼ p_j (probabilities need not be normalized,
+/// as in PyTorch) or P(k) = softmax(l)_k. The last axis of the parameter indexes the K
+/// categories; the rest is the batch shape. A value is a category index (as f64); anything
+/// else has log mass −∞.
+///
+/// Entropy −Σ P(k) ln P(k). No mean or variance (as PyTorch). Not reparameterizable.
+///
+/// # Examples
+/// ```
+/// use infer_ad::Tape;
+/// use infer_dist::{Categorical, Distribution};
+/// let tape = Tape::new();
+/// let probs = tape.tensor(&ndarray::array![1.0, 3.0]);
+/// let d = Categorical::from_probs(probs)?;
+/// let lp = d.log_prob_sum(tape.constant(&ndarray::array![1.0, 1.0, 0.0]))?;
+/// assert!((lp.value() - (2.0 * 0.75f64.ln() + 0.25f64.ln())).abs() < 1e-14);
+/// # Ok::<(), infer_dist::DistError>(())
+/// ```
+///
+/// # References
+/// PyTorch, `torch.distributions.Categorical`.
+#[derive(Debug, Clone, Copy)]
+pub struct Categorical<'t> {
+    param: Tensor<'t>,
+    logits: bool,
+    batch: Shape,
+    k: usize,
+}
+
+impl<'t> Categorical<'t> {
+    /// A categorical distribution with (unnormalized) probabilities along the last axis.
+    ///
+    /// # Errors
+    /// [`DistError::InvalidParameter`] for a negative, NaN or infinite probability, or a row
+    /// summing to 0; [`DistError::ShapeMismatch`] for a 0-d parameter.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// assert!(infer_dist::Categorical::from_probs(tape.tensor(&ndarray::array![0.5, -0.5])).is_err());
+    /// ```
+    pub fn from_probs(probs: impl IntoTensor<'t>) -> Result<Self, DistError> {
+        let param = probs.into_tensor();
+        util::check(
+            NAME,
+            "probs",
+            param,
+            |p| p >= 0.0 && p.is_finite(),
+            "must be finite and >= 0",
+        )?;
+        let (batch, k) = split(param)?;
+        let v = param.to_vec();
+        for row in v.chunks(k) {
+            let s: f64 = row.iter().sum();
+            if !(s > 0.0 && s.is_finite()) {
+                return Err(DistError::InvalidParameter {
+                    dist: NAME,
+                    param: "probs",
+                    value: s,
+                    reason: "each row must have a finite positive sum",
+                });
+            }
+        }
+        Ok(Categorical {
+            param,
+            logits: false,
+            batch,
+            k,
+        })
+    }
+
+    /// A categorical distribution with log-probabilities (up to a constant) along the last
+    /// axis.
+    ///
+    /// # Errors
+    /// [`DistError::InvalidParameter`] for a non-finite logit; [`DistError::ShapeMismatch`] for
+    /// a 0-d parameter.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let d = infer_dist::Categorical::from_logits(tape.tensor(&ndarray::array![0.0, 0.0]))?;
+    /// assert_eq!(d.num_categories(), 2);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    pub fn from_logits(logits: impl IntoTensor<'t>) -> Result<Self, DistError> {
+        let param = logits.into_tensor();
+        util::check(NAME, "logits", param, util::finite, util::FINITE)?;
+        let (batch, k) = split(param)?;
+        Ok(Categorical {
+            param,
+            logits: true,
+            batch,
+            k,
+        })
+    }
+
+    /// The number of categories K.
+    pub fn num_categories(&self) -> usize {
+        self.k
+    }
+
+    /// Whether the distribution was built from logits.
+    pub fn is_logits(&self) -> bool {
+        self.logits
+    }
+
+    /// The parameter as given (`probs` or `logits`).
+    pub fn param(&self) -> Tensor<'t> {
+        self.param
+    }
+
+    /// The normalized log-probabilities, shape `batch ++ [K]` (one normalizing node).
+    ///
+    /// # Errors
+    /// Tape errors only (shapes are checked at construction).
+    pub fn log_probs(&self) -> Result<Tensor<'t>, DistError> {
+        let axis = self.param.ndim() - 1;
+        let mut keep: Vec<usize> = self.batch.dims().to_vec();
+        keep.push(1);
+        if self.logits {
+            let lse = self.param.logsumexp_axis(axis)?.reshape(&keep)?;
+            Ok(self
+                .param
+                .tape()
+                .fused_map([self.param, lse], |_, [l, m]| (l - m, [1.0, -1.0]))?)
+        } else {
+            let s = self.param.sum_axis(axis)?.reshape(&keep)?;
+            Ok(self.param.tape().fused_map([self.param, s], |_, [p, s]| {
+                (p.ln() - s.ln(), [1.0 / p, -1.0 / s])
+            })?)
+        }
+    }
+
+    /// The normalized log-probabilities (PyTorch's `logits`), shape `batch ++ [K]`; see
+    /// [`Categorical::log_probs`].
+    pub fn logits(&self) -> Tensor<'t> {
+        // log_probs cannot fail: the axis and shapes were checked at construction.
+        self.log_probs().unwrap_or(self.param)
+    }
+
+    /// The normalized probabilities, shape `batch ++ [K]`.
+    pub fn probs(&self) -> Tensor<'t> {
+        self.logits().exp()
+    }
+
+    /// For each element of the broadcast value: the flat index into `log_probs` (or `None`
+    /// for a value outside {0, …, K − 1}), and the output shape.
+    fn indices(&self, value: Tensor<'t>) -> Result<(Vec<Option<usize>>, Shape), DistError> {
+        let out = util::value_shape(NAME, value.shape(), self.batch)?;
+        let vals = util::bvals(value, out);
+        let nb = self.batch.numel();
+        // the batch row of each output element: broadcast row ids
+        let rows: Vec<f64> = (0..nb).map(|r| r as f64).collect();
+        let row = util::broadcast_slice(&rows, self.batch, out);
+        let idx = vals
+            .iter()
+            .zip(&row)
+            .map(|(&v, &r)| {
+                if v >= 0.0 && v.fract() == 0.0 && v < self.k as f64 {
+                    Some(r as usize * self.k + v as usize)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        Ok((idx, out))
+    }
+}
+
+fn split(param: Tensor<'_>) -> Result<(Shape, usize), DistError> {
+    let d = param.dims();
+    if d.is_empty() || d[d.len() - 1] == 0 {
+        return Err(DistError::ShapeMismatch {
+            dist: NAME,
+            what: "parameter (needs a non-empty last axis of categories)",
+            left: param.shape(),
+            right: Shape::vector(1),
+        });
+    }
+    Ok((Shape::new(&d[..d.len() - 1])?, d[d.len() - 1]))
+}
+
+impl<'t> Distribution<'t> for Categorical<'t> {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn batch_shape(&self) -> Shape {
+        self.batch
+    }
+
+    fn family(&self) -> Family<'_, 't> {
+        Family::Categorical(self)
+    }
+
+    fn params(&self) -> Vec<(&'static str, Tensor<'t>)> {
+        vec![(if self.logits { "logits" } else { "probs" }, self.param)]
+    }
+
+    fn is_discrete(&self) -> bool {
+        true
+    }
+
+    fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
+        let (idx, out) = self.indices(value)?;
+        let lp = self.log_probs()?;
+        let tape = lp.tape();
+        let vars: Vec<Var<'t>> = idx
+            .iter()
+            .map(|i| lp.flat(i.unwrap_or(0)))
+            .collect::<Result<_, _>>()?;
+        let picked = tape.stack_vars(&vars).reshape(out.dims())?;
+        let valid: Vec<f64> = idx
+            .iter()
+            .map(|i| f64::from(u8::from(i.is_some())))
+            .collect();
+        let valid = util::constant(tape, out, valid)?;
+        Ok(tape.fused_map([picked, valid], |_, [l, ok]| {
+            if ok == 1.0 {
+                (l, [1.0, 0.0])
+            } else {
+                (f64::NEG_INFINITY, [0.0; 2])
+            }
+        })?)
+    }
+
+    fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
+        let (idx, _) = self.indices(value)?;
+        let lp = self.log_probs()?;
+        let tape = lp.tape();
+        let mut counts = vec![0.0; lp.numel()];
+        for i in &idx {
+            match i {
+                Some(i) => counts[*i] += 1.0,
+                None => return Ok(util::scalar(tape, f64::NEG_INFINITY).sum()),
+            }
+        }
+        let counts = util::constant(tape, lp.shape(), counts)?;
+        Ok(tape.fused_sum([lp, counts], |_, [l, c]| {
+            if c == 0.0 {
+                (0.0, [0.0; 2])
+            } else {
+                (c * l, [c, 0.0])
+            }
+        })?)
+    }
+
+    fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
+        let nb = self.batch.numel();
+        let u = util::uniforms(rng, nb);
+        let v = self.param.to_vec();
+        let mut x = Vec::with_capacity(nb);
+        for (r, row) in v.chunks(self.k).enumerate() {
+            let w: Vec<f64> = if self.logits {
+                let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                row.iter().map(|l| (l - m).exp()).collect()
+            } else {
+                row.to_vec()
+            };
+            let total: f64 = w.iter().sum();
+            let target = u[r] * total;
+            let mut acc = 0.0;
+            let mut pick = self.k - 1;
+            for (j, wj) in w.iter().enumerate() {
+                acc += wj;
+                if target < acc && *wj > 0.0 {
+                    pick = j;
+                    break;
+                }
+            }
+            // never pick a zero-probability category at the end
+            while w[pick] == 0.0 && pick > 0 {
+                pick -= 1;
+            }
+            x.push(pick as f64);
+        }
+        util::array(self.batch, x)
+    }
+
+    fn entropy(&self) -> Result<Tensor<'t>, DistError> {
+        let lp = self.log_probs()?;
+        let terms = lp.map_with_derivative(|l| {
+            if l == f64::NEG_INFINITY {
+                (0.0, 0.0)
+            } else {
+                let p = l.exp();
+                (-p * l, -p * (l + 1.0))
+            }
+        });
+        Ok(terms.sum_axis(lp.ndim() - 1)?)
+    }
+
+    fn support(&self) -> Constraint {
+        Constraint::IntegerInterval {
+            low: 0.0,
+            high: (self.k - 1) as f64,
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The Cauchy distribution.
+
+use crate::util::{
+    self, FINITE, POSITIVE, accessors, check, common_items, finite, lp_map, lp_sum, param_map,
+    positive, reparameterizable,
+};
+use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
+use infer_ad::{Shape, Tensor, Var};
+use ndarray::ArrayD;
+use std::f64::consts::PI;
+
+const NAME: &str = "Cauchy";
+
+/// The Cauchy distribution with location μ and scale γ:
+///
+/// ln p(x) = −ln π − ln γ − ln(1 + z²), z = (x − μ)/γ.
+///
+/// Entropy ln(4πγ); cdf ½ + atan(z)/π; mean NaN and variance ∞ (as PyTorch returns);
+/// pathwise draws x = μ + γ tan(π(u − ½)).
+///
+/// # Examples
+/// ```
+/// use infer_ad::Tape;
+/// use infer_dist::{Cauchy, Distribution};
+/// let tape = Tape::new();
+/// let d = Cauchy::new(tape.var(0.0), tape.var(1.0))?;
+/// let lp = d.log_prob(tape.constant(&ndarray::arr0(0.0)))?;
+/// assert!((lp.to_vec()[0] + std::f64::consts::PI.ln()).abs() < 1e-15);
+/// # Ok::<(), infer_dist::DistError>(())
+/// ```
+///
+/// # References
+/// PyTorch, `torch.distributions.Cauchy`.
+#[derive(Debug, Clone, Copy)]
+pub struct Cauchy<'t> {
+    loc: Tensor<'t>,
+    scale: Tensor<'t>,
+    batch: Shape,
+}
+
+impl<'t> Cauchy<'t> {
+    /// A Cauchy distribution.
+    ///
+    /// # Errors
+    /// [`DistError::InvalidParameter`] for a non-finite `loc` or a `scale` that is not finite
+    /// and > 0; [`DistError::ShapeMismatch`].
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// assert!(infer_dist::Cauchy::new(tape.var(0.0), tape.var(f64::NAN)).is_err());
+    /// ```
+    pub fn new(loc: impl IntoTensor<'t>, scale: impl IntoTensor<'t>) -> Result<Self, DistError> {
+        let (loc, scale) = (loc.into_tensor(), scale.into_tensor());
+        check(NAME, "loc", loc, finite, FINITE)?;
+        check(NAME, "scale", scale, positive, POSITIVE)?;
+        let batch = util::batch(NAME, &[loc, scale])?;
+        Ok(Cauchy { loc, scale, batch })
+    }
+
+    accessors!(loc, scale);
+}
+
+fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
+    if x.is_infinite() {
+        return util::neg_inf();
+    }
+    let z = (x - m) / s;
+    let q = 1.0 + z * z;
+    let g = 2.0 * z / (s * q);
+    (-PI.ln() - s.ln() - q.ln(), [-g, g, (z * z - 1.0) / (s * q)])
+}
+
+impl<'t> Distribution<'t> for Cauchy<'t> {
+    common_items!(NAME, Cauchy, [loc, scale]);
+    reparameterizable!();
+
+    fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
+        lp_map(NAME, self.batch, [value, self.loc, self.scale], kernel)
+    }
+
+    fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
+        lp_sum(NAME, self.batch, [value, self.loc, self.scale], kernel)
+    }
+
+    fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
+        let u = util::uniforms(rng, self.batch.numel());
+        let m = util::bvals(self.loc, self.batch);
+        let s = util::bvals(self.scale, self.batch);
+        let x = (0..u.len())
+            .map(|i| m[i] + s[i] * (PI * (u[i] - 0.5)).tan())
+            .collect();
+        util::array(self.batch, x)
+    }
+
+    fn entropy(&self) -> Result<Tensor<'t>, DistError> {
+        param_map(self.batch, [self.scale], |[s]| {
+            ((4.0 * PI * s).ln(), [1.0 / s])
+        })
+    }
+
+    fn mean(&self) -> Result<Tensor<'t>, DistError> {
+        param_map(self.batch, [self.loc], |_| (f64::NAN, [0.0]))
+    }
+
+    fn variance(&self) -> Result<Tensor<'t>, DistError> {
+        param_map(self.batch, [self.scale], |_| (f64::INFINITY, [0.0]))
+    }
+
+    fn cdf(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
+        lp_map(
+            NAME,
+            self.batch,
+            [value, self.loc, self.scale],
+            |[x, m, s]| {
+                let z = (x - m) / s;
+                let d = 1.0 / (PI * s * (1.0 + z * z));
+                (0.5 + z.atan() / PI, [d, -d, -d * z])
+            },
+        )
+    }
+
+    fn support(&self) -> Constraint {
+        Constraint::Real
+    }
+}
+
+impl<'t> Reparameterizable<'t> for Cauchy<'t> {
+    fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
+        let tape = self.loc.tape();
+        let c = util::uniforms(rng, self.batch.numel())
+            .into_iter()
+            .map(|u| (PI * (u - 0.5)).tan())
+            .collect();
+        let eps = util::constant(tape, self.batch, c)?;
+        Ok(tape.fused_map([self.loc, self.scale, eps], |_, [m, s, e]| {
+            (m + s * e, [1.0, e, 0.0])
+        })?)
+    }
+}

@@ -1,0 +1,132 @@
+//! The exponential distribution.
+
+use crate::util::{
+    self, POSITIVE, accessors, check, common_items, lp_map, lp_sum, param_map, positive,
+    reparameterizable,
+};
+use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
+use infer_ad::{Shape, Tensor, Var};
+use ndarray::ArrayD;
+
+const NAME: &str = "Exponential";
+
+/// The exponential distribution with rate λ:
+///
+/// ln p(x) = ln λ − λx, x ≥ 0.
+///
+/// Entropy 1 − ln λ; mean 1/λ; variance 1/λ²; cdf 1 − e^{−λx}; pathwise draws E/λ with
+/// E = −ln u.
+///
+/// # Examples
+/// ```
+/// use infer_ad::Tape;
+/// use infer_dist::{Distribution, Exponential};
+/// let tape = Tape::new();
+/// let d = Exponential::new(tape.var(2.0))?;
+/// assert_eq!(d.mean()?.to_vec(), vec![0.5]);
+/// # Ok::<(), infer_dist::DistError>(())
+/// ```
+///
+/// # References
+/// PyTorch, `torch.distributions.Exponential`.
+#[derive(Debug, Clone, Copy)]
+pub struct Exponential<'t> {
+    rate: Tensor<'t>,
+    batch: Shape,
+}
+
+impl<'t> Exponential<'t> {
+    /// An exponential distribution with rate λ.
+    ///
+    /// # Errors
+    /// [`DistError::InvalidParameter`] for a `rate` that is not finite and > 0.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// assert!(infer_dist::Exponential::new(tape.var(-1.0)).is_err());
+    /// ```
+    pub fn new(rate: impl IntoTensor<'t>) -> Result<Self, DistError> {
+        let rate = rate.into_tensor();
+        check(NAME, "rate", rate, positive, POSITIVE)?;
+        Ok(Exponential {
+            rate,
+            batch: rate.shape(),
+        })
+    }
+
+    accessors!(rate);
+}
+
+fn kernel([x, r]: [f64; 2]) -> (f64, [f64; 2]) {
+    if !(x >= 0.0) || x.is_infinite() {
+        return if x.is_nan() {
+            (f64::NAN, [0.0; 2])
+        } else {
+            util::neg_inf()
+        };
+    }
+    (r.ln() - r * x, [-r, 1.0 / r - x])
+}
+
+impl<'t> Distribution<'t> for Exponential<'t> {
+    common_items!(NAME, Exponential, [rate]);
+    reparameterizable!();
+
+    fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
+        lp_map(NAME, self.batch, [value, self.rate], kernel)
+    }
+
+    fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
+        lp_sum(NAME, self.batch, [value, self.rate], kernel)
+    }
+
+    fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
+        let u = util::uniforms(rng, self.batch.numel());
+        let r = util::bvals(self.rate, self.batch);
+        util::array(
+            self.batch,
+            (0..u.len()).map(|i| -u[i].ln() / r[i]).collect(),
+        )
+    }
+
+    fn entropy(&self) -> Result<Tensor<'t>, DistError> {
+        param_map(self.batch, [self.rate], |[r]| (1.0 - r.ln(), [-1.0 / r]))
+    }
+
+    fn mean(&self) -> Result<Tensor<'t>, DistError> {
+        param_map(self.batch, [self.rate], |[r]| (1.0 / r, [-1.0 / (r * r)]))
+    }
+
+    fn variance(&self) -> Result<Tensor<'t>, DistError> {
+        param_map(self.batch, [self.rate], |[r]| {
+            (1.0 / (r * r), [-2.0 / (r * r * r)])
+        })
+    }
+
+    fn cdf(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
+        lp_map(NAME, self.batch, [value, self.rate], |[x, r]| {
+            if !(x > 0.0) {
+                return (0.0, [0.0; 2]);
+            }
+            let e = (-r * x).exp();
+            (-(-r * x).exp_m1(), [r * e, x * e])
+        })
+    }
+
+    fn support(&self) -> Constraint {
+        Constraint::GreaterThanEq(0.0)
+    }
+}
+
+impl<'t> Reparameterizable<'t> for Exponential<'t> {
+    fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
+        let tape = self.rate.tape();
+        let e = util::uniforms(rng, self.batch.numel())
+            .into_iter()
+            .map(|u| -u.ln())
+            .collect();
+        let eps = util::constant(tape, self.batch, e)?;
+        Ok(tape.fused_map([self.rate, eps], |_, [r, e]| (e / r, [-e / (r * r), 0.0]))?)
+    }
+}

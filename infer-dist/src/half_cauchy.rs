@@ -1,0 +1,141 @@
+//! The half-Cauchy distribution.
+
+use crate::util::{
+    self, POSITIVE, accessors, check, common_items, lp_map, lp_sum, param_map, positive,
+    reparameterizable,
+};
+use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
+use infer_ad::{Shape, Tensor, Var};
+use ndarray::ArrayD;
+use std::f64::consts::{LN_2, PI};
+
+const NAME: &str = "HalfCauchy";
+
+/// The half-Cauchy distribution: |C| γ for a standard Cauchy C,
+///
+/// ln p(x) = ln 2 − ln π − ln γ − ln(1 + (x/γ)²), x ≥ 0.
+///
+/// Entropy ln(2πγ); cdf (2/π) atan(x/γ); mean and variance ∞ (as PyTorch returns).
+///
+/// # Examples
+/// ```
+/// use infer_ad::Tape;
+/// use infer_dist::{Distribution, HalfCauchy};
+/// let tape = Tape::new();
+/// let d = HalfCauchy::new(tape.var(2.0))?;
+/// let c = d.cdf(tape.constant(&ndarray::arr0(2.0)))?;
+/// assert!((c.to_vec()[0] - 0.5).abs() < 1e-15);
+/// # Ok::<(), infer_dist::DistError>(())
+/// ```
+///
+/// # References
+/// PyTorch, `torch.distributions.HalfCauchy`.
+#[derive(Debug, Clone, Copy)]
+pub struct HalfCauchy<'t> {
+    scale: Tensor<'t>,
+    batch: Shape,
+}
+
+impl<'t> HalfCauchy<'t> {
+    /// A half-Cauchy distribution with scale γ.
+    ///
+    /// # Errors
+    /// [`DistError::InvalidParameter`] for a `scale` that is not finite and > 0.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// assert!(infer_dist::HalfCauchy::new(tape.var(f64::INFINITY)).is_err());
+    /// ```
+    pub fn new(scale: impl IntoTensor<'t>) -> Result<Self, DistError> {
+        let scale = scale.into_tensor();
+        check(NAME, "scale", scale, positive, POSITIVE)?;
+        Ok(HalfCauchy {
+            scale,
+            batch: scale.shape(),
+        })
+    }
+
+    accessors!(scale);
+}
+
+fn kernel([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
+    if !(x >= 0.0) || x.is_infinite() {
+        return if x.is_nan() {
+            (f64::NAN, [0.0; 2])
+        } else {
+            util::neg_inf()
+        };
+    }
+    let z = x / s;
+    let q = 1.0 + z * z;
+    (
+        LN_2 - PI.ln() - s.ln() - q.ln(),
+        [-2.0 * z / (s * q), (z * z - 1.0) / (s * q)],
+    )
+}
+
+impl<'t> Distribution<'t> for HalfCauchy<'t> {
+    common_items!(NAME, HalfCauchy, [scale]);
+    reparameterizable!();
+
+    fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
+        lp_map(NAME, self.batch, [value, self.scale], kernel)
+    }
+
+    fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
+        lp_sum(NAME, self.batch, [value, self.scale], kernel)
+    }
+
+    fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
+        let u = util::uniforms(rng, self.batch.numel());
+        let s = util::bvals(self.scale, self.batch);
+        util::array(
+            self.batch,
+            (0..u.len())
+                .map(|i| s[i] * (PI * (u[i] - 0.5)).tan().abs())
+                .collect(),
+        )
+    }
+
+    fn entropy(&self) -> Result<Tensor<'t>, DistError> {
+        param_map(self.batch, [self.scale], |[s]| {
+            ((2.0 * PI * s).ln(), [1.0 / s])
+        })
+    }
+
+    fn mean(&self) -> Result<Tensor<'t>, DistError> {
+        param_map(self.batch, [self.scale], |_| (f64::INFINITY, [0.0]))
+    }
+
+    fn variance(&self) -> Result<Tensor<'t>, DistError> {
+        param_map(self.batch, [self.scale], |_| (f64::INFINITY, [0.0]))
+    }
+
+    fn cdf(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
+        lp_map(NAME, self.batch, [value, self.scale], |[x, s]| {
+            if !(x > 0.0) {
+                return (0.0, [0.0; 2]);
+            }
+            let z = x / s;
+            let d = 2.0 / (PI * s * (1.0 + z * z));
+            (2.0 / PI * z.atan(), [d, -d * z])
+        })
+    }
+
+    fn support(&self) -> Constraint {
+        Constraint::GreaterThanEq(0.0)
+    }
+}
+
+impl<'t> Reparameterizable<'t> for HalfCauchy<'t> {
+    fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
+        let tape = self.scale.tape();
+        let e = util::uniforms(rng, self.batch.numel())
+            .into_iter()
+            .map(|u| (PI * (u - 0.5)).tan().abs())
+            .collect();
+        let eps = util::constant(tape, self.batch, e)?;
+        Ok(tape.fused_map([self.scale, eps], |_, [s, e]| (s * e, [e, 0.0]))?)
+    }
+}

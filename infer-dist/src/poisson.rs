@@ -1,0 +1,131 @@
+//! The Poisson distribution.
+
+use crate::gamma::xlogy;
+use crate::util::{self, accessors, check, common_items, lp_map, lp_sum};
+use crate::{Constraint, DistError, Distribution, IntoTensor};
+use infer_ad::scalar::lgamma;
+use infer_ad::{Shape, Tensor, Var};
+use ndarray::ArrayD;
+use rand::Rng;
+
+const NAME: &str = "Poisson";
+
+/// The Poisson distribution with rate λ ≥ 0:
+///
+/// ln P(k) = k ln λ − λ − ln k!, k ∈ {0, 1, …}; −∞ elsewhere (0 · ln 0 = 0, so λ = 0 is the
+/// point mass at 0).
+///
+/// Mean λ; variance λ; no entropy (as PyTorch). Not reparameterizable.
+///
+/// # Examples
+/// ```
+/// use infer_ad::Tape;
+/// use infer_dist::{Distribution, Poisson};
+/// let tape = Tape::new();
+/// let d = Poisson::new(tape.var(2.0))?;
+/// let lp = d.log_prob(tape.constant(&ndarray::arr0(0.0)))?;
+/// assert!((lp.to_vec()[0] + 2.0).abs() < 1e-15);
+/// # Ok::<(), infer_dist::DistError>(())
+/// ```
+///
+/// # References
+/// PyTorch, `torch.distributions.Poisson`.
+#[derive(Debug, Clone, Copy)]
+pub struct Poisson<'t> {
+    rate: Tensor<'t>,
+    batch: Shape,
+}
+
+impl<'t> Poisson<'t> {
+    /// A Poisson distribution with rate λ.
+    ///
+    /// # Errors
+    /// [`DistError::InvalidParameter`] for a rate that is negative, NaN or infinite.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// assert!(infer_dist::Poisson::new(tape.var(-1.0)).is_err());
+    /// ```
+    pub fn new(rate: impl IntoTensor<'t>) -> Result<Self, DistError> {
+        let rate = rate.into_tensor();
+        check(
+            NAME,
+            "rate",
+            rate,
+            |r| r >= 0.0 && r.is_finite(),
+            "must be finite and >= 0",
+        )?;
+        Ok(Poisson {
+            rate,
+            batch: rate.shape(),
+        })
+    }
+
+    accessors!(rate);
+}
+
+fn kernel([k, r]: [f64; 2]) -> (f64, [f64; 2]) {
+    if !(k >= 0.0 && k.fract() == 0.0 && k.is_finite()) {
+        return if k.is_nan() {
+            (f64::NAN, [0.0; 2])
+        } else {
+            util::neg_inf()
+        };
+    }
+    let dr = if k == 0.0 { -1.0 } else { k / r - 1.0 };
+    (xlogy(k, r) - r - lgamma(k + 1.0), [0.0, dr])
+}
+
+impl<'t> Distribution<'t> for Poisson<'t> {
+    common_items!(NAME, Poisson, [rate]);
+
+    fn is_discrete(&self) -> bool {
+        true
+    }
+
+    fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
+        lp_map(NAME, self.batch, [value, self.rate], kernel)
+    }
+
+    fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
+        lp_sum(NAME, self.batch, [value, self.rate], kernel)
+    }
+
+    fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
+        let r = util::bvals(self.rate, self.batch);
+        let mut x = Vec::with_capacity(r.len());
+        for &ri in &r {
+            x.push(poisson_draw(rng, ri, NAME)?);
+        }
+        util::array(self.batch, x)
+    }
+
+    fn mean(&self) -> Result<Tensor<'t>, DistError> {
+        Ok(self.rate.broadcast_to(self.batch)?)
+    }
+
+    fn variance(&self) -> Result<Tensor<'t>, DistError> {
+        Ok(self.rate.broadcast_to(self.batch)?)
+    }
+
+    fn support(&self) -> Constraint {
+        Constraint::NonNegativeInteger
+    }
+}
+
+/// One Poisson(λ) draw (0 for λ = 0).
+pub(crate) fn poisson_draw(
+    rng: &mut dyn rand::RngCore,
+    rate: f64,
+    dist: &'static str,
+) -> Result<f64, DistError> {
+    if rate == 0.0 {
+        return Ok(0.0);
+    }
+    let d = rand_distr::Poisson::new(rate).map_err(|_| DistError::Sampling {
+        dist,
+        reason: "Poisson rate beyond the range of rand_distr's sampler",
+    })?;
+    Ok(rng.sample(d))
+}

@@ -1,0 +1,3 @@
+//! VI loop benchmark (being written).
+
+fn main() {}
