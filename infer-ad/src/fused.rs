@@ -130,6 +130,7 @@ impl Tape {
         Ok(Var {
             tape: self,
             idx: out,
+            val: total,
         })
     }
 

@@ -265,6 +265,7 @@ impl<'t> Tensor<'t> {
         Ok(Var {
             tape: self.tape,
             idx: out,
+            val: v,
         })
     }
 

@@ -42,6 +42,7 @@ impl<'t> Tensor<'t> {
         Var {
             tape: self.tape,
             idx: out,
+            val: total,
         }
     }
 
@@ -83,6 +84,7 @@ impl<'t> Tensor<'t> {
         Var {
             tape: self.tape,
             idx: out,
+            val: lse,
         }
     }
 

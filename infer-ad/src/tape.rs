@@ -143,19 +143,21 @@ impl Inner {
         self.vals.len() as u32
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push1(&mut self, v: f64, a: u32, da: f64) -> u32 {
-        let out = self.next_slot();
-        self.vals.push(v);
-        self.nodes.push(Node::S1 { out, a, da });
+        let Inner { vals, nodes, .. } = self;
+        let out = vals.len() as u32;
+        vals.push(v);
+        nodes.push(Node::S1 { out, a, da });
         out
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push2(&mut self, v: f64, a: u32, b: u32, da: f64, db: f64) -> u32 {
-        let out = self.next_slot();
-        self.vals.push(v);
-        self.nodes.push(Node::S2 { out, a, b, da, db });
+        let Inner { vals, nodes, .. } = self;
+        let out = vals.len() as u32;
+        vals.push(v);
+        nodes.push(Node::S2 { out, a, b, da, db });
         out
     }
 
@@ -413,7 +415,11 @@ impl Tape {
         let mut g = self.inner.borrow_mut();
         let idx = g.next_slot();
         g.vals.push(x);
-        Var { tape: self, idx }
+        Var {
+            tape: self,
+            idx,
+            val: x,
+        }
     }
 
     /// Runs the backward pass from `root`: afterwards [`Var::grad`] and [`crate::Tensor::grad`]

@@ -291,9 +291,11 @@ impl<'t> Tensor<'t> {
 
     #[inline]
     pub(crate) fn var_at(self, i: usize) -> Var<'t> {
+        let idx = self.start + i as u32;
         Var {
             tape: self.tape,
-            idx: self.start + i as u32,
+            idx,
+            val: self.tape.value_at(idx),
         }
     }
 

@@ -6,7 +6,8 @@ use crate::tensor::Tensor;
 use std::fmt;
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-/// A scalar value recorded on a [`Tape`]: an index plus a reference to the tape, so it is
+/// A scalar value recorded on a [`Tape`]: an index plus a reference to the tape (and a copy
+/// of the value, so that chained operations do not read it back from the tape), so it is
 /// `Copy` and `a * b + c` reads like maths. Operations record one node each; `f64` operands
 /// are constants and are not recorded.
 ///
@@ -27,6 +28,7 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 pub struct Var<'t> {
     pub(crate) tape: &'t Tape,
     pub(crate) idx: u32,
+    pub(crate) val: f64,
 }
 
 impl fmt::Debug for Var<'_> {
@@ -61,7 +63,7 @@ impl<'t> Var<'t> {
     /// The value.
     #[inline]
     pub fn value(&self) -> f64 {
-        self.tape.value_at(self.idx)
+        self.val
     }
 
     /// ∂root/∂self after the last [`Tape::backward`] (0 if `self` does not influence the root
@@ -113,12 +115,12 @@ impl<'t> Var<'t> {
 
     #[inline]
     pub(crate) fn unary(self, f: impl FnOnce(f64) -> (f64, f64)) -> Var<'t> {
-        let mut g = self.tape.inner.borrow_mut();
-        let (v, d) = f(g.vals[self.idx as usize]);
-        let idx = g.push1(v, self.idx, d);
+        let (v, d) = f(self.val);
+        let idx = self.tape.inner.borrow_mut().push1(v, self.idx, d);
         Var {
             tape: self.tape,
             idx,
+            val: v,
         }
     }
 
@@ -128,12 +130,12 @@ impl<'t> Var<'t> {
             std::ptr::eq(self.tape, o.tape),
             "cannot combine variables from different tapes"
         );
-        let mut g = self.tape.inner.borrow_mut();
-        let (v, da, db) = f(g.vals[self.idx as usize], g.vals[o.idx as usize]);
-        let idx = g.push2(v, self.idx, o.idx, da, db);
+        let (v, da, db) = f(self.val, o.val);
+        let idx = self.tape.inner.borrow_mut().push2(v, self.idx, o.idx, da, db);
         Var {
             tape: self.tape,
             idx,
+            val: v,
         }
     }
 

@@ -109,6 +109,7 @@ pub fn elbo_rb_score_function<'t>(
             None,
             sub.regularization,
             1.0,
+            0.0,
         )?;
         let loss = parts.loss.ok_or(LossError::Empty {
             function: "elbo_rb_score_function",

@@ -132,7 +132,7 @@ pub fn elbo_score_function<'t>(
 ) -> Result<Var<'t>, LossError> {
     check_len("elbo_score_function q_dists", p_dists.len(), q_dists.len())?;
     check_len("elbo_score_function values", p_dists.len(), values.len())?;
-    let parts = score_surrogate(p_dists, q_dists, values, None, regularization, 1.0)?;
+    let parts = score_surrogate(p_dists, q_dists, values, None, regularization, 1.0, 0.0)?;
     finish(parts.loss, "elbo_score_function")
 }
 
@@ -158,7 +158,8 @@ fn score_term<'t>(log_q: Var<'t>, w: f64, scale: f64) -> Var<'t> {
 
 /// The score-function surrogate of `extra + scale · Σᵢ (ln qᵢ(x̄ᵢ) − ln pᵢ(x̄ᵢ))` over the
 /// sites `i` with `skip[i] == false` (all sites when `skip` is `None`); Delta sites
-/// contribute `scale · prior_loss`. Lengths must have been checked.
+/// contribute `scale · prior_loss`. The constant `baseline` is subtracted from the score
+/// weight (unbiased for any constant, since E[∇ ln q] = 0). Lengths must have been checked.
 pub(crate) fn score_surrogate<'t>(
     p_dists: &[&dyn Distribution<'t>],
     q_dists: &[&dyn Distribution<'t>],
@@ -166,6 +167,7 @@ pub(crate) fn score_surrogate<'t>(
     skip: Option<&[bool]>,
     extra: Option<Var<'t>>,
     scale: f64,
+    baseline: f64,
 ) -> Result<ScoreParts<'t>, LossError> {
     // Pathwise part: Delta prior losses and −ln p at the detached values.
     let mut path: Option<Var<'t>> = None;
@@ -190,7 +192,7 @@ pub(crate) fn score_surrogate<'t>(
         log_q = add(log_q, lq);
     }
     let path = path.map(|v| crate::util::scale(v, scale));
-    let w = value_of(extra) + scale * w;
+    let w = value_of(extra) + scale * w - baseline;
     let score = log_q.map(|lq| score_term(lq, w, scale));
     Ok(ScoreParts {
         loss: add_opt(add_opt(extra, path), score),

@@ -25,7 +25,9 @@ pub enum Estimator {
     /// [`crate::elbo_loss`] where there is no closed form).
     AnalyticKl,
     /// The unbiased score-function estimator (see [`crate::elbo_score_function`]); the
-    /// negative log likelihood of the observed sites enters its weight.
+    /// negative log likelihood of the observed sites enters its weight, minus
+    /// [`ViOptions::baseline`]. Draw the latent values without a path to q's parameters
+    /// ([`Distribution::sample`]), or the likelihood's dependence on them is counted twice.
     ScoreFunction,
 }
 
@@ -39,6 +41,11 @@ pub struct ViOptions {
     pub div_fn: DivFn,
     /// The estimator. Default [`Estimator::Auto`].
     pub estimator: Estimator,
+    /// A constant subtracted from the weight of the score-function estimator (a *baseline*,
+    /// Williams 1992): any value keeps the gradient unbiased, and a value close to the
+    /// loss (e.g. a moving average of past loss values) removes most of its variance.
+    /// Ignored by the other estimators. Default `0`.
+    pub baseline: f64,
 }
 
 impl Default for ViOptions {
@@ -47,6 +54,7 @@ impl Default for ViOptions {
             kl_scaling: 1.0,
             div_fn: elbo_loss,
             estimator: Estimator::Auto,
+            baseline: 0.0,
         }
     }
 }
@@ -249,7 +257,15 @@ fn vi_impl<'t>(
     };
     let loss = match estimator {
         Estimator::ScoreFunction => {
-            score_surrogate(p_dists, q_dists, values, Some(observed), nll, kl)?.loss
+            if !opts.baseline.is_finite() {
+                return Err(LossError::InvalidArgument {
+                    name: "baseline",
+                    value: opts.baseline,
+                    expected: "a finite number",
+                });
+            }
+            score_surrogate(p_dists, q_dists, values, Some(observed), nll, kl, opts.baseline)?
+                .loss
         }
         e => {
             let div_fn: DivFn = if e == Estimator::AnalyticKl {

@@ -1,0 +1,10 @@
+//! infer-dist integration tests (one binary; run in release mode for the statistical ones).
+
+mod bijector;
+mod common;
+mod gof;
+mod kl;
+mod pathwise;
+mod props;
+mod special;
+mod stability;

@@ -1,0 +1,7 @@
+//! Integration tests of `infer-loss` (one binary).
+
+mod api;
+mod convergence;
+mod prop;
+mod unbiased;
+mod vi_loop;
