@@ -126,6 +126,13 @@ impl Shape {
     /// # Ok::<(), infer_ad::AdError>(())
     /// ```
     pub fn broadcast(&self, other: &Shape) -> Result<Shape, AdError> {
+        // fast paths: equal shapes, or a scalar against anything
+        if self == other || other.ndim == 0 {
+            return Ok(*self);
+        }
+        if self.ndim == 0 {
+            return Ok(*other);
+        }
         let n = self.ndim().max(other.ndim());
         let mut d = [0; MAX_NDIM];
         for k in 0..n {

@@ -81,6 +81,28 @@ impl Tape {
         self.push_array(array, false)
     }
 
+    /// An untracked 0-dimensional constant (no allocation; cheaper than
+    /// `constant(&ndarray::arr0(x))`).
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let c = tape.scalar(2.5);
+    /// assert_eq!(c.dims(), &[] as &[usize]);
+    /// assert!(!c.is_tracked());
+    /// ```
+    pub fn scalar(&self, x: f64) -> Tensor<'_> {
+        let mut g = self.inner.borrow_mut();
+        let start = g.next_slot();
+        g.vals.push(x);
+        Tensor {
+            tape: self,
+            start,
+            shape: Shape::SCALAR,
+            tracked: false,
+        }
+    }
+
     /// A tracked tensor leaf from a shape and row-major data.
     ///
     /// # Errors

@@ -131,7 +131,11 @@ impl<'t> Var<'t> {
             "cannot combine variables from different tapes"
         );
         let (v, da, db) = f(self.val, o.val);
-        let idx = self.tape.inner.borrow_mut().push2(v, self.idx, o.idx, da, db);
+        let idx = self
+            .tape
+            .inner
+            .borrow_mut()
+            .push2(v, self.idx, o.idx, da, db);
         Var {
             tape: self.tape,
             idx,

@@ -2,8 +2,11 @@
 //! target acceptance 0.8, on the four benchmark models, next to Stan's figures (ANCHORS.md).
 //!
 //! ```text
-//! cargo run -p infer-mcmc --release --example nuts_table -- [--seeds N] [--model NAME]
+//! cargo run -p infer-mcmc --release --example nuts_table -- [--seeds N] [--model NAME] [--progress]
 //! ```
+//!
+//! `--progress` draws a live progress bar of each run on stderr ([`ProgressBars`]); its
+//! drawing time is then part of the wall times.
 //!
 //! For each model and seed: wall time of warmup + sampling, leapfrog steps (gradient
 //! evaluations) in the 1000 sampling iterations, the minimum bulk ESS over the parameters
@@ -15,7 +18,7 @@ use std::time::Instant;
 
 use infer_mcmc::diagnostics::ess_bulk;
 use infer_mcmc::models::{CorrGauss, EightSchools, Gauss, LogReg};
-use infer_mcmc::{LogDensity, Sampler, SamplerSettings};
+use infer_mcmc::{LogDensity, ProgressBars, Sampler, SamplerSettings};
 use serde_json::Value;
 
 fn data(name: &str) -> Result<Value, Box<dyn Error>> {
@@ -44,7 +47,7 @@ struct Row {
     accept: f64,
 }
 
-fn run<M: LogDensity>(model: &mut M, seed: u64) -> Result<Row, Box<dyn Error>> {
+fn run<M: LogDensity>(model: &mut M, seed: u64, progress: bool) -> Result<Row, Box<dyn Error>> {
     let settings = SamplerSettings {
         num_chains: 1,
         seed,
@@ -52,7 +55,13 @@ fn run<M: LogDensity>(model: &mut M, seed: u64) -> Result<Row, Box<dyn Error>> {
     };
     let sampler = Sampler::new(settings)?;
     let start = Instant::now();
-    let chain = sampler.sample_chain(0, model)?;
+    let chain = if progress {
+        sampler
+            .with_observer(ProgressBars::for_settings(&settings))
+            .sample_chain(0, model)?
+    } else {
+        sampler.sample_chain(0, model)?
+    };
     let wall = start.elapsed().as_secs_f64();
     let mut min_ess = f64::INFINITY;
     for j in 0..chain.draws.ncols() {
@@ -85,6 +94,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         .position(|a| a == "--model")
         .and_then(|i| args.get(i + 1))
         .cloned();
+    let progress = args.iter().any(|a| a == "--progress");
 
     let cg = data("corr_gauss.json")?;
     let lr = data("logreg.json")?;
@@ -123,10 +133,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         let mut rows = Vec::new();
         for seed in 0..n_seeds {
             let row = match name {
-                "gauss100" => run(&mut Gauss::new(100), seed)?,
-                "corr_gauss" => run(&mut corr.clone(), seed)?,
-                "logreg" => run(&mut logreg.clone(), seed)?,
-                _ => run(&mut schools.clone(), seed)?,
+                "gauss100" => run(&mut Gauss::new(100), seed, progress)?,
+                "corr_gauss" => run(&mut corr.clone(), seed, progress)?,
+                "logreg" => run(&mut logreg.clone(), seed, progress)?,
+                _ => run(&mut schools.clone(), seed, progress)?,
             };
             rows.push(row);
         }

@@ -192,17 +192,20 @@ impl<M: Model> TapeModel<M> {
                     reason: "declared twice",
                 });
             }
-            let bijector = spec.support.bijector().ok_or_else(|| McmcError::InvalidModel {
-                param: spec.name.clone(),
-                reason: "its support has no bijection onto the real line (discrete?)",
-            })?;
+            let bijector = spec
+                .support
+                .bijector()
+                .ok_or_else(|| McmcError::InvalidModel {
+                    param: spec.name.clone(),
+                    reason: "its support has no bijection onto the real line (discrete?)",
+                })?;
             let constrained_len = spec.numel();
-            let len = bijector
-                .unconstrained_len(constrained_len)
-                .map_err(|_| McmcError::InvalidModel {
+            let len = bijector.unconstrained_len(constrained_len).map_err(|_| {
+                McmcError::InvalidModel {
                     param: spec.name.clone(),
                     reason: "its shape does not fit its support",
-                })?;
+                }
+            })?;
             slots.push(Slot {
                 bijector,
                 shape: spec.shape.clone(),
@@ -247,7 +250,9 @@ impl<M: Model> TapeModel<M> {
         let mut out = Vec::with_capacity(self.dim);
         let mut at = 0;
         for s in &self.slots {
-            let part = s.bijector.inverse(&constrained[at..at + s.constrained_len])?;
+            let part = s
+                .bijector
+                .inverse(&constrained[at..at + s.constrained_len])?;
             out.extend_from_slice(&part);
             at += s.constrained_len;
         }

@@ -51,6 +51,15 @@ pub struct MeanTeacher<P> {
 }
 
 /// What one call of [`MeanTeacher::update`] did.
+///
+/// # Examples
+/// ```
+/// use infer_mean_teacher::{EmaSettings, MeanTeacher, UpdateOutcome};
+/// let student = vec![("w".to_string(), ndarray::arr1(&[1.0]).into_dyn())];
+/// let mut mt = MeanTeacher::new(EmaSettings::default(), &student)?;
+/// assert_eq!(mt.update(&student)?, UpdateOutcome::Averaged { alpha: 0.5, weight: 0.5 });
+/// # Ok::<(), infer_mean_teacher::MeanTeacherError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum UpdateOutcome {
     /// The student was copied into the teacher (before `start_after` steps).
@@ -164,7 +173,7 @@ impl<P: ParameterSet> MeanTeacher<P> {
             self.blend_all(student, 1.0);
             return Ok(UpdateOutcome::Copied);
         }
-        if (self.step - s.start_after) % s.update_every != 0 {
+        if !(self.step - s.start_after).is_multiple_of(s.update_every) {
             return Ok(UpdateOutcome::Skipped);
         }
         self.ema_updates += 1;
@@ -209,21 +218,63 @@ impl<P: ParameterSet> MeanTeacher<P> {
     }
 
     /// Consumes the state and returns the teacher's weights.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_mean_teacher::{EmaSettings, MeanTeacher};
+    /// let student = vec![("w".to_string(), ndarray::arr1(&[1.0]).into_dyn())];
+    /// let mt = MeanTeacher::new(EmaSettings::default(), &student)?;
+    /// let weights = mt.into_teacher();
+    /// assert_eq!(weights, student);
+    /// # Ok::<(), infer_mean_teacher::MeanTeacherError>(())
+    /// ```
     pub fn into_teacher(self) -> P {
         self.teacher
     }
 
     /// The settings in force (with the current `alpha_max`).
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_mean_teacher::{EmaSettings, MeanTeacher};
+    /// let student = vec![("w".to_string(), ndarray::arr1(&[1.0]).into_dyn())];
+    /// let mt = MeanTeacher::new(EmaSettings::default(), &student)?;
+    /// assert_eq!(mt.settings(), &EmaSettings::default());
+    /// # Ok::<(), infer_mean_teacher::MeanTeacherError>(())
+    /// ```
     pub fn settings(&self) -> &EmaSettings {
         &self.settings
     }
 
     /// Number of optimizer steps recorded by [`MeanTeacher::update`].
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_mean_teacher::{EmaSettings, MeanTeacher};
+    /// let student = vec![("w".to_string(), ndarray::arr1(&[1.0]).into_dyn())];
+    /// let settings = EmaSettings { update_every: 2, ..EmaSettings::default() };
+    /// let mut mt = MeanTeacher::new(settings, &student)?;
+    /// mt.update(&student)?;
+    /// assert_eq!((mt.step(), mt.num_ema_updates()), (1, 0));
+    /// # Ok::<(), infer_mean_teacher::MeanTeacherError>(())
+    /// ```
     pub fn step(&self) -> u64 {
         self.step
     }
 
     /// Number of EMA updates applied (the `t` of `α = min(1 − 1/(t + 1), α_max)`).
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_mean_teacher::{EmaSettings, MeanTeacher};
+    /// let student = vec![("w".to_string(), ndarray::arr1(&[1.0]).into_dyn())];
+    /// let settings = EmaSettings { start_after: 1, ..EmaSettings::default() };
+    /// let mut mt = MeanTeacher::new(settings, &student)?;
+    /// mt.update(&student)?; // a copy
+    /// mt.update(&student)?; // the first EMA update
+    /// assert_eq!(mt.num_ema_updates(), 1);
+    /// # Ok::<(), infer_mean_teacher::MeanTeacherError>(())
+    /// ```
     pub fn num_ema_updates(&self) -> u64 {
         self.ema_updates
     }

@@ -46,6 +46,15 @@ pub trait ParameterSet {
     fn reset_auxiliary(&mut self) {}
 
     /// Total number of scalar elements.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_mean_teacher::ParameterSet;
+    /// let mut store = infer_ad::ParamStore::new();
+    /// store.add("w", ndarray::Array2::<f64>::zeros((3, 4)))?;
+    /// assert_eq!(ParameterSet::num_elements(&store), 12);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn num_elements(&self) -> usize {
         (0..self.num_arrays()).map(|i| self.array(i).1.len()).sum()
     }
@@ -56,6 +65,16 @@ pub trait ParameterSet {
     /// # Errors
     /// [`MeanTeacherError::CountMismatch`], [`MeanTeacherError::NameMismatch`] or
     /// [`MeanTeacherError::ShapeMismatch`], naming the first offending parameter.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_mean_teacher::ParameterSet;
+    /// let a = vec![("w".to_string(), ndarray::arr1(&[1.0]).into_dyn())];
+    /// let b = vec![("w".to_string(), ndarray::arr1(&[1.0, 2.0]).into_dyn())];
+    /// a.check_same_layout(&a)?;
+    /// assert!(a.check_same_layout(&b).is_err());
+    /// # Ok::<(), infer_mean_teacher::MeanTeacherError>(())
+    /// ```
     fn check_same_layout(&self, other: &Self) -> Result<(), MeanTeacherError>
     where
         Self: Sized,

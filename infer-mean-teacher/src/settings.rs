@@ -30,8 +30,9 @@ pub struct EmaSettings {
     pub alpha_max: f64,
     /// Divide the average by `1 − Π αᵢ` (the product of the decays used so far; `1 − αᵗ` for a
     /// constant α, as optax's `ema(debias=True)`), with the average started from zero. A
-    /// constant student then gives exactly that constant from the first update. Costs one more
-    /// buffer the size of the parameters. Default `false`.
+    /// constant student then gives exactly that constant from the first update, and the
+    /// initial teacher weights are forgotten at the first update. It is folded into the
+    /// update's weight, `(1 − α)/(1 − Π αᵢ)`: no extra buffer, no extra pass. Default `false`.
     pub bias_correction: bool,
     /// Apply the EMA every this many optimizer steps (≥ 1). Default `1`.
     pub update_every: u64,

@@ -54,11 +54,34 @@ impl<'t> Constants<'t> {
     ///
     /// # Panics
     /// If `id` does not index a parameter of the bound store.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::{ParamStore, Tape};
+    /// let mut store = ParamStore::new();
+    /// let b = store.add("b", ndarray::arr1(&[0.5]))?;
+    /// let tape = Tape::new();
+    /// let c = infer_mean_teacher::Constants::bind(&store, &tape);
+    /// assert_eq!(c.get(b).to_vec(), vec![0.5]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get(&self, id: ParamId) -> Tensor<'t> {
         self.tensors[id.index()]
     }
 
     /// All tensors, in the store's order.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::{ParamStore, Tape};
+    /// let mut store = ParamStore::new();
+    /// store.add("a", ndarray::arr1(&[1.0]))?;
+    /// store.add("b", ndarray::arr1(&[2.0, 3.0]))?;
+    /// let tape = Tape::new();
+    /// let c = infer_mean_teacher::Constants::bind(&store, &tape);
+    /// assert_eq!(c.tensors()[1].numel(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn tensors(&self) -> &[Tensor<'t>] {
         &self.tensors
     }

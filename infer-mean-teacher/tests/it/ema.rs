@@ -10,10 +10,16 @@ use std::collections::BTreeMap;
 
 fn random_store(rng: &mut StdRng) -> ParamStore {
     let mut s = ParamStore::new();
-    s.add("w", ArrayD::from_shape_fn(IxDyn(&[3, 4]), |_| rng.random_range(-1.0..1.0)))
-        .unwrap();
-    s.add("b", ArrayD::from_shape_fn(IxDyn(&[4]), |_| rng.random_range(-1.0..1.0)))
-        .unwrap();
+    s.add(
+        "w",
+        ArrayD::from_shape_fn(IxDyn(&[3, 4]), |_| rng.random_range(-1.0..1.0)),
+    )
+    .unwrap();
+    s.add(
+        "b",
+        ArrayD::from_shape_fn(IxDyn(&[4]), |_| rng.random_range(-1.0..1.0)),
+    )
+    .unwrap();
     s
 }
 
@@ -120,7 +126,11 @@ fn bias_correction_constant_student_from_first_step() {
         let mut mt = MeanTeacher::with_teacher_weights(settings, &student, far).unwrap();
         for t in 1..=100 {
             mt.update(&student).unwrap();
-            assert_eq!(flat(mt.teacher()), flat(&student), "α_max {alpha_max}, step {t}");
+            assert_eq!(
+                flat(mt.teacher()),
+                flat(&student),
+                "α_max {alpha_max}, step {t}"
+            );
         }
     }
 }
@@ -225,6 +235,11 @@ fn set_alpha_max_switches_the_cap() {
     }
     assert_eq!(mt.next_alpha(), 0.99);
     mt.set_alpha_max(0.999).unwrap();
+    // the ramp 1 − 1/(t + 1) is below the new cap until t = 999
+    assert_eq!(mt.next_alpha(), 1.0 - 1.0 / 502.0);
+    for _ in 0..1000 {
+        mt.update(&student).unwrap();
+    }
     assert_eq!(mt.next_alpha(), 0.999);
     assert_eq!(mt.settings().alpha_max, 0.999);
 }
@@ -251,8 +266,8 @@ fn non_standard_layout_is_averaged_elementwise() {
     let mut t = ArrayD::zeros(IxDyn(&[3, 2])).reversed_axes();
     t.assign(&base.mapv(|x| 3.0 * x));
     let teacher = vec![("w".to_string(), t)];
-    let mut mt = MeanTeacher::with_teacher_weights(EmaSettings::default(), &student, teacher)
-        .unwrap();
+    let mut mt =
+        MeanTeacher::with_teacher_weights(EmaSettings::default(), &student, teacher).unwrap();
     mt.update(&student).unwrap();
     assert_eq!(mt.teacher()[0].1, base.mapv(|x| 2.0 * x));
 }

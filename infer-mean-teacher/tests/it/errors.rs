@@ -34,7 +34,11 @@ fn alpha_outside_unit_interval() {
         mt.set_alpha_max(1.0),
         Err(MeanTeacherError::InvalidAlpha { .. })
     ));
-    assert_eq!(mt.settings().alpha_max, 0.99, "a rejected value changes nothing");
+    assert_eq!(
+        mt.settings().alpha_max,
+        0.99,
+        "a rejected value changes nothing"
+    );
 }
 
 fn err_text(s: EmaSettings) -> String {
@@ -82,7 +86,10 @@ fn mismatched_names_shapes_counts() {
             student,
             teacher,
         } => {
-            assert_eq!((*index, student.as_str(), teacher.as_str()), (1, "b", "bias"));
+            assert_eq!(
+                (*index, student.as_str(), teacher.as_str()),
+                (1, "b", "bias")
+            );
         }
         other => panic!("{other:?}"),
     }

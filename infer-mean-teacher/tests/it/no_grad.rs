@@ -36,7 +36,11 @@ fn teacher_receives_no_gradient_during_training() {
         assert!(t.tensors().iter().all(|t| !t.is_tracked()));
         let nodes_before = tape.num_nodes();
         let tl = tape.data_matmul(&x_teacher, t[w]).unwrap() + t[b];
-        assert_eq!(tape.num_nodes(), nodes_before, "teacher forward records no nodes");
+        assert_eq!(
+            tape.num_nodes(),
+            nodes_before,
+            "teacher forward records no nodes"
+        );
         let sl = tape.data_matmul(&x, s[w]).unwrap() + s[b];
         let loss = if step % 2 == 0 {
             softmax_mse(sl, tl).unwrap()
@@ -52,7 +56,11 @@ fn teacher_receives_no_gradient_during_training() {
         assert!(student.grad_norm() > 0.0, "the student does get a gradient");
         let before = snapshot(mt.teacher());
         adam.step(&mut student);
-        assert_eq!(snapshot(mt.teacher()), before, "only update() moves the teacher");
+        assert_eq!(
+            snapshot(mt.teacher()),
+            before,
+            "only update() moves the teacher"
+        );
         mt.update(&student).unwrap();
         assert_eq!(mt.teacher().grad_norm(), 0.0);
     }

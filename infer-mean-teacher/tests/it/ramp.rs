@@ -23,7 +23,11 @@ fn sigmoid_rampup_values() {
 #[test]
 fn cosine_rampdown_values() {
     assert_eq!(cosine_rampdown(0.0, 100.0).unwrap(), 1.0);
-    assert!((cosine_rampdown(25.0, 100.0).unwrap() - 0.5 * (1.0 + (0.25 * std::f64::consts::PI).cos())).abs() < 1e-15);
+    assert!(
+        (cosine_rampdown(25.0, 100.0).unwrap() - 0.5 * (1.0 + (0.25 * std::f64::consts::PI).cos()))
+            .abs()
+            < 1e-15
+    );
     assert_eq!(cosine_rampdown(100.0, 100.0).unwrap(), 0.0);
     assert_eq!(cosine_rampdown(150.0, 100.0).unwrap(), 0.0);
     assert_eq!(cosine_rampdown(-5.0, 100.0).unwrap(), 1.0);

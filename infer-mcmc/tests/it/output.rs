@@ -1,0 +1,379 @@
+//! From a fit to its outputs: CmdStan CSV files that read back exactly, the summary with the
+//! sampler's warnings, and live progress bars.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use infer_mcmc::csv::{Engine, InverseMetric, MetricKind as CsvMetricKind, StanCsv, read_csv};
+use infer_mcmc::models::{EightSchools, Gauss};
+use infer_mcmc::summary::Warning;
+use infer_mcmc::{
+    Algorithm, Fit, LogDensity, LogDensityError, MetricKind, OutputError, ProgressBars,
+    ProgressStyle, STAT_NAMES, Sampler, SamplerSettings,
+};
+
+fn eight_schools_fit(settings: SamplerSettings) -> Fit {
+    Sampler::new(settings)
+        .unwrap()
+        .sample(|_| EightSchools::classic())
+        .unwrap()
+}
+
+fn csv_text(fit: &Fit, chain: usize, model: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    fit.write_cmdstan_csv(chain, &mut out, model).unwrap();
+    out
+}
+
+/// Every value of a CSV row equals, bit for bit, the chain's statistics then its draw.
+fn assert_rows_match(
+    rows: &[Vec<f64>],
+    stats: &[infer_mcmc::DrawStats],
+    draws: ndarray::ArrayView2<'_, f64>,
+) {
+    assert_eq!(rows.len(), stats.len());
+    for ((row, s), d) in rows.iter().zip(stats).zip(draws.rows()) {
+        let expected: Vec<u64> = s
+            .to_array()
+            .iter()
+            .chain(d.iter())
+            .map(|v| v.to_bits())
+            .collect();
+        let got: Vec<u64> = row.iter().map(|v| v.to_bits()).collect();
+        assert_eq!(got, expected);
+    }
+}
+
+#[test]
+fn csv_reads_back_exactly_with_cmdstan_header_and_columns() {
+    let settings = SamplerSettings {
+        num_chains: 2,
+        num_warmup: 300,
+        num_samples: 200,
+        thin: 2,
+        save_warmup: true,
+        seed: 5_000_000_000,
+        target_accept: 0.9,
+        ..SamplerSettings::default()
+    };
+    let fit = eight_schools_fit(settings);
+    let text = csv_text(&fit, 1, "eight_schools");
+    let csv = read_csv(text.as_slice()).unwrap();
+    assert_eq!(csv, fit.to_stan_csv(1, "eight_schools").unwrap());
+
+    let names: Vec<String> = ["mu", "tau"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain((1..=8).map(|j| format!("eta.{j}")))
+        .collect();
+    assert_eq!(csv.columns[..7], STAT_NAMES);
+    assert_eq!(csv.columns[7..], names);
+
+    let m = &csv.metadata;
+    assert_eq!(m.model, "eight_schools");
+    assert_eq!((m.num_samples, m.num_warmup, m.thin), (200, 300, 2));
+    assert!(m.save_warmup && m.adapt_engaged);
+    assert_eq!((m.adapt_delta, m.chain_id, m.seed), (0.9, 2, 5_000_000_000));
+    assert_eq!(m.engine, Engine::Nuts { max_depth: 10 });
+    assert_eq!(m.metric, CsvMetricKind::Diagonal);
+
+    let chain = &fit.chains[1];
+    let adaptation = csv.adaptation.as_ref().unwrap();
+    assert_eq!(adaptation.step_size.to_bits(), chain.step_size.to_bits());
+    assert_eq!(
+        adaptation.inverse_metric,
+        InverseMetric::Diagonal(chain.metric.inverse_diagonal())
+    );
+    assert_rows_match(&csv.draws, &chain.stats, chain.draws.view());
+    // Warmup rows thinned as CmdStan does: iterations 0, 2, 4, …
+    assert_eq!(csv.warmup_draws.len(), 150);
+    let kept: Vec<usize> = (0..300).step_by(2).collect();
+    let warm_stats: Vec<_> = kept.iter().map(|&i| chain.warmup_stats[i]).collect();
+    let warm_draws = chain.warmup_draws.select(ndarray::Axis(0), &kept);
+    assert_rows_match(&csv.warmup_draws, &warm_stats, warm_draws.view());
+    let timing = csv.timing.unwrap();
+    assert_eq!(timing.warmup_seconds, chain.warmup_seconds);
+    assert_eq!(timing.sampling_seconds, chain.sampling_seconds);
+
+    // CmdStan's layout, line by line where it matters to Stan's readers.
+    let text = String::from_utf8(text).unwrap();
+    for line in [
+        "# model = eight_schools",
+        "#     num_samples = 200",
+        "#     num_warmup = 300",
+        "#     save_warmup = 1",
+        "#     thin = 2",
+        "#       engaged = 1",
+        "#       delta = 0.9",
+        "#             max_depth = 10",
+        "#         metric = diag_e",
+        "# id = 2",
+        "#   seed_u64 = 5000000000",
+        "# Adaptation terminated",
+        "# Diagonal elements of inverse mass matrix:",
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing {line:?}");
+    }
+    let header = format!("{},{}", STAT_NAMES.join(","), names.join(","));
+    assert!(text.lines().any(|l| l == header));
+}
+
+#[test]
+fn dense_metric_and_static_hmc_are_recorded() {
+    let settings = SamplerSettings {
+        num_chains: 1,
+        num_warmup: 200,
+        num_samples: 30,
+        metric: MetricKind::Dense,
+        seed: 3,
+        ..SamplerSettings::default()
+    };
+    let fit = Sampler::new(settings)
+        .unwrap()
+        .sample(|_| Gauss::new(3))
+        .unwrap();
+    let csv = read_csv(csv_text(&fit, 0, "gauss3").as_slice()).unwrap();
+    assert_eq!(csv, fit.to_stan_csv(0, "gauss3").unwrap());
+    assert_eq!(csv.metadata.metric, CsvMetricKind::Dense);
+    assert_eq!(csv.metadata.seed, 3);
+    let rows: Vec<Vec<f64>> = fit.chains[0]
+        .metric
+        .inverse_matrix()
+        .chunks(3)
+        .map(<[f64]>::to_vec)
+        .collect();
+    assert_eq!(
+        csv.adaptation.unwrap().inverse_metric,
+        InverseMetric::Dense(rows)
+    );
+    assert_eq!(csv.columns[7..], ["x.1", "x.2", "x.3"]);
+
+    let hmc = SamplerSettings {
+        algorithm: Algorithm::StaticHmc { num_steps: 6 },
+        metric: MetricKind::Diagonal,
+        ..settings
+    };
+    let fit = Sampler::new(hmc)
+        .unwrap()
+        .sample(|_| Gauss::new(2))
+        .unwrap();
+    let csv = read_csv(csv_text(&fit, 0, "gauss2").as_slice()).unwrap();
+    assert_eq!(csv, fit.to_stan_csv(0, "gauss2").unwrap());
+    let Engine::Static { int_time } = csv.metadata.engine else {
+        panic!("static engine expected, got {:?}", csv.metadata.engine);
+    };
+    assert_eq!(int_time, 6.0 * fit.chains[0].step_size);
+    assert!(csv.draws.iter().all(|r| r[3] == 0.0 && r[4] == 6.0));
+}
+
+#[test]
+fn no_warmup_writes_no_adaptation_block() {
+    let settings = SamplerSettings {
+        num_chains: 1,
+        num_warmup: 0,
+        num_samples: 20,
+        initial_step_size: 0.5,
+        ..SamplerSettings::default()
+    };
+    let fit = Sampler::new(settings)
+        .unwrap()
+        .sample(|_| Gauss::new(2))
+        .unwrap();
+    let csv = read_csv(csv_text(&fit, 0, "gauss").as_slice()).unwrap();
+    assert!(!csv.metadata.adapt_engaged);
+    assert_eq!(csv.metadata.stepsize, 0.5);
+    assert_eq!(csv.adaptation, None);
+    assert_eq!(csv.draws.len(), 20);
+}
+
+#[test]
+fn one_file_per_chain_named_like_cmdstan() {
+    let settings = SamplerSettings {
+        num_chains: 3,
+        num_warmup: 150,
+        num_samples: 40,
+        seed: 8,
+        ..SamplerSettings::default()
+    };
+    let fit = eight_schools_fit(settings);
+    let dir = std::env::temp_dir().join(format!("infer-mcmc-output-{}", std::process::id()));
+    let paths = fit
+        .write_cmdstan_csvs(dir.join("out").join("eight_schools"))
+        .unwrap();
+    assert_eq!(paths.len(), 3);
+    for (c, path) in paths.iter().enumerate() {
+        assert_eq!(
+            path.file_name().unwrap().to_str().unwrap(),
+            format!("eight_schools_{}.csv", c + 1)
+        );
+        let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+        let csv = StanCsv::read(file).unwrap();
+        assert_eq!(csv, fit.to_stan_csv(c, "eight_schools").unwrap());
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A model whose recorded name cannot be a CSV column.
+#[derive(Debug)]
+struct BadName;
+
+impl LogDensity for BadName {
+    fn dim(&self) -> usize {
+        1
+    }
+    fn logp_and_grad(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, LogDensityError> {
+        grad[0] = -x[0];
+        Ok(-0.5 * x[0] * x[0])
+    }
+    fn param_names(&self) -> Vec<String> {
+        vec!["a,b".to_owned()]
+    }
+}
+
+#[test]
+fn output_errors() {
+    let settings = SamplerSettings {
+        num_chains: 1,
+        num_warmup: 20,
+        num_samples: 10,
+        ..SamplerSettings::default()
+    };
+    let fit = Sampler::new(settings)
+        .unwrap()
+        .sample(|_| Gauss::new(1))
+        .unwrap();
+    let mut sink = Vec::new();
+    assert!(matches!(
+        fit.write_cmdstan_csv(1, &mut sink, "m"),
+        Err(OutputError::NoSuchChain {
+            chain: 1,
+            chains: 1
+        })
+    ));
+    for bad in ["", "two\nlines"] {
+        assert!(matches!(
+            fit.write_cmdstan_csv(0, &mut sink, bad),
+            Err(OutputError::InvalidModelName { .. })
+        ));
+    }
+    assert!(matches!(
+        fit.write_cmdstan_csvs(""),
+        Err(OutputError::InvalidModelName { .. })
+    ));
+    let bad = Sampler::new(settings).unwrap().sample(|_| BadName).unwrap();
+    let err = bad.write_cmdstan_csv(0, &mut sink, "m").unwrap_err();
+    assert!(matches!(err, OutputError::Csv(_)), "{err}");
+}
+
+#[test]
+fn summary_covers_every_value_and_reports_sampler_problems() {
+    let settings = SamplerSettings {
+        num_chains: 4,
+        num_warmup: 300,
+        num_samples: 200,
+        seed: 2,
+        ..SamplerSettings::default()
+    };
+    let fit = eight_schools_fit(settings);
+    let summary = fit.summary().unwrap();
+    assert_eq!((summary.chains(), summary.draws()), (4, 200));
+    let names: Vec<&str> = summary.rows().iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        names,
+        fit.param_names
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    );
+    let tau = fit.draws_by_name("tau").unwrap();
+    let row = summary.get("tau").unwrap();
+    assert!((row.diagnostics.mean - tau.mean().unwrap()).abs() < 1e-12);
+    let divergences = summary
+        .warnings()
+        .iter()
+        .find_map(|w| match w {
+            Warning::Divergences { count, .. } => Some(*count),
+            _ => None,
+        })
+        .unwrap_or(0);
+    assert_eq!(divergences, fit.num_divergent() as u64);
+    println!("{summary}");
+
+    // Tree depth 1 everywhere: every transition hits the limit.
+    let shallow = eight_schools_fit(SamplerSettings {
+        max_depth: 1,
+        ..settings
+    });
+    let warnings = shallow.summary().unwrap().warnings();
+    assert!(warnings.contains(&Warning::MaxTreedepth {
+        count: 800,
+        transitions: 800,
+        max_depth: 1
+    }));
+}
+
+/// A writer into a shared buffer.
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Shared {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+#[test]
+fn progress_bars_follow_every_chain_to_the_end() {
+    let settings = SamplerSettings {
+        num_chains: 3,
+        num_threads: 3,
+        num_warmup: 100,
+        num_samples: 100,
+        ..SamplerSettings::default()
+    };
+    let lines = Shared::default();
+    let redraw = Shared::default();
+    let bars =
+        ProgressBars::for_settings(&settings).with_writer(lines.clone(), ProgressStyle::Lines);
+    Sampler::new(settings)
+        .unwrap()
+        .with_observer(bars)
+        .sample(|_| EightSchools::classic())
+        .unwrap();
+    let text = lines.text();
+    for c in 1..=3 {
+        assert!(
+            text.contains(&format!("chain {c}: done     200/200 100%")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("chain {c}: sampling 101/200  50%")),
+            "{text}"
+        );
+    }
+
+    let bars =
+        ProgressBars::for_settings(&settings).with_writer(redraw.clone(), ProgressStyle::Redraw);
+    Sampler::new(settings)
+        .unwrap()
+        .with_observer(&bars)
+        .sample(|_| EightSchools::classic())
+        .unwrap();
+    let text = redraw.text();
+    let last_frame = text.rsplit("\x1b[3A").next().unwrap();
+    assert_eq!(
+        last_frame.matches("done     200/200 100%").count(),
+        3,
+        "{text:?}"
+    );
+}
