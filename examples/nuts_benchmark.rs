@@ -9,7 +9,7 @@
 //!
 //! Run: `cargo run --release --example nuts_benchmark -- [--seeds N]`
 
-use infer::ad::scalar::{sigmoid, softplus};
+use infer::ad::scalar::softplus_and_sigmoid;
 use infer::ad::{Tape, Var};
 use infer::dist::{Constraint, Distribution, HalfCauchy, Normal};
 use infer::mcmc::diagnostics::ess_bulk;
@@ -85,7 +85,8 @@ impl Model for TapeLogReg {
         let eta = tape.data_matvec(&self.x, b)?;
         let y = &self.y;
         let ll = tape.fused_sum([eta], |i, [e]| {
-            (y[i] * e - softplus(e), [y[i] - sigmoid(e)])
+            let (sp, s) = softplus_and_sigmoid(e);
+            (y[i] * e - sp, [y[i] - s])
         })?;
         Ok(ll - b.square().sum() * 0.5)
     }

@@ -46,6 +46,26 @@ pub fn sigmoid(x: f64) -> f64 {
     }
 }
 
+/// `(softplus(x), sigmoid(x))` from a single exponential: the log-likelihood term and its
+/// derivative of a logistic model, `ln(1 + eˣ)` and `1/(1 + e⁻ˣ)`.
+///
+/// # Examples
+/// ```
+/// use infer_ad::scalar::{sigmoid, softplus, softplus_and_sigmoid};
+/// for x in [-40.0, -1.5, 0.0, 2.0, 40.0] {
+///     let (sp, s) = softplus_and_sigmoid(x);
+///     assert!((sp - softplus(x)).abs() <= 1e-15 * (1.0 + sp.abs()));
+///     assert!((s - sigmoid(x)).abs() <= 1e-16);
+/// }
+/// ```
+#[inline]
+pub fn softplus_and_sigmoid(x: f64) -> (f64, f64) {
+    let t = (-x.abs()).exp(); // in (0, 1]
+    let lp = t.ln_1p();
+    let r = 1.0 / (1.0 + t);
+    if x >= 0.0 { (x + lp, r) } else { (lp, t * r) }
+}
+
 /// `ln Γ(x)` (the log of the absolute value of the gamma function).
 ///
 /// # Examples
