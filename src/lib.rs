@@ -33,3 +33,8 @@ pub mod prelude {
     pub use infer_ad::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
     pub use infer_ad::{AdError, ParamId, ParamStore, Shape, Tape, Tensor, Var};
 }
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
