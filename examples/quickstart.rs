@@ -93,7 +93,10 @@ fn seed_vi_loop() -> Result<(), Box<dyn Error>> {
     let params = (0..2 * k)
         .map(|i| store.add(format!("params[{i}]"), ndarray::arr1(&[1.0])))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut opt = Adam::new(AdamConfig { lr: 0.01, ..AdamConfig::default() })?;
+    let mut opt = Adam::new(AdamConfig {
+        lr: 0.01,
+        ..AdamConfig::default()
+    })?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let observed = vec![false; k];
     let mut tape = Tape::new();
@@ -106,20 +109,33 @@ fn seed_vi_loop() -> Result<(), Box<dyn Error>> {
         let q_dists = (0..k)
             .map(|i| Normal::new(p[params[2 * i]], p[params[2 * i + 1]]))
             .collect::<Result<Vec<_>, _>>()?;
-        let values = q_dists.iter().map(|q| q.rsample(&mut rng)).collect::<Result<Vec<_>, _>>()?;
+        let values = q_dists
+            .iter()
+            .map(|q| q.rsample(&mut rng))
+            .collect::<Result<Vec<_>, _>>()?;
         let p_dists: Vec<&dyn Distribution> = vec![&prior; k];
-        let q_refs: Vec<&dyn Distribution> = q_dists.iter().map(|q| q as &dyn Distribution).collect();
+        let q_refs: Vec<&dyn Distribution> =
+            q_dists.iter().map(|q| q as &dyn Distribution).collect();
         let loss = vi_loss(&p_dists, &q_refs, &values, &observed, 1.0)?;
         loss.backward();
         store.zero_grads();
         store.accumulate_grads(&p);
         opt.step(&mut store);
-        running = if step == 0 { loss.value() } else { 0.99 * running + 0.01 * loss.value() };
+        running = if step == 0 {
+            loss.value()
+        } else {
+            0.99 * running + 0.01 * loss.value()
+        };
     }
-    println!("
-seed VI loop: {steps} steps, smoothed loss {running:.3}");
+    println!(
+        "
+seed VI loop: {steps} steps, smoothed loss {running:.3}"
+    );
     for i in 0..k {
-        let (loc, scale) = (store.value(params[2 * i])[0], store.value(params[2 * i + 1])[0]);
+        let (loc, scale) = (
+            store.value(params[2 * i])[0],
+            store.value(params[2 * i + 1])[0],
+        );
         println!("  q{i} = Normal({loc:+.3}, {scale:.3})");
     }
     Ok(())

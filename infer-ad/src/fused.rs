@@ -79,32 +79,43 @@ impl Tape {
         let mut full = [false; K];
         let mut pofs = [0usize; K];
         let mut acc = [0.0f64; K];
-        let mut p = g.f.len();
+        let p0 = g.f.len();
+        let mut p = p0;
         for k in 0..K {
             starts[k] = ops[k].start as usize;
             strides[k] = usize::from(ops[k].numel() == n);
             full[k] = ops[k].tracked && strides[k] == 1 && n > 1;
             if full[k] {
-                pofs[k] = p;
+                pofs[k] = p - p0;
                 p += n;
             }
         }
         g.f.resize(p, 0.0);
         let mut total = 0.0;
-        for i in 0..n {
-            let mut xs = [0.0; K];
-            for k in 0..K {
-                xs[k] = g.vals[starts[k] + i * strides[k]];
-            }
-            let (v, d) = f(i, xs);
-            total += v;
-            for k in 0..K {
-                if full[k] {
-                    g.f[pofs[k] + i] = d[k];
-                } else {
-                    acc[k] += d[k];
+        {
+            // Borrow the value and partial buffers once, outside the element loop, so the
+            // loop reads and writes plain slices.
+            let crate::tape::Inner { vals, f: partials, .. } = &mut *g;
+            let vals: &[f64] = vals;
+            let parts = &mut partials[p0..p];
+            for i in 0..n {
+                let mut xs = [0.0; K];
+                for k in 0..K {
+                    xs[k] = vals[starts[k] + i * strides[k]];
+                }
+                let (v, d) = f(i, xs);
+                total += v;
+                for k in 0..K {
+                    if full[k] {
+                        parts[pofs[k] + i] = d[k];
+                    } else {
+                        acc[k] += d[k];
+                    }
                 }
             }
+        }
+        for k in 0..K {
+            pofs[k] += p0;
         }
         let out = g.next_slot();
         g.vals.push(total);
@@ -164,29 +175,40 @@ impl Tape {
         let mut starts = [0usize; K];
         let mut strides = [0usize; K];
         let mut pofs = [0usize; K];
-        let mut p = g.f.len();
+        let p0 = g.f.len();
+        let mut p = p0;
         for k in 0..K {
             starts[k] = ops[k].start as usize;
             strides[k] = usize::from(ops[k].numel() == n);
             if ops[k].tracked {
-                pofs[k] = p;
+                pofs[k] = p - p0;
                 p += n;
             }
         }
         g.f.resize(p, 0.0);
         let out = g.next_slot();
-        for i in 0..n {
-            let mut xs = [0.0; K];
-            for k in 0..K {
-                xs[k] = g.vals[starts[k] + i * strides[k]];
-            }
-            let (v, d) = f(i, xs);
-            g.vals.push(v);
-            for k in 0..K {
-                if ops[k].tracked {
-                    g.f[pofs[k] + i] = d[k];
+        g.vals.resize(out as usize + n, 0.0);
+        {
+            // Inputs precede the output region: split once, then loop over plain slices.
+            let crate::tape::Inner { vals, f: partials, .. } = &mut *g;
+            let (inp, outp) = vals.split_at_mut(out as usize);
+            let parts = &mut partials[p0..p];
+            for i in 0..n {
+                let mut xs = [0.0; K];
+                for k in 0..K {
+                    xs[k] = inp[starts[k] + i * strides[k]];
+                }
+                let (v, d) = f(i, xs);
+                outp[i] = v;
+                for k in 0..K {
+                    if ops[k].tracked {
+                        parts[pofs[k] + i] = d[k];
+                    }
                 }
             }
+        }
+        for k in 0..K {
+            pofs[k] += p0;
         }
         let mut tracked = false;
         for k in 0..K {

@@ -162,6 +162,28 @@ impl Bijector {
         }
     }
 
+    /// Checks the bounds of `ShiftedExp` and `ScaledSigmoid` (finite, `low < high`).
+    fn validate(&self) -> Result<(), DistError> {
+        let bad = |param: &'static str, value: f64, reason: &'static str| {
+            Err(DistError::InvalidParameter {
+                dist: self.name(),
+                param,
+                value,
+                reason,
+            })
+        };
+        match *self {
+            Bijector::ShiftedExp { low } if !low.is_finite() => bad("low", low, "must be finite"),
+            Bijector::ScaledSigmoid { low, .. } if !low.is_finite() => {
+                bad("low", low, "must be finite")
+            }
+            Bijector::ScaledSigmoid { low, high } if !(high > low && high.is_finite()) => {
+                bad("high", high, "must be finite and > low")
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Whether the transform acts elementwise (any tensor shape, lengths preserved).
     ///
     /// # Examples
@@ -248,6 +270,8 @@ impl Bijector {
     /// n×n matrix.
     ///
     /// # Errors
+    /// [`DistError::InvalidParameter`] for bounds that are not finite or not ordered
+    /// (`ShiftedExp`, `ScaledSigmoid`);
     /// [`DistError::Ad`] wrapping [`AdError::WrongRank`] when `StickBreaking` or
     /// `LowerCholesky` gets a tensor that is not 1-d; [`DistError::InvalidLength`] when the
     /// `LowerCholesky` input length is not triangular.
@@ -265,6 +289,7 @@ impl Bijector {
     /// # Ok::<(), infer_dist::DistError>(())
     /// ```
     pub fn forward<'t>(&self, y: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
+        self.validate()?;
         match *self {
             Bijector::Identity => Ok(y),
             Bijector::Exp => Ok(y.exp()),
@@ -297,6 +322,7 @@ impl Bijector {
     /// # Ok::<(), infer_dist::DistError>(())
     /// ```
     pub fn log_abs_det_jacobian<'t>(&self, y: Tensor<'t>) -> Result<Var<'t>, DistError> {
+        self.validate()?;
         let tape = y.tape();
         match *self {
             Bijector::Identity => Ok(tape.var(0.0)),
@@ -341,7 +367,8 @@ impl Bijector {
     /// [`DistError::OutsideSupport`] when `x` is not in the open constrained set (for
     /// example `x ≤ 0` for `Exp`, a negative entry or a sum far from 1 for `StickBreaking`, a
     /// non-zero upper-triangle entry or a non-positive diagonal for `LowerCholesky`) or is not
-    /// finite; [`DistError::InvalidLength`] for an empty simplex or a non-square matrix.
+    /// finite; [`DistError::InvalidLength`] for an empty simplex or a non-square matrix;
+    /// [`DistError::InvalidParameter`] for invalid bounds, as [`Bijector::forward`].
     ///
     /// # Examples
     /// ```
@@ -352,6 +379,7 @@ impl Bijector {
     /// # Ok::<(), infer_dist::DistError>(())
     /// ```
     pub fn inverse(&self, x: &[f64]) -> Result<Vec<f64>, DistError> {
+        self.validate()?;
         let name = self.name();
         let check = |ok: bool, v: f64, reason: &'static str| {
             if ok {

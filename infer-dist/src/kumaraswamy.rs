@@ -16,8 +16,8 @@ const NAME: &str = "Kumaraswamy";
 ///
 /// ln p(x) = ln a + ln b + (a − 1) ln x + (b − 1) ln(1 − xᵃ), x ∈ [0, 1].
 ///
-/// cdf 1 − (1 − xᵃ)ᵇ; raw moments E[Xⁿ] = b B(1 + n/a, b) (mean n = 1, variance
-/// E[X²] − E[X]²); entropy (1 − 1/b) + (1 − 1/a)(ψ(b + 1) + γ) − ln a − ln b; pathwise draws
+/// cdf 1 − (1 − xᵃ)ᵇ; raw moments E\[Xⁿ\] = b B(1 + n/a, b) (mean n = 1, variance
+/// E\[X²\] − E\[X\]²); entropy (1 − 1/b) + (1 − 1/a)(ψ(b + 1) + γ) − ln a − ln b; pathwise draws
 /// by the inverse cdf (1 − u^{1/b})^{1/a}.
 ///
 /// # Examples

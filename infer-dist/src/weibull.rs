@@ -14,7 +14,7 @@ const NAME: &str = "Weibull";
 
 /// The Weibull distribution with scale λ and shape k (`concentration`):
 ///
-/// ln p(x) = ln(k/λ) + (k − 1) ln(x/λ) − (x/λ)ᵏ, x ≥ 0.
+/// ln p(x) = ln(k/λ) + (k − 1) ln(x/λ) − (x/λ)ᵏ, x > 0 (PyTorch's support is (0, ∞)).
 ///
 /// Entropy γ(1 − 1/k) + ln(λ/k) + 1; mean λΓ(1 + 1/k); variance λ²(Γ(1 + 2/k) − Γ(1 + 1/k)²);
 /// cdf 1 − e^{−(x/λ)ᵏ}; pathwise draws λ E^{1/k}, E ~ Exp(1).
@@ -69,20 +69,19 @@ impl<'t> Weibull<'t> {
 }
 
 fn kernel([x, l, k]: [f64; 3]) -> (f64, [f64; 3]) {
-    if !(x >= 0.0) || x.is_infinite() {
+    if !(x > 0.0) || x.is_infinite() {
         return if x.is_nan() {
             (f64::NAN, [0.0; 3])
         } else {
             util::neg_inf()
         };
     }
-    let t = x / l;
-    let lt = t.ln();
+    let lt = x.ln() - l.ln();
     let tk = (k * lt).exp();
     let pw = if k == 1.0 { 0.0 } else { (k - 1.0) * lt };
     let dx = if k == 1.0 { 0.0 } else { (k - 1.0) / x } - k * tk / x;
     (
-        (k / l).ln() + pw - tk,
+        k.ln() - l.ln() + pw - tk,
         [dx, k * (tk - 1.0) / l, 1.0 / k + lt - tk * lt],
     )
 }

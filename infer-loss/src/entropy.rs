@@ -7,9 +7,9 @@ use infer_dist::Distribution;
 
 /// The negative ELBO of one site with the entropy of q in closed form,
 ///
-/// −(ln p(x) + H[q]),
+/// −(ln p(x) + H\[q\]),
 ///
-/// summed over the elements of `value` and of q's batch. E_q[−ln q] = H[q], so its
+/// summed over the elements of `value` and of q's batch. E_q\[−ln q\] = H\[q\], so its
 /// expectation equals that of [`crate::elbo_loss`]; the q-part of its gradient has no
 /// Monte Carlo noise.
 ///

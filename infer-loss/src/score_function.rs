@@ -3,8 +3,8 @@
 //! For an objective `f(x) = R(x) + Σᵢ (ln qᵢ(xᵢ; θ) − ln pᵢ(xᵢ; φ))` with `x ~ q_θ` drawn
 //! without a path to θ, the gradient is
 //!
-//! ∇_θ E[f] = E[f(x) ∇_θ ln q(x; θ)] (the score term; the explicit E[∇_θ ln q] = 0 is dropped),
-//! ∇_φ E[f] = E[∇_φ f(x)].
+//! ∇_θ E\[f\] = E[f(x) ∇_θ ln q(x; θ)] (the score term; the explicit E[∇_θ ln q] = 0 is dropped),
+//! ∇_φ E\[f\] = E[∇_φ f(x)].
 //!
 //! The surrogate recorded on the tape is
 //!

@@ -264,8 +264,16 @@ fn vi_impl<'t>(
                     expected: "a finite number",
                 });
             }
-            score_surrogate(p_dists, q_dists, values, Some(observed), nll, kl, opts.baseline)?
-                .loss
+            score_surrogate(
+                p_dists,
+                q_dists,
+                values,
+                Some(observed),
+                nll,
+                kl,
+                opts.baseline,
+            )?
+            .loss
         }
         e => {
             let div_fn: DivFn = if e == Estimator::AnalyticKl {
@@ -273,7 +281,12 @@ fn vi_impl<'t>(
             } else {
                 opts.div_fn
             };
-            let reg = regularization_sum(p_dists, q_dists, values, Some(observed), div_fn)?;
+            let reg = if std::ptr::fn_addr_eq(div_fn, elbo_loss as DivFn) {
+                // The default divergence: batch the scalar sites (same value and gradient).
+                crate::batch::elbo_sum(p_dists, q_dists, values, observed)?
+            } else {
+                regularization_sum(p_dists, q_dists, values, Some(observed), div_fn)?
+            };
             add_opt(nll, reg.map(|r| scale(r, kl)))
         }
     };

@@ -36,8 +36,8 @@ kl!(
     }
 );
 
-/// KL(Beta(α, β) ‖ Gamma(αq, βq)) = −H(p) + ln Γ(αq) − αq ln βq − (αq − 1)(ψ(α) − ψ(α+β))
-/// + βq α/(α+β).
+/// KL(Beta(α, β) ‖ Gamma(αq, βq)) = −H(p) + ln Γ(αq) − αq ln βq − (αq − 1)(ψ(α) − ψ(α+β)) +
+/// βq α/(α+β).
 fn beta_gamma<'t>(
     q_name: &'static str,
     a: Tensor<'t>,
@@ -68,8 +68,8 @@ macro_rules! beta_gamma_pairs {
 beta_gamma_pairs!(Exponential, Gamma, Chi2);
 
 kl!(
-    /// KL(Beta(αp, βp) ‖ Beta(αq, βq)) = ln B(αq, βq) − ln B(αp, βp) + (αp − αq)ψ(αp)
-    /// + (βp − βq)ψ(βp) + (αq + βq − αp − βp)ψ(αp + βp) (PyTorch `_kl_beta_beta`).
+    /// KL(Beta(αp, βp) ‖ Beta(αq, βq)) = ln B(αq, βq) − ln B(αp, βp) + (αp − αq)ψ(αp) +
+    /// (βp − βq)ψ(βp) + (αq + βq − αp − βp)ψ(αp + βp) (PyTorch `_kl_beta_beta`).
     Beta, Beta, |p, q| {
         let (ap, bp, aq, bq) = (
             p.concentration1(),
@@ -100,8 +100,8 @@ kl!(
 );
 
 kl!(
-    /// KL(Dirichlet(αp) ‖ Dirichlet(αq)) = ln Γ(Σαp) − ln Γ(Σαq) − Σ(ln Γ(αp) − ln Γ(αq))
-    /// + Σ(αp − αq)(ψ(αp) − ψ(Σαp)), sums over the last (event) axis (PyTorch
+    /// KL(Dirichlet(αp) ‖ Dirichlet(αq)) = ln Γ(Σαp) − ln Γ(Σαq) − Σ(ln Γ(αp) − ln Γ(αq)) +
+    /// Σ(αp − αq)(ψ(αp) − ψ(Σαp)), sums over the last (event) axis (PyTorch
     /// `_kl_dirichlet_dirichlet`).
     Dirichlet, Dirichlet, |p, q| {
         let (ap, aq) = (p.concentration(), q.concentration());

@@ -44,8 +44,8 @@ impl<'t> AsGamma<'t> for Chi2<'t> {
     }
 }
 
-/// KL(Gamma(αp, βp) ‖ Gamma(αq, βq)) = αq ln(βp/βq) + ln Γ(αq) − ln Γ(αp)
-/// + (αp − αq) ψ(αp) + (βq − βp) αp/βp, as one fused node.
+/// KL(Gamma(αp, βp) ‖ Gamma(αq, βq)) = αq ln(βp/βq) + ln Γ(αq) − ln Γ(αp) +
+/// (αp − αq) ψ(αp) + (βq − βp) αp/βp, as one fused node.
 pub(crate) fn gamma_gamma<'t>(
     names: (&'static str, &'static str),
     ap: Tensor<'t>,
@@ -94,8 +94,8 @@ fn gamma_normal<'t>(
     to_shape(kl, shape)
 }
 
-/// KL(Gamma(α, β) ‖ Gumbel(m, b)) = (α − 1)ψ(α) − ln Γ(α) − α + ln(βb) + α/(βb)
-/// + exp(m/b − α ln(1 + 1/(βb))) − m/b.
+/// KL(Gamma(α, β) ‖ Gumbel(m, b)) = (α − 1)ψ(α) − ln Γ(α) − α + ln(βb) + α/(βb) +
+/// exp(m/b − α ln(1 + 1/(βb))) − m/b.
 fn gamma_gumbel<'t>(
     names: (&'static str, &'static str),
     a: Tensor<'t>,

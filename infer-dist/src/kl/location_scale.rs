@@ -114,8 +114,8 @@ kl!(
 );
 
 kl!(
-    /// KL(Laplace(μp, bp) ‖ Laplace(μq, bq)) = −ln(bp/bq) + |μp − μq|/bq
-    /// + (bp/bq) e^{−|μp − μq|/bp} − 1 (Gil 2011; PyTorch `_kl_laplace_laplace`).
+    /// KL(Laplace(μp, bp) ‖ Laplace(μq, bq)) = −ln(bp/bq) + |μp − μq|/bq +
+    /// (bp/bq) e^{−|μp − μq|/bp} − 1 (Gil 2011; PyTorch `_kl_laplace_laplace`).
     Laplace, Laplace, |p, q| {
         let (mp, bp, mq, bq) = (p.loc(), p.scale(), q.loc(), q.scale());
         let shape = joint_shape("Laplace", "Laplace", &[mp, bp, mq, bq])?;
@@ -127,8 +127,8 @@ kl!(
 );
 
 kl!(
-    /// KL(Gumbel(μ, β) ‖ Normal(m, σ)) = −ln(β/σ) + ½ ln 2π + π²β²/(12σ²)
-    /// + ½((μ + βγ − m)/σ)² − (γ + 1) (PyTorch `_kl_gumbel_normal`).
+    /// KL(Gumbel(μ, β) ‖ Normal(m, σ)) = −ln(β/σ) + ½ ln 2π + π²β²/(12σ²) +
+    /// ½((μ + βγ − m)/σ)² − (γ + 1) (PyTorch `_kl_gumbel_normal`).
     Gumbel, Normal, |p, q| {
         let (mp, bp, mq, sq) = (p.loc(), p.scale(), q.loc(), q.scale());
         let shape = joint_shape("Gumbel", "Normal", &[mp, bp, mq, sq])?;
@@ -141,8 +141,8 @@ kl!(
 );
 
 kl!(
-    /// KL(Gumbel(μp, βp) ‖ Gumbel(μq, βq)) = −ln(βp/βq) + (μp − μq)/βq + (βp/βq)γ
-    /// + exp((μq − μp)/βq + ln Γ(1 + βp/βq)) − (1 + γ) (PyTorch `_kl_gumbel_gumbel`).
+    /// KL(Gumbel(μp, βp) ‖ Gumbel(μq, βq)) = −ln(βp/βq) + (μp − μq)/βq + (βp/βq)γ +
+    /// exp((μq − μp)/βq + ln Γ(1 + βp/βq)) − (1 + γ) (PyTorch `_kl_gumbel_gumbel`).
     Gumbel, Gumbel, |p, q| {
         let (mp, bp, mq, bq) = (p.loc(), p.scale(), q.loc(), q.scale());
         let shape = joint_shape("Gumbel", "Gumbel", &[mp, bp, mq, bq])?;

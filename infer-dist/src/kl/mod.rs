@@ -178,10 +178,12 @@ pub fn kl_divergence<'t>(
     p: &dyn Distribution<'t>,
     q: &dyn Distribution<'t>,
 ) -> Result<Tensor<'t>, DistError> {
-    dispatch(p, q).unwrap_or(Err(DistError::NoClosedForm {
-        p: p.name(),
-        q: q.name(),
-    }))
+    dispatch(p, q).unwrap_or_else(|| {
+        Err(DistError::NoClosedForm {
+            p: p.name(),
+            q: q.name(),
+        })
+    })
 }
 
 /// Whether [`kl_divergence`] has a closed form for this pair of families (it does not look

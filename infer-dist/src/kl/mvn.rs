@@ -1,7 +1,7 @@
 //! KL divergence between multivariate normal distributions given by their Cholesky factors.
 //!
-//! KL(N(μp, LpLpᵀ) ‖ N(μq, LqLqᵀ)) = Σ ln diag(Lq) − Σ ln diag(Lp)
-//! + ½(‖Lq⁻¹Lp‖²_F + ‖Lq⁻¹(μq − μp)‖² − n)
+//! KL(N(μp, LpLpᵀ) ‖ N(μq, LqLqᵀ)) = Σ ln diag(Lq) − Σ ln diag(Lp) +
+//! ½(‖Lq⁻¹Lp‖²_F + ‖Lq⁻¹(μq − μp)‖² − n)
 //! (PyTorch `_kl_multivariatenormal_multivariatenormal`; the triangular solves are single
 //! tape nodes). As in PyTorch, `Lq⁻¹Lp` reads the whole of `Lp` (so the gradient of the zero
 //! upper triangle of `Lp` is reported, as autograd does) and only the lower triangle of `Lq`.

@@ -22,8 +22,8 @@ fn mean_ln<'t>(a: Tensor<'t>, b: Tensor<'t>, c: Tensor<'t>) -> Tensor<'t> {
 }
 
 kl!(
-    /// KL(Uniform(a, b) ‖ Normal(m, σ)) = ln(√(2π) σ/(b − a)) + ((b − a)²/12
-    /// + ((a + b)/2 − m)²)/(2σ²) (PyTorch `_kl_uniform_normal`).
+    /// KL(Uniform(a, b) ‖ Normal(m, σ)) = ln(√(2π) σ/(b − a)) + ((b − a)²/12 +
+    /// ((a + b)/2 − m)²)/(2σ²) (PyTorch `_kl_uniform_normal`).
     Uniform, Normal, |p, q| {
         let (a, b, m, s) = (p.low(), p.high(), q.loc(), q.scale());
         let shape = joint_shape("Uniform", "Normal", &[a, b, m, s])?;
@@ -35,8 +35,8 @@ kl!(
     }
 );
 
-/// KL(Uniform(a, b) ‖ Gamma(α, β)) = −ln(b − a) + ln Γ(α) − α ln β + (1 − α) E[ln X]
-/// + β(a + b)/2, and +∞ where a < 0.
+/// KL(Uniform(a, b) ‖ Gamma(α, β)) = −ln(b − a) + ln Γ(α) − α ln β + (1 − α) E[ln X] +
+/// β(a + b)/2, and +∞ where a < 0.
 fn uniform_gamma<'t>(
     q_name: &'static str,
     a: Tensor<'t>,
@@ -107,8 +107,8 @@ kl!(
 );
 
 kl!(
-    /// KL(Uniform(a, b) ‖ Beta(α, β)) = −ln(b − a) − (α − 1) E[ln X] − (β − 1) E[ln(1 − X)]
-    /// + ln B(α, β), +∞ unless [a, b] ⊆ [0, 1] (PyTorch `_kl_uniform_beta`).
+    /// KL(Uniform(a, b) ‖ Beta(α, β)) = −ln(b − a) − (α − 1) E[ln X] − (β − 1) E[ln(1 − X)] +
+    /// ln B(α, β), +∞ unless [a, b] ⊆ [0, 1] (PyTorch `_kl_uniform_beta`).
     Uniform, Beta, |p, q| {
         let (a, b, aq, bq) = (p.low(), p.high(), q.concentration1(), q.concentration0());
         let shape = joint_shape("Uniform", "Beta", &[a, b, aq, bq])?;
@@ -139,8 +139,8 @@ kl!(
     }
 );
 
-/// KL(Pareto(s, α) ‖ Gamma(αq, βq)) = ln α − (ln s + 1/α) + ln Γ(αq) − αq ln βq
-/// + (1 − αq)(ln s + 1/α) + βq α s/(α − 1) − 1; +∞ where α ≤ 1.
+/// KL(Pareto(s, α) ‖ Gamma(αq, βq)) = ln α − (ln s + 1/α) + ln Γ(αq) − αq ln βq +
+/// (1 − αq)(ln s + 1/α) + βq α s/(α − 1) − 1; +∞ where α ≤ 1.
 fn pareto_gamma<'t>(
     q_name: &'static str,
     sp: Tensor<'t>,

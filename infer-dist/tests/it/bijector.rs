@@ -1,6 +1,9 @@
 //! Bijectors: round trips forward∘inverse = id and inverse∘forward = id, log|det J| against a
 //! central-difference Jacobian, and tape gradients against infer-ad's checker.
 
+// `DistError`/`AdError` carry two `Shape`s by value; the test helpers return them as they are.
+#![allow(clippy::result_large_err)]
+
 use infer_ad::Tape;
 use infer_ad::gradcheck::{GradCheckConfig, check_gradient};
 use infer_dist::Bijector;
@@ -25,7 +28,9 @@ fn free_rows(b: Bijector, m: usize) -> Vec<usize> {
     match b {
         Bijector::StickBreaking => (0..m).collect(),
         Bijector::LowerCholesky => {
-            let n = b.constrained_len(m).map_or(0, |l| (l as f64).sqrt() as usize);
+            let n = b
+                .constrained_len(m)
+                .map_or(0, |l| (l as f64).sqrt() as usize);
             let mut rows = Vec::new();
             for i in 0..n {
                 for j in 0..=i {
@@ -99,10 +104,8 @@ fn elementwise() -> impl Strategy<Value = Bijector> {
         Just(Bijector::Identity),
         Just(Bijector::Exp),
         (-5.0..5.0f64).prop_map(|low| Bijector::ShiftedExp { low }),
-        (-5.0..5.0f64, 0.1..10.0f64).prop_map(|(low, w)| Bijector::ScaledSigmoid {
-            low,
-            high: low + w
-        }),
+        (-5.0..5.0f64, 0.1..10.0f64)
+            .prop_map(|(low, w)| Bijector::ScaledSigmoid { low, high: low + w }),
         Just(Bijector::Sigmoid),
     ]
 }
@@ -152,7 +155,7 @@ proptest! {
         let y0 = ndarray::Array1::from(y.clone()).into_dyn();
         let cfg = GradCheckConfig::default();
         // log|det J| and a weighted sum of the outputs (weights 1, 2, 3, …).
-        check_gradient(&[y0.clone()], |_, t| {
+        check_gradient(std::slice::from_ref(&y0), |_, t| {
             b.log_abs_det_jacobian(t[0]).map_err(as_ad)
         }, &cfg)?;
         check_gradient(&[y0], |tape, t| {
@@ -177,7 +180,10 @@ fn extreme_inputs_stay_finite() {
         Bijector::StickBreaking,
     ] {
         let x = b.forward(y).expect("forward");
-        assert!(x.to_vec().iter().all(|v| v.is_finite() && *v >= -2.0), "{b:?}");
+        assert!(
+            x.to_vec().iter().all(|v| v.is_finite() && *v >= -2.0),
+            "{b:?}"
+        );
         let lj = b.log_abs_det_jacobian(y).expect("ladj");
         assert!(!lj.value().is_nan(), "{b:?}: {}", lj.value());
         lj.backward();
@@ -189,14 +195,29 @@ fn extreme_inputs_stay_finite() {
 fn stick_breaking_lands_on_the_simplex() {
     let tape = Tape::new();
     let y = tape.tensor(&ndarray::array![3.0, -2.0, 0.5, 30.0]);
-    let x = Bijector::StickBreaking.forward(y).expect("forward").to_vec();
+    let x = Bijector::StickBreaking
+        .forward(y)
+        .expect("forward")
+        .to_vec();
     assert_eq!(x.len(), 5);
     assert!(x.iter().all(|v| *v > 0.0));
     assert!((x.iter().sum::<f64>() - 1.0).abs() < 1e-14);
     // The one-element simplex has no free coordinate.
     let empty = tape.tensor(&ndarray::Array1::<f64>::zeros(0));
-    assert_eq!(Bijector::StickBreaking.forward(empty).expect("K = 1").to_vec(), vec![1.0]);
-    assert_eq!(Bijector::StickBreaking.log_abs_det_jacobian(empty).expect("K = 1").value(), 0.0);
+    assert_eq!(
+        Bijector::StickBreaking
+            .forward(empty)
+            .expect("K = 1")
+            .to_vec(),
+        vec![1.0]
+    );
+    assert_eq!(
+        Bijector::StickBreaking
+            .log_abs_det_jacobian(empty)
+            .expect("K = 1")
+            .value(),
+        0.0
+    );
 }
 
 #[test]
@@ -210,7 +231,9 @@ fn lower_cholesky_has_the_stan_layout() {
     for (g, w) in l.to_vec().iter().zip(want) {
         assert!((g - w).abs() < 1e-15);
     }
-    let lj = Bijector::LowerCholesky.log_abs_det_jacobian(y).expect("ladj");
+    let lj = Bijector::LowerCholesky
+        .log_abs_det_jacobian(y)
+        .expect("ladj");
     assert!((lj.value() - 1.5).abs() < 1e-15);
 }
 
@@ -228,10 +251,29 @@ fn inverse_rejects_points_outside_the_support() {
     assert!(Bijector::StickBreaking.inverse(&[0.5, 0.6]).is_err());
     assert!(Bijector::StickBreaking.inverse(&[1.5, -0.5]).is_err());
     assert!(Bijector::StickBreaking.inverse(&[]).is_err());
-    assert!(Bijector::LowerCholesky.inverse(&[1.0, 0.5, 0.0, 1.0]).is_err());
-    assert!(Bijector::LowerCholesky.inverse(&[1.0, 0.0, 0.5, -1.0]).is_err());
+    assert!(
+        Bijector::LowerCholesky
+            .inverse(&[1.0, 0.5, 0.0, 1.0])
+            .is_err()
+    );
+    assert!(
+        Bijector::LowerCholesky
+            .inverse(&[1.0, 0.0, 0.5, -1.0])
+            .is_err()
+    );
     assert!(Bijector::LowerCholesky.inverse(&[1.0, 0.0, 0.5]).is_err());
     assert!(Bijector::Identity.inverse(&[f64::NAN]).is_err());
+    // Bounds that are not finite or not ordered are rejected by every method.
+    let bad = Bijector::ScaledSigmoid {
+        low: 1.0,
+        high: 1.0,
+    };
+    assert!(bad.inverse(&[1.0]).is_err());
+    let tape = Tape::new();
+    let y = tape.tensor(&ndarray::array![0.0]);
+    assert!(bad.forward(y).is_err());
+    assert!(bad.log_abs_det_jacobian(y).is_err());
+    assert!(Bijector::ShiftedExp { low: f64::NAN }.forward(y).is_err());
 }
 
 #[test]
@@ -239,8 +281,47 @@ fn lengths() {
     for n in 0..6 {
         let m = n * (n + 1) / 2;
         assert_eq!(Bijector::LowerCholesky.constrained_len(m).ok(), Some(n * n));
-        assert_eq!(Bijector::LowerCholesky.unconstrained_len(n * n).ok(), Some(m));
+        assert_eq!(
+            Bijector::LowerCholesky.unconstrained_len(n * n).ok(),
+            Some(m)
+        );
     }
     assert!(Bijector::StickBreaking.unconstrained_len(0).is_err());
     assert_eq!(Bijector::Exp.unconstrained_len(7).ok(), Some(7));
+}
+
+#[test]
+fn constraint_bijectors_land_in_the_constraint() {
+    use infer_dist::Constraint;
+    let tape = Tape::new();
+    let y = tape.tensor(&ndarray::array![-3.0, -0.5, 0.0, 1.5, 4.0, 0.25]);
+    let cases = [
+        Constraint::Real,
+        Constraint::RealVector,
+        Constraint::Positive,
+        Constraint::GreaterThan(2.0),
+        Constraint::GreaterThanEq(-1.0),
+        Constraint::Interval {
+            low: -2.0,
+            high: 0.5,
+        },
+        Constraint::UnitInterval,
+        Constraint::Simplex,
+        Constraint::LowerCholesky,
+    ];
+    for c in cases {
+        let b = c.bijector().expect("continuous constraint");
+        let x = b.forward(y).expect("forward").to_vec();
+        assert!(c.check_event(&x), "{c:?} via {b:?}: {x:?}");
+    }
+    for c in [
+        Constraint::Boolean,
+        Constraint::NonNegativeInteger,
+        Constraint::IntegerInterval {
+            low: 0.0,
+            high: 3.0,
+        },
+    ] {
+        assert_eq!(c.bijector(), None);
+    }
 }

@@ -33,7 +33,10 @@ fn draws(d: &dyn Distribution<'_>, pathwise: bool, seed: u64, comp: usize) -> Ve
                 let r = d.as_reparameterizable().expect("reparameterizable");
                 r.rsample(&mut rng).expect("rsample").to_vec()[comp]
             } else {
-                d.sample(&mut rng).expect("sample").as_slice().expect("contiguous")[comp]
+                d.sample(&mut rng)
+                    .expect("sample")
+                    .as_slice()
+                    .expect("contiguous")[comp]
             }
         })
         .collect()
@@ -55,9 +58,17 @@ fn ks_family(name: &str, make: Make, seed: u64) {
             .expect("cdf")
             .to_vec()
     };
-    ks_against(&format!("{name} sample"), draws(d.as_ref(), false, seed, 0), cdf);
+    ks_against(
+        &format!("{name} sample"),
+        draws(d.as_ref(), false, seed, 0),
+        cdf,
+    );
     if d.as_reparameterizable().is_some() {
-        ks_against(&format!("{name} rsample"), draws(d.as_ref(), true, seed + 1, 0), cdf);
+        ks_against(
+            &format!("{name} rsample"),
+            draws(d.as_ref(), true, seed + 1, 0),
+            cdf,
+        );
     }
 }
 
@@ -109,8 +120,16 @@ fn ks_numeric(name: &str, make: Make, lo: f64, hi: f64, seed: u64) {
         40_000,
     );
     let cdf = |xs: &[f64]| xs.iter().map(|&x| table.cdf(x)).collect::<Vec<_>>();
-    ks_against(&format!("{name} sample"), draws(d.as_ref(), false, seed, 0), cdf);
-    ks_against(&format!("{name} rsample"), draws(d.as_ref(), true, seed + 1, 0), cdf);
+    ks_against(
+        &format!("{name} sample"),
+        draws(d.as_ref(), false, seed, 0),
+        cdf,
+    );
+    ks_against(
+        &format!("{name} rsample"),
+        draws(d.as_ref(), true, seed + 1, 0),
+        cdf,
+    );
 }
 
 #[test]
@@ -201,7 +220,10 @@ fn chi2_family(name: &str, make: Make, max_k: u64, seed: u64) {
     let xs = draws(d.as_ref(), false, seed, 0);
     let (stat, df) = chi2_test(&xs, |k| lp[k as usize].exp(), max_k);
     let p = chi2_pvalue(stat, df);
-    assert!(p > ALPHA, "{name}: chi2 = {stat:.2} on {df} df, p = {p:.2e}");
+    assert!(
+        p > ALPHA,
+        "{name}: chi2 = {stat:.2} on {df} df, p = {p:.2e}"
+    );
 }
 
 macro_rules! chi2_tests {

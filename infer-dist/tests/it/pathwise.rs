@@ -16,6 +16,8 @@ const M: usize = 20_000;
 const EULER: f64 = 0.577_215_664_901_532_9;
 
 type Make = for<'t> fn(&'t Tape, &[Var<'t>]) -> Box<dyn Distribution<'t> + 't>;
+/// A test function f with its derivative, and the exact E[f(x)] as a function of the parameters.
+type TestFn = (fn(f64) -> (f64, f64), fn(&[f64]) -> f64);
 
 struct Case {
     name: &'static str,
@@ -25,7 +27,7 @@ struct Case {
     comp: usize,
     /// Test functions with their derivative, and the exact expectation E[f(x)] as a function of
     /// the parameters.
-    funcs: &'static [(fn(f64) -> (f64, f64), fn(&[f64]) -> f64)],
+    funcs: &'static [TestFn],
 }
 
 fn ident(x: f64) -> (f64, f64) {
@@ -55,7 +57,11 @@ fn check(case: &Case, seed: u64) {
         let vars: Vec<Var<'_>> = case.params.iter().map(|&p| tape.var(p)).collect();
         let d = (case.make)(&tape, &vars);
         let r = d.as_reparameterizable().expect("reparameterizable");
-        let x = r.rsample(&mut rng).expect("rsample").flat(case.comp).expect("component");
+        let x = r
+            .rsample(&mut rng)
+            .expect("rsample")
+            .flat(case.comp)
+            .expect("component");
         x.backward();
         let xv = x.value();
         for (fi, (f, _)) in case.funcs.iter().enumerate() {
@@ -92,6 +98,7 @@ fn check(case: &Case, seed: u64) {
 macro_rules! make {
     (|$t:ident, $v:ident| $e:expr) => {{
         fn f<'t>($t: &'t Tape, $v: &[Var<'t>]) -> Box<dyn Distribution<'t> + 't> {
+            let _ = $t;
             Box::new($e.expect("valid parameters"))
         }
         f as Make
@@ -113,7 +120,10 @@ fn location_scale_families() {
             params: &[-0.4, 0.9],
             make: make!(|t, v| Laplace::new(v[0], v[1])),
             comp: 0,
-            funcs: &[(ident, |p| p[0]), (square, |p| p[0] * p[0] + 2.0 * p[1] * p[1])],
+            funcs: &[
+                (ident, |p| p[0]),
+                (square, |p| p[0] * p[0] + 2.0 * p[1] * p[1]),
+            ],
         },
         Case {
             name: "Gumbel",
@@ -144,7 +154,9 @@ fn location_scale_families() {
             make: make!(|t, v| Cauchy::new(v[0], v[1])),
             comp: 0,
             // E[1/(1 + X²)] = (1 + γ)/((1 + γ)² + μ²) (no moments exist)
-            funcs: &[(bounded, |p| (1.0 + p[1]) / ((1.0 + p[1]).powi(2) + p[0] * p[0]))],
+            funcs: &[(bounded, |p| {
+                (1.0 + p[1]) / ((1.0 + p[1]).powi(2) + p[0] * p[0])
+            })],
         },
         Case {
             name: "HalfCauchy",

@@ -5,9 +5,11 @@
 //! fluctuation of the last iterate.
 //!
 //! Tolerances (from the issue): pathwise — |m − m*| ≤ 2% of s*, |s − s*| ≤ 5% of s*;
-//! score function forced — both within 10% of s*. Seeds are fixed, so the outcome is
-//! deterministic; over 20 other seeds the largest errors were well inside these bounds
-//! (printed with `--nocapture`).
+//! score function forced (with a moving-average baseline) — both within 10% of s*. Seeds
+//! are fixed, so the outcome is deterministic. False-failure rate: over 20 other seeds
+//! (`convergence_over_seeds`, ignored by default) the worst errors were 1.1% (mean) and
+//! 0.75% (sd) pathwise, 0.24% and 2.3% with the score function, so a correct implementation
+//! fails these bounds for well under 1 seed in 20.
 
 use infer_ad::optim::{Adam, AdamConfig, Optimizer};
 use infer_ad::{ParamStore, Tape};
@@ -38,9 +40,9 @@ fn fit(y: &[f64], score: bool, seed: u64) -> Result<(f64, f64), Box<dyn std::err
     let m_id = store.add("m", ndarray::arr0(0.0))?;
     let rho_id = store.add("rho", ndarray::arr0(0.0))?;
     let (lr0, lr1, steps) = if score {
-        (0.05, 0.003, 20_000)
-    } else {
         (0.05, 0.003, 8_000)
+    } else {
+        (0.05, 0.001, 100_000)
     };
     let mut adam = Adam::new(AdamConfig {
         lr: lr0,

@@ -133,7 +133,10 @@ fn the_python_surrogate_is_biased() {
     let (mean, var) = moments(&draws);
     let se = (var[1] / n as f64).sqrt();
     let biased = exact()[1] - 1.0 / SIGMA;
-    println!("python surrogate d/dsigma: {:.4} (biased value {biased:.4})", mean[1]);
+    println!(
+        "python surrogate d/dsigma: {:.4} (biased value {biased:.4})",
+        mean[1]
+    );
     assert!(((mean[1] - biased) / se).abs() < 4.0);
     assert!(((mean[1] - exact()[1]) / se).abs() > 4.0);
 }

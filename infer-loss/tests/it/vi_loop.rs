@@ -8,7 +8,11 @@ use infer_dist::{Cauchy, Distribution, Normal, Reparameterizable};
 use infer_loss::vi_loss;
 use rand::SeedableRng;
 
-fn run(k: usize, steps: usize, lr: f64) -> Result<(Vec<f64>, Vec<f64>), Box<dyn std::error::Error>> {
+fn run(
+    k: usize,
+    steps: usize,
+    lr: f64,
+) -> Result<(Vec<f64>, Vec<f64>), Box<dyn std::error::Error>> {
     let mut store = ParamStore::new();
     let params: Vec<_> = (0..2 * k)
         .map(|i| store.add(format!("param{i}"), ndarray::arr1(&[1.0])))
@@ -50,7 +54,11 @@ fn seed_loop_two_iterations() -> Result<(), Box<dyn std::error::Error>> {
     let (params, losses) = run(5, 2, 1e-3)?;
     assert_eq!(params.len(), 10);
     assert!(losses.iter().all(|l| l.is_finite()));
-    assert!(params.iter().all(|p| (p - 1.0).abs() > 1e-4 && (p - 1.0).abs() <= 2.1e-3));
+    assert!(
+        params
+            .iter()
+            .all(|p| (p - 1.0).abs() > 1e-4 && (p - 1.0).abs() <= 2.1e-3)
+    );
     Ok(())
 }
 
