@@ -95,7 +95,9 @@ impl Tape {
         {
             // Borrow the value and partial buffers once, outside the element loop, so the
             // loop reads and writes plain slices.
-            let crate::tape::Inner { vals, f: partials, .. } = &mut *g;
+            let crate::tape::Inner {
+                vals, f: partials, ..
+            } = &mut *g;
             let vals: &[f64] = vals;
             let parts = &mut partials[p0..p];
             for i in 0..n {
@@ -190,7 +192,9 @@ impl Tape {
         g.vals.resize(out as usize + n, 0.0);
         {
             // Inputs precede the output region: split once, then loop over plain slices.
-            let crate::tape::Inner { vals, f: partials, .. } = &mut *g;
+            let crate::tape::Inner {
+                vals, f: partials, ..
+            } = &mut *g;
             let (inp, outp) = vals.split_at_mut(out as usize);
             let parts = &mut partials[p0..p];
             for i in 0..n {
