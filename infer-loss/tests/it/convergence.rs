@@ -127,7 +127,7 @@ fn score_function_vi_recovers_the_conjugate_posterior() -> Result<(), Box<dyn st
 /// Robustness of the tolerances: several seeds (ignored by default; run with
 /// `cargo test --release -p infer-loss -- --ignored --nocapture`).
 #[test]
-#[ignore]
+#[ignore = "20-seed robustness sweep of the tolerances (slow); run with --ignored"]
 fn convergence_over_seeds() -> Result<(), Box<dyn std::error::Error>> {
     let y = data(50);
     let (m_star, s_star) = exact(&y);
