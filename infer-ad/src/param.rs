@@ -172,7 +172,9 @@ impl ParamStore {
         &self.values[id.0]
     }
 
-    /// A parameter's value, mutably (its shape must not change).
+    /// A parameter's value, mutably. If the array is replaced by one of another shape, the
+    /// parameter's gradient (and an optimizer's state for it) restarts from zero at the next
+    /// step.
     ///
     /// # Panics
     /// If `id` is not from this store.
@@ -196,9 +198,32 @@ impl ParamStore {
         &mut self.grads[id.0]
     }
 
-    /// Value and gradient of a parameter together (for optimizers).
-    pub(crate) fn value_and_grad_mut(&mut self, i: usize) -> (&mut ArrayD<f64>, &ArrayD<f64>) {
-        (&mut self.values[i], &self.grads[i])
+    /// Value and gradient of parameter `i` as flat row-major slices (for optimizers). A value
+    /// that was replaced through [`ParamStore::value_mut`] by an array in another memory
+    /// layout is first copied into standard layout, and a gradient whose shape no longer
+    /// matches its value is reset to zeros, so the slices always exist and agree in length.
+    pub(crate) fn value_and_grad_mut(&mut self, i: usize) -> (&mut [f64], &[f64]) {
+        self.normalize(i);
+        let value = self.values[i]
+            .as_slice_mut()
+            .unwrap_or_else(|| unreachable!("normalized to standard layout"));
+        let grad = self.grads[i]
+            .as_slice()
+            .unwrap_or_else(|| unreachable!("normalized to standard layout"));
+        (value, grad)
+    }
+
+    /// Restores the invariants `value_mut`/`grad_mut` let a caller break: standard layout,
+    /// and a gradient of the value's shape.
+    fn normalize(&mut self, i: usize) {
+        if !self.values[i].is_standard_layout() {
+            self.values[i] = self.values[i].as_standard_layout().into_owned();
+        }
+        if self.grads[i].shape() != self.values[i].shape() {
+            self.grads[i] = ArrayD::zeros(self.values[i].raw_dim());
+        } else if !self.grads[i].is_standard_layout() {
+            self.grads[i] = self.grads[i].as_standard_layout().into_owned();
+        }
     }
 
     /// Makes every parameter a tracked leaf on `tape`.
@@ -311,13 +336,14 @@ impl ParamStore {
     /// # Panics
     /// If `bound` was made from a store with other shapes.
     pub fn accumulate_grads(&mut self, bound: &Bound<'_>) {
-        for (g, leaf) in self.grads.iter_mut().zip(&bound.leaves) {
+        for (i, leaf) in bound.leaves.iter().enumerate().take(self.len()) {
+            self.normalize(i);
             let tape = leaf.tape();
             let inner = tape.inner.borrow();
             let s = leaf.start_index();
-            let slice = g.as_slice_mut().expect("gradients are in standard layout");
-            for (i, gi) in slice.iter_mut().enumerate() {
-                *gi += inner.adj.get(s + i).copied().unwrap_or(0.0);
+            // iter_mut visits in logical (row-major) order, matching the leaf's slots
+            for (k, gi) in self.grads[i].iter_mut().enumerate().take(leaf.numel()) {
+                *gi += inner.adj.get(s + k).copied().unwrap_or(0.0);
             }
         }
     }

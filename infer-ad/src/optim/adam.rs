@@ -2,7 +2,6 @@
 
 use super::{Optimizer, check_hp};
 use crate::{AdError, ParamStore};
-use ndarray::ArrayD;
 
 /// Adam's settings. Defaults are PyTorch's.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -52,9 +51,9 @@ impl Default for AdamConfig {
 pub struct Adam {
     cfg: AdamConfig,
     t: i32,
-    m: Vec<ArrayD<f64>>,
-    v: Vec<ArrayD<f64>>,
-    vmax: Vec<ArrayD<f64>>,
+    m: Vec<Vec<f64>>,
+    v: Vec<Vec<f64>>,
+    vmax: Vec<Vec<f64>>,
 }
 
 impl Adam {
@@ -129,23 +128,29 @@ impl Optimizer for Adam {
         for i in 0..params.len() {
             let (val, grad) = params.value_and_grad_mut(i);
             if self.m.len() <= i {
-                self.m.push(ArrayD::zeros(val.raw_dim()));
-                self.v.push(ArrayD::zeros(val.raw_dim()));
-                if c.amsgrad {
-                    self.vmax.push(ArrayD::zeros(val.raw_dim()));
-                }
+                self.m.push(Vec::new());
+                self.v.push(Vec::new());
+                self.vmax.push(Vec::new());
             }
-            let val = val.as_slice_mut().expect("standard layout");
-            let grad = grad.as_slice().expect("standard layout");
-            let m = self.m[i].as_slice_mut().expect("standard layout");
-            let v = self.v[i].as_slice_mut().expect("standard layout");
+            if self.m[i].len() != val.len() {
+                // new parameter, or one whose shape changed: its moments restart from zero
+                self.m[i] = vec![0.0; val.len()];
+                self.v[i] = vec![0.0; val.len()];
+                self.vmax[i] = if c.amsgrad {
+                    vec![0.0; val.len()]
+                } else {
+                    Vec::new()
+                };
+            }
+            let m = &mut self.m[i];
+            let v = &mut self.v[i];
             for j in 0..val.len() {
                 let g = grad[j] + c.weight_decay * val[j];
                 m[j] = c.beta1 * m[j] + (1.0 - c.beta1) * g;
                 v[j] = c.beta2 * v[j] + (1.0 - c.beta2) * g * g;
             }
             if c.amsgrad {
-                let vmax = self.vmax[i].as_slice_mut().expect("standard layout");
+                let vmax = &mut self.vmax[i];
                 for j in 0..val.len() {
                     vmax[j] = vmax[j].max(v[j]);
                     val[j] -= step_size * m[j] / (vmax[j].sqrt() / bc2_sqrt + c.eps);

@@ -3,7 +3,6 @@
 
 use super::{Optimizer, check_hp};
 use crate::{AdError, ParamStore};
-use ndarray::ArrayD;
 
 /// SGD settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -49,7 +48,7 @@ impl Default for SgdConfig {
 #[derive(Debug, Clone)]
 pub struct Sgd {
     cfg: SgdConfig,
-    buf: Vec<Option<ArrayD<f64>>>,
+    buf: Vec<Option<Vec<f64>>>,
 }
 
 impl Sgd {
@@ -117,18 +116,17 @@ impl Optimizer for Sgd {
                 self.buf.push(None);
             }
             let (val, grad) = params.value_and_grad_mut(i);
-            let val = val.as_slice_mut().expect("standard layout");
-            let grad = grad.as_slice().expect("standard layout");
             if c.momentum == 0.0 {
                 for j in 0..val.len() {
                     val[j] -= c.lr * (grad[j] + c.weight_decay * val[j]);
                 }
                 continue;
             }
+            if self.buf[i].as_ref().is_some_and(|b| b.len() != val.len()) {
+                self.buf[i] = None; // the parameter's shape changed: momentum restarts
+            }
             let first = self.buf[i].is_none();
-            let buf =
-                self.buf[i].get_or_insert_with(|| ArrayD::zeros(ndarray::IxDyn(&[val.len()])));
-            let b = buf.as_slice_mut().expect("standard layout");
+            let b = self.buf[i].get_or_insert_with(|| vec![0.0; val.len()]);
             for j in 0..val.len() {
                 let g = grad[j] + c.weight_decay * val[j];
                 b[j] = if first {

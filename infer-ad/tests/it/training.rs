@@ -118,3 +118,38 @@ fn adam_fits_linear_regression() {
     assert!((s.value(a)[0] - 3.0).abs() < 1e-3, "{}", s.value(a)[0]);
     assert!((s.value(b)[0] + 0.5).abs() < 1e-3, "{}", s.value(b)[0]);
 }
+
+/// Replacing a parameter through `value_mut` by an array in another memory layout, or of
+/// another shape, never makes an optimizer panic: layouts are normalized and state restarts.
+#[test]
+fn optimizers_survive_layout_and_shape_changes() {
+    let mut s = ParamStore::new();
+    let w = s.add("w", ndarray::Array2::<f64>::zeros((2, 3))).unwrap();
+    let mut adam = Adam::new(AdamConfig::default()).unwrap();
+    let mut sgd = Sgd::new(SgdConfig {
+        momentum: 0.9,
+        ..SgdConfig::default()
+    })
+    .unwrap();
+    adam.step(&mut s);
+    sgd.step(&mut s);
+    // column-major (reversed axes) replacement of the same shape
+    let fortran =
+        ndarray::Array2::from_shape_fn((3, 2), |(i, j)| (i * 2 + j) as f64).reversed_axes();
+    assert!(!fortran.is_standard_layout());
+    *s.value_mut(w) = fortran.into_dyn();
+    s.grad_mut(w).fill(1.0);
+    adam.step(&mut s);
+    sgd.step(&mut s);
+    // another shape
+    *s.value_mut(w) = ndarray::Array1::<f64>::ones(5).into_dyn();
+    adam.step(&mut s);
+    sgd.step(&mut s);
+    let mut tape = Tape::new();
+    tape.clear();
+    let p = s.bind(&tape);
+    p[w].sum().backward();
+    s.accumulate_grads(&p);
+    assert_eq!(s.grad(w).len(), 5);
+    assert!(s.grad(w).iter().all(|g| *g == 1.0));
+}
