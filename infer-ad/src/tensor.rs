@@ -136,6 +136,25 @@ impl Tape {
         })
     }
 
+    /// An untracked tensor (data) from a shape and row-major data, without building an
+    /// ndarray array first.
+    ///
+    /// # Errors
+    /// [`AdError::LengthMismatch`] when `data.len()` is not the product of `dims`;
+    /// [`AdError::TooManyDims`].
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let c = tape.constant_from_slice(&[2], &[1.0, 2.0])?;
+    /// assert!(!c.is_tracked());
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn constant_from_slice(&self, dims: &[usize], data: &[f64]) -> Result<Tensor<'_>, AdError> {
+        let t = self.tensor_from_slice(dims, data)?;
+        Ok(t.detach())
+    }
+
     /// Builds a 1-d tensor from scalar variables (one gather node).
     ///
     /// # Panics

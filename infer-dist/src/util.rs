@@ -13,6 +13,19 @@ pub(crate) fn check(
     ok: impl Fn(f64) -> bool,
     reason: &'static str,
 ) -> Result<(), DistError> {
+    if let Ok(one) = t.item() {
+        // the common scalar case, without copying the values out
+        let v = one.value();
+        if !ok(v) {
+            return Err(DistError::InvalidParameter {
+                dist,
+                param,
+                value: v,
+                reason,
+            });
+        }
+        return Ok(());
+    }
     for v in t.to_vec() {
         if !ok(v) {
             return Err(DistError::InvalidParameter {
@@ -124,12 +137,12 @@ pub(crate) fn constant<'t>(
     shape: Shape,
     data: Vec<f64>,
 ) -> Result<Tensor<'t>, DistError> {
-    Ok(tape.constant(&array(shape, data)?))
+    Ok(tape.constant_from_slice(shape.dims(), &data)?)
 }
 
 /// A 0-d untracked tensor.
 pub(crate) fn scalar(tape: &Tape, x: f64) -> Tensor<'_> {
-    tape.constant(&ndarray::arr0(x))
+    tape.scalar(x)
 }
 
 /// `n` standard normal draws.
