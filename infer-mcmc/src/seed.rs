@@ -54,7 +54,6 @@ use crate::error::{BoxError, LogDensityError, McmcError};
 use crate::{LogDensity, Metric, MetricKind, Nuts, NutsOptions, Position, StaticHmc};
 use infer_ad::{Bound, ParamStore, Tape, Var};
 use rand::Rng;
-use rand_distr::{Distribution, StandardNormal};
 
 /// Gives a model closure the signature the step functions need: it takes the tape and the
 /// bound parameters and returns the **negative** log density on that tape. Rust infers a
@@ -259,8 +258,8 @@ where
 ///
 /// # Errors
 /// [`McmcError::NonFiniteStart`] when the loss is not finite at the current parameters;
-/// [`McmcError::LogDensity`] when the closure fails; [`McmcError::InvalidSetting`] (name
-/// `epsilon`) when 100 doublings or halvings do not cross ½ (a flat or broken density).
+/// [`McmcError::LogDensity`] when the closure fails; [`McmcError::StepSizeSearch`] when the
+/// step size leaves (10⁻³⁰⁰, 10³⁰⁰) without crossing ½ (a flat or broken density).
 ///
 /// # Examples
 /// ```
@@ -285,52 +284,6 @@ where
     R: Rng + ?Sized,
 {
     let (mut density, position) = start(parameters, closure)?;
-    let dim = position.q().len();
-    let r0: Vec<f64> = (0..dim).map(|_| StandardNormal.sample(rng)).collect();
-    let h0 = -position.logp() + 0.5 * r0.iter().map(|r| r * r).sum::<f64>();
-    let mut q = vec![0.0; dim];
-    let mut r = vec![0.0; dim];
-    let mut g = vec![0.0; dim];
-    // log of the acceptance ratio p(θ', r') / p(θ, r) after one leapfrog step of size eps
-    let mut log_ratio = |eps: f64| -> Result<f64, McmcError> {
-        for i in 0..dim {
-            r[i] = r0[i] + 0.5 * eps * position.grad()[i];
-            q[i] = position.q()[i] + eps * r[i];
-        }
-        let lp = match density.logp_and_grad(&q, &mut g) {
-            Ok(lp) if lp.is_finite() && g.iter().all(|x| x.is_finite()) => lp,
-            Ok(_) => return Ok(f64::NEG_INFINITY),
-            Err(e) if e.is_recoverable() => return Ok(f64::NEG_INFINITY),
-            Err(e) => return Err(McmcError::LogDensity(e)),
-        };
-        let mut kinetic = 0.0;
-        for i in 0..dim {
-            let ri = r[i] + 0.5 * eps * g[i];
-            kinetic += 0.5 * ri * ri;
-        }
-        let h = -lp + kinetic;
-        Ok(if h.is_finite() {
-            h0 - h
-        } else {
-            f64::NEG_INFINITY
-        })
-    };
-    let half = 0.5f64.ln();
-    let mut eps = 1.0;
-    let lr = log_ratio(eps)?;
-    let a: f64 = if lr > half { 1.0 } else { -1.0 };
-    let mut current = lr;
-    for _ in 0..100 {
-        // continue while (ratio)^a > 2^(−a), i.e. a·log ratio > −a·ln 2
-        if !(a * current > -a * std::f64::consts::LN_2) {
-            return Ok((eps, 1.0, 0.0));
-        }
-        eps *= 2f64.powf(a);
-        current = log_ratio(eps)?;
-    }
-    Err(McmcError::InvalidSetting {
-        name: "epsilon",
-        value: eps,
-        expected: "a step size reached within 100 doublings or halvings",
-    })
+    let metric = Metric::identity(position.q().len(), MetricKind::Diagonal);
+    crate::adapt::find_reasonable_epsilon(&mut density, &position, &metric, rng)
 }

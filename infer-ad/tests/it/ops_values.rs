@@ -218,3 +218,22 @@ fn several_backward_passes() {
     a.backward();
     close(x.grad(), 4.0);
 }
+
+/// The gradient checker handles inputs in column-major (non-standard) layout: element k is
+/// the same element for the tape, the perturbation and the comparison.
+#[test]
+fn gradcheck_accepts_non_standard_layout() {
+    use infer_ad::gradcheck::{GradCheckConfig, check_gradient};
+    let x = ndarray::Array2::from_shape_fn((2, 3), |(i, j)| 0.3 + (i * 3 + j) as f64 / 7.0)
+        .reversed_axes()
+        .into_dyn();
+    assert!(!x.is_standard_layout());
+    let w = ndarray::Array2::from_shape_fn((3, 2), |(i, j)| 1.0 + (i * 2 + j) as f64).into_dyn();
+    let report = check_gradient(
+        &[x],
+        |tape, t| Ok((t[0] * tape.constant(&w)).exp().sum()),
+        &GradCheckConfig::default(),
+    )
+    .unwrap();
+    assert_eq!(report.checked, 6);
+}
