@@ -6,6 +6,33 @@ use crate::tape::{NONE, Node};
 use crate::tensor::Tensor;
 use crate::var::Var;
 
+/// (Σ (xᵢ − m), Σ (xᵢ − m)²), each with eight independent accumulators, so the loops are
+/// throughput-bound (and vectorize) rather than bound by the latency of one add chain. Two
+/// passes: fused into one loop, the vectorizer packs the two sums of one element into a
+/// register instead of neighbouring elements, and the loop runs about 1.5× slower (measured
+/// with `cargo bench -p infer-dist --bench normal_logprob`).
+fn dev_moments(x: &[f64], m: f64) -> (f64, f64) {
+    (lane_sum(x, |v| v - m), lane_sum(x, |v| (v - m) * (v - m)))
+}
+
+/// Σ f(xᵢ) with eight independent accumulators, combined pairwise at the end.
+#[inline(always)]
+fn lane_sum(x: &[f64], f: impl Fn(f64) -> f64) -> f64 {
+    const L: usize = 8;
+    let mut s = [0.0f64; L];
+    let chunks = x.chunks_exact(L);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for j in 0..L {
+            s[j] += f(c[j]);
+        }
+    }
+    for (j, &v) in rest.iter().enumerate() {
+        s[j] += f(v);
+    }
+    ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]))
+}
+
 impl<'t> Tensor<'t> {
     /// Sum of all elements (one node, no partials stored).
     ///
@@ -22,6 +49,59 @@ impl<'t> Tensor<'t> {
     /// Mean of all elements.
     pub fn mean(self) -> Var<'t> {
         self.scaled_sum(1.0 / self.numel() as f64)
+    }
+
+    /// Σᵢ (xᵢ − m)², the sum of squared deviations from `m`, over all elements — the data
+    /// term of a Normal log density with scalar parameters. One pass with independent
+    /// accumulators (it vectorizes), and nothing stored per element: the backward pass
+    /// recomputes ∂/∂xᵢ = 2(xᵢ − m) from the values, and ∂/∂m = −2 Σᵢ (xᵢ − m) is kept from
+    /// the forward pass.
+    ///
+    /// # Panics
+    /// If `m` belongs to another tape.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let x = tape.tensor(&ndarray::array![1.0, 2.0, 4.0]);
+    /// let m = tape.var(2.0);
+    /// let s = x.sum_sq_dev(m);
+    /// assert_eq!(s.value(), 1.0 + 0.0 + 4.0);
+    /// s.backward();
+    /// assert_eq!(x.grad().iter().copied().collect::<Vec<_>>(), vec![-2.0, 0.0, 4.0]);
+    /// assert_eq!(m.grad(), -2.0 * (-1.0 + 0.0 + 2.0));
+    /// ```
+    pub fn sum_sq_dev(self, m: Var<'t>) -> Var<'t> {
+        assert!(
+            std::ptr::eq(self.tape, m.tape),
+            "sum_sq_dev: the centre belongs to another tape"
+        );
+        let n = self.numel();
+        let mv = m.val;
+        let mut g = self.tape.inner.borrow_mut();
+        let a = self.start as usize;
+        let (s1, s2) = dev_moments(&g.vals[a..a + n], mv);
+        let out = g.next_slot();
+        g.vals.push(s2);
+        if self.tracked {
+            g.nodes.push(Node::RedAffine {
+                out,
+                a: self.start,
+                n: n as u32,
+                alpha: -2.0 * mv,
+                beta: 2.0,
+            });
+        }
+        g.nodes.push(Node::S1 {
+            out,
+            a: m.idx,
+            da: -2.0 * s1,
+        });
+        Var {
+            tape: self.tape,
+            idx: out,
+            val: s2,
+        }
     }
 
     fn scaled_sum(self, c: f64) -> Var<'t> {

@@ -48,6 +48,15 @@ pub(crate) enum Node {
     Red { out: u32, a: u32, n: u32, p: u32 },
     /// Scaled sum to one slot: `adj[a + i] += c * adj[out]`.
     Sum { out: u32, a: u32, n: u32, c: f64 },
+    /// Reduction whose partials are affine in the input values (nothing stored per element):
+    /// `adj[a + i] += adj[out] * (alpha + beta * vals[a + i])`.
+    RedAffine {
+        out: u32,
+        a: u32,
+        n: u32,
+        alpha: f64,
+        beta: f64,
+    },
     /// Gather: `adj[u[idx + i]] += adj[out + i]`.
     Gather { out: u32, n: u32, idx: u32 },
     /// Grouped reduction: `adj[a + k] += adj[out + u[idx + k]] * (f[p + k] or 1 if p == NONE)`.
@@ -112,6 +121,7 @@ impl Node {
             | Node::Lin { out, .. }
             | Node::Red { out, .. }
             | Node::Sum { out, .. }
+            | Node::RedAffine { out, .. }
             | Node::Gather { out, .. }
             | Node::Group { out, .. }
             | Node::Dot { out, .. }
@@ -235,6 +245,22 @@ impl Inner {
                     if g != 0.0 {
                         for x in &mut adj[a as usize..(a + n) as usize] {
                             *x += g;
+                        }
+                    }
+                }
+                Node::RedAffine {
+                    out,
+                    a,
+                    n,
+                    alpha,
+                    beta,
+                } => {
+                    let g = adj[out as usize];
+                    if g != 0.0 {
+                        let (a, n) = (a as usize, n as usize);
+                        let (ga, gb) = (g * alpha, g * beta);
+                        for (x, v) in adj[a..a + n].iter_mut().zip(&vals[a..a + n]) {
+                            *x += ga + gb * v;
                         }
                     }
                 }

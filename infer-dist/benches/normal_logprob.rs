@@ -66,6 +66,31 @@ fn bench(c: &mut Criterion) {
             black_box((lp.value(), loc.grad(), scale.grad()))
         })
     });
+    // The split of the tape figure: the leaf copy alone, then the copy plus the forward pass.
+    g.bench_function("tape_leaf_copy_only", |b| {
+        b.iter(|| {
+            tape.clear();
+            let v = tape.tensor(&x);
+            black_box(v.numel())
+        })
+    });
+    g.bench_function("tape_forward_only", |b| {
+        b.iter(|| {
+            tape.clear();
+            let loc = tape.var(0.3);
+            let scale = tape.var(1.2);
+            let v = tape.tensor(&x);
+            let d = match Normal::new(loc, scale) {
+                Ok(d) => d,
+                Err(e) => panic!("{e}"),
+            };
+            let lp = match d.log_prob_sum(v) {
+                Ok(lp) => lp,
+                Err(e) => panic!("{e}"),
+            };
+            black_box(lp.value())
+        })
+    });
     g.finish();
 }
 

@@ -135,8 +135,15 @@ proptest! {
     }
 
     #[test]
-    fn prop_reductions(a in vec_in(-3.0, 3.0, 12)) {
+    fn prop_reductions(a in vec_in(-3.0, 3.0, 12), m in -2.0f64..2.0, k in 0usize..12) {
         let x = arr(&[3, 4], &a);
+        // sum_sq_dev: value against the naive sum (lengths 0..12 cover the vectorized chunks
+        // and the remainder), gradient in the values and the centre against the checker.
+        let tape = Tape::new();
+        let naive: f64 = a[..k].iter().map(|v| (v - m) * (v - m)).sum();
+        let got = tape.tensor(&arr(&[k], &a[..k])).sum_sq_dev(tape.var(m)).value();
+        prop_assert!((got - naive).abs() <= 1e-12 * (1.0 + naive), "{got} vs {naive}");
+        check_gradient(&[x.clone(), arr(&[], &[m])], |_, v| Ok(v[0].sum_sq_dev(v[1].item()?)), &cfg()).map_err(fail)?;
         check_gradient(std::slice::from_ref(&x), |_, v| Ok(v[0].sum() * v[0].mean()), &cfg()).map_err(fail)?;
         for axis in 0..2 {
             check_gradient(std::slice::from_ref(&x), |t, v| Ok(weigh(t, v[0].sum_axis(axis)?) + weigh(t, v[0].mean_axis(axis)?)), &cfg()).map_err(fail)?;
