@@ -73,77 +73,79 @@ impl Tape {
     ) -> Result<Var<'t>, AdError> {
         let (ops, shape) = align_all(self, inputs, "fused_sum")?;
         let n = shape.numel();
-        let mut g = self.inner.borrow_mut();
-        let mut starts = [0usize; K];
-        let mut strides = [0usize; K];
-        let mut full = [false; K];
-        let mut pofs = [0usize; K];
-        let mut acc = [0.0f64; K];
-        let p0 = g.f.len();
-        let mut p = p0;
-        for k in 0..K {
-            starts[k] = ops[k].start as usize;
-            strides[k] = usize::from(ops[k].numel() == n);
-            full[k] = ops[k].tracked && strides[k] == 1 && n > 1;
-            if full[k] {
-                pofs[k] = p - p0;
-                p += n;
-            }
-        }
-        g.f.resize(p, 0.0);
-        let mut total = 0.0;
-        {
-            // Borrow the value and partial buffers once, outside the element loop, so the
-            // loop reads and writes plain slices.
-            let crate::tape::Inner {
-                vals, f: partials, ..
-            } = &mut *g;
-            let vals: &[f64] = vals;
-            let parts = &mut partials[p0..p];
-            for i in 0..n {
-                let mut xs = [0.0; K];
-                for k in 0..K {
-                    xs[k] = vals[starts[k] + i * strides[k]];
+        // `f` is user code: run it on the recording moved out of the tape.
+        self.with_detached(|g| {
+            let mut starts = [0usize; K];
+            let mut strides = [0usize; K];
+            let mut full = [false; K];
+            let mut pofs = [0usize; K];
+            let mut acc = [0.0f64; K];
+            let p0 = g.f.len();
+            let mut p = p0;
+            for k in 0..K {
+                starts[k] = ops[k].start as usize;
+                strides[k] = usize::from(ops[k].numel() == n);
+                full[k] = ops[k].tracked && strides[k] == 1 && n > 1;
+                if full[k] {
+                    pofs[k] = p - p0;
+                    p += n;
                 }
-                let (v, d) = f(i, xs);
-                total += v;
-                for k in 0..K {
-                    if full[k] {
-                        parts[pofs[k] + i] = d[k];
-                    } else {
-                        acc[k] += d[k];
+            }
+            g.f.resize(p, 0.0);
+            let mut total = 0.0;
+            {
+                // Borrow the value and partial buffers once, outside the element loop, so the
+                // loop reads and writes plain slices.
+                let crate::tape::Inner {
+                    vals, f: partials, ..
+                } = &mut *g;
+                let vals: &[f64] = vals;
+                let parts = &mut partials[p0..p];
+                for i in 0..n {
+                    let mut xs = [0.0; K];
+                    for k in 0..K {
+                        xs[k] = vals[starts[k] + i * strides[k]];
+                    }
+                    let (v, d) = f(i, xs);
+                    total += v;
+                    for k in 0..K {
+                        if full[k] {
+                            parts[pofs[k] + i] = d[k];
+                        } else {
+                            acc[k] += d[k];
+                        }
                     }
                 }
             }
-        }
-        for k in 0..K {
-            pofs[k] += p0;
-        }
-        let out = g.next_slot();
-        g.vals.push(total);
-        for k in 0..K {
-            if !ops[k].tracked {
-                continue;
+            for k in 0..K {
+                pofs[k] += p0;
             }
-            if full[k] {
-                g.nodes.push(Node::Red {
-                    out,
-                    a: ops[k].start,
-                    n: n as u32,
-                    p: pofs[k] as u32,
-                });
-            } else {
-                g.nodes.push(Node::S1 {
-                    out,
-                    a: ops[k].start,
-                    da: acc[k],
-                });
+            let out = g.next_slot();
+            g.vals.push(total);
+            for k in 0..K {
+                if !ops[k].tracked {
+                    continue;
+                }
+                if full[k] {
+                    g.nodes.push(Node::Red {
+                        out,
+                        a: ops[k].start,
+                        n: n as u32,
+                        p: pofs[k] as u32,
+                    });
+                } else {
+                    g.nodes.push(Node::S1 {
+                        out,
+                        a: ops[k].start,
+                        da: acc[k],
+                    });
+                }
             }
-        }
-        Ok(Var {
-            tape: self,
-            idx: out,
-            val: total,
+            Ok(Var {
+                tape: self,
+                idx: out,
+                val: total,
+            })
         })
     }
 
@@ -173,60 +175,62 @@ impl Tape {
     ) -> Result<Tensor<'t>, AdError> {
         let (ops, shape) = align_all(self, inputs, "fused_map")?;
         let n = shape.numel();
-        let mut g = self.inner.borrow_mut();
-        let mut starts = [0usize; K];
-        let mut strides = [0usize; K];
-        let mut pofs = [0usize; K];
-        let p0 = g.f.len();
-        let mut p = p0;
-        for k in 0..K {
-            starts[k] = ops[k].start as usize;
-            strides[k] = usize::from(ops[k].numel() == n);
-            if ops[k].tracked {
-                pofs[k] = p - p0;
-                p += n;
-            }
-        }
-        g.f.resize(p, 0.0);
-        let out = g.next_slot();
-        g.vals.resize(out as usize + n, 0.0);
-        {
-            // Inputs precede the output region: split once, then loop over plain slices.
-            let crate::tape::Inner {
-                vals, f: partials, ..
-            } = &mut *g;
-            let (inp, outp) = vals.split_at_mut(out as usize);
-            let parts = &mut partials[p0..p];
-            for i in 0..n {
-                let mut xs = [0.0; K];
-                for k in 0..K {
-                    xs[k] = inp[starts[k] + i * strides[k]];
+        // `f` is user code: run it on the recording moved out of the tape.
+        self.with_detached(|g| {
+            let mut starts = [0usize; K];
+            let mut strides = [0usize; K];
+            let mut pofs = [0usize; K];
+            let p0 = g.f.len();
+            let mut p = p0;
+            for k in 0..K {
+                starts[k] = ops[k].start as usize;
+                strides[k] = usize::from(ops[k].numel() == n);
+                if ops[k].tracked {
+                    pofs[k] = p - p0;
+                    p += n;
                 }
-                let (v, d) = f(i, xs);
-                outp[i] = v;
-                for k in 0..K {
-                    if ops[k].tracked {
-                        parts[pofs[k] + i] = d[k];
+            }
+            g.f.resize(p, 0.0);
+            let out = g.next_slot();
+            g.vals.resize(out as usize + n, 0.0);
+            {
+                // Inputs precede the output region: split once, then loop over plain slices.
+                let crate::tape::Inner {
+                    vals, f: partials, ..
+                } = &mut *g;
+                let (inp, outp) = vals.split_at_mut(out as usize);
+                let parts = &mut partials[p0..p];
+                for i in 0..n {
+                    let mut xs = [0.0; K];
+                    for k in 0..K {
+                        xs[k] = inp[starts[k] + i * strides[k]];
+                    }
+                    let (v, d) = f(i, xs);
+                    outp[i] = v;
+                    for k in 0..K {
+                        if ops[k].tracked {
+                            parts[pofs[k] + i] = d[k];
+                        }
                     }
                 }
             }
-        }
-        for k in 0..K {
-            pofs[k] += p0;
-        }
-        let mut tracked = false;
-        for k in 0..K {
-            if ops[k].tracked {
-                tracked = true;
-                g.nodes.push(Node::Elem {
-                    out,
-                    a: ops[k].start,
-                    n: n as u32,
-                    p: pofs[k] as u32,
-                    s: strides[k] as u32,
-                });
+            for k in 0..K {
+                pofs[k] += p0;
             }
-        }
-        Ok(Tensor::from_slot(self, out, shape, tracked))
+            let mut tracked = false;
+            for k in 0..K {
+                if ops[k].tracked {
+                    tracked = true;
+                    g.nodes.push(Node::Elem {
+                        out,
+                        a: ops[k].start,
+                        n: n as u32,
+                        p: pofs[k] as u32,
+                        s: strides[k] as u32,
+                    });
+                }
+            }
+            Ok(Tensor::from_slot(self, out, shape, tracked))
+        })
     }
 }

@@ -11,7 +11,7 @@ use crate::var::Var;
 impl<'t> Tensor<'t> {
     /// Records a gather of the given slots into a new tensor of `shape`.
     pub(crate) fn gather_slots(self, slots: &[u32], shape: Shape) -> Tensor<'t> {
-        let mut g = self.tape.inner.borrow_mut();
+        let mut g = self.tape.inner_mut();
         let idx = g.u.len() as u32;
         g.u.extend_from_slice(slots);
         gather_recorded(&mut g, self.tape, idx, shape, self.tracked)
@@ -285,7 +285,7 @@ impl Tape {
             }
         }
         let tracked = parts.iter().any(|p| p.tracked);
-        let mut g = self.inner.borrow_mut();
+        let mut g = self.inner_mut();
         let at = g.u.len() as u32;
         g.u.extend_from_slice(&idx);
         Ok(gather_recorded(&mut g, self, at, shape, tracked))

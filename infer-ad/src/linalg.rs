@@ -249,7 +249,7 @@ impl<'t> Tensor<'t> {
             });
         }
         let n = self.numel();
-        let mut g = self.tape.inner.borrow_mut();
+        let mut g = self.tape.inner_mut();
         let (a, b) = (self.start as usize, o.start as usize);
         let v = dot(&g.vals[a..a + n], &g.vals[b..b + n]);
         let out = g.next_slot();
@@ -285,7 +285,7 @@ impl<'t> Tensor<'t> {
             });
         }
         let tape = self.tape;
-        let mut g = tape.inner.borrow_mut();
+        let mut g = tape.inner_mut();
         let (a, xs) = (self.start as usize, x.start as usize);
         let out = g.next_slot();
         for i in 0..m {
@@ -333,7 +333,7 @@ impl<'t> Tensor<'t> {
             });
         }
         let tape = self.tape;
-        let mut g = tape.inner.borrow_mut();
+        let mut g = tape.inner_mut();
         let out = g.next_slot() as usize;
         g.vals.resize(out + m * n, 0.0);
         let (inp, outp) = g.vals.split_at_mut(out);
@@ -400,7 +400,7 @@ impl<'t> Tensor<'t> {
         }
         let m = if b.ndim() == 1 { 1 } else { b.dims()[1] };
         let tape = self.tape;
-        let mut g = tape.inner.borrow_mut();
+        let mut g = tape.inner_mut();
         let l0 = self.start as usize;
         for i in 0..n {
             let d = g.vals[l0 + i * n + i];
@@ -498,7 +498,7 @@ impl Tape {
         }
         let data = standard(data);
         let slice = data.as_slice().expect("standard layout");
-        let mut g = self.inner.borrow_mut();
+        let mut g = self.inner_mut();
         let out = g.next_slot();
         let xs = x.start as usize;
         for i in 0..m {
@@ -534,7 +534,7 @@ impl Tape {
         }
         let data = standard(data);
         let slice = data.as_slice().expect("standard layout");
-        let mut g = self.inner.borrow_mut();
+        let mut g = self.inner_mut();
         let out = g.next_slot() as usize;
         g.vals.resize(out + m * n, 0.0);
         let (inp, outp) = g.vals.split_at_mut(out);

@@ -339,7 +339,7 @@ impl ParamStore {
         for (i, leaf) in bound.leaves.iter().enumerate().take(self.len()) {
             self.normalize(i);
             let tape = leaf.tape();
-            let inner = tape.inner.borrow();
+            let inner = tape.inner_mut();
             let s = leaf.start_index();
             // iter_mut visits in logical (row-major) order, matching the leaf's slots
             for (k, gi) in self.grads[i].iter_mut().enumerate().take(leaf.numel()) {

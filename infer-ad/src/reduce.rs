@@ -78,7 +78,7 @@ impl<'t> Tensor<'t> {
         );
         let n = self.numel();
         let mv = m.val;
-        let mut g = self.tape.inner.borrow_mut();
+        let mut g = self.tape.inner_mut();
         let a = self.start as usize;
         let (s1, s2) = dev_moments(&g.vals[a..a + n], mv);
         let out = g.next_slot();
@@ -106,7 +106,7 @@ impl<'t> Tensor<'t> {
 
     fn scaled_sum(self, c: f64) -> Var<'t> {
         let n = self.numel();
-        let mut g = self.tape.inner.borrow_mut();
+        let mut g = self.tape.inner_mut();
         let a = self.start as usize;
         let total: f64 = g.vals[a..a + n].iter().sum::<f64>() * c;
         let out = g.next_slot();
@@ -137,7 +137,7 @@ impl<'t> Tensor<'t> {
     /// ```
     pub fn logsumexp(self) -> Var<'t> {
         let n = self.numel();
-        let mut g = self.tape.inner.borrow_mut();
+        let mut g = self.tape.inner_mut();
         let a = self.start as usize;
         let m = g.vals[a..a + n]
             .iter()
@@ -248,7 +248,7 @@ impl<'t> Tensor<'t> {
         let m = outer * inner;
         let n = self.numel();
         let tape = self.tape;
-        let mut g = tape.inner.borrow_mut();
+        let mut g = tape.inner_mut();
         let a = self.start as usize;
         let out = g.next_slot() as usize;
         g.vals.resize(out + m, 0.0);

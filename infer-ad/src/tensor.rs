@@ -92,7 +92,7 @@ impl Tape {
     /// assert!(!c.is_tracked());
     /// ```
     pub fn scalar(&self, x: f64) -> Tensor<'_> {
-        let mut g = self.inner.borrow_mut();
+        let mut g = self.inner_mut();
         let start = g.next_slot();
         g.vals.push(x);
         Tensor {
@@ -125,7 +125,7 @@ impl Tape {
                 len: data.len(),
             });
         }
-        let mut g = self.inner.borrow_mut();
+        let mut g = self.inner_mut();
         let start = g.next_slot();
         g.vals.extend_from_slice(data);
         Ok(Tensor {
@@ -169,7 +169,7 @@ impl Tape {
     /// assert_eq!(a.grad(), 2.0);
     /// ```
     pub fn stack_vars<'t>(&'t self, vars: &[Var<'t>]) -> Tensor<'t> {
-        let mut g = self.inner.borrow_mut();
+        let mut g = self.inner_mut();
         let start = g.next_slot();
         let idx = g.u.len() as u32;
         for v in vars {
@@ -203,7 +203,7 @@ impl Tape {
             Ok(s) => s,
             Err(e) => panic!("{e}"),
         };
-        let mut g = self.inner.borrow_mut();
+        let mut g = self.inner_mut();
         let start = g.next_slot();
         match array.as_slice() {
             Some(sl) => g.vals.extend_from_slice(sl),
@@ -265,7 +265,7 @@ impl<'t> Tensor<'t> {
 
     /// The values, as an ndarray array.
     pub fn value(&self) -> ArrayD<f64> {
-        let g = self.tape.inner.borrow();
+        let g = self.tape.inner_mut();
         let s = self.start as usize;
         let v = g.vals[s..s + self.numel()].to_vec();
         ArrayD::from_shape_vec(IxDyn(self.dims()), v).expect("shape matches numel by construction")
@@ -276,7 +276,7 @@ impl<'t> Tensor<'t> {
     /// # Panics
     /// If `out.len() != self.numel()`.
     pub fn value_into(&self, out: &mut [f64]) {
-        let g = self.tape.inner.borrow();
+        let g = self.tape.inner_mut();
         let s = self.start as usize;
         out.copy_from_slice(&g.vals[s..s + self.numel()]);
     }
@@ -301,7 +301,7 @@ impl<'t> Tensor<'t> {
     /// If `out.len() != self.numel()`.
     pub fn grad_into(&self, out: &mut [f64]) {
         assert_eq!(out.len(), self.numel(), "grad_into: wrong output length");
-        let g = self.tape.inner.borrow();
+        let g = self.tape.inner_mut();
         let s = self.start as usize;
         for (i, o) in out.iter_mut().enumerate() {
             *o = g.adj.get(s + i).copied().unwrap_or(0.0);
@@ -380,7 +380,7 @@ impl<'t> Tensor<'t> {
                 right: shape,
             });
         }
-        let mut g = self.tape.inner.borrow_mut();
+        let mut g = self.tape.inner_mut();
         let idx = g.u.len() as u32;
         broadcast_indices(&self.shape, &shape, self.start, &mut g.u);
         Ok(gather_recorded(&mut g, self.tape, idx, shape, self.tracked))
@@ -399,31 +399,33 @@ impl<'t> Tensor<'t> {
     pub fn map_with_derivative(self, f: impl Fn(f64) -> (f64, f64)) -> Tensor<'t> {
         let n = self.numel();
         let tape = self.tape;
-        let mut g = tape.inner.borrow_mut();
-        let out = g.next_slot();
-        let a = self.start as usize;
-        if !self.tracked {
-            for i in 0..n {
-                let v = f(g.vals[a + i]).0;
-                g.vals.push(v);
+        // `f` is user code: run it on the recording moved out of the tape.
+        tape.with_detached(|g| {
+            let out = g.next_slot();
+            let a = self.start as usize;
+            if !self.tracked {
+                for i in 0..n {
+                    let v = f(g.vals[a + i]).0;
+                    g.vals.push(v);
+                }
+                return Tensor::from_slot(tape, out, self.shape, false);
             }
-            return Tensor::from_slot(tape, out, self.shape, false);
-        }
-        let p = g.f.len();
-        g.f.resize(p + n, 0.0);
-        for i in 0..n {
-            let (v, d) = f(g.vals[a + i]);
-            g.vals.push(v);
-            g.f[p + i] = d;
-        }
-        g.nodes.push(Node::Elem {
-            out,
-            a: self.start,
-            n: n as u32,
-            p: p as u32,
-            s: 1,
-        });
-        Tensor::from_slot(tape, out, self.shape, true)
+            let p = g.f.len();
+            g.f.resize(p + n, 0.0);
+            for i in 0..n {
+                let (v, d) = f(g.vals[a + i]);
+                g.vals.push(v);
+                g.f[p + i] = d;
+            }
+            g.nodes.push(Node::Elem {
+                out,
+                a: self.start,
+                n: n as u32,
+                p: p as u32,
+                s: 1,
+            });
+            Tensor::from_slot(tape, out, self.shape, true)
+        })
     }
 
     /// Elementwise `f(self, other)` with broadcasting, where `f` returns
@@ -442,7 +444,7 @@ impl<'t> Tensor<'t> {
     /// Elementwise `self ⊕ c` for a linear op with constant partial `c` on `self`.
     fn linear(self, value: impl Fn(f64) -> f64, c: f64) -> Tensor<'t> {
         let n = self.numel();
-        let mut g = self.tape.inner.borrow_mut();
+        let mut g = self.tape.inner_mut();
         let out = g.next_slot();
         let a = self.start as usize;
         for i in 0..n {
@@ -636,50 +638,52 @@ pub(crate) fn binary<'t>(
     let sa = usize::from(a.numel() == n);
     let sb = usize::from(b.numel() == n);
     let tape = a.tape;
-    let mut g = tape.inner.borrow_mut();
-    let out = g.next_slot();
-    let (ia, ib) = (a.start as usize, b.start as usize);
-    let tracked = a.tracked || b.tracked;
-    if !tracked {
-        for i in 0..n {
-            let v = f(g.vals[ia + i * sa], g.vals[ib + i * sb]).0;
-            g.vals.push(v);
+    // `f` may be user code: run it on the recording moved out of the tape.
+    tape.with_detached(|g| {
+        let out = g.next_slot();
+        let (ia, ib) = (a.start as usize, b.start as usize);
+        let tracked = a.tracked || b.tracked;
+        if !tracked {
+            for i in 0..n {
+                let v = f(g.vals[ia + i * sa], g.vals[ib + i * sb]).0;
+                g.vals.push(v);
+            }
+            return Ok(Tensor::from_slot(tape, out, shape, false));
         }
-        return Ok(Tensor::from_slot(tape, out, shape, false));
-    }
-    let pa = g.f.len();
-    let pb = pa + if a.tracked { n } else { 0 };
-    let pend = pb + if b.tracked { n } else { 0 };
-    g.f.resize(pend, 0.0);
-    for i in 0..n {
-        let (v, da, db) = f(g.vals[ia + i * sa], g.vals[ib + i * sb]);
-        g.vals.push(v);
+        let pa = g.f.len();
+        let pb = pa + if a.tracked { n } else { 0 };
+        let pend = pb + if b.tracked { n } else { 0 };
+        g.f.resize(pend, 0.0);
+        for i in 0..n {
+            let (v, da, db) = f(g.vals[ia + i * sa], g.vals[ib + i * sb]);
+            g.vals.push(v);
+            if a.tracked {
+                g.f[pa + i] = da;
+            }
+            if b.tracked {
+                g.f[pb + i] = db;
+            }
+        }
         if a.tracked {
-            g.f[pa + i] = da;
+            g.nodes.push(Node::Elem {
+                out,
+                a: a.start,
+                n: n as u32,
+                p: pa as u32,
+                s: sa as u32,
+            });
         }
         if b.tracked {
-            g.f[pb + i] = db;
+            g.nodes.push(Node::Elem {
+                out,
+                a: b.start,
+                n: n as u32,
+                p: pb as u32,
+                s: sb as u32,
+            });
         }
-    }
-    if a.tracked {
-        g.nodes.push(Node::Elem {
-            out,
-            a: a.start,
-            n: n as u32,
-            p: pa as u32,
-            s: sa as u32,
-        });
-    }
-    if b.tracked {
-        g.nodes.push(Node::Elem {
-            out,
-            a: b.start,
-            n: n as u32,
-            p: pb as u32,
-            s: sb as u32,
-        });
-    }
-    Ok(Tensor::from_slot(tape, out, shape, true))
+        Ok(Tensor::from_slot(tape, out, shape, true))
+    })
 }
 
 /// Addition or subtraction (`sign` = ±1 on `b`) without a partials arena.
@@ -692,7 +696,7 @@ fn add_sub<'t>(a: Tensor<'t>, b: Tensor<'t>, sign: f64, op: &'static str) -> Ten
     let sa = usize::from(a.numel() == n);
     let sb = usize::from(b.numel() == n);
     let tape = a.tape;
-    let mut g = tape.inner.borrow_mut();
+    let mut g = tape.inner_mut();
     let out = g.next_slot();
     let (ia, ib) = (a.start as usize, b.start as usize);
     for i in 0..n {

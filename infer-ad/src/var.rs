@@ -116,11 +116,11 @@ impl<'t> Var<'t> {
     #[inline]
     pub(crate) fn unary(self, f: impl FnOnce(f64) -> (f64, f64)) -> Var<'t> {
         let (v, d) = f(self.val);
-        let idx = self.tape.inner.borrow_mut().push1(v, self.idx, d);
+        let (idx, val) = self.tape.inner_mut().push1(v, self.idx, d);
         Var {
             tape: self.tape,
             idx,
-            val: v,
+            val,
         }
     }
 
@@ -131,15 +131,11 @@ impl<'t> Var<'t> {
             "cannot combine variables from different tapes"
         );
         let (v, da, db) = f(self.val, o.val);
-        let idx = self
-            .tape
-            .inner
-            .borrow_mut()
-            .push2(v, self.idx, o.idx, da, db);
+        let (idx, val) = self.tape.inner_mut().push2(v, self.idx, o.idx, da, db);
         Var {
             tape: self.tape,
             idx,
-            val: v,
+            val,
         }
     }
 

@@ -237,3 +237,52 @@ fn gradcheck_accepts_non_standard_layout() {
     .unwrap();
     assert_eq!(report.checked, 6);
 }
+
+/// A closure given to a fused or mapped operation runs while the recording is moved out of
+/// the tape: recording from inside it is caught and reported, and the tape stays usable.
+#[test]
+fn closures_that_record_on_their_own_tape_are_rejected() {
+    let tape = Tape::new();
+    let x = tape.tensor(&array![1.0, 2.0]);
+    let expect = "recorded on its own tape";
+    let runs: [&dyn Fn(); 4] = [
+        &|| {
+            let _ = tape.fused_sum([x], |_, [v]| {
+                let _ = tape.var(v);
+                (v, [1.0])
+            });
+        },
+        &|| {
+            let _ = tape.fused_map([x], |_, [v]| {
+                let _ = tape.var(v);
+                (v, [1.0])
+            });
+        },
+        &|| {
+            let _ = x.map_with_derivative(|v| {
+                let _ = tape.var(v);
+                (v, 1.0)
+            });
+        },
+        &|| {
+            let _ = x.zip_with_derivative(x, |a, b| {
+                let _ = tape.var(a);
+                (a * b, b, a)
+            });
+        },
+    ];
+    for run in runs {
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
+            .expect_err("recording inside the closure must panic");
+        let msg = err
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| err.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        assert!(msg.contains(expect), "message: {msg}");
+        // the recording made before is intact and usable
+        let s = (x * 2.0).sum();
+        s.backward();
+        assert_eq!(x.grad().sum(), 4.0);
+    }
+}

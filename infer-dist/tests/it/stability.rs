@@ -205,7 +205,9 @@ fn value_stability() {
 fn normal_scalar_fused_sum_matches_elementwise() {
     use infer_ad::Tape;
     use infer_dist::{Distribution, Normal};
-    let xs: Vec<f64> = (0..37).map(|i| ((i * 7919) % 101) as f64 / 10.0 - 5.0).collect();
+    let xs: Vec<f64> = (0..37)
+        .map(|i| ((i * 7919) % 101) as f64 / 10.0 - 5.0)
+        .collect();
     let x = ndarray::Array1::from(xs);
     let grads = |fused: bool| {
         let tape = Tape::new();
