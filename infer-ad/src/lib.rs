@@ -33,6 +33,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+pub mod fastmath;
 mod fused;
 pub mod gradcheck;
 mod index;
