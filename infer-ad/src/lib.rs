@@ -37,6 +37,7 @@
 #![deny(unsafe_code)]
 
 mod error;
+pub mod fastmath;
 mod fused;
 pub mod gradcheck;
 mod index;

@@ -7,13 +7,16 @@
 //! through the reflection formula here; `log Φ` is computed from an asymptotic series far in
 //! the lower tail, where `erfc` underflows.
 
+use crate::fastmath;
 use special::{Error as _, Gamma as _};
 use std::f64::consts::{FRAC_2_SQRT_PI, LN_2, PI, SQRT_2};
 
 /// ln √(2π).
 pub const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
 
-/// Numerically stable `ln(1 + eˣ)`.
+/// Numerically stable `ln(1 + eˣ)`, through the fast [`fastmath::exp`]
+/// and [`fastmath::ln_1p`] (within 2 ulp of the same formula on
+/// libm's functions).
 ///
 /// # Examples
 /// ```
@@ -22,14 +25,11 @@ pub const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
 /// ```
 #[inline]
 pub fn softplus(x: f64) -> f64 {
-    if x > 0.0 {
-        x + (-x).exp().ln_1p()
-    } else {
-        x.exp().ln_1p()
-    }
+    softplus_and_sigmoid(x).0
 }
 
-/// Numerically stable logistic sigmoid `1 / (1 + e⁻ˣ)`.
+/// Numerically stable logistic sigmoid `1 / (1 + e⁻ˣ)`, through the fast
+/// [`fastmath::exp`].
 ///
 /// # Examples
 /// ```
@@ -38,32 +38,49 @@ pub fn softplus(x: f64) -> f64 {
 /// ```
 #[inline]
 pub fn sigmoid(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
+    let t = fastmath::exp(-x.abs());
+    let r = 1.0 / (1.0 + t);
+    let s = if x >= 0.0 { r } else { t * r };
+    if x.is_nan() { x } else { s }
+}
+
+/// `ln σ(x) = −ln(1 + e⁻ˣ) = −softplus(−x)`, the log-probability of success of a logistic
+/// model, stable for large |x| (≈ x far below zero, ≈ −e⁻ˣ far above).
+///
+/// # Examples
+/// ```
+/// use infer_ad::scalar::log_sigmoid;
+/// assert!((log_sigmoid(0.0) + 2f64.ln()).abs() < 1e-15);
+/// assert_eq!(log_sigmoid(-800.0), -800.0);
+/// assert!((log_sigmoid(40.0) + (-40.0f64).exp()).abs() < 1e-30);
+/// ```
+#[inline]
+pub fn log_sigmoid(x: f64) -> f64 {
+    -softplus(-x)
 }
 
 /// `(softplus(x), sigmoid(x))` from a single exponential: the log-likelihood term and its
 /// derivative of a logistic model, `ln(1 + eˣ)` and `1/(1 + e⁻ˣ)`.
 ///
+/// Both come from t = e^(−|x|) by [`fastmath::exp`] and
+/// ln(1 + t) by the algorithm of [`fastmath::ln_1p`], sharing
+/// 1/(1 + t); inlined, branch-free and call-free. Accuracy: within 2 ulp of the same
+/// formulas evaluated with libm's `exp` and `ln_1p` (tested over dense grids).
+///
 /// # Examples
 /// ```
-/// use infer_ad::scalar::{sigmoid, softplus, softplus_and_sigmoid};
+/// use infer_ad::scalar::softplus_and_sigmoid;
 /// for x in [-40.0, -1.5, 0.0, 2.0, 40.0] {
 ///     let (sp, s) = softplus_and_sigmoid(x);
-///     assert!((sp - softplus(x)).abs() <= 1e-15 * (1.0 + sp.abs()));
-///     assert!((s - sigmoid(x)).abs() <= 1e-16);
+///     let sp_ref = x.max(0.0) + (-x.abs()).exp().ln_1p();
+///     let s_ref = 1.0 / (1.0 + (-x).exp());
+///     assert!((sp - sp_ref).abs() <= 1e-15 * (1.0 + sp.abs()));
+///     assert!((s - s_ref).abs() <= 1e-16);
 /// }
 /// ```
 #[inline]
 pub fn softplus_and_sigmoid(x: f64) -> (f64, f64) {
-    let t = (-x.abs()).exp(); // in (0, 1]
-    let lp = t.ln_1p();
-    let r = 1.0 / (1.0 + t);
-    if x >= 0.0 { (x + lp, r) } else { (lp, t * r) }
+    fastmath::softplus_and_sigmoid(x)
 }
 
 /// `ln Γ(x)` (the log of the absolute value of the gamma function).
@@ -251,11 +268,12 @@ pub(crate) fn d_sigmoid(x: f64) -> (f64, f64) {
 }
 #[inline]
 pub(crate) fn d_softplus(x: f64) -> (f64, f64) {
-    (softplus(x), sigmoid(x))
+    softplus_and_sigmoid(x)
 }
 #[inline]
 pub(crate) fn d_log_sigmoid(x: f64) -> (f64, f64) {
-    (-softplus(-x), sigmoid(-x))
+    let (sp, s) = softplus_and_sigmoid(-x);
+    (-sp, s)
 }
 #[inline]
 pub(crate) fn d_abs(x: f64) -> (f64, f64) {

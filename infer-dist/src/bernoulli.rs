@@ -2,7 +2,7 @@
 
 use crate::util::{self, FINITE, PROB, check, finite, lp_map, lp_sum, param_map, prob};
 use crate::{Constraint, DistError, Distribution, Family, IntoTensor};
-use infer_ad::scalar::{sigmoid, softplus};
+use infer_ad::scalar::{sigmoid, softplus_and_sigmoid};
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::ArrayD;
 
@@ -117,11 +117,15 @@ fn kernel_probs([x, p]: [f64; 2]) -> (f64, [f64; 2]) {
     }
 }
 
+/// ln P(x | l) = −softplus(∓l) with ∂/∂l = ±σ(∓l) (upper signs for x = 1): one exponential
+/// and one logarithm per element through [`softplus_and_sigmoid`].
 fn kernel_logits([x, l]: [f64; 2]) -> (f64, [f64; 2]) {
     if x == 1.0 {
-        (-softplus(-l), [0.0, sigmoid(-l)])
+        let (sp, s) = softplus_and_sigmoid(-l);
+        (-sp, [0.0, s])
     } else if x == 0.0 {
-        (-softplus(l), [0.0, -sigmoid(l)])
+        let (sp, s) = softplus_and_sigmoid(l);
+        (-sp, [0.0, -s])
     } else if x.is_nan() {
         (f64::NAN, [0.0; 2])
     } else {
@@ -214,5 +218,45 @@ impl<'t> Distribution<'t> for Bernoulli<'t> {
 
     fn support(&self) -> Constraint {
         Constraint::Boolean
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use infer_ad::Tape;
+
+    #[test]
+    fn logits_log_prob_sum_and_gradient() {
+        let tape = Tape::new();
+        let ls = [-30.0, -2.5, -0.1, 0.0, 0.7, 4.0, 35.0];
+        let xs = [1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0];
+        let l = tape.tensor(&ndarray::arr1(&ls));
+        let lp = Bernoulli::from_logits(l)
+            .and_then(|d| d.log_prob_sum(tape.constant(&ndarray::arr1(&xs))))
+            .expect("valid");
+        lp.backward();
+        let g = l.grad();
+        let mut want = 0.0;
+        for (i, (&li, &xi)) in ls.iter().zip(&xs).enumerate() {
+            // ln σ(l) = −ln(1 + e^−l), ln(1 − σ(l)) = −ln(1 + e^l), by libm.
+            let p = 1.0 / (1.0 + (-li).exp());
+            want -= if xi == 1.0 {
+                (-li).exp().ln_1p()
+            } else {
+                li.exp().ln_1p()
+            };
+            let dwant = xi - p;
+            assert!(
+                (g[i] - dwant).abs() <= 1e-15,
+                "grad at {li}: {} vs {dwant}",
+                g[i]
+            );
+        }
+        assert!(
+            (lp.value() - want).abs() <= 1e-13 * want.abs(),
+            "{} vs {want}",
+            lp.value()
+        );
     }
 }

@@ -38,7 +38,6 @@ pub mod adapt;
 pub mod chains;
 pub mod density;
 pub mod error;
-mod fastmath;
 pub mod hamiltonian;
 pub mod hmc;
 pub mod init;

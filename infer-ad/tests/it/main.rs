@@ -2,6 +2,7 @@
 
 mod algebra;
 mod alloc;
+mod fastmath;
 mod ops_values;
 mod prop_ops;
 mod training;

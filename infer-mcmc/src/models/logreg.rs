@@ -2,14 +2,15 @@
 
 use crate::density::LogDensity;
 use crate::error::{LogDensityError, McmcError};
-use crate::fastmath::exp_nonpositive;
+use infer_ad::fastmath::exp;
 
 /// β ∈ ℝᴰ, β ~ N(0, I), yᵢ ~ Bernoulli(σ(xᵢ·β)):
 ///
 /// log p(β) = Σᵢ [yᵢ ηᵢ − log(1 + e^ηᵢ)] − ½ βᵀβ,  ∇ log p = Xᵀ(y − σ(Xβ)) − β,  η = Xβ.
 ///
 /// X is stored twice, feature-major (η = Xβ sixteen rows at a time in registers) and row-major
-/// (Xᵀr eight features at a time in registers); the N softplus and sigmoid terms share one vectorizable e^(−|η|) each, and the
+/// (Xᵀr eight features at a time in registers); the N softplus and sigmoid terms share one vectorizable e^(−|η|) each
+/// ([`infer_ad::fastmath::exp`]), and the
 /// logarithms are taken once per 32 rows of a product of factors in (1, 2].
 ///
 /// # Examples
@@ -150,7 +151,7 @@ impl LogDensity for LogReg {
         // e = exp(−|η|); σ(η) = 1/(1+e) for η ≥ 0, e/(1+e) otherwise; r = y − σ(η).
         for i in 0..n {
             let h = eta[i];
-            let e = exp_nonpositive(-h.abs());
+            let e = exp(-h.abs());
             let one_e = 1.0 + e;
             let inv = 1.0 / one_e;
             let sigma = if h >= 0.0 { inv } else { e * inv };
