@@ -234,3 +234,82 @@ impl Tape {
         })
     }
 }
+
+impl Tape {
+    /// Records a scalar whose value and gradient the caller has computed: `value` depends on
+    /// each tensor in `inputs` with the given gradient (one entry per element, in the tensor's
+    /// logical row-major order). This is the hook for hand-fused nodes — a GLM likelihood
+    /// that computes Xᵀr in its forward pass, a solver with an adjoint — that then compose
+    /// with everything else on the tape. Untracked inputs record nothing.
+    ///
+    /// The caller vouches for the gradient; check it with [`crate::gradcheck`].
+    ///
+    /// # Errors
+    /// [`AdError::LengthMismatch`] when a gradient's length differs from its tensor's number
+    /// of elements.
+    ///
+    /// # Panics
+    /// If an input belongs to another tape.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let x = tape.tensor(&ndarray::array![1.0, 2.0, 3.0]);
+    /// // ½‖x‖², with its gradient x
+    /// let xs = [1.0, 2.0, 3.0];
+    /// let half_sq: f64 = xs.iter().map(|v| 0.5 * v * v).sum();
+    /// let y = tape.scalar_with_gradients(half_sq, &[(x, &xs)])?;
+    /// (y * 2.0).backward();
+    /// assert_eq!(x.grad().iter().copied().collect::<Vec<_>>(), vec![2.0, 4.0, 6.0]);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn scalar_with_gradients<'t>(
+        &'t self,
+        value: f64,
+        inputs: &[(Tensor<'t>, &[f64])],
+    ) -> Result<Var<'t>, AdError> {
+        for (t, grad) in inputs {
+            assert!(
+                std::ptr::eq(self, t.tape),
+                "scalar_with_gradients: tensor from another tape"
+            );
+            if grad.len() != t.numel() {
+                return Err(AdError::LengthMismatch {
+                    shape: t.shape,
+                    len: grad.len(),
+                });
+            }
+        }
+        let mut g = self.inner_mut();
+        let out = g.next_slot();
+        g.vals.push(value);
+        for (t, grad) in inputs {
+            if !t.tracked {
+                continue;
+            }
+            if grad.len() == 1 {
+                g.nodes.push(Node::S1 {
+                    out,
+                    a: t.start,
+                    da: grad[0],
+                });
+                continue;
+            }
+            // Tensors are contiguous from `start` in row-major order, so gradient entry i
+            // belongs to slot start + i.
+            let p = g.f.len();
+            g.f.extend_from_slice(grad);
+            g.nodes.push(Node::Red {
+                out,
+                a: t.start,
+                n: grad.len() as u32,
+                p: p as u32,
+            });
+        }
+        Ok(Var {
+            tape: self,
+            idx: out,
+            val: value,
+        })
+    }
+}

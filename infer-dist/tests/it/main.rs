@@ -2,6 +2,7 @@
 
 mod bijector;
 mod common;
+mod glm;
 mod gof;
 mod kl;
 mod pathwise;
