@@ -1,6 +1,8 @@
 //! NUTS on the four benchmark models (ANCHORS.md) with gradients from the infer-ad tape — the
 //! like-for-like comparison with Stan, which also differentiates its models automatically —
-//! and with the hand-written gradients of `infer_mcmc::models` for reference.
+//! and with the hand-written gradients of `infer_mcmc::models` for reference. Logistic
+//! regression is also run with its likelihood as one fused tape node (`glm`,
+//! [`BernoulliLogitGlm`]), as Stan users would write it with `bernoulli_logit_glm`.
 //!
 //! One chain, 1000 warmup + 1000 draws, diagonal metric, target acceptance 0.8; averages over
 //! seeds. Printed: wall time of warmup + sampling, minimum bulk ESS over the parameters, and
@@ -14,7 +16,7 @@
 
 use infer::ad::scalar::softplus_and_sigmoid;
 use infer::ad::{Tape, Var};
-use infer::dist::{Constraint, Distribution, HalfCauchy, Normal};
+use infer::dist::{BernoulliLogitGlm, Constraint, Distribution, HalfCauchy, Normal};
 use infer::mcmc::diagnostics::ess_bulk;
 use infer::mcmc::model::{Model, ModelParams, ParamSpec, TapeModel};
 use infer::mcmc::models::{CorrGauss, EightSchools, Gauss, LogReg};
@@ -92,6 +94,29 @@ impl Model for TapeLogReg {
             (y[i] * e - sp, [y[i] - s])
         })?;
         Ok(ll - b.square().sum() * 0.5)
+    }
+}
+
+/// The same model with the likelihood as one fused node ([`BernoulliLogitGlm`], Stan's
+/// `bernoulli_logit_glm` idea: the gradient Xᵀ(y − σ(Xβ)) is formed in the forward pass) and
+/// the prior as a Normal log density.
+struct TapeLogRegGlm(BernoulliLogitGlm);
+impl Model for TapeLogRegGlm {
+    fn params(&self) -> Vec<ParamSpec> {
+        vec![ParamSpec::new(
+            "beta",
+            &[self.0.x().ncols()],
+            Constraint::Real,
+        )]
+    }
+    fn log_density<'t>(
+        &self,
+        tape: &'t Tape,
+        p: &ModelParams<'t>,
+    ) -> Result<Var<'t>, LogDensityError> {
+        let b = p.get("beta")?;
+        let prior = Normal::new(tape.scalar(0.0), tape.scalar(1.0))?;
+        Ok(self.0.log_prob(b, None)? + prior.log_prob_sum(b)?)
     }
 }
 
@@ -211,6 +236,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         CorrGauss::from_rows(&cov.outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>())?;
     let precision = Arc::new(invert_spd(&cov)?);
     let xa = Arc::new(x.clone());
+    let glm = BernoulliLogitGlm::new(xa.clone(), &y)?;
     let hand_lr = LogReg::from_rows(
         &x.outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>(),
         y.clone(),
@@ -255,6 +281,11 @@ fn main() -> Result<(), Box<dyn Error>> {
                     grad_evals,
                 )?,
             };
+            if name == "logreg" {
+                let glm_s =
+                    time_grad(&mut TapeModel::new(TapeLogRegGlm(glm.clone()))?, grad_evals)?;
+                println!("{name:<14} gradient: tape (GLM node) {:.2} µs", glm_s * 1e6);
+            }
             let hand_s = match name {
                 "gauss100" => time_grad(&mut Gauss::new(100), grad_evals)?,
                 "corr_gauss" => time_grad(&mut hand_corr.clone(), grad_evals)?,
@@ -268,7 +299,12 @@ fn main() -> Result<(), Box<dyn Error>> {
                 tape_s / hand_s
             );
         }
-        for engine in ["tape", "hand"] {
+        let engines: &[&str] = if name == "logreg" {
+            &["tape", "glm", "hand"]
+        } else {
+            &["tape", "hand"]
+        };
+        for &engine in engines {
             let mut rows = Vec::new();
             for seed in 0..seeds {
                 let row = match (name, engine) {
@@ -285,6 +321,9 @@ fn main() -> Result<(), Box<dyn Error>> {
                         })?,
                         seed,
                     )?,
+                    ("logreg", "glm") => {
+                        run(&mut TapeModel::new(TapeLogRegGlm(glm.clone()))?, seed)?
+                    }
                     ("logreg", _) => run(&mut hand_lr.clone(), seed)?,
                     (_, "tape") => run(
                         &mut TapeModel::new(TapeEightSchools {

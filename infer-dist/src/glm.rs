@@ -1,7 +1,7 @@
 //! A fused generalized-linear-model likelihood: logistic regression as one tape node.
 
 use crate::error::DistError;
-use infer_ad::fastmath::softplus_and_sigmoid;
+use infer_ad::fastmath::exp;
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::Array2;
 use std::sync::Arc;
@@ -19,8 +19,9 @@ const STACK_COEFS: usize = 64;
 /// gradient `∂/∂β = Xᵀ(y − σ(η))`, `∂/∂α = Σᵢ (yᵢ − σ(ηᵢ))` is computed in the same pass as
 /// the value — Stan's `bernoulli_logit_glm_lpmf` idea. Against the generic formulation
 /// (`Tape::data_matvec` followed by a Bernoulli-logits log density) it stores nothing per row
-/// on the tape and evaluates the link with the vectorizable [`infer_ad::fastmath`] functions,
-/// which makes a logistic-regression gradient about as cheap as a hand-written one.
+/// on the tape and runs loops shaped to vectorize, with the vectorizable
+/// [`infer_ad::fastmath::exp`], which makes a logistic-regression gradient as cheap as the
+/// hand-written one of `infer_mcmc::models::LogReg`, whose loop structure it shares.
 ///
 /// Both formulations give the same value and gradient up to rounding (tested).
 ///
@@ -46,12 +47,16 @@ const STACK_COEFS: usize = 64;
 #[derive(Debug, Clone)]
 pub struct BernoulliLogitGlm {
     x: Arc<Array2<f64>>,
+    /// `x` transposed (column-major copy, k × n): both products run along rows, so they
+    /// vectorize over observations.
+    xt: Arc<Vec<f64>>,
     y: Vec<f64>,
 }
 
 impl BernoulliLogitGlm {
     /// The likelihood of outcomes `y` (each 0 or 1) given the design matrix `x` (one row per
-    /// outcome). A matrix that is not in standard (row-major) layout is copied once here.
+    /// outcome). A transposed copy of `x` (and a row-major one, if `x` is not in standard
+    /// layout) is made once here.
     ///
     /// # Errors
     /// [`DistError::ShapeMismatch`] when `y` has not one entry per row of `x`;
@@ -95,7 +100,12 @@ impl BernoulliLogitGlm {
         } else {
             Arc::new(x.as_standard_layout().into_owned())
         };
-        Ok(BernoulliLogitGlm { x, y: y.to_vec() })
+        let xt = Arc::new(x.t().iter().copied().collect());
+        Ok(BernoulliLogitGlm {
+            x,
+            xt,
+            y: y.to_vec(),
+        })
     }
 
     /// The design matrix.
@@ -166,7 +176,7 @@ impl BernoulliLogitGlm {
         let (b, g) = buf.split_at_mut(k);
         beta.value_into(b);
         let xs = self.x.as_slice().unwrap_or(&[]);
-        let (lp, ga) = glm_kernel(xs, &self.y, a, b, g);
+        let (lp, ga) = glm_kernel(xs, &self.xt, &self.y, a, b, g);
         let ga = [ga];
         let out = match alpha {
             Some(al) => tape.scalar_with_gradients(lp, &[(beta, g), (al.as_tensor(), &ga)]),
@@ -186,72 +196,114 @@ fn shape2(r: usize, c: usize) -> Shape {
     Shape::new(&[r, c]).unwrap_or(Shape::SCALAR)
 }
 
-/// The value, `g += Xᵀ(y − σ(η))` and `Σ (y − σ(η))` for `η = α + Xβ`, in blocks of
-/// [`BLOCK`] rows: the linear predictors of a block (four rows per pass over β), then the link
-/// function over the block (a loop without a loop-carried dependency, so it vectorizes), then
-/// the block's contribution to the gradient (row-wise axpy, vectorized over the columns).
-fn glm_kernel(x: &[f64], y: &[f64], alpha: f64, beta: &[f64], g: &mut [f64]) -> (f64, f64) {
-    let k = beta.len();
+/// The value, `g = Xᵀ(y − σ(η))` and `Σ (y − σ(η))` for `η = α + Xβ`, in blocks of
+/// [`BLOCK`] rows, with the loops shaped so that they vectorize and keep their accumulators
+/// in registers:
+/// - η over 16 rows at a time from the transposed design `xt` (k × n), one axpy per column;
+/// - e = exp(−|η|) with [`infer_ad::fastmath::exp`], σ(η) = 1/(1 + e) or e/(1 + e), and the
+///   log-likelihood y·η − max(η, 0) − ln(1 + e), whose logarithms are taken once per 32 rows
+///   as the log of the product of the (1 + e) ∈ (1, 2] (no overflow: the product is ≤ 2³²);
+/// - the gradient eight features at a time over the row-major `x`, two rows per step.
+fn glm_kernel(
+    x: &[f64],
+    xt: &[f64],
+    y: &[f64],
+    alpha: f64,
+    beta: &[f64],
+    g: &mut [f64],
+) -> (f64, f64) {
+    const R: usize = 16;
+    const F: usize = 8;
+    let (n, k) = (y.len(), beta.len());
     g.fill(0.0);
-    let mut lp = [0.0f64; 4];
-    let mut ga = [0.0f64; 4];
+    let (mut lin, mut ga) = ([0.0f64; 4], [0.0f64; 4]);
+    let mut logs = 0.0;
     let mut eta = [0.0f64; BLOCK];
     let mut res = [0.0f64; BLOCK];
-    for (blk, ys) in y.chunks(BLOCK).enumerate() {
-        let m = ys.len();
-        let first = blk * BLOCK;
-        let rows = &x[first * k..(first + m) * k];
-        linear_predictors(rows, beta, alpha, &mut eta[..m]);
-        for i in 0..m {
-            let (softplus, sigmoid) = softplus_and_sigmoid(eta[i]);
-            res[i] = ys[i] - sigmoid;
-            eta[i] = ys[i] * eta[i] - softplus; // this row's log-likelihood
-        }
-        for i in 0..m {
-            lp[i % 4] += eta[i];
-            ga[i % 4] += res[i];
-        }
-        if k > 0 {
-            for (r, row) in res[..m].iter().zip(rows.chunks_exact(k)) {
-                for (gj, xj) in g.iter_mut().zip(row) {
-                    *gj += r * xj;
+    let mut ope = [0.0f64; BLOCK];
+    let mut r0 = 0;
+    while r0 < n {
+        let m = BLOCK.min(n - r0);
+        // η, sixteen rows at a time held in registers
+        let full = m - m % R;
+        for i0 in (0..full).step_by(R) {
+            let mut acc = [alpha; R];
+            for (j, &b) in beta.iter().enumerate() {
+                let col = &xt[j * n + r0 + i0..j * n + r0 + i0 + R];
+                for l in 0..R {
+                    acc[l] += b * col[l];
                 }
             }
+            eta[i0..i0 + R].copy_from_slice(&acc);
         }
+        for (i, e) in eta.iter_mut().enumerate().take(m).skip(full) {
+            *e = alpha;
+            for (j, &b) in beta.iter().enumerate() {
+                *e += b * xt[j * n + r0 + i];
+            }
+        }
+        // link
+        let ys = &y[r0..r0 + m];
+        for i in 0..m {
+            let h = eta[i];
+            let e = exp(-h.abs());
+            let one_e = 1.0 + e;
+            let inv = 1.0 / one_e;
+            let sigma = if h >= 0.0 { inv } else { e * inv };
+            res[i] = ys[i] - sigma;
+            ope[i] = one_e;
+        }
+        for (c, ((eta_c, y_c), ope_c)) in eta[..m]
+            .chunks(32)
+            .zip(ys.chunks(32))
+            .zip(ope[..m].chunks(32))
+            .enumerate()
+        {
+            let _ = c;
+            let mut prod = [1.0f64; 4];
+            for l in 0..eta_c.len() {
+                let h = eta_c[l];
+                lin[l % 4] += y_c[l] * h - if h > 0.0 { h } else { 0.0 };
+                prod[l % 4] *= ope_c[l];
+            }
+            logs += ((prod[0] * prod[1]) * (prod[2] * prod[3])).ln();
+        }
+        for i in 0..m {
+            ga[i % 4] += res[i];
+        }
+        // gradient, eight features at a time, two rows per step
+        let full_f = k - k % F;
+        let rows = &x[r0 * k..(r0 + m) * k];
+        for c0 in (0..full_f).step_by(F) {
+            let mut acc0 = [0.0f64; F];
+            let mut acc1 = [0.0f64; F];
+            let mut i = 0;
+            while i + 1 < m {
+                let (q0, q1) = (res[i], res[i + 1]);
+                let x0 = &rows[i * k + c0..i * k + c0 + F];
+                let x1 = &rows[(i + 1) * k + c0..(i + 1) * k + c0 + F];
+                for l in 0..F {
+                    acc0[l] += q0 * x0[l];
+                    acc1[l] += q1 * x1[l];
+                }
+                i += 2;
+            }
+            if i < m {
+                let x0 = &rows[i * k + c0..i * k + c0 + F];
+                for l in 0..F {
+                    acc0[l] += res[i] * x0[l];
+                }
+            }
+            for l in 0..F {
+                g[c0 + l] += acc0[l] + acc1[l];
+            }
+        }
+        for (j, gj) in g.iter_mut().enumerate().skip(full_f) {
+            let col = &xt[j * n + r0..j * n + r0 + m];
+            *gj += col.iter().zip(&res[..m]).map(|(a, b)| a * b).sum::<f64>();
+        }
+        r0 += m;
     }
     let sum4 = |s: [f64; 4]| (s[0] + s[2]) + (s[1] + s[3]);
-    (sum4(lp), sum4(ga))
-}
-
-/// `out[i] = α + rows[i]·β` for the rows of a block, four rows per pass over β.
-fn linear_predictors(rows: &[f64], beta: &[f64], alpha: f64, out: &mut [f64]) {
-    let k = beta.len();
-    if k == 0 {
-        out.fill(alpha);
-        return;
-    }
-    let mut quads = rows.chunks_exact(4 * k);
-    let mut i = 0;
-    for q in quads.by_ref() {
-        let (r0, rest) = q.split_at(k);
-        let (r1, rest) = rest.split_at(k);
-        let (r2, r3) = rest.split_at(k);
-        let (mut s0, mut s1, mut s2, mut s3) = (alpha, alpha, alpha, alpha);
-        for j in 0..k {
-            let b = beta[j];
-            s0 += r0[j] * b;
-            s1 += r1[j] * b;
-            s2 += r2[j] * b;
-            s3 += r3[j] * b;
-        }
-        out[i] = s0;
-        out[i + 1] = s1;
-        out[i + 2] = s2;
-        out[i + 3] = s3;
-        i += 4;
-    }
-    for r in quads.remainder().chunks_exact(k) {
-        out[i] = alpha + r.iter().zip(beta).map(|(a, b)| a * b).sum::<f64>();
-        i += 1;
-    }
+    (sum4(lin) - logs, sum4(ga))
 }
