@@ -34,7 +34,9 @@
 //! assert!(alpha.grad() > 0.0);
 //! # Ok::<(), infer_dist::DistError>(())
 //! ```
-#![forbid(unsafe_code)]
+// One audited exception: the call of the AVX2 instance of the logistic-regression kernel after
+// the CPU check (`glm::glm_dispatch`), documented with its safety argument.
+#![deny(unsafe_code)]
 
 mod util;
 
