@@ -148,8 +148,38 @@ impl Model for TapeEightSchools {
     }
 }
 
+/// Counts gradient evaluations (warmup and sampling) and the time spent in them.
+struct Counted<'m, M> {
+    inner: &'m mut M,
+    calls: usize,
+    secs: f64,
+}
+impl<M: LogDensity> LogDensity for Counted<'_, M> {
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+    fn logp_and_grad(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, LogDensityError> {
+        self.calls += 1;
+        let t = Instant::now();
+        let r = self.inner.logp_and_grad(x, grad);
+        self.secs += t.elapsed().as_secs_f64();
+        r
+    }
+    fn param_names(&self) -> Vec<String> {
+        self.inner.param_names()
+    }
+    fn constrained_dim(&self) -> usize {
+        self.inner.constrained_dim()
+    }
+    fn write_constrained(&self, x: &[f64], out: &mut [f64]) -> Result<(), LogDensityError> {
+        self.inner.write_constrained(x, out)
+    }
+}
+
 struct Row {
     wall: f64,
+    grads: usize,
+    grad_secs: f64,
     ess_per_grad: f64,
     min_ess: f64,
     divergent: usize,
@@ -161,8 +191,13 @@ fn run<M: LogDensity>(model: &mut M, seed: u64) -> Result<Row, Box<dyn Error>> {
         seed,
         ..SamplerSettings::default()
     })?;
+    let mut counted = Counted {
+        inner: model,
+        calls: 0,
+        secs: 0.0,
+    };
     let start = Instant::now();
-    let chain = sampler.sample_chain(0, model)?;
+    let chain = sampler.sample_chain(0, &mut counted)?;
     let wall = start.elapsed().as_secs_f64();
     let mut min_ess = f64::INFINITY;
     for j in 0..chain.draws.ncols() {
@@ -175,6 +210,8 @@ fn run<M: LogDensity>(model: &mut M, seed: u64) -> Result<Row, Box<dyn Error>> {
     }
     Ok(Row {
         wall,
+        grads: counted.calls,
+        grad_secs: counted.secs,
         ess_per_grad: min_ess / chain.num_leapfrog() as f64,
         min_ess,
         divergent: chain.num_divergent(),
@@ -246,8 +283,19 @@ fn main() -> Result<(), Box<dyn Error>> {
         "NUTS, one chain, 1000 warmup + 1000 draws, diagonal metric, target 0.8; mean over {seeds} seeds"
     );
     println!(
-        "{:<14} {:<6} {:>8} {:>7} {:>7} {:>9} {:>9} {:>7} {:>7} {:>4}",
-        "model", "grad", "wall s", "Stan s", "ratio", "min ESS", "ESS/grad", "Stan", "ratio", "div"
+        "{:<14} {:<6} {:>8} {:>7} {:>7} {:>9} {:>9} {:>7} {:>7} {:>4} {:>8} {:>7}",
+        "model",
+        "grad",
+        "wall s",
+        "Stan s",
+        "ratio",
+        "min ESS",
+        "ESS/grad",
+        "Stan",
+        "ratio",
+        "div",
+        "grads",
+        "in grad"
     );
     let anchors = [
         ("gauss100", 0.125, 0.49),
@@ -341,10 +389,13 @@ fn main() -> Result<(), Box<dyn Error>> {
             let eg = rows.iter().map(|r| r.ess_per_grad).sum::<f64>() / k;
             let ess = rows.iter().map(|r| r.min_ess).sum::<f64>() / k;
             let div: usize = rows.iter().map(|r| r.divergent).sum();
+            let grads = rows.iter().map(|r| r.grads).sum::<usize>() as f64 / k;
+            let in_grad = rows.iter().map(|r| r.grad_secs).sum::<f64>() / k;
             println!(
-                "{name:<14} {engine:<6} {wall:>8.3} {stan_wall:>7.2} {:>7.2} {ess:>9.0} {eg:>9.3} {stan_eg:>7.3} {:>7.2} {div:>4}",
+                "{name:<14} {engine:<6} {wall:>8.3} {stan_wall:>7.2} {:>7.2} {ess:>9.0} {eg:>9.3} {stan_eg:>7.3} {:>7.2} {div:>4} {grads:>8.0} {:>7.2}",
                 wall / stan_wall,
-                eg / stan_eg
+                eg / stan_eg,
+                in_grad / wall
             );
         }
     }
