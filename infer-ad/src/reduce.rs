@@ -15,6 +15,29 @@ fn dev_moments(x: &[f64], m: f64) -> (f64, f64) {
     (lane_sum(x, |v| v - m), lane_sum(x, |v| (v - m) * (v - m)))
 }
 
+/// The backward pass of [`Tensor::sum_sq_dev`] over a tracked range: `adj[i] += g2 (xᵢ − m)`
+/// for every element, and returns Σ (xᵢ − m) — one pass, eight lanes.
+pub(crate) fn sq_dev_backward(adj: &mut [f64], vals: &[f64], m: f64, g2: f64) -> f64 {
+    const L: usize = 8;
+    let mut acc = [0.0f64; L];
+    let mut ac = adj.chunks_exact_mut(L);
+    let vc = vals.chunks_exact(L);
+    let vrest = vc.remainder();
+    for (a, v) in (&mut ac).zip(vc) {
+        for l in 0..L {
+            let d = v[l] - m;
+            a[l] += g2 * d;
+            acc[l] += d;
+        }
+    }
+    for (j, (a, v)) in ac.into_remainder().iter_mut().zip(vrest).enumerate() {
+        let d = v - m;
+        *a += g2 * d;
+        acc[j] += d;
+    }
+    ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
+}
+
 /// Σ f(xᵢ) with eight independent accumulators, combined pairwise at the end.
 #[inline(always)]
 fn lane_sum(x: &[f64], f: impl Fn(f64) -> f64) -> f64 {
@@ -52,10 +75,10 @@ impl<'t> Tensor<'t> {
     }
 
     /// Σᵢ (xᵢ − m)², the sum of squared deviations from `m`, over all elements — the data
-    /// term of a Normal log density with scalar parameters. One pass with independent
-    /// accumulators (it vectorizes), and nothing stored per element: the backward pass
-    /// recomputes ∂/∂xᵢ = 2(xᵢ − m) from the values, and ∂/∂m = −2 Σᵢ (xᵢ − m) is kept from
-    /// the forward pass.
+    /// term of a Normal log density with scalar parameters. Vectorized passes with independent
+    /// accumulators, and nothing stored per element: for a tracked tensor, the backward pass
+    /// computes ∂/∂xᵢ = 2(xᵢ − m) and ∂/∂m = −2 Σᵢ (xᵢ − m) together in one pass over the
+    /// values; for data, ∂/∂m is kept from the forward pass.
     ///
     /// # Panics
     /// If `m` belongs to another tape.
@@ -80,18 +103,27 @@ impl<'t> Tensor<'t> {
         let mv = m.val;
         let mut g = self.tape.inner_mut();
         let a = self.start as usize;
-        let (s1, s2) = dev_moments(&g.vals[a..a + n], mv);
         let out = g.next_slot();
-        g.vals.push(s2);
         if self.tracked {
-            g.nodes.push(Node::RedAffine {
+            // Both gradients in one backward pass; the forward pass only needs Σ (x − m)².
+            let s2 = lane_sum(&g.vals[a..a + n], |v| (v - mv) * (v - mv));
+            g.vals.push(s2);
+            g.nodes.push(Node::SqDev {
                 out,
                 a: self.start,
                 n: n as u32,
-                alpha: -2.0 * mv,
-                beta: 2.0,
+                m: m.idx,
+                mv,
             });
+            return Var {
+                tape: self.tape,
+                idx: out,
+                val: s2,
+            };
         }
+        // Data: the centre's partial −2 Σ (x − m) is kept from the forward pass.
+        let (s1, s2) = dev_moments(&g.vals[a..a + n], mv);
+        g.vals.push(s2);
         g.nodes.push(Node::S1 {
             out,
             a: m.idx,

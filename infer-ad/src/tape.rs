@@ -48,14 +48,15 @@ pub(crate) enum Node {
     Red { out: u32, a: u32, n: u32, p: u32 },
     /// Scaled sum to one slot: `adj[a + i] += c * adj[out]`.
     Sum { out: u32, a: u32, n: u32, c: f64 },
-    /// Reduction whose partials are affine in the input values (nothing stored per element):
-    /// `adj[a + i] += adj[out] * (alpha + beta * vals[a + i])`.
-    RedAffine {
+    /// Sum of squared deviations `Σ (x[a + i] − mv)²` of a tracked range from a centre slot
+    /// `m` with value `mv` (nothing stored per element): `adj[a + i] += 2 g (x − mv)` and
+    /// `adj[m] −= 2 g Σ (x − mv)`, in one pass.
+    SqDev {
         out: u32,
         a: u32,
         n: u32,
-        alpha: f64,
-        beta: f64,
+        m: u32,
+        mv: f64,
     },
     /// Gather: `adj[u[idx + i]] += adj[out + i]`.
     Gather { out: u32, n: u32, idx: u32 },
@@ -121,7 +122,7 @@ impl Node {
             | Node::Lin { out, .. }
             | Node::Red { out, .. }
             | Node::Sum { out, .. }
-            | Node::RedAffine { out, .. }
+            | Node::SqDev { out, .. }
             | Node::Gather { out, .. }
             | Node::Group { out, .. }
             | Node::Dot { out, .. }
@@ -299,20 +300,18 @@ impl Inner {
                         }
                     }
                 }
-                Node::RedAffine {
-                    out,
-                    a,
-                    n,
-                    alpha,
-                    beta,
-                } => {
+                Node::SqDev { out, a, n, m, mv } => {
                     let g = adj[out as usize];
                     if g != 0.0 {
                         let (a, n) = (a as usize, n as usize);
-                        let (ga, gb) = (g * alpha, g * beta);
-                        for (x, v) in adj[a..a + n].iter_mut().zip(&vals[a..a + n]) {
-                            *x += ga + gb * v;
-                        }
+                        let g2 = 2.0 * g;
+                        let s1 = crate::reduce::sq_dev_backward(
+                            &mut adj[a..a + n],
+                            &vals[a..a + n],
+                            mv,
+                            g2,
+                        );
+                        adj[m as usize] -= g2 * s1;
                     }
                 }
                 Node::Gather { out, n, idx } => {
