@@ -135,8 +135,7 @@ impl Tape {
                     });
                 } else {
                     g.nodes.push(Node::S1 {
-                        out,
-                        a: ops[k].start,
+                        oa: crate::tape::pack(out, ops[k].start),
                         da: acc[k],
                     });
                 }
@@ -289,8 +288,7 @@ impl Tape {
             }
             if grad.len() == 1 {
                 g.nodes.push(Node::S1 {
-                    out,
-                    a: t.start,
+                    oa: crate::tape::pack(out, t.start),
                     da: grad[0],
                 });
                 continue;

@@ -125,8 +125,7 @@ impl<'t> Tensor<'t> {
         let (s1, s2) = dev_moments(&g.vals[a..a + n], mv);
         g.vals.push(s2);
         g.nodes.push(Node::S1 {
-            out,
-            a: m.idx,
+            oa: crate::tape::pack(out, m.idx),
             da: -2.0 * s1,
         });
         Var {

@@ -18,16 +18,11 @@ use std::sync::Arc;
 /// partials arena, `idx` an offset into the index arena.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Node {
-    /// `adj[a] += adj[out] * da`.
-    S1 { out: u32, a: u32, da: f64 },
-    /// `adj[a] += adj[out] * da; adj[b] += adj[out] * db`.
-    S2 {
-        out: u32,
-        a: u32,
-        b: u32,
-        da: f64,
-        db: f64,
-    },
+    /// `adj[a] += adj[out] * da`, with `out` and `a` packed into one word (`oa`, see
+    /// [`pack`]) so that recording a scalar operation takes one store fewer.
+    S1 { oa: u64, da: f64 },
+    /// `adj[a] += adj[out] * da; adj[b] += adj[out] * db` (`oa` packed as in `S1`).
+    S2 { oa: u64, b: u32, da: f64, db: f64 },
     /// Elementwise: `adj[a + i*s] += adj[out + i] * f[p + i]` for `i < n` (`s` is 0 or 1).
     Elem {
         out: u32,
@@ -108,6 +103,18 @@ pub(crate) enum Node {
     },
 }
 
+/// `out` in the low and `a` in the high half of one word (the operands of `S1`/`S2`).
+#[inline(always)]
+pub(crate) fn pack(out: u32, a: u32) -> u64 {
+    u64::from(out) | (u64::from(a) << 32)
+}
+
+/// The inverse of [`pack`].
+#[inline(always)]
+fn unpack(oa: u64) -> (u32, u32) {
+    (oa as u32, (oa >> 32) as u32)
+}
+
 /// Marker for "no partials: use 1".
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -116,9 +123,8 @@ impl Node {
     #[inline]
     fn out(&self) -> u32 {
         match *self {
-            Node::S1 { out, .. }
-            | Node::S2 { out, .. }
-            | Node::Elem { out, .. }
+            Node::S1 { oa, .. } | Node::S2 { oa, .. } => unpack(oa).0,
+            Node::Elem { out, .. }
             | Node::Lin { out, .. }
             | Node::Red { out, .. }
             | Node::Sum { out, .. }
@@ -184,7 +190,13 @@ impl Inner {
             let Inner { vals, nodes, .. } = self;
             let out = vals.len() as u32;
             push_within_capacity(vals, v);
-            push_within_capacity(nodes, Node::S1 { out, a, da });
+            push_within_capacity(
+                nodes,
+                Node::S1 {
+                    oa: pack(out, a),
+                    da,
+                },
+            );
             (out, v)
         } else {
             self.push1_cold(v, a, da)
@@ -196,7 +208,10 @@ impl Inner {
     fn push1_cold(&mut self, v: f64, a: u32, da: f64) -> (u32, f64) {
         let out = self.vals.len() as u32;
         self.vals.push(v);
-        self.nodes.push(Node::S1 { out, a, da });
+        self.nodes.push(Node::S1 {
+            oa: pack(out, a),
+            da,
+        });
         (out, v)
     }
 
@@ -207,7 +222,15 @@ impl Inner {
             let Inner { vals, nodes, .. } = self;
             let out = vals.len() as u32;
             push_within_capacity(vals, v);
-            push_within_capacity(nodes, Node::S2 { out, a, b, da, db });
+            push_within_capacity(
+                nodes,
+                Node::S2 {
+                    oa: pack(out, a),
+                    b,
+                    da,
+                    db,
+                },
+            );
             (out, v)
         } else {
             self.push2_cold(v, a, b, da, db)
@@ -219,7 +242,12 @@ impl Inner {
     fn push2_cold(&mut self, v: f64, a: u32, b: u32, da: f64, db: f64) -> (u32, f64) {
         let out = self.vals.len() as u32;
         self.vals.push(v);
-        self.nodes.push(Node::S2 { out, a, b, da, db });
+        self.nodes.push(Node::S2 {
+            oa: pack(out, a),
+            b,
+            da,
+            db,
+        });
         (out, v)
     }
 
@@ -239,13 +267,15 @@ impl Inner {
         let end = nodes.partition_point(|n| n.out() <= root);
         for node in nodes[..end].iter().rev() {
             match *node {
-                Node::S1 { out, a, da } => {
+                Node::S1 { oa, da } => {
+                    let (out, a) = unpack(oa);
                     let g = adj[out as usize];
                     if g != 0.0 {
                         adj[a as usize] += g * da;
                     }
                 }
-                Node::S2 { out, a, b, da, db } => {
+                Node::S2 { oa, b, da, db } => {
+                    let (out, a) = unpack(oa);
                     let g = adj[out as usize];
                     if g != 0.0 {
                         adj[a as usize] += g * da;
