@@ -21,7 +21,7 @@ use infer::mcmc::diagnostics::ess_bulk;
 use infer::mcmc::model::{Model, ModelParams, ParamSpec, TapeModel};
 use infer::mcmc::models::{CorrGauss, EightSchools, Gauss, LogReg};
 use infer::mcmc::{LogDensity, LogDensityError, Sampler, SamplerSettings};
-use ndarray::{Array1, Array2, arr0};
+use ndarray::{Array1, Array2};
 use serde_json::Value;
 use std::error::Error;
 use std::sync::Arc;
@@ -139,7 +139,7 @@ impl Model for TapeEightSchools {
         p: &ModelParams<'t>,
     ) -> Result<Var<'t>, LogDensityError> {
         let (mu, tau, eta) = (p.get("mu")?, p.get("tau")?, p.get("eta")?);
-        let c = |x: f64| tape.constant(&arr0(x));
+        let c = |x: f64| tape.scalar(x);
         Ok(Normal::new(c(0.0), c(5.0))?.log_prob_sum(mu)?
             + HalfCauchy::new(c(5.0))?.log_prob_sum(tau)?
             + Normal::new(c(0.0), c(1.0))?.log_prob_sum(eta)?

@@ -4,7 +4,7 @@
 use crate::error::AdError;
 use crate::scalar as s;
 use crate::shape::{Shape, broadcast_indices};
-use crate::tape::{Node, Tape};
+use crate::tape::{Inner, Node, Tape};
 use crate::var::Var;
 use ndarray::{ArrayBase, ArrayD, Data, Dimension, IxDyn};
 use std::fmt;
@@ -438,7 +438,7 @@ impl<'t> Tensor<'t> {
         other: Tensor<'t>,
         f: impl Fn(f64, f64) -> (f64, f64, f64),
     ) -> Result<Tensor<'t>, AdError> {
-        binary(self, other, "zip_with_derivative", f)
+        binary_user(self, other, "zip_with_derivative", f)
     }
 
     /// Elementwise `self ⊕ c` for a linear op with constant partial `c` on `self`.
@@ -627,19 +627,41 @@ pub(crate) fn align<'t>(
     Ok((a, b, shape))
 }
 
+/// Elementwise binary operation with a crate-internal derivative function (which never touches
+/// a tape, so it may run while the recording is borrowed).
 pub(crate) fn binary<'t>(
     a: Tensor<'t>,
     b: Tensor<'t>,
     op: &'static str,
     f: impl Fn(f64, f64) -> (f64, f64, f64),
 ) -> Result<Tensor<'t>, AdError> {
+    binary_impl(a, b, op, f, false)
+}
+
+/// [`binary`] for a user-supplied `f`: it runs on the recording moved out of the tape.
+fn binary_user<'t>(
+    a: Tensor<'t>,
+    b: Tensor<'t>,
+    op: &'static str,
+    f: impl Fn(f64, f64) -> (f64, f64, f64),
+) -> Result<Tensor<'t>, AdError> {
+    binary_impl(a, b, op, f, true)
+}
+
+#[inline(always)]
+fn binary_impl<'t>(
+    a: Tensor<'t>,
+    b: Tensor<'t>,
+    op: &'static str,
+    f: impl Fn(f64, f64) -> (f64, f64, f64),
+    user: bool,
+) -> Result<Tensor<'t>, AdError> {
     let (a, b, shape) = align(a, b, op)?;
     let n = shape.numel();
     let sa = usize::from(a.numel() == n);
     let sb = usize::from(b.numel() == n);
     let tape = a.tape;
-    // `f` may be user code: run it on the recording moved out of the tape.
-    tape.with_detached(|g| {
+    let body = |g: &mut Inner| {
         let out = g.next_slot();
         let (ia, ib) = (a.start as usize, b.start as usize);
         let tracked = a.tracked || b.tracked;
@@ -683,7 +705,12 @@ pub(crate) fn binary<'t>(
             });
         }
         Ok(Tensor::from_slot(tape, out, shape, true))
-    })
+    };
+    if user {
+        tape.with_detached(body)
+    } else {
+        body(&mut tape.inner_mut())
+    }
 }
 
 /// Addition or subtraction (`sign` = ±1 on `b`) without a partials arena.
