@@ -26,7 +26,18 @@ pub(crate) fn check(
         }
         return Ok(());
     }
-    for v in t.to_vec() {
+    // Small parameter arrays are read into a stack buffer (no allocation per construction).
+    let mut stack = [0.0f64; 64];
+    let heap;
+    let n = t.numel();
+    let vals: &[f64] = if n <= stack.len() {
+        t.value_into(&mut stack[..n]);
+        &stack[..n]
+    } else {
+        heap = t.to_vec();
+        &heap
+    };
+    for &v in vals {
         if !ok(v) {
             return Err(DistError::InvalidParameter {
                 dist,
