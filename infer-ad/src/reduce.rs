@@ -35,7 +35,13 @@ pub(crate) fn sq_dev_backward(adj: &mut [f64], vals: &[f64], m: f64, g2: f64) ->
         *a += g2 * d;
         acc[j] += d;
     }
-    ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
+    pairwise8(acc)
+}
+
+/// The sum of eight lane accumulators, combined pairwise.
+#[inline(always)]
+fn pairwise8(s: [f64; 8]) -> f64 {
+    ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]))
 }
 
 /// Σ f(xᵢ) with eight independent accumulators, combined pairwise at the end.
@@ -53,7 +59,7 @@ fn lane_sum(x: &[f64], f: impl Fn(f64) -> f64) -> f64 {
     for (j, &v) in rest.iter().enumerate() {
         s[j] += f(v);
     }
-    ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]))
+    pairwise8(s)
 }
 
 impl<'t> Tensor<'t> {

@@ -150,12 +150,7 @@ impl BernoulliLogitGlm {
     ) -> Result<Var<'t>, DistError> {
         let k = self.x.ncols();
         if beta.numel() != k {
-            return Err(DistError::ShapeMismatch {
-                dist: NAME,
-                what: "coefficients beta against the columns of x",
-                left: beta.shape(),
-                right: shape2(self.x.nrows(), k),
-            });
+            return Err(self.beta_mismatch(beta.shape()));
         }
         if let Some(a) = alpha {
             assert!(
@@ -163,8 +158,6 @@ impl BernoulliLogitGlm {
                 "{NAME}::log_prob: alpha and beta belong to different tapes"
             );
         }
-        let tape = beta.tape();
-        let a = alpha.map_or(0.0, |a| a.value());
         let mut stack = [0.0f64; 2 * STACK_COEFS];
         let mut heap = Vec::new();
         let buf: &mut [f64] = if k <= STACK_COEFS {
@@ -175,20 +168,58 @@ impl BernoulliLogitGlm {
         };
         let (b, g) = buf.split_at_mut(k);
         beta.value_into(b);
-        let xs = self.x.as_slice().unwrap_or(&[]);
-        let (lp, ga) = glm_dispatch(xs, &self.xt, &self.y, a, b, g);
+        let (lp, ga) = self.log_prob_and_grad(b, alpha.map_or(0.0, |a| a.value()), g)?;
         let ga = [ga];
+        let tape = beta.tape();
         let out = match alpha {
             Some(al) => tape.scalar_with_gradients(lp, &[(beta, g), (al.as_tensor(), &ga)]),
             None => tape.scalar_with_gradients(lp, &[(beta, g)]),
         };
-        // Lengths were checked above.
-        out.map_err(|_| DistError::ShapeMismatch {
+        out.map_err(|_| self.beta_mismatch(beta.shape()))
+    }
+
+    /// The same log-likelihood in plain `f64`, for a log density with a hand-written gradient
+    /// (such as `infer_mcmc::models::LogReg`): returns the value and ∂/∂α, and writes
+    /// ∂/∂β = Xᵀ(y − σ(α + Xβ)) into `grad_beta`.
+    ///
+    /// # Errors
+    /// [`DistError::ShapeMismatch`] when `beta` or `grad_beta` does not have one element per
+    /// column of `x`.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_dist::BernoulliLogitGlm;
+    /// let x = std::sync::Arc::new(ndarray::array![[1.0, 0.0], [0.0, 1.0]]);
+    /// let glm = BernoulliLogitGlm::new(x, &[1.0, 0.0])?;
+    /// let mut g = [0.0; 2];
+    /// let (lp, d_alpha) = glm.log_prob_and_grad(&[0.0, 0.0], 0.0, &mut g)?;
+    /// assert!((lp - 2.0 * 0.5f64.ln()).abs() < 1e-15);
+    /// assert_eq!((g, d_alpha), ([0.5, -0.5], 0.0));
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    pub fn log_prob_and_grad(
+        &self,
+        beta: &[f64],
+        alpha: f64,
+        grad_beta: &mut [f64],
+    ) -> Result<(f64, f64), DistError> {
+        let k = self.x.ncols();
+        for len in [beta.len(), grad_beta.len()] {
+            if len != k {
+                return Err(self.beta_mismatch(Shape::vector(len)));
+            }
+        }
+        let xs = self.x.as_slice().unwrap_or(&[]);
+        Ok(glm_dispatch(xs, &self.xt, &self.y, alpha, beta, grad_beta))
+    }
+
+    fn beta_mismatch(&self, got: Shape) -> DistError {
+        DistError::ShapeMismatch {
             dist: NAME,
             what: "coefficients beta against the columns of x",
-            left: beta.shape(),
-            right: shape2(self.x.nrows(), k),
-        })
+            left: got,
+            right: shape2(self.x.nrows(), self.x.ncols()),
+        }
     }
 }
 
@@ -292,13 +323,11 @@ fn glm_kernel(
             res[i] = ys[i] - sigma;
             ope[i] = one_e;
         }
-        for (c, ((eta_c, y_c), ope_c)) in eta[..m]
+        for ((eta_c, y_c), ope_c) in eta[..m]
             .chunks(32)
             .zip(ys.chunks(32))
             .zip(ope[..m].chunks(32))
-            .enumerate()
         {
-            let _ = c;
             let mut prod = [1.0f64; 4];
             for l in 0..eta_c.len() {
                 let h = eta_c[l];

@@ -13,20 +13,7 @@ pub(crate) fn check(
     ok: impl Fn(f64) -> bool,
     reason: &'static str,
 ) -> Result<(), DistError> {
-    if let Ok(one) = t.item() {
-        // the common scalar case, without copying the values out
-        let v = one.value();
-        if !ok(v) {
-            return Err(DistError::InvalidParameter {
-                dist,
-                param,
-                value: v,
-                reason,
-            });
-        }
-        return Ok(());
-    }
-    // Small parameter arrays are read into a stack buffer (no allocation per construction).
+    // Scalars and small arrays are read into a stack buffer (no allocation per construction).
     let mut stack = [0.0f64; 64];
     let heap;
     let n = t.numel();
