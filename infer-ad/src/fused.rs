@@ -127,17 +127,14 @@ impl Tape {
                     continue;
                 }
                 if full[k] {
-                    g.nodes.push(Node::Red {
+                    g.push_node(Node::Red {
                         out,
                         a: ops[k].start,
                         n: n as u32,
                         p: pofs[k] as u32,
                     });
                 } else {
-                    g.nodes.push(Node::S1 {
-                        oa: crate::tape::pack(out, ops[k].start),
-                        da: acc[k],
-                    });
+                    g.push_rec(out, ops[k].start, acc[k]);
                 }
             }
             Ok(Var {
@@ -220,7 +217,7 @@ impl Tape {
             for k in 0..K {
                 if ops[k].tracked {
                     tracked = true;
-                    g.nodes.push(Node::Elem {
+                    g.push_node(Node::Elem {
                         out,
                         a: ops[k].start,
                         n: n as u32,
@@ -287,17 +284,14 @@ impl Tape {
                 continue;
             }
             if grad.len() == 1 {
-                g.nodes.push(Node::S1 {
-                    oa: crate::tape::pack(out, t.start),
-                    da: grad[0],
-                });
+                g.push_rec(out, t.start, grad[0]);
                 continue;
             }
             // Tensors are contiguous from `start` in row-major order, so gradient entry i
             // belongs to slot start + i.
             let p = g.f.len();
             g.f.extend_from_slice(grad);
-            g.nodes.push(Node::Red {
+            g.push_node(Node::Red {
                 out,
                 a: t.start,
                 n: grad.len() as u32,

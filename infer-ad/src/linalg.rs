@@ -324,7 +324,7 @@ impl<'t> Tensor<'t> {
         let out = g.next_slot();
         g.vals.push(v);
         if self.tracked || o.tracked {
-            g.nodes.push(Node::Dot {
+            g.push_node(Node::Dot {
                 out,
                 a: self.start,
                 b: o.start,
@@ -363,7 +363,7 @@ impl<'t> Tensor<'t> {
         }
         let tracked = self.tracked || x.tracked;
         if tracked {
-            g.nodes.push(Node::MatVec {
+            g.push_node(Node::MatVec {
                 out,
                 a: self.start,
                 x: x.start,
@@ -416,7 +416,7 @@ impl<'t> Tensor<'t> {
         }
         let tracked = self.tracked || b.tracked;
         if tracked {
-            g.nodes.push(Node::MatMul {
+            g.push_node(Node::MatMul {
                 out: out as u32,
                 a: self.start,
                 b: b.start,
@@ -484,7 +484,7 @@ impl<'t> Tensor<'t> {
         tri_solve_into(&inp[l0..l0 + n * n], outp, n, m, lower, false);
         let tracked = self.tracked || b.tracked;
         if tracked {
-            g.nodes.push(Node::TriSolve {
+            g.push_node(Node::TriSolve {
                 out: out as u32,
                 l: self.start,
                 b: b.start,
@@ -577,7 +577,7 @@ impl Tape {
         if x.tracked {
             let d = g.data.len() as u32;
             g.data.push(data);
-            g.nodes.push(Node::MatVecData { out, d, x: x.start });
+            g.push_node(Node::MatVecData { out, d, x: x.start });
         }
         Ok(Tensor::from_slot(self, out, Shape::vector(m), x.tracked))
     }
@@ -617,7 +617,7 @@ impl Tape {
         if b.tracked {
             let d = g.data.len() as u32;
             g.data.push(data);
-            g.nodes.push(Node::MatMulData {
+            g.push_node(Node::MatMulData {
                 out: out as u32,
                 d,
                 b: b.start,

@@ -114,7 +114,7 @@ impl<'t> Tensor<'t> {
             // Both gradients in one backward pass; the forward pass only needs Σ (x − m)².
             let s2 = lane_sum(&g.vals[a..a + n], |v| (v - mv) * (v - mv));
             g.vals.push(s2);
-            g.nodes.push(Node::SqDev {
+            g.push_node(Node::SqDev {
                 out,
                 a: self.start,
                 n: n as u32,
@@ -130,10 +130,7 @@ impl<'t> Tensor<'t> {
         // Data: the centre's partial −2 Σ (x − m) is kept from the forward pass.
         let (s1, s2) = dev_moments(&g.vals[a..a + n], mv);
         g.vals.push(s2);
-        g.nodes.push(Node::S1 {
-            oa: crate::tape::pack(out, m.idx),
-            da: -2.0 * s1,
-        });
+        g.push_rec(out, m.idx, -2.0 * s1);
         Var {
             tape: self.tape,
             idx: out,
@@ -149,7 +146,7 @@ impl<'t> Tensor<'t> {
         let out = g.next_slot();
         g.vals.push(total);
         if self.tracked {
-            g.nodes.push(Node::Sum {
+            g.push_node(Node::Sum {
                 out,
                 a: self.start,
                 n: n as u32,
@@ -191,7 +188,7 @@ impl<'t> Tensor<'t> {
                 let w = (g.vals[a + i] - lse).exp();
                 g.f.push(w);
             }
-            g.nodes.push(Node::Red {
+            g.push_node(Node::Red {
                 out,
                 a: self.start,
                 n: n as u32,
@@ -326,7 +323,7 @@ impl<'t> Tensor<'t> {
                     g.f.push(w);
                 }
             }
-            g.nodes.push(Node::Group {
+            g.push_node(Node::Group {
                 out: out as u32,
                 a: self.start,
                 n: n as u32,

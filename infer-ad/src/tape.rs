@@ -1,11 +1,19 @@
 //! The tape: a flat, index-based Wengert list with one adjoint vector.
 //!
 //! Every scalar value recorded on the tape owns one *slot* (an index into `vals`). An operation
-//! pushes its output slot(s) and one or more [`Node`]s describing how the output's adjoint flows
-//! back to its inputs; partial derivatives are computed in the forward pass and kept in a flat
-//! arena (`f`), index lists in another (`u`). Several nodes may share an output: each is one
-//! group of edges. The backward pass walks the nodes once in reverse. Nothing is boxed and no
-//! per-node allocation happens; [`Tape::clear`] truncates every buffer and keeps its capacity.
+//! pushes its output slot(s) and describes how the output's adjoint flows back to its inputs.
+//! Scalar edges — `adj[a] += adj[out] · d` — are 16-byte [`Rec`]ords in one stream (`recs`); a
+//! one-input scalar operation writes one record, a two-input one two records with the same
+//! `out`. Everything else (tensor operations) is a [`Node`] in a side vector, with a *marker*
+//! record in the stream at the point where it was recorded, so the stream keeps the recording
+//! order. Partial derivatives of tensor nodes are computed in the forward pass and kept in a flat
+//! arena (`f`), index lists in another (`u`). Several records may share an output. The backward
+//! pass walks the stream once in reverse. Nothing is boxed and no per-node allocation happens;
+//! [`Tape::clear`] truncates every buffer and keeps its capacity.
+//!
+//! Why two streams: a chain of scalar operations is bound by the bytes it writes per operation.
+//! With one 32-byte enum for every node a scalar operation wrote 40 bytes (value and node); with
+//! 16-byte records it writes 24 (one input) or 40 (two inputs).
 
 use crate::linalg;
 use crate::var::Var;
@@ -18,11 +26,6 @@ use std::sync::Arc;
 /// partials arena, `idx` an offset into the index arena.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Node {
-    /// `adj[a] += adj[out] * da`, with `out` and `a` packed into one word (`oa`, see
-    /// [`pack`]) so that recording a scalar operation takes one store fewer.
-    S1 { oa: u64, da: f64 },
-    /// `adj[a] += adj[out] * da; adj[b] += adj[out] * db` (`oa` packed as in `S1`).
-    S2 { oa: u64, b: u32, da: f64, db: f64 },
     /// Elementwise: `adj[a + i*s] += adj[out + i] * f[p + i]` for `i < n` (`s` is 0 or 1).
     Elem {
         out: u32,
@@ -103,7 +106,20 @@ pub(crate) enum Node {
     },
 }
 
-/// `out` in the low and `a` in the high half of one word (the operands of `S1`/`S2`).
+/// One scalar backward edge, `adj[a] += adj[out] · d`, with `out` in the low and `a` in the high
+/// half of `oa` (see [`pack`]). A record whose `out` is [`MARK`] stands for the tensor node
+/// `nodes[a]` instead (then `d` is unused).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Rec {
+    oa: u64,
+    d: f64,
+}
+
+/// The `out` of a marker record. No value slot has this index: slots are counted in `u32` and
+/// a tape would need 32 GiB of values to reach it.
+const MARK: u32 = u32::MAX;
+
+/// `out` in the low and `a` in the high half of one word (the operands of a [`Rec`]).
 #[inline(always)]
 pub(crate) fn pack(out: u32, a: u32) -> u64 {
     u64::from(out) | (u64::from(a) << 32)
@@ -123,7 +139,6 @@ impl Node {
     #[inline]
     fn out(&self) -> u32 {
         match *self {
-            Node::S1 { oa, .. } | Node::S2 { oa, .. } => unpack(oa).0,
             Node::Elem { out, .. }
             | Node::Lin { out, .. }
             | Node::Red { out, .. }
@@ -161,6 +176,7 @@ fn push_within_capacity<T>(v: &mut Vec<T>, x: T) {
 #[derive(Default)]
 pub(crate) struct Inner {
     pub(crate) vals: Vec<f64>,
+    pub(crate) recs: Vec<Rec>,
     pub(crate) nodes: Vec<Node>,
     pub(crate) f: Vec<f64>,
     pub(crate) u: Vec<u32>,
@@ -186,15 +202,15 @@ impl Inner {
     /// trip per operation).
     #[inline(always)]
     pub(crate) fn push1(&mut self, v: f64, a: u32, da: f64) -> (u32, f64) {
-        if self.vals.len() < self.vals.capacity() && self.nodes.len() < self.nodes.capacity() {
-            let Inner { vals, nodes, .. } = self;
+        if self.vals.len() < self.vals.capacity() && self.recs.len() < self.recs.capacity() {
+            let Inner { vals, recs, .. } = self;
             let out = vals.len() as u32;
             push_within_capacity(vals, v);
             push_within_capacity(
-                nodes,
-                Node::S1 {
+                recs,
+                Rec {
                     oa: pack(out, a),
-                    da,
+                    d: da,
                 },
             );
             (out, v)
@@ -206,29 +222,32 @@ impl Inner {
     #[cold]
     #[inline(never)]
     fn push1_cold(&mut self, v: f64, a: u32, da: f64) -> (u32, f64) {
-        let out = self.vals.len() as u32;
+        let out = self.next_slot();
         self.vals.push(v);
-        self.nodes.push(Node::S1 {
-            oa: pack(out, a),
-            da,
-        });
+        self.push_rec(out, a, da);
         (out, v)
     }
 
-    /// Records a two-input scalar operation; see [`Inner::push1`].
+    /// Records a two-input scalar operation (two records with the same output); see
+    /// [`Inner::push1`].
     #[inline(always)]
     pub(crate) fn push2(&mut self, v: f64, a: u32, b: u32, da: f64, db: f64) -> (u32, f64) {
-        if self.vals.len() < self.vals.capacity() && self.nodes.len() < self.nodes.capacity() {
-            let Inner { vals, nodes, .. } = self;
+        if self.vals.len() < self.vals.capacity() && self.recs.capacity() - self.recs.len() >= 2 {
+            let Inner { vals, recs, .. } = self;
             let out = vals.len() as u32;
             push_within_capacity(vals, v);
             push_within_capacity(
-                nodes,
-                Node::S2 {
+                recs,
+                Rec {
                     oa: pack(out, a),
-                    b,
-                    da,
-                    db,
+                    d: da,
+                },
+            );
+            push_within_capacity(
+                recs,
+                Rec {
+                    oa: pack(out, b),
+                    d: db,
                 },
             );
             (out, v)
@@ -240,20 +259,51 @@ impl Inner {
     #[cold]
     #[inline(never)]
     fn push2_cold(&mut self, v: f64, a: u32, b: u32, da: f64, db: f64) -> (u32, f64) {
-        let out = self.vals.len() as u32;
+        let out = self.next_slot();
         self.vals.push(v);
-        self.nodes.push(Node::S2 {
-            oa: pack(out, a),
-            b,
-            da,
-            db,
-        });
+        self.push_rec(out, a, da);
+        self.push_rec(out, b, db);
         (out, v)
     }
 
+    /// Records the scalar edge `adj[a] += adj[out] · d` (off the hot path: tensor operations
+    /// that end in a scalar use it).
+    #[inline]
+    pub(crate) fn push_rec(&mut self, out: u32, a: u32, d: f64) {
+        debug_assert!(out != MARK);
+        self.recs.push(Rec {
+            oa: pack(out, a),
+            d,
+        });
+    }
+
+    /// Records a tensor node: the node goes to the side vector, a marker into the stream.
+    #[inline]
+    pub(crate) fn push_node(&mut self, node: Node) {
+        let k = u32::try_from(self.nodes.len()).expect("infer-ad: more than 2^32 tensor nodes");
+        self.nodes.push(node);
+        self.recs.push(Rec {
+            oa: pack(MARK, k),
+            d: 0.0,
+        });
+    }
+
+    /// The output slot of a record (of the node it marks, for a marker).
+    #[inline]
+    fn rec_out(&self, r: &Rec) -> u32 {
+        let (out, a) = unpack(r.oa);
+        if out == MARK {
+            self.nodes[a as usize].out()
+        } else {
+            out
+        }
+    }
+
     fn backward(&mut self, root: u32) {
+        let end = self.recs.partition_point(|r| self.rec_out(r) <= root);
         let Inner {
             vals,
+            recs,
             nodes,
             f,
             u,
@@ -264,24 +314,16 @@ impl Inner {
         adj.clear();
         adj.resize(vals.len(), 0.0);
         adj[root as usize] = 1.0;
-        let end = nodes.partition_point(|n| n.out() <= root);
-        for node in nodes[..end].iter().rev() {
-            match *node {
-                Node::S1 { oa, da } => {
-                    let (out, a) = unpack(oa);
-                    let g = adj[out as usize];
-                    if g != 0.0 {
-                        adj[a as usize] += g * da;
-                    }
+        for r in recs[..end].iter().rev() {
+            let (out, a) = unpack(r.oa);
+            if out != MARK {
+                let g = adj[out as usize];
+                if g != 0.0 {
+                    adj[a as usize] += g * r.d;
                 }
-                Node::S2 { oa, b, da, db } => {
-                    let (out, a) = unpack(oa);
-                    let g = adj[out as usize];
-                    if g != 0.0 {
-                        adj[a as usize] += g * da;
-                        adj[b as usize] += g * db;
-                    }
-                }
+                continue;
+            }
+            match nodes[a as usize] {
                 Node::Elem { out, a, n, p, s } => {
                     let (out, a, n, p) = (out as usize, a as usize, n as usize, p as usize);
                     if s == 1 {
@@ -507,6 +549,7 @@ impl fmt::Debug for Tape {
         let g = self.inner_mut();
         f.debug_struct("Tape")
             .field("slots", &g.vals.len())
+            .field("records", &g.recs.len())
             .field("nodes", &g.nodes.len())
             .field("partials", &g.f.len())
             .finish()
@@ -518,7 +561,9 @@ impl fmt::Debug for Tape {
 pub struct TapeCapacity {
     /// Value slots.
     pub slots: usize,
-    /// Nodes.
+    /// Backward records (scalar edges and tensor-node markers).
+    pub records: usize,
+    /// Tensor nodes.
     pub nodes: usize,
     /// Partial-derivative arena.
     pub partials: usize,
@@ -565,7 +610,7 @@ impl Tape {
         let mut local = std::mem::take(&mut *self.inner_mut());
         let r = f(&mut local);
         let mut g = self.inner_mut();
-        let intruded = !(g.vals.is_empty() && g.nodes.is_empty() && g.f.is_empty());
+        let intruded = !(g.vals.is_empty() && g.recs.is_empty() && g.f.is_empty());
         *g = local;
         drop(g);
         assert!(
@@ -581,13 +626,14 @@ impl Tape {
         Self::default()
     }
 
-    /// An empty tape with room for `slots` values and nodes before it reallocates.
+    /// An empty tape with room for `slots` scalar operations of two inputs (values and
+    /// backward records) before it reallocates.
     pub fn with_capacity(slots: usize) -> Self {
         let mut t = Tape::default();
         {
             let g = t.inner.get_mut();
             g.vals.reserve(slots);
-            g.nodes.reserve(slots);
+            g.recs.reserve(slots.saturating_mul(2));
             g.adj.reserve(slots);
         }
         t
@@ -632,6 +678,7 @@ impl Tape {
     pub fn clear(&mut self) {
         let g = self.inner.get_mut();
         g.vals.clear();
+        g.recs.clear();
         g.nodes.clear();
         g.f.clear();
         g.u.clear();
@@ -649,9 +696,21 @@ impl Tape {
         self.len() == 0
     }
 
-    /// Number of backward nodes recorded.
+    /// Number of backward records: one per scalar edge (a one-input scalar operation records
+    /// one, a two-input operation two) and one per tensor operation. Operations on constants
+    /// record none.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let (x, y) = (tape.var(1.0), tape.var(2.0));
+    /// let _ = x.exp();
+    /// assert_eq!(tape.num_nodes(), 1);
+    /// let _ = x * y;
+    /// assert_eq!(tape.num_nodes(), 3);
+    /// ```
     pub fn num_nodes(&self) -> usize {
-        self.inner_mut().nodes.len()
+        self.inner_mut().recs.len()
     }
 
     /// Current capacities of the tape's buffers.
@@ -659,6 +718,7 @@ impl Tape {
         let g = self.inner_mut();
         TapeCapacity {
             slots: g.vals.capacity(),
+            records: g.recs.capacity(),
             nodes: g.nodes.capacity(),
             partials: g.f.capacity(),
             indices: g.u.capacity(),

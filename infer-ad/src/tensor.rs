@@ -181,7 +181,7 @@ impl Tape {
             g.vals.push(x);
             g.u.push(v.idx);
         }
-        g.nodes.push(Node::Gather {
+        g.push_node(Node::Gather {
             out: start,
             n: vars.len() as u32,
             idx,
@@ -417,7 +417,7 @@ impl<'t> Tensor<'t> {
                 g.vals.push(v);
                 g.f[p + i] = d;
             }
-            g.nodes.push(Node::Elem {
+            g.push_node(Node::Elem {
                 out,
                 a: self.start,
                 n: n as u32,
@@ -452,7 +452,7 @@ impl<'t> Tensor<'t> {
             g.vals.push(v);
         }
         if self.tracked {
-            g.nodes.push(Node::Lin {
+            g.push_node(Node::Lin {
                 out,
                 a: self.start,
                 n: n as u32,
@@ -583,7 +583,7 @@ pub(crate) fn gather_recorded<'t>(
         g.vals.push(v);
     }
     if tracked {
-        g.nodes.push(Node::Gather {
+        g.push_node(Node::Gather {
             out,
             n: n as u32,
             idx,
@@ -687,7 +687,7 @@ fn binary_impl<'t>(
             }
         }
         if a.tracked {
-            g.nodes.push(Node::Elem {
+            g.push_node(Node::Elem {
                 out,
                 a: a.start,
                 n: n as u32,
@@ -696,7 +696,7 @@ fn binary_impl<'t>(
             });
         }
         if b.tracked {
-            g.nodes.push(Node::Elem {
+            g.push_node(Node::Elem {
                 out,
                 a: b.start,
                 n: n as u32,
@@ -731,7 +731,7 @@ fn add_sub<'t>(a: Tensor<'t>, b: Tensor<'t>, sign: f64, op: &'static str) -> Ten
         g.vals.push(v);
     }
     if a.tracked {
-        g.nodes.push(Node::Lin {
+        g.push_node(Node::Lin {
             out,
             a: a.start,
             n: n as u32,
@@ -740,7 +740,7 @@ fn add_sub<'t>(a: Tensor<'t>, b: Tensor<'t>, sign: f64, op: &'static str) -> Ten
         });
     }
     if b.tracked {
-        g.nodes.push(Node::Lin {
+        g.push_node(Node::Lin {
             out,
             a: b.start,
             n: n as u32,
