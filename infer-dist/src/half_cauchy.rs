@@ -47,6 +47,7 @@ impl<'t> HalfCauchy<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::HalfCauchy::new(tape.var(f64::INFINITY)).is_err());
     /// ```
+    #[inline]
     pub fn new(scale: impl IntoTensor<'t>) -> Result<Self, DistError> {
         let scale = scale.into_tensor();
         check(NAME, "scale", scale, positive, POSITIVE)?;
