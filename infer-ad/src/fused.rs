@@ -115,11 +115,11 @@ impl Tape {
     /// ```
     pub fn fused_sum<'t, const K: usize>(
         &'t self,
-        inputs: [Tensor<'t>; K],
+        mut inputs: [Tensor<'t>; K],
         mut f: impl FnMut(usize, [f64; K]) -> (f64, [f64; K]),
     ) -> Result<Var<'t>, AdError> {
-        let mut ops = inputs;
-        let shape = align_all(self, &mut ops, "fused_sum")?;
+        let ops = &mut inputs;
+        let shape = align_all(self, ops, "fused_sum")?;
         let n = shape.numel();
         let mut starts = [0usize; K];
         let mut strides = [0usize; K];
@@ -211,11 +211,11 @@ impl Tape {
     /// ```
     pub fn fused_map<'t, const K: usize>(
         &'t self,
-        inputs: [Tensor<'t>; K],
+        mut inputs: [Tensor<'t>; K],
         mut f: impl FnMut(usize, [f64; K]) -> (f64, [f64; K]),
     ) -> Result<Tensor<'t>, AdError> {
-        let mut ops = inputs;
-        let shape = align_all(self, &mut ops, "fused_map")?;
+        let ops = &mut inputs;
+        let shape = align_all(self, ops, "fused_map")?;
         let n = shape.numel();
         let mut starts = [0usize; K];
         let mut strides = [0usize; K];

@@ -16,9 +16,9 @@ pub const MAX_NDIM: usize = 6;
 /// assert_eq!(s.numel(), 6);
 /// # Ok::<(), infer_ad::AdError>(())
 /// ```
-// Invariant: `dims[ndim..]` is all zeros, so the derived `Hash` agrees with the `PartialEq`
-// below, which compares only the first `ndim` dimensions.
-#[derive(Clone, Copy, Eq, Hash)]
+// Invariant: `dims[ndim..]` is all zeros (every constructor keeps it), which the `PartialEq`
+// below relies on.
+#[derive(Clone, Copy, Eq)]
 pub struct Shape {
     dims: [usize; MAX_NDIM],
     ndim: u8,
@@ -35,6 +35,13 @@ impl PartialEq for Shape {
             diff |= self.dims[k] ^ other.dims[k];
         }
         diff == 0 && self.ndim == other.ndim
+    }
+}
+
+impl std::hash::Hash for Shape {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // The slice's length is the rank: equal shapes hash equally.
+        self.dims().hash(state);
     }
 }
 

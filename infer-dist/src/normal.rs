@@ -5,6 +5,7 @@ use crate::util::{
     positive, reparameterizable,
 };
 use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
+use infer_ad::fastmath;
 use infer_ad::scalar::{LN_SQRT_2PI, normal_cdf};
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::ArrayD;
@@ -80,7 +81,7 @@ fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
     let r = 1.0 / s;
     let z = (x - m) * r;
     (
-        -0.5 * z * z - s.ln() - LN_SQRT_2PI,
+        -0.5 * z * z - fastmath::ln(s) - LN_SQRT_2PI,
         [-z * r, z * r, (z * z - 1.0) * r],
     )
 }
@@ -106,7 +107,7 @@ impl<'t> Distribution<'t> for Normal<'t> {
                 let n = value.numel() as f64;
                 let s = self.scale.item()?.value();
                 let s2 = s * s;
-                let lp = -0.5 * q / s2 - n * (s.ln() + LN_SQRT_2PI);
+                let lp = -0.5 * q / s2 - n * (fastmath::ln(s) + LN_SQRT_2PI);
                 // ∂/∂Σ(x − μ)² = −1/(2σ²); ∂/∂σ = (Σ(x − μ)²/σ² − n)/σ
                 let d_ssd = -0.5 / s2;
                 let d_scale = (q / s2 - n) / s;
