@@ -1,6 +1,6 @@
-//! Fast, accurate `exp` and `ln_1p` for hot loops, and the logistic helpers built on them.
+//! Fast, accurate `exp`, `ln` and `ln_1p` for hot loops, and the logistic helpers built on them.
 //!
-//! The standard library calls the platform's libm for `f64::exp` and `f64::ln_1p`: correct,
+//! The standard library calls the platform's libm for `f64::exp`, `f64::ln` and `f64::ln_1p`: correct,
 //! but an opaque call per element, which keeps a loop over N observations scalar and pays
 //! the call, the special-case branches and (for `ln_1p`) a slow path every time. The
 //! functions here are plain arithmetic on `f64` and its bits: no calls, no tables, and the
@@ -10,17 +10,19 @@
 //!
 //! # Accuracy
 //!
-//! Stated against the platform's `f64::exp` / `f64::ln_1p` (glibc: < 1 ulp from the exact
+//! Stated against the platform's `f64::exp` / `f64::ln` / `f64::ln_1p` (glibc: < 1 ulp from the exact
 //! result) and checked by this crate's tests over dense grids and with proptest:
 //!
 //! | function | domain | error vs std |
 //! |---|---|---|
 //! | [`exp`] | all `f64` (normal, subnormal and zero results) | ≤ 1 ulp |
 //! | [`ln_1p`] | all `f64` | ≤ 1 ulp |
+//! | [`ln`] | all `f64` (subnormal arguments included) | ≤ 1 ulp |
 //!
 //! Special values match std exactly: `exp(−∞) = 0`, `exp(+∞) = +∞`, overflow to `+∞` above
 //! ≈ 709.78, underflow through the subnormals to `+0` below ≈ −745.13; `ln_1p(−1) = −∞`,
-//! `ln_1p(x < −1) = NaN`, `ln_1p(+∞) = +∞`, `ln_1p(±0) = ±0`; NaN in, NaN out.
+//! `ln_1p(x < −1) = NaN`, `ln_1p(+∞) = +∞`, `ln_1p(±0) = ±0`; `ln(±0) = −∞`, `ln(x < 0) = NaN`,
+//! `ln(+∞) = +∞`; NaN in, NaN out.
 //!
 //! # Method
 //!
@@ -37,7 +39,8 @@
 //!   ln m = 2 atanh(s), s = f/(2 + f), f = m − 1, with the minimax polynomial of fdlibm's
 //!   `e_log.c` (coefficients `Lg1`–`Lg7`, error < 2⁻⁵⁸·⁴⁵ on |s| ≤ 0.1716); and
 //!   ln(1 + x) = k ln 2 + ln m + e/u. The same structure as fdlibm's `s_log1p.c`, but
-//!   without its branches.
+//!   without its branches. `ln` is the same computation for u = x with no rounding-error term
+//!   (fdlibm's `e_log.c`), subnormal arguments first scaled by 2⁵⁴.
 //!
 //! # Examples
 //! ```
@@ -158,10 +161,47 @@ pub fn ln_1p(x: f64) -> f64 {
     if x == 0.0 { x } else { v }
 }
 
+/// 2⁵⁴: scales a subnormal into the normal range exactly.
+const TWO54: f64 = 18_014_398_509_481_984.0;
+
+/// The natural logarithm, to within 1 ulp of `f64::ln` over the whole `f64` range (subnormal
+/// arguments included); `ln(±0) = −∞`, NaN below 0 and for NaN, `ln(+∞) = +∞`. Branch-free
+/// and call-free, so it inlines into a loop over observations (the method is that of
+/// [`ln_1p`] without its rounding-error term: fdlibm's `e_log.c`).
+///
+/// # Examples
+/// ```
+/// use infer_ad::fastmath::ln;
+/// assert_eq!(ln(1.0), 0.0);
+/// assert!((ln(10.0) - std::f64::consts::LN_10).abs() <= f64::EPSILON * 2.5);
+/// assert_eq!(ln(0.0), f64::NEG_INFINITY);
+/// assert_eq!(ln(f64::INFINITY), f64::INFINITY);
+/// assert!(ln(-1.0).is_nan());
+/// assert!((ln(f64::from_bits(1)) / f64::from_bits(1).ln() - 1.0).abs() <= f64::EPSILON);
+/// ```
+#[inline]
+#[must_use]
+pub fn ln(x: f64) -> f64 {
+    // A subnormal is scaled by 2⁵⁴ into the normal range, and 54 taken off its exponent.
+    let sub = x < f64::MIN_POSITIVE;
+    let u = if sub { x * TWO54 } else { x };
+    let v = ln_core(u, 0.0, if sub { -54.0 } else { 0.0 });
+    // Special cases by selects: below 0 or NaN → NaN, ±0 → −∞, +∞ → +∞.
+    let v = if x > 0.0 { v } else { f64::NAN };
+    let v = if x == 0.0 { f64::NEG_INFINITY } else { v };
+    if x == f64::INFINITY { x } else { v }
+}
+
 /// ln(u + c·u) ≈ ln u + c for a positive finite normal `u` and a correction |c| ≲ 2⁻⁵²
 /// (the relative rounding error of u): the core of [`ln_1p`] without its special cases.
 #[inline(always)]
 fn ln_of_sum(u: f64, c: f64) -> f64 {
+    ln_core(u, c, 0.0)
+}
+
+/// [`ln_of_sum`] of `u · 2^dk` for an integer `dk` (exactly representable).
+#[inline(always)]
+fn ln_core(u: f64, c: f64, dk: f64) -> f64 {
     // fdlibm e_log.c: R(z) ≈ (ln((1+s)/(1−s)) − 2s)/s − s²... in z = s², split even/odd.
     const LG1: f64 = 6.666_666_666_666_735_130e-01;
     const LG2: f64 = 3.999_999_999_940_941_908e-01;
@@ -179,7 +219,7 @@ fn ln_of_sum(u: f64, c: f64) -> f64 {
     // bits, then converted exactly to f64 through the 2⁵² trick (no i64 → f64 instruction
     // needed, which keeps the function vectorizable on plain SSE2).
     let kb = tmp.wrapping_add(0x800 << 52) >> 52;
-    let k = f64::from_bits(0x4330_0000_0000_0000 | kb) - (4_503_599_627_370_496.0 + 2048.0);
+    let k = f64::from_bits(0x4330_0000_0000_0000 | kb) - (4_503_599_627_370_496.0 + 2048.0) + dk;
     let m = f64::from_bits(ix.wrapping_sub(tmp & TOP12));
     let f = m - 1.0;
     let s = f / (2.0 + f);
@@ -331,6 +371,53 @@ mod tests {
         // Closest to −1: 1 + x = 2⁻⁵³ exactly.
         let x = -1.0 + f64::EPSILON / 2.0;
         assert!(ulps(ln_1p(x), x.ln_1p()) <= 1);
+    }
+
+    #[test]
+    fn ln_special_values() {
+        assert_eq!(ln(1.0).to_bits(), 0);
+        assert_eq!(ln(0.0), f64::NEG_INFINITY);
+        assert_eq!(ln(-0.0), f64::NEG_INFINITY);
+        assert_eq!(ln(f64::INFINITY), f64::INFINITY);
+        assert!(ln(-1e-300).is_nan());
+        assert!(ln(f64::NEG_INFINITY).is_nan());
+        assert!(ln(f64::NAN).is_nan());
+        assert_eq!(ln(f64::MAX), f64::MAX.ln());
+        assert_eq!(ln(f64::from_bits(1)), f64::from_bits(1).ln());
+    }
+
+    #[test]
+    fn ln_within_one_ulp_of_std() {
+        let mut worst = (0, 0.0);
+        let mut check = |x: f64| {
+            let d = ulps(ln(x), x.ln());
+            if d > worst.0 {
+                worst = (d, x);
+            }
+        };
+        // Dense around 1, where the result is small and cancellation would show.
+        let mut x = 0.5;
+        while x < 2.0 {
+            check(x);
+            x += 1.37e-7;
+        }
+        // Geometric grid over every magnitude, subnormals included.
+        let mut a = f64::from_bits(1);
+        while a < f64::MAX / 1.0001 {
+            check(a);
+            a = (a * (1.0 + 3.1e-5)).max(a.next_up());
+        }
+        // Around the exponent boundaries √2/2 · 2ᵏ and 2ᵏ, and across the subnormal edge.
+        for k in -1074..1024 {
+            for c in [std::f64::consts::FRAC_1_SQRT_2 * 2f64.powi(k), 2f64.powi(k)] {
+                for x in [c.next_down(), c, c.next_up()] {
+                    if x > 0.0 && x.is_finite() {
+                        check(x);
+                    }
+                }
+            }
+        }
+        assert!(worst.0 <= 1, "{} ulp at x = {:e}", worst.0, worst.1);
     }
 
     #[test]

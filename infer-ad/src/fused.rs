@@ -9,31 +9,87 @@ use crate::tape::{Node, Tape};
 use crate::tensor::Tensor;
 use crate::var::Var;
 
-/// Aligns K operands to one broadcast shape; each is either full-size or a single element.
+/// Aligns K operands to one broadcast shape in place; afterwards each is either full-size or
+/// a single element. Returns the shape. Inlined: the operands stay in registers or the
+/// caller's frame rather than travelling through a returned `Result` of K tensors.
+#[inline(always)]
 fn align_all<'t, const K: usize>(
     tape: &'t Tape,
-    inputs: [Tensor<'t>; K],
+    ops: &mut [Tensor<'t>; K],
     op: &'static str,
-) -> Result<([Tensor<'t>; K], Shape), AdError> {
+) -> Result<Shape, AdError> {
     let mut shape = Shape::SCALAR;
-    for t in &inputs {
+    for t in ops.iter() {
         assert!(std::ptr::eq(tape, t.tape), "{op}: tensor from another tape");
-        shape = shape
-            .broadcast(&t.shape)
-            .map_err(|_| AdError::ShapeMismatch {
-                op,
-                left: shape,
-                right: t.shape,
-            })?;
+        shape = match shape.broadcast(&t.shape) {
+            Ok(s) => s,
+            Err(_) => return Err(mismatch(op, shape, t.shape)),
+        };
     }
     let n = shape.numel();
-    let mut out = inputs;
-    for t in &mut out {
-        if t.numel() != n && t.numel() != 1 {
+    for t in ops.iter_mut() {
+        let m = t.numel();
+        if m != n && m != 1 {
             *t = t.broadcast_to(shape)?;
         }
     }
-    Ok((out, shape))
+    Ok(shape)
+}
+
+#[cold]
+#[inline(never)]
+fn mismatch(op: &'static str, left: Shape, right: Shape) -> AdError {
+    AdError::ShapeMismatch { op, left, right }
+}
+
+/// Runs `f`, which calls user code, on the recording's value slots and partials arena moved
+/// out of the tape (`f` receives both buffers and may append to them). This is
+/// [`Tape::with_detached`] for the fused operations, which need only those two buffers: moving
+/// two vectors out and back is much cheaper than moving the whole recording, and the safety
+/// argument is the same — while user code runs no reference into the tape's cell is alive,
+/// and a closure that records on this tape meets an empty value buffer instead of an aliased
+/// one. Anything it recorded is discarded (values, partials, records, nodes, indices, data) and this
+/// panics once the recording is back in place.
+///
+/// # Panics
+/// If the tape was recorded on while `f` ran.
+#[inline(always)]
+fn with_values_detached<R>(tape: &Tape, f: impl FnOnce(&mut Vec<f64>, &mut Vec<f64>) -> R) -> R {
+    let (mut vals, mut parts, recs, nodes, idx, data) = {
+        let mut g = tape.inner_mut();
+        let vals = std::mem::take(&mut g.vals);
+        let parts = std::mem::take(&mut g.f);
+        (
+            vals,
+            parts,
+            g.recs.len(),
+            g.nodes.len(),
+            g.u.len(),
+            g.data.len(),
+        )
+    };
+    let r = f(&mut vals, &mut parts);
+    let mut g = tape.inner_mut();
+    let intruded = !(g.vals.is_empty() && g.f.is_empty())
+        || g.recs.len() != recs
+        || g.nodes.len() != nodes
+        || g.u.len() != idx
+        || g.data.len() != data;
+    if intruded {
+        g.recs.truncate(recs);
+        g.nodes.truncate(nodes);
+        g.u.truncate(idx);
+        g.data.truncate(data);
+    }
+    g.vals = vals;
+    g.f = parts;
+    drop(g);
+    assert!(
+        !intruded,
+        "a closure passed to a fused or mapped operation recorded on its own tape; it must \
+         only compute with the f64 values it is given"
+    );
+    r
 }
 
 impl Tape {
@@ -68,80 +124,74 @@ impl Tape {
     /// ```
     pub fn fused_sum<'t, const K: usize>(
         &'t self,
-        inputs: [Tensor<'t>; K],
+        mut inputs: [Tensor<'t>; K],
         mut f: impl FnMut(usize, [f64; K]) -> (f64, [f64; K]),
     ) -> Result<Var<'t>, AdError> {
-        let (ops, shape) = align_all(self, inputs, "fused_sum")?;
+        let ops = &mut inputs;
+        let shape = align_all(self, ops, "fused_sum")?;
         let n = shape.numel();
-        // `f` is user code: run it on the recording moved out of the tape.
-        self.with_detached(|g| {
-            let mut starts = [0usize; K];
-            let mut strides = [0usize; K];
-            let mut full = [false; K];
-            let mut pofs = [0usize; K];
-            let mut acc = [0.0f64; K];
-            let p0 = g.f.len();
+        let mut starts = [0usize; K];
+        let mut strides = [0usize; K];
+        let mut full = [false; K];
+        for k in 0..K {
+            starts[k] = ops[k].start as usize;
+            strides[k] = usize::from(ops[k].numel() == n);
+            full[k] = ops[k].tracked && strides[k] == 1 && n > 1;
+        }
+        let mut pofs = [0usize; K];
+        let mut acc = [0.0f64; K];
+        let mut total = 0.0;
+        // `f` is user code: run it on the value and partial buffers moved out of the tape.
+        with_values_detached(self, |vals, partials| {
+            let p0 = partials.len();
             let mut p = p0;
             for k in 0..K {
-                starts[k] = ops[k].start as usize;
-                strides[k] = usize::from(ops[k].numel() == n);
-                full[k] = ops[k].tracked && strides[k] == 1 && n > 1;
                 if full[k] {
-                    pofs[k] = p - p0;
+                    pofs[k] = p;
                     p += n;
                 }
             }
-            g.f.resize(p, 0.0);
-            let mut total = 0.0;
-            {
-                // Borrow the value and partial buffers once, outside the element loop, so the
-                // loop reads and writes plain slices.
-                let crate::tape::Inner {
-                    vals, f: partials, ..
-                } = &mut *g;
-                let vals: &[f64] = vals;
-                let parts = &mut partials[p0..p];
-                for i in 0..n {
-                    let mut xs = [0.0; K];
-                    for k in 0..K {
-                        xs[k] = vals[starts[k] + i * strides[k]];
-                    }
-                    let (v, d) = f(i, xs);
-                    total += v;
-                    for k in 0..K {
-                        if full[k] {
-                            parts[pofs[k] + i] = d[k];
-                        } else {
-                            acc[k] += d[k];
-                        }
+            partials.resize(p, 0.0);
+            let parts = &mut partials[p0..p];
+            for i in 0..n {
+                let mut xs = [0.0; K];
+                for k in 0..K {
+                    xs[k] = vals[starts[k] + i * strides[k]];
+                }
+                let (v, d) = f(i, xs);
+                total += v;
+                for k in 0..K {
+                    if full[k] {
+                        parts[pofs[k] - p0 + i] = d[k];
+                    } else {
+                        acc[k] += d[k];
                     }
                 }
             }
-            for k in 0..K {
-                pofs[k] += p0;
+        });
+        let mut g = self.inner_mut();
+        let out = g.next_slot();
+        g.vals.push(total);
+        for k in 0..K {
+            if !ops[k].tracked {
+                continue;
             }
-            let out = g.next_slot();
-            g.vals.push(total);
-            for k in 0..K {
-                if !ops[k].tracked {
-                    continue;
-                }
-                if full[k] {
-                    g.push_node(Node::Red {
-                        out,
-                        a: ops[k].start,
-                        n: n as u32,
-                        p: pofs[k] as u32,
-                    });
-                } else {
-                    g.push_rec(out, ops[k].start, acc[k]);
-                }
+            if full[k] {
+                g.push_node(Node::Red {
+                    out,
+                    a: ops[k].start,
+                    n: n as u32,
+                    p: pofs[k] as u32,
+                });
+            } else {
+                g.push_rec(out, ops[k].start, acc[k]);
             }
-            Ok(Var {
-                tape: self,
-                idx: out,
-                val: total,
-            })
+        }
+        drop(g);
+        Ok(Var {
+            tape: self,
+            idx: out,
+            val: total,
         })
     }
 
@@ -166,68 +216,66 @@ impl Tape {
     /// ```
     pub fn fused_map<'t, const K: usize>(
         &'t self,
-        inputs: [Tensor<'t>; K],
+        mut inputs: [Tensor<'t>; K],
         mut f: impl FnMut(usize, [f64; K]) -> (f64, [f64; K]),
     ) -> Result<Tensor<'t>, AdError> {
-        let (ops, shape) = align_all(self, inputs, "fused_map")?;
+        let ops = &mut inputs;
+        let shape = align_all(self, ops, "fused_map")?;
         let n = shape.numel();
-        // `f` is user code: run it on the recording moved out of the tape.
-        self.with_detached(|g| {
-            let mut starts = [0usize; K];
-            let mut strides = [0usize; K];
-            let mut pofs = [0usize; K];
-            let p0 = g.f.len();
+        let mut starts = [0usize; K];
+        let mut strides = [0usize; K];
+        let mut pofs = [0usize; K];
+        for k in 0..K {
+            starts[k] = ops[k].start as usize;
+            strides[k] = usize::from(ops[k].numel() == n);
+        }
+        // `f` is user code: run it on the value and partial buffers moved out of the tape.
+        let out = with_values_detached(self, |vals, partials| {
+            let p0 = partials.len();
             let mut p = p0;
             for k in 0..K {
-                starts[k] = ops[k].start as usize;
-                strides[k] = usize::from(ops[k].numel() == n);
                 if ops[k].tracked {
-                    pofs[k] = p - p0;
+                    pofs[k] = p;
                     p += n;
                 }
             }
-            g.f.resize(p, 0.0);
-            let out = g.next_slot();
-            g.vals.resize(out as usize + n, 0.0);
-            {
-                // Inputs precede the output region: split once, then loop over plain slices.
-                let crate::tape::Inner {
-                    vals, f: partials, ..
-                } = &mut *g;
-                let (inp, outp) = vals.split_at_mut(out as usize);
-                let parts = &mut partials[p0..p];
-                for i in 0..n {
-                    let mut xs = [0.0; K];
-                    for k in 0..K {
-                        xs[k] = inp[starts[k] + i * strides[k]];
-                    }
-                    let (v, d) = f(i, xs);
-                    outp[i] = v;
-                    for k in 0..K {
-                        if ops[k].tracked {
-                            parts[pofs[k] + i] = d[k];
-                        }
+            partials.resize(p, 0.0);
+            let out = vals.len();
+            vals.resize(out + n, 0.0);
+            // Inputs precede the output region: split once, then loop over plain slices.
+            let (inp, outp) = vals.split_at_mut(out);
+            let parts = &mut partials[p0..p];
+            for i in 0..n {
+                let mut xs = [0.0; K];
+                for k in 0..K {
+                    xs[k] = inp[starts[k] + i * strides[k]];
+                }
+                let (v, d) = f(i, xs);
+                outp[i] = v;
+                for k in 0..K {
+                    if ops[k].tracked {
+                        parts[pofs[k] - p0 + i] = d[k];
                     }
                 }
             }
-            for k in 0..K {
-                pofs[k] += p0;
+            out as u32
+        });
+        let mut g = self.inner_mut();
+        let mut tracked = false;
+        for k in 0..K {
+            if ops[k].tracked {
+                tracked = true;
+                g.push_node(Node::Elem {
+                    out,
+                    a: ops[k].start,
+                    n: n as u32,
+                    p: pofs[k] as u32,
+                    s: strides[k] as u32,
+                });
             }
-            let mut tracked = false;
-            for k in 0..K {
-                if ops[k].tracked {
-                    tracked = true;
-                    g.push_node(Node::Elem {
-                        out,
-                        a: ops[k].start,
-                        n: n as u32,
-                        p: pofs[k] as u32,
-                        s: strides[k] as u32,
-                    });
-                }
-            }
-            Ok(Tensor::from_slot(self, out, shape, tracked))
-        })
+        }
+        drop(g);
+        Ok(Tensor::from_slot(self, out, shape, tracked))
     }
 }
 

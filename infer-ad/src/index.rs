@@ -30,6 +30,7 @@ impl<'t> Tensor<'t> {
     /// assert!(t.reshape(&[3]).is_err());
     /// # Ok::<(), infer_ad::AdError>(())
     /// ```
+    #[inline]
     pub fn reshape(self, dims: &[usize]) -> Result<Tensor<'t>, AdError> {
         let shape = Shape::new(dims)?;
         if shape.numel() != self.numel() {
@@ -97,6 +98,7 @@ impl<'t> Tensor<'t> {
     ///
     /// # Errors
     /// [`AdError::AxisOutOfRange`], [`AdError::IndexOutOfBounds`] (also for `start > end`).
+    #[inline]
     pub fn slice_axis(self, axis: usize, start: usize, end: usize) -> Result<Tensor<'t>, AdError> {
         if axis >= self.ndim() {
             return Err(AdError::AxisOutOfRange {

@@ -71,6 +71,7 @@ impl<'t> Tensor<'t> {
     /// let t = tape.tensor(&ndarray::array![1.0, 2.0, 3.0]);
     /// assert_eq!(t.sum().value(), 6.0);
     /// ```
+    #[inline]
     pub fn sum(self) -> Var<'t> {
         self.scaled_sum(1.0)
     }

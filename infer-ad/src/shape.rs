@@ -16,10 +16,33 @@ pub const MAX_NDIM: usize = 6;
 /// assert_eq!(s.numel(), 6);
 /// # Ok::<(), infer_ad::AdError>(())
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+// Invariant: `dims[ndim..]` is all zeros (every constructor keeps it), which the `PartialEq`
+// below relies on.
+#[derive(Clone, Copy, Eq)]
 pub struct Shape {
     dims: [usize; MAX_NDIM],
     ndim: u8,
+}
+
+impl PartialEq for Shape {
+    /// Equal ranks and equal dimensions.
+    #[inline]
+    fn eq(&self, other: &Shape) -> bool {
+        // Unused entries are zero (the invariant above), so all of them can be compared: a
+        // branch-free fold, where a slice comparison would call `memcmp`.
+        let mut diff = 0;
+        for k in 0..MAX_NDIM {
+            diff |= self.dims[k] ^ other.dims[k];
+        }
+        diff == 0 && self.ndim == other.ndim
+    }
+}
+
+impl std::hash::Hash for Shape {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // The slice's length is the rank: equal shapes hash equally.
+        self.dims().hash(state);
+    }
 }
 
 impl Shape {
@@ -33,6 +56,7 @@ impl Shape {
     ///
     /// # Errors
     /// [`AdError::TooManyDims`] when `dims.len() > MAX_NDIM`.
+    #[inline]
     pub fn new(dims: &[usize]) -> Result<Self, AdError> {
         if dims.len() > MAX_NDIM {
             return Err(AdError::TooManyDims {
@@ -40,8 +64,11 @@ impl Shape {
                 max: MAX_NDIM,
             });
         }
+        // An element loop rather than `copy_from_slice`, which calls `memcpy` for a few words.
         let mut d = [0; MAX_NDIM];
-        d[..dims.len()].copy_from_slice(dims);
+        for (x, &v) in d.iter_mut().zip(dims) {
+            *x = v;
+        }
         Ok(Shape {
             dims: d,
             ndim: dims.len() as u8,
@@ -49,6 +76,7 @@ impl Shape {
     }
 
     /// A one-dimensional shape of length `n`.
+    #[inline]
     pub fn vector(n: usize) -> Self {
         let mut d = [0; MAX_NDIM];
         d[0] = n;
@@ -56,6 +84,7 @@ impl Shape {
     }
 
     /// A two-dimensional shape.
+    #[inline]
     pub fn matrix(rows: usize, cols: usize) -> Self {
         let mut d = [0; MAX_NDIM];
         d[0] = rows;
@@ -64,21 +93,25 @@ impl Shape {
     }
 
     /// The dimensions.
+    #[inline]
     pub fn dims(&self) -> &[usize] {
         &self.dims[..self.ndim as usize]
     }
 
     /// Number of dimensions.
+    #[inline]
     pub fn ndim(&self) -> usize {
         self.ndim as usize
     }
 
     /// Number of elements (1 for a scalar).
+    #[inline]
     pub fn numel(&self) -> usize {
         self.dims().iter().product()
     }
 
     /// Row-major strides, in elements.
+    #[inline]
     pub fn strides(&self) -> [usize; MAX_NDIM] {
         let mut s = [0; MAX_NDIM];
         let mut acc = 1;
@@ -106,7 +139,9 @@ impl Shape {
     }
 
     /// The shape with `axis` set to `n`.
+    #[inline]
     pub(crate) fn with_axis(&self, axis: usize, n: usize) -> Shape {
+        debug_assert!(axis < self.ndim(), "with_axis: axis out of range");
         let mut s = *self;
         s.dims[axis] = n;
         s
@@ -125,14 +160,20 @@ impl Shape {
     /// assert_eq!(a.broadcast(&b)?.dims(), &[4, 5, 3]);
     /// # Ok::<(), infer_ad::AdError>(())
     /// ```
+    #[inline]
     pub fn broadcast(&self, other: &Shape) -> Result<Shape, AdError> {
-        // fast paths: equal shapes, or a scalar against anything
-        if self == other || other.ndim == 0 {
+        // fast paths: a scalar on either side, or equal shapes
+        if other.ndim == 0 {
             return Ok(*self);
         }
-        if self.ndim == 0 {
+        if self.ndim == 0 || self == other {
             return Ok(*other);
         }
+        self.broadcast_general(other)
+    }
+
+    #[inline(never)]
+    fn broadcast_general(&self, other: &Shape) -> Result<Shape, AdError> {
         let n = self.ndim().max(other.ndim());
         let mut d = [0; MAX_NDIM];
         for k in 0..n {

@@ -579,10 +579,11 @@ impl Tape {
     /// (1) every caller in this crate drops its guard before calling anything that takes
     /// another one (checked at run time in debug builds, where the test suite also runs), and
     /// (2) user code never runs while a guard is alive: operations that call a user closure
-    /// ([`Tape::fused_sum`], [`Tape::fused_map`], `map_with_derivative`,
-    /// `zip_with_derivative`) move the recording out of the cell first
-    /// ([`Tape::with_detached`]), so a closure that touches the tape meets an empty recording
-    /// and not an aliased one.
+    /// move what the closure reads out of the cell first and drop their guard —
+    /// `map_with_derivative` and `zip_with_derivative` the whole recording
+    /// ([`Tape::with_detached`]), [`Tape::fused_sum`] and [`Tape::fused_map`] the value and
+    /// partial buffers (`with_values_detached` in `fused.rs`) — so a closure that touches the
+    /// tape meets an empty recording and not an aliased one.
     #[allow(unsafe_code)]
     #[inline(always)]
     pub(crate) fn inner_mut(&self) -> InnerMut<'_> {

@@ -91,6 +91,7 @@ impl Tape {
     /// assert_eq!(c.dims(), &[] as &[usize]);
     /// assert!(!c.is_tracked());
     /// ```
+    #[inline]
     pub fn scalar(&self, x: f64) -> Tensor<'_> {
         let mut g = self.inner_mut();
         let start = g.next_slot();
@@ -219,6 +220,7 @@ impl Tape {
 }
 
 impl<'t> Tensor<'t> {
+    #[inline]
     pub(crate) fn from_slot(tape: &'t Tape, start: u32, shape: Shape, tracked: bool) -> Self {
         Tensor {
             tape,
@@ -229,36 +231,43 @@ impl<'t> Tensor<'t> {
     }
 
     /// The tape this tensor lives on.
+    #[inline]
     pub fn tape(&self) -> &'t Tape {
         self.tape
     }
 
     /// The shape.
+    #[inline]
     pub fn shape(&self) -> Shape {
         self.shape
     }
 
     /// The dimensions.
+    #[inline]
     pub fn dims(&self) -> &[usize] {
         self.shape.dims()
     }
 
     /// Number of elements.
+    #[inline]
     pub fn numel(&self) -> usize {
         self.shape.numel()
     }
 
     /// Number of dimensions.
+    #[inline]
     pub fn ndim(&self) -> usize {
         self.shape.ndim()
     }
 
     /// Whether gradients flow to this tensor.
+    #[inline]
     pub fn is_tracked(&self) -> bool {
         self.tracked
     }
 
     /// First slot index on the tape (the elements are `start..start + numel`).
+    #[inline]
     pub fn start_index(&self) -> usize {
         self.start as usize
     }
@@ -275,6 +284,7 @@ impl<'t> Tensor<'t> {
     ///
     /// # Panics
     /// If `out.len() != self.numel()`.
+    #[inline]
     pub fn value_into(&self, out: &mut [f64]) {
         let g = self.tape.inner_mut();
         let s = self.start as usize;
@@ -303,12 +313,18 @@ impl<'t> Tensor<'t> {
         assert_eq!(out.len(), self.numel(), "grad_into: wrong output length");
         let g = self.tape.inner_mut();
         let s = self.start as usize;
-        for (i, o) in out.iter_mut().enumerate() {
-            *o = g.adj.get(s + i).copied().unwrap_or(0.0);
+        match g.adj.get(s..s + out.len()) {
+            Some(adj) => out.copy_from_slice(adj),
+            None => {
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o = g.adj.get(s + i).copied().unwrap_or(0.0);
+                }
+            }
         }
     }
 
     /// The same values without gradient flow (no copy: an untracked view of the same slots).
+    #[inline]
     pub fn detach(self) -> Tensor<'t> {
         Tensor {
             tracked: false,
@@ -320,6 +336,7 @@ impl<'t> Tensor<'t> {
     ///
     /// # Errors
     /// [`AdError::IndexOutOfBounds`].
+    #[inline]
     pub fn flat(self, i: usize) -> Result<Var<'t>, AdError> {
         if i >= self.numel() {
             return Err(AdError::IndexOutOfBounds {
@@ -344,6 +361,7 @@ impl<'t> Tensor<'t> {
     ///
     /// # Errors
     /// [`AdError::WrongRank`] when the tensor has more than one element.
+    #[inline]
     pub fn item(self) -> Result<Var<'t>, AdError> {
         if self.numel() != 1 {
             return Err(AdError::WrongRank {
@@ -397,10 +415,22 @@ impl<'t> Tensor<'t> {
     /// assert_eq!(t.grad().as_slice().unwrap(), &[3.0, 12.0]);
     /// ```
     pub fn map_with_derivative(self, f: impl Fn(f64) -> (f64, f64)) -> Tensor<'t> {
+        // `f` is user code: run it on the recording moved out of the tape.
+        self.map_impl(f, true)
+    }
+
+    /// [`Tensor::map_with_derivative`] for a crate-internal derivative function (which never
+    /// touches a tape, so it may run while the recording is borrowed).
+    #[inline]
+    pub(crate) fn map_internal(self, f: impl Fn(f64) -> (f64, f64)) -> Tensor<'t> {
+        self.map_impl(f, false)
+    }
+
+    #[inline(always)]
+    fn map_impl(self, f: impl Fn(f64) -> (f64, f64), user: bool) -> Tensor<'t> {
         let n = self.numel();
         let tape = self.tape;
-        // `f` is user code: run it on the recording moved out of the tape.
-        tape.with_detached(|g| {
+        let body = |g: &mut Inner| {
             let out = g.next_slot();
             let a = self.start as usize;
             if !self.tracked {
@@ -412,10 +442,17 @@ impl<'t> Tensor<'t> {
             }
             let p = g.f.len();
             g.f.resize(p + n, 0.0);
-            for i in 0..n {
-                let (v, d) = f(g.vals[a + i]);
-                g.vals.push(v);
-                g.f[p + i] = d;
+            g.vals.resize(out as usize + n, 0.0);
+            {
+                let Inner { vals, f: parts, .. } = &mut *g;
+                let (inp, outp) = vals.split_at_mut(out as usize);
+                let inp = &inp[a..a + n];
+                let parts = &mut parts[p..p + n];
+                for i in 0..n {
+                    let (v, d) = f(inp[i]);
+                    outp[i] = v;
+                    parts[i] = d;
+                }
             }
             g.push_node(Node::Elem {
                 out,
@@ -425,7 +462,12 @@ impl<'t> Tensor<'t> {
                 s: 1,
             });
             Tensor::from_slot(tape, out, self.shape, true)
-        })
+        };
+        if user {
+            tape.with_detached(body)
+        } else {
+            body(&mut tape.inner_mut())
+        }
     }
 
     /// Elementwise `f(self, other)` with broadcasting, where `f` returns
@@ -475,17 +517,17 @@ impl<'t> Tensor<'t> {
 
     /// xⁿ elementwise.
     pub fn powi(self, n: i32) -> Tensor<'t> {
-        self.map_with_derivative(|x| s::d_powi(x, n))
+        self.map_internal(|x| s::d_powi(x, n))
     }
 
     /// xᵖ elementwise for a constant p.
     pub fn powf(self, p: f64) -> Tensor<'t> {
-        self.map_with_derivative(|x| s::d_powf(x, p))
+        self.map_internal(|x| s::d_powf(x, p))
     }
 
     /// Clamps elementwise to `[lo, hi]`; zero gradient outside.
     pub fn clamp(self, lo: f64, hi: f64) -> Tensor<'t> {
-        self.map_with_derivative(|x| s::d_clamp(x, lo, hi))
+        self.map_internal(|x| s::d_clamp(x, lo, hi))
     }
 
     /// Elementwise xʸ with broadcasting.
@@ -519,7 +561,7 @@ macro_rules! tensor_unary {
             $(
                 $(#[$doc])*
                 pub fn $name(self) -> Tensor<'t> {
-                    self.map_with_derivative($d)
+                    self.map_internal($d)
                 }
             )*
         }
@@ -594,37 +636,37 @@ pub(crate) fn gather_recorded<'t>(
     Tensor::from_slot(tape, out, shape, tracked)
 }
 
-/// Broadcasts `a` and `b` to a common shape; each result is either the full shape or a
-/// single element (stride 0).
+/// Broadcasts `a` and `b` to a common shape in place; afterwards each is either the full
+/// shape or a single element (stride 0). Returns the shape. In place rather than returning
+/// the two tensors, which the compiler copies field by field on every operation.
+#[inline(always)]
 pub(crate) fn align<'t>(
-    a: Tensor<'t>,
-    b: Tensor<'t>,
+    a: &mut Tensor<'t>,
+    b: &mut Tensor<'t>,
     op: &'static str,
-) -> Result<(Tensor<'t>, Tensor<'t>, Shape), AdError> {
+) -> Result<Shape, AdError> {
     assert!(
         std::ptr::eq(a.tape, b.tape),
         "{op}: tensors from different tapes"
     );
-    let shape = a
-        .shape
-        .broadcast(&b.shape)
-        .map_err(|_| AdError::ShapeMismatch {
-            op,
-            left: a.shape,
-            right: b.shape,
-        })?;
+    let shape = match a.shape.broadcast(&b.shape) {
+        Ok(s) => s,
+        Err(_) => return Err(mismatch(op, a.shape, b.shape)),
+    };
     let n = shape.numel();
-    let a = if a.numel() == n || a.numel() == 1 {
-        a
-    } else {
-        a.broadcast_to(shape)?
-    };
-    let b = if b.numel() == n || b.numel() == 1 {
-        b
-    } else {
-        b.broadcast_to(shape)?
-    };
-    Ok((a, b, shape))
+    for t in [&mut *a, &mut *b] {
+        let m = t.numel();
+        if m != n && m != 1 {
+            *t = t.broadcast_to(shape)?;
+        }
+    }
+    Ok(shape)
+}
+
+#[cold]
+#[inline(never)]
+fn mismatch(op: &'static str, left: Shape, right: Shape) -> AdError {
+    AdError::ShapeMismatch { op, left, right }
 }
 
 /// Elementwise binary operation with a crate-internal derivative function (which never touches
@@ -656,7 +698,8 @@ fn binary_impl<'t>(
     f: impl Fn(f64, f64) -> (f64, f64, f64),
     user: bool,
 ) -> Result<Tensor<'t>, AdError> {
-    let (a, b, shape) = align(a, b, op)?;
+    let (mut a, mut b) = (a, b);
+    let shape = align(&mut a, &mut b, op)?;
     let n = shape.numel();
     let sa = usize::from(a.numel() == n);
     let sb = usize::from(b.numel() == n);
@@ -715,7 +758,8 @@ fn binary_impl<'t>(
 
 /// Addition or subtraction (`sign` = ±1 on `b`) without a partials arena.
 fn add_sub<'t>(a: Tensor<'t>, b: Tensor<'t>, sign: f64, op: &'static str) -> Tensor<'t> {
-    let (a, b, shape) = match align(a, b, op) {
+    let (mut a, mut b) = (a, b);
+    let shape = match align(&mut a, &mut b, op) {
         Ok(x) => x,
         Err(e) => panic!("{e}"),
     };
@@ -833,8 +877,9 @@ tensor_scalar_ops!(Sub, sub, |t, c| t.add_scalar(-c), |c, t| t
     .scale(-1.0)
     .add_scalar(c));
 tensor_scalar_ops!(Mul, mul, |t, c| t.scale(c), |c, t| t.scale(c));
-tensor_scalar_ops!(Div, div, |t, c| t.scale(1.0 / c), |c, t| t
-    .map_with_derivative(|x| {
+tensor_scalar_ops!(Div, div, |t, c| t.scale(1.0 / c), |c, t| t.map_internal(
+    |x| {
         let r = 1.0 / x;
         (c * r, -c * r * r)
-    }));
+    }
+));

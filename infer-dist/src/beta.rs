@@ -52,6 +52,7 @@ impl<'t> Beta<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::Beta::new(tape.var(1.0), tape.var(-2.0)).is_err());
     /// ```
+    #[inline]
     pub fn new(
         concentration1: impl IntoTensor<'t>,
         concentration0: impl IntoTensor<'t>,

@@ -49,6 +49,7 @@ impl<'t> Binomial<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::Binomial::new(tape.var(2.5), tape.var(0.5)).is_err());
     /// ```
+    #[inline]
     pub fn new(
         total_count: impl IntoTensor<'t>,
         probs: impl IntoTensor<'t>,

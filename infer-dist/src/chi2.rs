@@ -52,6 +52,7 @@ impl<'t> Chi2<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::Chi2::new(tape.var(0.0)).is_err());
     /// ```
+    #[inline]
     pub fn new(df: impl IntoTensor<'t>) -> Result<Self, DistError> {
         let df = df.into_tensor();
         check(NAME, "df", df, positive, POSITIVE)?;

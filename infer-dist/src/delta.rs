@@ -47,6 +47,7 @@ impl<'t> Delta<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::Delta::new(tape.var(f64::NAN)).is_err());
     /// ```
+    #[inline]
     pub fn new(value: impl IntoTensor<'t>) -> Result<Self, DistError> {
         let value = value.into_tensor();
         check(NAME, "value", value, finite, FINITE)?;

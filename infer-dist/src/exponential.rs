@@ -46,6 +46,7 @@ impl<'t> Exponential<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::Exponential::new(tape.var(-1.0)).is_err());
     /// ```
+    #[inline]
     pub fn new(rate: impl IntoTensor<'t>) -> Result<Self, DistError> {
         let rate = rate.into_tensor();
         check(NAME, "rate", rate, positive, POSITIVE)?;

@@ -114,6 +114,7 @@ impl<'t> Gamma<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::Gamma::new(tape.var(0.0), tape.var(1.0)).is_err());
     /// ```
+    #[inline]
     pub fn new(
         concentration: impl IntoTensor<'t>,
         rate: impl IntoTensor<'t>,

@@ -45,6 +45,7 @@ impl<'t> Geometric<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::Geometric::new(tape.var(0.0)).is_err());
     /// ```
+    #[inline]
     pub fn new(probs: impl IntoTensor<'t>) -> Result<Self, DistError> {
         let probs = probs.into_tensor();
         check(

@@ -53,6 +53,7 @@ impl<'t> Gumbel<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::Gumbel::new(tape.var(f64::INFINITY), tape.var(1.0)).is_err());
     /// ```
+    #[inline]
     pub fn new(loc: impl IntoTensor<'t>, scale: impl IntoTensor<'t>) -> Result<Self, DistError> {
         let (loc, scale) = (loc.into_tensor(), scale.into_tensor());
         check(NAME, "loc", loc, finite, FINITE)?;

@@ -5,7 +5,7 @@ use crate::util::{
     reparameterizable,
 };
 use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
-use infer_ad::{Shape, Tensor, Var};
+use infer_ad::{Shape, Tensor, Var, fastmath};
 use ndarray::ArrayD;
 use std::f64::consts::{LN_2, PI};
 
@@ -47,6 +47,7 @@ impl<'t> HalfCauchy<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::HalfCauchy::new(tape.var(f64::INFINITY)).is_err());
     /// ```
+    #[inline]
     pub fn new(scale: impl IntoTensor<'t>) -> Result<Self, DistError> {
         let scale = scale.into_tensor();
         check(NAME, "scale", scale, positive, POSITIVE)?;
@@ -70,7 +71,7 @@ fn kernel([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
     let z = x / s;
     let q = 1.0 + z * z;
     (
-        LN_2 - PI.ln() - s.ln() - q.ln(),
+        LN_2 - PI.ln() - fastmath::ln(s) - fastmath::ln_1p(z * z),
         [-2.0 * z / (s * q), (z * z - 1.0) / (s * q)],
     )
 }

@@ -47,6 +47,7 @@ impl<'t> HalfNormal<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::HalfNormal::new(tape.var(0.0)).is_err());
     /// ```
+    #[inline]
     pub fn new(scale: impl IntoTensor<'t>) -> Result<Self, DistError> {
         let scale = scale.into_tensor();
         check(NAME, "scale", scale, positive, POSITIVE)?;

@@ -53,6 +53,7 @@ impl<'t> InverseGamma<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::InverseGamma::new(tape.var(1.0), tape.var(0.0)).is_err());
     /// ```
+    #[inline]
     pub fn new(
         concentration: impl IntoTensor<'t>,
         rate: impl IntoTensor<'t>,

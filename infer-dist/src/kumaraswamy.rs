@@ -52,6 +52,7 @@ impl<'t> Kumaraswamy<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::Kumaraswamy::new(tape.var(0.0), tape.var(1.0)).is_err());
     /// ```
+    #[inline]
     pub fn new(
         concentration1: impl IntoTensor<'t>,
         concentration0: impl IntoTensor<'t>,

@@ -58,6 +58,7 @@ impl<'t> Laplace<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::Laplace::new(tape.var(0.0), tape.var(0.0)).is_err());
     /// ```
+    #[inline]
     pub fn new(loc: impl IntoTensor<'t>, scale: impl IntoTensor<'t>) -> Result<Self, DistError> {
         let (loc, scale) = (loc.into_tensor(), scale.into_tensor());
         check(NAME, "loc", loc, finite, FINITE)?;

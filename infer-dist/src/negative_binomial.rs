@@ -51,6 +51,7 @@ impl<'t> NegativeBinomial<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::NegativeBinomial::new(tape.var(2.0), tape.var(1.0)).is_err());
     /// ```
+    #[inline]
     pub fn new(
         total_count: impl IntoTensor<'t>,
         probs: impl IntoTensor<'t>,

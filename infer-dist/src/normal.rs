@@ -5,6 +5,7 @@ use crate::util::{
     positive, reparameterizable,
 };
 use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
+use infer_ad::fastmath;
 use infer_ad::scalar::{LN_SQRT_2PI, normal_cdf};
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::ArrayD;
@@ -56,6 +57,7 @@ impl<'t> Normal<'t> {
     /// assert_eq!(d.scale().to_vec(), vec![1.0]);
     /// # Ok::<(), infer_dist::DistError>(())
     /// ```
+    #[inline]
     pub fn new(loc: impl IntoTensor<'t>, scale: impl IntoTensor<'t>) -> Result<Self, DistError> {
         let (loc, scale) = (loc.into_tensor(), scale.into_tensor());
         check(NAME, "loc", loc, finite, FINITE)?;
@@ -79,7 +81,7 @@ fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
     let r = 1.0 / s;
     let z = (x - m) * r;
     (
-        -0.5 * z * z - s.ln() - LN_SQRT_2PI,
+        -0.5 * z * z - fastmath::ln(s) - LN_SQRT_2PI,
         [-z * r, z * r, (z * z - 1.0) * r],
     )
 }
@@ -96,14 +98,23 @@ impl<'t> Distribution<'t> for Normal<'t> {
         if self.loc.numel() == 1 && self.scale.numel() == 1 {
             // Scalar parameters: Σᵢ log N(xᵢ | μ, σ) = −½ Σᵢ (xᵢ − μ)² / σ² − n (ln σ + ln √(2π)).
             // The data term is one vectorized reduction node that stores nothing per element
-            // (`Tensor::sum_sq_dev`); the rest is a handful of scalar operations, so the
-            // gradients for μ and σ come from the tape rather than hand-written partials.
+            // (`Tensor::sum_sq_dev`, which also carries the gradient for μ); the rest is one
+            // node with its partials for that sum and for σ.
             util::value_shape(NAME, value.shape(), self.batch)?;
-            let (lm, ls) = (self.loc.item()?, self.scale.item()?);
-            let ssd = value.sum_sq_dev(lm);
-            if ssd.value().is_finite() {
+            let ssd = value.sum_sq_dev(self.loc.item()?);
+            let q = ssd.value();
+            if q.is_finite() {
                 let n = value.numel() as f64;
-                return Ok(-0.5 * ssd / (ls * ls) - n * (ls.ln() + LN_SQRT_2PI));
+                let s = self.scale.item()?.value();
+                let s2 = s * s;
+                let lp = -0.5 * q / s2 - n * (fastmath::ln(s) + LN_SQRT_2PI);
+                // ∂/∂Σ(x − μ)² = −1/(2σ²); ∂/∂σ = (Σ(x − μ)²/σ² − n)/σ
+                let d_ssd = -0.5 / s2;
+                let d_scale = (q / s2 - n) / s;
+                return Ok(value.tape().scalar_with_gradients(
+                    lp,
+                    &[(ssd.as_tensor(), &[d_ssd]), (self.scale, &[d_scale])],
+                )?);
             }
             // A value of ±∞ or NaN (or an overflowing square): the elementwise kernel gives
             // −∞ or NaN exactly as documented.

@@ -50,6 +50,7 @@ impl<'t> Pareto<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::Pareto::new(tape.var(1.0), tape.var(f64::NAN)).is_err());
     /// ```
+    #[inline]
     pub fn new(scale: impl IntoTensor<'t>, alpha: impl IntoTensor<'t>) -> Result<Self, DistError> {
         let (scale, alpha) = (scale.into_tensor(), alpha.into_tensor());
         check(NAME, "scale", scale, positive, POSITIVE)?;

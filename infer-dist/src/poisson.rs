@@ -47,6 +47,7 @@ impl<'t> Poisson<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::Poisson::new(tape.var(-1.0)).is_err());
     /// ```
+    #[inline]
     pub fn new(rate: impl IntoTensor<'t>) -> Result<Self, DistError> {
         let rate = rate.into_tensor();
         check(

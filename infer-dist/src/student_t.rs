@@ -56,6 +56,7 @@ impl<'t> StudentT<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::StudentT::new(tape.var(0.0), tape.var(0.0), tape.var(1.0)).is_err());
     /// ```
+    #[inline]
     pub fn new(
         df: impl IntoTensor<'t>,
         loc: impl IntoTensor<'t>,

@@ -50,6 +50,7 @@ impl<'t> Uniform<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::Uniform::new(tape.var(1.0), tape.var(1.0)).is_err());
     /// ```
+    #[inline]
     pub fn new(low: impl IntoTensor<'t>, high: impl IntoTensor<'t>) -> Result<Self, DistError> {
         let (low, high) = (low.into_tensor(), high.into_tensor());
         check(NAME, "low", low, finite, FINITE)?;

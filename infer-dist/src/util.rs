@@ -6,6 +6,7 @@ use infer_ad::{Shape, Tape, Tensor};
 use ndarray::{ArrayD, IxDyn};
 
 /// Checks every element of `t` with `ok`; the first failure is reported with its value.
+#[inline]
 pub(crate) fn check(
     dist: &'static str,
     param: &'static str,
@@ -13,28 +14,49 @@ pub(crate) fn check(
     ok: impl Fn(f64) -> bool,
     reason: &'static str,
 ) -> Result<(), DistError> {
-    // Scalars and small arrays are read into a stack buffer (no allocation per construction).
-    let mut stack = [0.0f64; 64];
-    let heap;
     let n = t.numel();
-    let vals: &[f64] = if n <= stack.len() {
-        t.value_into(&mut stack[..n]);
-        &stack[..n]
-    } else {
-        heap = t.to_vec();
-        &heap
-    };
-    for &v in vals {
-        if !ok(v) {
-            return Err(DistError::InvalidParameter {
-                dist,
-                param,
-                value: v,
-                reason,
-            });
-        }
+    if n == 1 {
+        // A scalar parameter: read it directly (the common case, e.g. `Normal::new(0, 5)`).
+        let v = t.flat(0)?.value();
+        return if ok(v) {
+            Ok(())
+        } else {
+            Err(invalid(dist, param, v, reason))
+        };
     }
-    Ok(())
+    // Small arrays are read into a stack buffer (no allocation per construction).
+    const CHUNK: usize = 16;
+    if n <= CHUNK {
+        let mut stack = [0.0f64; CHUNK];
+        t.value_into(&mut stack[..n]);
+        return check_values(dist, param, &stack[..n], ok, reason);
+    }
+    check_values(dist, param, &t.to_vec(), ok, reason)
+}
+
+#[inline(always)]
+fn check_values(
+    dist: &'static str,
+    param: &'static str,
+    vals: &[f64],
+    ok: impl Fn(f64) -> bool,
+    reason: &'static str,
+) -> Result<(), DistError> {
+    match vals.iter().find(|&&v| !ok(v)) {
+        None => Ok(()),
+        Some(&v) => Err(invalid(dist, param, v, reason)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn invalid(dist: &'static str, param: &'static str, value: f64, reason: &'static str) -> DistError {
+    DistError::InvalidParameter {
+        dist,
+        param,
+        value,
+        reason,
+    }
 }
 
 /// A finite, strictly positive number.
@@ -57,6 +79,7 @@ pub(crate) const FINITE: &str = "must be finite";
 pub(crate) const PROB: &str = "must be a probability in [0, 1]";
 
 /// The broadcast shape of the parameters.
+#[inline]
 pub(crate) fn batch(dist: &'static str, params: &[Tensor<'_>]) -> Result<Shape, DistError> {
     let mut shape = Shape::SCALAR;
     for p in params {
@@ -73,6 +96,7 @@ pub(crate) fn batch(dist: &'static str, params: &[Tensor<'_>]) -> Result<Shape, 
 }
 
 /// The shape of `log_prob(value)`: the broadcast of the value's shape and the batch shape.
+#[inline]
 pub(crate) fn value_shape(
     dist: &'static str,
     value: Shape,

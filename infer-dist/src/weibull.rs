@@ -50,6 +50,7 @@ impl<'t> Weibull<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::Weibull::new(tape.var(1.0), tape.var(0.0)).is_err());
     /// ```
+    #[inline]
     pub fn new(
         scale: impl IntoTensor<'t>,
         concentration: impl IntoTensor<'t>,
