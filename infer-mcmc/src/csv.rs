@@ -17,6 +17,15 @@
 //! 5. one row per draw;
 //! 6. the timing block (`#  Elapsed Time: … seconds (Warm-up)`, `(Sampling)`, `(Total)`).
 //!
+//! Checked against Stan 2.35's own reader (`stan::io::stan_csv_reader` and
+//! `stan::mcmc::chains`, what `stansummary` runs) and ArviZ 0.23's `from_cmdstan`: both read
+//! the configuration, the header, the adaptation block (diagonal and dense), the draws and the
+//! timing block of these files. As with CmdStan's own files, when warmup draws are saved
+//! Stan's reader skips the adaptation block (it looks for it right after the header) with a
+//! warning, and with `save_warmup` and `thin > 1` both Stan's `chains` (which drops
+//! `num_warmup` rows) and ArviZ (`num_warmup / thin` rows, rounded down) miscount the
+//! `⌈num_warmup / thin⌉` warmup rows CmdStan and this writer keep.
+//!
 //! Numbers are written in Rust's shortest round-trip form (scientific notation only for very
 //! large or small magnitudes), so writing and reading back is exact; non-finite values are
 //! written `NaN`, `inf`, `-inf`.

@@ -179,12 +179,14 @@ impl Fit {
 
     /// The whole Stan CSV content of chain `chain` (0-based): [`Fit::csv_metadata`], the
     /// columns `lp__, accept_stat__, stepsize__, treedepth__, n_leapfrog__, divergent__,
-    /// energy__` then the recorded values in CmdStan's form (`theta[1]` → `theta.1`), the
+    /// energy__` then the recorded values in CmdStan's form (`theta[1]` → `theta.1`) and order
+    /// (the elements of a matrix or array column-major, `a.1.1, a.2.1, a.1.2, …`, as Stan
+    /// flattens them; [`Fit::summary`] and the chains' draws keep the row-major order), the
     /// saved warmup draws (with `save_warmup`; every `thin`-th one, as CmdStan keeps them), the
-    /// adaptation block (adapted step size and
-    /// the diagonal of the inverse metric or its rows; only when there was warmup), the draws
-    /// and the warmup and sampling times. Edit the returned value to change the metadata
-    /// before [`StanCsv::write`].
+    /// adaptation block (adapted step size and the diagonal of the inverse metric or its rows,
+    /// in the sampler's unconstrained coordinates; only when there was warmup), the draws and
+    /// the warmup and sampling times. Edit the returned value to change the metadata before
+    /// [`StanCsv::write`].
     ///
     /// # Examples
     ///
@@ -213,15 +215,20 @@ impl Fit {
             step_size: c.step_size,
             inverse_metric: inverse_metric(&c.metric),
         });
+        let order = stan_column_order(&self.param_names);
+        let names: Vec<&str> = order
+            .iter()
+            .map(|&j| self.param_names[j].as_str())
+            .collect();
         Ok(StanCsv {
             metadata,
-            columns: StanCsv::nuts_columns(&self.param_names),
-            warmup_draws: rows(&c.warmup_stats, &c.warmup_draws)
+            columns: StanCsv::nuts_columns(&names),
+            warmup_draws: rows(&c.warmup_stats, &c.warmup_draws, &order)
                 .into_iter()
                 .step_by(self.settings.thin.max(1))
                 .collect(),
             adaptation,
-            draws: rows(&c.stats, &c.draws),
+            draws: rows(&c.stats, &c.draws, &order),
             timing: Some(Timing {
                 warmup_seconds: c.warmup_seconds,
                 sampling_seconds: c.sampling_seconds,
@@ -340,11 +347,61 @@ fn inverse_metric(metric: &Metric) -> InverseMetric {
 }
 
 /// One CSV row per draw: the statistics in [`STAT_NAMES`](crate::STAT_NAMES) order, then the
-/// recorded values.
-fn rows(stats: &[DrawStats], draws: &ndarray::Array2<f64>) -> Vec<Vec<f64>> {
+/// recorded values in the column order `order` (indices into a draw).
+fn rows(stats: &[DrawStats], draws: &ndarray::Array2<f64>, order: &[usize]) -> Vec<Vec<f64>> {
     stats
         .iter()
         .zip(draws.rows())
-        .map(|(s, d)| s.to_array().iter().chain(d.iter()).copied().collect())
+        .map(|(s, d)| {
+            s.to_array()
+                .iter()
+                .copied()
+                .chain(order.iter().map(|&j| d[j]))
+                .collect()
+        })
         .collect()
+}
+
+/// The order in which CmdStan writes the recorded values: `order[k]` is the index (into the
+/// recorded names) of the `k`-th value column. Stan flattens a container column-major (the
+/// first index fastest: `a.1.1, a.2.1, a.1.2, …`) while the recorded names of a multi-index
+/// value are row-major (`a[1,1], a[1,2], …`), so each run of consecutive names with the same
+/// base and the same number of integer indices is sorted by its indices read last to first.
+/// Scalars, vectors, and names in any other form keep their place. Readers that go by column
+/// position rather than by name (CmdStanPy's `stan_variable`, for one) rely on this order.
+fn stan_column_order(names: &[String]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    let indexed: Vec<Option<(&str, Vec<usize>)>> =
+        names.iter().map(|n| bracket_indices(n)).collect();
+    let mut start = 0;
+    while start < names.len() {
+        let Some((base, idx)) = &indexed[start] else {
+            start += 1;
+            continue;
+        };
+        let mut end = start + 1;
+        while let Some(Some((b, i))) = indexed.get(end) {
+            if b != base || i.len() != idx.len() {
+                break;
+            }
+            end += 1;
+        }
+        if idx.len() > 1 {
+            let key = |k: usize| indexed[k].as_ref().map_or(&[][..], |(_, i)| i.as_slice());
+            order[start..end].sort_by(|&x, &y| key(x).iter().rev().cmp(key(y).iter().rev()));
+        }
+        start = end;
+    }
+    order
+}
+
+/// `a[1,2]` → `("a", [1, 2])`; `None` for a name without integer indices in brackets.
+fn bracket_indices(name: &str) -> Option<(&str, Vec<usize>)> {
+    let (base, rest) = name.split_once('[')?;
+    let indices = rest.strip_suffix(']')?;
+    let indices = indices
+        .split(',')
+        .map(|i| i.trim().parse().ok())
+        .collect::<Option<Vec<usize>>>()?;
+    Some((base.trim(), indices))
 }

@@ -377,3 +377,230 @@ fn progress_bars_follow_every_chain_to_the_end() {
         "{text:?}"
     );
 }
+
+/// a[i,j] ~ N(10 i + j, 1) for a 2×3 matrix recorded row-major (`a[1,1], a[1,2], …`), then a
+/// vector s[1..2] ~ N(i, 1): every element has its own mean, so a column written under the
+/// wrong name shows.
+#[derive(Debug)]
+struct MatrixModel;
+
+const MATRIX_MEANS: [f64; 8] = [11.0, 12.0, 13.0, 21.0, 22.0, 23.0, 1.0, 2.0];
+
+impl LogDensity for MatrixModel {
+    fn dim(&self) -> usize {
+        MATRIX_MEANS.len()
+    }
+    fn logp_and_grad(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, LogDensityError> {
+        let mut lp = 0.0;
+        for ((g, &xi), &m) in grad.iter_mut().zip(x).zip(&MATRIX_MEANS) {
+            *g = m - xi;
+            lp -= 0.5 * (xi - m) * (xi - m);
+        }
+        Ok(lp)
+    }
+    fn param_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = (1..=2)
+            .flat_map(|i| (1..=3).map(move |j| format!("a[{i},{j}]")))
+            .collect();
+        names.extend(["s[1]".to_owned(), "s[2]".to_owned()]);
+        names
+    }
+}
+
+#[test]
+fn matrix_elements_are_written_column_major_as_stan_does() {
+    let settings = SamplerSettings {
+        num_chains: 1,
+        num_warmup: 100,
+        num_samples: 20,
+        save_warmup: true,
+        seed: 4,
+        ..SamplerSettings::default()
+    };
+    let fit = Sampler::new(settings)
+        .unwrap()
+        .sample(|_| MatrixModel)
+        .unwrap();
+    let csv = read_csv(csv_text(&fit, 0, "matrix").as_slice()).unwrap();
+    assert_eq!(csv, fit.to_stan_csv(0, "matrix").unwrap());
+    // CmdStan's order: the first index fastest.
+    assert_eq!(
+        csv.columns[7..],
+        [
+            "a.1.1", "a.2.1", "a.1.2", "a.2.2", "a.1.3", "a.2.3", "s.1", "s.2"
+        ]
+    );
+    // Each column holds the draws of the value it names, warmup included.
+    let chain = &fit.chains[0];
+    for (k, column) in csv.columns[7..].iter().enumerate() {
+        let stan_name = infer_mcmc::csv::csv_to_stan_name(column);
+        let j = fit
+            .param_names
+            .iter()
+            .position(|n| *n == stan_name)
+            .unwrap();
+        for (rows, draws) in [
+            (&csv.draws, &chain.draws),
+            (&csv.warmup_draws, &chain.warmup_draws),
+        ] {
+            assert_eq!(rows.len(), draws.nrows());
+            for (row, draw) in rows.iter().zip(draws.rows()) {
+                assert_eq!(row[7 + k].to_bits(), draw[j].to_bits(), "{column}");
+            }
+        }
+    }
+    // The summary keeps the recorded (row-major) order.
+    let summary = fit.summary().unwrap();
+    let names: Vec<&str> = summary.rows().iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, fit.param_names);
+}
+
+/// What `stan::io::stan_csv_reader::parse` (Stan 2.35, used by CmdStan's `stansummary`)
+/// extracts from a file, reimplemented line for line where its parsing is positional.
+#[derive(Debug, Default)]
+struct StanReaderView {
+    config: Vec<(String, String)>,
+    header: Vec<String>,
+    /// `None` when the reader's `read_adaptation` fails (it warns and goes on).
+    step_size: Option<f64>,
+    metric: Vec<Vec<f64>>,
+    rows: usize,
+    warmup_seconds: f64,
+    sampling_seconds: f64,
+}
+
+impl StanReaderView {
+    fn parse(text: &str) -> Self {
+        let mut view = Self::default();
+        let mut lines = text.lines().peekable();
+        // read_metadata: the leading `#` lines, `name = value` with " (Default)" dropped.
+        while let Some(line) = lines.next_if(|l| l.starts_with('#')) {
+            if let Some((name, value)) = line[1..].split_once('=') {
+                let value = value.trim().replacen(" (Default)", "", 1);
+                view.config.push((name.trim().to_owned(), value));
+            }
+        }
+        // read_header: the next line must start with a letter.
+        let header = lines.next().expect("a header line");
+        assert!(
+            header.starts_with(|c: char| c.is_ascii_alphabetic()),
+            "{header}"
+        );
+        view.header = header.split(',').map(|c| c.trim().to_owned()).collect();
+        // read_adaptation: the `#` lines right after the header, at least 4 of them; the
+        // step size after the `=` of the second; then lines − 3 metric rows, as many values
+        // each as the first row has.
+        let block: Vec<&str> =
+            std::iter::from_fn(|| lines.next_if(|l| l.starts_with('#'))).collect();
+        if block.len() >= 4 {
+            let (_, step) = block[1].split_once('=').expect("`# Step size = …`");
+            view.step_size = Some(step.trim().parse().expect("a step size"));
+            let cols = block[3].matches(',').count() + 1;
+            for row in &block[3..] {
+                let values: Vec<f64> = row[1..]
+                    .split(',')
+                    .map(|v| v.trim().parse().expect("a metric value"))
+                    .collect();
+                assert_eq!(values.len(), cols, "{row}");
+                view.metric.push(values);
+            }
+        }
+        // read_samples: every non-comment row has the header's width; the times are read
+        // from character 17 to " seconds".
+        for line in lines {
+            if line.starts_with('#') {
+                let time = || {
+                    let end = line.find(" seconds").expect("seconds");
+                    line[17..end].trim().parse::<f64>().expect("a time")
+                };
+                if line.contains("(Warm-up)") {
+                    view.warmup_seconds += time();
+                } else if line.contains("(Sampling)") {
+                    view.sampling_seconds += time();
+                }
+            } else if !line.is_empty() {
+                assert_eq!(line.matches(',').count() + 1, view.header.len(), "{line}");
+                for v in line.split(',') {
+                    v.parse::<f64>().expect("a number");
+                }
+                view.rows += 1;
+            }
+        }
+        view
+    }
+
+    fn get(&self, key: &str) -> &str {
+        let found = self.config.iter().find(|(k, _)| k == key);
+        found.map_or_else(|| panic!("no `{key} = …`"), |(_, v)| v.as_str())
+    }
+}
+
+#[test]
+fn files_read_as_stan_csv_reader_reads_them() {
+    for (metric, save_warmup, thin) in [
+        (MetricKind::Diagonal, false, 1),
+        (MetricKind::Dense, false, 2),
+        (MetricKind::Diagonal, true, 3),
+    ] {
+        let settings = SamplerSettings {
+            num_chains: 1,
+            num_warmup: 100,
+            num_samples: 40,
+            metric,
+            save_warmup,
+            thin,
+            seed: 6,
+            ..SamplerSettings::default()
+        };
+        let fit = Sampler::new(settings)
+            .unwrap()
+            .sample(|_| MatrixModel)
+            .unwrap();
+        let text = String::from_utf8(csv_text(&fit, 0, "matrix")).unwrap();
+        let view = StanReaderView::parse(&text);
+        let chain = &fit.chains[0];
+
+        // Metadata as the reader parses it (`>>` into size_t / bool / int: integers only).
+        assert_eq!(view.get("model"), "matrix");
+        assert_eq!(view.get("num_samples"), "40");
+        assert_eq!(view.get("num_warmup"), "100");
+        assert_eq!(view.get("save_warmup"), if save_warmup { "1" } else { "0" });
+        assert_eq!(view.get("thin"), thin.to_string());
+        assert_eq!(view.get("id"), "1");
+        assert_eq!(view.get("seed"), "6");
+        assert_eq!(view.get("algorithm"), "hmc");
+        assert_eq!(view.get("engine"), "nuts");
+        assert_eq!(view.get("max_depth"), "10");
+        assert_eq!(
+            view.get("metric"),
+            if metric == MetricKind::Dense {
+                "dense_e"
+            } else {
+                "diag_e"
+            }
+        );
+
+        assert_eq!(view.header[..7], STAT_NAMES);
+        assert_eq!(view.header[0], "lp__");
+        let warmup_rows = if save_warmup {
+            100usize.div_ceil(thin)
+        } else {
+            0
+        };
+        assert_eq!(view.rows, 40usize.div_ceil(thin) + warmup_rows);
+        assert_eq!(view.warmup_seconds, chain.warmup_seconds);
+        assert_eq!(view.sampling_seconds, chain.sampling_seconds);
+
+        if save_warmup {
+            // Saved warmup rows sit between the header and the adaptation block, as in
+            // CmdStan's files; Stan's reader then skips the block with a warning.
+            assert_eq!(view.step_size, None);
+        } else {
+            assert_eq!(view.step_size, Some(chain.step_size));
+            let n = 8;
+            let expected_rows = if metric == MetricKind::Dense { n } else { 1 };
+            assert_eq!(view.metric.len(), expected_rows);
+            assert!(view.metric.iter().all(|r| r.len() == n));
+        }
+    }
+}
