@@ -10,9 +10,12 @@
 //! to Stan's figures.
 //!
 //! Run: `cargo run --release --example nuts_benchmark -- [--seeds N] [--only MODEL]
-//! [--grad-evals N]`. `--only` restricts the run to one model; `--grad-evals N` adds, per
-//! model and engine, the time of one `logp_and_grad` (best of 20 blocks of N/20 calls) at fixed points (the
-//! cost per gradient, free of the sampler and of trajectory lengths).
+//! [--grad-evals N] [--time-in-grad]`. `--only` restricts the run to one model;
+//! `--grad-evals N` adds, per model and engine, the time of one `logp_and_grad` (best of 20
+//! blocks of N/20 calls) at fixed points (the cost per gradient, free of the sampler and of
+//! trajectory lengths); `--time-in-grad` times every gradient call of the runs and prints the
+//! share of the wall time spent in them (off by default: two clock reads per call add to the
+//! wall time being measured).
 
 use infer::ad::scalar::softplus_and_sigmoid;
 use infer::ad::{Tape, Var};
@@ -148,10 +151,11 @@ impl Model for TapeEightSchools {
     }
 }
 
-/// Counts gradient evaluations (warmup and sampling) and the time spent in them.
+/// Counts gradient evaluations (warmup and sampling) and, if `timed`, the time spent in them.
 struct Counted<'m, M> {
     inner: &'m mut M,
     calls: usize,
+    timed: bool,
     secs: f64,
 }
 impl<M: LogDensity> LogDensity for Counted<'_, M> {
@@ -160,6 +164,9 @@ impl<M: LogDensity> LogDensity for Counted<'_, M> {
     }
     fn logp_and_grad(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, LogDensityError> {
         self.calls += 1;
+        if !self.timed {
+            return self.inner.logp_and_grad(x, grad);
+        }
         let t = Instant::now();
         let r = self.inner.logp_and_grad(x, grad);
         self.secs += t.elapsed().as_secs_f64();
@@ -185,7 +192,7 @@ struct Row {
     divergent: usize,
 }
 
-fn run<M: LogDensity>(model: &mut M, seed: u64) -> Result<Row, Box<dyn Error>> {
+fn run<M: LogDensity>(model: &mut M, seed: u64, timed: bool) -> Result<Row, Box<dyn Error>> {
     let sampler = Sampler::new(SamplerSettings {
         num_chains: 1,
         seed,
@@ -194,6 +201,7 @@ fn run<M: LogDensity>(model: &mut M, seed: u64) -> Result<Row, Box<dyn Error>> {
     let mut counted = Counted {
         inner: model,
         calls: 0,
+        timed,
         secs: 0.0,
     };
     let start = Instant::now();
@@ -258,6 +266,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let seeds: u64 = flag("--seeds").map_or(Ok(5), |s| s.parse())?;
     let only = flag("--only").cloned();
     let grad_evals: usize = flag("--grad-evals").map_or(Ok(0), |s| s.parse())?;
+    let timed = args.iter().any(|a| a == "--time-in-grad");
     let cov = matrix(&data("corr_gauss.json")?["cov"])?;
     let lr = data("logreg.json")?;
     let x = matrix(&lr["x"])?;
@@ -356,31 +365,41 @@ fn main() -> Result<(), Box<dyn Error>> {
             let mut rows = Vec::new();
             for seed in 0..seeds {
                 let row = match (name, engine) {
-                    ("gauss100", "tape") => run(&mut TapeModel::new(TapeGauss(100))?, seed)?,
-                    ("gauss100", _) => run(&mut Gauss::new(100), seed)?,
-                    ("corr_gauss", "tape") => {
-                        run(&mut TapeModel::new(TapeCorrGauss(precision.clone()))?, seed)?
-                    }
-                    ("corr_gauss", _) => run(&mut hand_corr.clone(), seed)?,
+                    ("gauss100", "tape") => run(&mut TapeModel::new(TapeGauss(100))?, seed, timed)?,
+                    ("gauss100", _) => run(&mut Gauss::new(100), seed, timed)?,
+                    ("corr_gauss", "tape") => run(
+                        &mut TapeModel::new(TapeCorrGauss(precision.clone()))?,
+                        seed,
+                        timed,
+                    )?,
+                    ("corr_gauss", _) => run(&mut hand_corr.clone(), seed, timed)?,
                     ("logreg", "tape") => run(
                         &mut TapeModel::new(TapeLogReg {
                             x: xa.clone(),
                             y: y.clone(),
                         })?,
                         seed,
+                        timed,
                     )?,
-                    ("logreg", "glm") => {
-                        run(&mut TapeModel::new(TapeLogRegGlm(glm.clone()))?, seed)?
-                    }
-                    ("logreg", _) => run(&mut hand_lr.clone(), seed)?,
+                    ("logreg", "glm") => run(
+                        &mut TapeModel::new(TapeLogRegGlm(glm.clone()))?,
+                        seed,
+                        timed,
+                    )?,
+                    ("logreg", _) => run(&mut hand_lr.clone(), seed, timed)?,
                     (_, "tape") => run(
                         &mut TapeModel::new(TapeEightSchools {
                             y: Array1::from(ys.clone()),
                             sigma: Array1::from(sig.clone()),
                         })?,
                         seed,
+                        timed,
                     )?,
-                    _ => run(&mut EightSchools::new(ys.clone(), sig.clone())?, seed)?,
+                    _ => run(
+                        &mut EightSchools::new(ys.clone(), sig.clone())?,
+                        seed,
+                        timed,
+                    )?,
                 };
                 rows.push(row);
             }
@@ -390,12 +409,18 @@ fn main() -> Result<(), Box<dyn Error>> {
             let ess = rows.iter().map(|r| r.min_ess).sum::<f64>() / k;
             let div: usize = rows.iter().map(|r| r.divergent).sum();
             let grads = rows.iter().map(|r| r.grads).sum::<usize>() as f64 / k;
-            let in_grad = rows.iter().map(|r| r.grad_secs).sum::<f64>() / k;
+            let in_grad = if timed {
+                format!(
+                    "{:.2}",
+                    rows.iter().map(|r| r.grad_secs).sum::<f64>() / k / wall
+                )
+            } else {
+                "-".to_string()
+            };
             println!(
-                "{name:<14} {engine:<6} {wall:>8.3} {stan_wall:>7.2} {:>7.2} {ess:>9.0} {eg:>9.3} {stan_eg:>7.3} {:>7.2} {div:>4} {grads:>8.0} {:>7.2}",
+                "{name:<14} {engine:<6} {wall:>8.3} {stan_wall:>7.2} {:>7.2} {ess:>9.0} {eg:>9.3} {stan_eg:>7.3} {:>7.2} {div:>4} {grads:>8.0} {in_grad:>7}",
                 wall / stan_wall,
                 eg / stan_eg,
-                in_grad / wall
             );
         }
     }
