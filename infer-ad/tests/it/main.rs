@@ -4,7 +4,6 @@ mod algebra;
 mod alloc;
 mod backward_passes;
 mod fastmath;
-
 mod ops_values;
 mod prop_ops;
 mod training;
