@@ -328,16 +328,34 @@ fn glm_kernel(
             .zip(ys.chunks(32))
             .zip(ope[..m].chunks(32))
         {
+            // Element l goes to lane l % 4 (chunks of four, so that the loop vectorizes).
             let mut prod = [1.0f64; 4];
-            for l in 0..eta_c.len() {
-                let h = eta_c[l];
-                lin[l % 4] += y_c[l] * h - if h > 0.0 { h } else { 0.0 };
-                prod[l % 4] *= ope_c[l];
+            let (mut e4, mut y4, mut o4) = (
+                eta_c.chunks_exact(4),
+                y_c.chunks_exact(4),
+                ope_c.chunks_exact(4),
+            );
+            for ((h, yv), o) in (&mut e4).zip(&mut y4).zip(&mut o4) {
+                for l in 0..4 {
+                    lin[l] += yv[l] * h[l] - if h[l] > 0.0 { h[l] } else { 0.0 };
+                    prod[l] *= o[l];
+                }
+            }
+            let rest = e4.remainder().iter().zip(y4.remainder()).zip(o4.remainder());
+            for (l, ((&h, &yv), &o)) in rest.enumerate() {
+                lin[l] += yv * h - if h > 0.0 { h } else { 0.0 };
+                prod[l] *= o;
             }
             logs += ((prod[0] * prod[1]) * (prod[2] * prod[3])).ln();
         }
-        for i in 0..m {
-            ga[i % 4] += res[i];
+        let mut r4 = res[..m].chunks_exact(4);
+        for r in &mut r4 {
+            for l in 0..4 {
+                ga[l] += r[l];
+            }
+        }
+        for (l, &r) in r4.remainder().iter().enumerate() {
+            ga[l] += r;
         }
         // gradient, eight features at a time, two rows per step
         let full_f = k - k % F;
