@@ -341,7 +341,11 @@ fn glm_kernel(
                     prod[l] *= o[l];
                 }
             }
-            let rest = e4.remainder().iter().zip(y4.remainder()).zip(o4.remainder());
+            let rest = e4
+                .remainder()
+                .iter()
+                .zip(y4.remainder())
+                .zip(o4.remainder());
             for (l, ((&h, &yv), &o)) in rest.enumerate() {
                 lin[l] += yv * h - if h > 0.0 { h } else { 0.0 };
                 prod[l] *= o;
