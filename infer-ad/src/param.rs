@@ -343,7 +343,7 @@ impl ParamStore {
             let s = leaf.start_index();
             // iter_mut visits in logical (row-major) order, matching the leaf's slots
             for (k, gi) in self.grads[i].iter_mut().enumerate().take(leaf.numel()) {
-                *gi += inner.adj.get(s + k).copied().unwrap_or(0.0);
+                *gi += inner.grads().get(s + k).copied().unwrap_or(0.0);
             }
         }
     }

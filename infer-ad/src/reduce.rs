@@ -16,8 +16,14 @@ fn dev_moments(x: &[f64], m: f64) -> (f64, f64) {
 }
 
 /// The backward pass of [`Tensor::sum_sq_dev`] over a tracked range: `adj[i] += g2 (xᵢ − m)`
-/// for every element, and returns Σ (xᵢ − m) — one pass, eight lanes.
-pub(crate) fn sq_dev_backward(adj: &mut [f64], vals: &[f64], m: f64, g2: f64) -> f64 {
+/// for every element (`adj[i] = g2 (xᵢ − m)` when `WRITE`: the range held no adjoints yet),
+/// and returns Σ (xᵢ − m) — one pass, eight lanes.
+pub(crate) fn sq_dev_backward<const WRITE: bool>(
+    adj: &mut [f64],
+    vals: &[f64],
+    m: f64,
+    g2: f64,
+) -> f64 {
     const L: usize = 8;
     let mut acc = [0.0f64; L];
     let mut ac = adj.chunks_exact_mut(L);
@@ -26,13 +32,21 @@ pub(crate) fn sq_dev_backward(adj: &mut [f64], vals: &[f64], m: f64, g2: f64) ->
     for (a, v) in (&mut ac).zip(vc) {
         for l in 0..L {
             let d = v[l] - m;
-            a[l] += g2 * d;
+            if WRITE {
+                a[l] = g2 * d;
+            } else {
+                a[l] += g2 * d;
+            }
             acc[l] += d;
         }
     }
     for (j, (a, v)) in ac.into_remainder().iter_mut().zip(vrest).enumerate() {
         let d = v - m;
-        *a += g2 * d;
+        if WRITE {
+            *a = g2 * d;
+        } else {
+            *a += g2 * d;
+        }
         acc[j] += d;
     }
     pairwise8(acc)

@@ -14,6 +14,10 @@
 //! Why two streams: a chain of scalar operations is bound by the bytes it writes per operation.
 //! With one 32-byte enum for every node a scalar operation wrote 40 bytes (value and node); with
 //! 16-byte records it writes 24 (one input) or 40 (two inputs).
+//!
+//! The backward pass initializes the adjoints lazily, one block of 64 at a time (`Lazy`): no
+//! zero-fill pass over the whole adjoint vector, and a reduction over a range that nothing else
+//! reached (a data leaf's log density) writes its adjoints instead of adding to zeros.
 
 use crate::linalg;
 use crate::var::Var;
@@ -181,7 +185,14 @@ pub(crate) struct Inner {
     pub(crate) f: Vec<f64>,
     pub(crate) u: Vec<u32>,
     pub(crate) data: Vec<Arc<Array2<f64>>>,
+    /// Adjoints. Its length only grows: a backward pass leaves stale entries from earlier
+    /// passes alone until it needs them (see [`Inner::backward`]); `adj_valid` says how many
+    /// entries belong to the current recording's last backward pass.
     pub(crate) adj: Vec<f64>,
+    pub(crate) adj_valid: usize,
+    /// One bit per block of [`BLK`] adjoints: set once the block holds adjoints of the
+    /// current backward pass.
+    pub(crate) live: Vec<u64>,
     pub(crate) scratch: Vec<f64>,
 }
 
@@ -309,21 +320,61 @@ impl Inner {
             u,
             data,
             adj,
+            adj_valid,
+            live,
             scratch,
         } = self;
-        adj.clear();
-        adj.resize(vals.len(), 0.0);
-        adj[root as usize] = 1.0;
+        // Adjoints are initialized lazily, a block of BLK at a time: a block no contribution
+        // reaches is never zeroed before the end of the pass, and a block that a node covers
+        // entirely on its first contribution (a data leaf under a reduction) is *written* by
+        // that node instead of being zero-filled and then added to — which saves a pass over
+        // the largest ranges. A block whose bit is clear holds stale values and stands for
+        // zeros.
+        let len = vals.len();
+        if adj.len() < len {
+            adj.resize(len, 0.0);
+        }
+        let adj = &mut adj[..len];
+        live.clear();
+        live.resize(len.div_ceil(BLK).div_ceil(64), 0);
+        let mut lz = Lazy { adj, live };
+        let root = root as usize;
+        lz.touch(root);
+        lz.adj[root] = 1.0;
         for r in recs[..end].iter().rev() {
             let (out, a) = unpack(r.oa);
             if out != MARK {
-                let g = adj[out as usize];
+                let out = out as usize;
+                if !lz.is_live(out) {
+                    continue;
+                }
+                let g = lz.adj[out];
                 if g != 0.0 {
-                    adj[a as usize] += g * r.d;
+                    let a = a as usize;
+                    lz.touch(a);
+                    lz.adj[a] += g * r.d;
                 }
                 continue;
             }
-            match nodes[a as usize] {
+            let node = nodes[a as usize];
+            match node {
+                Node::Red { out, .. }
+                | Node::Sum { out, .. }
+                | Node::SqDev { out, .. }
+                | Node::Dot { out, .. }
+                    if !lz.is_live(out as usize) =>
+                {
+                    continue;
+                }
+                Node::Red { .. }
+                | Node::Sum { .. }
+                | Node::SqDev { .. }
+                | Node::Dot { .. }
+                | Node::Gather { .. } => {}
+                _ => node.touch_all(&mut lz, u, data),
+            }
+            let adj = &mut *lz.adj;
+            match node {
                 Node::Elem { out, a, n, p, s } => {
                     let (out, a, n, p) = (out as usize, a as usize, n as usize, p as usize);
                     if s == 1 {
@@ -356,41 +407,84 @@ impl Inner {
                     }
                 }
                 Node::Red { out, a, n, p } => {
-                    let g = adj[out as usize];
+                    let g = lz.adj[out as usize];
                     if g != 0.0 {
                         let (a, n, p) = (a as usize, n as usize, p as usize);
-                        for (x, d) in adj[a..a + n].iter_mut().zip(&f[p..p + n]) {
-                            *x += g * d;
-                        }
+                        lz.claim(a, n, |adj, lo, hi, fresh| {
+                            let d = &f[p + lo - a..p + hi - a];
+                            if fresh {
+                                for (x, d) in adj[lo..hi].iter_mut().zip(d) {
+                                    *x = g * d;
+                                }
+                            } else {
+                                for (x, d) in adj[lo..hi].iter_mut().zip(d) {
+                                    *x += g * d;
+                                }
+                            }
+                        });
                     }
                 }
                 Node::Sum { out, a, n, c } => {
-                    let g = adj[out as usize] * c;
+                    let g = lz.adj[out as usize] * c;
                     if g != 0.0 {
-                        for x in &mut adj[a as usize..(a + n) as usize] {
-                            *x += g;
-                        }
+                        lz.claim(a as usize, n as usize, |adj, lo, hi, fresh| {
+                            if fresh {
+                                adj[lo..hi].fill(g);
+                            } else {
+                                for x in &mut adj[lo..hi] {
+                                    *x += g;
+                                }
+                            }
+                        });
                     }
                 }
                 Node::SqDev { out, a, n, m, mv } => {
-                    let g = adj[out as usize];
+                    let g = lz.adj[out as usize];
                     if g != 0.0 {
-                        let (a, n) = (a as usize, n as usize);
                         let g2 = 2.0 * g;
-                        let s1 = crate::reduce::sq_dev_backward(
-                            &mut adj[a..a + n],
-                            &vals[a..a + n],
-                            mv,
-                            g2,
-                        );
-                        adj[m as usize] -= g2 * s1;
+                        let mut s1 = 0.0;
+                        lz.claim(a as usize, n as usize, |adj, lo, hi, fresh| {
+                            s1 += if fresh {
+                                crate::reduce::sq_dev_backward::<true>(
+                                    &mut adj[lo..hi],
+                                    &vals[lo..hi],
+                                    mv,
+                                    g2,
+                                )
+                            } else {
+                                crate::reduce::sq_dev_backward::<false>(
+                                    &mut adj[lo..hi],
+                                    &vals[lo..hi],
+                                    mv,
+                                    g2,
+                                )
+                            };
+                        });
+                        let m = m as usize;
+                        lz.touch(m);
+                        lz.adj[m] -= g2 * s1;
+                    }
+                }
+                Node::Dot { out, a, b, n } => {
+                    let g = lz.adj[out as usize];
+                    if g != 0.0 {
+                        let (a, b, n) = (a as usize, b as usize, n as usize);
+                        lz.touch_range(a, n);
+                        lz.touch_range(b, n);
+                        for i in 0..n {
+                            lz.adj[a + i] += g * vals[b + i];
+                            lz.adj[b + i] += g * vals[a + i];
+                        }
                     }
                 }
                 Node::Gather { out, n, idx } => {
                     let (out, n, idx) = (out as usize, n as usize, idx as usize);
+                    lz.touch_range(out, n);
                     for i in 0..n {
-                        let g = adj[out + i];
-                        adj[u[idx + i] as usize] += g;
+                        let t = u[idx + i] as usize;
+                        lz.touch(t);
+                        let g = lz.adj[out + i];
+                        lz.adj[t] += g;
                     }
                 }
                 Node::Group { out, a, n, p, idx } => {
@@ -403,16 +497,6 @@ impl Inner {
                         let p = p as usize;
                         for k in 0..n {
                             adj[a + k] += adj[out + u[idx + k] as usize] * f[p + k];
-                        }
-                    }
-                }
-                Node::Dot { out, a, b, n } => {
-                    let g = adj[out as usize];
-                    if g != 0.0 {
-                        let (a, b, n) = (a as usize, b as usize, n as usize);
-                        for i in 0..n {
-                            adj[a + i] += g * vals[b + i];
-                            adj[b + i] += g * vals[a + i];
                         }
                     }
                 }
@@ -478,6 +562,192 @@ impl Inner {
                     tl,
                     tb,
                 ),
+            }
+        }
+        lz.finish();
+        *adj_valid = len;
+    }
+
+    /// The adjoints of the last backward pass (empty before the first one after a clear).
+    #[inline]
+    pub(crate) fn grads(&self) -> &[f64] {
+        &self.adj[..self.adj_valid]
+    }
+}
+
+/// Adjoints per block of the backward pass's lazy initialization (512 bytes).
+const BLK: usize = 64;
+
+/// The adjoint vector of one backward pass with its block bits (see [`Inner::backward`]).
+struct Lazy<'a> {
+    adj: &'a mut [f64],
+    live: &'a mut [u64],
+}
+
+impl Lazy<'_> {
+    #[inline(always)]
+    fn block_live(&self, b: usize) -> bool {
+        (self.live[b / 64] >> (b % 64)) & 1 != 0
+    }
+
+    #[inline(always)]
+    fn set_live(&mut self, b: usize) {
+        self.live[b / 64] |= 1 << (b % 64);
+    }
+
+    /// The slots of block `b` (the last block may be short).
+    #[inline(always)]
+    fn block_range(&self, b: usize) -> (usize, usize) {
+        let lo = b * BLK;
+        (lo, (lo + BLK).min(self.adj.len()))
+    }
+
+    /// Whether slot `s` holds an adjoint of this pass (otherwise its adjoint is zero).
+    #[inline(always)]
+    fn is_live(&self, s: usize) -> bool {
+        self.block_live(s / BLK)
+    }
+
+    /// Makes slot `s` hold an adjoint (zeroing its block on first use).
+    #[inline(always)]
+    fn touch(&mut self, s: usize) {
+        let b = s / BLK;
+        if !self.block_live(b) {
+            self.touch_block(b);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn touch_block(&mut self, b: usize) {
+        self.set_live(b);
+        let (lo, hi) = self.block_range(b);
+        self.adj[lo..hi].fill(0.0);
+    }
+
+    /// Makes every slot of `[a, a + n)` hold an adjoint.
+    fn touch_range(&mut self, a: usize, n: usize) {
+        if n == 0 {
+            return;
+        }
+        for b in a / BLK..=(a + n - 1) / BLK {
+            if !self.block_live(b) {
+                self.touch_block(b);
+            }
+        }
+    }
+
+    /// Prepares `[a, a + n)` for one contribution to every slot: calls `f(adj, lo, hi, fresh)`
+    /// over consecutive runs covering the range in order, where a *fresh* run consists of
+    /// whole blocks that held nothing yet (the caller must write every slot of it) and any
+    /// other run holds adjoints (the caller adds to them).
+    fn claim(&mut self, a: usize, n: usize, mut f: impl FnMut(&mut [f64], usize, usize, bool)) {
+        let end = a + n;
+        let (mut s, mut run_lo) = (a, a);
+        let mut run: Option<bool> = None;
+        while s < end {
+            let b = s / BLK;
+            let (lo, hi) = self.block_range(b);
+            let seg_hi = hi.min(end);
+            let fresh = !self.block_live(b) && s == lo && seg_hi == hi;
+            if fresh {
+                self.set_live(b);
+            } else if !self.block_live(b) {
+                self.touch_block(b);
+            }
+            if let Some(prev) = run
+                && prev != fresh
+            {
+                f(self.adj, run_lo, s, prev);
+                run_lo = s;
+            }
+            run = Some(fresh);
+            s = seg_hi;
+        }
+        if let Some(prev) = run {
+            f(self.adj, run_lo, end, prev);
+        }
+    }
+
+    /// Zeroes every block no contribution reached, so that all adjoints can be read.
+    fn finish(&mut self) {
+        for b in 0..self.adj.len().div_ceil(BLK) {
+            if !self.block_live(b) {
+                let (lo, hi) = self.block_range(b);
+                self.adj[lo..hi].fill(0.0);
+            }
+        }
+    }
+}
+
+impl Node {
+    /// Makes the adjoints of every slot this node reads or writes in the backward pass hold
+    /// adjoints of the current pass (the output range and every input range).
+    fn touch_all(&self, lz: &mut Lazy<'_>, u: &[u32], data: &[Arc<Array2<f64>>]) {
+        let us = |v: u32| v as usize;
+        match *self {
+            Node::Elem { out, a, n, s, .. } | Node::Lin { out, a, n, s, .. } => {
+                lz.touch_range(us(out), us(n));
+                lz.touch_range(us(a), if s == 1 { us(n) } else { 1 });
+            }
+            Node::Red { out, a, n, .. } | Node::Sum { out, a, n, .. } => {
+                lz.touch(us(out));
+                lz.touch_range(us(a), us(n));
+            }
+            Node::SqDev { out, a, n, m, .. } => {
+                lz.touch(us(out));
+                lz.touch_range(us(a), us(n));
+                lz.touch(us(m));
+            }
+            Node::Gather { out, n, idx } => {
+                lz.touch_range(us(out), us(n));
+                for &t in &u[us(idx)..us(idx) + us(n)] {
+                    lz.touch(us(t));
+                }
+            }
+            Node::Group { out, a, n, idx, .. } => {
+                let groups = u[us(idx)..us(idx) + us(n)]
+                    .iter()
+                    .max()
+                    .map_or(0, |&g| us(g) + 1);
+                lz.touch_range(us(out), groups);
+                lz.touch_range(us(a), us(n));
+            }
+            Node::Dot { out, a, b, n } => {
+                lz.touch(us(out));
+                lz.touch_range(us(a), us(n));
+                lz.touch_range(us(b), us(n));
+            }
+            Node::MatVec {
+                out, a, x, m, k, ..
+            } => {
+                lz.touch_range(us(out), us(m));
+                lz.touch_range(us(a), us(m) * us(k));
+                lz.touch_range(us(x), us(k));
+            }
+            Node::MatVecData { out, d, x } => {
+                let (m, k) = data[us(d)].dim();
+                lz.touch_range(us(out), m);
+                lz.touch_range(us(x), k);
+            }
+            Node::MatMul {
+                out, a, b, m, k, n, ..
+            } => {
+                lz.touch_range(us(out), us(m) * us(n));
+                lz.touch_range(us(a), us(m) * us(k));
+                lz.touch_range(us(b), us(k) * us(n));
+            }
+            Node::MatMulData { out, d, b, n } => {
+                let (m, k) = data[us(d)].dim();
+                lz.touch_range(us(out), m * us(n));
+                lz.touch_range(us(b), k * us(n));
+            }
+            Node::TriSolve {
+                out, l, b, n, m, ..
+            } => {
+                lz.touch_range(us(out), us(n) * us(m));
+                lz.touch_range(us(l), us(n) * us(n));
+                lz.touch_range(us(b), us(n) * us(m));
             }
         }
     }
@@ -684,7 +954,7 @@ impl Tape {
         g.f.clear();
         g.u.clear();
         g.data.clear();
-        g.adj.clear();
+        g.adj_valid = 0;
     }
 
     /// Number of value slots recorded.
@@ -734,7 +1004,7 @@ impl Tape {
     #[inline]
     pub(crate) fn grad_at(&self, idx: u32) -> f64 {
         self.inner_mut()
-            .adj
+            .grads()
             .get(idx as usize)
             .copied()
             .unwrap_or(0.0)

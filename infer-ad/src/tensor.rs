@@ -313,11 +313,12 @@ impl<'t> Tensor<'t> {
         assert_eq!(out.len(), self.numel(), "grad_into: wrong output length");
         let g = self.tape.inner_mut();
         let s = self.start as usize;
-        match g.adj.get(s..s + out.len()) {
+        let grads = g.grads();
+        match grads.get(s..s + out.len()) {
             Some(adj) => out.copy_from_slice(adj),
             None => {
                 for (i, o) in out.iter_mut().enumerate() {
-                    *o = g.adj.get(s + i).copied().unwrap_or(0.0);
+                    *o = grads.get(s + i).copied().unwrap_or(0.0);
                 }
             }
         }
