@@ -335,236 +335,34 @@ impl Inner {
             adj.resize(len, 0.0);
         }
         let adj = &mut adj[..len];
-        live.clear();
-        live.resize(len.div_ceil(BLK).div_ceil(64), 0);
-        let mut lz = Lazy { adj, live };
         let root = root as usize;
-        lz.touch(root);
-        lz.adj[root] = 1.0;
-        for r in recs[..end].iter().rev() {
-            let (out, a) = unpack(r.oa);
-            if out != MARK {
-                let out = out as usize;
-                if !lz.is_live(out) {
-                    continue;
-                }
-                let g = lz.adj[out];
-                if g != 0.0 {
-                    let a = a as usize;
-                    lz.touch(a);
-                    lz.adj[a] += g * r.d;
-                }
-                continue;
-            }
-            let node = nodes[a as usize];
-            match node {
-                Node::Red { out, .. }
-                | Node::Sum { out, .. }
-                | Node::SqDev { out, .. }
-                | Node::Dot { out, .. }
-                    if !lz.is_live(out as usize) =>
-                {
-                    continue;
-                }
-                Node::Red { .. }
-                | Node::Sum { .. }
-                | Node::SqDev { .. }
-                | Node::Dot { .. }
-                | Node::Gather { .. } => {}
-                _ => node.touch_all(&mut lz, u, data),
-            }
-            let adj = &mut *lz.adj;
-            match node {
-                Node::Elem { out, a, n, p, s } => {
-                    let (out, a, n, p) = (out as usize, a as usize, n as usize, p as usize);
-                    if s == 1 {
-                        for i in 0..n {
-                            let g = adj[out + i];
-                            if g != 0.0 {
-                                adj[a + i] += g * f[p + i];
-                            }
-                        }
-                    } else {
-                        let mut acc = 0.0;
-                        for i in 0..n {
-                            let g = adj[out + i];
-                            if g != 0.0 {
-                                acc += g * f[p + i];
-                            }
-                        }
-                        adj[a] += acc;
-                    }
-                }
-                Node::Lin { out, a, n, s, c } => {
-                    let (out, a, n) = (out as usize, a as usize, n as usize);
-                    if s == 1 {
-                        for i in 0..n {
-                            adj[a + i] += c * adj[out + i];
-                        }
-                    } else {
-                        let acc: f64 = adj[out..out + n].iter().sum();
-                        adj[a] += c * acc;
-                    }
-                }
-                Node::Red { out, a, n, p } => {
-                    let g = lz.adj[out as usize];
-                    if g != 0.0 {
-                        let (a, n, p) = (a as usize, n as usize, p as usize);
-                        lz.claim(a, n, |adj, lo, hi, fresh| {
-                            let d = &f[p + lo - a..p + hi - a];
-                            if fresh {
-                                for (x, d) in adj[lo..hi].iter_mut().zip(d) {
-                                    *x = g * d;
-                                }
-                            } else {
-                                for (x, d) in adj[lo..hi].iter_mut().zip(d) {
-                                    *x += g * d;
-                                }
-                            }
-                        });
-                    }
-                }
-                Node::Sum { out, a, n, c } => {
-                    let g = lz.adj[out as usize] * c;
-                    if g != 0.0 {
-                        lz.claim(a as usize, n as usize, |adj, lo, hi, fresh| {
-                            if fresh {
-                                adj[lo..hi].fill(g);
-                            } else {
-                                for x in &mut adj[lo..hi] {
-                                    *x += g;
-                                }
-                            }
-                        });
-                    }
-                }
-                Node::SqDev { out, a, n, m, mv } => {
-                    let g = lz.adj[out as usize];
-                    if g != 0.0 {
-                        let g2 = 2.0 * g;
-                        let mut s1 = 0.0;
-                        lz.claim(a as usize, n as usize, |adj, lo, hi, fresh| {
-                            s1 += if fresh {
-                                crate::reduce::sq_dev_backward::<true>(
-                                    &mut adj[lo..hi],
-                                    &vals[lo..hi],
-                                    mv,
-                                    g2,
-                                )
-                            } else {
-                                crate::reduce::sq_dev_backward::<false>(
-                                    &mut adj[lo..hi],
-                                    &vals[lo..hi],
-                                    mv,
-                                    g2,
-                                )
-                            };
-                        });
-                        let m = m as usize;
-                        lz.touch(m);
-                        lz.adj[m] -= g2 * s1;
-                    }
-                }
-                Node::Dot { out, a, b, n } => {
-                    let g = lz.adj[out as usize];
-                    if g != 0.0 {
-                        let (a, b, n) = (a as usize, b as usize, n as usize);
-                        lz.touch_range(a, n);
-                        lz.touch_range(b, n);
-                        for i in 0..n {
-                            lz.adj[a + i] += g * vals[b + i];
-                            lz.adj[b + i] += g * vals[a + i];
-                        }
-                    }
-                }
-                Node::Gather { out, n, idx } => {
-                    let (out, n, idx) = (out as usize, n as usize, idx as usize);
-                    lz.touch_range(out, n);
-                    for i in 0..n {
-                        let t = u[idx + i] as usize;
-                        lz.touch(t);
-                        let g = lz.adj[out + i];
-                        lz.adj[t] += g;
-                    }
-                }
-                Node::Group { out, a, n, p, idx } => {
-                    let (out, a, n, idx) = (out as usize, a as usize, n as usize, idx as usize);
-                    if p == NONE {
-                        for k in 0..n {
-                            adj[a + k] += adj[out + u[idx + k] as usize];
-                        }
-                    } else {
-                        let p = p as usize;
-                        for k in 0..n {
-                            adj[a + k] += adj[out + u[idx + k] as usize] * f[p + k];
-                        }
-                    }
-                }
-                Node::MatVec {
-                    out,
-                    a,
-                    x,
-                    m,
-                    k,
-                    ta,
-                    tx,
-                } => linalg::matvec_backward(
-                    vals,
+        let recs = &recs[..end];
+        let parts = Parts {
+            vals,
+            nodes,
+            f,
+            u,
+            data,
+            scratch,
+        };
+        if len <= EAGER {
+            // A small tape: one zero-fill is cheaper than the bookkeeping.
+            adj.fill(0.0);
+            sweep(Lazy::<false> { adj, live, top: 0 }, root, recs, parts);
+        } else {
+            live.clear();
+            live.resize(len.div_ceil(BLK).div_ceil(64), 0);
+            sweep(
+                Lazy::<true> {
                     adj,
-                    [out, a, x].map(|v| v as usize),
-                    m as usize,
-                    k as usize,
-                    ta,
-                    tx,
-                ),
-                Node::MatVecData { out, d, x } => {
-                    let mat = &data[d as usize];
-                    linalg::matvec_data_backward(mat, adj, out as usize, x as usize);
-                }
-                Node::MatMul {
-                    out,
-                    a,
-                    b,
-                    m,
-                    k,
-                    n,
-                    ta,
-                    tb,
-                } => linalg::matmul_backward(
-                    vals,
-                    adj,
-                    [out, a, b].map(|v| v as usize),
-                    [m, k, n].map(|v| v as usize),
-                    ta,
-                    tb,
-                ),
-                Node::MatMulData { out, d, b, n } => {
-                    let mat = &data[d as usize];
-                    linalg::matmul_data_backward(mat, adj, out as usize, b as usize, n as usize);
-                }
-                Node::TriSolve {
-                    out,
-                    l,
-                    b,
-                    n,
-                    m,
-                    lower,
-                    tl,
-                    tb,
-                } => linalg::trisolve_backward(
-                    vals,
-                    adj,
-                    scratch,
-                    [out, l, b].map(|v| v as usize),
-                    n as usize,
-                    m as usize,
-                    lower,
-                    tl,
-                    tb,
-                ),
-            }
+                    live,
+                    top: len,
+                },
+                root,
+                recs,
+                parts,
+            );
         }
-        lz.finish();
         *adj_valid = len;
     }
 
@@ -575,16 +373,271 @@ impl Inner {
     }
 }
 
+/// The parts of a recording the backward sweep reads.
+struct Parts<'a> {
+    vals: &'a [f64],
+    nodes: &'a [Node],
+    f: &'a [f64],
+    u: &'a [u32],
+    data: &'a [Arc<Array2<f64>>],
+    scratch: &'a mut Vec<f64>,
+}
+
+/// The backward sweep of [`Inner::backward`] over `recs` (newest first) from `root`; `LAZY`
+/// says whether the adjoints are initialized lazily (see [`Lazy`]) or were zero-filled.
+fn sweep<const LAZY: bool>(mut lz: Lazy<'_, LAZY>, root: usize, recs: &[Rec], parts: Parts<'_>) {
+    let Parts {
+        vals,
+        nodes,
+        f,
+        u,
+        data,
+        scratch,
+    } = parts;
+    lz.touch(root);
+    lz.adj[root] = 1.0;
+    for r in recs.iter().rev() {
+        let (out, a) = unpack(r.oa);
+        if out != MARK {
+            let out = out as usize;
+            if !lz.is_live(out) {
+                continue;
+            }
+            let g = lz.adj[out];
+            if g != 0.0 {
+                let a = a as usize;
+                lz.touch(a);
+                lz.adj[a] += g * r.d;
+            }
+            continue;
+        }
+        let node = nodes[a as usize];
+        match node {
+            Node::Red { out, .. }
+            | Node::Sum { out, .. }
+            | Node::SqDev { out, .. }
+            | Node::Dot { out, .. }
+                if !lz.is_live(out as usize) =>
+            {
+                continue;
+            }
+            Node::Red { .. }
+            | Node::Sum { .. }
+            | Node::SqDev { .. }
+            | Node::Dot { .. }
+            | Node::Gather { .. } => {}
+            _ => node.touch_all(&mut lz, u, data),
+        }
+        let adj = &mut *lz.adj;
+        match node {
+            Node::Elem { out, a, n, p, s } => {
+                let (out, a, n, p) = (out as usize, a as usize, n as usize, p as usize);
+                if s == 1 {
+                    for i in 0..n {
+                        let g = adj[out + i];
+                        if g != 0.0 {
+                            adj[a + i] += g * f[p + i];
+                        }
+                    }
+                } else {
+                    let mut acc = 0.0;
+                    for i in 0..n {
+                        let g = adj[out + i];
+                        if g != 0.0 {
+                            acc += g * f[p + i];
+                        }
+                    }
+                    adj[a] += acc;
+                }
+            }
+            Node::Lin { out, a, n, s, c } => {
+                let (out, a, n) = (out as usize, a as usize, n as usize);
+                if s == 1 {
+                    for i in 0..n {
+                        adj[a + i] += c * adj[out + i];
+                    }
+                } else {
+                    let acc: f64 = adj[out..out + n].iter().sum();
+                    adj[a] += c * acc;
+                }
+            }
+            Node::Red { out, a, n, p } => {
+                let g = lz.adj[out as usize];
+                if g != 0.0 {
+                    let (a, n, p) = (a as usize, n as usize, p as usize);
+                    lz.claim(a, n, |adj, lo, hi, fresh| {
+                        let d = &f[p + lo - a..p + hi - a];
+                        if fresh {
+                            for (x, d) in adj[lo..hi].iter_mut().zip(d) {
+                                *x = g * d;
+                            }
+                        } else {
+                            for (x, d) in adj[lo..hi].iter_mut().zip(d) {
+                                *x += g * d;
+                            }
+                        }
+                    });
+                }
+            }
+            Node::Sum { out, a, n, c } => {
+                let g = lz.adj[out as usize] * c;
+                if g != 0.0 {
+                    lz.claim(a as usize, n as usize, |adj, lo, hi, fresh| {
+                        if fresh {
+                            adj[lo..hi].fill(g);
+                        } else {
+                            for x in &mut adj[lo..hi] {
+                                *x += g;
+                            }
+                        }
+                    });
+                }
+            }
+            Node::SqDev { out, a, n, m, mv } => {
+                let g = lz.adj[out as usize];
+                if g != 0.0 {
+                    let g2 = 2.0 * g;
+                    let mut s1 = 0.0;
+                    lz.claim(a as usize, n as usize, |adj, lo, hi, fresh| {
+                        s1 += if fresh {
+                            crate::reduce::sq_dev_backward::<true>(
+                                &mut adj[lo..hi],
+                                &vals[lo..hi],
+                                mv,
+                                g2,
+                            )
+                        } else {
+                            crate::reduce::sq_dev_backward::<false>(
+                                &mut adj[lo..hi],
+                                &vals[lo..hi],
+                                mv,
+                                g2,
+                            )
+                        };
+                    });
+                    let m = m as usize;
+                    lz.touch(m);
+                    lz.adj[m] -= g2 * s1;
+                }
+            }
+            Node::Dot { out, a, b, n } => {
+                let g = lz.adj[out as usize];
+                if g != 0.0 {
+                    let (a, b, n) = (a as usize, b as usize, n as usize);
+                    lz.touch_range(a, n);
+                    lz.touch_range(b, n);
+                    for i in 0..n {
+                        lz.adj[a + i] += g * vals[b + i];
+                        lz.adj[b + i] += g * vals[a + i];
+                    }
+                }
+            }
+            Node::Gather { out, n, idx } => {
+                let (out, n, idx) = (out as usize, n as usize, idx as usize);
+                lz.touch_range(out, n);
+                for i in 0..n {
+                    let t = u[idx + i] as usize;
+                    lz.touch(t);
+                    let g = lz.adj[out + i];
+                    lz.adj[t] += g;
+                }
+            }
+            Node::Group { out, a, n, p, idx } => {
+                let (out, a, n, idx) = (out as usize, a as usize, n as usize, idx as usize);
+                if p == NONE {
+                    for k in 0..n {
+                        adj[a + k] += adj[out + u[idx + k] as usize];
+                    }
+                } else {
+                    let p = p as usize;
+                    for k in 0..n {
+                        adj[a + k] += adj[out + u[idx + k] as usize] * f[p + k];
+                    }
+                }
+            }
+            Node::MatVec {
+                out,
+                a,
+                x,
+                m,
+                k,
+                ta,
+                tx,
+            } => linalg::matvec_backward(
+                vals,
+                adj,
+                [out, a, x].map(|v| v as usize),
+                m as usize,
+                k as usize,
+                ta,
+                tx,
+            ),
+            Node::MatVecData { out, d, x } => {
+                let mat = &data[d as usize];
+                linalg::matvec_data_backward(mat, adj, out as usize, x as usize);
+            }
+            Node::MatMul {
+                out,
+                a,
+                b,
+                m,
+                k,
+                n,
+                ta,
+                tb,
+            } => linalg::matmul_backward(
+                vals,
+                adj,
+                [out, a, b].map(|v| v as usize),
+                [m, k, n].map(|v| v as usize),
+                ta,
+                tb,
+            ),
+            Node::MatMulData { out, d, b, n } => {
+                let mat = &data[d as usize];
+                linalg::matmul_data_backward(mat, adj, out as usize, b as usize, n as usize);
+            }
+            Node::TriSolve {
+                out,
+                l,
+                b,
+                n,
+                m,
+                lower,
+                tl,
+                tb,
+            } => linalg::trisolve_backward(
+                vals,
+                adj,
+                scratch,
+                [out, l, b].map(|v| v as usize),
+                n as usize,
+                m as usize,
+                lower,
+                tl,
+                tb,
+            ),
+        }
+    }
+    lz.finish();
+}
+
 /// Adjoints per block of the backward pass's lazy initialization (512 bytes).
 const BLK: usize = 64;
 
+/// Tapes with at most this many slots zero-fill their adjoints up front (16 kB).
+const EAGER: usize = 2048;
+
 /// The adjoint vector of one backward pass with its block bits (see [`Inner::backward`]).
-struct Lazy<'a> {
+struct Lazy<'a, const LAZY: bool> {
     adj: &'a mut [f64],
     live: &'a mut [u64],
+    /// Every slot from `top` up holds an adjoint of this pass (the blocks above it are all
+    /// live): the common case — a sweep descending through the tape — needs no bit test.
+    top: usize,
 }
 
-impl Lazy<'_> {
+impl<const LAZY: bool> Lazy<'_, LAZY> {
     #[inline(always)]
     fn block_live(&self, b: usize) -> bool {
         (self.live[b / 64] >> (b % 64)) & 1 != 0
@@ -593,6 +646,9 @@ impl Lazy<'_> {
     #[inline(always)]
     fn set_live(&mut self, b: usize) {
         self.live[b / 64] |= 1 << (b % 64);
+        while self.top > 0 && self.block_live((self.top - 1) / BLK) {
+            self.top = (self.top - 1) / BLK * BLK;
+        }
     }
 
     /// The slots of block `b` (the last block may be short).
@@ -605,29 +661,28 @@ impl Lazy<'_> {
     /// Whether slot `s` holds an adjoint of this pass (otherwise its adjoint is zero).
     #[inline(always)]
     fn is_live(&self, s: usize) -> bool {
-        self.block_live(s / BLK)
+        !LAZY || s >= self.top || self.block_live(s / BLK)
     }
 
     /// Makes slot `s` hold an adjoint (zeroing its block on first use).
     #[inline(always)]
     fn touch(&mut self, s: usize) {
-        let b = s / BLK;
-        if !self.block_live(b) {
-            self.touch_block(b);
+        if LAZY && s < self.top && !self.block_live(s / BLK) {
+            self.touch_block(s / BLK);
         }
     }
 
     #[cold]
     #[inline(never)]
     fn touch_block(&mut self, b: usize) {
-        self.set_live(b);
         let (lo, hi) = self.block_range(b);
         self.adj[lo..hi].fill(0.0);
+        self.set_live(b);
     }
 
     /// Makes every slot of `[a, a + n)` hold an adjoint.
     fn touch_range(&mut self, a: usize, n: usize) {
-        if n == 0 {
+        if !LAZY || n == 0 || a >= self.top {
             return;
         }
         for b in a / BLK..=(a + n - 1) / BLK {
@@ -643,6 +698,10 @@ impl Lazy<'_> {
     /// other run holds adjoints (the caller adds to them).
     fn claim(&mut self, a: usize, n: usize, mut f: impl FnMut(&mut [f64], usize, usize, bool)) {
         let end = a + n;
+        if !LAZY || a >= self.top {
+            f(self.adj, a, end, false);
+            return;
+        }
         let (mut s, mut run_lo) = (a, a);
         let mut run: Option<bool> = None;
         while s < end {
@@ -671,7 +730,10 @@ impl Lazy<'_> {
 
     /// Zeroes every block no contribution reached, so that all adjoints can be read.
     fn finish(&mut self) {
-        for b in 0..self.adj.len().div_ceil(BLK) {
+        if !LAZY {
+            return;
+        }
+        for b in 0..self.top.div_ceil(BLK) {
             if !self.block_live(b) {
                 let (lo, hi) = self.block_range(b);
                 self.adj[lo..hi].fill(0.0);
@@ -683,7 +745,15 @@ impl Lazy<'_> {
 impl Node {
     /// Makes the adjoints of every slot this node reads or writes in the backward pass hold
     /// adjoints of the current pass (the output range and every input range).
-    fn touch_all(&self, lz: &mut Lazy<'_>, u: &[u32], data: &[Arc<Array2<f64>>]) {
+    fn touch_all<const LAZY: bool>(
+        &self,
+        lz: &mut Lazy<'_, LAZY>,
+        u: &[u32],
+        data: &[Arc<Array2<f64>>],
+    ) {
+        if !LAZY {
+            return;
+        }
         let us = |v: u32| v as usize;
         match *self {
             Node::Elem { out, a, n, s, .. } | Node::Lin { out, a, n, s, .. } => {

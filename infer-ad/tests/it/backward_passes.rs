@@ -208,6 +208,8 @@ fn reductions_over_one_long_range_in_either_order() {
     }
 }
 
+// Tapes above 2048 slots take the lazy path (smaller ones zero-fill up front); this one and
+// `long_ranges_across_many_blocks_with_stale_adjoints` are long enough.
 #[test]
 fn nodes_off_the_path_to_the_root_read_no_stale_adjoints() {
     let mut tape = Tape::new();
@@ -215,10 +217,10 @@ fn nodes_off_the_path_to_the_root_read_no_stale_adjoints() {
     (junk * 1e6).sum().backward();
     tape.clear();
     let p = tape.var(1.0);
-    let pad1 = tape.tensor(&data(200, 0.0));
+    let pad1 = tape.tensor(&data(1000, 0.0));
     // A scalar operation the root does not use, in a block nothing else reaches.
     let _q = p * 3.0;
-    let pad2 = tape.tensor(&data(200, 0.0));
+    let pad2 = tape.tensor(&data(1000, 0.0));
     let x = tape.tensor(&data(300, 1.0));
     // An elementwise node over several blocks of which the root uses one element.
     let y = (x * 0.5).exp();
