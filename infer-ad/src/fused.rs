@@ -6,7 +6,7 @@
 use crate::error::AdError;
 use crate::shape::Shape;
 use crate::tape::{Node, Tape};
-use crate::tensor::Tensor;
+use crate::tensor::{Tensor, fit, mismatch};
 use crate::var::Var;
 
 /// Aligns K operands to one broadcast shape in place; afterwards each is either full-size or
@@ -26,20 +26,10 @@ fn align_all<'t, const K: usize>(
             Err(_) => return Err(mismatch(op, shape, t.shape)),
         };
     }
-    let n = shape.numel();
     for t in ops.iter_mut() {
-        let m = t.numel();
-        if m != n && m != 1 {
-            *t = t.broadcast_to(shape)?;
-        }
+        fit(t, shape)?;
     }
     Ok(shape)
-}
-
-#[cold]
-#[inline(never)]
-fn mismatch(op: &'static str, left: Shape, right: Shape) -> AdError {
-    AdError::ShapeMismatch { op, left, right }
 }
 
 /// Runs `f`, which calls user code, on the recording's value slots and partials arena moved

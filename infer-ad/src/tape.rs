@@ -119,6 +119,16 @@ pub(crate) struct Rec {
     d: f64,
 }
 
+impl Rec {
+    #[inline(always)]
+    fn new(out: u32, a: u32, d: f64) -> Self {
+        Rec {
+            oa: pack(out, a),
+            d,
+        }
+    }
+}
+
 /// The `out` of a marker record. No value slot has this index: slots are counted in `u32` and
 /// a tape would need 32 GiB of values to reach it.
 const MARK: u32 = u32::MAX;
@@ -217,13 +227,7 @@ impl Inner {
             let Inner { vals, recs, .. } = self;
             let out = vals.len() as u32;
             push_within_capacity(vals, v);
-            push_within_capacity(
-                recs,
-                Rec {
-                    oa: pack(out, a),
-                    d: da,
-                },
-            );
+            push_within_capacity(recs, Rec::new(out, a, da));
             (out, v)
         } else {
             self.push1_cold(v, a, da)
@@ -247,20 +251,8 @@ impl Inner {
             let Inner { vals, recs, .. } = self;
             let out = vals.len() as u32;
             push_within_capacity(vals, v);
-            push_within_capacity(
-                recs,
-                Rec {
-                    oa: pack(out, a),
-                    d: da,
-                },
-            );
-            push_within_capacity(
-                recs,
-                Rec {
-                    oa: pack(out, b),
-                    d: db,
-                },
-            );
+            push_within_capacity(recs, Rec::new(out, a, da));
+            push_within_capacity(recs, Rec::new(out, b, db));
             (out, v)
         } else {
             self.push2_cold(v, a, b, da, db)
@@ -282,10 +274,7 @@ impl Inner {
     #[inline]
     pub(crate) fn push_rec(&mut self, out: u32, a: u32, d: f64) {
         debug_assert!(out != MARK);
-        self.recs.push(Rec {
-            oa: pack(out, a),
-            d,
-        });
+        self.recs.push(Rec::new(out, a, d));
     }
 
     /// Records a tensor node: the node goes to the side vector, a marker into the stream.
@@ -293,10 +282,7 @@ impl Inner {
     pub(crate) fn push_node(&mut self, node: Node) {
         let k = u32::try_from(self.nodes.len()).expect("infer-ad: more than 2^32 tensor nodes");
         self.nodes.push(node);
-        self.recs.push(Rec {
-            oa: pack(MARK, k),
-            d: 0.0,
-        });
+        self.recs.push(Rec::new(MARK, k, 0.0));
     }
 
     /// The output slot of a record (of the node it marks, for a marker).

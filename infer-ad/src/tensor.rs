@@ -654,19 +654,25 @@ pub(crate) fn align<'t>(
         Ok(s) => s,
         Err(_) => return Err(mismatch(op, a.shape, b.shape)),
     };
-    let n = shape.numel();
-    for t in [&mut *a, &mut *b] {
-        let m = t.numel();
-        if m != n && m != 1 {
-            *t = t.broadcast_to(shape)?;
-        }
-    }
+    fit(a, shape)?;
+    fit(b, shape)?;
     Ok(shape)
+}
+
+/// Broadcasts `t` to `shape` (to which it broadcasts) unless it already has `shape`'s size or
+/// is a single element, which the kernels read with stride 0.
+#[inline(always)]
+pub(crate) fn fit(t: &mut Tensor<'_>, shape: Shape) -> Result<(), AdError> {
+    let m = t.numel();
+    if m != shape.numel() && m != 1 {
+        *t = t.broadcast_to(shape)?;
+    }
+    Ok(())
 }
 
 #[cold]
 #[inline(never)]
-fn mismatch(op: &'static str, left: Shape, right: Shape) -> AdError {
+pub(crate) fn mismatch(op: &'static str, left: Shape, right: Shape) -> AdError {
     AdError::ShapeMismatch { op, left, right }
 }
 
