@@ -89,11 +89,32 @@ pub fn exp(x: f64) -> f64 {
 /// eˣ for x ∈ [−746, 710] or NaN (the body of [`exp`] after its clamps).
 #[inline(always)]
 fn exp_clamped(x: f64) -> f64 {
+    let (p, k) = exp_reduced::<false>(x);
+    // 2ᵏ as 2^k1 · 2^k2 with k1 = round(k/2), k2 = k − k1, both in [−538, 512]: each is built
+    // from its bits (biased exponent k + 1023 in the top 12 bits; the shift drops the
+    // SHIFTER bits above them).
+    let k1 = (0.5 * k + SHIFTER) - SHIFTER;
+    let k2 = k - k1;
+    let s1 = f64::from_bits((k1 + SHIFTER).to_bits().wrapping_add(1023) << 52);
+    let s2 = f64::from_bits((k2 + SHIFTER).to_bits().wrapping_add(1023) << 52);
+    p * s1 * s2
+}
+
+/// `a·b + c`, as one fused multiply–add (a single rounding) when `FUSED`, else as a product
+/// and a sum.
+#[inline(always)]
+fn mad<const FUSED: bool>(a: f64, b: f64, c: f64) -> f64 {
+    if FUSED { a.mul_add(b, c) } else { a * b + c }
+}
+
+/// The reduction and polynomial shared by [`exp`] and [`exp_normal`]: returns (eʳ, k) with
+/// x = k ln 2 + r, |r| ≤ ½ ln 2, k an integer-valued float, for |x| < 2⁵⁰ or NaN.
+#[inline(always)]
+fn exp_reduced<const FUSED: bool>(x: f64) -> (f64, f64) {
     use std::f64::consts::LOG2_E;
-    // k = round(x / ln 2), as a float and (low bits) as an integer.
-    let kf = x * LOG2_E + SHIFTER;
-    let k = kf - SHIFTER;
-    let r = (x - k * LN2_HI) - k * LN2_LO;
+    // k = round(x / ln 2), as a float.
+    let k = mad::<FUSED>(x, LOG2_E, SHIFTER) - SHIFTER;
+    let r = mad::<FUSED>(-k, LN2_LO, mad::<FUSED>(-k, LN2_HI, x));
     // eʳ = 1 + r + r²·Q(r), Q(r) = Σₙ₌₂¹³ rⁿ⁻²/n!, by Estrin's scheme.
     const C2: f64 = 1.0 / 2.0;
     const C3: f64 = 1.0 / 6.0;
@@ -107,27 +128,50 @@ fn exp_clamped(x: f64) -> f64 {
     const C11: f64 = 1.0 / 39_916_800.0;
     const C12: f64 = 1.0 / 479_001_600.0;
     const C13: f64 = 1.0 / 6_227_020_800.0;
+    let m = mad::<FUSED>;
     let r2 = r * r;
     let r4 = r2 * r2;
-    let q01 = C2 + C3 * r;
-    let q23 = C4 + C5 * r;
-    let q45 = C6 + C7 * r;
-    let q67 = C8 + C9 * r;
-    let q89 = C10 + C11 * r;
-    let q1011 = C12 + C13 * r;
-    let q03 = q01 + r2 * q23;
-    let q47 = q45 + r2 * q67;
-    let q811 = q89 + r2 * q1011;
-    let q = q03 + r4 * (q47 + r4 * q811);
-    let p = 1.0 + (r + r2 * q);
-    // 2ᵏ as 2^k1 · 2^k2 with k1 = round(k/2), k2 = k − k1, both in [−538, 512]: each is built
-    // from its bits (biased exponent k + 1023 in the top 12 bits; the shift drops the
-    // SHIFTER bits above them).
-    let k1 = (0.5 * k + SHIFTER) - SHIFTER;
-    let k2 = k - k1;
-    let s1 = f64::from_bits((k1 + SHIFTER).to_bits().wrapping_add(1023) << 52);
-    let s2 = f64::from_bits((k2 + SHIFTER).to_bits().wrapping_add(1023) << 52);
-    p * s1 * s2
+    let q01 = m(C3, r, C2);
+    let q23 = m(C5, r, C4);
+    let q45 = m(C7, r, C6);
+    let q67 = m(C9, r, C8);
+    let q89 = m(C11, r, C10);
+    let q1011 = m(C13, r, C12);
+    let q03 = m(r2, q23, q01);
+    let q47 = m(r2, q67, q45);
+    let q811 = m(r2, q1011, q89);
+    let q = m(r4, m(r4, q811, q47), q03);
+    (1.0 + m(r2, q, r), k)
+}
+
+/// eˣ for x clamped to [−708, 709], the range where eˣ is a normal number, to within 1 ulp
+/// of `f64::exp` there; NaN propagates. With `FUSED = true` every multiply–add is a fused
+/// multiply–add (`f64::mul_add`): fewer operations where the target has FMA instructions
+/// (compile the caller with `#[target_feature(enable = "fma")]`), a slow library call where
+/// it does not. With `FUSED = false` it is the same computation as [`exp`] on that range,
+/// bit for bit.
+///
+/// Cheaper than [`exp`] (one power-of-two scale instead of two), for callers that do not
+/// need subnormal or overflowing results — such as σ(η) = 1/(1 + e^(−|η|)), where
+/// e^(−708) ≈ 3·10⁻³⁰⁸ already vanishes next to 1.
+///
+/// # Examples
+/// ```
+/// use infer_ad::fastmath::{exp, exp_normal};
+/// assert_eq!(exp_normal::<false>(-3.0), exp(-3.0));
+/// assert!((exp_normal::<true>(-3.0) / (-3.0f64).exp() - 1.0).abs() <= f64::EPSILON);
+/// assert_eq!(exp_normal::<true>(-1000.0), exp_normal::<true>(-708.0)); // clamped
+/// assert!(exp_normal::<true>(f64::NAN).is_nan());
+/// ```
+#[inline(always)]
+#[must_use]
+pub fn exp_normal<const FUSED: bool>(x: f64) -> f64 {
+    let x = if x < -708.0 { -708.0 } else { x };
+    let x = if x > 709.0 { 709.0 } else { x };
+    let (p, k) = exp_reduced::<FUSED>(x);
+    // 2ᵏ from its bits: k + SHIFTER holds k in its low bits; adding the bias 1023 and
+    // shifting it into the exponent field drops the SHIFTER bits above.
+    p * f64::from_bits((k + SHIFTER).to_bits().wrapping_add(1023) << 52)
 }
 
 /// `ln(1 + x)`, accurate also for tiny `x`, to within 1 ulp of `f64::ln_1p` over the whole
@@ -340,6 +384,57 @@ mod tests {
             }
         }
         assert!(worst.0 <= 1, "{} ulp at x = {:e}", worst.0, worst.1);
+    }
+
+    #[test]
+    fn exp_normal_within_one_ulp_of_std_in_both_modes() {
+        let mut worst = [(0, 0.0); 2];
+        let mut check = |x: f64| {
+            let e = x.clamp(-708.0, 709.0).exp();
+            for (w, v) in worst
+                .iter_mut()
+                .zip([exp_normal::<false>(x), exp_normal::<true>(x)])
+            {
+                let d = ulps(v, e);
+                if d > w.0 {
+                    *w = (d, x);
+                }
+            }
+        };
+        let mut x = -720.0;
+        while x < 720.0 {
+            check(x);
+            x += 7.3e-4;
+        }
+        for k in -1022..=1023 {
+            for off in [-0.5, 0.5, 0.0] {
+                let c = (f64::from(k) + off) * std::f64::consts::LN_2;
+                for x in [c.next_down(), c, c.next_up()] {
+                    check(x);
+                }
+            }
+        }
+        let mut x = 1e-30;
+        while x < 1.0 {
+            check(x);
+            check(-x);
+            x *= 1.01;
+        }
+        assert!(worst[0].0 <= 1 && worst[1].0 <= 1, "{worst:?}");
+        // Unfused, it is `exp` bit for bit on the normal range.
+        for x in [-707.9, -3.25, -1e-9, 0.0, 2.5, 708.5] {
+            assert_eq!(
+                exp_normal::<false>(x).to_bits(),
+                exp(x).to_bits(),
+                "x = {x}"
+            );
+        }
+        assert!(exp_normal::<true>(f64::NAN).is_nan() && exp_normal::<false>(f64::NAN).is_nan());
+        assert_eq!(
+            exp_normal::<true>(f64::NEG_INFINITY),
+            exp_normal::<true>(-708.0)
+        );
+        assert_eq!(exp_normal::<true>(f64::INFINITY), exp_normal::<true>(709.0));
     }
 
     #[test]

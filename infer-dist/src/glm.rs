@@ -1,7 +1,7 @@
 //! A fused generalized-linear-model likelihood: logistic regression as one tape node.
 
 use crate::error::DistError;
-use infer_ad::fastmath::exp;
+use infer_ad::fastmath::exp_normal;
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::Array2;
 use std::sync::Arc;
@@ -9,8 +9,11 @@ use std::sync::Arc;
 const NAME: &str = "BernoulliLogitGlm";
 
 /// Rows processed per block: the linear predictors and residuals of one block live on the
-/// stack, so a log density allocates nothing for up to [`STACK_COEFS`] coefficients.
+/// stack, so a log density allocates nothing for up to [`STACK_COEFS`] coefficients, and a
+/// block of the design (64·k values) stays in the L1 cache between the two products.
 const BLOCK: usize = 64;
+/// Lanes of the kernel's explicit accumulators (one AVX-512 vector, two AVX2 vectors).
+const L: usize = 8;
 /// Coefficient vectors up to this length are handled in stack buffers.
 const STACK_COEFS: usize = 64;
 
@@ -19,8 +22,9 @@ const STACK_COEFS: usize = 64;
 /// gradient `∂/∂β = Xᵀ(y − σ(η))`, `∂/∂α = Σᵢ (yᵢ − σ(ηᵢ))` is computed in the same pass as
 /// the value — Stan's `bernoulli_logit_glm_lpmf` idea. Against the generic formulation
 /// (`Tape::data_matvec` followed by a Bernoulli-logits log density) it stores nothing per row
-/// on the tape and runs loops shaped to vectorize, with the vectorizable
-/// [`infer_ad::fastmath::exp`], which makes a logistic-regression gradient as cheap as the
+/// on the tape and runs loops shaped to vectorize (AVX-512 or AVX2 with fused multiply–add,
+/// chosen at run time, with the same results on every CPU that has FMA), with the vectorizable
+/// [`infer_ad::fastmath::exp_normal`], which makes a logistic-regression gradient as cheap as the
 /// hand-written one of `infer_mcmc::models::LogReg`, whose loop structure it shares.
 ///
 /// Both formulations give the same value and gradient up to rounding (tested).
@@ -47,16 +51,17 @@ const STACK_COEFS: usize = 64;
 #[derive(Debug, Clone)]
 pub struct BernoulliLogitGlm {
     x: Arc<Array2<f64>>,
-    /// `x` transposed (column-major copy, k × n): both products run along rows, so they
-    /// vectorize over observations.
-    xt: Arc<Vec<f64>>,
+    /// `x` in blocks of [`BLOCK`] rows, each block stored column by column (see
+    /// [`blocked`]): both products run along rows, so they vectorize over observations, and
+    /// each block is read from memory once per evaluation.
+    xb: Arc<Vec<f64>>,
     y: Vec<f64>,
 }
 
 impl BernoulliLogitGlm {
     /// The likelihood of outcomes `y` (each 0 or 1) given the design matrix `x` (one row per
-    /// outcome). A transposed copy of `x` (and a row-major one, if `x` is not in standard
-    /// layout) is made once here.
+    /// outcome). A copy of `x` in the layout the kernel reads (and a row-major one, if `x` is
+    /// not in standard layout) is made once here.
     ///
     /// # Errors
     /// [`DistError::ShapeMismatch`] when `y` has not one entry per row of `x`;
@@ -100,10 +105,10 @@ impl BernoulliLogitGlm {
         } else {
             Arc::new(x.as_standard_layout().into_owned())
         };
-        let xt = Arc::new(x.t().iter().copied().collect());
+        let xb = Arc::new(blocked(&x));
         Ok(BernoulliLogitGlm {
             x,
-            xt,
+            xb,
             y: y.to_vec(),
         })
     }
@@ -168,7 +173,7 @@ impl BernoulliLogitGlm {
         };
         let (b, g) = buf.split_at_mut(k);
         beta.value_into(b);
-        let (lp, ga) = self.log_prob_and_grad(b, alpha.map_or(0.0, |a| a.value()), g)?;
+        let (lp, ga) = self.eval(b, alpha.map_or(0.0, |a| a.value()), g);
         let ga = [ga];
         let tape = beta.tape();
         let out = match alpha {
@@ -209,8 +214,22 @@ impl BernoulliLogitGlm {
                 return Err(self.beta_mismatch(Shape::vector(len)));
             }
         }
-        let xs = self.x.as_slice().unwrap_or(&[]);
-        Ok(glm_dispatch(xs, &self.xt, &self.y, alpha, beta, grad_beta))
+        Ok(self.eval(beta, alpha, grad_beta))
+    }
+
+    /// [`glm_dispatch`] with its lane accumulators on the stack (on the heap for more than
+    /// [`STACK_COEFS`] coefficients). `beta` and `g` have one element per column of `x`.
+    fn eval(&self, beta: &[f64], alpha: f64, g: &mut [f64]) -> (f64, f64) {
+        let k = beta.len();
+        let mut stack = [[0.0f64; L]; STACK_COEFS];
+        let mut heap = Vec::new();
+        let lanes: &mut [[f64; L]] = if k <= STACK_COEFS {
+            &mut stack[..k]
+        } else {
+            heap.resize(k, [0.0; L]);
+            &mut heap
+        };
+        glm_dispatch(&self.xb, &self.y, alpha, beta, g, lanes)
     }
 
     fn beta_mismatch(&self, got: Shape) -> DistError {
@@ -227,66 +246,118 @@ fn shape2(r: usize, c: usize) -> Shape {
     Shape::new(&[r, c]).unwrap_or(Shape::SCALAR)
 }
 
-/// [`glm_kernel`] compiled with AVX2 (four `f64` per vector instead of SSE2's two) when the
-/// CPU has it. The crates target baseline x86-64 so that binaries run anywhere; the kernel's
-/// loops are written with explicit independent accumulators and no fused multiply–add, so
-/// every lane performs the same operations in the same order and the results are
-/// bit-identical with and without AVX2 — the same seed gives the same draws on any machine.
+/// `x` (n × k, standard layout) in blocks of [`BLOCK`] rows (the last block may be
+/// shorter), each block stored column by column: element (r₀ + i, j) of the block of `m`
+/// rows starting at row r₀ is at `r₀·k + j·m + i`.
+fn blocked(x: &Array2<f64>) -> Vec<f64> {
+    let (n, k) = x.dim();
+    let mut xb = Vec::with_capacity(n * k);
+    for r0 in (0..n).step_by(BLOCK) {
+        let rows = x.slice(ndarray::s![r0..(r0 + BLOCK).min(n), ..]);
+        xb.extend(rows.t().iter());
+    }
+    xb
+}
+
+/// Whether the baseline (not run-time selected) build of [`glm_kernel`] uses fused
+/// multiply–adds: where the compilation target guarantees FMA instructions.
+const FMA_BASELINE: bool = cfg!(any(target_feature = "fma", target_arch = "aarch64"));
+
+/// [`glm_kernel`] in the best instance the CPU runs: with AVX-512 (eight `f64` per vector)
+/// or AVX2 (four), both with fused multiply–add, selected at run time; the crates target
+/// baseline x86-64 so that binaries run anywhere.
+///
+/// **Reproducibility.** The kernel's accumulators are explicit lanes, so every instance
+/// performs the same operations in the same order, and a fused multiply–add is rounded once
+/// whatever instruction computes it: the AVX-512, AVX2 and baseline instances give
+/// bit-identical results on every CPU with FMA (x86-64 since 2013, all aarch64), so the same
+/// seed gives the same draws there. On an x86-64 CPU without FMA the kernel multiplies and
+/// adds separately (a library `fma` would be some twenty times slower), and results differ
+/// in the last bits.
 fn glm_dispatch(
-    x: &[f64],
-    xt: &[f64],
+    xb: &[f64],
     y: &[f64],
     alpha: f64,
     beta: &[f64],
     g: &mut [f64],
+    lanes: &mut [[f64; L]],
 ) -> (f64, f64) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            #[target_feature(enable = "avx2")]
-            fn glm_kernel_avx2(
-                x: &[f64],
-                xt: &[f64],
+        use std::arch::is_x86_feature_detected as has;
+        if has!("avx512f") && has!("fma") {
+            #[target_feature(enable = "avx512f,avx2,fma")]
+            fn glm_kernel_avx512(
+                xb: &[f64],
                 y: &[f64],
                 alpha: f64,
                 beta: &[f64],
                 g: &mut [f64],
+                lanes: &mut [[f64; L]],
             ) -> (f64, f64) {
-                glm_kernel(x, xt, y, alpha, beta, g)
+                glm_kernel::<true, 64>(xb, y, alpha, beta, g, lanes)
             }
-            // SAFETY: the only requirement of `glm_kernel_avx2` is a CPU with AVX2, which was
+            // SAFETY: the only requirement of `glm_kernel_avx512` is a CPU with AVX-512F and
+            // FMA, checked on the line above.
+            #[allow(unsafe_code)]
+            return unsafe { glm_kernel_avx512(xb, y, alpha, beta, g, lanes) };
+        }
+        if has!("avx2") && has!("fma") {
+            #[target_feature(enable = "avx2,fma")]
+            fn glm_kernel_avx2(
+                xb: &[f64],
+                y: &[f64],
+                alpha: f64,
+                beta: &[f64],
+                g: &mut [f64],
+                lanes: &mut [[f64; L]],
+            ) -> (f64, f64) {
+                glm_kernel::<true, 32>(xb, y, alpha, beta, g, lanes)
+            }
+            // SAFETY: the only requirement of `glm_kernel_avx2` is a CPU with AVX2 and FMA,
             // checked on the line above.
             #[allow(unsafe_code)]
-            return unsafe { glm_kernel_avx2(x, xt, y, alpha, beta, g) };
+            return unsafe { glm_kernel_avx2(xb, y, alpha, beta, g, lanes) };
         }
     }
-    glm_kernel(x, xt, y, alpha, beta, g)
+    glm_kernel::<FMA_BASELINE, 16>(xb, y, alpha, beta, g, lanes)
 }
 
-/// The value, `g = Xᵀ(y − σ(η))` and `Σ (y − σ(η))` for `η = α + Xβ`, in blocks of
-/// [`BLOCK`] rows, with the loops shaped so that they vectorize and keep their accumulators
-/// in registers:
-/// - η over 16 rows at a time from the transposed design `xt` (k × n), one axpy per column;
-/// - e = exp(−|η|) with [`infer_ad::fastmath::exp`], σ(η) = 1/(1 + e) or e/(1 + e), and the
-///   log-likelihood y·η − max(η, 0) − ln(1 + e), whose logarithms are taken once per 32 rows
-///   as the log of the product of the (1 + e) ∈ (1, 2] (no overflow: the product is ≤ 2³²);
-/// - the gradient eight features at a time over the row-major `x`, two rows per step.
-///
-/// Called through [`glm_dispatch`].
+/// `a·b + c`, fused (one rounding) when `FUSED`.
 #[inline(always)]
-fn glm_kernel(
-    x: &[f64],
-    xt: &[f64],
+fn mad<const FUSED: bool>(a: f64, b: f64, c: f64) -> f64 {
+    if FUSED { a.mul_add(b, c) } else { a * b + c }
+}
+
+/// The value, `g = Xᵀ(y − σ(η))` and `Σ (y − σ(η))` for `η = α + Xβ`, one block of
+/// [`BLOCK`] rows at a time from the blocked design `xb` (see [`blocked`]), so that a block
+/// is fetched from memory once and read a second time from cache:
+/// - ηᵢ = α + Σⱼ βⱼxᵢⱼ as a chain of multiply–adds in the order of j, `R` rows at a time with
+///   the accumulators in registers (then 8 rows, then single rows; the grouping does not
+///   change any row's chain, so `R` does not change the result);
+/// - e = e^(−|η|) by [`exp_normal`], σ(η) = 1/(1 + e) or e/(1 + e), and the log-likelihood
+///   y·η − max(η, 0) − ln(1 + e), whose logarithm is taken once per block as the log of the
+///   product of the (1 + e) ∈ (1, 2] (at most 2⁶⁴, no overflow);
+/// - gⱼ as the dot product of column j with the residuals, four columns at a time, row i of
+///   a block into lane i mod 8 of column j's accumulator, the lanes summed at the end.
+///
+/// Called through [`glm_dispatch`]; `lanes` holds one accumulator per coefficient.
+#[inline(always)]
+fn glm_kernel<const FUSED: bool, const R: usize>(
+    xb: &[f64],
     y: &[f64],
     alpha: f64,
     beta: &[f64],
     g: &mut [f64],
+    lanes: &mut [[f64; L]],
 ) -> (f64, f64) {
-    const R: usize = 16;
-    const F: usize = 8;
+    /// Columns per step of the gradient: four independent accumulators.
+    const C: usize = 4;
+    let m_ = mad::<FUSED>;
     let (n, k) = (y.len(), beta.len());
-    g.fill(0.0);
-    let (mut lin, mut ga) = ([0.0f64; 4], [0.0f64; 4]);
+    let lanes = &mut lanes[..k];
+    lanes.fill([0.0; L]);
+    let (mut lin, mut ga) = ([0.0f64; L], [0.0f64; L]);
     let mut logs = 0.0;
     let mut eta = [0.0f64; BLOCK];
     let mut res = [0.0f64; BLOCK];
@@ -294,138 +365,237 @@ fn glm_kernel(
     let mut r0 = 0;
     while r0 < n {
         let m = BLOCK.min(n - r0);
-        // η, sixteen rows at a time held in registers
-        let full = m - m % R;
-        for i0 in (0..full).step_by(R) {
+        let blk = &xb[r0 * k..(r0 + m) * k];
+        // η: R rows, then L rows, then single rows at a time
+        let mut i0 = 0;
+        while i0 + R <= m {
             let mut acc = [alpha; R];
             for (j, &b) in beta.iter().enumerate() {
-                let col = &xt[j * n + r0 + i0..j * n + r0 + i0 + R];
+                let col = &blk[j * m + i0..j * m + i0 + R];
                 for l in 0..R {
-                    acc[l] += b * col[l];
+                    acc[l] = m_(b, col[l], acc[l]);
                 }
             }
             eta[i0..i0 + R].copy_from_slice(&acc);
+            i0 += R;
         }
-        for (i, e) in eta.iter_mut().enumerate().take(m).skip(full) {
+        while i0 + L <= m {
+            let mut acc = [alpha; L];
+            for (j, &b) in beta.iter().enumerate() {
+                let col = &blk[j * m + i0..j * m + i0 + L];
+                for l in 0..L {
+                    acc[l] = m_(b, col[l], acc[l]);
+                }
+            }
+            eta[i0..i0 + L].copy_from_slice(&acc);
+            i0 += L;
+        }
+        for (i, e) in eta.iter_mut().enumerate().take(m).skip(i0) {
             *e = alpha;
             for (j, &b) in beta.iter().enumerate() {
-                *e += b * xt[j * n + r0 + i];
+                *e = m_(b, blk[j * m + i], *e);
             }
         }
         // link
         let ys = &y[r0..r0 + m];
         for i in 0..m {
             let h = eta[i];
-            let e = exp(-h.abs());
+            let e = exp_normal::<FUSED>(-h.abs());
             let one_e = 1.0 + e;
             let inv = 1.0 / one_e;
             let sigma = if h >= 0.0 { inv } else { e * inv };
             res[i] = ys[i] - sigma;
             ope[i] = one_e;
         }
-        for ((eta_c, y_c), ope_c) in eta[..m]
-            .chunks(32)
-            .zip(ys.chunks(32))
-            .zip(ope[..m].chunks(32))
+        // row i of the block goes to lane i mod L
+        let mut prod = [1.0f64; L];
+        let full = m - m % L;
+        for (((h, yv), o), r) in eta[..full]
+            .chunks_exact(L)
+            .zip(ys.chunks_exact(L))
+            .zip(ope[..full].chunks_exact(L))
+            .zip(res[..full].chunks_exact(L))
         {
-            // Element l goes to lane l % 4 (chunks of four, so that the loop vectorizes).
-            let mut prod = [1.0f64; 4];
-            let (mut e4, mut y4, mut o4) = (
-                eta_c.chunks_exact(4),
-                y_c.chunks_exact(4),
-                ope_c.chunks_exact(4),
-            );
-            for ((h, yv), o) in (&mut e4).zip(&mut y4).zip(&mut o4) {
-                for l in 0..4 {
-                    lin[l] += yv[l] * h[l] - if h[l] > 0.0 { h[l] } else { 0.0 };
-                    prod[l] *= o[l];
-                }
-            }
-            let rest = e4
-                .remainder()
-                .iter()
-                .zip(y4.remainder())
-                .zip(o4.remainder());
-            for (l, ((&h, &yv), &o)) in rest.enumerate() {
-                lin[l] += yv * h - if h > 0.0 { h } else { 0.0 };
-                prod[l] *= o;
-            }
-            logs += ((prod[0] * prod[1]) * (prod[2] * prod[3])).ln();
-        }
-        let mut r4 = res[..m].chunks_exact(4);
-        for r in &mut r4 {
-            for l in 0..4 {
+            for l in 0..L {
+                lin[l] += yv[l] * h[l] - if h[l] > 0.0 { h[l] } else { 0.0 };
+                prod[l] *= o[l];
                 ga[l] += r[l];
             }
         }
-        for (l, &r) in r4.remainder().iter().enumerate() {
-            ga[l] += r;
+        for i in full..m {
+            let (h, l) = (eta[i], i - full);
+            lin[l] += ys[i] * h - if h > 0.0 { h } else { 0.0 };
+            prod[l] *= ope[i];
+            ga[l] += res[i];
         }
-        // gradient, eight features at a time, two rows per step
-        let full_f = k - k % F;
-        let rows = &x[r0 * k..(r0 + m) * k];
-        for c0 in (0..full_f).step_by(F) {
-            let mut acc0 = [0.0f64; F];
-            let mut acc1 = [0.0f64; F];
-            let mut i = 0;
-            while i + 1 < m {
-                let (q0, q1) = (res[i], res[i + 1]);
-                let x0 = &rows[i * k + c0..i * k + c0 + F];
-                let x1 = &rows[(i + 1) * k + c0..(i + 1) * k + c0 + F];
-                for l in 0..F {
-                    acc0[l] += q0 * x0[l];
-                    acc1[l] += q1 * x1[l];
-                }
-                i += 2;
-            }
-            if i < m {
-                let x0 = &rows[i * k + c0..i * k + c0 + F];
-                for l in 0..F {
-                    acc0[l] += res[i] * x0[l];
+        logs += (((prod[0] * prod[1]) * (prod[2] * prod[3]))
+            * ((prod[4] * prod[5]) * (prod[6] * prod[7])))
+            .ln();
+        // gradient: C columns at a time, then single columns
+        let res = &res[..m];
+        let mut lane_groups = lanes.chunks_exact_mut(C);
+        let mut j0 = 0;
+        for group in &mut lane_groups {
+            let mut acc = [[0.0f64; L]; C];
+            acc.copy_from_slice(group);
+            for i0 in (0..full).step_by(L) {
+                let q = &res[i0..i0 + L];
+                for (c, a) in acc.iter_mut().enumerate() {
+                    let col = &blk[(j0 + c) * m + i0..(j0 + c) * m + i0 + L];
+                    for l in 0..L {
+                        a[l] = m_(col[l], q[l], a[l]);
+                    }
                 }
             }
-            for l in 0..F {
-                g[c0 + l] += acc0[l] + acc1[l];
+            for (c, a) in acc.iter_mut().enumerate() {
+                for i in full..m {
+                    a[i - full] = m_(blk[(j0 + c) * m + i], res[i], a[i - full]);
+                }
             }
+            group.copy_from_slice(&acc);
+            j0 += C;
         }
-        for (j, gj) in g.iter_mut().enumerate().skip(full_f) {
-            let col = &xt[j * n + r0..j * n + r0 + m];
-            *gj += col.iter().zip(&res[..m]).map(|(a, b)| a * b).sum::<f64>();
+        for (c, a) in lane_groups.into_remainder().iter_mut().enumerate() {
+            let col = &blk[(j0 + c) * m..(j0 + c + 1) * m];
+            for i0 in (0..full).step_by(L) {
+                for l in 0..L {
+                    a[l] = m_(col[i0 + l], res[i0 + l], a[l]);
+                }
+            }
+            for i in full..m {
+                a[i - full] = m_(col[i], res[i], a[i - full]);
+            }
         }
         r0 += m;
     }
-    let sum4 = |s: [f64; 4]| (s[0] + s[2]) + (s[1] + s[3]);
-    (sum4(lin) - logs, sum4(ga))
+    for (gj, a) in g.iter_mut().zip(lanes.iter()) {
+        *gj = sum_lanes(a);
+    }
+    (sum_lanes(&lin) - logs, sum_lanes(&ga))
+}
+
+/// The sum of eight lanes as a fixed tree.
+#[inline(always)]
+fn sum_lanes(s: &[f64; L]) -> f64 {
+    ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The run-time-selected instance (AVX2 on a CPU that has it) and the baseline build of
-    /// the kernel give bit-identical results, so draws do not depend on the machine.
-    #[test]
-    fn dispatch_is_bit_identical_to_the_baseline_kernel() {
-        for (n, k) in [(150usize, 25usize), (37, 3), (64, 9), (5, 0)] {
-            let x: Vec<f64> = (0..n * k)
-                .map(|i| ((i * 7919 % 1009) as f64 / 1009.0 - 0.5) * 4.0)
-                .collect();
-            let mut xt = vec![0.0; n * k];
-            for i in 0..n {
-                for j in 0..k {
-                    xt[j * n + i] = x[i * k + j];
-                }
-            }
-            let y: Vec<f64> = (0..n).map(|i| f64::from(i % 3 == 0)).collect();
-            let beta: Vec<f64> = (0..k).map(|j| 0.3 - 0.07 * j as f64).collect();
-            let (mut g1, mut g2) = (vec![0.0; k], vec![0.0; k]);
-            let a = glm_dispatch(&x, &xt, &y, 0.2, &beta, &mut g1);
-            let b = glm_kernel(&x, &xt, &y, 0.2, &beta, &mut g2);
-            assert_eq!(a.0.to_bits(), b.0.to_bits(), "value, n={n} k={k}");
-            assert_eq!(a.1.to_bits(), b.1.to_bits(), "alpha gradient, n={n} k={k}");
-            for (p, q) in g1.iter().zip(&g2) {
-                assert_eq!(p.to_bits(), q.to_bits(), "beta gradient, n={n} k={k}");
+    fn case(n: usize, k: usize) -> (Array2<f64>, Vec<f64>, Vec<f64>) {
+        let x = Array2::from_shape_fn((n, k), |(i, j)| {
+            (((i * k + j) * 7919 % 1009) as f64 / 1009.0 - 0.5) * 4.0
+        });
+        let y: Vec<f64> = (0..n).map(|i| f64::from(i % 3 == 0)).collect();
+        let beta: Vec<f64> = (0..k).map(|j| 0.3 - 0.07 * j as f64).collect();
+        (x, y, beta)
+    }
+
+    /// Value, ∂/∂α and ∂/∂β in plain row-by-row f64, the definition written out.
+    fn reference(x: &Array2<f64>, y: &[f64], alpha: f64, beta: &[f64]) -> (f64, f64, Vec<f64>) {
+        let (mut lp, mut ga, mut g) = (0.0, 0.0, vec![0.0; beta.len()]);
+        for (row, &yi) in x.rows().into_iter().zip(y) {
+            let h = alpha + row.iter().zip(beta).map(|(a, b)| a * b).sum::<f64>();
+            let s = 1.0 / (1.0 + (-h).exp());
+            lp += yi * h - h.max(0.0) - (-h.abs()).exp().ln_1p();
+            ga += yi - s;
+            for (gj, xj) in g.iter_mut().zip(row) {
+                *gj += (yi - s) * xj;
             }
         }
+        (lp, ga, g)
+    }
+
+    fn run<const FUSED: bool>(x: &Array2<f64>, y: &[f64], beta: &[f64]) -> (f64, f64, Vec<f64>) {
+        let xb = blocked(x);
+        let mut g = vec![0.0; beta.len()];
+        let mut lanes = vec![[0.0; L]; beta.len()];
+        let (lp, ga) = glm_kernel::<FUSED, 16>(&xb, y, 0.2, beta, &mut g, &mut lanes);
+        (lp, ga, g)
+    }
+
+    const SHAPES: [(usize, usize); 6] =
+        [(150, 25), (37, 3), (64, 9), (5, 0), (1000, 25), (130, 70)];
+
+    /// The run-time-selected instance (AVX-512 or AVX2 with FMA on a CPU that has them) and
+    /// the baseline build of the kernel with fused multiply–adds give bit-identical results,
+    /// so draws do not depend on the machine; each row group size gives the same bits too.
+    #[test]
+    fn dispatch_is_bit_identical_to_the_baseline_kernel() {
+        for (n, k) in SHAPES {
+            let (x, y, beta) = case(n, k);
+            let xb = blocked(&x);
+            let mut g1 = vec![0.0; k];
+            let mut lanes = vec![[0.0; L]; k];
+            let a = glm_dispatch(&xb, &y, 0.2, &beta, &mut g1, &mut lanes);
+            // The dispatch fuses wherever the CPU has FMA; a baseline x86-64 CPU without it
+            // takes the unfused kernel.
+            #[cfg(target_arch = "x86_64")]
+            let fused = FMA_BASELINE || std::arch::is_x86_feature_detected!("fma");
+            #[cfg(not(target_arch = "x86_64"))]
+            let fused = FMA_BASELINE;
+            let mut g3 = vec![0.0; k];
+            let (b, c) = if fused {
+                let c = glm_kernel::<true, 64>(&xb, &y, 0.2, &beta, &mut g3, &mut lanes);
+                (run::<true>(&x, &y, &beta), c)
+            } else {
+                let c = glm_kernel::<false, 64>(&xb, &y, 0.2, &beta, &mut g3, &mut lanes);
+                (run::<false>(&x, &y, &beta), c)
+            };
+            let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            for (other, g) in [((b.0, b.1), &b.2), (c, &g3)] {
+                assert_eq!(a.0.to_bits(), other.0.to_bits(), "value, n={n} k={k}");
+                assert_eq!(
+                    a.1.to_bits(),
+                    other.1.to_bits(),
+                    "alpha gradient, n={n} k={k}"
+                );
+                assert_eq!(bits(&g1), bits(g), "beta gradient, n={n} k={k}");
+            }
+        }
+    }
+
+    /// Fused and unfused kernels agree with the definition evaluated row by row with std's
+    /// `exp` and `ln_1p`: relative error ≤ 1e-12 of the magnitude of the terms summed
+    /// (rounding differences only; a wrong index or lane would be off by O(1)).
+    #[test]
+    fn both_kernels_match_the_definition() {
+        for (n, k) in SHAPES {
+            let (x, y, beta) = case(n, k);
+            let (lp, ga, g) = reference(&x, &y, 0.2, &beta);
+            let scale = (n * (k + 1)) as f64 * 10.0;
+            for (name, got) in [
+                ("fused", run::<true>(&x, &y, &beta)),
+                ("plain", run::<false>(&x, &y, &beta)),
+            ] {
+                assert!(
+                    (got.0 - lp).abs() <= 1e-12 * scale,
+                    "{name} value {} vs {lp}, n={n} k={k}",
+                    got.0
+                );
+                assert!(
+                    (got.1 - ga).abs() <= 1e-12 * scale,
+                    "{name} alpha gradient, n={n} k={k}"
+                );
+                for (j, (a, b)) in got.2.iter().zip(&g).enumerate() {
+                    assert!(
+                        (a - b).abs() <= 1e-12 * scale,
+                        "{name} beta[{j}] {a} vs {b}, n={n} k={k}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn blocked_layout_places_each_element() {
+        let x = Array2::from_shape_fn((70, 3), |(i, j)| (i * 10 + j) as f64);
+        let xb = blocked(&x);
+        // second block: rows 64..70 (m = 6), element (66, 2) at 64·3 + 2·6 + 2
+        assert_eq!(xb[64 * 3 + 2 * 6 + 2], 662.0);
+        assert_eq!(xb[5], 50.0); // first block: (5, 0)
+        assert_eq!(xb[64 + 1], 11.0); // (1, 1)
     }
 }
