@@ -37,7 +37,11 @@ fn plain(x: &[f64], y: &[f64], beta: &[f64], g: &mut [f64]) -> f64 {
         let h: f64 = row.iter().zip(beta).map(|(a, b)| a * b).sum();
         let e = (-h.abs()).exp();
         lp += yi * h - h.max(0.0) - e.ln_1p();
-        let s = if h >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+        let s = if h >= 0.0 {
+            1.0 / (1.0 + e)
+        } else {
+            e / (1.0 + e)
+        };
         for (gj, xj) in g.iter_mut().zip(row) {
             *gj += (yi - s) * xj;
         }
