@@ -54,7 +54,7 @@ pub struct BernoulliLogitGlm {
     /// `x` in blocks of [`BLOCK`] rows, each block stored column by column (see
     /// [`blocked`]): both products run along rows, so they vectorize over observations, and
     /// each block is read from memory once per evaluation.
-    xb: Arc<Vec<f64>>,
+    xb: Arc<Blocked>,
     y: Vec<f64>,
 }
 
@@ -105,7 +105,7 @@ impl BernoulliLogitGlm {
         } else {
             Arc::new(x.as_standard_layout().into_owned())
         };
-        let xb = Arc::new(blocked(&x));
+        let xb = Arc::new(Blocked::new(&x));
         Ok(BernoulliLogitGlm {
             x,
             xb,
@@ -229,7 +229,7 @@ impl BernoulliLogitGlm {
             heap.resize(k, [0.0; L]);
             &mut heap
         };
-        glm_dispatch(&self.xb, &self.y, alpha, beta, g, lanes)
+        glm_dispatch(self.xb.data(), &self.y, alpha, beta, g, lanes)
     }
 
     fn beta_mismatch(&self, got: Shape) -> DistError {
@@ -246,18 +246,50 @@ fn shape2(r: usize, c: usize) -> Shape {
     Shape::new(&[r, c]).unwrap_or(Shape::SCALAR)
 }
 
-/// `x` (n × k, standard layout) in blocks of [`BLOCK`] rows (the last block may be
-/// shorter), each block stored column by column: element (r₀ + i, j) of the block of `m`
-/// rows starting at row r₀ is at `r₀·k + j·m + i`.
-fn blocked(x: &Array2<f64>) -> Vec<f64> {
-    let (n, k) = x.dim();
-    let mut xb = Vec::with_capacity(n * k);
-    for r0 in (0..n).step_by(BLOCK) {
-        let rows = x.slice(ndarray::s![r0..(r0 + BLOCK).min(n), ..]);
-        xb.extend(rows.t().iter());
-    }
-    xb
+/// The design matrix in the kernel's layout: blocks of [`BLOCK`] rows (the last block may be
+/// shorter), each block stored column by column, each column of a block padded with zeros to
+/// a multiple of [`L`] rows, and the whole on a 64-byte boundary — so that every column of
+/// every block starts on a cache line, and vector loads never straddle two lines (which
+/// halves the load throughput of the kernel's inner loops). Element (r₀ + i, j) of the block
+/// of `m` rows starting at row r₀ is at `r₀·k + j·s + i`, `s` = `m` rounded up to a multiple
+/// of [`L`] (only the last block has `s` ≠ [`BLOCK`]).
+#[derive(Debug)]
+struct Blocked {
+    buf: Vec<f64>,
+    /// Index of the first element in `buf`: the first on a 64-byte boundary.
+    off: usize,
+    len: usize,
 }
+
+impl Blocked {
+    fn new(x: &Array2<f64>) -> Self {
+        let (n, k) = x.dim();
+        let len = (n / BLOCK * BLOCK + (n % BLOCK).next_multiple_of(L)) * k;
+        // L − 1 spare elements: an f64 buffer is 8-byte aligned, so a 64-byte boundary lies
+        // within its first eight elements.
+        let mut buf = vec![0.0; len + L - 1];
+        let off = (buf.as_ptr() as usize).wrapping_neg() % 64 / 8;
+        for r0 in (0..n).step_by(BLOCK) {
+            let m = BLOCK.min(n - r0);
+            let stride = m.next_multiple_of(L);
+            for j in 0..k {
+                let col = &mut buf[off + r0 * k + j * stride..][..m];
+                for (i, c) in col.iter_mut().enumerate() {
+                    *c = x[[r0 + i, j]];
+                }
+            }
+        }
+        Blocked { buf, off, len }
+    }
+
+    fn data(&self) -> &[f64] {
+        &self.buf[self.off..self.off + self.len]
+    }
+}
+
+/// Rows of one block, on a cache-line boundary like the design's columns.
+#[repr(align(64))]
+struct BlockRows([f64; BLOCK]);
 
 /// Whether the baseline (not run-time selected) build of [`glm_kernel`] uses fused
 /// multiply–adds: where the compilation target guarantees FMA instructions.
@@ -330,18 +362,12 @@ fn mad<const FUSED: bool>(a: f64, b: f64, c: f64) -> f64 {
 }
 
 /// The value, `g = Xᵀ(y − σ(η))` and `Σ (y − σ(η))` for `η = α + Xβ`, one block of
-/// [`BLOCK`] rows at a time from the blocked design `xb` (see [`blocked`]), so that a block
-/// is fetched from memory once and read a second time from cache:
-/// - ηᵢ = α + Σⱼ βⱼxᵢⱼ as a chain of multiply–adds in the order of j, `R` rows at a time with
-///   the accumulators in registers (then 8 rows, then single rows; the grouping does not
-///   change any row's chain, so `R` does not change the result);
-/// - e = e^(−|η|) by [`exp_normal`], σ(η) = 1/(1 + e) or e/(1 + e), and the log-likelihood
-///   y·η − max(η, 0) − ln(1 + e), whose logarithm is taken once per block as the log of the
-///   product of the (1 + e) ∈ (1, 2] (at most 2⁶⁴, no overflow);
-/// - gⱼ as the dot product of column j with the residuals, four columns at a time, row i of
-///   a block into lane i mod 8 of column j's accumulator, the lanes summed at the end.
-///
-/// Called through [`glm_dispatch`]; `lanes` holds one accumulator per coefficient.
+/// [`BLOCK`] rows at a time from the blocked design `xb` (see [`Blocked`]), so that a block
+/// is fetched from memory once and read a second time from cache. Full blocks go through
+/// [`glm_block`] with the row count a constant, so that its loops compile to straight-line
+/// vector code; the last, shorter block through the same function with the row count
+/// known at run time. Called through [`glm_dispatch`]; `lanes` holds one accumulator per
+/// coefficient.
 #[inline(always)]
 fn glm_kernel<const FUSED: bool, const R: usize>(
     xb: &[f64],
@@ -351,127 +377,148 @@ fn glm_kernel<const FUSED: bool, const R: usize>(
     g: &mut [f64],
     lanes: &mut [[f64; L]],
 ) -> (f64, f64) {
-    /// Columns per step of the gradient: four independent accumulators.
-    const C: usize = 4;
-    let m_ = mad::<FUSED>;
     let (n, k) = (y.len(), beta.len());
     let lanes = &mut lanes[..k];
     lanes.fill([0.0; L]);
-    let (mut lin, mut ga) = ([0.0f64; L], [0.0f64; L]);
-    let mut logs = 0.0;
-    let mut eta = [0.0f64; BLOCK];
-    let mut res = [0.0f64; BLOCK];
-    let mut ope = [0.0f64; BLOCK];
+    let mut acc = Sums {
+        lin: [0.0; L],
+        ga: [0.0; L],
+        logs: 0.0,
+    };
+    let mut rows = [
+        BlockRows([0.0; BLOCK]),
+        BlockRows([0.0; BLOCK]),
+        BlockRows([0.0; BLOCK]),
+    ];
     let mut r0 = 0;
     while r0 < n {
         let m = BLOCK.min(n - r0);
-        let blk = &xb[r0 * k..(r0 + m) * k];
-        // η: R rows, then L rows, then single rows at a time
-        let mut i0 = 0;
-        while i0 + R <= m {
-            let mut acc = [alpha; R];
-            for (j, &b) in beta.iter().enumerate() {
-                let col = &blk[j * m + i0..j * m + i0 + R];
-                for l in 0..R {
-                    acc[l] = m_(b, col[l], acc[l]);
-                }
-            }
-            eta[i0..i0 + R].copy_from_slice(&acc);
-            i0 += R;
-        }
-        while i0 + L <= m {
-            let mut acc = [alpha; L];
-            for (j, &b) in beta.iter().enumerate() {
-                let col = &blk[j * m + i0..j * m + i0 + L];
-                for l in 0..L {
-                    acc[l] = m_(b, col[l], acc[l]);
-                }
-            }
-            eta[i0..i0 + L].copy_from_slice(&acc);
-            i0 += L;
-        }
-        for (i, e) in eta.iter_mut().enumerate().take(m).skip(i0) {
-            *e = alpha;
-            for (j, &b) in beta.iter().enumerate() {
-                *e = m_(b, blk[j * m + i], *e);
-            }
-        }
-        // link
+        let blk = &xb[r0 * k..r0 * k + m.next_multiple_of(L) * k];
         let ys = &y[r0..r0 + m];
-        for i in 0..m {
-            let h = eta[i];
-            let e = exp_normal::<FUSED>(-h.abs());
-            let one_e = 1.0 + e;
-            let inv = 1.0 / one_e;
-            let sigma = if h >= 0.0 { inv } else { e * inv };
-            res[i] = ys[i] - sigma;
-            ope[i] = one_e;
-        }
-        // row i of the block goes to lane i mod L
-        let mut prod = [1.0f64; L];
-        let full = m - m % L;
-        for (((h, yv), o), r) in eta[..full]
-            .chunks_exact(L)
-            .zip(ys.chunks_exact(L))
-            .zip(ope[..full].chunks_exact(L))
-            .zip(res[..full].chunks_exact(L))
-        {
-            for l in 0..L {
-                lin[l] += yv[l] * h[l] - if h[l] > 0.0 { h[l] } else { 0.0 };
-                prod[l] *= o[l];
-                ga[l] += r[l];
-            }
-        }
-        for i in full..m {
-            let (h, l) = (eta[i], i - full);
-            lin[l] += ys[i] * h - if h > 0.0 { h } else { 0.0 };
-            prod[l] *= ope[i];
-            ga[l] += res[i];
-        }
-        logs += (((prod[0] * prod[1]) * (prod[2] * prod[3]))
-            * ((prod[4] * prod[5]) * (prod[6] * prod[7])))
-            .ln();
-        // gradient: C columns at a time, then single columns
-        let res = &res[..m];
-        let mut lane_groups = lanes.chunks_exact_mut(C);
-        let mut j0 = 0;
-        for group in &mut lane_groups {
-            let mut acc = [[0.0f64; L]; C];
-            acc.copy_from_slice(group);
-            for i0 in (0..full).step_by(L) {
-                let q = &res[i0..i0 + L];
-                for (c, a) in acc.iter_mut().enumerate() {
-                    let col = &blk[(j0 + c) * m + i0..(j0 + c) * m + i0 + L];
-                    for l in 0..L {
-                        a[l] = m_(col[l], q[l], a[l]);
-                    }
-                }
-            }
-            for (c, a) in acc.iter_mut().enumerate() {
-                for i in full..m {
-                    a[i - full] = m_(blk[(j0 + c) * m + i], res[i], a[i - full]);
-                }
-            }
-            group.copy_from_slice(&acc);
-            j0 += C;
-        }
-        for (c, a) in lane_groups.into_remainder().iter_mut().enumerate() {
-            let col = &blk[(j0 + c) * m..(j0 + c + 1) * m];
-            for i0 in (0..full).step_by(L) {
-                for l in 0..L {
-                    a[l] = m_(col[i0 + l], res[i0 + l], a[l]);
-                }
-            }
-            for i in full..m {
-                a[i - full] = m_(col[i], res[i], a[i - full]);
-            }
+        if m == BLOCK {
+            glm_block::<FUSED, R>(BLOCK, blk, ys, alpha, beta, lanes, &mut rows, &mut acc);
+        } else {
+            glm_block::<FUSED, R>(m, blk, ys, alpha, beta, lanes, &mut rows, &mut acc);
         }
         r0 += m;
     }
     for (gj, a) in g.iter_mut().zip(lanes.iter()) {
         *gj = sum_lanes(a);
     }
-    (sum_lanes(&lin) - logs, sum_lanes(&ga))
+    (sum_lanes(&acc.lin) - acc.logs, sum_lanes(&acc.ga))
+}
+
+/// The kernel's running sums: lanes of the log-likelihood's linear part y·η − max(η, 0) and
+/// of the residuals, and the sum of the logarithms.
+struct Sums {
+    lin: [f64; L],
+    ga: [f64; L],
+    logs: f64,
+}
+
+/// One block of `m` ≤ [`BLOCK`] rows (column stride `m` rounded up to [`L`]):
+/// - ηᵢ = α + Σⱼ βⱼxᵢⱼ as a chain of multiply–adds in the order of j, `R` rows at a time with
+///   the accumulators in registers (then 8 rows, then single rows; the grouping does not
+///   change any row's chain, so `R` does not change the result);
+/// - e = e^(−|η|) by [`exp_normal`], σ(η) = 1/(1 + e) or e/(1 + e), and the log-likelihood
+///   y·η − max(η, 0) − ln(1 + e), whose logarithm is taken once per block as the log of the
+///   product of the (1 + e) ∈ (1, 2] (at most 2⁶⁴, no overflow);
+/// - gⱼ as the dot product of column j with the residuals, row i of the block into lane
+///   i mod 8 of column j's accumulator (summed by [`sum_lanes`] at the end).
+///
+/// `rows` is scratch for η, the residuals and the (1 + e).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn glm_block<const FUSED: bool, const R: usize>(
+    m: usize,
+    blk: &[f64],
+    ys: &[f64],
+    alpha: f64,
+    beta: &[f64],
+    lanes: &mut [[f64; L]],
+    rows: &mut [BlockRows; 3],
+    acc: &mut Sums,
+) {
+    let m_ = mad::<FUSED>;
+    let s = m.next_multiple_of(L);
+    let full = m - m % L;
+    let [eta, res, ope] = rows;
+    let (eta, res, ope) = (&mut eta.0[..m], &mut res.0[..m], &mut ope.0[..m]);
+    let ys = &ys[..m];
+    // η: R rows, then L rows, then single rows at a time
+    let mut i0 = 0;
+    while i0 + R <= m {
+        let mut a = [alpha; R];
+        for (j, &b) in beta.iter().enumerate() {
+            let col = &blk[j * s + i0..j * s + i0 + R];
+            for l in 0..R {
+                a[l] = m_(b, col[l], a[l]);
+            }
+        }
+        eta[i0..i0 + R].copy_from_slice(&a);
+        i0 += R;
+    }
+    while i0 + L <= m {
+        let mut a = [alpha; L];
+        for (j, &b) in beta.iter().enumerate() {
+            let col = &blk[j * s + i0..j * s + i0 + L];
+            for l in 0..L {
+                a[l] = m_(b, col[l], a[l]);
+            }
+        }
+        eta[i0..i0 + L].copy_from_slice(&a);
+        i0 += L;
+    }
+    for (i, e) in eta.iter_mut().enumerate().skip(i0) {
+        *e = alpha;
+        for (j, &b) in beta.iter().enumerate() {
+            *e = m_(b, blk[j * s + i], *e);
+        }
+    }
+    // link
+    for i in 0..m {
+        let h = eta[i];
+        let e = exp_normal::<FUSED>(-h.abs());
+        let one_e = 1.0 + e;
+        let inv = 1.0 / one_e;
+        let sigma = if h >= 0.0 { inv } else { e * inv };
+        res[i] = ys[i] - sigma;
+        ope[i] = one_e;
+    }
+    // row i of the block goes to lane i mod L
+    let mut prod = [1.0f64; L];
+    for i0 in (0..full).step_by(L) {
+        for l in 0..L {
+            let h = eta[i0 + l];
+            acc.lin[l] += ys[i0 + l] * h - if h > 0.0 { h } else { 0.0 };
+            prod[l] *= ope[i0 + l];
+            acc.ga[l] += res[i0 + l];
+        }
+    }
+    for i in full..m {
+        let (h, l) = (eta[i], i - full);
+        acc.lin[l] += ys[i] * h - if h > 0.0 { h } else { 0.0 };
+        prod[l] *= ope[i];
+        acc.ga[l] += res[i];
+    }
+    acc.logs += (((prod[0] * prod[1]) * (prod[2] * prod[3]))
+        * ((prod[4] * prod[5]) * (prod[6] * prod[7])))
+        .ln();
+    // gradient, a column at a time; consecutive columns are independent chains, which the
+    // CPU overlaps
+    for (j, a) in lanes.iter_mut().enumerate() {
+        let col = &blk[j * s..j * s + m];
+        let mut v = *a;
+        for i0 in (0..full).step_by(L) {
+            for l in 0..L {
+                v[l] = m_(col[i0 + l], res[i0 + l], v[l]);
+            }
+        }
+        for i in full..m {
+            v[i - full] = m_(col[i], res[i], v[i - full]);
+        }
+        *a = v;
+    }
 }
 
 /// The sum of eight lanes as a fixed tree.
@@ -509,10 +556,11 @@ mod tests {
     }
 
     fn run<const FUSED: bool>(x: &Array2<f64>, y: &[f64], beta: &[f64]) -> (f64, f64, Vec<f64>) {
-        let xb = blocked(x);
+        let xb = Blocked::new(x);
+        let xb = xb.data();
         let mut g = vec![0.0; beta.len()];
         let mut lanes = vec![[0.0; L]; beta.len()];
-        let (lp, ga) = glm_kernel::<FUSED, 16>(&xb, y, 0.2, beta, &mut g, &mut lanes);
+        let (lp, ga) = glm_kernel::<FUSED, 16>(xb, y, 0.2, beta, &mut g, &mut lanes);
         (lp, ga, g)
     }
 
@@ -526,10 +574,11 @@ mod tests {
     fn dispatch_is_bit_identical_to_the_baseline_kernel() {
         for (n, k) in SHAPES {
             let (x, y, beta) = case(n, k);
-            let xb = blocked(&x);
+            let xb = Blocked::new(&x);
+            let xb = xb.data();
             let mut g1 = vec![0.0; k];
             let mut lanes = vec![[0.0; L]; k];
-            let a = glm_dispatch(&xb, &y, 0.2, &beta, &mut g1, &mut lanes);
+            let a = glm_dispatch(xb, &y, 0.2, &beta, &mut g1, &mut lanes);
             // The dispatch fuses wherever the CPU has FMA; a baseline x86-64 CPU without it
             // takes the unfused kernel.
             #[cfg(target_arch = "x86_64")]
@@ -538,10 +587,10 @@ mod tests {
             let fused = FMA_BASELINE;
             let mut g3 = vec![0.0; k];
             let (b, c) = if fused {
-                let c = glm_kernel::<true, 64>(&xb, &y, 0.2, &beta, &mut g3, &mut lanes);
+                let c = glm_kernel::<true, 64>(xb, &y, 0.2, &beta, &mut g3, &mut lanes);
                 (run::<true>(&x, &y, &beta), c)
             } else {
-                let c = glm_kernel::<false, 64>(&xb, &y, 0.2, &beta, &mut g3, &mut lanes);
+                let c = glm_kernel::<false, 64>(xb, &y, 0.2, &beta, &mut g3, &mut lanes);
                 (run::<false>(&x, &y, &beta), c)
             };
             let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
@@ -592,9 +641,13 @@ mod tests {
     #[test]
     fn blocked_layout_places_each_element() {
         let x = Array2::from_shape_fn((70, 3), |(i, j)| (i * 10 + j) as f64);
-        let xb = blocked(&x);
-        // second block: rows 64..70 (m = 6), element (66, 2) at 64·3 + 2·6 + 2
-        assert_eq!(xb[64 * 3 + 2 * 6 + 2], 662.0);
+        let b = Blocked::new(&x);
+        let xb = b.data();
+        assert_eq!(xb.as_ptr() as usize % 64, 0);
+        // second block: rows 64..70 (m = 6, column stride 8), element (66, 2) at 64·3 + 2·8 + 2
+        assert_eq!(xb.len(), 64 * 3 + 8 * 3);
+        assert_eq!(xb[64 * 3 + 2 * 8 + 2], 662.0);
+        assert_eq!(xb[64 * 3 + 8 + 6], 0.0); // padding after (69, 1)
         assert_eq!(xb[5], 50.0); // first block: (5, 0)
         assert_eq!(xb[64 + 1], 11.0); // (1, 1)
     }
