@@ -7,7 +7,10 @@
 //! One chain, 1000 warmup + 1000 draws, diagonal metric, target acceptance 0.8; averages over
 //! seeds. Printed: wall time of warmup + sampling, minimum bulk ESS over the parameters, and
 //! that minimum per gradient evaluation (leapfrog steps in the 1000 sampling iterations), next
-//! to Stan's figures.
+//! to Stan's figures: the anchors of ANCHORS.md (Stan's wall time and the ESS/grad of its
+//! seed-1 run), and Stan's mean ESS/grad over 200–400 seeds measured on this machine class
+//! with the anchors' settings and scored with our `ess_bulk` (BENCHMARKS.md, "ESS per
+//! gradient against Stan"), since one run's minimum ESS varies by ±30% between seeds.
 //!
 //! Run: `cargo run --release --example nuts_benchmark -- [--seeds N] [--only MODEL]
 //! [--grad-evals N] [--time-in-grad]`. `--only` restricts the run to one model;
@@ -292,7 +295,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         "NUTS, one chain, 1000 warmup + 1000 draws, diagonal metric, target 0.8; mean over {seeds} seeds"
     );
     println!(
-        "{:<14} {:<6} {:>8} {:>7} {:>7} {:>9} {:>9} {:>7} {:>7} {:>4} {:>8} {:>7}",
+        "{:<14} {:<6} {:>8} {:>7} {:>7} {:>9} {:>9} {:>7} {:>7} {:>7} {:>7} {:>4} {:>8} {:>7}",
         "model",
         "grad",
         "wall s",
@@ -300,19 +303,23 @@ fn main() -> Result<(), Box<dyn Error>> {
         "ratio",
         "min ESS",
         "ESS/grad",
-        "Stan",
+        "Stan s1",
+        "ratio",
+        "Stan μ",
         "ratio",
         "div",
         "grads",
         "in grad"
     );
+    // (model, Stan's seed-1 ESS/grad and wall time from ANCHORS.md, Stan's mean ESS/grad
+    // over 400, 200, 200 and 400 seeds from BENCHMARKS.md)
     let anchors = [
-        ("gauss100", 0.125, 0.49),
-        ("corr_gauss", 0.023, 1.24),
-        ("logreg", 0.203, 0.90),
-        ("eight_schools", 0.051, 0.14),
+        ("gauss100", 0.125, 0.49, 0.1038),
+        ("corr_gauss", 0.023, 1.24, 0.0230),
+        ("logreg", 0.203, 0.90, 0.1878),
+        ("eight_schools", 0.051, 0.14, 0.0690),
     ];
-    for (name, stan_eg, stan_wall) in anchors {
+    for (name, stan_eg, stan_wall, stan_mean) in anchors {
         if only.as_deref().is_some_and(|o| o != name) {
             continue;
         }
@@ -418,9 +425,10 @@ fn main() -> Result<(), Box<dyn Error>> {
                 "-".to_string()
             };
             println!(
-                "{name:<14} {engine:<6} {wall:>8.3} {stan_wall:>7.2} {:>7.2} {ess:>9.0} {eg:>9.3} {stan_eg:>7.3} {:>7.2} {div:>4} {grads:>8.0} {in_grad:>7}",
+                "{name:<14} {engine:<6} {wall:>8.3} {stan_wall:>7.2} {:>7.2} {ess:>9.0} {eg:>9.3} {stan_eg:>7.3} {:>7.2} {stan_mean:>7.4} {:>7.2} {div:>4} {grads:>8.0} {in_grad:>7}",
                 wall / stan_wall,
                 eg / stan_eg,
+                eg / stan_mean,
             );
         }
     }
