@@ -314,42 +314,35 @@ fn glm_dispatch(
     g: &mut [f64],
     lanes: &mut [[f64; L]],
 ) -> (f64, f64) {
+    // One instance of the fused kernel per instruction set: `R` rows of η in registers.
+    #[cfg(target_arch = "x86_64")]
+    macro_rules! instance {
+        ($features:literal, $rows:literal) => {{
+            #[target_feature(enable = $features)]
+            fn kernel(
+                xb: &[f64],
+                y: &[f64],
+                alpha: f64,
+                beta: &[f64],
+                g: &mut [f64],
+                lanes: &mut [[f64; L]],
+            ) -> (f64, f64) {
+                glm_kernel::<true, $rows>(xb, y, alpha, beta, g, lanes)
+            }
+            // SAFETY: the only requirement of `kernel` is a CPU with the features it is
+            // compiled for, which the caller checked.
+            #[allow(unsafe_code)]
+            return unsafe { kernel(xb, y, alpha, beta, g, lanes) };
+        }};
+    }
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::is_x86_feature_detected as has;
         if has!("avx512f") && has!("fma") {
-            #[target_feature(enable = "avx512f,avx2,fma")]
-            fn glm_kernel_avx512(
-                xb: &[f64],
-                y: &[f64],
-                alpha: f64,
-                beta: &[f64],
-                g: &mut [f64],
-                lanes: &mut [[f64; L]],
-            ) -> (f64, f64) {
-                glm_kernel::<true, 64>(xb, y, alpha, beta, g, lanes)
-            }
-            // SAFETY: the only requirement of `glm_kernel_avx512` is a CPU with AVX-512F and
-            // FMA, checked on the line above.
-            #[allow(unsafe_code)]
-            return unsafe { glm_kernel_avx512(xb, y, alpha, beta, g, lanes) };
+            instance!("avx512f,avx2,fma", 64);
         }
         if has!("avx2") && has!("fma") {
-            #[target_feature(enable = "avx2,fma")]
-            fn glm_kernel_avx2(
-                xb: &[f64],
-                y: &[f64],
-                alpha: f64,
-                beta: &[f64],
-                g: &mut [f64],
-                lanes: &mut [[f64; L]],
-            ) -> (f64, f64) {
-                glm_kernel::<true, 32>(xb, y, alpha, beta, g, lanes)
-            }
-            // SAFETY: the only requirement of `glm_kernel_avx2` is a CPU with AVX2 and FMA,
-            // checked on the line above.
-            #[allow(unsafe_code)]
-            return unsafe { glm_kernel_avx2(xb, y, alpha, beta, g, lanes) };
+            instance!("avx2,fma", 32);
         }
     }
     glm_kernel::<FMA_BASELINE, 16>(xb, y, alpha, beta, g, lanes)
