@@ -81,7 +81,7 @@ impl Model for TapeCorrGauss {
 /// β ~ N(0, I), yᵢ ~ Bernoulli(logit = xᵢ·β): one matrix–vector node and one fused likelihood.
 struct TapeLogReg {
     x: Arc<Array2<f64>>,
-    y: Vec<f64>,
+    y: Array1<f64>,
 }
 impl Model for TapeLogReg {
     fn params(&self) -> Vec<ParamSpec> {
@@ -94,10 +94,10 @@ impl Model for TapeLogReg {
     ) -> Result<Var<'t>, LogDensityError> {
         let b = p.get("beta")?;
         let eta = tape.data_matvec(&self.x, b)?;
-        let y = &self.y;
-        let ll = tape.fused_sum([eta], |i, [e]| {
+        let y = tape.constant(&self.y);
+        let ll = tape.fused_sum([eta, y], |_, [e, y]| {
             let (sp, s) = softplus_and_sigmoid(e);
-            (y[i] * e - sp, [y[i] - s])
+            (y * e - sp, [y - s, 0.0])
         })?;
         Ok(ll - b.square().sum() * 0.5)
     }
@@ -333,7 +333,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                 "logreg" => time_grad(
                     &mut TapeModel::new(TapeLogReg {
                         x: xa.clone(),
-                        y: y.clone(),
+                        y: Array1::from(y.clone()),
                     })?,
                     grad_evals,
                 )?,
@@ -383,7 +383,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                     ("logreg", "tape") => run(
                         &mut TapeModel::new(TapeLogReg {
                             x: xa.clone(),
-                            y: y.clone(),
+                            y: Array1::from(y.clone()),
                         })?,
                         seed,
                         timed,

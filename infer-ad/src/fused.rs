@@ -131,6 +131,10 @@ impl Tape {
         let mut pofs = [0usize; K];
         let mut acc = [0.0f64; K];
         let mut total = 0.0;
+        // Every operand read element by element, and a partial stored for each tracked one:
+        // the loop over elements runs without strides or reductions, so that it vectorizes
+        // when `f` does.
+        let contiguous = n > 1 && (0..K).all(|k| strides[k] == 1);
         // `f` is user code: run it on the value and partial buffers moved out of the tape.
         with_values_detached(self, |vals, partials| {
             let p0 = partials.len();
@@ -140,6 +144,34 @@ impl Tape {
                     pofs[k] = p;
                     p += n;
                 }
+            }
+            if contiguous {
+                // the terms, and the discarded partials of untracked operands, go to scratch
+                // after the partials; the terms are summed in four lanes
+                let spare = (0..K).filter(|&k| !full[k]).count();
+                partials.resize(p + n * (1 + spare), 0.0);
+                let (parts, rest) = partials[p0..].split_at_mut(p - p0);
+                let (terms, discard) = rest.split_at_mut(n);
+                let (mut kept, mut dropped) =
+                    (parts.chunks_exact_mut(n), discard.chunks_exact_mut(n));
+                let dst: [&mut [f64]; K] = std::array::from_fn(|k| {
+                    let chunk = if full[k] { kept.next() } else { dropped.next() };
+                    chunk.unwrap_or_default()
+                });
+                // lengths stated once, so that the loop below carries no bounds checks
+                let dst = dst.map(|d| &mut d[..n]);
+                let src: [&[f64]; K] = std::array::from_fn(|k| &vals[starts[k]..starts[k] + n]);
+                let terms = &mut terms[..n];
+                for i in 0..n {
+                    let (v, d) = f(i, std::array::from_fn(|k| src[k][i]));
+                    terms[i] = v;
+                    for k in 0..K {
+                        dst[k][i] = d[k];
+                    }
+                }
+                total = lane_sum(terms);
+                partials.truncate(p);
+                return;
             }
             partials.resize(p, 0.0);
             let parts = &mut partials[p0..p];
@@ -342,4 +374,20 @@ impl Tape {
             val: value,
         })
     }
+}
+
+/// `Σ xᵢ` with element i added into lane i mod 4 and the lanes summed as a fixed tree: the
+/// same result on every machine, and a loop that vectorizes.
+fn lane_sum(x: &[f64]) -> f64 {
+    let mut lanes = [0.0f64; 4];
+    let mut chunks = x.chunks_exact(4);
+    for c in &mut chunks {
+        for l in 0..4 {
+            lanes[l] += c[l];
+        }
+    }
+    for (l, &v) in chunks.remainder().iter().enumerate() {
+        lanes[l] += v;
+    }
+    (lanes[0] + lanes[2]) + (lanes[1] + lanes[3])
 }
