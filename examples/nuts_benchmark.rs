@@ -274,6 +274,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let lr = data("logreg.json")?;
     let x = matrix(&lr["x"])?;
     let y: Vec<f64> = serde_json::from_value(lr["y"].clone())?;
+    let ya = Array1::from(y.clone());
     let es = data("eight_schools.json")?;
     let (ys, sig): (Vec<f64>, Vec<f64>) = (
         serde_json::from_value(es["y"].clone())?,
@@ -333,7 +334,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                 "logreg" => time_grad(
                     &mut TapeModel::new(TapeLogReg {
                         x: xa.clone(),
-                        y: Array1::from(y.clone()),
+                        y: ya.clone(),
                     })?,
                     grad_evals,
                 )?,
@@ -383,7 +384,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                     ("logreg", "tape") => run(
                         &mut TapeModel::new(TapeLogReg {
                             x: xa.clone(),
-                            y: Array1::from(y.clone()),
+                            y: ya.clone(),
                         })?,
                         seed,
                         timed,

@@ -100,10 +100,21 @@ fn exp_clamped(x: f64) -> f64 {
     p * s1 * s2
 }
 
-/// `a·b + c`, as one fused multiply–add (a single rounding) when `FUSED`, else as a product
-/// and a sum.
+/// `a·b + c`, as one fused multiply–add (a single rounding, `f64::mul_add`) when `FUSED`,
+/// else as a product and a sum — for kernels compiled both ways (see [`exp_normal`]).
+///
+/// # Examples
+/// ```
+/// use infer_ad::fastmath::mad;
+/// assert_eq!(mad::<true>(2.0, 3.0, 1.0), 7.0);
+/// let e = f64::EPSILON;
+/// // (1 + ε)(1 − ε) − 1 = −ε²: kept when fused, lost to rounding when not
+/// assert_eq!(mad::<true>(1.0 + e, 1.0 - e, -1.0), -e * e);
+/// assert_eq!(mad::<false>(1.0 + e, 1.0 - e, -1.0), 0.0);
+/// ```
 #[inline(always)]
-fn mad<const FUSED: bool>(a: f64, b: f64, c: f64) -> f64 {
+#[must_use]
+pub fn mad<const FUSED: bool>(a: f64, b: f64, c: f64) -> f64 {
     if FUSED { a.mul_add(b, c) } else { a * b + c }
 }
 

@@ -36,6 +36,7 @@
 // yet stable). Every other module is safe code.
 #![deny(unsafe_code)]
 
+mod dispatch;
 mod error;
 pub mod fastmath;
 mod fused;

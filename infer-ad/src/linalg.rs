@@ -62,35 +62,17 @@ pub(crate) fn matvec_backward(
     }
 }
 
-/// Runs `$body` compiled with AVX2 when the CPU has it (the body's callees must be
-/// `#[inline(always)]` to be compiled with it too). The bodies use no fused multiply–add
-/// (Rust never contracts `a * b + c`), so the AVX2 instance performs the same operations in
-/// the same order as the baseline, four lanes per instruction instead of two: bit-identical
-/// results, on every x86-64 CPU.
-macro_rules! with_avx2 {
-    ($name:ident($($arg:ident: $ty:ty),*) $body:block) => {{
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                #[target_feature(enable = "avx2")]
-                fn $name($($arg: $ty),*) $body
-                // SAFETY: the only requirement of the function is a CPU with AVX2, checked on
-                // the line above.
-                #[allow(unsafe_code)]
-                return unsafe { $name($($arg),*) };
-            }
-        }
-        $body
-    }};
-}
-
 /// `out[i] = A[i, ..] · x` for a row-major `A` (`out.len()` rows of `x.len()` columns), four
 /// rows at a time so that each load of `x` serves four rows. Each row is summed exactly as
 /// [`dot`] sums it (four lanes, then the tail), so results are bit-identical to `dot` per row.
+///
+/// Compiled with AVX2 too, selected at run time: the same operations (no fused multiply–add)
+/// four lanes per instruction, so the same bits on every x86-64 CPU.
 fn matvec_rows(a: &[f64], x: &[f64], out: &mut [f64]) {
-    with_avx2!(matvec_rows_avx2(a: &[f64], x: &[f64], out: &mut [f64]) {
+    crate::with_target_features!(["avx2"], matvec_rows_avx2(a: &[f64], x: &[f64], out: &mut [f64]) -> () {
         matvec_rows_body(a, x, out)
-    })
+    });
+    matvec_rows_body(a, x, out)
 }
 
 #[inline(always)]
@@ -140,9 +122,11 @@ pub(crate) fn matvec_data_backward(mat: &Array2<f64>, adj: &mut [f64], out: usiz
     let (lo, hi) = adj.split_at_mut(out);
     let gx = &mut lo[x..x + k];
     let hi = &hi[..m];
-    with_avx2!(matvec_data_backward_avx2(data: &[f64], hi: &[f64], gx: &mut [f64]) {
+    // an AVX2 instance when the CPU has it, bit-identical as for `matvec_rows`
+    crate::with_target_features!(["avx2"], matvec_data_backward_avx2(data: &[f64], hi: &[f64], gx: &mut [f64]) -> () {
         matvec_data_backward_body(data, hi, gx)
-    })
+    });
+    matvec_data_backward_body(data, hi, gx)
 }
 
 /// `gx += Σᵢ hiᵢ A[i, ..]` for the row-major `data` (`hi.len()` rows of `gx.len()` columns).

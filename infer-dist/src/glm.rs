@@ -1,7 +1,7 @@
 //! A fused generalized-linear-model likelihood: logistic regression as one tape node.
 
 use crate::error::DistError;
-use infer_ad::fastmath::exp_normal;
+use infer_ad::fastmath::{exp_normal, mad};
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::Array2;
 use std::sync::Arc;
@@ -255,10 +255,10 @@ fn shape2(r: usize, c: usize) -> Shape {
 /// of [`L`] (only the last block has `s` ≠ [`BLOCK`]).
 #[derive(Debug)]
 struct Blocked {
+    /// The layout and `L − 1` spare elements, in which the layout starts at `off`.
     buf: Vec<f64>,
     /// Index of the first element in `buf`: the first on a 64-byte boundary.
     off: usize,
-    len: usize,
 }
 
 impl Blocked {
@@ -279,11 +279,11 @@ impl Blocked {
                 }
             }
         }
-        Blocked { buf, off, len }
+        Blocked { buf, off }
     }
 
     fn data(&self) -> &[f64] {
-        &self.buf[self.off..self.off + self.len]
+        &self.buf[self.off..self.off + self.buf.len() + 1 - L]
     }
 }
 
@@ -315,43 +315,19 @@ fn glm_dispatch(
     lanes: &mut [[f64; L]],
 ) -> (f64, f64) {
     // One instance of the fused kernel per instruction set: `R` rows of η in registers.
-    #[cfg(target_arch = "x86_64")]
-    macro_rules! instance {
-        ($features:literal, $rows:literal) => {{
-            #[target_feature(enable = $features)]
-            fn kernel(
-                xb: &[f64],
-                y: &[f64],
-                alpha: f64,
-                beta: &[f64],
-                g: &mut [f64],
-                lanes: &mut [[f64; L]],
-            ) -> (f64, f64) {
-                glm_kernel::<true, $rows>(xb, y, alpha, beta, g, lanes)
-            }
-            // SAFETY: the only requirement of `kernel` is a CPU with the features it is
-            // compiled for, which the caller checked.
-            #[allow(unsafe_code)]
-            return unsafe { kernel(xb, y, alpha, beta, g, lanes) };
-        }};
-    }
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::is_x86_feature_detected as has;
-        if has!("avx512f") && has!("fma") {
-            instance!("avx512f,avx2,fma", 64);
+    infer_ad::with_target_features!(
+        ["avx512f", "avx2", "fma"],
+        kernel_avx512(xb: &[f64], y: &[f64], alpha: f64, beta: &[f64], g: &mut [f64], lanes: &mut [[f64; L]]) -> (f64, f64) {
+            glm_kernel::<true, 64>(xb, y, alpha, beta, g, lanes)
         }
-        if has!("avx2") && has!("fma") {
-            instance!("avx2,fma", 32);
+    );
+    infer_ad::with_target_features!(
+        ["avx2", "fma"],
+        kernel_avx2(xb: &[f64], y: &[f64], alpha: f64, beta: &[f64], g: &mut [f64], lanes: &mut [[f64; L]]) -> (f64, f64) {
+            glm_kernel::<true, 32>(xb, y, alpha, beta, g, lanes)
         }
-    }
+    );
     glm_kernel::<FMA_BASELINE, 16>(xb, y, alpha, beta, g, lanes)
-}
-
-/// `a·b + c`, fused (one rounding) when `FUSED`.
-#[inline(always)]
-fn mad<const FUSED: bool>(a: f64, b: f64, c: f64) -> f64 {
-    if FUSED { a.mul_add(b, c) } else { a * b + c }
 }
 
 /// The value, `g = Xᵀ(y − σ(η))` and `Σ (y − σ(η))` for `η = α + Xβ`, one block of
