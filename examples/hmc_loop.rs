@@ -29,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let a = hmc_step(eps, 10, &mut parameters, nll, &mut rng)?;
         if i < iterations / 2 {
             (eps, eps_bar, h_bar) =
-                dual_averaging(a, i, eps0, eps_bar, h_bar, DualAveragingOptions::default());
+                dual_averaging(a, i, eps0, eps_bar, h_bar, DualAveragingOptions::default())?;
         } else {
             eps = eps_bar;
             for (j, v) in parameters.value(x).iter().enumerate() {

@@ -2,9 +2,41 @@
 //!
 //! The non-centered eight-schools model (Rubin 1981; Gelman et al., BDA3 §5.5):
 //! μ ~ N(0, 5), τ ~ HalfCauchy(5), ηⱼ ~ N(0, 1), yⱼ ~ N(μ + τ ηⱼ, σⱼ).
-//! Four chains run on threads with live progress bars; the summary table (mean, sd, MCSE,
-//! quantiles, bulk/tail ESS, R-hat) is printed, and CmdStan-compatible CSV files are written
-//! to `out/` (readable by ArviZ's `from_cmdstan` and CmdStan's `stansummary`).
+//! Four chains run on threads with live progress bars; the summary is printed as CmdStan's
+//! `stansummary` prints it — the warmup and sampling times of each chain, the sampler's rows
+//! (`lp__`, `accept_stat__`, `stepsize__`, `treedepth__`, `n_leapfrog__`, `divergent__`,
+//! `energy__`), the parameters (mean, MCSE, sd, quantiles, bulk/tail ESS, R-hat), then
+//! divergences, max-treedepth hits and gradient evaluations per chain with their totals and
+//! the wall time — and CmdStan-compatible CSV files are written to `out/` (readable by
+//! ArviZ's `from_cmdstan` and CmdStan's `stansummary`).
+//!
+//! The summary's layout (numbers vary with the machine's timings):
+//! ```text
+//! 4 chains: each with 1000 draws; 4000 draws in total.
+//!
+//! Warmup took (…, …, …, …) seconds, … seconds total
+//! Sampling took (…, …, …, …) seconds, … seconds total
+//! Wall time … seconds; … gradient evaluations in total
+//!
+//!                 Mean  MCSE  StdDev  5%  50%  95%  ESS_bulk  ESS_tail  R_hat
+//!
+//! lp__             …
+//! accept_stat__    …
+//! stepsize__       …  NaN  …               NaN  NaN  NaN
+//! treedepth__      …
+//! n_leapfrog__     …
+//! divergent__      …
+//! energy__         …
+//!
+//! mu               …
+//! tau              …
+//! eta[1] … eta[8]  …
+//!
+//! Chain  Draws  Divergent  Max_treedepth  Gradient_evals  Warmup_s  Sampling_s
+//! 1       1000          …              0               …         …           …
+//! …
+//! Total   4000          …              0               …         …           …
+//! ```
 //!
 //! Then the seed document's variational-inference loop: five Cauchy(0, 1) priors, five Normal
 //! approximations built from parameters, reparameterized draws, `vi_loss`, backward, Adam.
@@ -119,8 +151,8 @@ fn seed_vi_loop() -> Result<(), Box<dyn Error>> {
         let loss = vi_loss(&p_dists, &q_refs, &values, &observed, 1.0)?;
         loss.backward();
         store.zero_grads();
-        store.accumulate_grads(&p);
-        opt.step(&mut store);
+        store.accumulate_grads(&p)?;
+        opt.step(&mut store)?;
         running = if step == 0 {
             loss.value()
         } else {

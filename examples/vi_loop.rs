@@ -49,8 +49,8 @@ fn seed_loop(k: usize, steps: usize, lr: f64) -> Result<(Vec<f64>, f64), Box<dyn
         last = loss.value();
         loss.backward();
         store.zero_grads();
-        store.accumulate_grads(&bound);
-        opt.step(&mut store);
+        store.accumulate_grads(&bound)?;
+        opt.step(&mut store)?;
     }
     Ok((store.to_flat(), last))
 }
@@ -77,8 +77,8 @@ fn batched_loop(k: usize, steps: usize, lr: f64) -> Result<(Vec<f64>, f64), Box<
         last = loss.value();
         loss.backward();
         store.zero_grads();
-        store.accumulate_grads(&bound);
-        opt.step(&mut store);
+        store.accumulate_grads(&bound)?;
+        opt.step(&mut store)?;
     }
     Ok((store.to_flat(), last))
 }

@@ -89,6 +89,44 @@ pub enum AdError {
         /// What is expected.
         reason: &'static str,
     },
+    /// Two handles recorded on different tapes were combined. Every operation that takes
+    /// two or more handles checks this (see [`crate::check_same_tape`]); the operator
+    /// overloads panic instead, as documented on each.
+    #[error("{op}: operands are recorded on different tapes")]
+    DifferentTapes {
+        /// The operation that was attempted.
+        op: &'static str,
+    },
+    /// A shape whose number of elements does not fit: the product of its non-zero dimensions
+    /// exceeds `isize::MAX` (the bound of Rust's and ndarray's allocations), or an operation's
+    /// result would take the tape past `u32::MAX` value slots (its index space). Every shape
+    /// is checked where it is built (constructors, reshape, broadcasting, products,
+    /// concatenation), so an element count never wraps around.
+    #[error("shape {dims:?} has too many elements (the product of its dimensions overflows)")]
+    TooManyElements {
+        /// The dimensions requested.
+        dims: Vec<usize>,
+    },
+    /// A parameter's value or gradient handed to an optimizer or to gradient clipping is not
+    /// finite (NaN or ±∞), or its weight-decayed gradient `g + λθ` overflows.
+    #[error("{what} of parameter {name:?} at element {index} is {value}")]
+    NonFinite {
+        /// Which quantity: `"gradient"`, `"value"` or `"weight-decayed gradient"`.
+        what: &'static str,
+        /// The parameter's name in its store.
+        name: String,
+        /// The element's flat (row-major) index within the parameter.
+        index: usize,
+        /// The offending value.
+        value: f64,
+    },
+    /// A [`crate::Bound`] passed to [`crate::ParamStore::accumulate_grads`] of a store that
+    /// did not make it, or after parameters were added to the store.
+    #[error("binding does not match the store: {reason}")]
+    ForeignBinding {
+        /// What does not match.
+        reason: &'static str,
+    },
     /// A matrix with a zero on the diagonal was passed to a triangular solve.
     #[error("triangular matrix is singular: diagonal element {index} is {value}")]
     Singular {
@@ -97,4 +135,33 @@ pub enum AdError {
         /// Its value.
         value: f64,
     },
+}
+
+/// Checks that two tapes are the same tape, for an operation that combines handles.
+///
+/// Every operation of this workspace that takes two or more handles ([`crate::Var`],
+/// [`crate::Tensor`]) calls this before reading either operand: a handle indexes slots of its
+/// own tape, so reading it through another tape would silently use the wrong values and send
+/// gradients to the wrong slots.
+///
+/// # Examples
+///
+/// ```
+/// use infer_ad::{AdError, Tape, check_same_tape};
+///
+/// let (t1, t2) = (Tape::new(), Tape::new());
+/// assert!(check_same_tape("dot", &t1, &t1).is_ok());
+/// assert_eq!(check_same_tape("dot", &t1, &t2), Err(AdError::DifferentTapes { op: "dot" }));
+/// ```
+///
+/// # Errors
+///
+/// [`AdError::DifferentTapes`] naming `op` when `a` and `b` are different tapes.
+#[inline]
+pub fn check_same_tape(op: &'static str, a: &crate::Tape, b: &crate::Tape) -> Result<(), AdError> {
+    if std::ptr::eq(a, b) {
+        Ok(())
+    } else {
+        Err(AdError::DifferentTapes { op })
+    }
 }

@@ -3,14 +3,15 @@
 //! This is how distributions record a log density over N observations at about the cost of
 //! evaluating it.
 
-use crate::error::AdError;
+use crate::error::{AdError, check_same_tape};
 use crate::shape::Shape;
 use crate::tape::{Node, Tape};
 use crate::tensor::{Tensor, fit, mismatch};
 use crate::var::Var;
 
-/// Aligns K operands to one broadcast shape in place; afterwards each is either full-size or
-/// a single element. Returns the shape. Inlined: the operands stay in registers or the
+/// Checks that K operands live on `tape` (before reading any of them) and aligns them to one
+/// broadcast shape in place; afterwards each is either full-size or a single element. Returns
+/// the shape. Inlined: the operands stay in registers or the
 /// caller's frame rather than travelling through a returned `Result` of K tensors.
 #[inline(always)]
 fn align_all<'t, const K: usize>(
@@ -18,12 +19,15 @@ fn align_all<'t, const K: usize>(
     ops: &mut [Tensor<'t>; K],
     op: &'static str,
 ) -> Result<Shape, AdError> {
+    for t in ops.iter() {
+        check_same_tape(op, tape, t.tape)?;
+    }
     let mut shape = Shape::SCALAR;
     for t in ops.iter() {
-        assert!(std::ptr::eq(tape, t.tape), "{op}: tensor from another tape");
         shape = match shape.broadcast(&t.shape) {
             Ok(s) => s,
-            Err(_) => return Err(mismatch(op, shape, t.shape)),
+            Err(AdError::ShapeMismatch { .. }) => return Err(mismatch(op, shape, t.shape)),
+            Err(e) => return Err(e),
         };
     }
     for t in ops.iter_mut() {
@@ -90,10 +94,8 @@ impl Tape {
     /// Untracked operands store nothing.
     ///
     /// # Errors
+    /// [`AdError::DifferentTapes`] when an operand lives on another tape;
     /// [`AdError::ShapeMismatch`] when the operands do not broadcast.
-    ///
-    /// # Panics
-    /// If an operand belongs to another tape.
     ///
     /// # Examples
     /// A Normal log density over data with scalar `loc` and `scale`:
@@ -221,10 +223,8 @@ impl Tape {
     /// as one tensor; `f` returns the value and its K partials. One node per tracked operand.
     ///
     /// # Errors
+    /// [`AdError::DifferentTapes`] when an operand lives on another tape;
     /// [`AdError::ShapeMismatch`] when the operands do not broadcast.
-    ///
-    /// # Panics
-    /// If an operand belongs to another tape.
     ///
     /// # Examples
     /// ```
@@ -311,11 +311,9 @@ impl Tape {
     /// The caller vouches for the gradient; check it with [`crate::gradcheck`].
     ///
     /// # Errors
+    /// [`AdError::DifferentTapes`] when an input lives on another tape;
     /// [`AdError::LengthMismatch`] when a gradient's length differs from its tensor's number
     /// of elements.
-    ///
-    /// # Panics
-    /// If an input belongs to another tape.
     ///
     /// # Examples
     /// ```
@@ -334,11 +332,10 @@ impl Tape {
         value: f64,
         inputs: &[(Tensor<'t>, &[f64])],
     ) -> Result<Var<'t>, AdError> {
+        for (t, _) in inputs {
+            check_same_tape("scalar_with_gradients", self, t.tape)?;
+        }
         for (t, grad) in inputs {
-            assert!(
-                std::ptr::eq(self, t.tape),
-                "scalar_with_gradients: tensor from another tape"
-            );
             if grad.len() != t.numel() {
                 return Err(AdError::LengthMismatch {
                     shape: t.shape,

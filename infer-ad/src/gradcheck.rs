@@ -192,7 +192,7 @@ where
 /// # Examples
 /// ```
 /// use infer_ad::gradcheck::{check_gradient_scalar, GradCheckConfig};
-/// let r = check_gradient_scalar(&[0.5, 2.0], |_t, v| v[0].pow(v[1]) * v[1].lgamma(), &GradCheckConfig::default())?;
+/// let r = check_gradient_scalar(&[0.5, 2.0], |_t, v| v[0].pow(v[1]).expect("one tape") * v[1].lgamma(), &GradCheckConfig::default())?;
 /// assert_eq!(r.checked, 2);
 /// # Ok::<(), infer_ad::gradcheck::GradCheckError>(())
 /// ```

@@ -2,7 +2,7 @@
 //! selection by mask. Contiguous results are views (no node); the rest are single gather
 //! nodes.
 
-use crate::error::AdError;
+use crate::error::{AdError, check_same_tape};
 use crate::shape::Shape;
 use crate::tape::Tape;
 use crate::tensor::{Tensor, gather_recorded};
@@ -122,7 +122,9 @@ impl<'t> Tensor<'t> {
             });
         }
         let mut idx = Vec::with_capacity(shape.numel());
-        for o in 0..outer {
+        // (an empty result gathers nothing: no loop over the axes of an empty tensor, whose
+        // other dimensions may be huge)
+        for o in 0..if shape.numel() == 0 { 0 } else { outer } {
             for j in start..end {
                 for i in 0..inner {
                     idx.push(self.start + ((o * len + j) * inner + i) as u32);
@@ -238,7 +240,9 @@ impl Tape {
     /// except along `axis`.
     ///
     /// # Errors
-    /// [`AdError::Empty`], [`AdError::AxisOutOfRange`], [`AdError::ShapeMismatch`].
+    /// [`AdError::DifferentTapes`] when a part lives on another tape; [`AdError::Empty`],
+    /// [`AdError::AxisOutOfRange`], [`AdError::ShapeMismatch`]; [`AdError::TooManyElements`]
+    /// when the result has too many elements.
     ///
     /// # Examples
     /// ```
@@ -251,6 +255,9 @@ impl Tape {
     /// # Ok::<(), infer_ad::AdError>(())
     /// ```
     pub fn concat<'t>(&'t self, parts: &[Tensor<'t>], axis: usize) -> Result<Tensor<'t>, AdError> {
+        for p in parts {
+            check_same_tape("concat", self, p.tape)?;
+        }
         let first = *parts.first().ok_or(AdError::Empty { op: "concat" })?;
         if axis >= first.ndim() {
             return Err(AdError::AxisOutOfRange {
@@ -258,12 +265,8 @@ impl Tape {
                 shape: first.shape,
             });
         }
-        let mut total = 0;
+        let mut total: usize = 0;
         for p in parts {
-            assert!(
-                std::ptr::eq(self, p.tape),
-                "concat: tensor from another tape"
-            );
             if p.ndim() != first.ndim()
                 || p.shape.with_axis(axis, 0) != first.shape.with_axis(axis, 0)
             {
@@ -273,13 +276,21 @@ impl Tape {
                     right: p.shape,
                 });
             }
-            total += p.dims()[axis];
+            total = total.checked_add(p.dims()[axis]).ok_or_else(|| {
+                let mut dims = first.dims().to_vec();
+                dims[axis] = usize::MAX;
+                AdError::TooManyElements { dims }
+            })?;
         }
-        let shape = first.shape.with_axis(axis, total);
+        let mut dims = first.dims().to_vec();
+        dims[axis] = total;
+        let shape = Shape::new(&dims)?;
+        self.inner_mut().check_room(shape.numel(), shape.dims())?;
         let outer: usize = first.dims()[..axis].iter().product();
         let inner: usize = first.dims()[axis + 1..].iter().product();
         let mut idx = Vec::with_capacity(shape.numel());
-        for o in 0..outer {
+        // (an empty result gathers nothing; see `slice_axis`)
+        for o in 0..if shape.numel() == 0 { 0 } else { outer } {
             for p in parts {
                 let len = p.dims()[axis];
                 let base = p.start as usize + o * len * inner;
@@ -296,8 +307,9 @@ impl Tape {
     /// Stacks tensors of equal shape along a new `axis` (one gather node).
     ///
     /// # Errors
-    /// [`AdError::Empty`], [`AdError::AxisOutOfRange`], [`AdError::ShapeMismatch`],
-    /// [`AdError::TooManyDims`].
+    /// [`AdError::DifferentTapes`] when a part lives on another tape; [`AdError::Empty`],
+    /// [`AdError::AxisOutOfRange`], [`AdError::ShapeMismatch`], [`AdError::TooManyDims`],
+    /// [`AdError::TooManyElements`].
     ///
     /// # Examples
     /// ```
@@ -309,6 +321,9 @@ impl Tape {
     /// # Ok::<(), infer_ad::AdError>(())
     /// ```
     pub fn stack<'t>(&'t self, parts: &[Tensor<'t>], axis: usize) -> Result<Tensor<'t>, AdError> {
+        for p in parts {
+            check_same_tape("stack", self, p.tape)?;
+        }
         let first = *parts.first().ok_or(AdError::Empty { op: "stack" })?;
         if axis > first.ndim() {
             return Err(AdError::AxisOutOfRange {

@@ -52,7 +52,7 @@ mod tape;
 mod tensor;
 mod var;
 
-pub use error::AdError;
+pub use error::{AdError, check_same_tape};
 pub use param::{Bound, ParamId, ParamStore};
 pub use shape::{MAX_NDIM, Shape};
 pub use tape::{Tape, TapeCapacity};

@@ -1,13 +1,38 @@
 //! Linear algebra on the tape: dot, matrix–vector and matrix–matrix products (also with a
 //! constant data matrix held by reference), triangular solves and log-determinants.
 
-use crate::error::AdError;
+use crate::error::{AdError, check_same_tape};
 use crate::shape::Shape;
 use crate::tape::{Node, Tape};
 use crate::tensor::Tensor;
 use crate::var::Var;
-use ndarray::Array2;
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use std::sync::Arc;
+
+/// `C += op(A) · op(B)` for row-major slices, through ndarray's `general_mat_mul` (the
+/// `matrixmultiply` kernel: packed, cache-blocked, SIMD micro-kernels). `A` is `m×k` (or, with
+/// `at`, stored as `k×m` and transposed), `B` is `k×n` (with `bt`, stored as `n×k`), `C` is
+/// `m×n`. Callers guarantee the slice lengths; `m·k·n == 0` is a no-op.
+fn gemm_acc([m, k, n]: [usize; 3], a: &[f64], at: bool, b: &[f64], bt: bool, c: &mut [f64]) {
+    if m == 0 || n == 0 || k == 0 {
+        return;
+    }
+    let a = if at {
+        ArrayView2::from_shape((k, m), a).map(|v| v.reversed_axes())
+    } else {
+        ArrayView2::from_shape((m, k), a)
+    }
+    .expect("the caller passes an m×k slice");
+    let b = if bt {
+        ArrayView2::from_shape((n, k), b).map(|v| v.reversed_axes())
+    } else {
+        ArrayView2::from_shape((k, n), b)
+    }
+    .expect("the caller passes a k×n slice");
+    let mut c = ArrayViewMut2::from_shape((m, n), c).expect("the caller passes an m×n slice");
+    general_mat_mul(1.0, &a, &b, 1.0, &mut c);
+}
 
 /// Inner product with four accumulators (lets the CPU overlap the additions).
 #[inline]
@@ -177,28 +202,33 @@ pub(crate) fn matmul_backward(
     ta: bool,
     tb: bool,
 ) {
+    if m * n == 0 {
+        // an empty product sends no gradient (and m or n may be huge when the other is 0)
+        return;
+    }
     let (lo, hi) = adj.split_at_mut(out);
     let gc = &hi[..m * n];
     if ta {
-        // gA[i,p] += Σ_j gC[i,j] B[p,j]
-        for i in 0..m {
-            let gci = &gc[i * n..(i + 1) * n];
-            for p in 0..k {
-                lo[a + i * k + p] += dot(gci, &vals[b + p * n..b + (p + 1) * n]);
-            }
-        }
+        // gA (m×k) += gC (m×n) · Bᵀ
+        gemm_acc(
+            [m, n, k],
+            gc,
+            false,
+            &vals[b..b + k * n],
+            true,
+            &mut lo[a..a + m * k],
+        );
     }
     if tb {
-        // gB[p,:] += Σ_i A[i,p] gC[i,:]
-        for i in 0..m {
-            let gci = &gc[i * n..(i + 1) * n];
-            for p in 0..k {
-                let aip = vals[a + i * k + p];
-                if aip != 0.0 {
-                    axpy(aip, gci, &mut lo[b + p * n..b + (p + 1) * n]);
-                }
-            }
-        }
+        // gB (k×n) += Aᵀ · gC
+        gemm_acc(
+            [k, m, n],
+            &vals[a..a + m * k],
+            true,
+            gc,
+            false,
+            &mut lo[b..b + k * n],
+        );
     }
 }
 
@@ -210,19 +240,23 @@ pub(crate) fn matmul_data_backward(
     n: usize,
 ) {
     let (m, k) = mat.dim();
+    if m * n == 0 {
+        // an empty product sends no gradient (and m may be huge when n is 0)
+        return;
+    }
     let data = mat
         .as_slice()
         .expect("data matrices are stored in standard layout");
     let (lo, hi) = adj.split_at_mut(out);
-    for i in 0..m {
-        let gci = &hi[i * n..(i + 1) * n];
-        for p in 0..k {
-            let aip = data[i * k + p];
-            if aip != 0.0 {
-                axpy(aip, gci, &mut lo[b + p * n..b + (p + 1) * n]);
-            }
-        }
-    }
+    // gB (k×n) += Dᵀ · gC
+    gemm_acc(
+        [k, m, n],
+        data,
+        true,
+        &hi[..m * n],
+        false,
+        &mut lo[b..b + k * n],
+    );
 }
 
 /// Solves `T X = B` in place in `x` (n×m, row-major) for triangular `t` (n×n).
@@ -317,6 +351,7 @@ impl<'t> Tensor<'t> {
     /// Inner product of two 1-d tensors of equal length.
     ///
     /// # Errors
+    /// [`AdError::DifferentTapes`] when the operands live on different tapes;
     /// [`AdError::WrongRank`] or [`AdError::ShapeMismatch`].
     ///
     /// # Examples
@@ -331,6 +366,7 @@ impl<'t> Tensor<'t> {
     /// # Ok::<(), infer_ad::AdError>(())
     /// ```
     pub fn dot(self, o: Tensor<'t>) -> Result<Var<'t>, AdError> {
+        check_same_tape("dot", self.tape, o.tape)?;
         need_rank(&self, "dot", 1)?;
         need_rank(&o, "dot", 1)?;
         if self.numel() != o.numel() {
@@ -364,8 +400,22 @@ impl<'t> Tensor<'t> {
     /// Matrix–vector product `self (m×k) · x (k)`.
     ///
     /// # Errors
-    /// [`AdError::WrongRank`] or [`AdError::ShapeMismatch`].
+    /// [`AdError::DifferentTapes`] when the operands live on different tapes;
+    /// [`AdError::WrongRank`] or [`AdError::ShapeMismatch`]; [`AdError::TooManyElements`]
+    /// when the m results would not fit on the tape (an empty m×0 matrix may have any m).
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let a = tape.tensor(&ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
+    /// let x = tape.tensor(&ndarray::array![1.0, -1.0]);
+    /// assert_eq!(a.matvec(x)?.to_vec(), vec![-1.0, -1.0]);
+    /// let other = infer_ad::Tape::new();
+    /// assert!(a.matvec(other.tensor(&ndarray::array![1.0, -1.0])).is_err());
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
     pub fn matvec(self, x: Tensor<'t>) -> Result<Tensor<'t>, AdError> {
+        check_same_tape("matvec", self.tape, x.tape)?;
         need_rank(&self, "matvec", 2)?;
         need_rank(&x, "matvec", 1)?;
         let (m, k) = (self.dims()[0], self.dims()[1]);
@@ -378,6 +428,7 @@ impl<'t> Tensor<'t> {
         }
         let tape = self.tape;
         let mut g = tape.inner_mut();
+        g.check_room(m, &[m])?;
         let (a, xs) = (self.start as usize, x.start as usize);
         let out = g.next_slot();
         for i in 0..m {
@@ -402,7 +453,9 @@ impl<'t> Tensor<'t> {
     /// Matrix product `self (m×k) · b (k×n)`.
     ///
     /// # Errors
-    /// [`AdError::WrongRank`] or [`AdError::ShapeMismatch`].
+    /// [`AdError::DifferentTapes`] when the operands live on different tapes;
+    /// [`AdError::WrongRank`] or [`AdError::ShapeMismatch`]; [`AdError::TooManyElements`]
+    /// when the m×n product has too many elements or would not fit on the tape.
     ///
     /// # Examples
     /// ```
@@ -413,6 +466,7 @@ impl<'t> Tensor<'t> {
     /// # Ok::<(), infer_ad::AdError>(())
     /// ```
     pub fn matmul(self, b: Tensor<'t>) -> Result<Tensor<'t>, AdError> {
+        check_same_tape("matmul", self.tape, b.tape)?;
         need_rank(&self, "matmul", 2)?;
         need_rank(&b, "matmul", 2)?;
         let (m, k) = (self.dims()[0], self.dims()[1]);
@@ -424,18 +478,24 @@ impl<'t> Tensor<'t> {
                 right: b.shape,
             });
         }
+        let shape = Shape::matrix(m, n)?;
         let tape = self.tape;
         let mut g = tape.inner_mut();
+        g.check_room(m * n, shape.dims())?;
         let out = g.next_slot() as usize;
         g.vals.resize(out + m * n, 0.0);
         let (inp, outp) = g.vals.split_at_mut(out);
         let (a0, b0) = (self.start as usize, b.start as usize);
-        for i in 0..m {
-            let row = &mut outp[i * n..(i + 1) * n];
-            for p in 0..k {
-                let aip = inp[a0 + i * k + p];
-                axpy(aip, &inp[b0 + p * n..b0 + (p + 1) * n], row);
-            }
+        // An empty product computes nothing (m or n may be huge when the other is 0).
+        if m * n != 0 {
+            gemm_acc(
+                [m, k, n],
+                &inp[a0..a0 + m * k],
+                false,
+                &inp[b0..b0 + k * n],
+                false,
+                &mut outp[..m * n],
+            );
         }
         let tracked = self.tracked || b.tracked;
         if tracked {
@@ -450,12 +510,7 @@ impl<'t> Tensor<'t> {
                 tb: b.tracked,
             });
         }
-        Ok(Tensor::from_slot(
-            tape,
-            out as u32,
-            Shape::matrix(m, n),
-            tracked,
-        ))
+        Ok(Tensor::from_slot(tape, out as u32, shape, tracked))
     }
 
     /// Solves `self · X = b` for triangular `self` (n×n; `lower` selects which triangle is
@@ -463,6 +518,7 @@ impl<'t> Tensor<'t> {
     /// both; the matrix's gradient lives on the triangle that was read.
     ///
     /// # Errors
+    /// [`AdError::DifferentTapes`] when the operands live on different tapes;
     /// [`AdError::WrongRank`], [`AdError::ShapeMismatch`], or [`AdError::Singular`] when a
     /// diagonal element is 0 or not finite.
     ///
@@ -476,6 +532,7 @@ impl<'t> Tensor<'t> {
     /// # Ok::<(), infer_ad::AdError>(())
     /// ```
     pub fn tri_solve(self, b: Tensor<'t>, lower: bool) -> Result<Tensor<'t>, AdError> {
+        check_same_tape("tri_solve", self.tape, b.tape)?;
         need_rank(&self, "tri_solve", 2)?;
         let n = self.dims()[0];
         let ok_b = match b.ndim() {
@@ -562,7 +619,9 @@ impl Tape {
     /// This is the fast path for design matrices (regression, first network layers).
     ///
     /// # Errors
-    /// [`AdError::WrongRank`] or [`AdError::ShapeMismatch`].
+    /// [`AdError::DifferentTapes`] when `x` lives on another tape;
+    /// [`AdError::WrongRank`] or [`AdError::ShapeMismatch`]; [`AdError::TooManyElements`]
+    /// when the m results would not fit on the tape.
     ///
     /// # Examples
     /// ```
@@ -579,18 +638,20 @@ impl Tape {
         data: &Arc<Array2<f64>>,
         x: Tensor<'t>,
     ) -> Result<Tensor<'t>, AdError> {
+        check_same_tape("data_matvec", self, x.tape)?;
         need_rank(&x, "data_matvec", 1)?;
         let (m, k) = data.dim();
         if x.numel() != k {
             return Err(AdError::ShapeMismatch {
                 op: "data_matvec",
-                left: Shape::matrix(m, k),
+                left: Shape::matrix(m, k)?,
                 right: x.shape,
             });
         }
         let data = standard(data);
         let slice = data.as_slice().expect("standard layout");
         let mut g = self.inner_mut();
+        g.check_room(m, &[m])?;
         let out = g.next_slot();
         let xs = x.start as usize;
         let o = out as usize;
@@ -608,34 +669,56 @@ impl Tape {
     /// `data · b` for a constant data matrix (m×k, held by reference) and a tensor `b` (k×n).
     ///
     /// # Errors
-    /// [`AdError::WrongRank`] or [`AdError::ShapeMismatch`].
+    /// [`AdError::DifferentTapes`] when `b` lives on another tape;
+    /// [`AdError::WrongRank`] or [`AdError::ShapeMismatch`]; [`AdError::TooManyElements`]
+    /// when the m×n product has too many elements or would not fit on the tape.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::Arc;
+    /// let d = Arc::new(ndarray::array![[1.0, 2.0]]);
+    /// let tape = infer_ad::Tape::new();
+    /// let b = tape.tensor(&ndarray::array![[1.0], [1.0]]);
+    /// assert_eq!(tape.data_matmul(&d, b)?.to_vec(), vec![3.0]);
+    /// let other = infer_ad::Tape::new();
+    /// assert!(other.data_matmul(&d, b).is_err());
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
     pub fn data_matmul<'t>(
         &'t self,
         data: &Arc<Array2<f64>>,
         b: Tensor<'t>,
     ) -> Result<Tensor<'t>, AdError> {
+        check_same_tape("data_matmul", self, b.tape)?;
         need_rank(&b, "data_matmul", 2)?;
         let (m, k) = data.dim();
         let n = b.dims()[1];
         if b.dims()[0] != k {
             return Err(AdError::ShapeMismatch {
                 op: "data_matmul",
-                left: Shape::matrix(m, k),
+                left: Shape::matrix(m, k)?,
                 right: b.shape,
             });
         }
+        let shape = Shape::matrix(m, n)?;
         let data = standard(data);
         let slice = data.as_slice().expect("standard layout");
         let mut g = self.inner_mut();
+        g.check_room(m * n, shape.dims())?;
         let out = g.next_slot() as usize;
         g.vals.resize(out + m * n, 0.0);
         let (inp, outp) = g.vals.split_at_mut(out);
         let b0 = b.start as usize;
-        for i in 0..m {
-            let row = &mut outp[i * n..(i + 1) * n];
-            for p in 0..k {
-                axpy(slice[i * k + p], &inp[b0 + p * n..b0 + (p + 1) * n], row);
-            }
+        // An empty product computes nothing (m or n may be huge when the other is 0).
+        if m * n != 0 {
+            gemm_acc(
+                [m, k, n],
+                slice,
+                false,
+                &inp[b0..b0 + k * n],
+                false,
+                &mut outp[..m * n],
+            );
         }
         if b.tracked {
             let d = g.data.len() as u32;
@@ -647,12 +730,7 @@ impl Tape {
                 n: n as u32,
             });
         }
-        Ok(Tensor::from_slot(
-            self,
-            out as u32,
-            Shape::matrix(m, n),
-            b.tracked,
-        ))
+        Ok(Tensor::from_slot(self, out as u32, shape, b.tracked))
     }
 }
 

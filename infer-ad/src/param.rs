@@ -6,6 +6,10 @@ use crate::shape::Shape;
 use crate::tape::Tape;
 use crate::tensor::Tensor;
 use ndarray::{Array, ArrayD, Dimension};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Source of store identities (see [`ParamStore::accumulate_grads`]).
+static NEXT_STORE: AtomicU64 = AtomicU64::new(1);
 
 /// Handle to a parameter in a [`ParamStore`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,23 +41,39 @@ impl ParamId {
 ///     let loss = (p[w] - 1.0).square().sum(); // minimise (w - 1)²
 ///     loss.backward();
 ///     store.zero_grads();
-///     store.accumulate_grads(&p);
-///     adam.step(&mut store);
+///     store.accumulate_grads(&p)?;
+///     adam.step(&mut store)?;
 /// }
 /// assert!((store.value(w)[0] - 1.0).abs() < 1e-2);
 /// # Ok::<(), infer_ad::AdError>(())
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ParamStore {
+    /// Identity, recorded in every [`Bound`] the store makes so that a binding of another
+    /// store is recognized. A clone keeps it (its parameters are the same at that point).
+    id: u64,
     names: Vec<String>,
     values: Vec<ArrayD<f64>>,
     grads: Vec<ArrayD<f64>>,
+}
+
+impl Default for ParamStore {
+    fn default() -> Self {
+        ParamStore {
+            id: NEXT_STORE.fetch_add(1, Ordering::Relaxed),
+            names: Vec::new(),
+            values: Vec::new(),
+            grads: Vec::new(),
+        }
+    }
 }
 
 /// The parameters of a [`ParamStore`] bound to one tape as tracked leaves; index it with a
 /// [`ParamId`].
 #[derive(Debug, Clone)]
 pub struct Bound<'t> {
+    /// The identity of the store that made it.
+    store: u64,
     leaves: Vec<Tensor<'t>>,
 }
 
@@ -229,6 +249,7 @@ impl ParamStore {
     /// Makes every parameter a tracked leaf on `tape`.
     pub fn bind<'t>(&self, tape: &'t Tape) -> Bound<'t> {
         Bound {
+            store: self.id,
             leaves: self.values.iter().map(|v| tape.tensor(v)).collect(),
         }
     }
@@ -263,7 +284,10 @@ impl ParamStore {
             leaves.push(tape.tensor_from_slice(v.shape(), &flat[at..at + n])?);
             at += n;
         }
-        Ok(Bound { leaves })
+        Ok(Bound {
+            store: self.id,
+            leaves,
+        })
     }
 
     /// Copies all values, concatenated in store order, into `out`.
@@ -333,10 +357,47 @@ impl ParamStore {
 
     /// Adds the gradients of the last backward pass on `bound`'s tape into the store.
     ///
-    /// # Panics
-    /// If `bound` was made from a store with other shapes.
-    pub fn accumulate_grads(&mut self, bound: &Bound<'_>) {
-        for (i, leaf) in bound.leaves.iter().enumerate().take(self.len()) {
+    /// # Errors
+    /// Nothing is accumulated, and the error is [`AdError::ForeignBinding`] when `bound` was
+    /// made by another store (a clone of this store counts as this store) or before
+    /// parameters were added; [`AdError::ShapeMismatch`] when a parameter was replaced by one
+    /// of another shape (through [`ParamStore::value_mut`]) after `bound` was made.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::{AdError, ParamStore, Tape};
+    /// let (mut a, mut b) = (ParamStore::new(), ParamStore::new());
+    /// a.add("w", ndarray::arr1(&[1.0]))?;
+    /// b.add("w", ndarray::arr1(&[1.0]))?;
+    /// let tape = Tape::new();
+    /// let p = a.bind(&tape);
+    /// p.leaves()[0].square().sum().backward();
+    /// a.accumulate_grads(&p)?;
+    /// assert_eq!(a.grad_norm(), 2.0);
+    /// assert!(matches!(b.accumulate_grads(&p), Err(AdError::ForeignBinding { .. })));
+    /// # Ok::<(), AdError>(())
+    /// ```
+    pub fn accumulate_grads(&mut self, bound: &Bound<'_>) -> Result<(), AdError> {
+        if bound.store != self.id {
+            return Err(AdError::ForeignBinding {
+                reason: "it was made by another ParamStore",
+            });
+        }
+        if bound.leaves.len() != self.len() {
+            return Err(AdError::ForeignBinding {
+                reason: "parameters were added to the store after it was made",
+            });
+        }
+        for (leaf, value) in bound.leaves.iter().zip(&self.values) {
+            if leaf.dims() != value.shape() {
+                return Err(AdError::ShapeMismatch {
+                    op: "accumulate_grads",
+                    left: leaf.shape(),
+                    right: Shape::new(value.shape())?,
+                });
+            }
+        }
+        for (i, leaf) in bound.leaves.iter().enumerate() {
             self.normalize(i);
             let tape = leaf.tape();
             let inner = tape.inner_mut();
@@ -346,16 +407,44 @@ impl ParamStore {
                 *gi += inner.grads().get(s + k).copied().unwrap_or(0.0);
             }
         }
+        Ok(())
     }
 
-    /// Global L2 norm of all gradients.
+    /// Global L2 norm of all gradients, without overflow or underflow of the squares (NaN
+    /// when a gradient is NaN, ∞ when one is infinite or the norm exceeds `f64::MAX`).
+    ///
+    /// # Examples
+    /// ```
+    /// let mut s = infer_ad::ParamStore::new();
+    /// let id = s.add("w", ndarray::arr1(&[0.0, 0.0]))?;
+    /// s.grad_mut(id).assign(&ndarray::arr1(&[3e200, 4e200]).into_dyn());
+    /// assert!((s.grad_norm() - 5e200).abs() <= 2e-16 * 5e200);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
     pub fn grad_norm(&self) -> f64 {
-        self.grads
-            .iter()
-            .flat_map(|g| g.iter())
-            .map(|x| x * x)
-            .sum::<f64>()
-            .sqrt()
+        let (scaled, scale) = self.scaled_grad_norm();
+        scaled / scale
+    }
+
+    /// The global gradient norm as `(n, s)` with norm = `n / s`, where `s` is a power of two
+    /// chosen so that no square in `n` overflows or underflows (1 for gradients of moderate
+    /// size, where `n` is the plain √Σg²).
+    pub(crate) fn scaled_grad_norm(&self) -> (f64, f64) {
+        let all = || self.grads.iter().flat_map(|g| g.iter());
+        let amax = all().fold(0.0f64, |m, x| m.max(x.abs()));
+        if amax.is_nan() || all().any(|x| x.is_nan()) {
+            return (f64::NAN, 1.0);
+        }
+        // Exact powers of two (2⁻⁶⁰⁰, 2⁶⁰⁰): between the thresholds no scaling happens.
+        let scale = if amax > 1e150 {
+            f64::from_bits((1023u64 - 600) << 52)
+        } else if amax < 1e-150 && amax > 0.0 {
+            f64::from_bits((1023u64 + 600) << 52)
+        } else {
+            1.0
+        };
+        let sum: f64 = all().map(|x| (x * scale) * (x * scale)).sum();
+        (sum.sqrt(), scale)
     }
 
     /// Visits every (name, value) pair.

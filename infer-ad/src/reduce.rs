@@ -1,6 +1,6 @@
 //! Reductions: sums, means, log-sum-exp, softmax (over all elements or along an axis).
 
-use crate::error::AdError;
+use crate::error::{AdError, check_same_tape};
 use crate::shape::Shape;
 use crate::tape::{NONE, Node};
 use crate::tensor::Tensor;
@@ -101,25 +101,23 @@ impl<'t> Tensor<'t> {
     /// computes ∂/∂xᵢ = 2(xᵢ − m) and ∂/∂m = −2 Σᵢ (xᵢ − m) together in one pass over the
     /// values; for data, ∂/∂m is kept from the forward pass.
     ///
-    /// # Panics
-    /// If `m` belongs to another tape.
+    /// # Errors
+    /// [`AdError::DifferentTapes`] when `m` lives on another tape.
     ///
     /// # Examples
     /// ```
     /// let tape = infer_ad::Tape::new();
     /// let x = tape.tensor(&ndarray::array![1.0, 2.0, 4.0]);
     /// let m = tape.var(2.0);
-    /// let s = x.sum_sq_dev(m);
+    /// let s = x.sum_sq_dev(m)?;
     /// assert_eq!(s.value(), 1.0 + 0.0 + 4.0);
     /// s.backward();
     /// assert_eq!(x.grad().iter().copied().collect::<Vec<_>>(), vec![-2.0, 0.0, 4.0]);
     /// assert_eq!(m.grad(), -2.0 * (-1.0 + 0.0 + 2.0));
+    /// # Ok::<(), infer_ad::AdError>(())
     /// ```
-    pub fn sum_sq_dev(self, m: Var<'t>) -> Var<'t> {
-        assert!(
-            std::ptr::eq(self.tape, m.tape),
-            "sum_sq_dev: the centre belongs to another tape"
-        );
+    pub fn sum_sq_dev(self, m: Var<'t>) -> Result<Var<'t>, AdError> {
+        check_same_tape("sum_sq_dev", self.tape, m.tape)?;
         let n = self.numel();
         let mv = m.val;
         let mut g = self.tape.inner_mut();
@@ -136,21 +134,21 @@ impl<'t> Tensor<'t> {
                 m: m.idx,
                 mv,
             });
-            return Var {
+            return Ok(Var {
                 tape: self.tape,
                 idx: out,
                 val: s2,
-            };
+            });
         }
         // Data: the centre's partial −2 Σ (x − m) is kept from the forward pass.
         let (s1, s2) = dev_moments(&g.vals[a..a + n], mv);
         g.vals.push(s2);
         g.push_rec(out, m.idx, -2.0 * s1);
-        Var {
+        Ok(Var {
             tape: self.tape,
             idx: out,
             val: s2,
-        }
+        })
     }
 
     fn scaled_sum(self, c: f64) -> Var<'t> {
@@ -301,7 +299,9 @@ impl<'t> Tensor<'t> {
         let a = self.start as usize;
         let out = g.next_slot() as usize;
         g.vals.resize(out + m, 0.0);
-        for o in 0..outer {
+        // (an empty result computes nothing: no loop over the axes of an empty tensor, whose
+        // other dimensions may be huge)
+        for o in 0..if m == 0 { 0 } else { outer } {
             for i in 0..inner {
                 let base = a + o * len * inner + i;
                 let r = out + o * inner + i;

@@ -16,8 +16,11 @@ pub const MAX_NDIM: usize = 6;
 /// assert_eq!(s.numel(), 6);
 /// # Ok::<(), infer_ad::AdError>(())
 /// ```
-// Invariant: `dims[ndim..]` is all zeros (every constructor keeps it), which the `PartialEq`
-// below relies on.
+// Invariants (every constructor keeps them):
+// * `dims[ndim..]` is all zeros, which the `PartialEq` below relies on;
+// * the product of the non-zero dimensions is at most `isize::MAX` (see `extent`), so that the
+//   element count, every stride and every sub-shape's element count are exact (never wrap),
+//   and an ndarray array of the shape can always be built (ndarray has the same bound).
 #[derive(Clone, Copy, Eq)]
 pub struct Shape {
     dims: [usize; MAX_NDIM],
@@ -55,7 +58,20 @@ impl Shape {
     /// A shape with the given dimensions.
     ///
     /// # Errors
-    /// [`AdError::TooManyDims`] when `dims.len() > MAX_NDIM`.
+    /// [`AdError::TooManyDims`] when `dims.len() > MAX_NDIM`; [`AdError::TooManyElements`]
+    /// when the product of the non-zero dimensions exceeds `isize::MAX` (the element count
+    /// would not fit in memory, or would wrap around).
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::{AdError, Shape};
+    /// assert_eq!(Shape::new(&[2, 0, 3])?.numel(), 0);
+    /// assert_eq!(
+    ///     Shape::new(&[1 << 32, 1 << 32]),
+    ///     Err(AdError::TooManyElements { dims: vec![1 << 32, 1 << 32] })
+    /// );
+    /// # Ok::<(), AdError>(())
+    /// ```
     #[inline]
     pub fn new(dims: &[usize]) -> Result<Self, AdError> {
         if dims.len() > MAX_NDIM {
@@ -64,6 +80,7 @@ impl Shape {
                 max: MAX_NDIM,
             });
         }
+        check_extent(dims)?;
         // An element loop rather than `copy_from_slice`, which calls `memcpy` for a few words.
         let mut d = [0; MAX_NDIM];
         for (x, &v) in d.iter_mut().zip(dims) {
@@ -75,7 +92,8 @@ impl Shape {
         })
     }
 
-    /// A one-dimensional shape of length `n`.
+    /// A one-dimensional shape of length `n` (a length of existing data; one dimension has
+    /// no product that could overflow).
     #[inline]
     pub fn vector(n: usize) -> Self {
         let mut d = [0; MAX_NDIM];
@@ -84,12 +102,25 @@ impl Shape {
     }
 
     /// A two-dimensional shape.
+    ///
+    /// # Errors
+    /// [`AdError::TooManyElements`] when the product of the non-zero dimensions exceeds
+    /// `isize::MAX`.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Shape;
+    /// assert_eq!(Shape::matrix(2, 3)?.numel(), 6);
+    /// assert!(Shape::matrix(usize::MAX, 2).is_err());
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
     #[inline]
-    pub fn matrix(rows: usize, cols: usize) -> Self {
+    pub fn matrix(rows: usize, cols: usize) -> Result<Self, AdError> {
+        check_extent(&[rows, cols])?;
         let mut d = [0; MAX_NDIM];
         d[0] = rows;
         d[1] = cols;
-        Shape { dims: d, ndim: 2 }
+        Ok(Shape { dims: d, ndim: 2 })
     }
 
     /// The dimensions.
@@ -104,7 +135,8 @@ impl Shape {
         self.ndim as usize
     }
 
-    /// Number of elements (1 for a scalar).
+    /// Number of elements (1 for a scalar). Exact: no shape has an element count that
+    /// overflows (see [`Shape::new`]).
     #[inline]
     pub fn numel(&self) -> usize {
         self.dims().iter().product()
@@ -150,7 +182,9 @@ impl Shape {
     /// NumPy broadcasting of two shapes: trailing dimensions are aligned and must be equal or 1.
     ///
     /// # Errors
-    /// [`AdError::ShapeMismatch`] naming both shapes when they do not broadcast.
+    /// [`AdError::ShapeMismatch`] naming both shapes when they do not broadcast;
+    /// [`AdError::TooManyElements`] when the broadcast shape has too many elements (as
+    /// `[2⁴⁰, 1]` with `[1, 2⁴⁰]`).
     ///
     /// # Examples
     /// ```
@@ -199,10 +233,33 @@ impl Shape {
                 });
             };
         }
+        check_extent(&d[..n])?;
         Ok(Shape {
             dims: d,
             ndim: n as u8,
         })
+    }
+}
+
+/// Checks the shape invariant: the product of the non-zero dimensions is at most
+/// `isize::MAX` (checked multiplication, so it cannot wrap).
+#[inline]
+fn check_extent(dims: &[usize]) -> Result<(), AdError> {
+    let mut acc: usize = 1;
+    for &d in dims {
+        match acc.checked_mul(d.max(1)) {
+            Some(p) if p <= isize::MAX as usize => acc = p,
+            _ => return Err(too_many_elements(dims)),
+        }
+    }
+    Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn too_many_elements(dims: &[usize]) -> AdError {
+    AdError::TooManyElements {
+        dims: dims.to_vec(),
     }
 }
 

@@ -214,6 +214,23 @@ impl Inner {
         self.vals.len() as u32
     }
 
+    /// Checks that `n` more values fit on the tape (slots are indexed by `u32`), for an
+    /// operation whose output size `n` (of shape `dims`) is computed from its operands'
+    /// shapes rather than from data the caller holds.
+    ///
+    /// # Errors
+    /// [`crate::AdError::TooManyElements`] naming `dims`.
+    #[inline]
+    pub(crate) fn check_room(&self, n: usize, dims: &[usize]) -> Result<(), crate::AdError> {
+        if n <= (u32::MAX as usize).saturating_sub(self.vals.len()) {
+            Ok(())
+        } else {
+            Err(crate::AdError::TooManyElements {
+                dims: dims.to_vec(),
+            })
+        }
+    }
+
     /// Records a one-input scalar operation; returns the output slot and the value.
     ///
     /// The hot path is a single capacity check followed by two pushes that cannot
@@ -954,14 +971,26 @@ impl Tape {
     }
 
     /// An empty tape with room for `slots` scalar operations of two inputs (values and
-    /// backward records) before it reallocates.
+    /// backward records) before it reallocates. The capacity is a hint: when it cannot be
+    /// reserved (as for `usize::MAX`), the tape starts smaller and grows as it records.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::with_capacity(1000);
+    /// assert!(tape.capacity().slots >= 1000);
+    /// assert!(infer_ad::Tape::with_capacity(usize::MAX).is_empty());
+    /// ```
     pub fn with_capacity(slots: usize) -> Self {
         let mut t = Tape::default();
         {
             let g = t.inner.get_mut();
-            g.vals.reserve(slots);
-            g.recs.reserve(slots.saturating_mul(2));
-            g.adj.reserve(slots);
+            // A failed reservation leaves the vector as it was (empty): fine for a hint.
+            let ok = g.vals.try_reserve(slots).is_ok()
+                && g.recs.try_reserve(slots.saturating_mul(2)).is_ok()
+                && g.adj.try_reserve(slots).is_ok();
+            if !ok {
+                *g = Inner::default();
+            }
         }
         t
     }
@@ -988,15 +1017,31 @@ impl Tape {
 
     /// Runs the backward pass from `root`: afterwards [`Var::grad`] and [`crate::Tensor::grad`]
     /// return ∂root/∂(that value) for every value recorded before `root`. A later call with
-    /// another root replaces the gradients.
+    /// another root replaces the gradients. [`Var::backward`] is the same without the check
+    /// (a variable's own tape).
     ///
-    /// # Panics
-    /// If `root` belongs to another tape.
-    pub fn backward(&self, root: Var<'_>) {
-        assert!(
-            std::ptr::eq(self, root.tape),
-            "Tape::backward: root belongs to another tape"
-        );
+    /// # Errors
+    /// [`crate::AdError::DifferentTapes`] when `root` belongs to another tape.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let x = tape.var(3.0);
+    /// tape.backward(x * x)?;
+    /// assert_eq!(x.grad(), 6.0);
+    /// let other = infer_ad::Tape::new();
+    /// assert!(other.backward(x).is_err());
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn backward(&self, root: Var<'_>) -> Result<(), crate::AdError> {
+        crate::check_same_tape("backward", self, root.tape)?;
+        self.inner_mut().backward(root.idx);
+        Ok(())
+    }
+
+    /// The backward pass from a root known to live on this tape.
+    pub(crate) fn backward_own(&self, root: Var<'_>) {
+        debug_assert!(std::ptr::eq(self, root.tape));
         self.inner_mut().backward(root.idx);
     }
 

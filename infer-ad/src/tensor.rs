@@ -1,7 +1,7 @@
 //! Tensors: contiguous slot ranges on a [`Tape`] with a shape, and their elementwise
 //! operations with NumPy broadcasting.
 
-use crate::error::AdError;
+use crate::error::{AdError, check_same_tape};
 use crate::scalar as s;
 use crate::shape::{Shape, broadcast_indices};
 use crate::tape::{Inner, Node, Tape};
@@ -20,8 +20,11 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 /// [`Tensor::detach`] are untracked, and operations among untracked tensors record no nodes.
 ///
 /// # Panics
-/// Arithmetic operators (`+ - * /`) panic when the shapes do not broadcast, naming both
-/// shapes, or when the operands live on different tapes.
+/// Arithmetic operators (`+ - * /`) between two tensors, or a tensor and a [`Var`], panic when
+/// the shapes do not broadcast, naming both shapes, or when the operands live on different
+/// tapes, naming the operation; the panic reports the caller's line. (Operators with `f64`
+/// constants never panic.) Every method that takes two handles returns
+/// [`AdError::DifferentTapes`] instead.
 ///
 /// # Examples
 /// ```
@@ -108,7 +111,8 @@ impl Tape {
     ///
     /// # Errors
     /// [`AdError::LengthMismatch`] when `data.len()` is not the product of `dims`;
-    /// [`AdError::TooManyDims`].
+    /// [`AdError::TooManyDims`]; [`AdError::TooManyElements`] when the product of `dims`
+    /// overflows (it is checked, so it never wraps around to match a short `data`).
     ///
     /// # Examples
     /// ```
@@ -116,6 +120,7 @@ impl Tape {
     /// let t = tape.tensor_from_slice(&[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0])?;
     /// assert_eq!(t.numel(), 6);
     /// assert!(tape.tensor_from_slice(&[2, 2], &[1.0]).is_err());
+    /// assert!(tape.tensor_from_slice(&[1 << 32, 1 << 32], &[]).is_err());
     /// # Ok::<(), infer_ad::AdError>(())
     /// ```
     pub fn tensor_from_slice(&self, dims: &[usize], data: &[f64]) -> Result<Tensor<'_>, AdError> {
@@ -141,8 +146,7 @@ impl Tape {
     /// ndarray array first.
     ///
     /// # Errors
-    /// [`AdError::LengthMismatch`] when `data.len()` is not the product of `dims`;
-    /// [`AdError::TooManyDims`].
+    /// As [`Tape::tensor_from_slice`].
     ///
     /// # Examples
     /// ```
@@ -158,26 +162,28 @@ impl Tape {
 
     /// Builds a 1-d tensor from scalar variables (one gather node).
     ///
-    /// # Panics
-    /// If a variable belongs to another tape.
+    /// # Errors
+    /// [`AdError::DifferentTapes`] when a variable belongs to another tape.
     ///
     /// # Examples
     /// ```
     /// let tape = infer_ad::Tape::new();
     /// let (a, b) = (tape.var(1.0), tape.var(2.0));
-    /// let v = tape.stack_vars(&[a, b, a]);
+    /// let v = tape.stack_vars(&[a, b, a])?;
     /// v.sum().backward();
     /// assert_eq!(a.grad(), 2.0);
+    /// let other = infer_ad::Tape::new();
+    /// assert!(other.stack_vars(&[a]).is_err());
+    /// # Ok::<(), infer_ad::AdError>(())
     /// ```
-    pub fn stack_vars<'t>(&'t self, vars: &[Var<'t>]) -> Tensor<'t> {
+    pub fn stack_vars<'t>(&'t self, vars: &[Var<'t>]) -> Result<Tensor<'t>, AdError> {
+        for v in vars {
+            check_same_tape("stack_vars", self, v.tape)?;
+        }
         let mut g = self.inner_mut();
         let start = g.next_slot();
         let idx = g.u.len() as u32;
         for v in vars {
-            assert!(
-                std::ptr::eq(self, v.tape),
-                "stack_vars: variable from another tape"
-            );
             let x = g.vals[v.idx as usize];
             g.vals.push(x);
             g.u.push(v.idx);
@@ -187,12 +193,12 @@ impl Tape {
             n: vars.len() as u32,
             idx,
         });
-        Tensor {
+        Ok(Tensor {
             tape: self,
             start,
             shape: Shape::vector(vars.len()),
             tracked: true,
-        }
+        })
     }
 
     fn push_array<S: Data<Elem = f64>, D: Dimension>(
@@ -377,7 +383,9 @@ impl<'t> Tensor<'t> {
     /// Broadcasts to `shape` (one gather node; no-op when the shape is already `shape`).
     ///
     /// # Errors
-    /// [`AdError::ShapeMismatch`] when `self` does not broadcast to `shape`.
+    /// [`AdError::ShapeMismatch`] when `self` does not broadcast to `shape`;
+    /// [`AdError::TooManyElements`] when the result would not fit on the tape (slots are
+    /// indexed by `u32`).
     ///
     /// # Examples
     /// ```
@@ -400,6 +408,7 @@ impl<'t> Tensor<'t> {
             });
         }
         let mut g = self.tape.inner_mut();
+        g.check_room(shape.numel(), shape.dims())?;
         let idx = g.u.len() as u32;
         broadcast_indices(&self.shape, &shape, self.start, &mut g.u);
         Ok(gather_recorded(&mut g, self.tape, idx, shape, self.tracked))
@@ -475,7 +484,18 @@ impl<'t> Tensor<'t> {
     /// `(value, ∂/∂self, ∂/∂other)`: the building block for custom binary functions.
     ///
     /// # Errors
+    /// [`AdError::DifferentTapes`] when the operands live on different tapes;
     /// [`AdError::ShapeMismatch`] when the shapes do not broadcast.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let a = tape.tensor(&ndarray::array![1.0, 2.0]);
+    /// let b = tape.tensor(&ndarray::array![3.0, 4.0]);
+    /// let p = a.zip_with_derivative(b, |x, y| (x * y, y, x))?;
+    /// assert_eq!(p.to_vec(), vec![3.0, 8.0]);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
     pub fn zip_with_derivative(
         self,
         other: Tensor<'t>,
@@ -534,6 +554,7 @@ impl<'t> Tensor<'t> {
     /// Elementwise xʸ with broadcasting.
     ///
     /// # Errors
+    /// [`AdError::DifferentTapes`] when the operands live on different tapes;
     /// [`AdError::ShapeMismatch`] when the shapes do not broadcast.
     pub fn pow(self, y: Tensor<'t>) -> Result<Tensor<'t>, AdError> {
         binary(self, y, "pow", s::d_pow)
@@ -542,6 +563,7 @@ impl<'t> Tensor<'t> {
     /// Elementwise minimum with broadcasting (ties: gradient to `self`).
     ///
     /// # Errors
+    /// [`AdError::DifferentTapes`] when the operands live on different tapes;
     /// [`AdError::ShapeMismatch`] when the shapes do not broadcast.
     pub fn minimum(self, o: Tensor<'t>) -> Result<Tensor<'t>, AdError> {
         binary(self, o, "minimum", s::d_min)
@@ -550,6 +572,7 @@ impl<'t> Tensor<'t> {
     /// Elementwise maximum with broadcasting (ties: gradient to `self`).
     ///
     /// # Errors
+    /// [`AdError::DifferentTapes`] when the operands live on different tapes;
     /// [`AdError::ShapeMismatch`] when the shapes do not broadcast.
     pub fn maximum(self, o: Tensor<'t>) -> Result<Tensor<'t>, AdError> {
         binary(self, o, "maximum", s::d_max)
@@ -637,22 +660,21 @@ pub(crate) fn gather_recorded<'t>(
     Tensor::from_slot(tape, out, shape, tracked)
 }
 
-/// Broadcasts `a` and `b` to a common shape in place; afterwards each is either the full
-/// shape or a single element (stride 0). Returns the shape. In place rather than returning
-/// the two tensors, which the compiler copies field by field on every operation.
+/// Checks that `a` and `b` share a tape and broadcasts them to a common shape in place;
+/// afterwards each is either the full shape or a single element (stride 0). Returns the
+/// shape. In place rather than returning the two tensors, which the compiler copies field by
+/// field on every operation.
 #[inline(always)]
 pub(crate) fn align<'t>(
     a: &mut Tensor<'t>,
     b: &mut Tensor<'t>,
     op: &'static str,
 ) -> Result<Shape, AdError> {
-    assert!(
-        std::ptr::eq(a.tape, b.tape),
-        "{op}: tensors from different tapes"
-    );
+    check_same_tape(op, a.tape, b.tape)?;
     let shape = match a.shape.broadcast(&b.shape) {
         Ok(s) => s,
-        Err(_) => return Err(mismatch(op, a.shape, b.shape)),
+        Err(AdError::ShapeMismatch { .. }) => return Err(mismatch(op, a.shape, b.shape)),
+        Err(e) => return Err(e),
     };
     fit(a, shape)?;
     fit(b, shape)?;
@@ -764,6 +786,10 @@ fn binary_impl<'t>(
 }
 
 /// Addition or subtraction (`sign` = ±1 on `b`) without a partials arena.
+///
+/// # Panics
+/// As the operators: different tapes, or shapes that do not broadcast.
+#[track_caller]
 fn add_sub<'t>(a: Tensor<'t>, b: Tensor<'t>, sign: f64, op: &'static str) -> Tensor<'t> {
     let (mut a, mut b) = (a, b);
     let shape = match align(&mut a, &mut b, op) {
@@ -802,6 +828,9 @@ fn add_sub<'t>(a: Tensor<'t>, b: Tensor<'t>, sign: f64, op: &'static str) -> Ten
     Tensor::from_slot(tape, out, shape, a.tracked || b.tracked)
 }
 
+/// The operators' panic on an error of the operation (different tapes, shapes that do not
+/// broadcast), reported at the caller's line.
+#[track_caller]
 fn expect_ok<T>(r: Result<T, AdError>) -> T {
     match r {
         Ok(x) => x,
@@ -812,7 +841,9 @@ fn expect_ok<T>(r: Result<T, AdError>) -> T {
 impl<'t> Add for Tensor<'t> {
     type Output = Tensor<'t>;
     /// # Panics
-    /// When the shapes do not broadcast (both shapes are named).
+    /// When the shapes do not broadcast (both shapes are named) or the operands live on
+    /// different tapes.
+    #[track_caller]
     fn add(self, o: Tensor<'t>) -> Tensor<'t> {
         add_sub(self, o, 1.0, "add")
     }
@@ -820,7 +851,9 @@ impl<'t> Add for Tensor<'t> {
 impl<'t> Sub for Tensor<'t> {
     type Output = Tensor<'t>;
     /// # Panics
-    /// When the shapes do not broadcast (both shapes are named).
+    /// When the shapes do not broadcast (both shapes are named) or the operands live on
+    /// different tapes.
+    #[track_caller]
     fn sub(self, o: Tensor<'t>) -> Tensor<'t> {
         add_sub(self, o, -1.0, "sub")
     }
@@ -828,7 +861,9 @@ impl<'t> Sub for Tensor<'t> {
 impl<'t> Mul for Tensor<'t> {
     type Output = Tensor<'t>;
     /// # Panics
-    /// When the shapes do not broadcast (both shapes are named).
+    /// When the shapes do not broadcast (both shapes are named) or the operands live on
+    /// different tapes.
+    #[track_caller]
     fn mul(self, o: Tensor<'t>) -> Tensor<'t> {
         expect_ok(binary(self, o, "mul", s::d_mul))
     }
@@ -836,7 +871,9 @@ impl<'t> Mul for Tensor<'t> {
 impl<'t> Div for Tensor<'t> {
     type Output = Tensor<'t>;
     /// # Panics
-    /// When the shapes do not broadcast (both shapes are named).
+    /// When the shapes do not broadcast (both shapes are named) or the operands live on
+    /// different tapes.
+    #[track_caller]
     fn div(self, o: Tensor<'t>) -> Tensor<'t> {
         expect_ok(binary(self, o, "div", s::d_div))
     }
@@ -852,12 +889,14 @@ macro_rules! tensor_scalar_ops {
     ($tr:ident, $m:ident, $tc:expr, $ct:expr) => {
         impl<'t> $tr<Var<'t>> for Tensor<'t> {
             type Output = Tensor<'t>;
+            #[track_caller]
             fn $m(self, v: Var<'t>) -> Tensor<'t> {
                 $tr::$m(self, v.as_tensor())
             }
         }
         impl<'t> $tr<Tensor<'t>> for Var<'t> {
             type Output = Tensor<'t>;
+            #[track_caller]
             fn $m(self, t: Tensor<'t>) -> Tensor<'t> {
                 $tr::$m(self.as_tensor(), t)
             }

@@ -1,5 +1,6 @@
 //! Scalar variables: `Copy` handles into a [`Tape`] with operator overloading.
 
+use crate::error::{AdError, check_same_tape};
 use crate::scalar as s;
 use crate::tape::Tape;
 use crate::tensor::Tensor;
@@ -12,7 +13,10 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 /// are constants and are not recorded.
 ///
 /// # Panics
-/// Combining two `Var`s from different tapes panics.
+/// The operators `+ - * /` between two `Var`s (or a `Var` and a [`Tensor`]) from different
+/// tapes panic, naming the operation, at the caller's line. (Operators with `f64` constants
+/// never panic.) The methods that take two handles ([`Var::pow`], [`Var::min`],
+/// [`Var::max`]) return [`AdError::DifferentTapes`] instead.
 ///
 /// # Examples
 /// ```
@@ -75,7 +79,7 @@ impl<'t> Var<'t> {
 
     /// Runs the backward pass from this variable; see [`Tape::backward`].
     pub fn backward(self) {
-        self.tape.backward(self);
+        self.tape.backward_own(self);
     }
 
     /// A copy of the value as a new leaf: gradients do not flow through it (stop-gradient).
@@ -124,12 +128,39 @@ impl<'t> Var<'t> {
         }
     }
 
+    /// A binary operation for an operator: panics (at the caller's line) when the operands
+    /// live on different tapes.
     #[inline]
-    pub(crate) fn binary(self, o: Var<'t>, f: impl FnOnce(f64, f64) -> (f64, f64, f64)) -> Var<'t> {
-        assert!(
-            std::ptr::eq(self.tape, o.tape),
-            "cannot combine variables from different tapes"
-        );
+    #[track_caller]
+    pub(crate) fn binary_op(
+        self,
+        o: Var<'t>,
+        op: &'static str,
+        f: impl FnOnce(f64, f64) -> (f64, f64, f64),
+    ) -> Var<'t> {
+        if !std::ptr::eq(self.tape, o.tape) {
+            different_tapes(op);
+        }
+        self.binary_same_tape(o, f)
+    }
+
+    /// A binary operation for a method: [`AdError::DifferentTapes`] when the operands live on
+    /// different tapes.
+    #[inline]
+    pub(crate) fn binary(
+        self,
+        o: Var<'t>,
+        op: &'static str,
+        f: impl FnOnce(f64, f64) -> (f64, f64, f64),
+    ) -> Result<Var<'t>, AdError> {
+        check_same_tape(op, self.tape, o.tape)?;
+        Ok(self.binary_same_tape(o, f))
+    }
+
+    /// Records a binary operation of two variables on the same tape (checked by the callers).
+    #[inline(always)]
+    fn binary_same_tape(self, o: Var<'t>, f: impl FnOnce(f64, f64) -> (f64, f64, f64)) -> Var<'t> {
+        debug_assert!(std::ptr::eq(self.tape, o.tape));
         let (v, da, db) = f(self.val, o.val);
         let (idx, val) = self.tape.inner_mut().push2(v, self.idx, o.idx, da, db);
         Var {
@@ -193,21 +224,54 @@ impl<'t> Var<'t> {
     }
 
     /// xʸ with both base and exponent on the tape.
+    ///
+    /// # Errors
+    /// [`AdError::DifferentTapes`] when `y` lives on another tape.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let (x, y) = (tape.var(2.0), tape.var(3.0));
+    /// assert_eq!(x.pow(y)?.value(), 8.0);
+    /// let other = infer_ad::Tape::new();
+    /// assert!(x.pow(other.var(3.0)).is_err());
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
     #[inline]
-    pub fn pow(self, y: Var<'t>) -> Var<'t> {
-        self.binary(y, s::d_pow)
+    pub fn pow(self, y: Var<'t>) -> Result<Var<'t>, AdError> {
+        self.binary(y, "pow", s::d_pow)
     }
 
     /// The smaller of two variables (ties: the gradient goes to `self`).
+    ///
+    /// # Errors
+    /// [`AdError::DifferentTapes`] when `o` lives on another tape.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// assert_eq!(tape.var(2.0).min(tape.var(3.0))?.value(), 2.0);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
     #[inline]
-    pub fn min(self, o: Var<'t>) -> Var<'t> {
-        self.binary(o, s::d_min)
+    pub fn min(self, o: Var<'t>) -> Result<Var<'t>, AdError> {
+        self.binary(o, "min", s::d_min)
     }
 
     /// The larger of two variables (ties: the gradient goes to `self`).
+    ///
+    /// # Errors
+    /// [`AdError::DifferentTapes`] when `o` lives on another tape.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// assert_eq!(tape.var(2.0).max(tape.var(3.0))?.value(), 3.0);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
     #[inline]
-    pub fn max(self, o: Var<'t>) -> Var<'t> {
-        self.binary(o, s::d_max)
+    pub fn max(self, o: Var<'t>) -> Result<Var<'t>, AdError> {
+        self.binary(o, "max", s::d_max)
     }
 
     /// Clamps to `[lo, hi]`; the gradient is 0 outside.
@@ -217,13 +281,25 @@ impl<'t> Var<'t> {
     }
 }
 
+/// The operators' panic for operands from different tapes (cold, out of line: the check on
+/// the hot path is one pointer comparison and a not-taken branch).
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub(crate) fn different_tapes(op: &'static str) -> ! {
+    panic!("{}", AdError::DifferentTapes { op })
+}
+
 macro_rules! binop {
     ($tr:ident, $m:ident, $d:path, $vc:expr, $cv:expr) => {
         impl<'t> $tr<Var<'t>> for Var<'t> {
             type Output = Var<'t>;
+            /// # Panics
+            /// When the operands live on different tapes (at the caller's line).
             #[inline]
+            #[track_caller]
             fn $m(self, o: Var<'t>) -> Var<'t> {
-                self.binary(o, $d)
+                self.binary_op(o, stringify!($m), $d)
             }
         }
         impl<'t> $tr<f64> for Var<'t> {
@@ -264,9 +340,16 @@ impl<'t> Neg for Var<'t> {
     }
 }
 
+/// `None` for an empty iterator, otherwise the sum (recorded as a chain of additions).
+///
+/// # Panics
+/// When the variables live on different tapes (as `+`).
 impl<'t> std::iter::Sum<Var<'t>> for Option<Var<'t>> {
     fn sum<I: Iterator<Item = Var<'t>>>(mut iter: I) -> Self {
-        let first = iter.next()?;
-        Some(iter.fold(first, |a, b| a + b))
+        let mut acc = iter.next()?;
+        for v in iter {
+            acc = acc + v;
+        }
+        Some(acc)
     }
 }

@@ -190,7 +190,7 @@ impl<'t> Distribution<'t> for Bernoulli<'t> {
                 if u[i] < p { 1.0 } else { 0.0 }
             })
             .collect();
-        util::array(self.batch, x)
+        util::draws(NAME, self.batch, x)
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {

@@ -1,6 +1,7 @@
 //! The beta distribution.
 
-use crate::gamma::{dx_power, ln_gamma_with_grad, ln_standard_gamma, xlogy};
+use crate::gamma::{dx_power, ln_ratio_of_draws, ln_standard_gamma_parts, xlogy};
+use crate::special::dlnx_dalpha;
 use crate::util::{
     self, POSITIVE, accessors, check, common_items, lp_map, lp_sum, param_map, positive,
     reparameterizable,
@@ -80,13 +81,24 @@ fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
         };
     }
     let y = 1.0 - x;
+    // ln(1 − x) by ln_1p (1 − x rounds to 1 for x < 1e-16, and (b − 1) ln(1 − x) matters
+    // for a huge b)
+    let ly = (-x).ln_1p();
     let ab = digamma(a + b);
+    // −ln B(a, b) = ln Γ(a + b) − ln Γ(a) − ln Γ(b), with the larger argument's difference
+    // by Stirling (ln Γ(1e308) = ∞, and ∞ − ∞)
+    let neg_lbeta = if b >= a {
+        util::lgamma_diff(b, a) - lgamma(a)
+    } else {
+        util::lgamma_diff(a, b) - lgamma(b)
+    };
+    let cy = if b == 1.0 { 0.0 } else { (b - 1.0) * ly };
     (
-        xlogy(a - 1.0, x) + xlogy(b - 1.0, y) + lgamma(a + b) - lgamma(a) - lgamma(b),
+        xlogy(a - 1.0, x) + cy + neg_lbeta,
         [
             dx_power(a, x) - dx_power(b, y),
             x.ln() + ab - digamma(a),
-            y.ln() + ab - digamma(b),
+            ly + ab - digamma(b),
         ],
     )
 }
@@ -97,10 +109,16 @@ pub(crate) fn beta_draw(
     a: f64,
     b: f64,
 ) -> Result<(f64, f64, f64), DistError> {
-    let (l1, d1) = ln_gamma_with_grad(rng, a, NAME)?;
-    let (l2, d2) = ln_gamma_with_grad(rng, b, NAME)?;
-    let x = sigmoid(l1 - l2);
+    let p1 = ln_standard_gamma_parts(rng, a, NAME)?;
+    let p2 = ln_standard_gamma_parts(rng, b, NAME)?;
+    let (l1, l2) = (p1.0 + p1.1 / a, p2.0 + p2.1 / b);
+    let (d1, d2) = (dlnx_dalpha(a, l1), dlnx_dalpha(b, l2));
+    let x = sigmoid(ln_ratio_of_draws(p1, a, p2, b));
     let w = x * (1.0 - x);
+    if w == 0.0 {
+        // a draw pinned at 0 or 1 (subnormal shapes): x does not move with a or b
+        return Ok((x, 0.0, 0.0));
+    }
     Ok((x, w * d1, -w * d2))
 }
 
@@ -131,11 +149,11 @@ impl<'t> Distribution<'t> for Beta<'t> {
         let b = util::bvals(self.concentration0, self.batch);
         let mut x = Vec::with_capacity(a.len());
         for i in 0..a.len() {
-            let l1 = ln_standard_gamma(rng, a[i], NAME)?;
-            let l2 = ln_standard_gamma(rng, b[i], NAME)?;
-            x.push(sigmoid(l1 - l2));
+            let p1 = ln_standard_gamma_parts(rng, a[i], NAME)?;
+            let p2 = ln_standard_gamma_parts(rng, b[i], NAME)?;
+            x.push(sigmoid(ln_ratio_of_draws(p1, a[i], p2, b[i])));
         }
-        util::array(self.batch, x)
+        util::draws(NAME, self.batch, x)
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
@@ -143,12 +161,24 @@ impl<'t> Distribution<'t> for Beta<'t> {
             self.batch,
             [self.concentration1, self.concentration0],
             |[a, b]| {
+                // ln B(a, b) − (a − 1)ψ(a) − (b − 1)ψ(b) + (a + b − 2)ψ(a + b), regrouped as
+                // ln B − (a − 1)(ψ(a) − ψ(s)) − (b − 1)(ψ(b) − ψ(s)) with the ψ differences and
+                // ln B stable for a huge argument (each term was ∞ − ∞ at b = 1e308)
                 let s = a + b;
-                let h = lgamma(a) + lgamma(b)
-                    - lgamma(s)
-                    - (a - 1.0) * digamma(a)
-                    - (b - 1.0) * digamma(b)
-                    + (s - 2.0) * digamma(s);
+                let (lbeta, da, db) = if b >= a {
+                    (
+                        lgamma(a) - util::lgamma_diff(b, a),
+                        digamma(s) - digamma(a),
+                        util::digamma_diff(b, a),
+                    )
+                } else {
+                    (
+                        lgamma(b) - util::lgamma_diff(a, b),
+                        util::digamma_diff(a, b),
+                        digamma(s) - digamma(b),
+                    )
+                };
+                let h = lbeta + (a - 1.0) * da + (b - 1.0) * db;
                 let ts = (s - 2.0) * trigamma(s);
                 (
                     h,
@@ -174,11 +204,19 @@ impl<'t> Distribution<'t> for Beta<'t> {
             self.batch,
             [self.concentration1, self.concentration0],
             |[a, b]| {
+                // v = m n/(s + 1) with m = a/s, n = b/s (s³ overflows for s ≳ 5e102, and
+                // the partials were then ∞/∞); ∂v/∂a = n(n − m)/(s(s + 1)) − v/(s + 1)
                 let s = a + b;
-                let d = s * s * (s + 1.0);
-                let v = a * b / d;
-                let dd = 2.0 * s * (s + 1.0) + s * s;
-                (v, [b / d - v * dd / d, a / d - v * dd / d])
+                let (m, n) = (a / s, b / s);
+                let v = m * n / (s + 1.0);
+                let ss = s * (s + 1.0);
+                (
+                    v,
+                    [
+                        n * (n - m) / ss - v / (s + 1.0),
+                        m * (m - n) / ss - v / (s + 1.0),
+                    ],
+                )
             },
         )
     }
@@ -208,9 +246,12 @@ impl<'t> Reparameterizable<'t> for Beta<'t> {
         let x = util::constant(tape, self.batch, x)?;
         let da = util::constant(tape, self.batch, da)?;
         let db = util::constant(tape, self.batch, db)?;
-        Ok(tape.fused_map(
-            [self.concentration1, self.concentration0, x, da, db],
-            |_, [_, _, x, da, db]| (x, [da, db, 0.0, 0.0, 0.0]),
-        )?)
+        util::rdraws(
+            NAME,
+            tape.fused_map(
+                [self.concentration1, self.concentration0, x, da, db],
+                |_, [_, _, x, da, db]| (x, [da, db, 0.0, 0.0, 0.0]),
+            )?,
+        )
     }
 }

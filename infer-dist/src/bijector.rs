@@ -113,6 +113,18 @@ fn triangular_root(m: usize) -> Option<usize> {
     (n * (n + 1) / 2 == m).then_some(n)
 }
 
+/// The largest `r` with `r(r+1)/2 ≤ i`: the row of slot `i` of a row-major lower triangle.
+fn triangular_root_floor(i: usize) -> usize {
+    let mut r = ((2.0 * i as f64).sqrt()) as usize;
+    while r * (r + 1) / 2 > i {
+        r -= 1;
+    }
+    while (r + 1) * (r + 2) / 2 <= i {
+        r += 1;
+    }
+    r
+}
+
 /// The `n` with `n² = m`, if `m` is a perfect square.
 fn square_root(m: usize) -> Option<usize> {
     let mut n = (m as f64).sqrt() as usize;
@@ -129,6 +141,40 @@ fn square_root(m: usize) -> Option<usize> {
 #[inline]
 fn log_sigmoids(u: f64) -> (f64, f64) {
     (-softplus(-u), -softplus(u))
+}
+
+/// ln(a − b) for `a > b`, also when `a − b` overflows (bounds near ±1.8e308): then the
+/// difference is formed from the halves, which are exact at that magnitude.
+fn ln_diff(a: f64, b: f64) -> f64 {
+    let d = a - b;
+    if d.is_finite() {
+        d.ln()
+    } else {
+        (0.5 * a - 0.5 * b).ln() + std::f64::consts::LN_2
+    }
+}
+
+/// ln(num/den) for positive finite `num`, `den`: the quotient when it is a normal number
+/// (one rounding), else the difference of the logarithms (the quotient overflows or loses
+/// precision in the subnormal range, e.g. `1 / 4.4e-309`).
+fn ln_ratio(num: f64, den: f64) -> f64 {
+    let r = num / den;
+    if r.is_normal() {
+        r.ln()
+    } else {
+        num.ln() - den.ln()
+    }
+}
+
+/// The width `high − low` of an interval as `(w, k)` with `high − low = k·w`: `k = 1` when the
+/// difference is finite, else `k = 2` and `w = high/2 − low/2` (which is then exact).
+fn width(low: f64, high: f64) -> (f64, f64) {
+    let w = high - low;
+    if w.is_finite() {
+        (w, 1.0)
+    } else {
+        (0.5 * high - 0.5 * low, 2.0)
+    }
 }
 
 fn need_vector(y: Tensor<'_>, op: &'static str) -> Result<usize, DistError> {
@@ -274,13 +320,21 @@ impl Bijector {
     /// (`ShiftedExp`, `ScaledSigmoid`);
     /// [`DistError::Ad`] wrapping [`AdError::WrongRank`] when `StickBreaking` or
     /// `LowerCholesky` gets a tensor that is not 1-d; [`DistError::InvalidLength`] when the
-    /// `LowerCholesky` input length is not triangular.
+    /// `LowerCholesky` input length is not triangular; [`DistError::OutsideSupport`] for a
+    /// coordinate of `y` that is NaN or ±∞, or for which `eʸ` overflows f64 (`Exp`,
+    /// `ShiftedExp` and the diagonal of `LowerCholesky`, e.g. `y = 710`: the image or the
+    /// derivative is not representable). Points that round
+    /// onto the boundary (`Sigmoid` at `y = −800` gives 0) are returned as they are.
     ///
     /// # Examples
     /// ```
     /// use infer_ad::Tape;
-    /// use infer_dist::Bijector;
+    /// use infer_dist::{Bijector, DistError};
     /// let tape = Tape::new();
+    /// assert!(matches!(
+    ///     Bijector::Exp.forward(tape.tensor(&ndarray::array![710.0])),
+    ///     Err(DistError::OutsideSupport { .. })
+    /// ));
     /// let y = tape.tensor(&ndarray::array![0.0, 0.0, 0.0]);
     /// let x = Bijector::StickBreaking.forward(y)?;
     /// for xi in x.to_vec() {
@@ -290,6 +344,7 @@ impl Bijector {
     /// ```
     pub fn forward<'t>(&self, y: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         self.validate()?;
+        self.check_unconstrained(y)?;
         match *self {
             Bijector::Identity => Ok(y),
             Bijector::Exp => Ok(y.exp()),
@@ -309,7 +364,9 @@ impl Bijector {
     /// for `LowerCholesky` onto the n(n+1)/2 free entries.
     ///
     /// # Errors
-    /// As [`Bijector::forward`].
+    /// As [`Bijector::forward`]; also [`DistError::OutsideSupport`] when the sum leaves the
+    /// range of f64 although every coordinate is finite (e.g. `Sigmoid` at `[−1e308, −1e308]`,
+    /// where ln|det J| ≈ −2e308).
     ///
     /// # Examples
     /// ```
@@ -323,12 +380,63 @@ impl Bijector {
     /// ```
     pub fn log_abs_det_jacobian<'t>(&self, y: Tensor<'t>) -> Result<Var<'t>, DistError> {
         self.validate()?;
+        self.check_unconstrained(y)?;
+        let lj = self.log_abs_det_jacobian_unchecked(y)?;
+        let v = lj.value();
+        if v.is_finite() {
+            Ok(lj)
+        } else {
+            // Each term is finite; only their sum can leave the range of f64 (e.g. two
+            // coordinates at −1e308 under `Sigmoid`, whose ln|J| is then ≈ −2e308).
+            Err(outside(
+                self.name(),
+                v,
+                "ln|det J| at this point is beyond the range of f64",
+            ))
+        }
+    }
+
+    /// Every unconstrained coordinate must be finite, and its image and derivative
+    /// representable: `eʸ` (the derivative, and the image or its increment over `low`) must
+    /// not overflow for `Exp`, `ShiftedExp` and the diagonal of `LowerCholesky`.
+    fn check_unconstrained(&self, y: Tensor<'_>) -> Result<(), DistError> {
+        let diag = |i: usize| {
+            // i is a diagonal slot r(r+1)/2 + r of the row-major lower triangle.
+            let r = triangular_root_floor(i);
+            r * (r + 1) / 2 + r == i
+        };
+        for (i, v) in y.to_vec().into_iter().enumerate() {
+            if !v.is_finite() {
+                return Err(outside(
+                    self.name(),
+                    v,
+                    "unconstrained coordinates must be finite",
+                ));
+            }
+            let overflows = match *self {
+                Bijector::Exp => v.exp().is_infinite(),
+                Bijector::ShiftedExp { .. } => v.exp().is_infinite(),
+                Bijector::LowerCholesky => diag(i) && v.exp().is_infinite(),
+                _ => false,
+            };
+            if overflows {
+                return Err(outside(
+                    self.name(),
+                    v,
+                    "e^y overflows f64 (the image or the derivative is not representable)",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn log_abs_det_jacobian_unchecked<'t>(&self, y: Tensor<'t>) -> Result<Var<'t>, DistError> {
         let tape = y.tape();
         match *self {
             Bijector::Identity => Ok(tape.var(0.0)),
             Bijector::Exp | Bijector::ShiftedExp { .. } => Ok(y.sum()),
             Bijector::ScaledSigmoid { low, high } => {
-                let ln_width = (high - low).ln();
+                let ln_width = ln_diff(high, low);
                 Ok(tape.fused_sum([y], |_, [v]| {
                     let (a, b) = log_sigmoids(v);
                     (ln_width + a + b, [sigmoid(-v) - sigmoid(v)])
@@ -391,7 +499,7 @@ impl Bijector {
         match *self {
             Bijector::Identity => {
                 for &v in x {
-                    check(!v.is_nan(), v, "the value is NaN")?;
+                    check(v.is_finite(), v, "must be finite")?;
                 }
                 Ok(x.to_vec())
             }
@@ -410,7 +518,7 @@ impl Bijector {
                         v,
                         "must exceed the lower bound and be finite",
                     )?;
-                    Ok((v - low).ln())
+                    Ok(ln_diff(v, low))
                 })
                 .collect(),
             Bijector::ScaledSigmoid { low, high } => x
@@ -421,14 +529,22 @@ impl Bijector {
                         v,
                         "must lie strictly inside (low, high)",
                     )?;
-                    Ok(((v - low) / (high - v)).ln())
+                    // Both differences are positive (v is strictly inside); either may
+                    // overflow for bounds near ±1.8e308, the quotient may too.
+                    let (num, den) = (v - low, high - v);
+                    if num.is_finite() && den.is_finite() {
+                        Ok(ln_ratio(num, den))
+                    } else {
+                        // The halves are exact at this magnitude and their ratio is the same.
+                        Ok(ln_ratio(0.5 * v - 0.5 * low, 0.5 * high - 0.5 * v))
+                    }
                 })
                 .collect(),
             Bijector::Sigmoid => x
                 .iter()
                 .map(|&v| {
                     check(v > 0.0 && v < 1.0, v, "must lie strictly inside (0, 1)")?;
-                    Ok((v / (1.0 - v)).ln())
+                    Ok(ln_ratio(v, 1.0 - v))
                 })
                 .collect(),
             Bijector::StickBreaking => stick_breaking_inverse(x),
@@ -439,12 +555,19 @@ impl Bijector {
 
 /// `low + (high − low) σ(y)`, evaluated from the nearer bound so that large |y| does not
 /// round onto the boundary earlier than necessary.
+///
+/// The width is used as `k·w` (see [`width`]) with the product `k·(w·s)` formed last, so bounds
+/// near ±1.8e308 (whose difference overflows) still give finite points and derivatives.
 fn scaled_sigmoid(y: Tensor<'_>, low: f64, high: f64) -> Tensor<'_> {
-    let w = high - low;
+    let (w, k) = width(low, high);
     y.map_with_derivative(|v| {
         let (s, sm) = (sigmoid(v), sigmoid(-v));
-        let x = if v > 0.0 { high - w * sm } else { low + w * s };
-        (x, w * s * sm)
+        let x = if v > 0.0 {
+            high - k * (w * sm)
+        } else {
+            low + k * (w * s)
+        };
+        (x, k * (w * s * sm))
     })
 }
 
@@ -475,7 +598,7 @@ fn stick_breaking<'t>(y: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
     if let Some(a) = acc {
         logs.push(a);
     }
-    Ok(tape.stack_vars(&logs).exp())
+    Ok(tape.stack_vars(&logs)?.exp())
 }
 
 fn stick_breaking_inverse(x: &[f64]) -> Result<Vec<f64>, DistError> {
@@ -511,7 +634,7 @@ fn stick_breaking_inverse(x: &[f64]) -> Result<Vec<f64>, DistError> {
     let mut out = vec![0.0; m];
     let mut after = x[m];
     for k in (0..m).rev() {
-        out[k] = (x[k] / after).ln() + ((m - k) as f64).ln();
+        out[k] = ln_ratio(x[k], after) + ((m - k) as f64).ln();
         after += x[k];
     }
     Ok(out)
@@ -555,7 +678,7 @@ fn lower_cholesky<'t>(y: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         }
     }
     let flat = tape.concat(&parts, 0)?;
-    Ok(flat.reshape(Shape::matrix(n, n).dims())?)
+    Ok(flat.reshape(Shape::matrix(n, n)?.dims())?)
 }
 
 fn lower_cholesky_inverse(x: &[f64]) -> Result<Vec<f64>, DistError> {

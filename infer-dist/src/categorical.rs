@@ -156,6 +156,7 @@ impl<'t> Categorical<'t> {
     /// For each element of the broadcast value: the flat index into `log_probs` (or `None`
     /// for a value outside {0, …, K − 1}), and the output shape.
     fn indices(&self, value: Tensor<'t>) -> Result<(Vec<Option<usize>>, Shape), DistError> {
+        util::same_tape(NAME, &[value, self.param])?;
         let out = util::value_shape(NAME, value.shape(), self.batch)?;
         let vals = util::bvals(value, out);
         let nb = self.batch.numel();
@@ -219,7 +220,7 @@ impl<'t> Distribution<'t> for Categorical<'t> {
             .iter()
             .map(|i| lp.flat(i.unwrap_or(0)))
             .collect::<Result<_, _>>()?;
-        let picked = tape.stack_vars(&vars).reshape(out.dims())?;
+        let picked = tape.stack_vars(&vars)?.reshape(out.dims())?;
         let valid: Vec<f64> = idx
             .iter()
             .map(|i| f64::from(u8::from(i.is_some())))
@@ -284,7 +285,7 @@ impl<'t> Distribution<'t> for Categorical<'t> {
             }
             x.push(pick as f64);
         }
-        util::array(self.batch, x)
+        util::draws(NAME, self.batch, x)
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {

@@ -67,9 +67,16 @@ fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
         return util::neg_inf();
     }
     let z = (x - m) / s;
-    let q = 1.0 + z * z;
-    let g = 2.0 * z / (s * q);
-    (-PI.ln() - s.ln() - q.ln(), [-g, g, (z * z - 1.0) / (s * q)])
+    let z2 = z * z;
+    // ln(1 + z²) by ln_1p, and with z/(1 + z²) and (z² − 1)/(z² + 1) = 1 − 2/(1 + z²) also
+    // when z² overflows (2 ln|z| from the logs, 1/z, 1): the ratios of infinities were NaN
+    let (l, gz) = if z2.is_finite() {
+        (z2.ln_1p(), z / (1.0 + z2))
+    } else {
+        (2.0 * (util::ln_abs_diff(x, m) - s.ln()), 1.0 / z)
+    };
+    let g = 2.0 * gz / s;
+    (-PI.ln() - s.ln() - l, [-g, g, (1.0 - 2.0 / (1.0 + z2)) / s])
 }
 
 impl<'t> Distribution<'t> for Cauchy<'t> {
@@ -91,7 +98,7 @@ impl<'t> Distribution<'t> for Cauchy<'t> {
         let x = (0..u.len())
             .map(|i| m[i] + s[i] * (PI * (u[i] - 0.5)).tan())
             .collect();
-        util::array(self.batch, x)
+        util::draws(NAME, self.batch, x)
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
@@ -116,7 +123,8 @@ impl<'t> Distribution<'t> for Cauchy<'t> {
             |[x, m, s]| {
                 let z = (x - m) / s;
                 let d = 1.0 / (PI * s * (1.0 + z * z));
-                (0.5 + z.atan() / PI, [d, -d, -d * z])
+                // the density times z → 0 as |z| → ∞ (0·∞ at z = ±∞)
+                (0.5 + z.atan() / PI, [d, -d, -util::mul0(d, z)])
             },
         )
     }
@@ -134,8 +142,11 @@ impl<'t> Reparameterizable<'t> for Cauchy<'t> {
             .map(|u| (PI * (u - 0.5)).tan())
             .collect();
         let eps = util::constant(tape, self.batch, c)?;
-        Ok(tape.fused_map([self.loc, self.scale, eps], |_, [m, s, e]| {
-            (m + s * e, [1.0, e, 0.0])
-        })?)
+        util::rdraws(
+            NAME,
+            tape.fused_map([self.loc, self.scale, eps], |_, [m, s, e]| {
+                (m + s * e, [1.0, e, 0.0])
+            })?,
+        )
     }
 }

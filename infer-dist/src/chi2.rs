@@ -1,14 +1,13 @@
 //! The chi-squared distribution.
 
 use crate::gamma::{
-    dx_power, gamma_cdf, gamma_entropy, ln_gamma_with_grad, ln_standard_gamma, xlogy,
+    dx_power, gamma_cdf, gamma_entropy, gamma_ln_density, ln_gamma_with_grad, ln_standard_gamma,
 };
 use crate::util::{
-    self, POSITIVE, accessors, check, common_items, lp_map, lp_sum, param_map, positive,
-    reparameterizable,
+    self, accessors, check, common_items, lp_map, lp_sum, param_map, positive, reparameterizable,
 };
 use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
-use infer_ad::scalar::{digamma, lgamma};
+use infer_ad::scalar::digamma;
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::ArrayD;
 use std::f64::consts::LN_2;
@@ -45,7 +44,8 @@ impl<'t> Chi2<'t> {
     /// A chi-squared distribution with `df` degrees of freedom (any positive real).
     ///
     /// # Errors
-    /// [`DistError::InvalidParameter`] when `df` is not finite and > 0.
+    /// [`DistError::InvalidParameter`] when `df` is not finite and > 0, or is the one subnormal
+    /// (5e-324) whose half underflows to 0.
     ///
     /// # Examples
     /// ```
@@ -55,7 +55,15 @@ impl<'t> Chi2<'t> {
     #[inline]
     pub fn new(df: impl IntoTensor<'t>) -> Result<Self, DistError> {
         let df = df.into_tensor();
-        check(NAME, "df", df, positive, POSITIVE)?;
+        // Chi2(ν) is Gamma(ν/2, ½): ν/2 must not underflow to 0, which it does for the one
+        // value ν = 5e-324 (the smallest subnormal)
+        check(
+            NAME,
+            "df",
+            df,
+            |v| positive(v) && 0.5 * v > 0.0,
+            "must be finite and > 0, with df/2 > 0 (df ≥ 1e-323)",
+        )?;
         Ok(Chi2 {
             df,
             batch: df.shape(),
@@ -75,7 +83,8 @@ fn kernel([x, v]: [f64; 2]) -> (f64, [f64; 2]) {
     }
     let a = 0.5 * v;
     (
-        -a * LN_2 + xlogy(a - 1.0, x) - 0.5 * x - lgamma(a),
+        // the Gamma(ν/2, ½) log density, in its stable form for a large ν
+        gamma_ln_density(a, -LN_2, x.ln(), 0.5 * x),
         [dx_power(a, x) - 0.5, 0.5 * (-LN_2 + x.ln() - digamma(a))],
     )
 }
@@ -98,7 +107,7 @@ impl<'t> Distribution<'t> for Chi2<'t> {
         for &vi in &v {
             x.push(2.0 * ln_standard_gamma(rng, 0.5 * vi, NAME)?.exp());
         }
-        util::array(self.batch, x)
+        util::draws(NAME, self.batch, x)
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
@@ -141,6 +150,9 @@ impl<'t> Reparameterizable<'t> for Chi2<'t> {
         }
         let x = util::constant(tape, self.batch, x)?;
         let dx = util::constant(tape, self.batch, dx)?;
-        Ok(tape.fused_map([self.df, x, dx], |_, [_, x, dx]| (x, [dx, 0.0, 0.0]))?)
+        util::rdraws(
+            NAME,
+            tape.fused_map([self.df, x, dx], |_, [_, x, dx]| (x, [dx, 0.0, 0.0]))?,
+        )
     }
 }

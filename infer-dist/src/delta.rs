@@ -103,7 +103,7 @@ impl<'t> Distribution<'t> for Delta<'t> {
     }
 
     fn sample(&self, _rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
-        util::array(self.batch, self.value.to_vec())
+        util::draws(NAME, self.batch, self.value.to_vec())
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {

@@ -43,7 +43,8 @@ impl<'t> Dirichlet<'t> {
     /// A Dirichlet distribution; the last axis of `concentration` holds the K components.
     ///
     /// # Errors
-    /// [`DistError::InvalidParameter`] for an element that is not finite and > 0;
+    /// [`DistError::InvalidParameter`] for an element that is not finite and > 0, or a row whose
+    /// sum overflows;
     /// [`DistError::ShapeMismatch`] for a 0-d parameter.
     ///
     /// # Examples
@@ -62,6 +63,19 @@ impl<'t> Dirichlet<'t> {
                 left: concentration.shape(),
                 right: Shape::vector(1),
             });
+        }
+        // Σα must be finite: the normalizer ln Γ(α₀) and every moment need it
+        let a = concentration.to_vec();
+        for row in a.chunks(d[d.len() - 1]) {
+            let total: f64 = row.iter().sum();
+            if !total.is_finite() {
+                return Err(DistError::InvalidParameter {
+                    dist: NAME,
+                    param: "concentration",
+                    value: total,
+                    reason: "the sum of each row must be finite",
+                });
+            }
         }
         Ok(Dirichlet {
             concentration,
@@ -89,6 +103,7 @@ impl<'t> Dirichlet<'t> {
 
     /// Shape of log_prob(value) and whether each row is on the simplex.
     fn rows(&self, value: Tensor<'t>) -> Result<(Shape, Shape, Vec<bool>), DistError> {
+        util::same_tape(NAME, &[value, self.concentration])?;
         let full = util::value_shape(NAME, value.shape(), self.concentration.shape())?;
         let d = full.dims();
         if d.is_empty() || d[d.len() - 1] != self.k {
@@ -190,20 +205,45 @@ impl<'t> Distribution<'t> for Dirichlet<'t> {
             }
             softmax_into(&l, &mut x);
         }
-        util::array(self.concentration.shape(), x)
+        util::draws(NAME, self.concentration.shape(), x)
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
-        let k = self.k as f64;
-        let t1 = self
-            .concentration
-            .map_with_derivative(|a| (lgamma(a) - (a - 1.0) * digamma(a), -(a - 1.0) * trigamma(a)))
-            .sum_axis(self.concentration.ndim() - 1)?;
-        let t2 = self
-            .total()?
-            .reshape(self.batch.dims())?
-            .map_with_derivative(|s| (-lgamma(s) - (k - s) * digamma(s), -(k - s) * trigamma(s)));
-        Ok(t1 + t2)
+        // H = ln B(α) + (α₀ − K)ψ(α₀) − Σ (αⱼ − 1)ψ(αⱼ)
+        //   = Σ ln Γ(αⱼ) − ln Γ(α₀) + Σ (αⱼ − 1)(ψ(α₀) − ψ(αⱼ)),
+        // one term per component: (αⱼ − 1)(ψ(α₀) − ψ(αⱼ)) + ln Γ(αⱼ), and for the largest
+        // component of each row ln Γ(αₘ) − ln Γ(α₀) instead; the differences of ln Γ and ψ
+        // by Stirling (`lgamma_diff`, `digamma_diff`), so that a component of 1e308 gives no
+        // ∞ − ∞.
+        let tape = self.concentration.tape();
+        let a = self.concentration.to_vec();
+        let mut largest = vec![0.0; a.len()];
+        for (row, flag) in a.chunks(self.k).zip(largest.chunks_mut(self.k)) {
+            let m = (0..row.len()).fold(0, |m, j| if row[j] > row[m] { j } else { m });
+            flag[m] = 1.0;
+        }
+        let largest = util::constant(tape, self.concentration.shape(), largest)?;
+        let terms = tape.fused_map(
+            [self.concentration, self.total()?, largest],
+            |_, [a, s, big]| {
+                let d = util::digamma_diff(a, s - a); // ψ(α₀) − ψ(αⱼ)
+                let t = (a - 1.0) * d;
+                // ∂t/∂αⱼ = d − (αⱼ − 1)ψ′(αⱼ), ∂t/∂α₀ = (αⱼ − 1)ψ′(α₀)
+                let (dt_a, dt_s) = ((d - (a - 1.0) * trigamma(a)), (a - 1.0) * trigamma(s));
+                if big == 1.0 {
+                    // ln Γ(αₘ) − ln Γ(α₀) = −(ln Γ(α₀) − ln Γ(αₘ))
+                    (
+                        t - util::lgamma_diff(a, s - a),
+                        [dt_a + digamma(a), dt_s - digamma(s), 0.0],
+                    )
+                } else {
+                    (t + lgamma(a), [dt_a + digamma(a), dt_s, 0.0])
+                }
+            },
+        )?;
+        Ok(terms
+            .sum_axis(self.concentration.ndim() - 1)?
+            .reshape(self.batch.dims())?)
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
@@ -213,11 +253,18 @@ impl<'t> Distribution<'t> for Dirichlet<'t> {
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
         let a0 = self.total()?;
         let tape = a0.tape();
+        // v = a(s − a)/(s²(s + 1)) as a product of ratios (s³ overflows for s ≳ 5e102, and the
+        // partials were then ∞/∞)
         Ok(tape.fused_map([self.concentration, a0], |_, [a, s]| {
-            let d = s * s * (s + 1.0);
-            let v = a * (s - a) / d;
-            let dd = 2.0 * s * (s + 1.0) + s * s;
-            ((v), [(s - 2.0 * a) / d, a / d - v * dd / d])
+            let ss = s * (s + 1.0);
+            let v = (a / s) * ((s - a) / s) / (s + 1.0);
+            (
+                v,
+                [
+                    ((s - 2.0 * a) / s) / ss,
+                    (a / s) / ss - v * (2.0 / s + 1.0 / (s + 1.0)),
+                ],
+            )
         })?)
     }
 

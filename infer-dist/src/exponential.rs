@@ -85,7 +85,8 @@ impl<'t> Distribution<'t> for Exponential<'t> {
     fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
         let u = util::uniforms(rng, self.batch.numel());
         let r = util::bvals(self.rate, self.batch);
-        util::array(
+        util::draws(
+            NAME,
             self.batch,
             (0..u.len()).map(|i| -u[i].ln() / r[i]).collect(),
         )
@@ -111,7 +112,8 @@ impl<'t> Distribution<'t> for Exponential<'t> {
                 return (0.0, [0.0; 2]);
             }
             let e = (-r * x).exp();
-            (-(-r * x).exp_m1(), [r * e, x * e])
+            // x e^{−rx} → 0 as x → ∞ (0·∞ at x = ∞)
+            (-(-r * x).exp_m1(), [r * e, util::mul0(x, e)])
         })
     }
 
@@ -128,6 +130,9 @@ impl<'t> Reparameterizable<'t> for Exponential<'t> {
             .map(|u| -u.ln())
             .collect();
         let eps = util::constant(tape, self.batch, e)?;
-        Ok(tape.fused_map([self.rate, eps], |_, [r, e]| (e / r, [-e / (r * r), 0.0]))?)
+        util::rdraws(
+            NAME,
+            tape.fused_map([self.rate, eps], |_, [r, e]| (e / r, [-e / (r * r), 0.0]))?,
+        )
     }
 }

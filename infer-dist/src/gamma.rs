@@ -1,6 +1,7 @@
 //! The gamma distribution, and the standard-gamma draws (with their implicit
 //! reparameterization gradients) that Beta, Dirichlet, Chi2, StudentT and InverseGamma share.
 
+use crate::binomial::{bd0, stirlerr};
 use crate::special::{dlnx_dalpha, gamma_p, gamma_p_da};
 use crate::util::{
     self, POSITIVE, accessors, check, common_items, lp_map, lp_sum, param_map, positive,
@@ -22,22 +23,59 @@ pub(crate) fn ln_standard_gamma(
     alpha: f64,
     dist: &'static str,
 ) -> Result<f64, DistError> {
+    let (lx, lu) = ln_standard_gamma_parts(rng, alpha, dist)?;
+    Ok(lx + lu / alpha)
+}
+
+/// The two parts (ln X, ln U) of the log of a standard Gamma(α) draw, ln G = ln X + ln U/α,
+/// X ~ Gamma(α + 1) and U ~ U(0, 1) for α < 1 (Marsaglia–Tsang's boost); (ln X, 0) for α ≥ 1.
+/// For a subnormal α, ln U/α overflows to −∞ and so does ln G: a caller that compares two
+/// such draws (the Beta) compares the parts instead.
+pub(crate) fn ln_standard_gamma_parts(
+    rng: &mut dyn rand::RngCore,
+    alpha: f64,
+    dist: &'static str,
+) -> Result<(f64, f64), DistError> {
     let bad = |_| DistError::Sampling {
         dist,
         reason: "gamma shape must be finite and > 0",
     };
     if alpha >= 1.0 {
         let g = rand_distr::Gamma::new(alpha, 1.0).map_err(bad)?;
-        Ok(rng.sample(g).ln())
+        Ok((rng.sample(g).ln(), 0.0))
     } else {
         let g = rand_distr::Gamma::new(alpha + 1.0, 1.0).map_err(bad)?;
         let x: f64 = rng.sample(g);
         let u = util::uniforms(rng, 1)[0];
-        Ok(x.ln() + u.ln() / alpha)
+        Ok((x.ln(), u.ln()))
     }
 }
 
-/// A standard gamma draw as `(ln g, d ln g/dα)`.
+/// ln G₁ − ln G₂ for two draws given by their parts ([`ln_standard_gamma_parts`]), also when
+/// both are −∞ (two subnormal shapes; −∞ − (−∞) would be NaN): then
+/// ln Uᵢ/αᵢ = −e^{ln(−ln Uᵢ) − ln αᵢ} dominates, the larger exponent is the smaller draw, and
+/// the difference is ∓∞ (G₁/(G₁ + G₂) is 0 or 1 to every digit).
+pub(crate) fn ln_ratio_of_draws(
+    (lx1, lu1): (f64, f64),
+    a1: f64,
+    (lx2, lu2): (f64, f64),
+    a2: f64,
+) -> f64 {
+    let d = (lx1 + lu1 / a1) - (lx2 + lu2 / a2);
+    if !d.is_nan() {
+        return d;
+    }
+    let e1 = (-lu1).ln() - a1.ln();
+    let e2 = (-lu2).ln() - a2.ln();
+    if e1 > e2 {
+        f64::NEG_INFINITY
+    } else if e1 < e2 {
+        f64::INFINITY
+    } else {
+        0.0
+    }
+}
+
 pub(crate) fn ln_gamma_with_grad(
     rng: &mut dyn rand::RngCore,
     alpha: f64,
@@ -55,10 +93,12 @@ pub(crate) fn dx_power(a: f64, x: f64) -> f64 {
 
 /// The density of Gamma(α, 1) at y.
 pub(crate) fn std_gamma_pdf(a: f64, y: f64) -> f64 {
-    if !(y > 0.0) {
+    // y = ∞: the one-sided limit y^{a−1}e^{−y} → 0 (not ∞ − ∞ in the exponent)
+    if !(y > 0.0) || y == f64::INFINITY {
         return 0.0;
     }
-    ((a - 1.0) * y.ln() - y - lgamma(a)).exp()
+    // xlogy: y^{a−1} at y = ∞ with a = 1 is 1, not e^{0·∞}
+    (xlogy(a - 1.0, y) - y - lgamma(a)).exp()
 }
 
 /// `c ln x` with PyTorch's `xlogy` convention `0 · ln 0 = 0`.
@@ -143,17 +183,63 @@ fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
     }
     let lx = x.ln();
     (
-        a * b.ln() + xlogy(a - 1.0, x) - b * x - lgamma(a),
+        gamma_ln_density(a, b.ln(), lx, b * x),
         [dx_power(a, x) - b, b.ln() + lx - digamma(a), a / b - x],
     )
+}
+
+/// a ln b + (a − 1) ln x − y − ln Γ(a) with y = bx (given as ln b, ln x and y), the Gamma
+/// log density. For a ≥ 10 in Loader's saddle-point form
+/// ln b − ln y − bd0(a, y) + ½ ln(a/(2π)) − δ(a), ln y = ln b + ln x, bd0(a, y) =
+/// a ln(a/y) + y − a ≥ 0, δ Stirling's error: the textbook terms, each of size a ln a, are
+/// ∞ − ∞ for a ≳ 1e306 and cancel to ~a·1e-16 before.
+pub(crate) fn gamma_ln_density(a: f64, lb: f64, lx: f64, y: f64) -> f64 {
+    if a < 10.0 {
+        return a * lb + xlogy_l(a - 1.0, lx) - y - lgamma(a);
+    }
+    let ly = lb + lx;
+    let d = a - y;
+    let c = 0.5 * (a / (2.0 * std::f64::consts::PI)).ln() - stirlerr(a);
+    if d.abs() < 0.1 * (a + y) {
+        lb - ly - bd0(a, y, d) + c
+    } else if y == f64::INFINITY {
+        // bx beyond f64: e^{−y} wins (a corner: it may not when a is itself ~1e308)
+        f64::NEG_INFINITY
+    } else {
+        // away from the mode, −ln y − bd0 = (a − 1)(ln y − ln a) − ln a + a − y, grouped so
+        // that ln y = −∞ (x = 0) or a huge a give −∞, not ∞ − ∞
+        lb + (a - 1.0) * (ly - a.ln()) - a.ln() + d + c
+    }
+}
+
+/// c · l for a logarithm l, 0 when c = 0 (the xlogy convention, 0 · ln 0 = 0).
+#[inline]
+fn xlogy_l(c: f64, l: f64) -> f64 {
+    if c == 0.0 && !l.is_nan() { 0.0 } else { c * l }
 }
 
 /// Entropy of Gamma(α, β) with its partials.
 pub(crate) fn gamma_entropy(a: f64, b: f64) -> (f64, [f64; 2]) {
     (
-        a - b.ln() + lgamma(a) + (1.0 - a) * digamma(a),
+        gamma_entropy_shape(a) - b.ln(),
         [1.0 + (1.0 - a) * trigamma(a), -1.0 / b],
     )
+}
+
+/// a + ln Γ(a) + (1 − a)ψ(a), the entropy of Gamma(a, 1). For a ≥ 20 from Stirling's
+/// series, ½ ln(2πe a) + δ(a) − 1/(2a) + (a − 1)R(a) with ψ(a) = ln a − 1/(2a) − R(a),
+/// R(a) = 1/(12a²) − 1/(120a⁴) + 1/(252a⁶) (truncation < 1e-17): ln Γ(a) and (a − 1)ψ(a)
+/// are each ~a ln a, cancel, and are ∞ − ∞ for a ≳ 1e306.
+pub(crate) fn gamma_entropy_shape(a: f64) -> f64 {
+    if a < 20.0 {
+        return a + lgamma(a) + (1.0 - a) * digamma(a);
+    }
+    let r = 1.0 / a;
+    let r2 = r * r;
+    let big_r = r2 * (1.0 / 12.0 - r2 * (1.0 / 120.0 - r2 / 252.0));
+    0.5 * (2.0 * std::f64::consts::PI * std::f64::consts::E).ln() + 0.5 * a.ln() + stirlerr(a)
+        - 0.5 * r
+        + (a - 1.0) * big_r
 }
 
 /// cdf P(α, βx) with partials in (x, α, β).
@@ -163,7 +249,7 @@ pub(crate) fn gamma_cdf(x: f64, a: f64, b: f64) -> (f64, [f64; 3]) {
     }
     let y = b * x;
     let p = std_gamma_pdf(a, y);
-    (gamma_p(a, y), [b * p, gamma_p_da(a, y), x * p])
+    (gamma_p(a, y), [b * p, gamma_p_da(a, y), util::mul0(x, p)])
 }
 
 impl<'t> Distribution<'t> for Gamma<'t> {
@@ -195,7 +281,7 @@ impl<'t> Distribution<'t> for Gamma<'t> {
         for i in 0..a.len() {
             x.push(ln_standard_gamma(rng, a[i], NAME)?.exp() / b[i]);
         }
-        util::array(self.batch, x)
+        util::draws(NAME, self.batch, x)
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
@@ -244,9 +330,12 @@ impl<'t> Reparameterizable<'t> for Gamma<'t> {
         }
         let g = util::constant(tape, self.batch, g)?;
         let dg = util::constant(tape, self.batch, dg)?;
-        Ok(tape.fused_map(
-            [self.concentration, self.rate, g, dg],
-            |_, [_, b, g, dg]| (g / b, [dg / b, -g / (b * b), 0.0, 0.0]),
-        )?)
+        util::rdraws(
+            NAME,
+            tape.fused_map(
+                [self.concentration, self.rate, g, dg],
+                |_, [_, b, g, dg]| (g / b, [dg / b, -g / (b * b), 0.0, 0.0]),
+            )?,
+        )
     }
 }

@@ -4,7 +4,6 @@ use crate::util::{self, accessors, check, common_items, lp_map, lp_sum, param_ma
 use crate::{Constraint, DistError, Distribution, IntoTensor};
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::ArrayD;
-use rand::Rng;
 
 const NAME: &str = "Geometric";
 
@@ -94,37 +93,43 @@ impl<'t> Distribution<'t> for Geometric<'t> {
     }
 
     fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
+        // Inversion, K = ⌊ln U / ln(1 − p)⌋ with ln(1 − p) by ln_1p: P(K ≥ k) = P(U ≤ (1 − p)ᵏ)
+        // = (1 − p)ᵏ. rand_distr's Geometric loops forever when 1 − p rounds to 1
+        // (p ≲ 1e-17); this is one draw and exact for every p in (0, 1]. U is in (0, 1), so
+        // ln U < 0 and p = 1 gives ln(1 − p) = −∞, K = 0.
         let p = util::bvals(self.probs, self.batch);
-        let mut x = Vec::with_capacity(p.len());
-        for &pi in &p {
-            let d = rand_distr::Geometric::new(pi).map_err(|_| DistError::Sampling {
-                dist: NAME,
-                reason: "rand_distr rejected the probability",
-            })?;
-            x.push(rng.sample(d) as f64);
-        }
-        util::array(self.batch, x)
+        let u = util::uniforms(rng, p.len());
+        let x = p
+            .iter()
+            .zip(&u)
+            .map(|(&pi, &ui)| (ui.ln() / (-pi).ln_1p()).floor())
+            .collect();
+        util::draws(NAME, self.batch, x)
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
+        // H = (−p ln p − q ln q)/p = −ln p − q ln(1 − p)/p with ln(1 − p) by ln_1p (for
+        // p ≲ 1e-16, q = 1 − p rounds to 1 and the textbook form drops the 1 of
+        // H ≈ 1 − ln p); dH/dp = ln(1 − p)/p².
         param_map(self.batch, [self.probs], |[p]| {
             let q = 1.0 - p;
-            let xl = |v: f64| if v == 0.0 { 0.0 } else { v * v.ln() };
-            let b = -xl(p) - xl(q);
-            let db = if q == 0.0 { 0.0 } else { (q / p).ln() };
-            (b / p, [db / p - b / (p * p)])
+            let l1 = (-p).ln_1p();
+            let t = if q == 0.0 { 0.0 } else { q * l1 / p };
+            (-p.ln() - t, [l1 / p / p])
         })
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
         param_map(self.batch, [self.probs], |[p]| {
-            (1.0 / p - 1.0, [-1.0 / (p * p)])
+            (1.0 / p - 1.0, [-1.0 / p / p])
         })
     }
 
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
+        // d/dp (1 − p)/p² = (p − 2)/p³, one term (the difference of two would be ∞ − ∞ for a
+        // tiny p)
         param_map(self.batch, [self.probs], |[p]| {
-            ((1.0 - p) / (p * p), [-2.0 / (p * p * p) + 1.0 / (p * p)])
+            ((1.0 - p) / p / p, [(p - 2.0) / p / p / p])
         })
     }
 

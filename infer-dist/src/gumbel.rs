@@ -94,7 +94,8 @@ impl<'t> Distribution<'t> for Gumbel<'t> {
         let e = noise(rng, self.batch.numel());
         let m = util::bvals(self.loc, self.batch);
         let s = util::bvals(self.scale, self.batch);
-        util::array(
+        util::draws(
+            NAME,
             self.batch,
             (0..e.len()).map(|i| m[i] + s[i] * e[i]).collect(),
         )
@@ -132,7 +133,7 @@ impl<'t> Distribution<'t> for Gumbel<'t> {
                 if !d.is_finite() {
                     return (c, [0.0; 3]);
                 }
-                (c, [d, -d, -d * z])
+                (c, [d, -d, -util::mul0(d, z)])
             },
         )
     }
@@ -154,8 +155,11 @@ impl<'t> Reparameterizable<'t> for Gumbel<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.loc.tape();
         let eps = util::constant(tape, self.batch, noise(rng, self.batch.numel()))?;
-        Ok(tape.fused_map([self.loc, self.scale, eps], |_, [m, s, e]| {
-            (m + s * e, [1.0, e, 0.0])
-        })?)
+        util::rdraws(
+            NAME,
+            tape.fused_map([self.loc, self.scale, eps], |_, [m, s, e]| {
+                (m + s * e, [1.0, e, 0.0])
+            })?,
+        )
     }
 }

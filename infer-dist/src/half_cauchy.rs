@@ -69,10 +69,17 @@ fn kernel([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
         };
     }
     let z = x / s;
-    let q = 1.0 + z * z;
+    let z2 = z * z;
+    // ln(1 + z²), z/(1 + z²) and (z² − 1)/(z² + 1) = 1 − 2/(1 + z²), also when z² overflows
+    // (then 2 ln z from the logs, 1/z and 1): the ratios of two infinities were NaN
+    let (l, g) = if z2.is_finite() {
+        (fastmath::ln_1p(z2), z / (1.0 + z2))
+    } else {
+        (2.0 * (x.ln() - s.ln()), 1.0 / z)
+    };
     (
-        LN_2 - PI.ln() - fastmath::ln(s) - fastmath::ln_1p(z * z),
-        [-2.0 * z / (s * q), (z * z - 1.0) / (s * q)],
+        LN_2 - PI.ln() - fastmath::ln(s) - l,
+        [-2.0 * g / s, (1.0 - 2.0 / (1.0 + z2)) / s],
     )
 }
 
@@ -91,7 +98,8 @@ impl<'t> Distribution<'t> for HalfCauchy<'t> {
     fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
         let u = util::uniforms(rng, self.batch.numel());
         let s = util::bvals(self.scale, self.batch);
-        util::array(
+        util::draws(
+            NAME,
             self.batch,
             (0..u.len())
                 .map(|i| s[i] * (PI * (u[i] - 0.5)).tan().abs())
@@ -120,7 +128,8 @@ impl<'t> Distribution<'t> for HalfCauchy<'t> {
             }
             let z = x / s;
             let d = 2.0 / (PI * s * (1.0 + z * z));
-            (2.0 / PI * z.atan(), [d, -d * z])
+            // the density times z → 0 as z → ∞ (0·∞ at z = ∞)
+            (2.0 / PI * z.atan(), [d, -util::mul0(d, z)])
         })
     }
 
@@ -137,6 +146,9 @@ impl<'t> Reparameterizable<'t> for HalfCauchy<'t> {
             .map(|u| (PI * (u - 0.5)).tan().abs())
             .collect();
         let eps = util::constant(tape, self.batch, e)?;
-        Ok(tape.fused_map([self.scale, eps], |_, [s, e]| (s * e, [e, 0.0]))?)
+        util::rdraws(
+            NAME,
+            tape.fused_map([self.scale, eps], |_, [s, e]| (s * e, [e, 0.0]))?,
+        )
     }
 }

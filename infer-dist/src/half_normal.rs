@@ -90,7 +90,8 @@ impl<'t> Distribution<'t> for HalfNormal<'t> {
     fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
         let eps = util::normals(rng, self.batch.numel());
         let s = util::bvals(self.scale, self.batch);
-        util::array(
+        util::draws(
+            NAME,
             self.batch,
             (0..eps.len()).map(|i| s[i] * eps[i].abs()).collect(),
         )
@@ -121,7 +122,7 @@ impl<'t> Distribution<'t> for HalfNormal<'t> {
             }
             let z = x / s;
             let d = 2.0 * (-0.5 * z * z - LN_SQRT_2PI).exp() / s;
-            (erf(z / SQRT_2), [d, -d * z])
+            (erf(z / SQRT_2), [d, -util::mul0(d, z)])
         })
     }
 
@@ -138,6 +139,9 @@ impl<'t> Reparameterizable<'t> for HalfNormal<'t> {
             .map(f64::abs)
             .collect();
         let eps = util::constant(tape, self.batch, e)?;
-        Ok(tape.fused_map([self.scale, eps], |_, [s, e]| (s * e, [e, 0.0]))?)
+        util::rdraws(
+            NAME,
+            tape.fused_map([self.scale, eps], |_, [s, e]| (s * e, [e, 0.0]))?,
+        )
     }
 }

@@ -1,6 +1,8 @@
 //! The inverse-gamma distribution.
 
-use crate::gamma::{ln_gamma_with_grad, ln_standard_gamma, std_gamma_pdf};
+use crate::gamma::{
+    gamma_entropy_shape, gamma_ln_density, ln_gamma_with_grad, ln_standard_gamma, std_gamma_pdf,
+};
 use crate::special::{gamma_p_da, gamma_q};
 use crate::util::{
     self, POSITIVE, accessors, check, common_items, lp_map, lp_sum, param_map, positive,
@@ -81,13 +83,16 @@ fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
         };
     }
     let lx = x.ln();
-    let r = 1.0 / x;
+    // b/x, not b·(1/x): 1/x overflows for a subnormal x where b/x does not
+    let bx = b / x;
+    // a ln b − (a + 1) ln x − b/x − ln Γ(a) is the Gamma(a, b) log density of 1/x (in the
+    // saddle-point form for a large a, see `gamma_ln_density`) minus 2 ln x
     (
-        a * b.ln() - lgamma(a) - (a + 1.0) * lx - b * r,
+        gamma_ln_density(a, b.ln(), -lx, bx) - 2.0 * lx,
         [
-            -(a + 1.0) * r + b * r * r,
+            (bx - (a + 1.0)) / x,
             b.ln() - digamma(a) - lx,
-            a / b - r,
+            a / b - 1.0 / x,
         ],
     )
 }
@@ -121,13 +126,19 @@ impl<'t> Distribution<'t> for InverseGamma<'t> {
         for i in 0..a.len() {
             x.push(b[i] * (-ln_standard_gamma(rng, a[i], NAME)?).exp());
         }
-        util::array(self.batch, x)
+        util::draws(NAME, self.batch, x)
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
         param_map(self.batch, [self.concentration, self.rate], |[a, b]| {
             (
-                a + b.ln() + lgamma(a) - (1.0 + a) * digamma(a),
+                // a + ln b + ln Γ(a) − (1 + a)ψ(a); for a ≥ 20 as the Gamma(a, 1) entropy
+                // (stable for a huge a) + ln b − 2ψ(a)
+                if a < 20.0 {
+                    a + b.ln() + lgamma(a) - (1.0 + a) * digamma(a)
+                } else {
+                    gamma_entropy_shape(a) + b.ln() - 2.0 * digamma(a)
+                },
                 [1.0 - (1.0 + a) * trigamma(a), 1.0 / b],
             )
         })
@@ -168,7 +179,11 @@ impl<'t> Distribution<'t> for InverseGamma<'t> {
                 }
                 let y = b / x;
                 let p = std_gamma_pdf(a, y);
-                (gamma_q(a, y), [p * b / (x * x), -gamma_p_da(a, y), -p / x])
+                // p·b/x² as (p·y)/x: x² underflows to 0 for a tiny x (0/0)
+                (
+                    gamma_q(a, y),
+                    [util::mul0(p, y) / x, -gamma_p_da(a, y), -p / x],
+                )
             },
         )
     }
@@ -192,9 +207,12 @@ impl<'t> Reparameterizable<'t> for InverseGamma<'t> {
         }
         let inv = util::constant(tape, self.batch, inv)?;
         let dinv = util::constant(tape, self.batch, dinv)?;
-        Ok(tape.fused_map(
-            [self.concentration, self.rate, inv, dinv],
-            |_, [_, b, r, dr]| (b * r, [b * dr, r, 0.0, 0.0]),
-        )?)
+        util::rdraws(
+            NAME,
+            tape.fused_map(
+                [self.concentration, self.rate, inv, dinv],
+                |_, [_, b, r, dr]| (b * r, [b * dr, r, 0.0, 0.0]),
+            )?,
+        )
     }
 }

@@ -98,7 +98,8 @@ impl<'t> Distribution<'t> for Laplace<'t> {
         let e = noise(rng, self.batch.numel());
         let m = util::bvals(self.loc, self.batch);
         let s = util::bvals(self.scale, self.batch);
-        util::array(
+        util::draws(
+            NAME,
             self.batch,
             (0..e.len()).map(|i| m[i] + s[i] * e[i]).collect(),
         )
@@ -129,7 +130,7 @@ impl<'t> Distribution<'t> for Laplace<'t> {
                 let p = 0.5 * e / s;
                 (
                     0.5 - 0.5 * sign(d) * (-d.abs() / s).exp_m1(),
-                    [p, -p, -p * d / s],
+                    [p, -p, -util::mul0(p, d / s)],
                 )
             },
         )
@@ -155,8 +156,11 @@ impl<'t> Reparameterizable<'t> for Laplace<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.loc.tape();
         let eps = util::constant(tape, self.batch, noise(rng, self.batch.numel()))?;
-        Ok(tape.fused_map([self.loc, self.scale, eps], |_, [m, s, e]| {
-            (m + s * e, [1.0, e, 0.0])
-        })?)
+        util::rdraws(
+            NAME,
+            tape.fused_map([self.loc, self.scale, eps], |_, [m, s, e]| {
+                (m + s * e, [1.0, e, 0.0])
+            })?,
+        )
     }
 }

@@ -97,7 +97,7 @@ impl<'t> Distribution<'t> for LogNormal<'t> {
         let x = (0..eps.len())
             .map(|i| (m[i] + s[i] * eps[i]).exp())
             .collect();
-        util::array(self.batch, x)
+        util::draws(NAME, self.batch, x)
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
@@ -114,12 +114,15 @@ impl<'t> Distribution<'t> for LogNormal<'t> {
     }
 
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
+        // V = (e^{σ²} − 1) e^{2μ + σ²} = exp(2μ + 2σ² + ln(1 − e^{−σ²})) in logs (the product
+        // is ∞ · 0 for μ = −1000, σ = 30 while V = e^{−200});
+        // ∂V/∂σ = 4σV + 2σ e^{2μ + σ²}, the second term also in logs.
         param_map(self.batch, [self.loc, self.scale], |[m, s]| {
             let s2 = s * s;
-            let a = s2.exp_m1();
-            let b = (2.0 * m + s2).exp();
-            let v = a * b;
-            (v, [2.0 * v, 2.0 * s * (s2.exp() * b + v)])
+            // 2(μ + σ²) and μ + (μ + σ²): 2μ alone overflows for μ = −1e308
+            let v = (2.0 * (m + s2) + (-(-s2).exp_m1()).ln()).exp();
+            let ds = 4.0 * s * v + (std::f64::consts::LN_2 + s.ln() + (m + (m + s2))).exp();
+            (v, [2.0 * v, ds])
         })
     }
 
@@ -134,7 +137,9 @@ impl<'t> Distribution<'t> for LogNormal<'t> {
                 }
                 let z = (x.ln() - m) / s;
                 let d = (-0.5 * z * z - LN_SQRT_2PI).exp() / s;
-                (normal_cdf(z), [d / x, -d, -d * z])
+                // φ(z)·z → 0 as |z| → ∞ (0·∞ at z = ±∞)
+                let dz = util::mul0(d, z);
+                (normal_cdf(z), [d / x, -d, -dz])
             },
         )
     }
@@ -148,9 +153,12 @@ impl<'t> Reparameterizable<'t> for LogNormal<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.loc.tape();
         let eps = util::constant(tape, self.batch, util::normals(rng, self.batch.numel()))?;
-        Ok(tape.fused_map([self.loc, self.scale, eps], |_, [m, s, e]| {
-            let x = (m + s * e).exp();
-            (x, [x, x * e, 0.0])
-        })?)
+        util::rdraws(
+            NAME,
+            tape.fused_map([self.loc, self.scale, eps], |_, [m, s, e]| {
+                let x = (m + s * e).exp();
+                (x, [x, x * e, 0.0])
+            })?,
+        )
     }
 }

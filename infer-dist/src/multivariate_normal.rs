@@ -71,7 +71,8 @@ impl<'t> MultivariateNormal<'t> {
                 right: Shape::matrix(
                     sd.first().copied().unwrap_or(0),
                     sd.first().copied().unwrap_or(0),
-                ),
+                )
+                .unwrap_or(Shape::SCALAR),
             });
         }
         let n = sd[0];
@@ -84,6 +85,7 @@ impl<'t> MultivariateNormal<'t> {
                 right: scale_tril.shape(),
             });
         }
+        util::same_tape(NAME, &[loc, scale_tril])?;
         check(NAME, "loc", loc, finite, FINITE)?;
         check(NAME, "scale_tril", scale_tril, finite, FINITE)?;
         let l = scale_tril.to_vec();
@@ -133,6 +135,7 @@ impl<'t> MultivariateNormal<'t> {
     /// z = L⁻¹(x − μ) as an n×m matrix (m = number of rows of the broadcast value), and the
     /// output (batch) shape.
     fn whiten(&self, value: Tensor<'t>) -> Result<(Tensor<'t>, Shape), DistError> {
+        util::same_tape(NAME, &[value, self.loc, self.scale_tril])?;
         let full = util::value_shape(NAME, value.shape(), self.loc.shape())?;
         let d = full.dims();
         if d[d.len() - 1] != self.n {
@@ -154,6 +157,36 @@ impl<'t> MultivariateNormal<'t> {
             self.scale_tril.tri_solve(diff.t()?, true)?
         };
         Ok((z, out))
+    }
+
+    /// `None` when every element of the value is finite or NaN; otherwise the broadcast value
+    /// shape, the batch shape of the result and, per row, whether it is free of ±∞.
+    #[allow(clippy::type_complexity)]
+    fn infinite_rows(
+        &self,
+        value: Tensor<'t>,
+    ) -> Result<Option<(Shape, Shape, Vec<bool>)>, DistError> {
+        util::same_tape(NAME, &[value, self.loc, self.scale_tril])?;
+        if !value.to_vec().iter().any(|v| v.is_infinite()) {
+            return Ok(None);
+        }
+        let full = util::value_shape(NAME, value.shape(), self.loc.shape())?;
+        let d = full.dims();
+        if d[d.len() - 1] != self.n {
+            return Err(DistError::ShapeMismatch {
+                dist: NAME,
+                what: "value (last axis must be n)",
+                left: value.shape(),
+                right: self.loc.shape(),
+            });
+        }
+        let out = Shape::new(&d[..d.len() - 1])?;
+        let vals = util::bvals(value, full);
+        let rows = vals
+            .chunks(self.n)
+            .map(|r| r.iter().all(|v| !v.is_infinite()))
+            .collect();
+        Ok(Some((full, out, rows)))
     }
 
     fn norm_const(&self) -> Result<Var<'t>, DistError> {
@@ -187,15 +220,52 @@ impl<'t> Distribution<'t> for MultivariateNormal<'t> {
     }
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        let (z, out) = self.whiten(value)?;
+        let Some(bad) = self.infinite_rows(value)? else {
+            let (z, out) = self.whiten(value)?;
+            let maha = z.square().sum_axis(0)?.reshape(out.dims())?;
+            let c = self.norm_const()?;
+            return Ok(value.tape().fused_map([maha, c.as_tensor()], |_, [q, c]| {
+                (-0.5 * q - c, [-0.5, -1.0])
+            })?);
+        };
+        // Rows with a ±∞ element are outside the support: −∞ with gradient 0. They are
+        // whitened as 0 (a masked copy of the value), so that no ∞ enters the triangular
+        // solve, whose gradient would then be NaN for every row.
+        let tape = value.tape();
+        let (full, out, row_ok) = bad;
+        let keep: Vec<f64> = row_ok
+            .iter()
+            .flat_map(|&ok| std::iter::repeat_n(f64::from(u8::from(ok)), self.n))
+            .collect();
+        let keep = util::constant(tape, full, keep)?;
+        let masked = tape.fused_map([value, keep], |_, [v, k]| {
+            if k == 1.0 {
+                (v, [1.0, 0.0])
+            } else {
+                (0.0, [0.0; 2])
+            }
+        })?;
+        let (z, _) = self.whiten(masked)?;
         let maha = z.square().sum_axis(0)?.reshape(out.dims())?;
         let c = self.norm_const()?;
-        Ok(value.tape().fused_map([maha, c.as_tensor()], |_, [q, c]| {
-            (-0.5 * q - c, [-0.5, -1.0])
+        let ok = util::constant(
+            tape,
+            out,
+            row_ok.iter().map(|&b| f64::from(u8::from(b))).collect(),
+        )?;
+        Ok(tape.fused_map([maha, c.as_tensor(), ok], |_, [q, c, ok]| {
+            if ok == 1.0 {
+                (-0.5 * q - c, [-0.5, -1.0, 0.0])
+            } else {
+                (f64::NEG_INFINITY, [0.0; 3])
+            }
         })?)
     }
 
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
+        if self.infinite_rows(value)?.is_some() {
+            return Ok(util::scalar(value.tape(), f64::NEG_INFINITY).sum());
+        }
         let (z, out) = self.whiten(value)?;
         let m = out.numel() as f64;
         let c = self.norm_const()?;
@@ -225,7 +295,7 @@ impl<'t> Distribution<'t> for MultivariateNormal<'t> {
                 x.push(v);
             }
         }
-        util::array(full, x)
+        util::draws(NAME, full, x)
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
@@ -256,9 +326,9 @@ impl<'t> Reparameterizable<'t> for MultivariateNormal<'t> {
             let e = util::constant(tape, Shape::vector(self.n), eps)?;
             self.scale_tril.matvec(e)?.reshape(self.loc.dims())?
         } else {
-            let e = util::constant(tape, Shape::matrix(rows, self.n), eps)?;
+            let e = util::constant(tape, Shape::matrix(rows, self.n)?, eps)?;
             e.matmul(self.scale_tril.t()?)?.reshape(self.loc.dims())?
         };
-        Ok(x + self.loc)
+        util::rdraws(NAME, x + self.loc)
     }
 }

@@ -87,7 +87,15 @@ fn kernel([k, r, p]: [f64; 3]) -> (f64, [f64; 3]) {
     let l1p = (-p).ln_1p();
     let dp = (if k == 0.0 { 0.0 } else { k / p }) - r / (1.0 - p);
     (
-        lgamma(r + k) - lgamma(k + 1.0) - lgamma(r) + r * l1p + xlogy(k, p),
+        // ln C(k + r − 1, k) = ln Γ(r + k) − ln Γ(k + 1) − ln Γ(r), the difference of the
+        // two ln Γs of the larger argument by Stirling's difference (∞ − ∞ for an argument
+        // ≳ 1e305, and cancelling before)
+        if r >= k {
+            util::lgamma_diff(r, k) - lgamma(k + 1.0)
+        } else {
+            util::lgamma_diff(k + 1.0, r - 1.0) - lgamma(r)
+        } + r * l1p
+            + xlogy(k, p),
         [0.0, digamma(r + k) - digamma(r) + l1p, dp],
     )
 }
@@ -130,7 +138,7 @@ impl<'t> Distribution<'t> for NegativeBinomial<'t> {
             let lam = (ln_standard_gamma(rng, r[i], NAME)? + p[i].ln() - (-p[i]).ln_1p()).exp();
             x.push(poisson_draw(rng, lam, NAME)?);
         }
-        util::array(self.batch, x)
+        util::draws(NAME, self.batch, x)
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {

@@ -78,11 +78,13 @@ fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
             util::neg_inf()
         };
     }
-    let r = 1.0 / s;
-    let z = (x - m) * r;
+    // z and its partials by division, not through a hoisted 1/σ: for a subnormal σ, 1/σ is
+    // +∞ and (x − μ)·(1/σ) would be 0·∞ = NaN at x = μ, where the density is finite.
+    let z = (x - m) / s;
+    let g = z / s;
     (
         -0.5 * z * z - fastmath::ln(s) - LN_SQRT_2PI,
-        [-z * r, z * r, (z * z - 1.0) * r],
+        [-g, g, (z * z - 1.0) / s],
     )
 }
 
@@ -100,21 +102,27 @@ impl<'t> Distribution<'t> for Normal<'t> {
             // The data term is one vectorized reduction node that stores nothing per element
             // (`Tensor::sum_sq_dev`, which also carries the gradient for μ); the rest is one
             // node with its partials for that sum and for σ.
+            util::same_tape(NAME, &[value, self.loc, self.scale])?;
             util::value_shape(NAME, value.shape(), self.batch)?;
-            let ssd = value.sum_sq_dev(self.loc.item()?);
-            let q = ssd.value();
-            if q.is_finite() {
-                let n = value.numel() as f64;
-                let s = self.scale.item()?.value();
-                let s2 = s * s;
-                let lp = -0.5 * q / s2 - n * (fastmath::ln(s) + LN_SQRT_2PI);
-                // ∂/∂Σ(x − μ)² = −1/(2σ²); ∂/∂σ = (Σ(x − μ)²/σ² − n)/σ
-                let d_ssd = -0.5 / s2;
-                let d_scale = (q / s2 - n) / s;
-                return Ok(value.tape().scalar_with_gradients(
-                    lp,
-                    &[(ssd.as_tensor(), &[d_ssd]), (self.scale, &[d_scale])],
-                )?);
+            let s = self.scale.item()?.value();
+            // The hoisted factor ∂/∂Σ(x − μ)² = −1/(2σ²) must be representable: for
+            // σ ≲ 1e-154, σ² underflows (and 1/σ² overflows), and the chain rule through the
+            // sum, 0 · ∞ at x = μ, would give NaN. Such scales take the elementwise kernel.
+            let d_ssd = -0.5 / (s * s);
+            if d_ssd.is_finite() {
+                let ssd = value.sum_sq_dev(self.loc.item()?)?;
+                let q = ssd.value();
+                if q.is_finite() {
+                    let n = value.numel() as f64;
+                    let s2 = s * s;
+                    let lp = -0.5 * q / s2 - n * (fastmath::ln(s) + LN_SQRT_2PI);
+                    // ∂/∂σ = (Σ(x − μ)²/σ² − n)/σ
+                    let d_scale = (q / s2 - n) / s;
+                    return Ok(value.tape().scalar_with_gradients(
+                        lp,
+                        &[(ssd.as_tensor(), &[d_ssd]), (self.scale, &[d_scale])],
+                    )?);
+                }
             }
             // A value of ±∞ or NaN (or an overflowing square): the elementwise kernel gives
             // −∞ or NaN exactly as documented.
@@ -127,7 +135,7 @@ impl<'t> Distribution<'t> for Normal<'t> {
         let m = util::bvals(self.loc, self.batch);
         let s = util::bvals(self.scale, self.batch);
         let x = (0..eps.len()).map(|i| m[i] + s[i] * eps[i]).collect();
-        util::array(self.batch, x)
+        util::draws(NAME, self.batch, x)
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
@@ -152,7 +160,9 @@ impl<'t> Distribution<'t> for Normal<'t> {
             |[x, m, s]| {
                 let z = (x - m) / s;
                 let d = (-0.5 * z * z - LN_SQRT_2PI).exp() / s;
-                (normal_cdf(z), [d, -d, -d * z])
+                // φ(z)·z → 0 as |z| → ∞; at z = ±∞ the product would be 0·∞
+                let dz = util::mul0(d, z);
+                (normal_cdf(z), [d, -d, -dz])
             },
         )
     }
@@ -166,8 +176,11 @@ impl<'t> Reparameterizable<'t> for Normal<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.loc.tape();
         let eps = util::constant(tape, self.batch, util::normals(rng, self.batch.numel()))?;
-        Ok(tape.fused_map([self.loc, self.scale, eps], |_, [m, s, e]| {
-            (m + s * e, [1.0, e, 0.0])
-        })?)
+        util::rdraws(
+            NAME,
+            tape.fused_map([self.loc, self.scale, eps], |_, [m, s, e]| {
+                (m + s * e, [1.0, e, 0.0])
+            })?,
+        )
     }
 }

@@ -76,7 +76,8 @@ fn kernel([x, s, a]: [f64; 3]) -> (f64, [f64; 3]) {
     }
     let (lx, ls) = (x.ln(), s.ln());
     (
-        a.ln() + a * ls - (a + 1.0) * lx,
+        // a (ln s − ln x) − ln x: a ln s − (a + 1) ln x is ∞ − ∞ for a huge a
+        a.ln() + a * (ls - lx) - lx,
         [-(a + 1.0) / x, a / s, 1.0 / a + ls - lx],
     )
 }
@@ -97,7 +98,8 @@ impl<'t> Distribution<'t> for Pareto<'t> {
         let u = util::uniforms(rng, self.batch.numel());
         let s = util::bvals(self.scale, self.batch);
         let a = util::bvals(self.alpha, self.batch);
-        util::array(
+        util::draws(
+            NAME,
             self.batch,
             (0..u.len())
                 .map(|i| s[i] * (-u[i].ln() / a[i]).exp())
@@ -128,10 +130,18 @@ impl<'t> Distribution<'t> for Pareto<'t> {
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
         param_map(self.batch, [self.scale, self.alpha], |[s, a]| {
             if a > 2.0 {
-                let d = (a - 1.0) * (a - 1.0) * (a - 2.0);
-                let v = s * s * a / d;
-                let dd = 2.0 * (a - 1.0) * (a - 2.0) + (a - 1.0) * (a - 1.0);
-                (v, [2.0 * s * a / d, s * s / d - v * dd / d])
+                // v = s² a/((a − 1)²(a − 2)) as a product of ratios ((a − 1)²(a − 2) overflows
+                // for a ≳ 5e102, and the partials were then ∞/∞);
+                // ∂v/∂a = v (1/a − 2/(a − 1) − 1/(a − 2))
+                let r = s / (a - 1.0);
+                let v = r * r * (a / (a - 2.0));
+                (
+                    v,
+                    [
+                        2.0 * r * (a / (a - 1.0)) / (a - 2.0),
+                        v * (1.0 / a - 2.0 / (a - 1.0) - 1.0 / (a - 2.0)),
+                    ],
+                )
             } else {
                 (f64::INFINITY, [0.0; 2])
             }
@@ -149,7 +159,11 @@ impl<'t> Distribution<'t> for Pareto<'t> {
                 }
                 let l = (s / x).ln();
                 let r = (a * l).exp();
-                (-(a * l).exp_m1(), [a * r / x, -a * r / s, -r * l])
+                // (s/x)^a ln(s/x) → 0 as x → ∞ (0·∞ at x = ∞)
+                (
+                    -(a * l).exp_m1(),
+                    [a * r / x, -a * r / s, -util::mul0(r, l)],
+                )
             },
         )
     }
@@ -172,10 +186,13 @@ impl<'t> Reparameterizable<'t> for Pareto<'t> {
             .map(|u| -u.ln())
             .collect();
         let e = util::constant(tape, self.batch, e)?;
-        Ok(tape.fused_map([self.scale, self.alpha, e], |_, [s, a, e]| {
-            let w = (e / a).exp();
-            let x = s * w;
-            (x, [w, -x * e / (a * a), 0.0])
-        })?)
+        util::rdraws(
+            NAME,
+            tape.fused_map([self.scale, self.alpha, e], |_, [s, a, e]| {
+                let w = (e / a).exp();
+                let x = s * w;
+                (x, [w, -x * e / (a * a), 0.0])
+            })?,
+        )
     }
 }

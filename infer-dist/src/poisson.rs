@@ -1,9 +1,9 @@
 //! The Poisson distribution.
 
-use crate::gamma::xlogy;
+use crate::binomial::{bd0, stirlerr};
 use crate::util::{self, accessors, check, common_items, lp_map, lp_sum};
 use crate::{Constraint, DistError, Distribution, IntoTensor};
-use infer_ad::scalar::lgamma;
+
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::ArrayD;
 use rand::Rng;
@@ -75,7 +75,13 @@ fn kernel([k, r]: [f64; 2]) -> (f64, [f64; 2]) {
         };
     }
     let dr = if k == 0.0 { -1.0 } else { k / r - 1.0 };
-    (xlogy(k, r) - r - lgamma(k + 1.0), [0.0, dr])
+    if k == 0.0 {
+        return (-r, [0.0, dr]);
+    }
+    // Loader's form −δ(k) − bd0(k, λ) − ½ ln(2πk): k ln λ − ln k! is ∞ − ∞ for k ≳ 1e306
+    // and cancels for large k
+    let lp = -stirlerr(k) - bd0(k, r, k - r) - 0.5 * ((2.0 * std::f64::consts::PI).ln() + k.ln());
+    (lp, [0.0, dr])
 }
 
 impl<'t> Distribution<'t> for Poisson<'t> {
@@ -99,7 +105,7 @@ impl<'t> Distribution<'t> for Poisson<'t> {
         for &ri in &r {
             x.push(poisson_draw(rng, ri, NAME)?);
         }
-        util::array(self.batch, x)
+        util::draws(NAME, self.batch, x)
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {

@@ -81,8 +81,42 @@ fn kernel([x, l, h]: [f64; 3]) -> (f64, [f64; 3]) {
             util::neg_inf()
         };
     }
-    let r = 1.0 / (h - l);
-    (-(h - l).ln(), [0.0, r, -r])
+    let (ln_w, r) = width(l, h);
+    (-ln_w, [0.0, r, -r])
+}
+
+/// ln(h − l) and 1/(h − l), also when h − l overflows (e.g. l = −1e308, h = 1e308): then
+/// from the halves, h/2 − l/2, which cannot overflow (and are exact: no subnormal is
+/// involved when h − l is that large).
+pub(crate) fn width(l: f64, h: f64) -> (f64, f64) {
+    let w = h - l;
+    if w.is_finite() {
+        (w.ln(), 1.0 / w)
+    } else {
+        let half = 0.5 * h - 0.5 * l;
+        (half.ln() + std::f64::consts::LN_2, 0.5 / half)
+    }
+}
+
+/// (x − l)/(h − l), also when a difference overflows.
+fn fraction(x: f64, l: f64, h: f64) -> f64 {
+    let (d, w) = (x - l, h - l);
+    if d.is_finite() && w.is_finite() {
+        d / w
+    } else {
+        (0.5 * x - 0.5 * l) / (0.5 * h - 0.5 * l)
+    }
+}
+
+/// l + (h − l) u, also when h − l overflows: then l (1 − u) + h u (the two terms have
+/// opposite signs and cannot overflow).
+fn lerp(l: f64, h: f64, u: f64) -> f64 {
+    let w = h - l;
+    if w.is_finite() {
+        l + w * u
+    } else {
+        l * (1.0 - u) + h * u
+    }
 }
 
 impl<'t> Distribution<'t> for Uniform<'t> {
@@ -101,22 +135,30 @@ impl<'t> Distribution<'t> for Uniform<'t> {
         let u = util::uniforms(rng, self.batch.numel());
         let l = util::bvals(self.low, self.batch);
         let h = util::bvals(self.high, self.batch);
-        util::array(
+        util::draws(
+            NAME,
             self.batch,
-            (0..u.len()).map(|i| l[i] + (h[i] - l[i]) * u[i]).collect(),
+            (0..u.len()).map(|i| lerp(l[i], h[i], u[i])).collect(),
         )
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
         param_map(self.batch, [self.low, self.high], |[l, h]| {
-            let r = 1.0 / (h - l);
-            ((h - l).ln(), [-r, r])
+            let (ln_w, r) = width(l, h);
+            (ln_w, [-r, r])
         })
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
         param_map(self.batch, [self.low, self.high], |[l, h]| {
-            (0.5 * (l + h), [0.5, 0.5])
+            // the halves when l + h overflows (l = 1e308, h = 1.7e308)
+            let s = l + h;
+            let m = if s.is_finite() {
+                0.5 * s
+            } else {
+                0.5 * l + 0.5 * h
+            };
+            (m, [0.5, 0.5])
         })
     }
 
@@ -133,14 +175,15 @@ impl<'t> Distribution<'t> for Uniform<'t> {
             self.batch,
             [value, self.low, self.high],
             |[x, l, h]| {
-                let w = h - l;
-                let c = (x - l) / w;
+                let c = fraction(x, l, h);
                 if c <= 0.0 {
                     (0.0, [0.0; 3])
                 } else if c >= 1.0 {
                     (1.0, [0.0; 3])
                 } else {
-                    (c, [1.0 / w, (x - h) / (w * w), -(x - l) / (w * w)])
+                    // ∂c/∂x = 1/w, ∂c/∂l = (c − 1)/w, ∂c/∂h = −c/w
+                    let (_, r) = width(l, h);
+                    (c, [r, (c - 1.0) * r, -c * r])
                 }
             },
         )
@@ -161,8 +204,11 @@ impl<'t> Reparameterizable<'t> for Uniform<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.low.tape();
         let u = util::constant(tape, self.batch, util::uniforms(rng, self.batch.numel()))?;
-        Ok(tape.fused_map([self.low, self.high, u], |_, [l, h, u]| {
-            (l + (h - l) * u, [1.0 - u, u, 0.0])
-        })?)
+        util::rdraws(
+            NAME,
+            tape.fused_map([self.low, self.high, u], |_, [l, h, u]| {
+                (lerp(l, h, u), [1.0 - u, u, 0.0])
+            })?,
+        )
     }
 }

@@ -78,9 +78,30 @@ pub(crate) const POSITIVE: &str = "must be finite and > 0";
 pub(crate) const FINITE: &str = "must be finite";
 pub(crate) const PROB: &str = "must be a probability in [0, 1]";
 
-/// The broadcast shape of the parameters.
+/// Checks that every handle in `ts` is recorded on the tape of the first: a handle indexes slots
+/// of its own tape, so combining handles of two tapes would read the wrong values (or panic in
+/// the tape's fused operations). This is the one place every family checks it: the
+/// constructors through [`batch`], the log densities and cdfs through [`lp_map`] and
+/// [`lp_sum`], and the families with their own log density (Categorical, Dirichlet,
+/// MultivariateNormal) directly.
+#[inline]
+pub(crate) fn same_tape(dist: &'static str, ts: &[Tensor<'_>]) -> Result<(), DistError> {
+    if let Some((first, rest)) = ts.split_first() {
+        for t in rest {
+            infer_ad::check_same_tape(dist, first.tape(), t.tape())?;
+        }
+    }
+    Ok(())
+}
+
+/// The broadcast shape of the parameters, after checking that they share one tape.
+///
+/// # Errors
+/// [`DistError::Ad`] with [`infer_ad::AdError::DifferentTapes`] when two parameters are on
+/// different tapes; [`DistError::ShapeMismatch`] when the shapes do not broadcast.
 #[inline]
 pub(crate) fn batch(dist: &'static str, params: &[Tensor<'_>]) -> Result<Shape, DistError> {
+    same_tape(dist, params)?;
     let mut shape = Shape::SCALAR;
     for p in params {
         shape = shape
@@ -153,6 +174,40 @@ pub(crate) fn array(shape: Shape, data: Vec<f64>) -> Result<ArrayD<f64>, DistErr
         .map_err(|_| DistError::Ad(infer_ad::AdError::LengthMismatch { shape, len }))
 }
 
+/// The draws of a sampler as an array of `shape`.
+///
+/// # Errors
+/// [`DistError::Sampling`] when a draw is ±∞: the exact draw exceeds the range of f64 (e.g. a
+/// Student t with df = 1e-300, whose draws are ~10^(10^300)), which no finite number
+/// represents, and ±∞ is outside every family's support.
+pub(crate) fn draws(
+    dist: &'static str,
+    shape: Shape,
+    data: Vec<f64>,
+) -> Result<ArrayD<f64>, DistError> {
+    if data.iter().any(|x| x.is_infinite()) {
+        return Err(DistError::Sampling {
+            dist,
+            reason: "a draw exceeds the range of f64 at these parameters",
+        });
+    }
+    array(shape, data)
+}
+
+/// A pathwise draw (`rsample`) checked like [`draws`].
+///
+/// # Errors
+/// [`DistError::Sampling`] when an element is ±∞ (the exact draw exceeds the range of f64).
+pub(crate) fn rdraws<'t>(dist: &'static str, t: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
+    if t.to_vec().iter().any(|x| x.is_infinite()) {
+        return Err(DistError::Sampling {
+            dist,
+            reason: "a draw exceeds the range of f64 at these parameters",
+        });
+    }
+    Ok(t)
+}
+
 /// An untracked tensor of `shape` holding `data`.
 pub(crate) fn constant<'t>(
     tape: &'t Tape,
@@ -190,6 +245,59 @@ pub(crate) fn uniforms(rng: &mut dyn rand::RngCore, n: usize) -> Vec<f64> {
         .collect()
 }
 
+/// ln|x − m|, also when x − m overflows.
+pub(crate) fn ln_abs_diff(x: f64, m: f64) -> f64 {
+    let d = x - m;
+    if d.is_finite() {
+        d.abs().ln()
+    } else {
+        (0.5 * x - 0.5 * m).abs().ln() + std::f64::consts::LN_2
+    }
+}
+
+/// ln Γ(x + h) − ln Γ(x) for h > −x with x + h ≥ 20 or x < 20, without the cancellation of two ln Γs of size x ln x: for
+/// x ≥ 20 from Stirling's series, (x − ½) ln(1 + h/x) + h ln(x + h) − h + st(x + h) − st(x),
+/// st(y) = 1/(12y) − 1/(360y³) + 1/(1260y⁵) − 1/(1680y⁷) + 1/(1188y⁹) (truncation < 1e-17 at
+/// y ≥ 20); directly below.
+pub(crate) fn lgamma_diff(x: f64, h: f64) -> f64 {
+    if x < 20.0 {
+        return infer_ad::scalar::lgamma(x + h) - infer_ad::scalar::lgamma(x);
+    }
+    let st = |y: f64| {
+        let r = 1.0 / y;
+        let r2 = r * r;
+        r * (1.0 / 12.0
+            - r2 * (1.0 / 360.0 - r2 * (1.0 / 1260.0 - r2 * (1.0 / 1680.0 - r2 / 1188.0))))
+    };
+    (x - 0.5) * (h / x).ln_1p() + h * (x + h).ln() - h + st(x + h) - st(x)
+}
+
+/// ψ(x + h) − ψ(x) for h ≥ 0 without the cancellation of two ψs ≈ ln x: for x ≥ 20 from
+/// ψ(y) ~ ln y − 1/(2y) − 1/(12y²) + 1/(120y⁴) − 1/(252y⁶) (truncation < 1e-16 at y ≥ 20),
+/// differences of reciprocals taken as 1/x − 1/(x + h) = h/(x(x + h)); directly below.
+pub(crate) fn digamma_diff(x: f64, h: f64) -> f64 {
+    if x < 20.0 {
+        return infer_ad::scalar::digamma(x + h) - infer_ad::scalar::digamma(x);
+    }
+    let y = x + h;
+    let (r1, r2) = (1.0 / x, 1.0 / y);
+    let (q1, q2) = (r1 * r1, r2 * r2);
+    // 1/xⁿ − 1/yⁿ for n = 1, 2, 4, 6
+    let d1 = h / x / y;
+    let d2 = d1 * (r1 + r2);
+    let d4 = d2 * (q1 + q2);
+    let d6 = d2 * (q1 * q1 + q1 * q2 + q2 * q2);
+    (h / x).ln_1p() + 0.5 * d1 + d2 / 12.0 - d4 / 120.0 + d6 / 252.0
+}
+
+/// a·b where a vanishing factor wins: 0·∞ = 0. For the partials of a cdf, a density (which
+/// underflows to 0 far in a tail) times a factor that grows without bound there (z, x, …): the
+/// exact product tends to 0, the floating-point one would be NaN at z = ±∞.
+#[inline]
+pub(crate) fn mul0(a: f64, b: f64) -> f64 {
+    if a == 0.0 || b == 0.0 { 0.0 } else { a * b }
+}
+
 /// The value's elements are in the family's support, for elementwise constraints.
 #[inline]
 pub(crate) fn neg_inf<const K: usize>() -> (f64, [f64; K]) {
@@ -204,6 +312,7 @@ pub(crate) fn lp_map<'t, const K: usize>(
     inputs: [Tensor<'t>; K],
     f: impl Fn([f64; K]) -> (f64, [f64; K]),
 ) -> Result<Tensor<'t>, DistError> {
+    same_tape(dist, &inputs)?;
     value_shape(dist, inputs[0].shape(), batch)?;
     Ok(inputs[0].tape().fused_map(inputs, |_, a| f(a))?)
 }
@@ -215,6 +324,7 @@ pub(crate) fn lp_sum<'t, const K: usize>(
     inputs: [Tensor<'t>; K],
     f: impl Fn([f64; K]) -> (f64, [f64; K]),
 ) -> Result<infer_ad::Var<'t>, DistError> {
+    same_tape(dist, &inputs)?;
     value_shape(dist, inputs[0].shape(), batch)?;
     Ok(inputs[0].tape().fused_sum(inputs, |_, a| f(a))?)
 }

@@ -79,12 +79,62 @@ fn kernel([x, l, k]: [f64; 3]) -> (f64, [f64; 3]) {
     }
     let lt = x.ln() - l.ln();
     let tk = (k * lt).exp();
+    if tk == f64::INFINITY {
+        // (x/λ)ᵏ beyond f64: e^{−(x/λ)ᵏ} wins over (x/λ)^{k−1}, the density is 0 in f64
+        // (the sum below would be ∞ − ∞)
+        return util::neg_inf();
+    }
     let pw = if k == 1.0 { 0.0 } else { (k - 1.0) * lt };
     let dx = if k == 1.0 { 0.0 } else { (k - 1.0) / x } - k * tk / x;
     (
         k.ln() - l.ln() + pw - tk,
         [dx, k * (tk - 1.0) / l, 1.0 / k + lt - tk * lt],
     )
+}
+
+/// ζ(j)(2ʲ − 2)/j for j = 2, …, 21 (mpmath).
+const WEIBULL_DELTA: [f64; 20] = [
+    1.6449340668482264,
+    2.4041138063191885,
+    3.7881313179889835,
+    6.22156653086022,
+    10.512544973839308,
+    18.150286992874612,
+    31.87945605928473,
+    56.780475593477995,
+    102.301645578063,
+    186.0919190803662,
+    341.2506231957703,
+    630.0773094089744,
+    1170.2145262106094,
+    2184.466816943389,
+    4095.9375942242555,
+    7710.058882793788,
+    14563.500037382837,
+    27594.0526552217,
+    52428.75001498929,
+    99864.33334285778,
+];
+
+/// δ(t) = ln Γ(1 + 2t) − 2 ln Γ(1 + t) ≥ 0 (t = 1/k). For t < 0.05 by its Taylor series
+/// Σ_{j≥2} (−1)ʲ ζ(j)(2ʲ − 2)/j · tʲ from ln Γ(1 + t) = −γt + Σ_{j≥2} (−1)ʲ ζ(j) tʲ/j
+/// (twenty terms; the rest is below 1e-20 relative), where the difference of ln Γs would
+/// keep only ~1e-16/δ of its digits; 2t ln 2 beyond t = 1e100 (a tiny k).
+fn weibull_delta(t: f64) -> f64 {
+    if t < 0.05 {
+        let mut s = 0.0;
+        for (i, &c) in WEIBULL_DELTA.iter().enumerate().rev() {
+            let sign = if i % 2 == 0 { 1.0 } else { -1.0 };
+            s = s * t + sign * c;
+        }
+        s * t * t
+    } else if t > 1e100 {
+        // δ ~ 2t ln 2 (the Γs overflow); only e^{−δ} = 0 is used then
+        2.0 * t * std::f64::consts::LN_2
+    } else {
+        // the difference of the ln Γs taken stably for a large t
+        util::lgamma_diff(1.0 + t, t) - lgamma(1.0 + t)
+    }
 }
 
 impl<'t> Distribution<'t> for Weibull<'t> {
@@ -113,7 +163,8 @@ impl<'t> Distribution<'t> for Weibull<'t> {
         let u = util::uniforms(rng, self.batch.numel());
         let l = util::bvals(self.scale, self.batch);
         let k = util::bvals(self.concentration, self.batch);
-        util::array(
+        util::draws(
+            NAME,
             self.batch,
             (0..u.len())
                 .map(|i| l[i] * (-u[i].ln()).powf(1.0 / k[i]))
@@ -122,29 +173,41 @@ impl<'t> Distribution<'t> for Weibull<'t> {
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
+        // H = γ(1 − 1/k) + ln λ − ln k + 1 (ln(λ/k) would overflow or underflow in the ratio);
+        // ∂H/∂k = (γ − k)/k², one term (not γ/k² − 1/k, ∞ − ∞ for a tiny k)
         param_map(self.batch, [self.scale, self.concentration], |[l, k]| {
             (
-                EULER * (1.0 - 1.0 / k) + (l / k).ln() + 1.0,
-                [1.0 / l, EULER / (k * k) - 1.0 / k],
+                EULER * (1.0 - 1.0 / k) + l.ln() - k.ln() + 1.0,
+                [1.0 / l, (EULER - k) / k / k],
             )
         })
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
+        // λ Γ(1 + 1/k) = exp(ln λ + ln Γ(1 + 1/k)) (Γ overflows for k ≲ 0.006 while the
+        // product may not)
         param_map(self.batch, [self.scale, self.concentration], |[l, k]| {
             let a = 1.0 + 1.0 / k;
-            let g = lgamma(a).exp();
-            (l * g, [g, -l * g * digamma(a) / (k * k)])
+            let lg = lgamma(a);
+            let m = (l.ln() + lg).exp();
+            (m, [lg.exp(), -m * digamma(a) / k / k])
         })
     }
 
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
+        // V = λ² (Γ(1 + 2/k) − Γ(1 + 1/k)²) = exp(2 ln λ + ln Γ(1 + 2/k) + ln(1 − ρ)),
+        // ρ = Γ(1 + 1/k)²/Γ(1 + 2/k) = e^{−δ} ∈ (0, 1] (log-convexity of Γ), 1 − ρ by expm1
+        // (the difference of Γs is ∞ − ∞ for k ≲ 0.006, and cancels for a large k);
+        // ∂V/∂k = −(2/k²) λ² Γ(1 + 2/k) (ψ(1 + 2/k) − ρ ψ(1 + 1/k)).
         param_map(self.batch, [self.scale, self.concentration], |[l, k]| {
-            let (a1, a2) = (1.0 + 1.0 / k, 1.0 + 2.0 / k);
-            let (g1, g2) = (lgamma(a1).exp(), lgamma(a2).exp());
-            let w = g2 - g1 * g1;
-            let dw = -2.0 * g2 * digamma(a2) / (k * k) + 2.0 * g1 * g1 * digamma(a1) / (k * k);
-            (l * l * w, [2.0 * l * w, l * l * dw])
+            let t = 1.0 / k;
+            let (a1, a2) = (1.0 + t, 1.0 + 2.0 * t);
+            let delta = weibull_delta(t);
+            let rho = (-delta).exp();
+            let base = 2.0 * l.ln() + lgamma(a2);
+            let v = (base + (-(-delta).exp_m1()).ln()).exp();
+            let dk = -2.0 * t * t * (base.exp() * (digamma(a2) - util::mul0(rho, digamma(a1))));
+            (v, [2.0 * v / l, dk])
         })
     }
 
@@ -159,10 +222,20 @@ impl<'t> Distribution<'t> for Weibull<'t> {
                 }
                 let lt = (x / l).ln();
                 let tk = (k * lt).exp();
-                let e = (-tk).exp();
+                // w = z e^{−z} with z = (x/λ)^k, → 0 as z → ∞ (not ∞ · 0); the partials
+                // multiply it with mul0, so an infinite factor at w = 0 gives 0, not NaN
+                let w = if tk == f64::INFINITY {
+                    0.0
+                } else {
+                    tk * (-tk).exp()
+                };
                 (
                     -(-tk).exp_m1(),
-                    [e * k * tk / x, -e * k * tk / l, e * tk * lt],
+                    [
+                        util::mul0(w, k / x),
+                        -util::mul0(w, k / l),
+                        util::mul0(w, lt),
+                    ],
                 )
             },
         )
@@ -181,7 +254,8 @@ impl<'t> Reparameterizable<'t> for Weibull<'t> {
             .map(|u| -u.ln())
             .collect();
         let e = util::constant(tape, self.batch, e)?;
-        Ok(
+        util::rdraws(
+            NAME,
             tape.fused_map([self.scale, self.concentration, e], |_, [l, k, e]| {
                 let w = e.powf(1.0 / k);
                 let x = l * w;

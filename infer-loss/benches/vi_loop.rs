@@ -73,8 +73,8 @@ impl SeedLoop {
         let value = loss.value();
         loss.backward();
         self.store.zero_grads();
-        self.store.accumulate_grads(&bound);
-        self.adam.step(&mut self.store);
+        self.store.accumulate_grads(&bound).expect("own binding");
+        self.adam.step(&mut self.store).expect("finite gradients");
         value
     }
 }
@@ -117,8 +117,8 @@ impl SeedFlatLoop {
         let value = loss.value();
         loss.backward();
         s.store.zero_grads();
-        s.store.accumulate_grads(&bound);
-        s.adam.step(&mut s.store);
+        s.store.accumulate_grads(&bound).expect("own binding");
+        s.adam.step(&mut s.store).expect("finite gradients");
         value
     }
 }
@@ -163,8 +163,8 @@ impl BatchedLoop {
         let value = loss.value();
         loss.backward();
         self.store.zero_grads();
-        self.store.accumulate_grads(&bound);
-        self.adam.step(&mut self.store);
+        self.store.accumulate_grads(&bound).expect("own binding");
+        self.adam.step(&mut self.store).expect("finite gradients");
         value
     }
 }

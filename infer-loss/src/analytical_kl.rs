@@ -1,6 +1,7 @@
 //! The closed-form KL(q ‖ p) of one site, with a Monte Carlo fallback.
 
 use crate::elbo::elbo_loss;
+use crate::util::check_site;
 use crate::{DivFn, LossError};
 use infer_ad::{Tensor, Var};
 use infer_dist::{Distribution, has_closed_form_kl, kl_divergence};
@@ -65,6 +66,11 @@ pub fn analytical_kl_divergence_loss_with<'t>(
     value: Tensor<'t>,
     backup_loss_fn: DivFn,
 ) -> Result<Var<'t>, LossError> {
+    check_site(
+        "analytical_kl_divergence_loss_with",
+        &[p_dist, q_dist],
+        value,
+    )?;
     if has_closed_form_kl(q_dist, p_dist) {
         let kl = kl_divergence(q_dist, p_dist)?.sum();
         if kl.value().is_finite() {

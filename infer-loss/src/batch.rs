@@ -86,7 +86,7 @@ pub(crate) fn elbo_sum<'a, 't>(
         }
         let (p, q, x) = (p_dists[i], q_dists[i], values[i]);
         if is_delta(q) {
-            acc = add(acc, prior_loss(p, q, x)?);
+            acc = add(acc, prior_loss(p, q, x)?)?;
             continue;
         }
         let scalar_p = p.batch_shape().numel() == 1 && p.event_shape().numel() == 1;
@@ -96,7 +96,7 @@ pub(crate) fn elbo_sum<'a, 't>(
             None
         };
         let Some((kind, loc, scale)) = batchable else {
-            acc = add(acc, elbo_loss(p, q, x)?);
+            acc = add(acc, elbo_loss(p, q, x)?)?;
             continue;
         };
         let xv = x.item()?;
@@ -128,11 +128,15 @@ pub(crate) fn elbo_sum<'a, 't>(
     }
     for g in &groups {
         let tape: &'t Tape = g.xs[0].tape();
-        let x = tape.stack_vars(&g.xs);
-        let q = rebuild(g.kind, tape.stack_vars(&g.locs), tape.stack_vars(&g.scales))?;
+        let x = tape.stack_vars(&g.xs)?;
+        let q = rebuild(
+            g.kind,
+            tape.stack_vars(&g.locs)?,
+            tape.stack_vars(&g.scales)?,
+        )?;
         let lq = q.log_prob_sum(x)?;
         let lp = g.p.log_prob_sum(x)?;
-        acc = add(acc, lq - lp);
+        acc = add(acc, lq - lp)?;
     }
     Ok(acc)
 }

@@ -1,7 +1,7 @@
 //! The ELBO of one site with q's entropy in closed form: `−(ln p(x) + H[q])`.
 
 use crate::LossError;
-use crate::util::is_delta;
+use crate::util::{check_site, is_delta};
 use infer_ad::{Tensor, Var};
 use infer_dist::Distribution;
 
@@ -35,6 +35,7 @@ pub fn elbo_entropy_loss<'t>(
     q_dist: &dyn Distribution<'t>,
     value: Tensor<'t>,
 ) -> Result<Var<'t>, LossError> {
+    check_site("elbo_entropy_loss", &[p_dist, q_dist], value)?;
     if is_delta(p_dist) || is_delta(q_dist) {
         return Err(LossError::DeltaNotSupported {
             function: "elbo_entropy_loss",

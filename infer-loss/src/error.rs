@@ -83,7 +83,9 @@ pub enum LossError {
     /// A distribution failed (shape mismatch, entropy not defined, …).
     #[error(transparent)]
     Dist(#[from] DistError),
-    /// The tape failed (shape mismatch, …).
+    /// The tape failed (shape mismatch, …). Every loss function checks that the parameters
+    /// of its distributions, its values and the terms it sums over sites all live on one
+    /// tape, and returns [`AdError::DifferentTapes`] here when they do not.
     #[error(transparent)]
     Ad(#[from] AdError),
 }

@@ -73,8 +73,8 @@
 //!     let loss = infer_loss::vi_loss(&p_refs, &q_refs, &values, &vec![false; k], 1.0)?;
 //!     loss.backward();
 //!     store.zero_grads();
-//!     store.accumulate_grads(&bound);
-//!     opt.step(&mut store);
+//!     store.accumulate_grads(&bound)?;
+//!     opt.step(&mut store)?;
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -1,7 +1,7 @@
 //! Log likelihoods (and their negatives) of lists of distributions at values.
 
 use crate::LossError;
-use crate::util::{add, check_len, finish};
+use crate::util::{add, check_len, check_site, finish};
 use infer_ad::{Tensor, Var};
 use infer_dist::Distribution;
 
@@ -24,6 +24,7 @@ pub fn log_prob_loss<'t>(
     p_dist: &dyn Distribution<'t>,
     value: Tensor<'t>,
 ) -> Result<Var<'t>, LossError> {
+    check_site("log_prob_loss", &[p_dist], value)?;
     Ok(p_dist.log_prob_sum(value)?)
 }
 
@@ -47,6 +48,7 @@ pub fn negative_log_prob_loss<'t>(
     p_dist: &dyn Distribution<'t>,
     value: Tensor<'t>,
 ) -> Result<Var<'t>, LossError> {
+    check_site("negative_log_prob_loss", &[p_dist], value)?;
     Ok(-p_dist.log_prob_sum(value)?)
 }
 
@@ -117,7 +119,7 @@ pub(crate) fn log_prob_sum<'t>(
         if only.is_some_and(|o| !o[i]) {
             continue;
         }
-        acc = add(acc, p_dists[i].log_prob_sum(values[i])?);
+        acc = add(acc, p_dists[i].log_prob_sum(values[i])?)?;
     }
     Ok(acc)
 }

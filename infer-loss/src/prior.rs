@@ -1,6 +1,7 @@
 //! The prior-only loss of one site: `−ln p(x)`.
 
 use crate::LossError;
+use crate::util::check_site;
 use infer_ad::{Tensor, Var};
 use infer_dist::Distribution;
 
@@ -32,6 +33,7 @@ pub fn prior_loss<'t>(
     q_dist: &dyn Distribution<'t>,
     value: Tensor<'t>,
 ) -> Result<Var<'t>, LossError> {
+    check_site("prior_loss", &[p_dist, q_dist], value)?;
     let _ = q_dist;
     Ok(-p_dist.log_prob_sum(value)?)
 }

@@ -3,7 +3,7 @@
 use crate::LossError;
 use crate::score_function::score_surrogate;
 use crate::util::check_len;
-use infer_ad::{Tensor, Var};
+use infer_ad::{Tensor, Var, check_same_tape};
 use infer_dist::Distribution;
 
 /// One sub-sample (one independent draw of every latent site) for
@@ -56,7 +56,8 @@ const MIN_SUB_SAMPLES: usize = 3;
 /// [`LossError::TooFewSubSamples`] for fewer than 3 sub-samples;
 /// [`LossError::LengthMismatch`] when a sub-sample's lists differ in length;
 /// [`LossError::Empty`] when a sub-sample has no site and no regularization;
-/// [`LossError::Dist`] as the densities.
+/// [`LossError::Ad`] with [`infer_ad::AdError::DifferentTapes`] when the sub-samples or the
+/// parameters are not all on one tape; [`LossError::Dist`] as the densities.
 ///
 /// # Panics
 /// If the tensors live on different tapes.
@@ -124,15 +125,21 @@ pub fn elbo_rb_score_function<'t>(
         log_qs.push(parts.log_q);
     }
     let tape = surrogates[0].tape();
+    for v in surrogates.iter().skip(1) {
+        check_same_tape("elbo_rb_score_function sub-samples", tape, v.tape())?;
+    }
+    for p in parameters {
+        check_same_tape("elbo_rb_score_function parameters", tape, p.tape())?;
+    }
     // f and h, S rows of m parameter elements.
     let m: usize = parameters.iter().map(Tensor::numel).sum();
     let mut f = vec![0.0; s_len * m];
     let mut h = vec![0.0; s_len * m];
     for s in 0..s_len {
-        tape.backward(surrogates[s]);
+        tape.backward(surrogates[s])?;
         read_grads(parameters, &mut f[s * m..(s + 1) * m]);
         if let Some(lq) = log_qs[s] {
-            tape.backward(lq);
+            tape.backward(lq)?;
             read_grads(parameters, &mut h[s * m..(s + 1) * m]);
         }
     }

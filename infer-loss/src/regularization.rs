@@ -72,7 +72,7 @@ pub(crate) fn regularization_sum<'t>(
         } else {
             div_fn(p, q, x)?
         };
-        acc = add(acc, term);
+        acc = add(acc, term)?;
     }
     Ok(acc)
 }

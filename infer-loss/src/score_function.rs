@@ -22,7 +22,7 @@
 
 use crate::LossError;
 use crate::prior::prior_loss;
-use crate::util::{add, add_opt, check_len, finish, is_delta, value_of};
+use crate::util::{add, add_opt, check_len, check_site, finish, is_delta, value_of};
 use infer_ad::{Tensor, Var};
 use infer_dist::Distribution;
 
@@ -72,6 +72,7 @@ pub fn elbo_score_function_loss<'t>(
     q_dist: &dyn Distribution<'t>,
     value: Tensor<'t>,
 ) -> Result<Var<'t>, LossError> {
+    check_site("elbo_score_function_loss", &[p_dist, q_dist], value)?;
     if is_delta(p_dist) || is_delta(q_dist) {
         return Err(LossError::DeltaNotSupported {
             function: "elbo_score_function_loss",
@@ -181,21 +182,22 @@ pub(crate) fn score_surrogate<'t>(
         if is_delta(q) {
             let d = prior_loss(p, q, values[i])?;
             w += d.value();
-            path = add(path, d);
+            path = add(path, d)?;
             continue;
         }
+        check_site("elbo_score_function", &[p, q], values[i])?;
         let x = values[i].detach();
         let lp = p.log_prob_sum(x)?;
         let lq = q.log_prob_sum(x)?;
         w += lq.value() - lp.value();
-        path = add(path, -lp);
-        log_q = add(log_q, lq);
+        path = add(path, -lp)?;
+        log_q = add(log_q, lq)?;
     }
     let path = path.map(|v| crate::util::scale(v, scale));
     let w = value_of(extra) + scale * w - baseline;
     let score = log_q.map(|lq| score_term(lq, w, scale));
     Ok(ScoreParts {
-        loss: add_opt(add_opt(extra, path), score),
+        loss: add_opt(add_opt(extra, path)?, score)?,
         log_q,
     })
 }

@@ -1,7 +1,7 @@
 //! Private helpers: list-length checks, sums of optional terms, Delta detection.
 
 use crate::LossError;
-use infer_ad::Var;
+use infer_ad::{Tensor, Var, check_same_tape};
 use infer_dist::{Distribution, Family};
 
 /// `Err(LengthMismatch)` unless `got == expected`.
@@ -17,23 +17,48 @@ pub(crate) fn check_len(what: &'static str, expected: usize, got: usize) -> Resu
     }
 }
 
-/// `acc + v`, where a missing accumulator is 0.
+/// `acc + v`, where a missing accumulator is 0. Terms of different sites may come from
+/// different tapes when a caller mixes them up: that is a typed error, not the operator's
+/// panic.
 #[inline]
-pub(crate) fn add<'t>(acc: Option<Var<'t>>, v: Var<'t>) -> Option<Var<'t>> {
-    Some(match acc {
-        Some(a) => a + v,
+pub(crate) fn add<'t>(acc: Option<Var<'t>>, v: Var<'t>) -> Result<Option<Var<'t>>, LossError> {
+    Ok(Some(match acc {
+        Some(a) => {
+            check_same_tape("loss sum over sites", a.tape(), v.tape())?;
+            a + v
+        }
         None => v,
-    })
+    }))
 }
 
-/// `a + b` over optional terms.
+/// `a + b` over optional terms, checked like [`add`].
 #[inline]
-pub(crate) fn add_opt<'t>(a: Option<Var<'t>>, b: Option<Var<'t>>) -> Option<Var<'t>> {
+pub(crate) fn add_opt<'t>(
+    a: Option<Var<'t>>,
+    b: Option<Var<'t>>,
+) -> Result<Option<Var<'t>>, LossError> {
     match (a, b) {
-        (Some(a), Some(b)) => Some(a + b),
-        (a, None) => a,
-        (None, b) => b,
+        (Some(a), Some(b)) => add(Some(a), b),
+        (a, None) => Ok(a),
+        (None, b) => Ok(b),
     }
+}
+
+/// Checks that the parameters of every distribution of one site live on the tape of its
+/// `value`, before any of them is combined with another (reading a handle through a
+/// different tape would use the wrong slots).
+pub(crate) fn check_site<'t>(
+    function: &'static str,
+    dists: &[&dyn Distribution<'t>],
+    value: Tensor<'t>,
+) -> Result<(), LossError> {
+    let tape = value.tape();
+    for d in dists {
+        for (_, p) in d.params() {
+            check_same_tape(function, tape, p.tape())?;
+        }
+    }
+    Ok(())
 }
 
 /// `c · v`, recording nothing when `c == 1`.

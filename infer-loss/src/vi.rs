@@ -131,8 +131,8 @@ impl Default for ViOptions {
 ///     let loss = infer_loss::vi_loss(&p_refs, &q_refs, &values, &vec![false; k], 1.0)?;
 ///     loss.backward();
 ///     store.zero_grads();
-///     store.accumulate_grads(&bound);
-///     opt.step(&mut store);
+///     store.accumulate_grads(&bound)?;
+///     opt.step(&mut store)?;
 /// }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -287,7 +287,7 @@ fn vi_impl<'t>(
             } else {
                 regularization_sum(p_dists, q_dists, values, Some(observed), div_fn)?
             };
-            add_opt(nll, reg.map(|r| scale(r, kl)))
+            add_opt(nll, reg.map(|r| scale(r, kl)))?
         }
     };
     finish(loss, function)

@@ -1,7 +1,7 @@
 //! The log-density adjustment for a change of variables onto unconstrained space.
 
 use crate::LossError;
-use crate::util::{add, check_len, finish};
+use crate::util::{add, check_len, check_site, finish};
 use infer_ad::{Tensor, Var};
 use infer_dist::{Bijector, Distribution};
 
@@ -34,6 +34,7 @@ pub fn volume_adjustment<'t>(
     p_dist: &dyn Distribution<'t>,
     value: Tensor<'t>,
 ) -> Result<Var<'t>, LossError> {
+    check_site("volume_adjustment", &[p_dist], value)?;
     let Some(b) = p_dist.support().bijector() else {
         return Err(LossError::NoBijector {
             dist: p_dist.name(),
@@ -96,7 +97,7 @@ pub fn log_prob_volume_adjustment<'t>(
     )?;
     let mut acc = None;
     for (p, &x) in p_dists.iter().zip(values) {
-        acc = add(acc, volume_adjustment(*p, x)?);
+        acc = add(acc, volume_adjustment(*p, x)?)?;
     }
     finish(acc, "log_prob_volume_adjustment")
 }

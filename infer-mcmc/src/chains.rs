@@ -104,6 +104,13 @@ pub struct Chain {
     pub warmup_seconds: f64,
     /// Wall time of sampling, seconds.
     pub sampling_seconds: f64,
+    /// Gradient evaluations before sampling: the search for an initial point, Stan's
+    /// step-size heuristic (at the start and after each metric update) and the warmup
+    /// trajectories.
+    pub warmup_gradient_evals: u64,
+    /// Gradient evaluations of the sampling trajectories (every transition, also those that
+    /// thinning drops; equal to the sum of `n_leapfrog__` when `thin` is 1).
+    pub sampling_gradient_evals: u64,
 }
 
 impl Chain {
@@ -117,6 +124,12 @@ impl Chain {
     #[must_use]
     pub fn num_leapfrog(&self) -> usize {
         self.stats.iter().map(|s| s.n_leapfrog).sum()
+    }
+
+    /// Every gradient evaluation of the chain, warmup and sampling.
+    #[must_use]
+    pub fn gradient_evals(&self) -> u64 {
+        self.warmup_gradient_evals + self.sampling_gradient_evals
     }
 
     /// Sampling transitions that reached tree depth `max_depth`.
@@ -139,6 +152,9 @@ pub struct Fit {
     pub chains: Vec<Chain>,
     /// The settings of the run.
     pub settings: SamplerSettings,
+    /// Wall time of the whole run, seconds (the chains run in parallel on threads, so this is
+    /// less than the sum of their times when there are several threads).
+    pub wall_seconds: f64,
 }
 
 impl Fit {
@@ -173,10 +189,66 @@ impl Fit {
         }))
     }
 
-    /// Draws of a recorded value by name, chains × draws.
-    #[must_use]
-    pub fn draws_by_name(&self, name: &str) -> Option<Array2<f64>> {
-        self.param_index(name).and_then(|i| self.param_draws(i))
+    /// Draws of a recorded value by name (as in [`param_names`](Self::param_names), Stan's
+    /// 1-based `eta[1]` form), chains × draws.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use infer_mcmc::{McmcError, Sampler, SamplerSettings, models::Gauss};
+    ///
+    /// let settings = SamplerSettings { num_warmup: 20, num_samples: 10, num_chains: 1,
+    ///                                  ..SamplerSettings::default() };
+    /// let fit = Sampler::new(settings)?.sample(|_| Gauss::new(3))?;
+    /// assert_eq!(fit.draws_by_name("x[3]")?.dim(), (1, 10));
+    /// // Indices are 1-based: the error names the valid range.
+    /// let err = fit.draws_by_name("x[0]").unwrap_err();
+    /// assert!(err.to_string().contains("x[1] ..= x[3]"), "{err}");
+    /// # Ok::<(), McmcError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`McmcError::UnknownName`](crate::McmcError::UnknownName) when no recorded value has this name: for an indexed name
+    /// whose base exists (`eta[0]`, `eta[9]` of `eta[1]` … `eta[8]`) the message gives the
+    /// valid 1-based range, otherwise it lists the recorded names.
+    pub fn draws_by_name(&self, name: &str) -> Result<Array2<f64>, crate::McmcError> {
+        self.param_index(name)
+            .and_then(|i| self.param_draws(i))
+            .ok_or_else(|| crate::McmcError::UnknownName {
+                name: name.to_owned(),
+                hint: self.name_hint(name),
+            })
+    }
+
+    /// What the valid names look like, for the error of [`draws_by_name`](Self::draws_by_name).
+    fn name_hint(&self, name: &str) -> String {
+        let base = |n: &str| n.split_once('[').map_or(n, |(b, _)| b).trim().to_owned();
+        let wanted = base(name);
+        let same: Vec<&String> = self
+            .param_names
+            .iter()
+            .filter(|n| base(n) == wanted && n.contains('['))
+            .collect();
+        match (same.first(), same.last()) {
+            (Some(first), Some(last)) if name.contains('[') => format!(
+                "`{wanted}` has {} elements, {first} ..= {last} (indices are 1-based)",
+                same.len()
+            ),
+            _ => {
+                const SHOWN: usize = 20;
+                let mut list: Vec<&str> = self
+                    .param_names
+                    .iter()
+                    .take(SHOWN)
+                    .map(String::as_str)
+                    .collect();
+                if self.param_names.len() > SHOWN {
+                    list.push("…");
+                }
+                format!("the recorded values are {}", list.join(", "))
+            }
+        }
     }
 
     /// A sampler statistic (one of [`STAT_NAMES`]) as chains × draws.
@@ -193,6 +265,12 @@ impl Fit {
     #[must_use]
     pub fn num_divergent(&self) -> usize {
         self.chains.iter().map(Chain::num_divergent).sum()
+    }
+
+    /// Gradient evaluations of every chain, warmup and sampling.
+    #[must_use]
+    pub fn gradient_evals(&self) -> u64 {
+        self.chains.iter().map(Chain::gradient_evals).sum()
     }
 
     /// Sampling transitions that hit the maximum tree depth, over all chains.

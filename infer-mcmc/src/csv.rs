@@ -140,6 +140,57 @@ pub enum CsvError {
         /// 1-based line number.
         line: usize,
     },
+    /// Two columns of the header have the same name.
+    #[error("line {line}: duplicate column name {name:?}")]
+    DuplicateColumn {
+        /// 1-based line number of the header.
+        line: usize,
+        /// The repeated name.
+        name: String,
+    },
+    /// A number is written in range-overflowing form (`1e999`): only `inf`, `-inf`,
+    /// `Infinity` and `NaN` stand for non-finite values.
+    #[error("line {line}: {text:?} is out of the range of f64")]
+    NumberOutOfRange {
+        /// 1-based line number.
+        line: usize,
+        /// The text of the number.
+        text: String,
+    },
+    /// The adapted step size or inverse metric is not valid: a step size that is not finite
+    /// and positive, a metric element that is not finite (or not positive on a diagonal), a
+    /// dense metric that is not square, or a metric with no elements or more elements per
+    /// row than the file has parameter columns (each unconstrained coordinate is recorded in
+    /// at least one column).
+    #[error("line {line}: invalid adaptation: {reason}")]
+    InvalidMetric {
+        /// 1-based line number of the block.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The number of draw rows differs from what the configuration declares:
+    /// ⌈`num_samples` / `thin`⌉ draws, and with `save_warmup` ⌈`num_warmup` / `thin`⌉ warmup
+    /// draws before the adaptation block (a truncated or padded file).
+    #[error("{found} {what} rows, the configuration declares {expected}")]
+    DrawCount {
+        /// `"draw"` or `"warmup draw"`.
+        what: &'static str,
+        /// The declared number.
+        expected: usize,
+        /// The number found.
+        found: usize,
+    },
+    /// The file ends before it is complete: the last line has no line break, the
+    /// adaptation block or the timing block is cut short, or the adaptation block that the
+    /// configuration declares (`engaged = 1` with `num_warmup > 0`) is missing.
+    #[error("line {line}: the file is incomplete: {reason}")]
+    Truncated {
+        /// 1-based line number where the file ends or the missing part was due.
+        line: usize,
+        /// What is missing.
+        reason: &'static str,
+    },
 }
 
 /// The sampling engine recorded in the configuration.
@@ -560,26 +611,90 @@ fn config_comments(m: &CsvMetadata) -> String {
 /// Warmup rows are the rows before the adaptation block; without one, and with
 /// `save_warmup`, the first `⌈num_warmup / thin⌉` rows.
 ///
+/// # What a complete file is
+///
+/// Only a complete file is read; a truncated or damaged one is an error. Complete means:
+///
+/// - the header (after the configuration comments) starts with `lp__` and its column names
+///   are non-empty and distinct;
+/// - every line that carries data (the header, draws, the adaptation and timing lines) ends
+///   with a line break, as CmdStan, cmdstanpy and infer write them: a last line without one
+///   may have been cut anywhere (`0.37` of `0.373048`), so it is an error;
+/// - when the configuration declares `num_samples`, exactly ⌈`num_samples` / `thin`⌉ draws
+///   follow the adaptation block, and with `save_warmup = 1` (in an HMC run) exactly
+///   ⌈`num_warmup` / `thin`⌉ warmup draws precede it (`thin` ≥ 1);
+/// - when it declares `engaged = 1` and `num_warmup` > 0 for an HMC run (a `stepsize__`
+///   column, and not `algorithm = fixed_param`, which has no warmup rows and no adaptation),
+///   the adaptation block is present; an adaptation block must be whole: a finite positive
+///   step size and a metric line (diagonal: 1 to `P` finite positive values, `P` the number
+///   of parameter columns; dense: a square matrix of finite values);
+/// - the timing block is optional (a file may end after its last draw), but a timing block
+///   that is present has its three lines (warm-up, sampling, total).
+///
+/// Numbers are read exactly; `inf`, `-inf`, `Infinity` and `NaN` are the non-finite values,
+/// and a finite-looking number out of range (`1e999`) is an error.
+///
+/// # Examples
+///
+/// ```
+/// use infer_mcmc::csv::{CsvError, read_csv};
+///
+/// let text = "# num_samples = 2\n# num_warmup = 0\nlp__,x\n-1.5,0.25\n-1.25,0.5\n";
+/// let csv = read_csv(text.as_bytes())?;
+/// assert_eq!(csv.draws.len(), 2);
+/// // One draw of the two declared: a truncated file.
+/// let cut = &text[..text.len() - "-1.25,0.5\n".len()];
+/// assert!(matches!(read_csv(cut.as_bytes()), Err(CsvError::DrawCount { expected: 2, found: 1, .. })));
+/// // Cut inside the last draw (no line break): an error too.
+/// assert!(matches!(read_csv(&text.as_bytes()[..text.len() - 1]), Err(CsvError::Truncated { .. })));
+/// # Ok::<(), CsvError>(())
+/// ```
+///
 /// # Errors
 ///
-/// [`CsvError::MissingHeader`], [`CsvError::FieldCount`], [`CsvError::InvalidNumber`],
-/// [`CsvError::InvalidValue`], [`CsvError::InvalidAdaptation`] (each with its 1-based line
-/// number), or [`CsvError::Io`].
-pub fn read_csv<R: BufRead>(input: R) -> Result<StanCsv, CsvError> {
+/// [`CsvError::MissingHeader`], [`CsvError::FirstColumnNotLp`], [`CsvError::InvalidName`],
+/// [`CsvError::DuplicateColumn`], [`CsvError::FieldCount`], [`CsvError::InvalidNumber`],
+/// [`CsvError::NumberOutOfRange`], [`CsvError::InvalidValue`] (also `thin = 0`),
+/// [`CsvError::InvalidAdaptation`], [`CsvError::InvalidMetric`], [`CsvError::DrawCount`],
+/// [`CsvError::Truncated`] (each with its 1-based line number where one applies), or
+/// [`CsvError::Io`] (also for text that is not UTF-8).
+pub fn read_csv<R: BufRead>(mut input: R) -> Result<StanCsv, CsvError> {
     let mut metadata = CsvMetadata::default();
+    let mut declared = Declared::default();
     let mut columns: Option<Vec<String>> = None;
     let mut rows: Vec<Vec<f64>> = Vec::new();
     let mut rows_before_adaptation = None;
     let mut adaptation: Option<Adaptation> = None;
+    let mut adaptation_line = 0;
     let mut adaptation_state = AdaptationState::None;
-    let mut timing = (None, None);
+    let mut timing: [Option<f64>; 3] = [None; 3];
+    let mut timing_line = 0;
     let mut engine_name = String::from("nuts");
     let (mut max_depth, mut int_time) = (10u32, 2.0 * std::f64::consts::PI);
+    let mut buf = Vec::new();
+    let mut line_no = 0;
 
-    for (index, line) in input.lines().enumerate() {
-        let line_no = index + 1;
-        let line = line?;
-        let text = line.trim_end_matches('\r');
+    loop {
+        buf.clear();
+        if input.read_until(b'\n', &mut buf)? == 0 {
+            break;
+        }
+        line_no += 1;
+        let terminated = buf.last() == Some(&b'\n');
+        let line = std::str::from_utf8(&buf)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        let text = line.trim_end_matches('\n').trim_end_matches('\r');
+        if !terminated {
+            // The last line, without a line break: it may have been cut anywhere. Only a line
+            // that carries nothing (blank, or `#` and blanks) can end a complete file so.
+            let blank = text.trim_start_matches('#').trim().is_empty();
+            if !blank {
+                return Err(CsvError::Truncated {
+                    line: line_no,
+                    reason: "the last line has no line break",
+                });
+            }
+        }
         if let Some(comment) = text.strip_prefix('#') {
             let comment = comment.trim();
             if columns.is_none() {
@@ -587,6 +702,7 @@ pub fn read_csv<R: BufRead>(input: R) -> Result<StanCsv, CsvError> {
                     comment,
                     line_no,
                     &mut metadata,
+                    &mut declared,
                     &mut engine_name,
                     &mut max_depth,
                     &mut int_time,
@@ -650,14 +766,28 @@ pub fn read_csv<R: BufRead>(input: R) -> Result<StanCsv, CsvError> {
                 AdaptationState::None => {}
             }
             if comment == "Adaptation terminated" {
+                if rows_before_adaptation.is_some() {
+                    return Err(CsvError::InvalidAdaptation { line: line_no });
+                }
                 rows_before_adaptation = Some(rows.len());
+                adaptation_line = line_no;
                 adaptation_state = AdaptationState::StepSize;
             } else if let Some((seconds, kind)) = parse_timing(comment, line_no)? {
-                match kind {
-                    TimingKind::Warmup => timing.0 = Some(seconds),
-                    TimingKind::Sampling => timing.1 = Some(seconds),
-                    TimingKind::Total => {}
+                let k = kind as usize;
+                // In order (warm-up, sampling, total), each once.
+                if timing[k].is_some() || timing[..k].iter().any(Option::is_none) {
+                    return Err(CsvError::Truncated {
+                        line: line_no,
+                        reason: "the timing block is out of order or repeated",
+                    });
                 }
+                timing[k] = Some(seconds);
+                timing_line = line_no;
+            } else if comment.starts_with("Elapsed Time") {
+                return Err(CsvError::Truncated {
+                    line: line_no,
+                    reason: "a line of the timing block is cut short",
+                });
             }
             continue;
         }
@@ -666,9 +796,16 @@ pub fn read_csv<R: BufRead>(input: R) -> Result<StanCsv, CsvError> {
         }
         match &columns {
             None => {
-                columns = Some(text.split(',').map(|c| c.trim().to_owned()).collect());
+                columns = Some(parse_header(text, line_no)?);
             }
             Some(cols) => {
+                match adaptation_state {
+                    // The rows of a dense metric end at the first draw.
+                    AdaptationState::DenseRows => adaptation_state = AdaptationState::None,
+                    AdaptationState::None => {}
+                    // A draw inside the adaptation block: the block is cut short.
+                    _ => return Err(CsvError::InvalidAdaptation { line: line_no }),
+                }
                 let row = text
                     .split(',')
                     .map(|f| parse_number(f.trim(), line_no))
@@ -684,11 +821,15 @@ pub fn read_csv<R: BufRead>(input: R) -> Result<StanCsv, CsvError> {
             }
         }
     }
+    let end_line = line_no + 1;
     if matches!(
         adaptation_state,
         AdaptationState::StepSize | AdaptationState::MetricTitle | AdaptationState::DiagonalRow
     ) {
-        return Err(CsvError::InvalidAdaptation { line: 0 });
+        return Err(CsvError::Truncated {
+            line: end_line,
+            reason: "the adaptation block is cut short",
+        });
     }
     let columns = columns.ok_or(CsvError::MissingHeader)?;
     metadata.engine = if engine_name == "static" {
@@ -696,20 +837,60 @@ pub fn read_csv<R: BufRead>(input: R) -> Result<StanCsv, CsvError> {
     } else {
         Engine::Nuts { max_depth }
     };
-    let warmup_rows = match rows_before_adaptation {
-        Some(n) => n,
-        None if metadata.save_warmup => metadata.num_warmup.div_ceil(metadata.thin.max(1)),
-        None => 0,
+    // An HMC run (CmdStan runs `fixed_param` instead, without warmup, adaptation or the
+    // `stepsize__` column, when asked to or when the model has no parameters).
+    let hmc = !declared.fixed_param && columns.iter().any(|c| c == "stepsize__");
+    if let Some(a) = &adaptation {
+        let params = columns.iter().filter(|c| !c.ends_with("__")).count();
+        check_adaptation(a, params, adaptation_line)?;
+    } else if hmc && declared.engaged && metadata.adapt_engaged && metadata.num_warmup > 0 {
+        return Err(CsvError::Truncated {
+            line: end_line,
+            reason: "the configuration declares an adaptation block (engaged = 1, num_warmup > 0) and there is none",
+        });
     }
-    .min(rows.len());
-    let draws = rows.split_off(warmup_rows);
     let timing = match timing {
-        (Some(warmup_seconds), Some(sampling_seconds)) => Some(Timing {
+        [Some(warmup_seconds), Some(sampling_seconds), Some(_)] => Some(Timing {
             warmup_seconds,
             sampling_seconds,
         }),
-        _ => None,
+        [None, None, None] => None,
+        _ => {
+            return Err(CsvError::Truncated {
+                line: timing_line + 1,
+                reason: "the timing block is cut short",
+            });
+        }
     };
+    // `thin` is at least 1 (checked where it is read).
+    let thin = metadata.thin.max(1);
+    let expected_warmup = if metadata.save_warmup && hmc {
+        metadata.num_warmup.div_ceil(thin)
+    } else {
+        0
+    };
+    let warmup_rows = match rows_before_adaptation {
+        Some(n) => n,
+        None => expected_warmup.min(rows.len()),
+    };
+    if (declared.num_warmup || declared.save_warmup) && warmup_rows != expected_warmup {
+        return Err(CsvError::DrawCount {
+            what: "warmup draw",
+            expected: expected_warmup,
+            found: warmup_rows,
+        });
+    }
+    let draws = rows.split_off(warmup_rows);
+    if declared.num_samples {
+        let expected = metadata.num_samples.div_ceil(thin);
+        if draws.len() != expected {
+            return Err(CsvError::DrawCount {
+                what: "draw",
+                expected,
+                found: draws.len(),
+            });
+        }
+    }
     Ok(StanCsv {
         metadata,
         columns,
@@ -718,6 +899,89 @@ pub fn read_csv<R: BufRead>(input: R) -> Result<StanCsv, CsvError> {
         draws,
         timing,
     })
+}
+
+/// Which counts the configuration comments declared (the others keep their defaults and are
+/// not checked).
+#[derive(Debug, Default)]
+struct Declared {
+    /// `algorithm = fixed_param`: no warmup iterations, no adaptation.
+    fixed_param: bool,
+    num_samples: bool,
+    num_warmup: bool,
+    save_warmup: bool,
+    engaged: bool,
+}
+
+/// The header line: `lp__` first, names non-empty and distinct.
+fn parse_header(text: &str, line: usize) -> Result<Vec<String>, CsvError> {
+    let names: Vec<String> = text.split(',').map(|c| c.trim().to_owned()).collect();
+    if names.first().map(String::as_str) != Some("lp__") {
+        return Err(CsvError::FirstColumnNotLp {
+            first: names.first().cloned(),
+        });
+    }
+    let mut seen = std::collections::HashSet::with_capacity(names.len());
+    for n in &names {
+        if n.is_empty() {
+            return Err(CsvError::InvalidName { name: n.clone() });
+        }
+        if !seen.insert(n.as_str()) {
+            return Err(CsvError::DuplicateColumn {
+                line,
+                name: n.clone(),
+            });
+        }
+    }
+    Ok(names)
+}
+
+/// The adapted step size and metric: finite, positive where they must be, and a shape that
+/// `params` parameter columns can hold.
+fn check_adaptation(a: &Adaptation, params: usize, line: usize) -> Result<(), CsvError> {
+    let fail = |reason: String| Err(CsvError::InvalidMetric { line, reason });
+    if !(a.step_size > 0.0 && a.step_size.is_finite()) {
+        return fail(format!(
+            "step size {} is not finite and positive",
+            a.step_size
+        ));
+    }
+    let size_ok = |n: usize| (1..=params).contains(&n);
+    match &a.inverse_metric {
+        InverseMetric::Unit => Ok(()),
+        InverseMetric::Diagonal(d) => {
+            if !size_ok(d.len()) {
+                return fail(format!(
+                    "diagonal metric of length {} for {params} parameter columns (1 ..= {params})",
+                    d.len()
+                ));
+            }
+            match d.iter().find(|v| !(**v > 0.0 && v.is_finite())) {
+                Some(v) => fail(format!(
+                    "diagonal metric element {v} is not finite and positive"
+                )),
+                None => Ok(()),
+            }
+        }
+        InverseMetric::Dense(rows) => {
+            let n = rows.len();
+            if !size_ok(n) {
+                return fail(format!(
+                    "dense metric of {n} rows for {params} parameter columns (1 ..= {params})"
+                ));
+            }
+            if let Some(r) = rows.iter().find(|r| r.len() != n) {
+                return fail(format!(
+                    "dense metric is not square: a row of {} values in {n} rows",
+                    r.len()
+                ));
+            }
+            match rows.iter().flatten().find(|v| !v.is_finite()) {
+                Some(v) => fail(format!("dense metric element {v} is not finite")),
+                None => Ok(()),
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -729,10 +993,11 @@ enum AdaptationState {
     DenseRows,
 }
 
+#[derive(Clone, Copy)]
 enum TimingKind {
-    Warmup,
-    Sampling,
-    Total,
+    Warmup = 0,
+    Sampling = 1,
+    Total = 2,
 }
 
 fn set_metric(adaptation: &mut Option<Adaptation>, metric: InverseMetric) {
@@ -741,11 +1006,23 @@ fn set_metric(adaptation: &mut Option<Adaptation>, metric: InverseMetric) {
     }
 }
 
+/// A number as CmdStan writes them; `inf`, `-inf`, `Infinity` and `NaN` (any case) are the
+/// only non-finite forms, so `1e999` (which Rust would read as ∞) is out of range.
 fn parse_number(text: &str, line: usize) -> Result<f64, CsvError> {
-    text.parse::<f64>().map_err(|_| CsvError::InvalidNumber {
+    let x = text.parse::<f64>().map_err(|_| CsvError::InvalidNumber {
         line,
         text: text.to_owned(),
-    })
+    })?;
+    if x.is_infinite() {
+        let word = text.trim_start_matches(['+', '-']);
+        if !(word.eq_ignore_ascii_case("inf") || word.eq_ignore_ascii_case("infinity")) {
+            return Err(CsvError::NumberOutOfRange {
+                line,
+                text: text.to_owned(),
+            });
+        }
+    }
+    Ok(x)
 }
 
 fn parse_list(text: &str, line: usize) -> Result<Vec<f64>, CsvError> {
@@ -774,6 +1051,7 @@ fn parse_config(
     comment: &str,
     line: usize,
     m: &mut CsvMetadata,
+    declared: &mut Declared,
     engine: &mut String,
     max_depth: &mut u32,
     int_time: &mut f64,
@@ -790,7 +1068,7 @@ fn parse_config(
         value: value.to_owned(),
     };
     let uint = || value.parse::<usize>().map_err(|_| invalid());
-    let float = || value.parse::<f64>().map_err(|_| invalid());
+    let float = || parse_number(value, line).map_err(|_| invalid());
     let boolean = || match value {
         "1" | "true" => Ok(true),
         "0" | "false" => Ok(false),
@@ -798,11 +1076,28 @@ fn parse_config(
     };
     match key {
         "model" => m.model = value.to_owned(),
-        "num_samples" => m.num_samples = uint()?,
-        "num_warmup" => m.num_warmup = uint()?,
-        "save_warmup" => m.save_warmup = boolean()?,
-        "thin" => m.thin = uint()?,
-        "engaged" => m.adapt_engaged = boolean()?,
+        "num_samples" => {
+            m.num_samples = uint()?;
+            declared.num_samples = true;
+        }
+        "num_warmup" => {
+            m.num_warmup = uint()?;
+            declared.num_warmup = true;
+        }
+        "save_warmup" => {
+            m.save_warmup = boolean()?;
+            declared.save_warmup = true;
+        }
+        "thin" => {
+            m.thin = uint()?;
+            if m.thin == 0 {
+                return Err(invalid());
+            }
+        }
+        "engaged" => {
+            m.adapt_engaged = boolean()?;
+            declared.engaged = true;
+        }
         "gamma" => m.adapt_gamma = float()?,
         "delta" => m.adapt_delta = float()?,
         "kappa" => m.adapt_kappa = float()?,
@@ -811,6 +1106,7 @@ fn parse_config(
         "term_buffer" => m.adapt_term_buffer = uint()?,
         "window" => m.adapt_window = uint()?,
         "engine" => *engine = value.to_owned(),
+        "algorithm" => declared.fixed_param = value == "fixed_param",
         "max_depth" => *max_depth = value.parse().map_err(|_| invalid())?,
         "int_time" => *int_time = float()?,
         "metric" => {

@@ -2,6 +2,8 @@
 
 use std::error::Error as StdError;
 
+use crate::panic::PanicLocation;
+
 /// A boxed error carried by a fatal log-density failure.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
@@ -152,6 +154,38 @@ pub enum McmcError {
         /// The chain.
         chain: usize,
     },
+    /// An entry of a user-given inverse metric is invalid: not finite, not positive on the
+    /// diagonal, or breaking the symmetry of a dense matrix (beyond the tolerance stated at
+    /// [`Metric::dense`](crate::Metric::dense)).
+    #[error("inverse metric entry ({row}, {col}) = {value}: {reason}")]
+    InvalidMetric {
+        /// Row of the entry (0-based).
+        row: usize,
+        /// Column of the entry (0-based; equal to `row` for a diagonal metric).
+        col: usize,
+        /// The offending value.
+        value: f64,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A setting asks for more output than this process can allocate (the draws of
+    /// `num_samples`, the saved warmup of `num_warmup`, or the per-chain results of
+    /// `num_chains`).
+    #[error("`{name}` = {value} needs more memory than can be allocated for the output")]
+    OutputTooLarge {
+        /// Name of the setting.
+        name: &'static str,
+        /// Its value.
+        value: usize,
+    },
+    /// [`Fit::draws_by_name`](crate::Fit::draws_by_name): no recorded value has this name.
+    #[error("no recorded value named `{name}`: {hint}")]
+    UnknownName {
+        /// The name asked for.
+        name: String,
+        /// What the valid names are (for an indexed name, the valid 1-based index range).
+        hint: String,
+    },
     /// A fatal log-density failure.
     #[error("log density failed: {0}")]
     LogDensity(#[from] LogDensityError),
@@ -166,11 +200,20 @@ pub enum McmcError {
         #[source]
         source: Box<McmcError>,
     },
-    /// A chain's thread panicked (a panic inside the model).
-    #[error("chain {chain} panicked")]
+    /// Code of the model panicked while a chain ran (building the model, evaluating its log
+    /// density or recording a draw): an operator on shapes that do not broadcast, an index
+    /// out of range, an `expect`… The panic's message and the source location it names are
+    /// kept (see [`crate::panic`]); the other chains are not affected by it.
+    #[error("chain {chain}: the model panicked{}: {message}", location.as_ref().map_or_else(String::new, |l| format!(" at {l}")))]
     ChainPanicked {
         /// The chain.
         chain: usize,
+        /// The panic's message (e.g. `add: shapes [3] and [2] do not broadcast`).
+        message: String,
+        /// Where the panic happened (for `infer-ad`'s `#[track_caller]` operators, the line
+        /// of the model that applied them); `None` if another panic hook replaced the one
+        /// this crate installs.
+        location: Option<PanicLocation>,
     },
 }
 

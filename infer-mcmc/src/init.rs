@@ -3,12 +3,14 @@
 use rand::Rng;
 
 use crate::density::LogDensity;
-use crate::error::{LogDensityError, McmcError};
+use crate::error::{LogDensityError, McmcError, check};
 use crate::hamiltonian::Position;
 
-/// Draws points uniformly from (−`radius`, `radius`)ⁿ until log p and its gradient are
+/// Draws points uniformly from [−`radius`, `radius`)ⁿ until log p and its gradient are
 /// finite, at most `max_tries` times (Stan: radius 2, 100 tries). Radius 0 tries the origin
-/// once.
+/// once. Each coordinate is `radius · (2u − 1)` with `u` uniform on [0, 1), which is exact
+/// for every finite radius (a range `−r..r` cannot be sampled once `2r` overflows, as for
+/// `r = 1e308`).
 ///
 /// # Examples
 ///
@@ -32,6 +34,7 @@ use crate::hamiltonian::Position;
 ///
 /// # Errors
 ///
+/// [`McmcError::InvalidSetting`] naming `init_radius` unless the radius is finite and ≥ 0;
 /// [`McmcError::NoFiniteInit`] when every try failed; [`McmcError::LogDensity`] for a fatal
 /// density failure; [`McmcError::ZeroDimension`].
 pub fn random_init<M: LogDensity + ?Sized, R: Rng + ?Sized>(
@@ -41,6 +44,12 @@ pub fn random_init<M: LogDensity + ?Sized, R: Rng + ?Sized>(
     chain: usize,
     rng: &mut R,
 ) -> Result<Position, McmcError> {
+    check(
+        radius >= 0.0 && radius.is_finite(),
+        "init_radius",
+        radius,
+        "finite and >= 0",
+    )?;
     let dim = density.dim();
     if dim == 0 {
         return Err(McmcError::ZeroDimension);
@@ -52,7 +61,9 @@ pub fn random_init<M: LogDensity + ?Sized, R: Rng + ?Sized>(
                 if radius == 0.0 {
                     0.0
                 } else {
-                    rng.random_range(-radius..radius)
+                    // u ∈ [0, 1): 2u − 1 ∈ [−1, 1) exactly, and the product cannot overflow.
+                    let u: f64 = rng.random();
+                    radius * (2.0 * u - 1.0)
                 }
             })
             .collect();

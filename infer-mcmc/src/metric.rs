@@ -3,8 +3,22 @@
 use rand::Rng;
 use rand_distr::StandardNormal;
 
-use crate::error::{McmcError, check};
+use crate::error::McmcError;
 use crate::linalg;
+
+/// Relative tolerance of the symmetry check of [`Metric::dense`].
+///
+/// # Examples
+///
+/// ```
+/// use infer_mcmc::metric::{Metric, SYMMETRY_TOLERANCE};
+///
+/// // An asymmetry of rounding size is accepted (and removed), a larger one is not.
+/// let tiny = 0.5 * (1.0 + 0.1 * SYMMETRY_TOLERANCE);
+/// assert!(Metric::dense(vec![1.0, tiny, 0.5, 1.0], 2).is_ok());
+/// assert!(Metric::dense(vec![1.0, 0.5001, 0.5, 1.0], 2).is_err());
+/// ```
+pub const SYMMETRY_TOLERANCE: f64 = 1e-10;
 
 /// Which form of metric the sampler adapts: Stan's `diag_e` (default) or `dense_e`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -89,17 +103,29 @@ impl Metric {
 
     /// A diagonal metric from the diagonal of M⁻¹.
     ///
+    /// # Examples
+    ///
+    /// ```
+    /// use infer_mcmc::{McmcError, Metric};
+    ///
+    /// assert!(Metric::diagonal(vec![1.0, 1e-300]).is_ok());
+    /// let err = Metric::diagonal(vec![1.0, -2.0]).unwrap_err();
+    /// assert!(matches!(err, McmcError::InvalidMetric { row: 1, col: 1, .. }));
+    /// ```
+    ///
     /// # Errors
     ///
-    /// [`McmcError::InvalidSetting`] if an element is not finite and positive.
+    /// [`McmcError::InvalidMetric`] naming the first element that is not finite and positive.
     pub fn diagonal(inverse_diagonal: Vec<f64>) -> Result<Self, McmcError> {
-        for &v in &inverse_diagonal {
-            check(
-                v > 0.0 && v.is_finite(),
-                "inverse_diagonal",
-                v,
-                "finite and > 0",
-            )?;
+        for (i, &v) in inverse_diagonal.iter().enumerate() {
+            if !(v > 0.0 && v.is_finite()) {
+                return Err(McmcError::InvalidMetric {
+                    row: i,
+                    col: i,
+                    value: v,
+                    reason: "a diagonal element must be finite and > 0",
+                });
+            }
         }
         let inv_sqrt = inverse_diagonal.iter().map(|v| v.sqrt()).collect();
         Ok(Self {
@@ -113,17 +139,78 @@ impl Metric {
 
     /// A dense metric from M⁻¹ (row-major `dim`×`dim`, symmetric positive definite).
     ///
+    /// Every entry is read: each must be finite, and the matrix symmetric to a relative
+    /// tolerance of [`SYMMETRY_TOLERANCE`]: `|aᵢⱼ − aⱼᵢ| ≤ 1e-10 · max(|aᵢⱼ|, |aⱼᵢ|,
+    /// √aᵢᵢ·√aⱼⱼ)` (the last term is the scale an off-diagonal entry of a covariance has).
+    /// Within the tolerance the matrix is made exactly symmetric, (aᵢⱼ + aⱼᵢ)/2, so that the
+    /// momenta and the kinetic energy use the same matrix. Then its Cholesky factorization
+    /// must succeed (positive definite).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use infer_mcmc::{McmcError, Metric};
+    ///
+    /// assert!(Metric::dense(vec![2.0, 0.5, 0.5, 1.0], 2).is_ok());
+    /// // The upper triangle is read too.
+    /// let err = Metric::dense(vec![1.0, f64::NAN, 0.0, 1.0], 2).unwrap_err();
+    /// assert!(matches!(err, McmcError::InvalidMetric { row: 0, col: 1, .. }));
+    /// let err = Metric::dense(vec![1.0, 0.9, 0.0, 1.0], 2).unwrap_err();
+    /// assert!(matches!(err, McmcError::InvalidMetric { row: 1, col: 0, .. }));
+    /// let err = Metric::dense(vec![1.0, 2.0, 2.0, 1.0], 2).unwrap_err();
+    /// assert!(matches!(err, McmcError::NotPositiveDefinite { index: 1, .. }));
+    /// ```
+    ///
     /// # Errors
     ///
+    /// [`McmcError::InvalidSetting`] naming `dim` if `dim²` overflows,
     /// [`McmcError::DimensionMismatch`] if the length is not `dim²`,
-    /// [`McmcError::NotPositiveDefinite`] if the Cholesky factorization fails.
+    /// [`McmcError::InvalidMetric`] for the first non-finite entry or the first asymmetric
+    /// pair, [`McmcError::NotPositiveDefinite`] if the Cholesky factorization fails.
     pub fn dense(inverse: Vec<f64>, dim: usize) -> Result<Self, McmcError> {
-        if inverse.len() != dim * dim {
+        let Some(len) = dim.checked_mul(dim) else {
+            return Err(McmcError::InvalidSetting {
+                name: "dim",
+                value: dim as f64,
+                expected: "dim × dim must not overflow usize",
+            });
+        };
+        if inverse.len() != len {
             return Err(McmcError::DimensionMismatch {
                 name: "inverse metric",
-                expected: dim * dim,
+                expected: len,
                 found: inverse.len(),
             });
+        }
+        let mut inverse = inverse;
+        if let Some(k) = inverse.iter().position(|v| !v.is_finite()) {
+            return Err(McmcError::InvalidMetric {
+                row: k / dim,
+                col: k % dim,
+                value: inverse[k],
+                reason: "not finite",
+            });
+        }
+        for i in 0..dim {
+            for j in 0..i {
+                let (lower, upper) = (inverse[i * dim + j], inverse[j * dim + i]);
+                let scale = lower
+                    .abs()
+                    .max(upper.abs())
+                    .max(inverse[i * dim + i].abs().sqrt() * inverse[j * dim + j].abs().sqrt());
+                if !((lower - upper).abs() <= SYMMETRY_TOLERANCE * scale) {
+                    return Err(McmcError::InvalidMetric {
+                        row: i,
+                        col: j,
+                        value: lower,
+                        reason: "differs from its transposed entry (the matrix must be symmetric)",
+                    });
+                }
+                // Halves first: the sum of two entries near f64::MAX would overflow.
+                let mid = 0.5 * lower + 0.5 * upper;
+                inverse[i * dim + j] = mid;
+                inverse[j * dim + i] = mid;
+            }
         }
         let chol = linalg::cholesky(&inverse, dim).map_err(|(index, pivot)| {
             McmcError::NotPositiveDefinite {

@@ -44,7 +44,8 @@
 //! let settings = SamplerSettings { num_chains: 1, num_warmup: 200, num_samples: 200, ..SamplerSettings::default() };
 //! let fit = Sampler::new(settings)?.sample(|_| TapeModel::new(model.clone()).expect("valid specs"))?;
 //! assert!(fit.draws_by_name("tau").expect("recorded").iter().all(|&t| t > 0.0));
-//! assert!(fit.draws_by_name("eta[8]").is_some());
+//! assert!(fit.draws_by_name("eta[8]").is_ok());
+//! assert!(fit.draws_by_name("eta[0]").is_err()); // 1-based: the error names eta[1] ..= eta[8]
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

@@ -32,14 +32,14 @@ use std::path::{Path, PathBuf};
 
 use ndarray::Array3;
 
-use crate::chains::{Chain, DrawStats, Fit};
+use crate::chains::{Chain, DrawStats, Fit, STAT_NAMES};
 use crate::csv::{
     Adaptation, CsvError, CsvMetadata, Engine, InverseMetric, MetricKind as CsvMetricKind, StanCsv,
     Timing,
 };
 use crate::metric::{Metric, MetricKind};
 use crate::settings::Algorithm;
-use crate::summary::{Summary, SummaryError};
+use crate::summary::{ChainReport, Summary, SummaryError};
 
 /// Why a fit could not be written as CmdStan CSV.
 ///
@@ -79,8 +79,12 @@ pub enum OutputError {
 
 impl Fit {
     /// The posterior summary of every recorded value (constrained scale, sampling draws of
-    /// every chain), with the divergences and — for NUTS — the transitions that hit
-    /// `max_depth`, so that [`Summary::warnings`] reports them.
+    /// every chain) as `stansummary` prints it: the sampler's statistics (`lp__`,
+    /// `accept_stat__`, `stepsize__`, `treedepth__`, `n_leapfrog__`, `divergent__`,
+    /// `energy__`) as rows above the parameters, the warmup and sampling times per chain, and
+    /// a per-chain table of divergences, tree-depth hits (NUTS) and gradient evaluations with
+    /// their totals and the run's wall time. The divergences and — for NUTS — the transitions
+    /// that hit `max_depth` are also reported by [`Summary::warnings`].
     ///
     /// # Examples
     ///
@@ -89,9 +93,14 @@ impl Fit {
     ///
     /// let settings = SamplerSettings { num_chains: 2, num_warmup: 200, num_samples: 200,
     ///                                  ..SamplerSettings::default() };
-    /// let summary = Sampler::new(settings)?.sample(|_| Gauss::new(2))?.summary()?;
+    /// let fit = Sampler::new(settings)?.sample(|_| Gauss::new(2))?;
+    /// let summary = fit.summary()?;
     /// assert_eq!(summary.rows().len(), 2);
     /// assert!(summary.get("x[1]").is_some_and(|r| r.diagnostics.mean.abs() < 0.5));
+    /// assert_eq!(summary.sampler_rows()[0].name, "lp__");
+    /// assert!(summary.get("accept_stat__").is_some_and(|r| r.diagnostics.mean > 0.5));
+    /// assert_eq!(summary.chain_reports().len(), 2);
+    /// assert_eq!(summary.gradient_evals(), fit.gradient_evals());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
@@ -104,9 +113,35 @@ impl Fit {
         let values = Array3::from_shape_fn((chains, draws, params), |(c, i, p)| {
             self.chains[c].draws[[i, p]]
         });
+        let stats: Vec<ndarray::Array2<f64>> = STAT_NAMES
+            .iter()
+            .filter_map(|name| self.stat_draws(name))
+            .collect();
+        let stat_views: Vec<_> = stats.iter().map(|a| a.view()).collect();
+        let nuts = self.settings.algorithm == Algorithm::Nuts;
+        let reports = self
+            .chains
+            .iter()
+            .map(|c| ChainReport {
+                id: c.chain + 1,
+                draws: c.draws.nrows(),
+                divergent: c.num_divergent() as u64,
+                max_treedepth_hits: if nuts {
+                    c.num_max_depth(self.settings.max_depth) as u64
+                } else {
+                    0
+                },
+                gradient_evals: c.gradient_evals(),
+                warmup_seconds: c.warmup_seconds,
+                sampling_seconds: c.sampling_seconds,
+            })
+            .collect();
         let mut summary = Summary::new(&self.param_names, values.view())?
+            .with_sampler_rows(&STAT_NAMES, &stat_views)?
+            .with_chain_reports(reports)
+            .with_wall_time(self.wall_seconds)
             .with_divergences(self.num_divergent() as u64);
-        if self.settings.algorithm == Algorithm::Nuts {
+        if nuts {
             let max_depth = u32::try_from(self.settings.max_depth).unwrap_or(u32::MAX);
             summary = summary.with_treedepth_hits(self.num_max_depth() as u64, max_depth);
         }

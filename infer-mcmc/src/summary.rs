@@ -1,5 +1,9 @@
 //! The posterior summary table (mean, sd, MCSE, quantiles, bulk/tail ESS, R̂) and its
-//! convergence warnings, rendered like CmdStan's `stansummary`.
+//! convergence warnings, rendered like CmdStan's `stansummary`: the sampler's per-draw
+//! statistics (`lp__`, `accept_stat__`, `stepsize__`, `treedepth__`, `n_leapfrog__`,
+//! `divergent__`, `energy__`) summarized as rows of their own above the parameters, the
+//! warmup and sampling times per chain, and a per-chain table of divergences, tree-depth hits
+//! and gradient evaluations with the run's totals and wall time.
 
 use std::fmt;
 
@@ -50,6 +54,37 @@ pub enum SummaryError {
         /// What went wrong.
         source: DiagnosticsError,
     },
+}
+
+/// What one chain of a run did, for the per-chain table of a [`Summary`]
+/// ([`Summary::with_chain_reports`]).
+///
+/// # Examples
+///
+/// ```
+/// use infer_mcmc::summary::ChainReport;
+///
+/// let r = ChainReport { id: 1, draws: 1000, divergent: 3, max_treedepth_hits: 0,
+///                       gradient_evals: 31_000, warmup_seconds: 0.2, sampling_seconds: 0.3 };
+/// assert_eq!(r.id, 1);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChainReport {
+    /// The chain's id, 1-based as CmdStan numbers chains (chain index + 1).
+    pub id: usize,
+    /// Its sampling draws (after thinning).
+    pub draws: usize,
+    /// Divergent transitions among its sampling draws.
+    pub divergent: u64,
+    /// Sampling draws whose tree reached the maximum depth.
+    pub max_treedepth_hits: u64,
+    /// Every gradient evaluation of the chain (initialization, step-size searches, warmup and
+    /// sampling).
+    pub gradient_evals: u64,
+    /// Wall time of the warmup, seconds.
+    pub warmup_seconds: f64,
+    /// Wall time of the sampling, seconds.
+    pub sampling_seconds: f64,
 }
 
 /// One row of the summary: a parameter's name and its diagnostics.
@@ -182,6 +217,9 @@ fn percent(count: u64, total: u64) -> f64 {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
     rows: Vec<ParamSummary>,
+    sampler_rows: Vec<ParamSummary>,
+    chain_reports: Vec<ChainReport>,
+    wall_seconds: Option<f64>,
     chains: usize,
     draws: usize,
     divergences: Option<u64>,
@@ -229,26 +267,11 @@ impl Summary {
             });
         }
         let (chains, draws) = columns.first().map_or((0, 0), |c| c.dim());
-        let mut rows = Vec::with_capacity(columns.len());
-        for (name, column) in names.iter().zip(columns) {
-            let name = name.as_ref().to_owned();
-            let (c, d) = column.dim();
-            if (c, d) != (chains, draws) {
-                return Err(SummaryError::ShapeMismatch {
-                    name,
-                    chains: c,
-                    draws: d,
-                    expected_chains: chains,
-                    expected_draws: draws,
-                });
-            }
-            match Diagnostics::new(column.view()) {
-                Ok(diagnostics) => rows.push(ParamSummary { name, diagnostics }),
-                Err(source) => return Err(SummaryError::Diagnostics { name, source }),
-            }
-        }
         Ok(Self {
-            rows,
+            rows: summarize(names, columns, (chains, draws))?,
+            sampler_rows: Vec::new(),
+            chain_reports: Vec::new(),
+            wall_seconds: None,
             chains,
             draws,
             divergences: None,
@@ -256,6 +279,156 @@ impl Summary {
         })
     }
 
+    /// Adds the rows of the sampler's per-draw statistics (`lp__`, `accept_stat__`, …; see
+    /// [`STAT_NAMES`](crate::STAT_NAMES)), one chains × draws array each, shown above the
+    /// parameters as `stansummary` shows them. A statistic constant within every chain
+    /// (`stepsize__` after adaptation, `divergent__` without divergences) has no
+    /// autocorrelation to estimate: its MCSE, ESS and R̂ are `NaN`, printed `NaN` where
+    /// `stansummary` prints `nan`. These rows give no ESS or R̂
+    /// [`warnings`](Summary::warnings).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ndarray::Array2;
+    /// use infer_mcmc::summary::Summary;
+    ///
+    /// let x = Array2::from_shape_fn((2, 100), |(c, i)| ((i * 37 + c * 11) % 100) as f64);
+    /// let stepsize = Array2::from_elem((2, 100), 0.5);
+    /// let summary = Summary::from_columns(&["x"], &[x.view()])?
+    ///     .with_sampler_rows(&["stepsize__"], &[stepsize.view()])?;
+    /// let row = summary.get("stepsize__").expect("a sampler row");
+    /// assert_eq!((row.diagnostics.mean, row.diagnostics.sd), (0.5, 0.0));
+    /// assert!(row.diagnostics.rhat.is_nan());
+    /// assert_eq!(summary.rows().len(), 1); // the parameters only
+    /// # Ok::<(), infer_mcmc::summary::SummaryError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Summary::from_columns`], the shapes compared with the parameters' (when there are
+    /// parameters).
+    pub fn with_sampler_rows<S: AsRef<str>>(
+        mut self,
+        names: &[S],
+        columns: &[ArrayView2<'_, f64>],
+    ) -> Result<Self, SummaryError> {
+        let expected = if self.rows.is_empty() {
+            columns.first().map_or((0, 0), |c| c.dim())
+        } else {
+            (self.chains, self.draws)
+        };
+        let mut rows = summarize(names, columns, expected)?;
+        for (row, column) in rows.iter_mut().zip(columns) {
+            let constant_chains = column.rows().into_iter().all(|chain| {
+                chain
+                    .first()
+                    .is_none_or(|&first| chain.iter().all(|&v| v == first))
+            });
+            if constant_chains {
+                let d = &mut row.diagnostics;
+                (d.mcse_mean, d.ess_bulk, d.ess_tail, d.ess_mean, d.rhat) =
+                    (f64::NAN, f64::NAN, f64::NAN, f64::NAN, f64::NAN);
+            }
+        }
+        self.sampler_rows = rows;
+        if self.rows.is_empty() {
+            (self.chains, self.draws) = expected;
+        }
+        Ok(self)
+    }
+
+    /// Adds the per-chain table: draws, divergences, tree-depth hits, gradient evaluations
+    /// and the warmup and sampling times of each chain, with their totals, and the
+    /// `Warmup took (…) seconds` / `Sampling took (…) seconds` lines of `stansummary`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ndarray::Array2;
+    /// use infer_mcmc::summary::{ChainReport, Summary};
+    ///
+    /// let x = Array2::from_shape_fn((1, 100), |(_, i)| ((i * 37) % 100) as f64);
+    /// let report = ChainReport { id: 1, draws: 100, divergent: 2, max_treedepth_hits: 0,
+    ///                            gradient_evals: 1500, warmup_seconds: 0.25, sampling_seconds: 0.5 };
+    /// let summary = Summary::from_columns(&["x"], &[x.view()])?
+    ///     .with_chain_reports(vec![report])
+    ///     .with_wall_time(0.8);
+    /// assert_eq!(summary.gradient_evals(), 1500);
+    /// let text = summary.to_string();
+    /// assert!(text.contains("Warmup took (0.250) seconds, 0.250 seconds total"), "{text}");
+    /// assert!(text.contains("1500 gradient evaluations"), "{text}");
+    /// # Ok::<(), infer_mcmc::summary::SummaryError>(())
+    /// ```
+    #[must_use]
+    pub fn with_chain_reports(mut self, reports: Vec<ChainReport>) -> Self {
+        self.chain_reports = reports;
+        self
+    }
+
+    /// Records the wall time of the whole run, seconds.
+    #[must_use]
+    pub fn with_wall_time(mut self, seconds: f64) -> Self {
+        self.wall_seconds = Some(seconds);
+        self
+    }
+
+    /// The rows of the sampler's statistics, in the order given.
+    pub fn sampler_rows(&self) -> &[ParamSummary] {
+        &self.sampler_rows
+    }
+
+    /// The per-chain reports, in the order given.
+    pub fn chain_reports(&self) -> &[ChainReport] {
+        &self.chain_reports
+    }
+
+    /// The wall time of the run, if recorded.
+    pub fn wall_seconds(&self) -> Option<f64> {
+        self.wall_seconds
+    }
+
+    /// Gradient evaluations of every chain together (0 without chain reports).
+    pub fn gradient_evals(&self) -> u64 {
+        self.chain_reports.iter().map(|r| r.gradient_evals).sum()
+    }
+}
+
+/// One row per column, each column's shape checked against `expected`.
+fn summarize<S: AsRef<str>>(
+    names: &[S],
+    columns: &[ArrayView2<'_, f64>],
+    expected: (usize, usize),
+) -> Result<Vec<ParamSummary>, SummaryError> {
+    if names.len() != columns.len() {
+        return Err(SummaryError::NameCount {
+            names: names.len(),
+            params: columns.len(),
+        });
+    }
+    let (chains, draws) = expected;
+    let mut rows = Vec::with_capacity(columns.len());
+    for (name, column) in names.iter().zip(columns) {
+        let name = name.as_ref().to_owned();
+        let (c, d) = column.dim();
+        if (c, d) != (chains, draws) {
+            return Err(SummaryError::ShapeMismatch {
+                name,
+                chains: c,
+                draws: d,
+                expected_chains: chains,
+                expected_draws: draws,
+            });
+        }
+        match Diagnostics::new(column.view()) {
+            Ok(diagnostics) => rows.push(ParamSummary { name, diagnostics }),
+            Err(source) => return Err(SummaryError::Diagnostics { name, source }),
+        }
+    }
+    Ok(rows)
+}
+
+impl Summary {
     /// Records the number of divergent post-warmup transitions (all chains together), so that
     /// [`warnings`](Summary::warnings) reports them when non-zero.
     #[must_use]
@@ -277,9 +450,12 @@ impl Summary {
         &self.rows
     }
 
-    /// The row of the parameter called `name`.
+    /// The row called `name`: a parameter's, or a sampler statistic's (`lp__`, …).
     pub fn get(&self, name: &str) -> Option<&ParamSummary> {
-        self.rows.iter().find(|r| r.name == name)
+        self.rows
+            .iter()
+            .chain(&self.sampler_rows)
+            .find(|r| r.name == name)
     }
 
     /// Number of chains.
@@ -341,6 +517,100 @@ const HEADERS: [&str; 9] = [
     "Mean", "MCSE", "StdDev", "5%", "50%", "95%", "ESS_bulk", "ESS_tail", "R_hat",
 ];
 
+/// The table cells of one row.
+fn cells(d: &Diagnostics) -> [String; 9] {
+    [
+        significant(d.mean),
+        significant(d.mcse_mean),
+        significant(d.sd),
+        significant(d.q5),
+        significant(d.q50),
+        significant(d.q95),
+        rounded(d.ess_bulk),
+        rounded(d.ess_tail),
+        fixed3(d.rhat),
+    ]
+}
+
+/// `(a, b, c)`: one time per chain, as `stansummary` lists them.
+fn times(values: impl Iterator<Item = f64>) -> String {
+    let list: Vec<String> = values.map(significant).collect();
+    format!("({})", list.join(", "))
+}
+
+impl Summary {
+    /// The per-chain table and its totals.
+    fn fmt_chains(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const HEADS: [&str; 7] = [
+            "Chain",
+            "Draws",
+            "Divergent",
+            "Max_treedepth",
+            "Gradient_evals",
+            "Warmup_s",
+            "Sampling_s",
+        ];
+        let row = |id: String, r: &ChainReport| -> [String; 7] {
+            [
+                id,
+                r.draws.to_string(),
+                r.divergent.to_string(),
+                r.max_treedepth_hits.to_string(),
+                r.gradient_evals.to_string(),
+                significant(r.warmup_seconds),
+                significant(r.sampling_seconds),
+            ]
+        };
+        let mut table: Vec<[String; 7]> = self
+            .chain_reports
+            .iter()
+            .map(|r| row(r.id.to_string(), r))
+            .collect();
+        let sum = self
+            .chain_reports
+            .iter()
+            .fold(None::<ChainReport>, |acc, r| {
+                Some(acc.map_or(*r, |a| ChainReport {
+                    id: 0,
+                    draws: a.draws + r.draws,
+                    divergent: a.divergent + r.divergent,
+                    max_treedepth_hits: a.max_treedepth_hits + r.max_treedepth_hits,
+                    gradient_evals: a.gradient_evals + r.gradient_evals,
+                    warmup_seconds: a.warmup_seconds + r.warmup_seconds,
+                    sampling_seconds: a.sampling_seconds + r.sampling_seconds,
+                }))
+            });
+        if let Some(total) = sum {
+            table.push(row("Total".to_owned(), &total));
+        }
+        let mut widths = HEADS.map(str::len);
+        for r in &table {
+            for (w, c) in widths.iter_mut().zip(r) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        for (k, (h, w)) in HEADS.iter().zip(widths).enumerate() {
+            if k == 0 {
+                write!(f, "{h:<w$}")?;
+            } else {
+                write!(f, "  {h:>w$}")?;
+            }
+        }
+        writeln!(f)?;
+        for r in &table {
+            for (k, (c, w)) in r.iter().zip(widths).enumerate() {
+                if k == 0 {
+                    write!(f, "{c:<w$}")?;
+                } else {
+                    write!(f, "  {c:>w$}")?;
+                }
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
@@ -351,33 +621,53 @@ impl fmt::Display for Summary {
             self.chains * self.draws
         )?;
         writeln!(f)?;
-        let cells: Vec<[String; 9]> = self
-            .rows
+        if !self.chain_reports.is_empty() {
+            let warmup = self.chain_reports.iter().map(|r| r.warmup_seconds);
+            let sampling = self.chain_reports.iter().map(|r| r.sampling_seconds);
+            writeln!(
+                f,
+                "Warmup took {} seconds, {} seconds total",
+                times(warmup.clone()),
+                significant(warmup.sum())
+            )?;
+            writeln!(
+                f,
+                "Sampling took {} seconds, {} seconds total",
+                times(sampling.clone()),
+                significant(sampling.sum())
+            )?;
+        }
+        if !self.chain_reports.is_empty() || self.wall_seconds.is_some() {
+            let mut parts = Vec::new();
+            if let Some(w) = self.wall_seconds {
+                parts.push(format!("Wall time {} seconds", significant(w)));
+            }
+            if !self.chain_reports.is_empty() {
+                parts.push(format!(
+                    "{} gradient evaluations in total",
+                    self.gradient_evals()
+                ));
+            }
+            writeln!(f, "{}", parts.join("; "))?;
+            writeln!(f)?;
+        }
+        let sampler_cells: Vec<[String; 9]> = self
+            .sampler_rows
             .iter()
-            .map(|r| {
-                let d = &r.diagnostics;
-                [
-                    significant(d.mean),
-                    significant(d.mcse_mean),
-                    significant(d.sd),
-                    significant(d.q5),
-                    significant(d.q50),
-                    significant(d.q95),
-                    rounded(d.ess_bulk),
-                    rounded(d.ess_tail),
-                    fixed3(d.rhat),
-                ]
-            })
+            .map(|r| cells(&r.diagnostics))
             .collect();
+        let param_cells: Vec<[String; 9]> =
+            self.rows.iter().map(|r| cells(&r.diagnostics)).collect();
         let name_width = self
             .rows
             .iter()
+            .chain(&self.sampler_rows)
             .map(|r| r.name.chars().count())
             .chain([4])
             .max()
             .unwrap_or(4);
         let mut widths = HEADERS.map(str::len);
-        for row in &cells {
+        for row in sampler_cells.iter().chain(&param_cells) {
             for (w, cell) in widths.iter_mut().zip(row) {
                 *w = (*w).max(cell.chars().count());
             }
@@ -387,13 +677,25 @@ impl fmt::Display for Summary {
             write!(f, "  {h:>w$}")?;
         }
         writeln!(f)?;
-        writeln!(f)?;
-        for (row, cell) in self.rows.iter().zip(&cells) {
-            write!(f, "{:<name_width$}", row.name)?;
-            for (c, w) in cell.iter().zip(widths) {
-                write!(f, "  {c:>w$}")?;
+        for (rows, cells) in [
+            (&self.sampler_rows, &sampler_cells),
+            (&self.rows, &param_cells),
+        ] {
+            if rows.is_empty() {
+                continue;
             }
             writeln!(f)?;
+            for (row, cell) in rows.iter().zip(cells) {
+                write!(f, "{:<name_width$}", row.name)?;
+                for (c, w) in cell.iter().zip(widths) {
+                    write!(f, "  {c:>w$}")?;
+                }
+                writeln!(f)?;
+            }
+        }
+        if !self.chain_reports.is_empty() {
+            writeln!(f)?;
+            self.fmt_chains(f)?;
         }
         writeln!(f)?;
         writeln!(
@@ -402,6 +704,14 @@ impl fmt::Display for Summary {
              tails; R_hat is the rank-normalized split R-hat (Vehtari et al. 2021), close to 1.00\n\
              at convergence."
         )?;
+        if !self.chain_reports.is_empty() {
+            writeln!(
+                f,
+                "Divergent and Max_treedepth count the sampling draws whose trajectory diverged or\n\
+                 reached the maximum tree depth; Gradient_evals counts every evaluation of the\n\
+                 log density's gradient, warmup included."
+            )?;
+        }
         let warnings = self.warnings();
         if !warnings.is_empty() {
             writeln!(f)?;

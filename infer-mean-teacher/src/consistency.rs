@@ -104,3 +104,56 @@ pub fn kl_consistency<'t>(
     let pt = lt.exp();
     Ok((pt * (lt - ls)).sum() * (1.0 / b as f64))
 }
+
+/// Cross-entropy from logits over the labelled rows only (a masked sum), averaged over the
+/// labelled rows:
+///
+/// `L = −1/|S| Σ_{b ∈ S} log_softmax(z)_{b, y_b}`, `S = {b : labels[b] = Some(y_b)}`,
+///
+/// computed with a stable log-softmax (log-sum-exp). Rows labelled `None` (unlabelled data in
+/// the same batch) contribute nothing; with no labelled row the loss is 0 with zero gradient.
+/// The gradient with respect to a labelled row's logits is `(softmax(z_b) − onehot(y_b))/|S|`.
+///
+/// # Errors
+/// [`MeanTeacherError::LogitShape`] when `logits` is not a non-empty matrix;
+/// [`MeanTeacherError::LabelMismatch`] when `labels` has another length than the batch or a
+/// class index is out of range.
+///
+/// # Examples
+/// ```
+/// use infer_ad::Tape;
+/// use infer_mean_teacher::masked_cross_entropy;
+/// let tape = Tape::new();
+/// let z = tape.tensor(&ndarray::array![[0.0, 0.0], [5.0, -5.0]]);
+/// let ce = masked_cross_entropy(z, &[Some(1), None])?;
+/// assert!((ce.value() - 2.0f64.ln()).abs() < 1e-15); // only row 0 counts
+/// # Ok::<(), infer_mean_teacher::MeanTeacherError>(())
+/// ```
+pub fn masked_cross_entropy<'t>(
+    logits: Tensor<'t>,
+    labels: &[Option<usize>],
+) -> Result<Var<'t>, MeanTeacherError> {
+    let b = check_logits(&logits, &logits)?;
+    let c = logits.dims()[1];
+    if labels.len() != b {
+        return Err(MeanTeacherError::LabelMismatch {
+            detail: format!("{} labels for {b} rows of logits", labels.len()),
+        });
+    }
+    let mut mask = ndarray::Array2::<f64>::zeros((b, c));
+    let mut count = 0usize;
+    for (i, y) in labels.iter().enumerate() {
+        if let Some(y) = *y {
+            if y >= c {
+                return Err(MeanTeacherError::LabelMismatch {
+                    detail: format!("row {i}: class {y} of {c}"),
+                });
+            }
+            mask[[i, y]] = 1.0;
+            count += 1;
+        }
+    }
+    let tape = logits.tape();
+    let scale = if count == 0 { 0.0 } else { -1.0 / count as f64 };
+    Ok((tape.constant(&mask) * logits.log_softmax(1)?).sum() * scale)
+}

@@ -150,8 +150,9 @@ impl<P: ParameterSet> MeanTeacher<P> {
     ///
     /// # Errors
     /// [`MeanTeacherError::CountMismatch`], [`MeanTeacherError::NameMismatch`] or
-    /// [`MeanTeacherError::ShapeMismatch`] when `student` does not match the teacher; nothing
-    /// changes then.
+    /// [`MeanTeacherError::ShapeMismatch`] when `student` does not match the teacher;
+    /// [`MeanTeacherError::CounterExhausted`] when a step counter is at `u64::MAX` (only a
+    /// restored state can get there). Nothing changes then.
     ///
     /// # Examples
     /// ```
@@ -167,13 +168,30 @@ impl<P: ParameterSet> MeanTeacher<P> {
     /// ```
     pub fn update(&mut self, student: &P) -> Result<UpdateOutcome, MeanTeacherError> {
         check_layout(student, &self.teacher)?;
-        self.step += 1;
+        // Counters never wrap: a wrapped `step` would restart the copy phase and the α
+        // schedule silently. Both are checked before anything changes.
+        let step = self
+            .step
+            .checked_add(1)
+            .ok_or(MeanTeacherError::CounterExhausted {
+                counter: "step",
+                value: self.step,
+            })?;
         let s = self.settings;
-        if self.step <= s.start_after {
+        let averages =
+            step > s.start_after && (step - s.start_after).is_multiple_of(s.update_every);
+        if averages && self.ema_updates == u64::MAX {
+            return Err(MeanTeacherError::CounterExhausted {
+                counter: "ema_updates",
+                value: self.ema_updates,
+            });
+        }
+        self.step = step;
+        if step <= s.start_after {
             self.blend_all(student, 1.0);
             return Ok(UpdateOutcome::Copied);
         }
-        if !(self.step - s.start_after).is_multiple_of(s.update_every) {
+        if !averages {
             return Ok(UpdateOutcome::Skipped);
         }
         self.ema_updates += 1;

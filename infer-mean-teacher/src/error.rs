@@ -88,6 +88,42 @@ pub enum MeanTeacherError {
         /// The value given.
         value: f64,
     },
+    /// A step counter is at its maximum (`u64::MAX`), so recording one more optimizer step
+    /// would wrap it around to 0. Reachable only from a state restored with such a counter.
+    #[error(
+        "mean-teacher {counter} counter is at its maximum {value}; no further step can be recorded"
+    )]
+    CounterExhausted {
+        /// Which counter (`step` or `ema_updates`).
+        counter: &'static str,
+        /// Its value.
+        value: u64,
+    },
+    /// A perturbation size (noise sd, ξ or ε) that is negative, zero where it must be positive,
+    /// or not finite.
+    #[error("invalid perturbation {name}: {value} (must be finite and {reason})")]
+    InvalidPerturbation {
+        /// The setting's name.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+        /// What is expected.
+        reason: &'static str,
+    },
+    /// A perturbation whose shape differs from its input's.
+    #[error("perturbation of shape {perturbation:?} for an input of shape {input:?}")]
+    InputShape {
+        /// The input's shape.
+        input: Vec<usize>,
+        /// The perturbation's shape.
+        perturbation: Vec<usize>,
+    },
+    /// Labels and logits disagree (length, or a class index out of range).
+    #[error("labels do not match the logits: {detail}")]
+    LabelMismatch {
+        /// What is wrong.
+        detail: String,
+    },
     /// An operation on the tape failed.
     #[error(transparent)]
     Ad(#[from] infer_ad::AdError),

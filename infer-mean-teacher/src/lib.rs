@@ -16,6 +16,10 @@
 //!   error of class probabilities divided by the number of classes) and [`kl_consistency`]
 //!   (KL(teacher ‖ student)); weight schedules [`sigmoid_rampup`] (`exp(−5 (1 − t/T)²)`),
 //!   [`cosine_rampdown`] and [`linear_rampup`].
+//! * Perturbations of the student's input for the consistency term ([`Perturbation`]):
+//!   [`gaussian_noise`] and the virtual adversarial perturbation [`virtual_adversarial`]
+//!   (Miyato et al. 2018; one extra forward and backward pass per batch); the supervised
+//!   term [`masked_cross_entropy`] (labelled rows only, from log-softmax).
 //! * [`MeanTeacher::save`] / [`MeanTeacher::load`] persist the state for bit-identical resumption.
 //!
 //! ```
@@ -39,8 +43,8 @@
 //!     let loss = softmax_mse(student_logits, teacher_logits)? * weight;
 //!     loss.backward();
 //!     student.zero_grads();
-//!     student.accumulate_grads(&s);
-//!     adam.step(&mut student);
+//!     student.accumulate_grads(&s)?;
+//!     adam.step(&mut student)?;
 //!     teacher.update(&student)?;
 //! }
 //! assert_eq!(teacher.step(), 10);
@@ -57,14 +61,16 @@ mod ema;
 mod error;
 mod params;
 mod persist;
+mod perturb;
 mod ramp;
 mod settings;
 mod teacher;
 
-pub use consistency::{kl_consistency, softmax_mse};
+pub use consistency::{kl_consistency, masked_cross_entropy, softmax_mse};
 pub use ema::{MeanTeacher, UpdateOutcome};
 pub use error::MeanTeacherError;
 pub use params::ParameterSet;
+pub use perturb::{Perturbation, VatStep, gaussian_noise, kl_and_grad, virtual_adversarial};
 pub use ramp::{cosine_rampdown, linear_rampup, sigmoid_rampup};
 pub use settings::{EmaSettings, ema_alpha};
 pub use teacher::Constants;

@@ -159,7 +159,9 @@ impl<P: ParameterSet> MeanTeacher<P> {
     ///
     /// # Errors
     /// [`MeanTeacherError::Corrupt`] for bad magic bytes, an unknown version, invalid
-    /// settings or counters, data cut short or a checksum mismatch;
+    /// settings or counters (the number of EMA updates must be the one the settings give for
+    /// the saved step), data cut short, a checksum mismatch, or bytes after the checksum
+    /// (`reader` must end where the state ends);
     /// [`MeanTeacherError::CountMismatch`], [`MeanTeacherError::NameMismatch`] or
     /// [`MeanTeacherError::ShapeMismatch`] when the saved teacher does not fit `student`
     /// (reported with the saved side as the teacher); [`MeanTeacherError::Io`] when reading
@@ -222,10 +224,19 @@ impl<P: ParameterSet> MeanTeacher<P> {
             .map_err(|e| corrupt("settings", e.to_string()))?;
         let step = r.u64("step")?;
         let ema_updates = r.u64("ema_updates")?;
-        if ema_updates > step {
+        // The settings fix which steps average, so the number of EMA updates follows from
+        // `step`; any other count is a crafted or damaged state.
+        let expected_updates = if step > settings.start_after {
+            (step - settings.start_after) / settings.update_every
+        } else {
+            0
+        };
+        if ema_updates != expected_updates {
             return Err(corrupt(
                 "ema_updates",
-                format!("{ema_updates} EMA updates in {step} steps"),
+                format!(
+                    "{ema_updates} EMA updates in {step} steps, the settings give {expected_updates}"
+                ),
             ));
         }
         let decay_product = r.f64("decay_product")?;
@@ -303,6 +314,22 @@ impl<P: ParameterSet> MeanTeacher<P> {
                 "checksum",
                 format!("stored {found:#018x}, computed {expected:#018x}"),
             ));
+        }
+        // A state is the whole of what `reader` holds: bytes after the checksum mean the
+        // input is not (only) a state, e.g. two files concatenated or a wrong offset.
+        let mut extra = [0u8; 1];
+        loop {
+            match r.inner.read(&mut extra) {
+                Ok(0) => break,
+                Ok(_) => {
+                    return Err(corrupt(
+                        "end of state",
+                        "trailing bytes after the checksum".to_owned(),
+                    ));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(MeanTeacherError::Io(e)),
+            }
         }
         Ok(MeanTeacher {
             settings,

@@ -35,7 +35,10 @@ pub fn check_dual_averaging(case: &Value) -> Outcome {
         let (Some(a), Some(m)) = (s["accept_prob"].as_f64(), s["m"].as_u64()) else {
             return Outcome::Fail(format!("step {k}: accept_prob or m missing"));
         };
-        let (eps, eb, hb) = dual_averaging(a, m as usize, eps0, eps_bar, h_bar, opts);
+        let (eps, eb, hb) = match dual_averaging(a, m as usize, eps0, eps_bar, h_bar, opts) {
+            Ok(v) => v,
+            Err(e) => return Outcome::Fail(format!("step {k}: {e}")),
+        };
         for (name, got) in [("epsilon", eps), ("epsilon_bar", eb), ("h_bar", hb)] {
             let Some(want) = s[name].as_f64() else {
                 return Outcome::Fail(format!("step {k}: {name} missing"));

@@ -29,8 +29,8 @@ fn fit_normal_by_maximum_likelihood() {
         let nll = (z.square() * 0.5).sum() + p[log_s].sum() * n;
         nll.backward();
         store.zero_grads();
-        store.accumulate_grads(&p);
-        adam.step(&mut store);
+        store.accumulate_grads(&p).unwrap();
+        adam.step(&mut store).unwrap();
     }
     assert!((store.value(mu)[[]] - mean).abs() < 1e-4);
     assert!((store.value(log_s)[[]].exp() - sd).abs() < 1e-4);

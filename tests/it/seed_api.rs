@@ -58,7 +58,8 @@ fn run(kernel: &Kernel, iters: usize, seed: u64) -> Array2<f64> {
         assert!((0.0..=1.0).contains(&a), "acceptance statistic {a}");
         if i <= warmup {
             (eps, eps_bar, h_bar) =
-                dual_averaging(a, i, eps0, eps_bar, h_bar, DualAveragingOptions::default());
+                dual_averaging(a, i, eps0, eps_bar, h_bar, DualAveragingOptions::default())
+                    .expect("valid dual-averaging arguments");
         } else {
             eps = eps_bar;
             draws

@@ -1,7 +1,7 @@
 //! Stochastic gradient descent with momentum, Nesterov momentum and weight decay (PyTorch's
 //! update rule).
 
-use super::{Optimizer, check_hp};
+use super::{Optimizer, check_hp, check_lr, check_step_input, saturate};
 use crate::{AdError, ParamStore};
 
 /// SGD settings.
@@ -34,6 +34,10 @@ impl Default for SgdConfig {
 /// SGD: `g ← g + λθ`; with momentum `b ← μb + (1−τ)g` (`b = g` on the first step), then
 /// `g ← g + μb` (Nesterov) or `g ← b`; finally `θ ← θ − lr·g`.
 ///
+/// The settings are validated by [`Sgd::new`] and [`Sgd::set_lr`]; a step checks its input
+/// (see [`Optimizer::step`]). The momentum buffer saturates at ±`f64::MAX` rather than
+/// overflowing, so finite input never gives NaN parameters.
+///
 /// # Examples
 /// ```
 /// use infer_ad::optim::{Sgd, SgdConfig};
@@ -58,12 +62,7 @@ impl Sgd {
     /// [`AdError::InvalidHyperParameter`] for negative or non-finite values, or Nesterov
     /// without momentum or with dampening.
     pub fn new(cfg: SgdConfig) -> Result<Self, AdError> {
-        check_hp(
-            "lr",
-            cfg.lr,
-            cfg.lr >= 0.0 && cfg.lr.is_finite(),
-            "must be ≥ 0 and finite",
-        )?;
+        check_lr(cfg.lr)?;
         check_hp(
             "momentum",
             cfg.momentum,
@@ -102,15 +101,38 @@ impl Sgd {
         })
     }
 
+    /// The settings.
+    pub fn config(&self) -> &SgdConfig {
+        &self.cfg
+    }
+
     /// Changes the learning rate.
-    pub fn set_lr(&mut self, lr: f64) {
+    ///
+    /// # Errors
+    /// [`AdError::InvalidHyperParameter`] for a negative or non-finite `lr` (as
+    /// [`Sgd::new`]); the learning rate is then unchanged.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::optim::{Sgd, SgdConfig};
+    /// let mut sgd = Sgd::new(SgdConfig::default())?;
+    /// sgd.set_lr(0.5)?;
+    /// assert!(sgd.set_lr(-1.0).is_err());
+    /// assert!(sgd.set_lr(f64::INFINITY).is_err());
+    /// assert_eq!(sgd.config().lr, 0.5);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn set_lr(&mut self, lr: f64) -> Result<(), AdError> {
+        check_lr(lr)?;
         self.cfg.lr = lr;
+        Ok(())
     }
 }
 
 impl Optimizer for Sgd {
-    fn step(&mut self, params: &mut ParamStore) {
+    fn step(&mut self, params: &mut ParamStore) -> Result<(), AdError> {
         let c = self.cfg;
+        check_step_input(params, c.weight_decay)?;
         for i in 0..params.len() {
             if self.buf.len() <= i {
                 self.buf.push(None);
@@ -132,15 +154,16 @@ impl Optimizer for Sgd {
                 b[j] = if first {
                     g
                 } else {
-                    c.momentum * b[j] + (1.0 - c.dampening) * g
+                    saturate(c.momentum * b[j] + (1.0 - c.dampening) * g)
                 };
                 let step = if c.nesterov {
-                    g + c.momentum * b[j]
+                    saturate(g + c.momentum * b[j])
                 } else {
                     b[j]
                 };
                 val[j] -= c.lr * step;
             }
         }
+        Ok(())
     }
 }

@@ -21,12 +21,12 @@ fn adam_first_steps_match_pytorch_rule() {
     })
     .unwrap();
     set_grad(&mut s, 2.0);
-    adam.step(&mut s);
+    adam.step(&mut s).unwrap();
     let expect = 1.0 - 0.1 * 2.0 / (2.0 + 1e-8);
     assert!((s.value(w)[0] - expect).abs() < 1e-15);
     // second step with gradient −1: m = 0.9·0.2 − 0.1 = 0.08, v = 0.999·0.004 + 0.001 = 0.004996
     set_grad(&mut s, -1.0);
-    adam.step(&mut s);
+    adam.step(&mut s).unwrap();
     let (m, v): (f64, f64) = (0.08, 0.999 * 0.004 + 0.001);
     let (bc1, bc2) = (1.0 - 0.81, 1.0 - 0.999f64.powi(2));
     let expect2 = expect - 0.1 / bc1 * m / (v.sqrt() / bc2.sqrt() + 1e-8);
@@ -47,10 +47,10 @@ fn sgd_momentum_and_nesterov() {
         })
         .unwrap();
         set_grad(&mut s, 1.0);
-        sgd.step(&mut s); // g = 1 + 0.1·0 = 1, b = 1, step = 1 (+0.9 nesterov)
+        sgd.step(&mut s).unwrap(); // g = 1 + 0.1·0 = 1, b = 1, step = 1 (+0.9 nesterov)
         let w1 = if nesterov { -0.5 * 1.9 } else { -0.5 };
         assert!((s.value(w)[0] - w1).abs() < 1e-15);
-        sgd.step(&mut s); // g = 1 + 0.1·w1, b = 0.9 + g
+        sgd.step(&mut s).unwrap(); // g = 1 + 0.1·w1, b = 0.9 + g
         let g = 1.0 + 0.1 * w1;
         let b = 0.9 + g;
         let stp = if nesterov { g + 0.9 * b } else { b };
@@ -85,7 +85,7 @@ fn amsgrad_and_errors() {
     })
     .unwrap();
     set_grad(&mut s, 1.0);
-    adam.step(&mut s);
+    adam.step(&mut s).unwrap();
     assert!(s.value(s.id("w").unwrap())[0] < 0.0);
 }
 
@@ -112,8 +112,8 @@ fn adam_fits_linear_regression() {
         let loss = (xt * p[a] + p[b] - yt).square().mean();
         loss.backward();
         s.zero_grads();
-        s.accumulate_grads(&p);
-        adam.step(&mut s);
+        s.accumulate_grads(&p).unwrap();
+        adam.step(&mut s).unwrap();
     }
     assert!((s.value(a)[0] - 3.0).abs() < 1e-3, "{}", s.value(a)[0]);
     assert!((s.value(b)[0] + 0.5).abs() < 1e-3, "{}", s.value(b)[0]);
@@ -131,25 +131,25 @@ fn optimizers_survive_layout_and_shape_changes() {
         ..SgdConfig::default()
     })
     .unwrap();
-    adam.step(&mut s);
-    sgd.step(&mut s);
+    adam.step(&mut s).unwrap();
+    sgd.step(&mut s).unwrap();
     // column-major (reversed axes) replacement of the same shape
     let fortran =
         ndarray::Array2::from_shape_fn((3, 2), |(i, j)| (i * 2 + j) as f64).reversed_axes();
     assert!(!fortran.is_standard_layout());
     *s.value_mut(w) = fortran.into_dyn();
     s.grad_mut(w).fill(1.0);
-    adam.step(&mut s);
-    sgd.step(&mut s);
+    adam.step(&mut s).unwrap();
+    sgd.step(&mut s).unwrap();
     // another shape
     *s.value_mut(w) = ndarray::Array1::<f64>::ones(5).into_dyn();
-    adam.step(&mut s);
-    sgd.step(&mut s);
+    adam.step(&mut s).unwrap();
+    sgd.step(&mut s).unwrap();
     let mut tape = Tape::new();
     tape.clear();
     let p = s.bind(&tape);
     p[w].sum().backward();
-    s.accumulate_grads(&p);
+    s.accumulate_grads(&p).unwrap();
     assert_eq!(s.grad(w).len(), 5);
     assert!(s.grad(w).iter().all(|g| *g == 1.0));
 }

@@ -7,8 +7,10 @@
 //! Var_p[X] = E(1 − E)/(α+β+1) and E_p[ln X] = ψ(α) − ψ(α+β).
 
 use super::gamma::AsGamma;
+use super::uniform::ln_beta;
 use super::{inf_where, joint_shape, kl, mask, to_shape};
 use crate::DistError;
+use infer_ad::scalar::{digamma, lgamma, trigamma};
 use infer_ad::{AdError, Tensor};
 
 /// ½ ln(2π).
@@ -37,7 +39,28 @@ kl!(
 );
 
 /// KL(Beta(α, β) ‖ Gamma(αq, βq)) = −H(p) + ln Γ(αq) − αq ln βq − (αq − 1)(ψ(α) − ψ(α+β)) +
-/// βq α/(α+β).
+/// βq α/(α+β), with the two (· − 1) ψ(α) terms merged into (α − αq) ψ(α) (each is ≈ −1/α for
+/// a small α, and they cancel when αq ≈ α) and ln B(α, β) by [`ln_beta`]; one fused node.
+fn beta_gamma_kl(a: f64, b: f64, aq: f64, rq: f64) -> (f64, [f64; 4]) {
+    let s = a + b;
+    let (psi_a, psi_b, psi_s) = (digamma(a), digamma(b), digamma(s));
+    let v = (a - aq) * psi_a + (b - 1.0) * psi_b - (s - 1.0 - aq) * psi_s - ln_beta(a, b)
+        + lgamma(aq)
+        - aq * rq.ln()
+        + rq * (a / s);
+    let tri_s = trigamma(s);
+    let s2 = s * s;
+    (
+        v,
+        [
+            (a - aq) * trigamma(a) - (s - 1.0 - aq) * tri_s + rq * (b / s2),
+            (b - 1.0) * trigamma(b) - (s - 1.0 - aq) * tri_s - rq * (a / s2),
+            psi_s - psi_a + digamma(aq) - rq.ln(),
+            a / s - aq / rq,
+        ],
+    )
+}
+
 fn beta_gamma<'t>(
     q_name: &'static str,
     a: Tensor<'t>,
@@ -46,9 +69,9 @@ fn beta_gamma<'t>(
     rq: Tensor<'t>,
 ) -> Result<Tensor<'t>, DistError> {
     let shape = joint_shape("Beta", q_name, &[a, b, aq, rq])?;
-    let total = a + b;
-    let e_ln_x = a.digamma() - total.digamma();
-    let kl = neg_entropy(a, b) + aq.lgamma() - aq * rq.ln() - (aq - 1.0) * e_ln_x + rq * a / total;
+    let kl = a.tape().fused_map([a, b, aq, rq], |_, [a, b, aq, rq]| {
+        beta_gamma_kl(a, b, aq, rq)
+    })?;
     to_shape(kl, shape)
 }
 
@@ -67,6 +90,29 @@ macro_rules! beta_gamma_pairs {
 
 beta_gamma_pairs!(Exponential, Gamma, Chi2);
 
+/// KL(Beta(αp, βp) ‖ Beta(αq, βq)) and its partials in (αp, βp, αq, βq); the two ln B are
+/// each formed by [`ln_beta`] (Stirling differences for large arguments), so identical
+/// distributions give exactly 0 and β = 1e8 keeps its digits.
+fn beta_beta_kl(ap: f64, bp: f64, aq: f64, bq: f64) -> (f64, [f64; 4]) {
+    let (sp, sq) = (ap + bp, aq + bq);
+    let (psi_a, psi_b, psi_s) = (digamma(ap), digamma(bp), digamma(sp));
+    let v = ln_beta(aq, bq) - ln_beta(ap, bp)
+        + (ap - aq) * psi_a
+        + (bp - bq) * psi_b
+        + (sq - sp) * psi_s;
+    let tri_s = trigamma(sp);
+    let psi_sq = digamma(sq);
+    (
+        v,
+        [
+            (ap - aq) * trigamma(ap) + (sq - sp) * tri_s,
+            (bp - bq) * trigamma(bp) + (sq - sp) * tri_s,
+            digamma(aq) - psi_sq - psi_a + psi_s,
+            digamma(bq) - psi_sq - psi_b + psi_s,
+        ],
+    )
+}
+
 kl!(
     /// KL(Beta(αp, βp) ‖ Beta(αq, βq)) = ln B(αq, βq) − ln B(αp, βp) + (αp − αq)ψ(αp) +
     /// (βp − βq)ψ(βp) + (αq + βq − αp − βp)ψ(αp + βp) (PyTorch `_kl_beta_beta`).
@@ -78,11 +124,9 @@ kl!(
             q.concentration0(),
         );
         let shape = joint_shape("Beta", "Beta", &[ap, bp, aq, bq])?;
-        let (sp, sq) = (ap + bp, aq + bq);
-        let kl = aq.lgamma() + bq.lgamma() + sp.lgamma() - ap.lgamma() - bp.lgamma() - sq.lgamma()
-            + (ap - aq) * ap.digamma()
-            + (bp - bq) * bp.digamma()
-            + (sq - sp) * sp.digamma();
+        let kl = ap
+            .tape()
+            .fused_map([ap, bp, aq, bq], |_, [ap, bp, aq, bq]| beta_beta_kl(ap, bp, aq, bq))?;
         to_shape(kl, shape)
     }
 );

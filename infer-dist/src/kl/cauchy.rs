@@ -8,7 +8,9 @@
 
 use super::{joint_shape, kl, to_shape};
 use crate::DistError;
+use crate::util::ln_abs_diff;
 use infer_ad::Tensor;
+use std::f64::consts::LN_2;
 
 /// ln(((γp + γq)² + (μp − μq)²) / (4 γp γq)) as one fused node.
 fn cauchy_cauchy<'t>(
@@ -22,15 +24,53 @@ fn cauchy_cauchy<'t>(
     let kl = mp
         .tape()
         .fused_map([mp, sp, mq, sq], |_, [mp, sp, mq, sq]| {
-            let d = mp - mq;
-            let s = sp + sq;
-            let num = s * s + d * d;
-            let v = (num / (4.0 * sp * sq)).ln();
-            let ds = 2.0 * s / num;
-            let dd = 2.0 * d / num;
-            (v, [dd, ds - 1.0 / sp, -dd, ds - 1.0 / sq])
+            cauchy_cauchy_kl(mp, sp, mq, sq)
         })?;
     to_shape(kl, shape)
+}
+
+/// The value and partials of [`cauchy_cauchy`], written as ln(1 + u² + w²) with
+/// u = (γp − γq)/(2√(γp γq)) and w = (μp − μq)/(2√(γp γq)): directly for moderate parameters,
+/// else from ln|u| and ln|w| (so subnormal scales and locations at ±f64::MAX give the finite
+/// value, never ∞/∞ or 0 · ∞). The partials use e^{−KL} = 1/(1 + u² + w²).
+fn cauchy_cauchy_kl(mp: f64, sp: f64, mq: f64, sq: f64) -> (f64, [f64; 4]) {
+    let moderate = |x: f64| (1e-150..1e150).contains(&x);
+    let d = mp - mq;
+    let (lp, lq) = (sp.ln(), sq.ln());
+    let lg = 0.5 * (lp + lq);
+    // ln|w| (−∞ for equal locations).
+    let ln_w = if mp == mq {
+        f64::NEG_INFINITY
+    } else {
+        ln_abs_diff(mp, mq) - LN_2 - lg
+    };
+    let v = if moderate(sp) && moderate(sq) && (d.abs() < 1e150) {
+        let g = 2.0 * (sp * sq).sqrt();
+        let (u, w) = ((sp - sq) / g, d / g);
+        (u * u + w * w).ln_1p()
+    } else {
+        let ln_u = if sp == sq {
+            f64::NEG_INFINITY
+        } else {
+            (sp - sq).abs().ln() - LN_2 - lg
+        };
+        let (hi, lo) = (ln_u.max(ln_w), ln_u.min(ln_w));
+        if hi < 300.0 {
+            ((2.0 * ln_u).exp() + (2.0 * ln_w).exp()).ln_1p()
+        } else {
+            // u² + w² > 1e600: ln(1 + x) = ln x to far below rounding.
+            2.0 * hi + (2.0 * (lo - hi)).exp().ln_1p()
+        }
+    };
+    let e = (-v).exp();
+    let dm = if mp == mq {
+        0.0
+    } else {
+        d.signum() * (ln_w - lg - v).exp()
+    };
+    let dsp = (0.5 * (lp - lq - v).exp() + 0.5 * e - 1.0) / sp;
+    let dsq = (0.5 * (lq - lp - v).exp() + 0.5 * e - 1.0) / sq;
+    (v, [dm, dsp, -dm, dsq])
 }
 
 kl!(

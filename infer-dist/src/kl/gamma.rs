@@ -7,10 +7,13 @@
 //! same function at α = 1, and Chi2 is a subclass of Gamma there). Against Normal and Gumbel:
 //! PyTorch `_kl_gamma_normal`, `_kl_gamma_gumbel` (and their Exponential specialisations).
 
-use super::{constant, joint_shape, kl, to_shape};
+use super::stable::{
+    add_overflowed, clamp_rounding, digamma_gap, ln_trigamma, phi, psi1_minus_ln, stirling_rest,
+};
+use super::{constant, joint_shape, kl, ln_ratio, to_shape};
 use crate::{Chi2, DistError, Exponential, Gamma};
 use infer_ad::Tensor;
-use infer_ad::scalar::{digamma, lgamma, trigamma};
+use infer_ad::scalar::trigamma;
 
 /// ½ ln(2π).
 const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
@@ -40,12 +43,25 @@ impl<'t> AsGamma<'t> for Exponential<'t> {
 impl<'t> AsGamma<'t> for Chi2<'t> {
     const NAME: &'static str = "Chi2";
     fn as_gamma(&self) -> (Tensor<'t>, Tensor<'t>) {
-        (self.df() * 0.5, constant(self.df(), 0.5))
+        // α = df/2, kept > 0: half the smallest subnormal df rounds (to even) to 0, which is
+        // outside the Gamma's parameter space; the nearest valid value is that subnormal.
+        let half = self
+            .df()
+            .map_with_derivative(|d| ((0.5 * d).max(f64::from_bits(1)), 0.5));
+        (half, constant(self.df(), 0.5))
     }
 }
 
 /// KL(Gamma(αp, βp) ‖ Gamma(αq, βq)) = αq ln(βp/βq) + ln Γ(αq) − ln Γ(αp) +
 /// (αp − αq) ψ(αp) + (βq − βp) αp/βp, as one fused node.
+///
+/// Evaluated for every valid parameter (subnormal to f64::MAX) in the regrouped form
+/// αq φ(s) − ½ ln(αq/αp) + R(αq) − R(αp) + (αp − αq)(ψ(αp + 1) − ln αp) + (αq/αp − 1), with
+/// s = ln(αp βq/(βp αq)), φ(s) = eˢ − 1 − s ≥ 0 and R Stirling's remainder (see
+/// `kl/stable.rs`): substituting ln Γ(a) = (a − ½) ln a − a + ½ ln 2π + R(a) and
+/// ψ(a) = ψ(a + 1) − 1/a, the terms of size a ln a cancel analytically, and what remains is
+/// one non-negative product plus terms of size O(ln a) (or αq/αp, which is +∞ only when the
+/// divergence is).
 pub(crate) fn gamma_gamma<'t>(
     names: (&'static str, &'static str),
     ap: Tensor<'t>,
@@ -57,21 +73,58 @@ pub(crate) fn gamma_gamma<'t>(
     let kl = ap
         .tape()
         .fused_map([ap, rp, aq, rq], |_, [ap, rp, aq, rq]| {
-            let psi_p = digamma(ap);
-            let v = aq * (rp / rq).ln() + lgamma(aq) - lgamma(ap)
-                + (ap - aq) * psi_p
-                + (rq - rp) * ap / rp;
-            (
-                v,
-                [
-                    (ap - aq) * trigamma(ap) + rq / rp - 1.0,
-                    aq / rp - ap * rq / (rp * rp),
-                    (rp / rq).ln() + digamma(aq) - psi_p,
-                    ap / rp - aq / rq,
-                ],
-            )
+            gamma_gamma_kl(ap, rp, aq, rq)
         })?;
     to_shape(kl, shape)
+}
+
+/// The value and partials (in αp, βp, αq, βq) of [`gamma_gamma`].
+fn gamma_gamma_kl(p: f64, bp: f64, q: f64, bq: f64) -> (f64, [f64; 4]) {
+    // ℓ = ln(βq/βp) and ln(αp/αq): each exactly 0 for equal parameters.
+    let ell = ln_ratio(bq, bp);
+    let ln_pq = ln_ratio(p, q);
+    // m = αp βq/βp = E_p[βq X], from logarithms (no spurious overflow of αp · βq/βp).
+    let m = match p * ell.exp() {
+        m if m.is_finite() => m,
+        _ => (p.ln() + ell).exp(),
+    };
+    let (dq, dp) = (q - m, m - q);
+    let q_over_p = q / p;
+    // ∂/∂αq = −ℓ + ψ(αq) − ψ(αp); ∂/∂βp = (αq − m)/βp; ∂/∂βq = (m − αq)/βq.
+    let g_aq = digamma_gap(q, p) - ell;
+    let (g_bp, g_bq) = (dq / bp, dp / bq);
+    // ∂/∂αp = (αp − αq)ψ′(αp) + βq/βp − 1 (two overflowing terms of opposite sign are
+    // compared in logarithms).
+    let g_ap = if p == q {
+        ell.exp_m1()
+    } else {
+        let t = (p - q) * trigamma(p);
+        let ln_t = (p - q).abs().ln() + ln_trigamma(p);
+        add_overflowed(t, ell.exp_m1(), ln_t, ell)
+    };
+    let grads = [g_ap, g_bp, g_aq, g_bq];
+    if q_over_p.is_infinite() {
+        // αq/αp beyond f64: the divergence, ≥ αq/αp − 1 − ln(αq/αp) − O(1), is too.
+        return (f64::INFINITY, grads);
+    }
+    let s = ln_pq + ell;
+    let head = q * phi(s);
+    let terms = [
+        -0.5 * (-ln_pq),
+        stirling_rest(q),
+        -stirling_rest(p),
+        if p == q {
+            0.0
+        } else {
+            (p - q) * psi1_minus_ln(p)
+        },
+        q_over_p - 1.0,
+    ];
+    let v = head + terms.iter().sum::<f64>();
+    let scale = head + terms.iter().map(|t| t.abs()).sum::<f64>();
+    // The terms are each O(ln α) or O(αq/αp) and exact for equal parameters: a negative sum
+    // is rounding of a divergence ≈ 0.
+    (clamp_rounding(v, scale), grads)
 }
 
 /// −H(Gamma(α, β)) = −α + ln β − ln Γ(α) + (α − 1) ψ(α).

@@ -9,7 +9,8 @@
 //! `KL = −½ ln(2πe σ²) + ln(2b) + E|X − m| / b` with
 //! `E|X − m| = σ √(2/π) e^{−δ²/(2σ²)} + δ erf(δ/(σ√2))`, `δ = μ − m`.
 
-use super::{EULER_GAMMA, constant, joint_shape, kl, to_shape};
+use super::stable::{clamp_rounding, phi};
+use super::{EULER_GAMMA, constant, joint_shape, kl, ln_ratio, scaled_diff, to_shape};
 use crate::DistError;
 use infer_ad::Tensor;
 use infer_ad::scalar::erf;
@@ -19,6 +20,12 @@ use std::f64::consts::{PI, SQRT_2};
 const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
 
 /// KL(N(μp, σp²) ‖ N(μq, σq²)) = ln(σq/σp) + (σp² + (μp − μq)²)/(2σq²) − ½, as one fused node.
+///
+/// Evaluated as ½ φ(2 ln(σp/σq)) + ½ z², φ(s) = eˢ − 1 − s ≥ 0, z = (μp − μq)/σq: a sum of
+/// two non-negative terms, with ln(σp/σq) from logarithms where the quotient over- or
+/// underflows and z from halves where μp − μq overflows, so every valid parameter (subnormal
+/// scales, locations at ±f64::MAX) gives a finite value or +∞ (where the divergence exceeds
+/// f64), never 0 · ∞.
 pub(crate) fn normal_normal<'t>(
     mp: Tensor<'t>,
     sp: Tensor<'t>,
@@ -29,19 +36,13 @@ pub(crate) fn normal_normal<'t>(
     let kl = mp
         .tape()
         .fused_map([mp, sp, mq, sq], |_, [mp, sp, mq, sq]| {
-            let d = mp - mq;
-            let r2 = 1.0 / (sq * sq);
-            let num = sp * sp + d * d;
-            let v = (sq / sp).ln() + 0.5 * num * r2 - 0.5;
-            (
-                v,
-                [
-                    d * r2,
-                    sp * r2 - 1.0 / sp,
-                    -d * r2,
-                    1.0 / sq - num * r2 / sq,
-                ],
-            )
+            let z = scaled_diff(mp, mq, sq);
+            let two_ln_r = 2.0 * ln_ratio(sp, sq);
+            let v = 0.5 * phi(two_ln_r) + 0.5 * (z * z);
+            // r² − 1 and z/σq; the partials ∂/∂σp = (r² − 1)/σp, ∂/∂σq = (1 − r² − z²)/σq.
+            let r2m1 = two_ln_r.exp_m1();
+            let z_s = z / sq;
+            (v, [z_s, r2m1 / sp, -z_s, (-r2m1 - z * z) / sq])
         })?;
     to_shape(kl, shape)
 }
@@ -101,17 +102,65 @@ kl!(
     }
 );
 
+/// KL(Laplace(μ, b) ‖ Normal(m, σ)) and its partials, as ½ φ(2 ln(b/σ) + ln 2) + ½ z² +
+/// ½(ln π − 1) with z = (μ − m)/σ and φ(s) = eˢ − 1 − s ≥ 0 (the same expression regrouped:
+/// ln(σ/b) + b²/σ² = ½(φ(2 ln(b/σ) + ln 2) + 1 + ln 2)), so no 0 · ∞ or ∞ − ∞ arises for
+/// subnormal scales or locations at ±f64::MAX.
+fn laplace_normal_kl(mp: f64, bp: f64, mq: f64, sq: f64) -> (f64, [f64; 4]) {
+    let z = scaled_diff(mp, mq, sq);
+    let s = 2.0 * ln_ratio(bp, sq) + std::f64::consts::LN_2;
+    let v = 0.5 * phi(s) + 0.5 * (z * z) + 0.5 * (PI.ln() - 1.0);
+    // 2b²/σ² − 1 and z/σ.
+    let em1 = s.exp_m1();
+    let z_s = z / sq;
+    (v, [z_s, em1 / bp, -z_s, (-em1 - z * z) / sq])
+}
+
 kl!(
     /// KL(Laplace(μ, b) ‖ Normal(m, σ)) = −1 − ln(2b) + ½ ln(2πσ²) + (2b² + (μ − m)²)/(2σ²)
     /// (PyTorch `_kl_laplace_normal`).
     Laplace, Normal, |p, q| {
         let (mp, bp, mq, sq) = (p.loc(), p.scale(), q.loc(), q.scale());
         let shape = joint_shape("Laplace", "Normal", &[mp, bp, mq, sq])?;
-        let second = bp.square() * 2.0 + (mp - mq).square();
-        let kl = sq.ln() - bp.ln() + second / (sq.square() * 2.0) + (HALF_LN_2PI - 1.0 - 2f64.ln());
+        let kl = mp
+            .tape()
+            .fused_map([mp, bp, mq, sq], |_, [mp, bp, mq, sq]| laplace_normal_kl(mp, bp, mq, sq))?;
         to_shape(kl, shape)
     }
 );
+
+/// KL(Laplace(μp, bp) ‖ Laplace(μq, bq)) and its partials, as φ(ln r) + (u + r(e^{−t} − 1))
+/// with r = bp/bq (from logarithms), t = |μp − μq|/bp, u = |μp − μq|/bq = r t and
+/// φ(s) = eˢ − 1 − s: two non-negative terms (the second is r(e^{−t} − 1 + t)), so
+/// subnormal scales and locations at ±f64::MAX give a finite value or +∞, never ∞ − ∞.
+fn laplace_laplace_kl(mp: f64, bp: f64, mq: f64, bq: f64) -> (f64, [f64; 4]) {
+    let ln_r = ln_ratio(bp, bq);
+    let head = phi(ln_r);
+    if head.is_infinite() {
+        return (f64::INFINITY, [0.0; 4]);
+    }
+    let r = ln_r.exp();
+    let (u, t) = if mp == mq {
+        (0.0, 0.0)
+    } else {
+        (scaled_diff(mp, mq, bq).abs(), scaled_diff(mp, mq, bp).abs())
+    };
+    let tail = if t < 1e-3 {
+        // r(e^{−t} − 1 + t) by its series t²/2 − t³/6 + t⁴/24 (relative error < 1e-13).
+        r * t * t * (0.5 - t * (1.0 / 6.0 - t / 24.0))
+    } else {
+        // u − r(1 − e^{−t}): u ≥ r(1 − e^{−t}) since t ≥ 1 − e^{−t}.
+        u + r * (-t).exp_m1()
+    };
+    // u and r(1 − e^{−t}) are formed separately: a negative difference is rounding.
+    let v = head + clamp_rounding(tail, u);
+    let sgn = if mp == mq { 0.0 } else { (mp - mq).signum() };
+    let e = (-t).exp();
+    // e^{−t}(1 + t), 0 at t = ∞.
+    let e1t = if t.is_infinite() { 0.0 } else { e * (1.0 + t) };
+    let dm = sgn * (-(-t).exp_m1()) / bq;
+    (v, [dm, (r * e1t - 1.0) / bp, -dm, (1.0 - u - r * e) / bq])
+}
 
 kl!(
     /// KL(Laplace(μp, bp) ‖ Laplace(μq, bq)) = −ln(bp/bq) + |μp − μq|/bq +
@@ -119,9 +168,9 @@ kl!(
     Laplace, Laplace, |p, q| {
         let (mp, bp, mq, bq) = (p.loc(), p.scale(), q.loc(), q.scale());
         let shape = joint_shape("Laplace", "Laplace", &[mp, bp, mq, bq])?;
-        let r = bp / bq;
-        let d = (mp - mq).abs();
-        let kl = d / bq - r.ln() + r * (-(d / bp)).exp() - 1.0;
+        let kl = mp
+            .tape()
+            .fused_map([mp, bp, mq, bq], |_, [mp, bp, mq, bq]| laplace_laplace_kl(mp, bp, mq, bq))?;
         to_shape(kl, shape)
     }
 );

@@ -14,7 +14,14 @@
 //! is not contained in that of `q` the divergence is `+∞` (never NaN), with gradient 0, as
 //! PyTorch returns `inf`. A few forms are more complete than PyTorch's: Normal–Laplace keeps
 //! the location term, and Binomial–Binomial with `p.total_count < q.total_count` is computed
-//! exactly (a finite sum) instead of being refused.
+//! exactly (an expectation over p with bounded work for any count) instead of being refused.
+//!
+//! The discrete pairs, the pairs from Uniform, and Pareto–Pareto are evaluated in forms that
+//! stay finite (or +∞) and non-negative for every valid parameter, including subnormal and
+//! near-`f64::MAX` values: supports are compared exactly (0 · ln 0 = 0), quotients and
+//! differences that could overflow are taken in logarithms or from halves, and terms are
+//! grouped so that no ∞ − ∞ arises. A divergence is ≥ 0; where a form clamps a negative
+//! result to 0, the negative can only be rounding, and the code says so.
 //!
 //! The result has the broadcast batch shape of `p` and `q`.
 //!
@@ -32,6 +39,7 @@ mod gamma;
 mod infinite;
 mod location_scale;
 mod mvn;
+mod stable;
 mod uniform;
 
 use crate::{DistError, Distribution, Family};
@@ -269,17 +277,37 @@ pub(crate) fn guard<'t>(
     })?)
 }
 
-/// `x ln x` elementwise, with the limit 0 at `x = 0` (and 0 for `x < 0`, which only occurs in
-/// elements that are overwritten by `+∞`).
-pub(crate) fn x_ln_x(x: Tensor<'_>) -> Tensor<'_> {
-    x.map_with_derivative(|v| {
-        if v > 0.0 {
-            let l = v.ln();
-            (v * l, l + 1.0)
-        } else {
-            (0.0, 0.0)
-        }
-    })
+/// ln(x/y) for positive `x`, `y` (either may be +∞ only if the other is finite): the quotient
+/// when it is a normal number (one rounding), else the difference of the logarithms, so that
+/// neither overflow nor subnormal underflow of `x/y` reaches the result.
+pub(crate) fn ln_ratio(x: f64, y: f64) -> f64 {
+    let r = x / y;
+    if r.is_normal() {
+        r.ln()
+    } else {
+        x.ln() - y.ln()
+    }
+}
+
+/// ln(x − y) for `x > y`, also when `x − y` overflows (then from the halves, exact there).
+pub(crate) fn ln_diff(x: f64, y: f64) -> f64 {
+    let d = x - y;
+    if d.is_finite() {
+        d.ln()
+    } else {
+        (0.5 * x - 0.5 * y).ln() + std::f64::consts::LN_2
+    }
+}
+
+/// (x − y)/s for finite `x`, `y` and `s > 0`, without the spurious ∞ of an overflowing
+/// difference (the result is ±∞ only when the true quotient is beyond f64).
+pub(crate) fn scaled_diff(x: f64, y: f64, s: f64) -> f64 {
+    let d = x - y;
+    if d.is_finite() {
+        d / s
+    } else {
+        (0.5 * x - 0.5 * y) / s * 2.0
+    }
 }
 
 /// A 0-d constant on the tape of `like`.

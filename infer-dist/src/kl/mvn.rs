@@ -83,6 +83,6 @@ kl!(
                 batch_item(lq, batch, &[n, n], i)?,
             )?);
         }
-        Ok(tape.stack_vars(&out).reshape(batch.dims())?)
+        Ok(tape.stack_vars(&out)?.reshape(batch.dims())?)
     }
 );

@@ -306,7 +306,7 @@ fn gamma_based_families() {
         Case {
             name: "Dirichlet",
             params: &[1.2, 0.5, 2.8],
-            make: make!(|t, v| Dirichlet::new(t.stack_vars(v))),
+            make: make!(|t, v| Dirichlet::new(t.stack_vars(v).expect("one tape"))),
             comp: 0,
             funcs: &[
                 (ident, |p| p[0] / (p[0] + p[1] + p[2])),
@@ -321,8 +321,12 @@ fn gamma_based_families() {
             // loc (2), then scale_tril row-major (L01 = 0 stays on the tape as a zero)
             params: &[0.4, -1.0, 1.3, 0.0, 0.6, 0.9],
             make: make!(|t, v| {
-                let loc = t.stack_vars(&v[..2]);
-                let l = t.stack_vars(&v[2..]).reshape(&[2, 2]).expect("2×2");
+                let loc = t.stack_vars(&v[..2]).expect("one tape");
+                let l = t
+                    .stack_vars(&v[2..])
+                    .expect("one tape")
+                    .reshape(&[2, 2])
+                    .expect("2×2");
                 MultivariateNormal::new(loc, l)
             }),
             comp: 1,

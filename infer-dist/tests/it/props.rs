@@ -139,7 +139,7 @@ proptest! {
             build!(|t, q| {
                 let e = q[1];
                 let zero = t.constant(&arr0(0.0)).item()?;
-                let l = t.stack_vars(&[e.flat(0)?, zero, e.flat(1)?, e.flat(2)?]).reshape(&[2, 2])?;
+                let l = t.stack_vars(&[e.flat(0)?, zero, e.flat(1)?, e.flat(2)?])?.reshape(&[2, 2])?;
                 MultivariateNormal::new(q[0], l)
             }),
             None,

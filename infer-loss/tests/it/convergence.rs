@@ -55,7 +55,7 @@ fn fit(y: &[f64], score: bool, seed: u64) -> Result<(f64, f64), Box<dyn std::err
     let (mut sum_m, mut sum_rho, mut count) = (0.0, 0.0, 0.0);
     for t in 0..steps {
         if t == steps / 4 {
-            adam.set_lr(lr1);
+            adam.set_lr(lr1)?;
         }
         tape.clear();
         let bound = store.bind(&tape);
@@ -87,8 +87,8 @@ fn fit(y: &[f64], score: bool, seed: u64) -> Result<(f64, f64), Box<dyn std::err
         });
         loss.backward();
         store.zero_grads();
-        store.accumulate_grads(&bound);
-        adam.step(&mut store);
+        store.accumulate_grads(&bound)?;
+        adam.step(&mut store)?;
         if t >= steps / 2 {
             sum_m += store.value(m_id)[[]];
             sum_rho += store.value(rho_id)[[]];

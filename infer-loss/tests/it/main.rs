@@ -2,6 +2,7 @@
 
 mod api;
 mod convergence;
+mod hostile;
 mod prop;
 mod unbiased;
 mod vi_loop;

@@ -42,8 +42,8 @@ fn run(
         losses.push(loss.value());
         loss.backward();
         store.zero_grads();
-        store.accumulate_grads(&bound);
-        opt.step(&mut store);
+        store.accumulate_grads(&bound)?;
+        opt.step(&mut store)?;
     }
     Ok((store.to_flat(), losses))
 }

@@ -79,23 +79,33 @@ impl DualAveragingOptions {
 /// ln ε̄ₘ = m^(−κ) ln εₘ + (1 − m^(−κ)) ln ε̄ₘ₋₁.
 ///
 /// Start from `epsilon_bar = 1`, `h_bar = 0`; after warmup use ε̄. `m = 0` is treated as 1.
-/// The options are not validated here (see [`DualAveragingOptions::validate`]).
 ///
 /// # Examples
 ///
 /// ```
 /// use infer_mcmc::adapt::{dual_averaging, DualAveragingOptions};
 ///
-/// let (eps, eps_bar, h_bar) = dual_averaging(0.5, 1, 0.1, 1.0, 0.0, DualAveragingOptions::default());
+/// let (eps, eps_bar, h_bar) = dual_averaging(0.5, 1, 0.1, 1.0, 0.0, DualAveragingOptions::default())?;
 /// assert!((h_bar - 0.3 / 11.0).abs() < 1e-15);
 /// assert!((eps.ln() - ((1.0f64).ln() - 20.0 * h_bar)).abs() < 1e-12);
 /// assert_eq!(eps, eps_bar);
+/// // A NaN acceptance probability is an error, not a NaN step size.
+/// assert!(dual_averaging(f64::NAN, 2, 0.1, eps_bar, h_bar, DualAveragingOptions::default()).is_err());
+/// # Ok::<(), infer_mcmc::McmcError>(())
 /// ```
+///
+/// # Errors
+///
+/// [`McmcError::InvalidSetting`] naming the argument: `accept_prob` outside [0, 1] (NaN
+/// included), `initial_epsilon` not finite and > 0 or with 10 ε₀ overflowing,
+/// `epsilon_bar` not finite and > 0, `h_bar` not finite, or an option as
+/// [`DualAveragingOptions::validate`]; naming `epsilon` (or `epsilon_bar`) when valid but
+/// extreme arguments (say γ = 1e-300) drive the new step size to 0 or ∞, where it is no
+/// step size.
 ///
 /// # References
 ///
 /// Hoffman & Gelman (2014), *The No-U-Turn Sampler*, JMLR 15, algorithm 6; Nesterov (2009).
-#[must_use]
 pub fn dual_averaging(
     accept_prob: f64,
     m: usize,
@@ -103,7 +113,27 @@ pub fn dual_averaging(
     epsilon_bar: f64,
     h_bar: f64,
     options: DualAveragingOptions,
-) -> (f64, f64, f64) {
+) -> Result<(f64, f64, f64), McmcError> {
+    options.validate()?;
+    check(
+        (0.0..=1.0).contains(&accept_prob),
+        "accept_prob",
+        accept_prob,
+        "in [0, 1]",
+    )?;
+    check(
+        initial_epsilon > 0.0 && (10.0 * initial_epsilon).is_finite(),
+        "initial_epsilon",
+        initial_epsilon,
+        "finite and > 0, with 10 × initial_epsilon finite",
+    )?;
+    check(
+        epsilon_bar > 0.0 && epsilon_bar.is_finite(),
+        "epsilon_bar",
+        epsilon_bar,
+        "finite and > 0",
+    )?;
+    check(h_bar.is_finite(), "h_bar", h_bar, "finite")?;
     let m = m.max(1) as f64;
     let mu = (10.0 * initial_epsilon).ln();
     let w = 1.0 / (m + options.t0);
@@ -111,7 +141,16 @@ pub fn dual_averaging(
     let log_eps = mu - m.sqrt() / options.gamma * h_bar;
     let eta = m.powf(-options.kappa);
     let log_eps_bar = eta * log_eps + (1.0 - eta) * epsilon_bar.ln();
-    (log_eps.exp(), log_eps_bar.exp(), h_bar)
+    let (eps, eps_bar) = (log_eps.exp(), log_eps_bar.exp());
+    const RANGE: &str = "finite and > 0: the update over- or underflowed (extreme gamma or h_bar)";
+    check(eps > 0.0 && eps.is_finite(), "epsilon", eps, RANGE)?;
+    check(
+        eps_bar > 0.0 && eps_bar.is_finite(),
+        "epsilon_bar",
+        eps_bar,
+        RANGE,
+    )?;
+    Ok((eps, eps_bar, h_bar))
 }
 
 /// Dual-averaging state for the step size, as Stan's `stepsize_adaptation`.
@@ -149,10 +188,16 @@ impl DualAveraging {
     ///
     /// # Errors
     ///
-    /// [`McmcError::InvalidSetting`] for invalid options or ε₀ not finite and positive.
+    /// [`McmcError::InvalidSetting`] for invalid options or ε₀ not finite and positive (or
+    /// 10 ε₀ overflowing).
     pub fn new(options: DualAveragingOptions, initial_step_size: f64) -> Result<Self, McmcError> {
         options.validate()?;
-        crate::nuts::check_step_size(initial_step_size)?;
+        check(
+            initial_step_size > 0.0 && (10.0 * initial_step_size).is_finite(),
+            "initial_step_size",
+            initial_step_size,
+            "finite and > 0, with 10 × initial_step_size finite",
+        )?;
         Ok(Self {
             options,
             mu: (10.0 * initial_step_size).ln(),

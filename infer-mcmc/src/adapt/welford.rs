@@ -202,7 +202,7 @@ impl MetricEstimator {
     ///
     /// # Errors
     ///
-    /// [`McmcError::InvalidSetting`] if an estimated variance is not finite, or
+    /// [`McmcError::InvalidMetric`] if an estimated variance is not finite, or
     /// [`McmcError::NotPositiveDefinite`] if the dense estimate cannot be factored.
     pub fn metric(&self) -> Result<Metric, McmcError> {
         match self {

@@ -48,7 +48,11 @@ impl WarmupWindows {
         let (mut init_buffer, mut term_buffer, mut base_window) =
             (init_buffer, term_buffer, base_window);
         let enabled = num_warmup >= 20;
-        if enabled && init_buffer + base_window + term_buffer > num_warmup {
+        // An overflowing sum certainly exceeds the warmup.
+        let schedule = init_buffer
+            .checked_add(base_window)
+            .and_then(|s| s.checked_add(term_buffer));
+        if enabled && schedule.is_none_or(|total| total > num_warmup) {
             init_buffer = (0.15 * num_warmup as f64) as usize;
             term_buffer = (0.1 * num_warmup as f64) as usize;
             base_window = num_warmup - (init_buffer + term_buffer);
@@ -71,11 +75,16 @@ impl WarmupWindows {
     pub fn restart(&mut self) {
         self.counter = 0;
         self.window_size = self.base_window;
-        self.next_window = self.init_buffer + self.window_size - 1;
+        // Saturating: with the metric adaptation disabled (fewer than 20 warmup iterations)
+        // the buffers are kept as given and may be huge.
+        self.next_window = self
+            .init_buffer
+            .saturating_add(self.window_size)
+            .saturating_sub(1);
     }
 
     fn term_start(&self) -> usize {
-        self.num_warmup - self.term_buffer
+        self.num_warmup.saturating_sub(self.term_buffer)
     }
 
     /// Whether the current iteration's draw feeds the metric estimator.
@@ -94,14 +103,16 @@ impl WarmupWindows {
     }
 
     fn compute_next_window(&mut self) {
-        let last = self.term_start() - 1;
+        let last = self.term_start().saturating_sub(1);
         if self.next_window == last {
             return;
         }
-        self.window_size *= 2;
-        self.next_window = self.counter + self.window_size;
+        self.window_size = self.window_size.saturating_mul(2);
+        self.next_window = self.counter.saturating_add(self.window_size);
         if self.next_window != last {
-            let boundary = self.next_window + 2 * self.window_size;
+            let boundary = self
+                .next_window
+                .saturating_add(self.window_size.saturating_mul(2));
             if boundary >= self.term_start() {
                 self.next_window = last;
             }

@@ -35,10 +35,12 @@ impl CorrGauss {
     /// [`McmcError::DimensionMismatch`] if `cov.len() != dim²`;
     /// [`McmcError::NotPositiveDefinite`] if Σ is not symmetric positive definite.
     pub fn new(cov: Vec<f64>, dim: usize) -> Result<Self, McmcError> {
-        if cov.len() != dim * dim {
+        // `dim²` overflowing (`dim = 2³²`) must not wrap to a length that matches.
+        let len = dim.checked_mul(dim);
+        if len != Some(cov.len()) {
             return Err(McmcError::DimensionMismatch {
                 name: "cov",
-                expected: dim * dim,
+                expected: len.unwrap_or(usize::MAX),
                 found: cov.len(),
             });
         }

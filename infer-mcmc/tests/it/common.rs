@@ -75,7 +75,7 @@ pub fn check_moments(fit: &Fit, expected: &[(String, f64, f64)], sd_tol: f64) ->
     for (name, mean, sd) in expected {
         let draws = fit
             .draws_by_name(name)
-            .unwrap_or_else(|| panic!("no parameter {name}"));
+            .unwrap_or_else(|e| panic!("no parameter {name}: {e}"));
         let n = draws.len() as f64;
         let m = draws.mean().expect("non-empty");
         let s = (draws.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0)).sqrt();

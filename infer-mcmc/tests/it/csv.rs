@@ -219,7 +219,7 @@ fn streaming_writer_matches_the_one_shot_writer() {
 
 /// A file in CmdStan 2.3x's own style ("(Default)" markers, `true`/`false`, extra keys,
 /// saved warmup before the adaptation block).
-const CMDSTAN_STYLE: &str = "\
+pub const CMDSTAN_STYLE: &str = "\
 # stan_version_major = 2
 # stan_version_minor = 33
 # stan_version_patch = 1

@@ -134,8 +134,10 @@ fn a_panicking_model_is_reported() {
             })
         })
         .unwrap_err();
-    assert!(
-        matches!(err, McmcError::ChainPanicked { chain: 1 }),
-        "{err:?}"
-    );
+    match &err {
+        McmcError::ChainPanicked {
+            chain: 1, message, ..
+        } => assert_eq!(message, "deliberate panic in chain 1"),
+        other => panic!("expected chain 1's panic, got {other:?}"),
+    }
 }

@@ -2,12 +2,17 @@
 
 mod common;
 mod csv;
+mod csv_hostile;
 mod diagnostics;
 mod divergence;
+mod hostile;
 mod model;
 mod models;
 mod output;
+mod panics;
 mod posteriors;
 mod sbc;
+mod seed_details;
+mod stansummary;
 mod threads;
 mod transitions;

@@ -125,7 +125,7 @@ fn jacobians_recover_prior_moments() {
     ] {
         let d = fit
             .draws_by_name(name)
-            .unwrap_or_else(|| panic!("{name} recorded"));
+            .unwrap_or_else(|e| panic!("{name} recorded: {e}"));
         let mean = d.mean().unwrap();
         let mcse = mcse_mean(d.view()).unwrap();
         assert!(

@@ -1,9 +1,16 @@
 //! Integration tests of infer-mean-teacher (one binary; see STYLE.md 10).
 
+#[path = "../../examples/common/moons.rs"]
+#[allow(dead_code)]
+mod moons;
+
 mod consistency;
+mod cross_entropy;
 mod ema;
 mod errors;
+mod hostile;
 mod no_grad;
 mod persist;
 mod ramp;
 mod two_moons;
+mod vat;

@@ -40,8 +40,8 @@ fn student_trajectory(steps: usize) -> (ParamStore, Vec<ParamStore>) {
         let loss = ((p[w] - 1.0).square().sum() + (p[b] * 3.0).sin().square().sum()) * 0.5;
         loss.backward();
         s.zero_grads();
-        s.accumulate_grads(&p);
-        adam.step(&mut s);
+        s.accumulate_grads(&p).unwrap();
+        adam.step(&mut s).unwrap();
         out.push(s.clone());
     }
     (init, out)

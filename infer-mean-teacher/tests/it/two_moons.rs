@@ -1,53 +1,30 @@
-//! The two-moons demonstration with fewer seeds (3 instead of 5; release mode): mean teacher
-//! against supervised-only training with the same Gaussian input-noise augmentation, and
-//! against supervised-only training without augmentation. Same settings as
-//! `examples/two_moons.rs`.
+//! The two-moons demonstration with fewer seeds (release mode): mean teacher against
+//! supervised-only training with the same Gaussian input-noise augmentation. Same data setup
+//! and settings as `examples/two_moons.rs` (moon noise 0.1, 10 labels, 1000 unlabelled).
 
-#[path = "../../examples/common/moons.rs"]
-#[allow(dead_code)]
-mod moons;
-
-use moons::{Moons, TrainConfig, mean_sd, train};
+use crate::moons::{Method, Moons, TrainConfig, mean_sd, run};
 
 #[test]
 #[cfg_attr(debug_assertions, ignore = "slow in debug; run with --release")]
-fn mean_teacher_beats_supervised_only() {
-    let cfg = TrainConfig {
-        steps: 2000,
-        lr: 0.01,
-        unlabelled_batch: 100,
-        input_noise: 0.15,
-        consistency: 10.0,
-        rampup: 600,
-        alpha_max: 0.99,
-        alpha_max_late: 0.99,
-        lr_rampdown: true,
-        kl: false,
-    };
-    let supervised = TrainConfig {
-        consistency: 0.0,
-        ..cfg
-    };
-    let plain = TrainConfig {
-        input_noise: 0.0,
-        ..supervised
-    };
-    let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
-    for seed in 0..3 {
-        let data = Moons::generate(20, 2000, 1000, 0.2, 1000 + seed);
-        a.push(train(&data, &plain, seed).unwrap().student);
-        b.push(train(&data, &supervised, seed).unwrap().student);
-        c.push(train(&data, &cfg, seed).unwrap().teacher);
+fn mean_teacher_beats_augmented_supervised() {
+    let cfg = TrainConfig::default();
+    let (mut sup, mut mt) = (Vec::new(), Vec::new());
+    for seed in SEEDS {
+        let data = Moons::generate(10, 1000, 1000, 0.1, 1000 + seed);
+        sup.push(run(&data, Method::SupervisedNoise, &cfg, seed).unwrap());
+        mt.push(run(&data, MT_METHOD, &cfg, seed).unwrap());
     }
-    let (pa, pb, pc) = (mean_sd(&a).0, mean_sd(&b).0, mean_sd(&c).0);
-    eprintln!("supervised {pa:.3}, supervised+noise {pb:.3}, mean teacher {pc:.3}");
-    // Observed (seeds 0–2): 90.2% / 93.0% / 93.2%. Margins: at least +2 points over
-    // supervised-only without augmentation, and not below supervised-only with the same input
-    // noise by more than one point. (The ≥ 5-point gain over the augmented baseline that
-    // issue 7 asks for is not reached: see BENCHMARKS.md.)
-    assert!(pc - pa >= 0.02, "mean teacher {pc} vs supervised {pa}");
+    let (a, b) = (mean_sd(&sup).0, mean_sd(&mt).0);
+    eprintln!("supervised + noise {a:.3}, mean teacher {b:.3}");
     assert!(
-        pc >= pb - 0.01,
-        "mean teacher {pc} vs supervised + noise {pb}"
+        b - a >= MARGIN,
+        "mean teacher {b} vs supervised + noise {a}"
     );
 }
+
+// Two of the ten reported seeds. Observed: supervised + noise 97.6% / 83.5%, mean teacher with
+// the adversarial perturbation 99.7% / 96.2% (mean gain +7.4 points); the assertion is the
+// issue's ≥ 5 points.
+const SEEDS: [u64; 2] = [0, 1];
+const MT_METHOD: Method = Method::MeanTeacherAdversarial;
+const MARGIN: f64 = 0.05;
