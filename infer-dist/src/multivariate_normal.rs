@@ -132,9 +132,9 @@ impl<'t> MultivariateNormal<'t> {
         self.n
     }
 
-    /// z = L⁻¹(x − μ) as an n×m matrix (m = number of rows of the broadcast value), and the
-    /// output (batch) shape.
-    fn whiten(&self, value: Tensor<'t>) -> Result<(Tensor<'t>, Shape), DistError> {
+    /// Checks a value against the distribution (same tape, broadcastable, last axis n) and
+    /// returns its broadcast shape and the batch shape of the result.
+    fn value_layout(&self, value: Tensor<'t>) -> Result<(Shape, Shape), DistError> {
         util::same_tape(NAME, &[value, self.loc, self.scale_tril])?;
         let full = util::value_shape(NAME, value.shape(), self.loc.shape())?;
         let d = full.dims();
@@ -146,7 +146,13 @@ impl<'t> MultivariateNormal<'t> {
                 right: self.loc.shape(),
             });
         }
-        let out = Shape::new(&d[..d.len() - 1])?;
+        Ok((full, Shape::new(&d[..d.len() - 1])?))
+    }
+
+    /// z = L⁻¹(x − μ) as an n×m matrix (m = number of rows of the broadcast value), and the
+    /// output (batch) shape.
+    fn whiten(&self, value: Tensor<'t>) -> Result<(Tensor<'t>, Shape), DistError> {
+        let (_, out) = self.value_layout(value)?;
         let m = out.numel();
         let diff = (value - self.loc).reshape(&[m, self.n])?;
         let z = if m == 1 {
@@ -166,21 +172,10 @@ impl<'t> MultivariateNormal<'t> {
         &self,
         value: Tensor<'t>,
     ) -> Result<Option<(Shape, Shape, Vec<bool>)>, DistError> {
-        util::same_tape(NAME, &[value, self.loc, self.scale_tril])?;
+        let (full, out) = self.value_layout(value)?;
         if !value.to_vec().iter().any(|v| v.is_infinite()) {
             return Ok(None);
         }
-        let full = util::value_shape(NAME, value.shape(), self.loc.shape())?;
-        let d = full.dims();
-        if d[d.len() - 1] != self.n {
-            return Err(DistError::ShapeMismatch {
-                dist: NAME,
-                what: "value (last axis must be n)",
-                left: value.shape(),
-                right: self.loc.shape(),
-            });
-        }
-        let out = Shape::new(&d[..d.len() - 1])?;
         let vals = util::bvals(value, full);
         let rows = vals
             .chunks(self.n)

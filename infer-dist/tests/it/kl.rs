@@ -51,6 +51,24 @@ fn inputs(family: &str, u: &[f64]) -> (Vec<ArrayD<f64>>, f64) {
 
 /// Builds a family from its differentiable inputs (tensors on one tape).
 fn build<'t>(family: &str, x: &[Tensor<'t>], count: f64) -> Result<Dist<'t>, DistError> {
+    Ok(match family {
+        "Categorical" => Box::new(Categorical::from_logits(x[0])?),
+        "MultivariateNormal" => {
+            let l = Bijector::LowerCholesky.forward(x[1])?;
+            Box::new(MultivariateNormal::new(x[0], l)?)
+        }
+        _ => build_common(family, x, count)?,
+    })
+}
+
+/// Builds a family whose differentiable inputs (tensors on one tape) enter its constructor
+/// as they are; shared with `kl_hostile`, whose Categorical and MultivariateNormal inputs
+/// differ from this file's.
+pub(crate) fn build_common<'t>(
+    family: &str,
+    x: &[Tensor<'t>],
+    count: f64,
+) -> Result<Dist<'t>, DistError> {
     let tape = x[0].tape();
     Ok(match family {
         "Normal" => Box::new(Normal::new(x[0], x[1])?),
@@ -71,12 +89,7 @@ fn build<'t>(family: &str, x: &[Tensor<'t>], count: f64) -> Result<Dist<'t>, Dis
         "Bernoulli" => Box::new(Bernoulli::from_probs(x[0])?),
         "Geometric" => Box::new(Geometric::new(x[0])?),
         "Binomial" => Box::new(Binomial::new(tape.constant(&arr0(count)), x[0])?),
-        "Categorical" => Box::new(Categorical::from_logits(x[0])?),
         "Dirichlet" => Box::new(Dirichlet::new(x[0])?),
-        "MultivariateNormal" => {
-            let l = Bijector::LowerCholesky.forward(x[1])?;
-            Box::new(MultivariateNormal::new(x[0], l)?)
-        }
         other => panic!("no builder for {other}"),
     })
 }

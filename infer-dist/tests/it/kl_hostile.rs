@@ -11,9 +11,8 @@
 
 use infer_ad::{Tape, Tensor};
 use infer_dist::{
-    Bernoulli, Beta, Binomial, Categorical, Cauchy, Chi2, Dirichlet, DistError, Distribution,
-    Exponential, Gamma, Geometric, Gumbel, HalfCauchy, HalfNormal, InverseGamma, KL_PAIRS, Laplace,
-    LogNormal, MultivariateNormal, Normal, Pareto, Poisson, Uniform, kl_divergence,
+    Bernoulli, Beta, Binomial, Categorical, Chi2, DistError, Distribution, Gamma, Geometric,
+    Gumbel, KL_PAIRS, MultivariateNormal, Normal, Pareto, Poisson, Uniform, kl_divergence,
 };
 use ndarray::{ArrayD, arr0, arr1};
 use proptest::prelude::*;
@@ -135,30 +134,10 @@ fn params(family: &str, rng: &mut impl Rng, range: Range) -> (Vec<ArrayD<f64>>, 
 }
 
 fn build<'t>(family: &str, x: &[Tensor<'t>], count: f64) -> Result<Dist<'t>, DistError> {
-    let tape = x[0].tape();
     Ok(match family {
-        "Normal" => Box::new(Normal::new(x[0], x[1])?),
-        "LogNormal" => Box::new(LogNormal::new(x[0], x[1])?),
-        "Cauchy" => Box::new(Cauchy::new(x[0], x[1])?),
-        "Laplace" => Box::new(Laplace::new(x[0], x[1])?),
-        "Gumbel" => Box::new(Gumbel::new(x[0], x[1])?),
-        "HalfNormal" => Box::new(HalfNormal::new(x[0])?),
-        "HalfCauchy" => Box::new(HalfCauchy::new(x[0])?),
-        "Exponential" => Box::new(Exponential::new(x[0])?),
-        "Chi2" => Box::new(Chi2::new(x[0])?),
-        "Poisson" => Box::new(Poisson::new(x[0])?),
-        "Gamma" => Box::new(Gamma::new(x[0], x[1])?),
-        "InverseGamma" => Box::new(InverseGamma::new(x[0], x[1])?),
-        "Beta" => Box::new(Beta::new(x[0], x[1])?),
-        "Uniform" => Box::new(Uniform::new(x[0], x[1])?),
-        "Pareto" => Box::new(Pareto::new(x[0], x[1])?),
-        "Bernoulli" => Box::new(Bernoulli::from_probs(x[0])?),
-        "Geometric" => Box::new(Geometric::new(x[0])?),
-        "Binomial" => Box::new(Binomial::new(tape.constant(&arr0(count)), x[0])?),
         "Categorical" => Box::new(Categorical::from_probs(x[0])?),
-        "Dirichlet" => Box::new(Dirichlet::new(x[0])?),
         "MultivariateNormal" => Box::new(MultivariateNormal::new(x[0], x[1])?),
-        other => panic!("no builder for {other}"),
+        _ => crate::kl::build_common(family, x, count)?,
     })
 }
 
