@@ -297,6 +297,23 @@ impl<'t> Tensor<'t> {
         out.copy_from_slice(&g.vals[s..s + self.numel()]);
     }
 
+    /// Whether any value is ±∞, read in place (no copy): the check a sampler makes on every
+    /// draw and a log density on every value, so it must not allocate.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// let tape = Tape::new();
+    /// assert!(tape.constant(&ndarray::array![1.0, f64::INFINITY]).any_infinite());
+    /// assert!(!tape.constant(&ndarray::array![1.0, f64::NAN]).any_infinite());
+    /// ```
+    #[inline]
+    pub fn any_infinite(&self) -> bool {
+        let g = self.tape.inner_mut();
+        let s = self.start as usize;
+        g.vals[s..s + self.numel()].iter().any(|x| x.is_infinite())
+    }
+
     /// The values as a flat `Vec` (row-major).
     pub fn to_vec(&self) -> Vec<f64> {
         let mut v = vec![0.0; self.numel()];

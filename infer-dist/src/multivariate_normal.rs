@@ -172,10 +172,12 @@ impl<'t> MultivariateNormal<'t> {
         &self,
         value: Tensor<'t>,
     ) -> Result<Option<(Shape, Shape, Vec<bool>)>, DistError> {
-        let (full, out) = self.value_layout(value)?;
-        if !value.to_vec().iter().any(|v| v.is_infinite()) {
+        // Reading the value's own tape is safe before the layout checks; the usual all-finite
+        // value leaves them to `whiten`, so they run once per log density.
+        if !value.any_infinite() {
             return Ok(None);
         }
+        let (full, out) = self.value_layout(value)?;
         let vals = util::bvals(value, full);
         let rows = vals
             .chunks(self.n)

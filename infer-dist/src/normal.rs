@@ -78,14 +78,19 @@ fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
             util::neg_inf()
         };
     }
-    // z and its partials by division, not through a hoisted 1/σ: for a subnormal σ, 1/σ is
-    // +∞ and (x − μ)·(1/σ) would be 0·∞ = NaN at x = μ, where the density is finite.
-    let z = (x - m) / s;
-    let g = z / s;
-    (
-        -0.5 * z * z - fastmath::ln(s) - LN_SQRT_2PI,
-        [-g, g, (z * z - 1.0) / s],
-    )
+    let lp = |z: f64| -0.5 * z * z - fastmath::ln(s) - LN_SQRT_2PI;
+    let r = 1.0 / s;
+    if r.is_finite() {
+        // The usual case: one division, then products.
+        let z = (x - m) * r;
+        (lp(z), [-z * r, z * r, (z * z - 1.0) * r])
+    } else {
+        // A subnormal σ: 1/σ is +∞ and (x − μ)·(1/σ) would be 0·∞ = NaN at x = μ, where the
+        // density is finite; divide instead.
+        let z = (x - m) / s;
+        let g = z / s;
+        (lp(z), [-g, g, (z * z - 1.0) / s])
+    }
 }
 
 impl<'t> Distribution<'t> for Normal<'t> {
@@ -102,7 +107,6 @@ impl<'t> Distribution<'t> for Normal<'t> {
             // The data term is one vectorized reduction node that stores nothing per element
             // (`Tensor::sum_sq_dev`, which also carries the gradient for μ); the rest is one
             // node with its partials for that sum and for σ.
-            util::same_tape(NAME, &[value, self.loc, self.scale])?;
             util::value_shape(NAME, value.shape(), self.batch)?;
             let s = self.scale.item()?.value();
             // The hoisted factor ∂/∂Σ(x − μ)² = −1/(2σ²) must be representable: for

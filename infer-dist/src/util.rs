@@ -80,10 +80,10 @@ pub(crate) const PROB: &str = "must be a probability in [0, 1]";
 
 /// Checks that every handle in `ts` is recorded on the tape of the first: a handle indexes slots
 /// of its own tape, so combining handles of two tapes would read the wrong values (or panic in
-/// the tape's fused operations). This is the one place every family checks it: the
-/// constructors through [`batch`], the log densities and cdfs through [`lp_map`] and
-/// [`lp_sum`], and the families with their own log density (Categorical, Dirichlet,
-/// MultivariateNormal) directly.
+/// the tape's fused operations). The constructors check it through [`batch`], and the families
+/// whose own log density combines handles with operators (Categorical, Dirichlet,
+/// MultivariateNormal) directly; the log densities and cdfs of [`lp_map`] and [`lp_sum`] rely
+/// on the tape's fused operations, which check their operands themselves.
 #[inline]
 pub(crate) fn same_tape(dist: &'static str, ts: &[Tensor<'_>]) -> Result<(), DistError> {
     if let Some((first, rest)) = ts.split_first() {
@@ -199,7 +199,7 @@ pub(crate) fn draws(
 /// # Errors
 /// [`DistError::Sampling`] when an element is ±∞ (the exact draw exceeds the range of f64).
 pub(crate) fn rdraws<'t>(dist: &'static str, t: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-    if t.to_vec().iter().any(|x| x.is_infinite()) {
+    if t.any_infinite() {
         return Err(DistError::Sampling {
             dist,
             reason: "a draw exceeds the range of f64 at these parameters",
@@ -312,7 +312,6 @@ pub(crate) fn lp_map<'t, const K: usize>(
     inputs: [Tensor<'t>; K],
     f: impl Fn([f64; K]) -> (f64, [f64; K]),
 ) -> Result<Tensor<'t>, DistError> {
-    same_tape(dist, &inputs)?;
     value_shape(dist, inputs[0].shape(), batch)?;
     Ok(inputs[0].tape().fused_map(inputs, |_, a| f(a))?)
 }
@@ -324,7 +323,6 @@ pub(crate) fn lp_sum<'t, const K: usize>(
     inputs: [Tensor<'t>; K],
     f: impl Fn([f64; K]) -> (f64, [f64; K]),
 ) -> Result<infer_ad::Var<'t>, DistError> {
-    same_tape(dist, &inputs)?;
     value_shape(dist, inputs[0].shape(), batch)?;
     Ok(inputs[0].tape().fused_sum(inputs, |_, a| f(a))?)
 }

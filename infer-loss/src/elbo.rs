@@ -1,7 +1,6 @@
 //! The pathwise ELBO term of one site: `−(ln p(x) − ln q(x))`.
 
 use crate::LossError;
-use crate::util::check_site;
 use infer_ad::{Tensor, Var};
 use infer_dist::Distribution;
 
@@ -38,7 +37,6 @@ pub fn elbo_loss<'t>(
     q_dist: &dyn Distribution<'t>,
     value: Tensor<'t>,
 ) -> Result<Var<'t>, LossError> {
-    check_site("elbo_loss", &[p_dist, q_dist], value)?;
     let lp = p_dist.log_prob_sum(value)?;
     let lq = q_dist.log_prob_sum(value)?;
     Ok(lq - lp)

@@ -1,8 +1,8 @@
 //! The ELBO of one site with q's entropy in closed form: `−(ln p(x) + H[q])`.
 
 use crate::LossError;
-use crate::util::{check_site, is_delta};
-use infer_ad::{Tensor, Var};
+use crate::util::is_delta;
+use infer_ad::{Tensor, Var, check_same_tape};
 use infer_dist::Distribution;
 
 /// The negative ELBO of one site with the entropy of q in closed form,
@@ -35,7 +35,6 @@ pub fn elbo_entropy_loss<'t>(
     q_dist: &dyn Distribution<'t>,
     value: Tensor<'t>,
 ) -> Result<Var<'t>, LossError> {
-    check_site("elbo_entropy_loss", &[p_dist, q_dist], value)?;
     if is_delta(p_dist) || is_delta(q_dist) {
         return Err(LossError::DeltaNotSupported {
             function: "elbo_entropy_loss",
@@ -43,5 +42,7 @@ pub fn elbo_entropy_loss<'t>(
     }
     let lp = p_dist.log_prob_sum(value)?;
     let h = q_dist.entropy()?.sum();
+    // The only combination of p's and q's terms not made by a checked tape operation.
+    check_same_tape("elbo_entropy_loss", lp.tape(), h.tape())?;
     Ok(-(lp + h))
 }

@@ -1,7 +1,7 @@
 //! Log likelihoods (and their negatives) of lists of distributions at values.
 
 use crate::LossError;
-use crate::util::{add, check_len, check_site, finish};
+use crate::util::{add, check_len, finish};
 use infer_ad::{Tensor, Var};
 use infer_dist::Distribution;
 
@@ -24,7 +24,6 @@ pub fn log_prob_loss<'t>(
     p_dist: &dyn Distribution<'t>,
     value: Tensor<'t>,
 ) -> Result<Var<'t>, LossError> {
-    check_site("log_prob_loss", &[p_dist], value)?;
     Ok(p_dist.log_prob_sum(value)?)
 }
 
@@ -48,7 +47,6 @@ pub fn negative_log_prob_loss<'t>(
     p_dist: &dyn Distribution<'t>,
     value: Tensor<'t>,
 ) -> Result<Var<'t>, LossError> {
-    check_site("negative_log_prob_loss", &[p_dist], value)?;
     Ok(-p_dist.log_prob_sum(value)?)
 }
 

@@ -1,7 +1,6 @@
 //! The ELBO with the path derivative only ("sticking the landing").
 
 use crate::LossError;
-use crate::util::check_site;
 use infer_ad::{Tensor, Var};
 use infer_dist::Distribution;
 
@@ -54,7 +53,6 @@ pub fn elbo_path_derivative_loss<'t>(
     q_dist: &dyn Distribution<'t>,
     value: Tensor<'t>,
 ) -> Result<Var<'t>, LossError> {
-    check_site("elbo_path_derivative_loss", &[p_dist, q_dist], value)?;
     let lp = p_dist.log_prob_sum(value)?;
     let lq = log_prob_stop_params(q_dist, value)?;
     Ok(lq - lp)

@@ -22,7 +22,7 @@
 
 use crate::LossError;
 use crate::prior::prior_loss;
-use crate::util::{add, add_opt, check_len, check_site, finish, is_delta, value_of};
+use crate::util::{add, add_opt, check_len, finish, is_delta, value_of};
 use infer_ad::{Tensor, Var};
 use infer_dist::Distribution;
 
@@ -72,7 +72,6 @@ pub fn elbo_score_function_loss<'t>(
     q_dist: &dyn Distribution<'t>,
     value: Tensor<'t>,
 ) -> Result<Var<'t>, LossError> {
-    check_site("elbo_score_function_loss", &[p_dist, q_dist], value)?;
     if is_delta(p_dist) || is_delta(q_dist) {
         return Err(LossError::DeltaNotSupported {
             function: "elbo_score_function_loss",
@@ -185,7 +184,6 @@ pub(crate) fn score_surrogate<'t>(
             path = add(path, d)?;
             continue;
         }
-        check_site("elbo_score_function", &[p, q], values[i])?;
         let x = values[i].detach();
         let lp = p.log_prob_sum(x)?;
         let lq = q.log_prob_sum(x)?;

@@ -45,8 +45,11 @@ pub(crate) fn add_opt<'t>(
 }
 
 /// Checks that the parameters of every distribution of one site live on the tape of its
-/// `value`, before any of them is combined with another (reading a handle through a
-/// different tape would use the wrong slots).
+/// `value`, for the losses that combine terms without going through a log density of the
+/// value (`prior_loss`, which ignores q, `volume_adjustment`, which reads only p's support, and the
+/// closed-form KL). Every log density checks
+/// its own operands through the tape's fused operations, so the other losses need no
+/// call here (it would allocate each distribution's parameter list on every step).
 pub(crate) fn check_site<'t>(
     function: &'static str,
     dists: &[&dyn Distribution<'t>],

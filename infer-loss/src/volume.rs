@@ -34,6 +34,7 @@ pub fn volume_adjustment<'t>(
     p_dist: &dyn Distribution<'t>,
     value: Tensor<'t>,
 ) -> Result<Var<'t>, LossError> {
+    // p enters only through its support, so no tape operation would notice a p on another tape.
     check_site("volume_adjustment", &[p_dist], value)?;
     let Some(b) = p_dist.support().bijector() else {
         return Err(LossError::NoBijector {
