@@ -20,11 +20,12 @@
 //! share of the wall time spent in them (off by default: two clock reads per call add to the
 //! wall time being measured).
 
+use infer::ad::Var;
 use infer::ad::scalar::softplus_and_sigmoid;
-use infer::ad::{Tape, Var};
 use infer::dist::{BernoulliLogitGlm, Constraint, Distribution, HalfCauchy, Normal};
 use infer::mcmc::diagnostics::ess_bulk;
-use infer::mcmc::model::{Model, ModelParams, ParamSpec, TapeModel};
+use infer::mcmc::layout::Layout;
+use infer::mcmc::model::{Model, Params, TapeModel};
 use infer::mcmc::models::{CorrGauss, EightSchools, Gauss, LogReg};
 use infer::mcmc::{LogDensity, LogDensityError, Sampler, SamplerSettings};
 use ndarray::{Array1, Array2};
@@ -50,30 +51,17 @@ fn matrix(v: &Value) -> Result<Array2<f64>, Box<dyn Error>> {
 /// x ~ N(0, I) in `dim` dimensions.
 struct TapeGauss(usize);
 impl Model for TapeGauss {
-    fn params(&self) -> Vec<ParamSpec> {
-        vec![ParamSpec::new("x", &[self.0], Constraint::Real)]
-    }
-    fn log_density<'t>(
-        &self,
-        _: &'t Tape,
-        p: &ModelParams<'t>,
-    ) -> Result<Var<'t>, LogDensityError> {
-        Ok(p.get("x")?.square().sum() * -0.5)
+    fn log_density<'t>(&self, p: &mut Params<'t>) -> Result<Var<'t>, LogDensityError> {
+        Ok(p.vector("x", self.0, Constraint::Real)?.square().sum() * -0.5)
     }
 }
 
 /// x ~ N(0, Σ): −½ xᵀ Σ⁻¹ x with the precision matrix held by reference.
 struct TapeCorrGauss(Arc<Array2<f64>>);
 impl Model for TapeCorrGauss {
-    fn params(&self) -> Vec<ParamSpec> {
-        vec![ParamSpec::new("x", &[self.0.nrows()], Constraint::Real)]
-    }
-    fn log_density<'t>(
-        &self,
-        tape: &'t Tape,
-        p: &ModelParams<'t>,
-    ) -> Result<Var<'t>, LogDensityError> {
-        let x = p.get("x")?;
+    fn log_density<'t>(&self, p: &mut Params<'t>) -> Result<Var<'t>, LogDensityError> {
+        let tape = p.tape();
+        let x = p.vector("x", self.0.nrows(), Constraint::Real)?;
         Ok(tape.data_matvec(&self.0, x)?.dot(x)? * -0.5)
     }
 }
@@ -84,15 +72,9 @@ struct TapeLogReg {
     y: Array1<f64>,
 }
 impl Model for TapeLogReg {
-    fn params(&self) -> Vec<ParamSpec> {
-        vec![ParamSpec::new("beta", &[self.x.ncols()], Constraint::Real)]
-    }
-    fn log_density<'t>(
-        &self,
-        tape: &'t Tape,
-        p: &ModelParams<'t>,
-    ) -> Result<Var<'t>, LogDensityError> {
-        let b = p.get("beta")?;
+    fn log_density<'t>(&self, p: &mut Params<'t>) -> Result<Var<'t>, LogDensityError> {
+        let tape = p.tape();
+        let b = p.vector("beta", self.x.ncols(), Constraint::Real)?;
         let eta = tape.data_matvec(&self.x, b)?;
         let y = tape.constant(&self.y);
         let ll = tape.fused_sum([eta, y], |_, [e, y]| {
@@ -108,19 +90,9 @@ impl Model for TapeLogReg {
 /// the prior as a Normal log density.
 struct TapeLogRegGlm(BernoulliLogitGlm);
 impl Model for TapeLogRegGlm {
-    fn params(&self) -> Vec<ParamSpec> {
-        vec![ParamSpec::new(
-            "beta",
-            &[self.0.x().ncols()],
-            Constraint::Real,
-        )]
-    }
-    fn log_density<'t>(
-        &self,
-        tape: &'t Tape,
-        p: &ModelParams<'t>,
-    ) -> Result<Var<'t>, LogDensityError> {
-        let b = p.get("beta")?;
+    fn log_density<'t>(&self, p: &mut Params<'t>) -> Result<Var<'t>, LogDensityError> {
+        let tape = p.tape();
+        let b = p.vector("beta", self.0.x().ncols(), Constraint::Real)?;
         let prior = Normal::new(tape.scalar(0.0), tape.scalar(1.0))?;
         Ok(self.0.log_prob(b, None)? + prior.log_prob_sum(b)?)
     }
@@ -132,19 +104,11 @@ struct TapeEightSchools {
     sigma: Array1<f64>,
 }
 impl Model for TapeEightSchools {
-    fn params(&self) -> Vec<ParamSpec> {
-        vec![
-            ParamSpec::scalar("mu", Constraint::Real),
-            ParamSpec::scalar("tau", Constraint::Positive),
-            ParamSpec::new("eta", &[self.y.len()], Constraint::Real),
-        ]
-    }
-    fn log_density<'t>(
-        &self,
-        tape: &'t Tape,
-        p: &ModelParams<'t>,
-    ) -> Result<Var<'t>, LogDensityError> {
-        let (mu, tau, eta) = (p.get("mu")?, p.get("tau")?, p.get("eta")?);
+    fn log_density<'t>(&self, p: &mut Params<'t>) -> Result<Var<'t>, LogDensityError> {
+        let tape = p.tape();
+        let mu = p.scalar("mu", Constraint::Real)?.as_tensor();
+        let tau = p.scalar("tau", Constraint::Positive)?.as_tensor();
+        let eta = p.vector("eta", self.y.len(), Constraint::Real)?;
         let c = |x: f64| tape.scalar(x);
         Ok(Normal::new(c(0.0), c(5.0))?.log_prob_sum(mu)?
             + HalfCauchy::new(c(5.0))?.log_prob_sum(tau)?
@@ -175,14 +139,16 @@ impl<M: LogDensity> LogDensity for Counted<'_, M> {
         self.secs += t.elapsed().as_secs_f64();
         r
     }
-    fn param_names(&self) -> Vec<String> {
-        self.inner.param_names()
+    fn layout(&self) -> Layout {
+        self.inner.layout()
     }
-    fn constrained_dim(&self) -> usize {
-        self.inner.constrained_dim()
-    }
-    fn write_constrained(&self, x: &[f64], out: &mut [f64]) -> Result<(), LogDensityError> {
-        self.inner.write_constrained(x, out)
+    fn write_draw(
+        &mut self,
+        x: &[f64],
+        rng: &mut dyn rand::RngCore,
+        out: &mut [f64],
+    ) -> Result<(), LogDensityError> {
+        self.inner.write_draw(x, rng, out)
     }
 }
 

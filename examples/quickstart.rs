@@ -31,6 +31,7 @@
 //! mu               …
 //! tau              …
 //! eta[1] … eta[8]  …
+//! theta[1] … theta[8] …
 //!
 //! Chain  Draws  Divergent  Max_treedepth  Gradient_evals  Warmup_s  Sampling_s
 //! 1       1000          …              0               …         …           …
@@ -47,7 +48,7 @@ use infer::ad::optim::{Adam, AdamConfig, Optimizer};
 use infer::ad::{ParamStore, Tape, Var};
 use infer::dist::{Cauchy, Constraint, Distribution, HalfCauchy, Normal, Reparameterizable};
 use infer::loss::vi_loss;
-use infer::mcmc::model::{Model, ModelParams, ParamSpec, TapeModel};
+use infer::mcmc::model::{Model, Params};
 use infer::mcmc::{LogDensityError, ProgressBars, Sampler, SamplerSettings};
 use ndarray::Array1;
 use rand::SeedableRng;
@@ -61,24 +62,16 @@ struct EightSchools {
 }
 
 impl Model for EightSchools {
-    fn params(&self) -> Vec<ParamSpec> {
-        vec![
-            ParamSpec::scalar("mu", Constraint::Real),
-            ParamSpec::scalar("tau", Constraint::Positive),
-            ParamSpec::new("eta", &[self.y.len()], Constraint::Real),
-        ]
-    }
-
-    fn log_density<'t>(
-        &self,
-        tape: &'t Tape,
-        p: &ModelParams<'t>,
-    ) -> Result<Var<'t>, LogDensityError> {
-        let (mu, tau, eta) = (p.get("mu")?, p.get("tau")?, p.get("eta")?);
+    fn log_density<'t>(&self, p: &mut Params<'t>) -> Result<Var<'t>, LogDensityError> {
+        let tape = p.tape();
+        let mu = p.scalar("mu", Constraint::Real)?.as_tensor();
+        let tau = p.scalar("tau", Constraint::Positive)?.as_tensor();
+        let eta = p.vector("eta", self.y.len(), Constraint::Real)?;
+        // Stan's transformed parameter: the school effects, recorded with every draw.
+        let theta = p.transformed("theta", mu + tau * eta)?;
         let prior = Normal::new(tape.scalar(0.0), tape.scalar(5.0))?.log_prob_sum(mu)?
             + HalfCauchy::new(tape.scalar(5.0))?.log_prob_sum(tau)?
             + Normal::new(tape.scalar(0.0), tape.scalar(1.0))?.log_prob_sum(eta)?;
-        let theta = mu + tau * eta;
         let likelihood =
             Normal::new(theta, tape.constant(&self.sigma))?.log_prob_sum(tape.constant(&self.y))?;
         Ok(prior + likelihood)
@@ -104,9 +97,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         seed: 2026,
         ..SamplerSettings::default()
     };
-    let sampler = Sampler::new(settings)?.with_observer(ProgressBars::for_settings(&settings));
-    let fit = sampler
-        .sample(|_chain| TapeModel::new(model.clone()).expect("the parameters are valid"))?;
+    let sampler = Sampler::new(settings)?.with_observer(ProgressBars::for_settings(&settings)?);
+    let fit = sampler.sample_model(&model)?;
 
     println!("\n{}", fit.summary()?);
     let files = fit.write_cmdstan_csvs("out/eight_schools")?;

@@ -28,10 +28,44 @@ pub use infer_loss as loss;
 pub use infer_mcmc as mcmc;
 pub use infer_mean_teacher as mean_teacher;
 
-/// The names most programs need.
+/// The names most programs need: with `use infer::prelude::*;` a model can be written and
+/// sampled (tape types, every distribution family and [`Constraint`](infer_dist::Constraint),
+/// `log_sum_exp` / `log_mix`, the [`Model`](infer_mcmc::model::Model) interface with its
+/// bounds, the sampler, its settings and named inits) and a VI loop run (parameters and
+/// optimizers).
+///
+/// ```
+/// use infer::prelude::*;
+///
+/// struct Coin { heads: f64, flips: f64 }
+/// impl Model for Coin {
+///     fn log_density<'t>(&self, p: &mut Params<'t>) -> Result<Var<'t>, LogDensityError> {
+///         let t = p.tape();
+///         let theta = p.scalar("theta", bounds(0.0, 1.0))?;
+///         Ok(theta.ln() * self.heads + (1.0 - theta).ln() * (self.flips - self.heads)
+///             + Beta::new(t.scalar(2.0), t.scalar(2.0))?.log_prob_sum(theta.as_tensor())?)
+///     }
+/// }
+/// let settings = SamplerSettings { num_chains: 1, num_warmup: 200, num_samples: 200,
+///                                  ..SamplerSettings::default() };
+/// let fit = Sampler::new(settings)?
+///     .with_named_inits(vec![Inits::new().set("theta", 0.5)])
+///     .sample_model(&Coin { heads: 7.0, flips: 10.0 })?;
+/// assert!(fit.draws_by_name("theta")?.iter().all(|&t| 0.0 < t && t < 1.0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub mod prelude {
     pub use infer_ad::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
-    pub use infer_ad::{AdError, ParamId, ParamStore, Shape, Tape, Tensor, Var};
+    pub use infer_ad::{
+        AdError, ParamId, ParamStore, Shape, Tape, Tensor, Var, log_mix, log_mix_weights,
+        log_sum_exp,
+    };
+    pub use infer_dist::prelude::*;
+    pub use infer_mcmc::init::Inits;
+    pub use infer_mcmc::model::{Model, Params, bounds, lower, upper};
+    pub use infer_mcmc::{
+        Fit, LogDensity, LogDensityError, McmcError, ProgressBars, Sampler, SamplerSettings,
+    };
 }
 
 /// The README's examples, compiled and run as doctests.

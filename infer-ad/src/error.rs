@@ -127,6 +127,19 @@ pub enum AdError {
         /// What does not match.
         reason: &'static str,
     },
+    /// An argument outside the domain of an operation: a mixing proportion outside [0, 1]
+    /// ([`crate::log_mix`]), weights that are not a simplex ([`crate::log_mix_weights`]).
+    #[error("{op}: invalid {name} = {value} ({reason})")]
+    InvalidArgument {
+        /// The operation.
+        op: &'static str,
+        /// The argument, with its element index where it has one (`weights[2]`).
+        name: String,
+        /// The value given.
+        value: f64,
+        /// What is expected.
+        reason: &'static str,
+    },
     /// A matrix with a zero on the diagonal was passed to a triangular solve.
     #[error("triangular matrix is singular: diagonal element {index} is {value}")]
     Singular {

@@ -216,6 +216,43 @@ pub fn ln_1p(x: f64) -> f64 {
     if x == 0.0 { x } else { v }
 }
 
+/// `(ln(1 + x), 1/(1 + x))`: [`ln_1p`] sharing its one division with the reciprocal, for a
+/// caller that needs both (the Student-t log density: ln(1 + w²) and w²/(1 + w²)). The
+/// logarithm is within 1 ulp of `f64::ln_1p` as [`ln_1p`] is (its rounding-error term is
+/// multiplied by the reciprocal instead of divided by 1 + x, a difference far below an ulp of
+/// the result), with the same special values; the reciprocal is `1.0 / (1.0 + x)` exactly.
+///
+/// # Examples
+/// ```
+/// use infer_ad::fastmath::{ln_1p, ln_1p_and_recip};
+/// let (l, r) = ln_1p_and_recip(0.25);
+/// assert_eq!(r, 0.8);
+/// assert!((l - 0.25f64.ln_1p()).abs() <= f64::EPSILON * l);
+/// assert_eq!(ln_1p_and_recip(0.0), (0.0, 1.0));
+/// assert_eq!(ln_1p_and_recip(f64::INFINITY), (f64::INFINITY, 0.0));
+/// assert!(ln_1p_and_recip(f64::NAN).0.is_nan());
+/// assert_eq!(ln_1p_and_recip(-1.0).0, f64::NEG_INFINITY);
+/// assert_eq!(ln_1p_and_recip(1e-20).0, ln_1p(1e-20));
+/// ```
+#[inline]
+#[must_use]
+pub fn ln_1p_and_recip(x: f64) -> (f64, f64) {
+    let u = 1.0 + x;
+    let inv = 1.0 / u;
+    // The rounding error of 1 + x, exactly (Fast2Sum with the larger operand first).
+    let err = if x < 1.0 {
+        x - (u - 1.0)
+    } else {
+        1.0 - (u - x)
+    };
+    let v = ln_of_sum(u, err * inv);
+    // Special cases by selects, as in `ln_1p`.
+    let v = if x > -1.0 { v } else { f64::NAN };
+    let v = if x == -1.0 { f64::NEG_INFINITY } else { v };
+    let v = if x == f64::INFINITY { x } else { v };
+    (if x == 0.0 { x } else { v }, inv)
+}
+
 /// 2⁵⁴: scales a subnormal into the normal range exactly.
 const TWO54: f64 = 18_014_398_509_481_984.0;
 

@@ -233,6 +233,71 @@ impl<'t> Tensor<'t> {
         let n = idx.len();
         Ok(self.gather_slots(&idx, Shape::vector(n)))
     }
+
+    /// Rows `indices` of the tensor along axis 0, in that order, repeats allowed: Stan's
+    /// `a[group]`, NumPy's `a[indices]`. The result has shape `[indices.len(), rest…]`
+    /// (`rest` the input's other dimensions). One gather node: the forward pass copies the
+    /// rows, the backward pass adds each output adjoint to its source element in one O(n)
+    /// sweep, so an index that appears several times accumulates the gradient of every
+    /// appearance. This is the hot path of a hierarchical model (a group effect per
+    /// observation), which it records in one node rather than one per observation.
+    ///
+    /// # Errors
+    /// [`AdError::WrongRank`] for a 0-dimensional tensor; [`AdError::IndexOutOfBounds`]
+    /// naming the first index that is not below the length of axis 0, and that length;
+    /// [`AdError::TooManyElements`] when the result would not fit on the tape.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let a = tape.tensor(&ndarray::array![10.0, 20.0, 30.0]);
+    /// let group = [2, 0, 2, 2];
+    /// let per_obs = a.gather(&group)?;
+    /// assert_eq!(per_obs.to_vec(), vec![30.0, 10.0, 30.0, 30.0]);
+    /// per_obs.sum().backward();
+    /// assert_eq!(a.grad().iter().copied().collect::<Vec<_>>(), vec![1.0, 0.0, 3.0]);
+    /// assert!(a.gather(&[3]).is_err());
+    /// let m = tape.tensor(&ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(m.gather(&[1, 1, 0])?.dims(), &[3, 2]);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn gather(self, indices: &[usize]) -> Result<Tensor<'t>, AdError> {
+        if self.ndim() == 0 {
+            return Err(AdError::WrongRank {
+                op: "gather",
+                expected: 1,
+                shape: self.shape,
+            });
+        }
+        let len = self.dims()[0];
+        if let Some(&index) = indices.iter().find(|&&i| i >= len) {
+            return Err(AdError::IndexOutOfBounds { index, len });
+        }
+        let mut dims = self.dims().to_vec();
+        dims[0] = indices.len();
+        let inner: usize = dims[1..].iter().product();
+        let shape = Shape::new(&dims)?;
+        let mut g = self.tape.inner_mut();
+        g.check_room(shape.numel(), shape.dims())?;
+        let at = g.u.len();
+        let start = self.start as usize;
+        if inner == 1 {
+            g.u.extend(indices.iter().map(|&i| (start + i) as u32));
+        } else if shape.numel() > 0 {
+            g.u.reserve(shape.numel());
+            for &i in indices {
+                let row = start + i * inner;
+                g.u.extend((row..row + inner).map(|s| s as u32));
+            }
+        }
+        Ok(gather_recorded(
+            &mut g,
+            self.tape,
+            at as u32,
+            shape,
+            self.tracked,
+        ))
+    }
 }
 
 impl Tape {

@@ -36,6 +36,7 @@
 // yet stable). Every other module is safe code.
 #![deny(unsafe_code)]
 
+mod cumsum;
 mod dispatch;
 mod error;
 pub mod fastmath;
@@ -43,6 +44,7 @@ mod fused;
 pub mod gradcheck;
 mod index;
 mod linalg;
+mod logsumexp;
 pub mod optim;
 mod param;
 mod reduce;
@@ -53,6 +55,7 @@ mod tensor;
 mod var;
 
 pub use error::{AdError, check_same_tape};
+pub use logsumexp::{LogMixArgs, SIMPLEX_TOLERANCE, log_mix, log_mix_weights, log_sum_exp};
 pub use param::{Bound, ParamId, ParamStore};
 pub use shape::{MAX_NDIM, Shape};
 pub use tape::{Tape, TapeCapacity};

@@ -174,7 +174,8 @@ impl<'t> Tensor<'t> {
     }
 
     /// ln Σ exp(xᵢ) over all elements, computed stably (max-shifted); its gradient is the
-    /// softmax.
+    /// softmax. [`Tensor::log_sum_exp`] with the same limits, except that an empty tensor
+    /// gives −∞ here instead of an error.
     ///
     /// # Examples
     /// ```
@@ -183,36 +184,7 @@ impl<'t> Tensor<'t> {
     /// assert!((t.logsumexp().value() - (1000.0 + 2f64.ln())).abs() < 1e-12);
     /// ```
     pub fn logsumexp(self) -> Var<'t> {
-        let n = self.numel();
-        let mut g = self.tape.inner_mut();
-        let a = self.start as usize;
-        let m = g.vals[a..a + n]
-            .iter()
-            .copied()
-            .fold(f64::NEG_INFINITY, f64::max);
-        let shift = if m.is_finite() { m } else { 0.0 };
-        let s: f64 = g.vals[a..a + n].iter().map(|x| (x - shift).exp()).sum();
-        let lse = shift + s.ln();
-        let out = g.next_slot();
-        g.vals.push(lse);
-        if self.tracked {
-            let p = g.f.len();
-            for i in 0..n {
-                let w = (g.vals[a + i] - lse).exp();
-                g.f.push(w);
-            }
-            g.push_node(Node::Red {
-                out,
-                a: self.start,
-                n: n as u32,
-                p: p as u32,
-            });
-        }
-        Var {
-            tape: self.tape,
-            idx: out,
-            val: lse,
-        }
+        crate::logsumexp::record_lse(self)
     }
 
     fn check_axis(&self, axis: usize) -> Result<(usize, usize, usize), AdError> {
@@ -242,7 +214,7 @@ impl<'t> Tensor<'t> {
     /// # Ok::<(), infer_ad::AdError>(())
     /// ```
     pub fn sum_axis(self, axis: usize) -> Result<Tensor<'t>, AdError> {
-        self.grouped(axis, false)
+        self.grouped(axis)
     }
 
     /// Mean along `axis` (the axis is removed).
@@ -254,12 +226,14 @@ impl<'t> Tensor<'t> {
         Ok(self.sum_axis(axis)?.scale(1.0 / len as f64))
     }
 
-    /// ln Σ exp along `axis` (the axis is removed), computed stably.
+    /// ln Σ exp along `axis` (the axis is removed), computed stably:
+    /// [`Tensor::log_sum_exp_axis`], except that an empty axis gives −∞ here instead of an
+    /// error.
     ///
     /// # Errors
     /// [`AdError::AxisOutOfRange`].
     pub fn logsumexp_axis(self, axis: usize) -> Result<Tensor<'t>, AdError> {
-        self.grouped(axis, true)
+        crate::logsumexp::record_lse_axis(self, axis)
     }
 
     /// log-softmax along `axis`: `x − logsumexp(x)` broadcast back.
@@ -289,7 +263,7 @@ impl<'t> Tensor<'t> {
         Ok(self.log_softmax(axis)?.exp())
     }
 
-    fn grouped(self, axis: usize, lse: bool) -> Result<Tensor<'t>, AdError> {
+    fn grouped(self, axis: usize) -> Result<Tensor<'t>, AdError> {
         let (outer, len, inner) = self.check_axis(axis)?;
         let out_shape: Shape = self.shape.remove_axis(axis);
         let m = outer * inner;
@@ -305,44 +279,26 @@ impl<'t> Tensor<'t> {
             for i in 0..inner {
                 let base = a + o * len * inner + i;
                 let r = out + o * inner + i;
-                if lse {
-                    let mut mx = f64::NEG_INFINITY;
-                    for j in 0..len {
-                        mx = mx.max(g.vals[base + j * inner]);
-                    }
-                    let shift = if mx.is_finite() { mx } else { 0.0 };
-                    let mut s = 0.0;
-                    for j in 0..len {
-                        s += (g.vals[base + j * inner] - shift).exp();
-                    }
-                    g.vals[r] = shift + s.ln();
-                } else {
-                    let mut s = 0.0;
-                    for j in 0..len {
-                        s += g.vals[base + j * inner];
-                    }
-                    g.vals[r] = s;
+                let mut s = 0.0;
+                for j in 0..len {
+                    s += g.vals[base + j * inner];
                 }
+                g.vals[r] = s;
             }
         }
         if self.tracked {
             let idx = g.u.len();
-            let p = if lse { g.f.len() as u32 } else { NONE };
             for k in 0..n {
                 let o = k / (len * inner);
                 let i = k % inner;
                 let r = o * inner + i;
                 g.u.push(r as u32);
-                if lse {
-                    let w = (g.vals[a + k] - g.vals[out + r]).exp();
-                    g.f.push(w);
-                }
             }
             g.push_node(Node::Group {
                 out: out as u32,
                 a: self.start,
                 n: n as u32,
-                p,
+                p: NONE,
                 idx: idx as u32,
             });
         }

@@ -70,6 +70,14 @@ pub(crate) enum Node {
         p: u32,
         idx: u32,
     },
+    /// Cumulative sum along axis 0 of an `n × inner` range:
+    /// `adj[a + k·inner + j] += Σ_{i ≥ k} adj[out + i·inner + j]`.
+    CumSum {
+        out: u32,
+        a: u32,
+        n: u32,
+        inner: u32,
+    },
     /// Inner product of two slot ranges of length n.
     Dot { out: u32, a: u32, b: u32, n: u32 },
     /// `out (m) = A (m×k, slots a) · x (k, slots x)`; `ta`/`tx` say which inputs are tracked.
@@ -160,6 +168,7 @@ impl Node {
             | Node::SqDev { out, .. }
             | Node::Gather { out, .. }
             | Node::Group { out, .. }
+            | Node::CumSum { out, .. }
             | Node::Dot { out, .. }
             | Node::MatVec { out, .. }
             | Node::MatVecData { out, .. }
@@ -558,6 +567,14 @@ fn sweep<const LAZY: bool>(mut lz: Lazy<'_, LAZY>, root: usize, recs: &[Rec], pa
                     }
                 }
             }
+            Node::CumSum { out, a, n, inner } => crate::cumsum::cumsum_backward(
+                adj,
+                scratch,
+                out as usize,
+                a as usize,
+                n as usize,
+                inner as usize,
+            ),
             Node::MatVec {
                 out,
                 a,
@@ -785,6 +802,10 @@ impl Node {
                     .map_or(0, |&g| us(g) + 1);
                 lz.touch_range(us(out), groups);
                 lz.touch_range(us(a), us(n));
+            }
+            Node::CumSum { out, a, n, inner } => {
+                lz.touch_range(us(out), us(n) * us(inner));
+                lz.touch_range(us(a), us(n) * us(inner));
             }
             Node::Dot { out, a, b, n } => {
                 lz.touch(us(out));

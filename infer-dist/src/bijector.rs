@@ -12,7 +12,19 @@
 
 use crate::DistError;
 use infer_ad::scalar::{sigmoid, softplus};
-use infer_ad::{AdError, Shape, Tensor, Var};
+use infer_ad::{AdError, Tensor, Var};
+
+mod bounds;
+mod cholesky;
+mod ordered;
+mod simplex;
+mod sum_to_zero;
+
+use cholesky::{cholesky_order, lower_cholesky, lower_cholesky_inverse};
+use simplex::{stick_breaking, stick_breaking_inverse};
+
+pub use bounds::{bounded, unbounded};
+pub(crate) use sum_to_zero::sums_to_zero;
 
 /// A bijection from unconstrained ℝⁿ onto the support of a constraint.
 ///
@@ -25,9 +37,17 @@ use infer_ad::{AdError, Shape, Tensor, Var};
 /// | `Sigmoid` | (0, 1)ⁿ | `σ(y)` | Σ ln σ(y) + ln σ(−y) |
 /// | `StickBreaking` | simplex Δᴷ⁻¹ (K−1 → K) | see below | see below |
 /// | `LowerCholesky` | n×n lower triangular, positive diagonal (n(n+1)/2 → n²) | see below | Σ of the diagonal's `y` |
+/// | `Ordered` | strictly increasing vectors | `x₁ = y₁`, `xₖ = xₖ₋₁ + e^{yₖ}` | Σ_{k≥2} yₖ |
+/// | `PositiveOrdered` | strictly increasing positive vectors | `x₁ = e^{y₁}`, `xₖ = xₖ₋₁ + e^{yₖ}` | Σ yₖ |
+/// | `CholeskyFactorCorr` | K×K Cholesky factors of correlation matrices (K(K−1)/2 → K²) | tanh, then rows of unit norm | Σ_{i>j} (i − j + 1) ln sech y_{ij} |
+/// | `CholeskyFactorCov { rows, cols }` | rows×cols lower trapezoid, positive diagonal | as `LowerCholesky`, then free rows | Σ of the diagonal's `y` |
+/// | `SumToZero` | vectors summing to 0 (N → N+1) | Stan's isometric transform | 0 (see below) |
 ///
-/// The elementwise transforms accept a tensor of any shape. `StickBreaking` and
-/// `LowerCholesky` take a 1-d unconstrained vector.
+/// The elementwise transforms accept a tensor of any shape; the others take a 1-d
+/// unconstrained vector. `Ordered`, `PositiveOrdered`, `CholeskyFactorCorr`,
+/// `CholeskyFactorCov` and `SumToZero` are Stan's `ordered`, `positive_ordered`,
+/// `cholesky_factor_corr`, `cholesky_factor_cov` and `sum_to_zero_vector` (their formulas are
+/// on the variants); parameter-dependent bounds are [`crate::bounded`].
 ///
 /// **Stick-breaking** (Stan's simplex transform): for `k = 1, …, K−1` let
 /// `zₖ = σ(yₖ − ln(K − k))`, `xₖ = (1 − Σ_{j<k} xⱼ) zₖ`, and `x_K = 1 − Σ_{k<K} xₖ`. The
@@ -90,6 +110,142 @@ pub enum Bijector {
     StickBreaking,
     /// ℝⁿ⁽ⁿ⁺¹⁾ᐟ² → n×n lower-triangular matrices with a positive diagonal (row-major).
     LowerCholesky,
+    /// ℝⁿ → strictly increasing vectors (Stan's `ordered`): `x₁ = y₁`,
+    /// `xₖ = xₖ₋₁ + e^{yₖ}`. The Jacobian is lower triangular with diagonal
+    /// `(1, e^{y₂}, …, e^{yₙ})`, so `ln |det J| = Σ_{k≥2} yₖ`.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::Bijector;
+    /// let tape = Tape::new();
+    /// let y = tape.tensor(&ndarray::array![-1.0, 0.0, 2.0f64.ln()]);
+    /// assert_eq!(Bijector::Ordered.forward(y)?.to_vec(), vec![-1.0, 0.0, 2.0]);
+    /// assert!((Bijector::Ordered.log_abs_det_jacobian(y)?.value() - 2.0f64.ln()).abs() < 1e-15);
+    /// let back = Bijector::Ordered.inverse(&[-1.0, 0.0, 2.0])?;
+    /// assert!((back[2] - 2.0f64.ln()).abs() < 1e-15);
+    /// assert!(Bijector::Ordered.inverse(&[1.0, 1.0]).is_err()); // not strictly increasing
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// Stan Reference Manual, "Constraint Transforms", "Ordered vector".
+    Ordered,
+    /// ℝⁿ → strictly increasing vectors of positive numbers (Stan's `positive_ordered`):
+    /// `x₁ = e^{y₁}`, `xₖ = xₖ₋₁ + e^{yₖ}`; `ln |det J| = Σₖ yₖ`.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::Bijector;
+    /// let tape = Tape::new();
+    /// let y = tape.tensor(&ndarray::array![0.0, 0.0]);
+    /// assert_eq!(Bijector::PositiveOrdered.forward(y)?.to_vec(), vec![1.0, 2.0]);
+    /// assert!(Bijector::PositiveOrdered.inverse(&[0.0, 1.0]).is_err()); // 0 is not positive
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// Stan Reference Manual, "Constraint Transforms", "Positive ordered vector".
+    PositiveOrdered,
+    /// ℝᴷ⁽ᴷ⁻¹⁾ᐟ² → K×K Cholesky factors of correlation matrices (Stan's
+    /// `cholesky_factor_corr[K]`): lower triangular, positive diagonal, rows of unit
+    /// Euclidean norm (so `L Lᵀ` has a unit diagonal). Row-major K×K output.
+    ///
+    /// The unconstrained vector fills the strictly lower triangle row by row
+    /// (`y₁₀, y₂₀, y₂₁, y₃₀, …`); `zᵢⱼ = tanh yᵢⱼ` are canonical partial correlations, and
+    /// row `i` is built left to right from the squared norm still free:
+    /// `wᵢ₀ = zᵢ₀`, `wᵢⱼ = zᵢⱼ √(1 − Σ_{k<j} wᵢₖ²)`, `wᵢᵢ = √(1 − Σ_{k<i} wᵢₖ²)`, `w₀₀ = 1`.
+    /// Since `1 − Σ_{k<j} wᵢₖ² = Π_{k<j} (1 − zᵢₖ²) = Π_{k<j} sech² yᵢₖ`, every entry is
+    /// formed as `tanh yᵢⱼ · exp(Σ_{k<j} ln sech yᵢₖ)`, with no cancellation.
+    ///
+    /// The Jacobian onto the strictly-lower entries is triangular (row by row, left to
+    /// right) with diagonal `sech² yᵢⱼ · √(Π_{k<j} sech² yᵢₖ)`, so
+    /// `ln |det J| = Σ_{i>j} [2 ln sech yᵢⱼ + Σ_{k<j} ln sech yᵢₖ] = Σ_{i>j} (i − j + 1) ln sech yᵢⱼ`
+    /// (0-based `i`, `j`), the Stan manual's expression collected per coordinate.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Bijector, Constraint};
+    /// let tape = Tape::new();
+    /// let y = tape.tensor(&ndarray::array![0.5, -1.0, 2.0]); // K = 3
+    /// let l = Bijector::CholeskyFactorCorr.forward(y)?;
+    /// assert_eq!(l.dims(), &[3, 3]);
+    /// let l = l.to_vec();
+    /// assert!((l[3] - 0.5f64.tanh()).abs() < 1e-15); // w₁₀ = tanh y₁₀
+    /// assert!(Constraint::CholeskyFactorCorr.check_event(&l));
+    /// let back = Bijector::CholeskyFactorCorr.inverse(&l)?;
+    /// assert!((back[2] - 2.0).abs() < 1e-12);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// Stan Reference Manual, "Constraint Transforms", "Cholesky factors of correlation
+    /// matrices"; Lewandowski, Kurowicka & Joe (2009), *Generating random correlation
+    /// matrices based on vines and extended onion method*, J. Multivariate Anal. 100.
+    CholeskyFactorCorr,
+    /// ℝ^{c(c+1)/2 + (r−c)c} → `rows`×`cols` (r ≥ c) lower-trapezoidal matrices with a
+    /// positive diagonal (Stan's `cholesky_factor_cov[rows, cols]`), row-major. The first
+    /// c(c+1)/2 coordinates fill the top c×c block exactly as [`Bijector::LowerCholesky`]
+    /// (which this reuses: for `rows == cols` the two are the same map); the remaining
+    /// (r − c)·c coordinates are the bottom rows, unchanged. `ln |det J|` = Σ of the
+    /// diagonal's `y`.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::Bijector;
+    /// let tape = Tape::new();
+    /// let b = Bijector::CholeskyFactorCov { rows: 3, cols: 2 };
+    /// assert_eq!(b.unconstrained_len(6)?, 5);
+    /// let y = tape.tensor(&ndarray::array![0.0, 0.5, 1.0, -2.0, 3.0]);
+    /// let x = b.forward(y)?;
+    /// assert_eq!(x.dims(), &[3, 2]);
+    /// let e = f64::exp;
+    /// assert_eq!(x.to_vec(), vec![1.0, 0.0, 0.5, e(1.0), -2.0, 3.0]);
+    /// assert_eq!(b.log_abs_det_jacobian(y)?.value(), 1.0);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// Stan Reference Manual, "Constraint Transforms", "Cholesky factors of covariance
+    /// matrices".
+    CholeskyFactorCov {
+        /// Number of rows M (≥ `cols`).
+        rows: usize,
+        /// Number of columns N (≥ 1).
+        cols: usize,
+    },
+    /// ℝᴺ → vectors of length N+1 summing to 0 (Stan 2.36's `sum_to_zero_vector`), by Stan's
+    /// isometric transform: `x = V y` with the orthonormal Helmert-like columns
+    /// `vₙ = (1, …, 1, −n, 0, …, 0)/√(n(n+1))` (n ones), evaluated in O(N) as
+    /// `x₀ = Σ_{n≥1} wₙ`, `xⱼ = Σ_{n>j} wₙ − j wⱼ`, `wₙ = yₙ₋₁/√(n(n+1))`.
+    ///
+    /// The map is linear and an isometry onto the hyperplane Σx = 0 (`VᵀV = I`), so its
+    /// volume factor √det(JᵀJ) is 1 and `ln |det J|` is **0**, as Stan treats it ("a linear
+    /// transform, with no Jacobian"). (The determinant of the map onto the first N
+    /// coordinates alone is the constant `(N+1)^{−1/2}`; constants do not change a
+    /// posterior.) The inverse is `y = Vᵀ x`.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::Bijector;
+    /// let tape = Tape::new();
+    /// let y = tape.tensor(&ndarray::array![2.0f64.sqrt()]);
+    /// let x = Bijector::SumToZero.forward(y)?.to_vec();
+    /// assert!((x[0] - 1.0).abs() < 1e-15 && (x[1] + 1.0).abs() < 1e-15);
+    /// assert_eq!(Bijector::SumToZero.log_abs_det_jacobian(y)?.value(), 0.0);
+    /// assert!(Bijector::SumToZero.inverse(&[1.0, 1.0]).is_err()); // does not sum to 0
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// Stan Reference Manual 2.36, "Constraint Transforms", "Zero sum vector"; Stan Math
+    /// `sum_to_zero_constrain`; Egozcue et al. (2003), *Isometric logratio transformations
+    /// for compositional data analysis*, Math. Geol. 35.
+    SumToZero,
 }
 
 /// Builds the error for a constrained value outside the bijector's image.
@@ -177,6 +333,19 @@ fn width(low: f64, high: f64) -> (f64, f64) {
     }
 }
 
+/// `x` itself when every element is finite, else [`DistError::OutsideSupport`] naming the
+/// first offending element (an image formed by sums that left the range of f64).
+fn finite_image<'t>(what: &'static str, x: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
+    match x.to_vec().into_iter().find(|v| !v.is_finite()) {
+        Some(v) => Err(outside(
+            what,
+            v,
+            "the image at this point is beyond the range of f64",
+        )),
+        None => Ok(x),
+    }
+}
+
 fn need_vector(y: Tensor<'_>, op: &'static str) -> Result<usize, DistError> {
     if y.ndim() != 1 {
         return Err(AdError::WrongRank {
@@ -205,10 +374,16 @@ impl Bijector {
             Bijector::Sigmoid => "Sigmoid",
             Bijector::StickBreaking => "StickBreaking",
             Bijector::LowerCholesky => "LowerCholesky",
+            Bijector::Ordered => "Ordered",
+            Bijector::PositiveOrdered => "PositiveOrdered",
+            Bijector::CholeskyFactorCorr => "CholeskyFactorCorr",
+            Bijector::CholeskyFactorCov { .. } => "CholeskyFactorCov",
+            Bijector::SumToZero => "SumToZero",
         }
     }
 
-    /// Checks the bounds of `ShiftedExp` and `ScaledSigmoid` (finite, `low < high`).
+    /// Checks the bounds of `ShiftedExp` and `ScaledSigmoid` (finite, `low < high`) and the
+    /// shape of `CholeskyFactorCov` (`rows ≥ cols ≥ 1`).
     fn validate(&self) -> Result<(), DistError> {
         let bad = |param: &'static str, value: f64, reason: &'static str| {
             Err(DistError::InvalidParameter {
@@ -226,6 +401,10 @@ impl Bijector {
             Bijector::ScaledSigmoid { low, high } if !(high > low && high.is_finite()) => {
                 bad("high", high, "must be finite and > low")
             }
+            Bijector::CholeskyFactorCov { cols: 0, .. } => bad("cols", 0.0, "must be at least 1"),
+            Bijector::CholeskyFactorCov { rows, cols } if rows < cols => {
+                bad("rows", rows as f64, "must be at least cols")
+            }
             _ => Ok(()),
         }
     }
@@ -239,15 +418,27 @@ impl Bijector {
     /// assert!(!Bijector::StickBreaking.is_elementwise());
     /// ```
     pub fn is_elementwise(&self) -> bool {
-        !matches!(self, Bijector::StickBreaking | Bijector::LowerCholesky)
+        matches!(
+            self,
+            Bijector::Identity
+                | Bijector::Exp
+                | Bijector::ShiftedExp { .. }
+                | Bijector::ScaledSigmoid { .. }
+                | Bijector::Sigmoid
+        )
     }
 
     /// Number of unconstrained coordinates for a constrained value of `constrained_len`
-    /// elements: the same for elementwise transforms, `K − 1` for a K-simplex, `n(n+1)/2` for
-    /// an n×n Cholesky factor (`constrained_len = n²`).
+    /// elements: the same for elementwise transforms and the ordered vectors, `K − 1` for a
+    /// K-simplex and a sum-to-zero K-vector, `n(n+1)/2` for an n×n Cholesky factor
+    /// (`constrained_len = n²`), `K(K−1)/2` for a K×K correlation Cholesky factor,
+    /// `c(c+1)/2 + (r−c)c` for `CholeskyFactorCov { rows: r, cols: c }`.
     ///
     /// # Errors
-    /// [`DistError::InvalidLength`] for an empty simplex or a length that is not a square.
+    /// [`DistError::InvalidLength`] for an empty simplex, sum-to-zero vector or correlation
+    /// factor, a length that is not a square, or a `CholeskyFactorCov` length other than
+    /// `rows · cols`; [`DistError::InvalidParameter`] for a `CholeskyFactorCov` shape with
+    /// `rows < cols` or `cols = 0`.
     ///
     /// # Examples
     /// ```
@@ -275,7 +466,19 @@ impl Bijector {
                     reason: "an n×n matrix has n² elements",
                 },
             ),
-            _ => Ok(constrained_len),
+            Bijector::SumToZero => sum_to_zero::unconstrained_len(constrained_len),
+            Bijector::CholeskyFactorCorr => cholesky::corr_unconstrained_len(constrained_len),
+            Bijector::CholeskyFactorCov { rows, cols } => {
+                self.validate()?;
+                cholesky::cov_unconstrained_len(*rows, *cols, constrained_len)
+            }
+            Bijector::Identity
+            | Bijector::Exp
+            | Bijector::ShiftedExp { .. }
+            | Bijector::ScaledSigmoid { .. }
+            | Bijector::Sigmoid
+            | Bijector::Ordered
+            | Bijector::PositiveOrdered => Ok(constrained_len),
         }
     }
 
@@ -284,7 +487,8 @@ impl Bijector {
     ///
     /// # Errors
     /// [`DistError::InvalidLength`] when `unconstrained_len` is not a triangular number
-    /// (`LowerCholesky`).
+    /// (`LowerCholesky`, `CholeskyFactorCorr`) or not the length of the `CholeskyFactorCov`
+    /// shape; [`DistError::InvalidParameter`] for an invalid `CholeskyFactorCov` shape.
     ///
     /// # Examples
     /// ```
@@ -306,25 +510,43 @@ impl Bijector {
                         reason: "n(n+1)/2 coordinates fill an n×n lower triangle",
                     })
             }
-            _ => Ok(unconstrained_len),
+            Bijector::SumToZero => Ok(unconstrained_len + 1),
+            Bijector::CholeskyFactorCorr => cholesky::corr_constrained_len(unconstrained_len),
+            Bijector::CholeskyFactorCov { rows, cols } => {
+                self.validate()?;
+                cholesky::cov_constrained_len(*rows, *cols, unconstrained_len)
+            }
+            Bijector::Identity
+            | Bijector::Exp
+            | Bijector::ShiftedExp { .. }
+            | Bijector::ScaledSigmoid { .. }
+            | Bijector::Sigmoid
+            | Bijector::Ordered
+            | Bijector::PositiveOrdered => Ok(unconstrained_len),
         }
     }
 
     /// Maps an unconstrained point onto the constrained set, on the tape (gradients flow back
-    /// to `y`). Elementwise transforms keep `y`'s shape; `StickBreaking` maps a vector of
-    /// length K−1 to one of length K; `LowerCholesky` maps a vector of length n(n+1)/2 to an
-    /// n×n matrix.
+    /// to `y`). Elementwise transforms keep `y`'s shape; `StickBreaking` and `SumToZero` map
+    /// a vector of length K−1 to one of length K; `Ordered` and `PositiveOrdered` keep the
+    /// length; `LowerCholesky` maps a vector of length n(n+1)/2 to an n×n matrix,
+    /// `CholeskyFactorCorr` one of length K(K−1)/2 to a K×K matrix, `CholeskyFactorCov` one
+    /// of its unconstrained length to a `rows`×`cols` matrix.
     ///
     /// # Errors
     /// [`DistError::InvalidParameter`] for bounds that are not finite or not ordered
     /// (`ShiftedExp`, `ScaledSigmoid`);
-    /// [`DistError::Ad`] wrapping [`AdError::WrongRank`] when `StickBreaking` or
-    /// `LowerCholesky` gets a tensor that is not 1-d; [`DistError::InvalidLength`] when the
-    /// `LowerCholesky` input length is not triangular; [`DistError::OutsideSupport`] for a
+    /// [`DistError::Ad`] wrapping [`AdError::WrongRank`] when a non-elementwise transform
+    /// gets a tensor that is not 1-d; [`DistError::InvalidLength`] when the input length
+    /// does not fit (`LowerCholesky`, `CholeskyFactorCorr`, `CholeskyFactorCov`);
+    /// [`DistError::OutsideSupport`] for a
     /// coordinate of `y` that is NaN or ±∞, or for which `eʸ` overflows f64 (`Exp`,
-    /// `ShiftedExp` and the diagonal of `LowerCholesky`, e.g. `y = 710`: the image or the
-    /// derivative is not representable). Points that round
-    /// onto the boundary (`Sigmoid` at `y = −800` gives 0) are returned as they are.
+    /// `ShiftedExp`, the increments of `Ordered` and `PositiveOrdered` and the diagonal of
+    /// `LowerCholesky` and `CholeskyFactorCov`, e.g. `y = 710`: the image or the derivative
+    /// is not representable), or when an image formed by sums leaves the range of f64
+    /// (`Ordered`, `PositiveOrdered`, `SumToZero`, e.g. `Ordered` at `[1e308, 709]`). Points
+    /// that round onto the boundary (`Sigmoid` at `y = −800` gives 0) are returned as they
+    /// are.
     ///
     /// # Examples
     /// ```
@@ -356,12 +578,19 @@ impl Bijector {
             Bijector::Sigmoid => Ok(scaled_sigmoid(y, 0.0, 1.0)),
             Bijector::StickBreaking => stick_breaking(y),
             Bijector::LowerCholesky => lower_cholesky(y),
+            Bijector::Ordered => ordered::forward(y, false),
+            Bijector::PositiveOrdered => ordered::forward(y, true),
+            Bijector::CholeskyFactorCorr => cholesky::corr_forward(y),
+            Bijector::CholeskyFactorCov { rows, cols } => cholesky::cov_forward(y, rows, cols),
+            Bijector::SumToZero => sum_to_zero::forward(y),
         }
     }
 
     /// ln |det ∂f/∂y| at the unconstrained point `y`, summed over all elements, on the tape.
     /// For `StickBreaking` it is the determinant of the map onto the first K−1 coordinates;
-    /// for `LowerCholesky` onto the n(n+1)/2 free entries.
+    /// for `LowerCholesky` and `CholeskyFactorCov` onto the free entries (the lower
+    /// trapezoid), for `CholeskyFactorCorr` onto the strictly lower triangle; for `SumToZero`
+    /// it is 0, the isometry's volume factor (see [`Bijector::SumToZero`]).
     ///
     /// # Errors
     /// As [`Bijector::forward`]; also [`DistError::OutsideSupport`] when the sum leaves the
@@ -398,7 +627,8 @@ impl Bijector {
 
     /// Every unconstrained coordinate must be finite, and its image and derivative
     /// representable: `eʸ` (the derivative, and the image or its increment over `low`) must
-    /// not overflow for `Exp`, `ShiftedExp` and the diagonal of `LowerCholesky`.
+    /// not overflow for `Exp`, `ShiftedExp`, the increments of the ordered vectors and the
+    /// diagonal of `LowerCholesky` and `CholeskyFactorCov`.
     fn check_unconstrained(&self, y: Tensor<'_>) -> Result<(), DistError> {
         let diag = |i: usize| {
             // i is a diagonal slot r(r+1)/2 + r of the row-major lower triangle.
@@ -417,7 +647,17 @@ impl Bijector {
                 Bijector::Exp => v.exp().is_infinite(),
                 Bijector::ShiftedExp { .. } => v.exp().is_infinite(),
                 Bijector::LowerCholesky => diag(i) && v.exp().is_infinite(),
-                _ => false,
+                Bijector::CholeskyFactorCov { cols, .. } => {
+                    i < cols * (cols + 1) / 2 && diag(i) && v.exp().is_infinite()
+                }
+                Bijector::Ordered => i > 0 && v.exp().is_infinite(),
+                Bijector::PositiveOrdered => v.exp().is_infinite(),
+                Bijector::Identity
+                | Bijector::ScaledSigmoid { .. }
+                | Bijector::Sigmoid
+                | Bijector::StickBreaking
+                | Bijector::CholeskyFactorCorr
+                | Bijector::SumToZero => false,
             };
             if overflows {
                 return Err(outside(
@@ -465,6 +705,16 @@ impl Bijector {
                 }
                 Ok(y.select(&mask)?.sum())
             }
+            Bijector::Ordered => ordered::log_abs_det_jacobian(y, false),
+            Bijector::PositiveOrdered => ordered::log_abs_det_jacobian(y, true),
+            Bijector::CholeskyFactorCorr => cholesky::corr_log_abs_det_jacobian(y),
+            Bijector::CholeskyFactorCov { rows, cols } => {
+                cholesky::cov_log_abs_det_jacobian(y, rows, cols)
+            }
+            Bijector::SumToZero => {
+                need_vector(y, "SumToZero::log_abs_det_jacobian")?;
+                Ok(tape.var(0.0))
+            }
         }
     }
 
@@ -474,9 +724,13 @@ impl Bijector {
     /// # Errors
     /// [`DistError::OutsideSupport`] when `x` is not in the open constrained set (for
     /// example `x ≤ 0` for `Exp`, a negative entry or a sum far from 1 for `StickBreaking`, a
-    /// non-zero upper-triangle entry or a non-positive diagonal for `LowerCholesky`) or is not
-    /// finite; [`DistError::InvalidLength`] for an empty simplex or a non-square matrix;
-    /// [`DistError::InvalidParameter`] for invalid bounds, as [`Bijector::forward`].
+    /// non-zero upper-triangle entry or a non-positive diagonal for `LowerCholesky` and
+    /// `CholeskyFactorCov`, a vector that is not strictly increasing for `Ordered`, a row
+    /// whose norm is not 1 within 1e-8 for `CholeskyFactorCorr`, a sum far from 0 for
+    /// `SumToZero`) or is not finite; [`DistError::InvalidLength`] for an empty simplex,
+    /// sum-to-zero vector or correlation factor, a non-square matrix or a length other than
+    /// `rows · cols`; [`DistError::InvalidParameter`] for invalid bounds or shapes, as
+    /// [`Bijector::forward`].
     ///
     /// # Examples
     /// ```
@@ -529,6 +783,13 @@ impl Bijector {
                         v,
                         "must lie strictly inside (low, high)",
                     )?;
+                    // The middle, |y| ≤ 1, as the forward map computes it: y = 2 atanh((x −
+                    // mid)/half), without cancellation near the bounds.
+                    let (mid, half) = mid_half(low, high);
+                    let r = (v - mid) / half;
+                    if half.is_normal() && r.abs() <= 0.5f64.tanh() {
+                        return Ok(2.0 * r.atanh());
+                    }
                     // Both differences are positive (v is strictly inside); either may
                     // overflow for bounds near ±1.8e308, the quotient may too.
                     let (num, den) = (v - low, high - v);
@@ -549,6 +810,11 @@ impl Bijector {
                 .collect(),
             Bijector::StickBreaking => stick_breaking_inverse(x),
             Bijector::LowerCholesky => lower_cholesky_inverse(x),
+            Bijector::Ordered => ordered::inverse(x, false),
+            Bijector::PositiveOrdered => ordered::inverse(x, true),
+            Bijector::CholeskyFactorCorr => cholesky::corr_inverse(x),
+            Bijector::CholeskyFactorCov { rows, cols } => cholesky::cov_inverse(x, rows, cols),
+            Bijector::SumToZero => sum_to_zero::inverse(x),
         }
     }
 }
@@ -560,9 +826,15 @@ impl Bijector {
 /// near ±1.8e308 (whose difference overflows) still give finite points and derivatives.
 fn scaled_sigmoid(y: Tensor<'_>, low: f64, high: f64) -> Tensor<'_> {
     let (w, k) = width(low, high);
+    let (mid, half) = mid_half(low, high);
     y.map_with_derivative(|v| {
         let (s, sm) = (sigmoid(v), sigmoid(-v));
-        let x = if v > 0.0 {
+        let x = if v.abs() <= 1.0 && half.is_normal() {
+            // Near the middle: mid + half·tanh(y/2) (= low + (high − low) σ(y)), which does
+            // not cancel two numbers near the bounds (for (−1e308, 1e308) at y = −1e-8 the
+            // form below loses 7 digits, and the round trip with them)
+            mid + half * (0.5 * v).tanh()
+        } else if v > 0.0 {
             high - k * (w * sm)
         } else {
             low + k * (w * s)
@@ -571,150 +843,7 @@ fn scaled_sigmoid(y: Tensor<'_>, low: f64, high: f64) -> Tensor<'_> {
     })
 }
 
-fn stick_breaking<'t>(y: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-    let m = need_vector(y, "StickBreaking::forward")?;
-    let tape = y.tape();
-    if m == 0 {
-        return Ok(tape.constant(&ndarray::arr1(&[1.0])));
-    }
-    // ln σ(uₖ) and ln σ(−uₖ) with uₖ = yₖ − ln(K − k) (K − k = m − k for 0-based k).
-    let log_z = tape.fused_map([y], |k, [v]| {
-        let u = v - ((m - k) as f64).ln();
-        (-softplus(-u), [sigmoid(-u)])
-    })?;
-    let log_1mz = tape.fused_map([y], |k, [v]| {
-        let u = v - ((m - k) as f64).ln();
-        (-softplus(u), [-sigmoid(u)])
-    })?;
-    // ln xₖ = ln zₖ + Σ_{j<k} ln(1 − zⱼ);  ln x_K = Σ_{j<K} ln(1 − zⱼ).
-    let mut logs = Vec::with_capacity(m + 1);
-    let mut acc: Option<Var<'t>> = None;
-    for k in 0..m {
-        let lz = log_z.flat(k)?;
-        let l1 = log_1mz.flat(k)?;
-        logs.push(acc.map_or(lz, |a| a + lz));
-        acc = Some(acc.map_or(l1, |a| a + l1));
-    }
-    if let Some(a) = acc {
-        logs.push(a);
-    }
-    Ok(tape.stack_vars(&logs)?.exp())
-}
-
-fn stick_breaking_inverse(x: &[f64]) -> Result<Vec<f64>, DistError> {
-    let k_len = x.len();
-    if k_len == 0 {
-        return Err(DistError::InvalidLength {
-            what: "simplex (constrained) length",
-            len: 0,
-            reason: "a simplex has at least one element",
-        });
-    }
-    let mut total = 0.0;
-    for &v in x {
-        if !(v > 0.0 && v.is_finite()) {
-            return Err(outside(
-                "StickBreaking",
-                v,
-                "simplex entries must be positive",
-            ));
-        }
-        total += v;
-    }
-    let tol = 1e-8 * (k_len as f64).max(1.0);
-    if !((total - 1.0).abs() <= tol) {
-        return Err(outside(
-            "StickBreaking",
-            total,
-            "simplex entries must sum to 1",
-        ));
-    }
-    let m = k_len - 1;
-    // zₖ = xₖ / Σ_{j≥k} xⱼ, so logit(zₖ) = ln(xₖ / Σ_{j>k} xⱼ): suffix sums, no cancellation.
-    let mut out = vec![0.0; m];
-    let mut after = x[m];
-    for k in (0..m).rev() {
-        out[k] = ln_ratio(x[k], after) + ((m - k) as f64).ln();
-        after += x[k];
-    }
-    Ok(out)
-}
-
-fn cholesky_order(m: usize) -> Result<usize, DistError> {
-    triangular_root(m).ok_or(DistError::InvalidLength {
-        what: "Cholesky factor (unconstrained) length",
-        len: m,
-        reason: "n(n+1)/2 coordinates fill an n×n lower triangle",
-    })
-}
-
-fn lower_cholesky<'t>(y: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-    let m = need_vector(y, "LowerCholesky::forward")?;
-    let n = cholesky_order(m)?;
-    let tape = y.tape();
-    if n == 0 {
-        return Ok(tape.constant(&ndarray::Array2::<f64>::zeros((0, 0))));
-    }
-    let mut is_diag = vec![0.0; m];
-    for i in 0..n {
-        is_diag[i * (i + 1) / 2 + i] = 1.0;
-    }
-    let diag_mask = tape.constant(&ndarray::Array1::from(is_diag));
-    let filled = tape.fused_map([y, diag_mask], |_, [v, d]| {
-        if d > 0.0 {
-            let e = v.exp();
-            (e, [e, 0.0])
-        } else {
-            (v, [1.0, 0.0])
-        }
-    })?;
-    let zeros = tape.constant(&ndarray::Array1::<f64>::zeros(n));
-    let mut parts = Vec::with_capacity(2 * n);
-    for i in 0..n {
-        let start = i * (i + 1) / 2;
-        parts.push(filled.slice_axis(0, start, start + i + 1)?);
-        if i + 1 < n {
-            parts.push(zeros.slice_axis(0, 0, n - i - 1)?);
-        }
-    }
-    let flat = tape.concat(&parts, 0)?;
-    Ok(flat.reshape(Shape::matrix(n, n)?.dims())?)
-}
-
-fn lower_cholesky_inverse(x: &[f64]) -> Result<Vec<f64>, DistError> {
-    let n = square_root(x.len()).ok_or(DistError::InvalidLength {
-        what: "Cholesky factor (constrained) length",
-        len: x.len(),
-        reason: "an n×n matrix has n² elements",
-    })?;
-    let mut out = Vec::with_capacity(n * (n + 1) / 2);
-    for i in 0..n {
-        for j in 0..n {
-            let v = x[i * n + j];
-            if j > i {
-                if v != 0.0 {
-                    return Err(outside(
-                        "LowerCholesky",
-                        v,
-                        "entries above the diagonal must be 0",
-                    ));
-                }
-            } else if j == i {
-                if !(v > 0.0 && v.is_finite()) {
-                    return Err(outside(
-                        "LowerCholesky",
-                        v,
-                        "diagonal entries must be positive and finite",
-                    ));
-                }
-                out.push(v.ln());
-            } else {
-                if !v.is_finite() {
-                    return Err(outside("LowerCholesky", v, "entries must be finite"));
-                }
-                out.push(v);
-            }
-        }
-    }
-    Ok(out)
+/// The midpoint and half-width of (low, high), each without overflow.
+fn mid_half(low: f64, high: f64) -> (f64, f64) {
+    (0.5 * low + 0.5 * high, 0.5 * high - 0.5 * low)
 }

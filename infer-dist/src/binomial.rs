@@ -126,7 +126,8 @@ pub(crate) fn bd0(x: f64, m: f64, d: f64) -> f64 {
 pub(crate) fn ln_pmf(k: f64, n: f64, p: f64) -> f64 {
     let q = 1.0 - p;
     if k == 0.0 {
-        return n * (-p).ln_1p();
+        // n = 0: the point mass at 0 (0 · ln 0 would be NaN at p = 1)
+        return if n == 0.0 { 0.0 } else { n * (-p).ln_1p() };
     }
     if k == n {
         return n * p.ln();

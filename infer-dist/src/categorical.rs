@@ -134,10 +134,29 @@ impl<'t> Categorical<'t> {
                 .tape()
                 .fused_map([self.param, lse], |_, [l, m]| (l - m, [1.0, -1.0]))?)
         } else {
-            let s = self.param.sum_axis(axis)?.reshape(&keep)?;
-            Ok(self.param.tape().fused_map([self.param, s], |_, [p, s]| {
-                (p.ln() - s.ln(), [1.0 / p, -1.0 / s])
-            })?)
+            // ∂ ln(pᵢ/s)/∂pᵢ = 1/pᵢ − 1/s arrives as two terms (one through the sum): for a row
+            // whose sum is below ~5.6e-309 both overflow and meet as ∞ − ∞ (probs
+            // [5e-324, 0, 0]: the exact partial is 0). Such rows are first scaled by 2⁶⁰⁰
+            // (exact for these magnitudes; the log-probabilities do not change), so that 1/p
+            // stays finite for every nonzero p.
+            let tape = self.param.tape();
+            let v = self.param.to_vec();
+            let tiny = |row: &[f64]| !(1.0 / row.iter().sum::<f64>()).is_finite();
+            let p = if v.chunks(self.k).any(tiny) {
+                let scale: Vec<f64> = v
+                    .chunks(self.k)
+                    .flat_map(|row| {
+                        let c = if tiny(row) { 2f64.powi(600) } else { 1.0 };
+                        std::iter::repeat_n(c, row.len())
+                    })
+                    .collect();
+                let scale = util::constant(tape, self.param.shape(), scale)?;
+                tape.fused_map([self.param, scale], |_, [p, c]| (p * c, [c, 0.0]))?
+            } else {
+                self.param
+            };
+            let s = p.sum_axis(axis)?.reshape(&keep)?;
+            Ok(tape.fused_map([p, s], |_, [p, s]| (p.ln() - s.ln(), [1.0 / p, -1.0 / s]))?)
         }
     }
 

@@ -53,13 +53,35 @@ pub enum Constraint {
     Boolean,
     /// ℝⁿ (a vector-valued event).
     RealVector,
+    /// Strictly increasing vectors (Stan's `ordered`).
+    Ordered,
+    /// Strictly increasing vectors of positive numbers (Stan's `positive_ordered`).
+    PositiveOrdered,
+    /// Cholesky factors of K×K correlation matrices (Stan's `cholesky_factor_corr[K]`),
+    /// row-major: lower triangular, positive diagonal, every row of unit Euclidean norm
+    /// (within 1e-8).
+    CholeskyFactorCorr,
+    /// `rows`×`cols` (rows ≥ cols) lower-trapezoidal matrices with a positive diagonal, row-major
+    /// (Stan's `cholesky_factor_cov[rows, cols]`): the top `cols`×`cols` block is lower
+    /// triangular with a positive diagonal, the bottom rows are free.
+    CholeskyFactorCov {
+        /// Number of rows M.
+        rows: usize,
+        /// Number of columns N (≤ M).
+        cols: usize,
+    },
+    /// Vectors summing to 0 (Stan's `sum_to_zero_vector`), within `1e-8 · len · max|x|`.
+    SumToZero,
 }
 
 impl Constraint {
     /// Whether one element `x` satisfies the elementwise part of the constraint. For the
     /// vector constraints ([`Constraint::Simplex`], [`Constraint::LowerCholesky`],
-    /// [`Constraint::RealVector`]) this checks the element only (in [0, 1], finite, finite);
-    /// use [`Constraint::check_event`] for the whole event.
+    /// [`Constraint::RealVector`], [`Constraint::Ordered`], [`Constraint::PositiveOrdered`],
+    /// [`Constraint::CholeskyFactorCorr`], [`Constraint::CholeskyFactorCov`],
+    /// [`Constraint::SumToZero`]) this checks the element only (in [0, 1], finite, finite,
+    /// finite, positive and finite, in [−1, 1], finite, finite); use
+    /// [`Constraint::check_event`] for the whole event.
     ///
     /// # Examples
     /// ```
@@ -71,8 +93,14 @@ impl Constraint {
     pub fn check(&self, x: f64) -> bool {
         let int = x.fract() == 0.0;
         match *self {
-            Constraint::Real | Constraint::RealVector | Constraint::LowerCholesky => x.is_finite(),
-            Constraint::Positive => x > 0.0 && x.is_finite(),
+            Constraint::Real
+            | Constraint::RealVector
+            | Constraint::LowerCholesky
+            | Constraint::Ordered
+            | Constraint::CholeskyFactorCov { .. }
+            | Constraint::SumToZero => x.is_finite(),
+            Constraint::Positive | Constraint::PositiveOrdered => x > 0.0 && x.is_finite(),
+            Constraint::CholeskyFactorCorr => (-1.0..=1.0).contains(&x),
             Constraint::GreaterThan(l) => x > l && x.is_finite(),
             Constraint::GreaterThanEq(l) => x >= l && x.is_finite(),
             Constraint::Interval { low, high } => x >= low && x <= high,
@@ -84,8 +112,12 @@ impl Constraint {
     }
 
     /// Whether a whole event satisfies the constraint: every element passes
-    /// [`Constraint::check`], a simplex sums to 1 within 1e-6, and a lower-Cholesky factor
-    /// (row-major, n×n) is lower-triangular with a positive diagonal.
+    /// [`Constraint::check`], a simplex sums to 1 within 1e-6, a lower-Cholesky factor
+    /// (row-major, n×n) is lower-triangular with a positive diagonal, an ordered vector is
+    /// strictly increasing, a correlation Cholesky factor (K×K) is lower triangular with a
+    /// positive diagonal and rows of unit norm (within 1e-8), a `CholeskyFactorCov` matrix
+    /// has `rows · cols` elements and a lower-triangular top block with a positive diagonal,
+    /// and a sum-to-zero vector is non-empty and sums to 0 within `1e-8 · len · max|x|`.
     ///
     /// # Examples
     /// ```
@@ -93,6 +125,14 @@ impl Constraint {
     /// assert!(!Constraint::Simplex.check_event(&[0.5, 0.6]));
     /// assert!(Constraint::LowerCholesky.check_event(&[1.0, 0.0, 0.3, 2.0]));
     /// assert!(!Constraint::LowerCholesky.check_event(&[1.0, 0.1, 0.3, 2.0]));
+    /// assert!(Constraint::Ordered.check_event(&[-1.0, 0.0, 3.0]));
+    /// assert!(!Constraint::PositiveOrdered.check_event(&[1.0, 1.0]));
+    /// assert!(Constraint::CholeskyFactorCorr.check_event(&[1.0, 0.0, 0.6, 0.8]));
+    /// assert!(!Constraint::CholeskyFactorCorr.check_event(&[1.0, 0.0, 0.6, 0.7]));
+    /// let cov = Constraint::CholeskyFactorCov { rows: 3, cols: 2 };
+    /// assert!(cov.check_event(&[1.0, 0.0, 0.5, 2.0, -7.0, 3.0]));
+    /// assert!(Constraint::SumToZero.check_event(&[0.5, -0.25, -0.25]));
+    /// assert!(!Constraint::SumToZero.check_event(&[0.5, 0.25]));
     /// ```
     pub fn check_event(&self, xs: &[f64]) -> bool {
         if !xs.iter().all(|&x| self.check(x)) {
@@ -107,7 +147,26 @@ impl Constraint {
                 }
                 (0..n).all(|i| xs[i * n + i] > 0.0 && (i + 1..n).all(|j| xs[i * n + j] == 0.0))
             }
-            _ => true,
+            Constraint::Ordered | Constraint::PositiveOrdered => xs.windows(2).all(|w| w[1] > w[0]),
+            // The bijectors' inverses check exactly these sets (and nothing else can fail for
+            // a finite input: the inverses' arithmetic cannot overflow there).
+            Constraint::CholeskyFactorCorr => Bijector::CholeskyFactorCorr.inverse(xs).is_ok(),
+            Constraint::CholeskyFactorCov { rows, cols } => {
+                Bijector::CholeskyFactorCov { rows, cols }
+                    .inverse(xs)
+                    .is_ok()
+            }
+            Constraint::SumToZero => crate::bijector::sums_to_zero(xs),
+            Constraint::Real
+            | Constraint::Positive
+            | Constraint::GreaterThan(_)
+            | Constraint::GreaterThanEq(_)
+            | Constraint::Interval { .. }
+            | Constraint::UnitInterval
+            | Constraint::NonNegativeInteger
+            | Constraint::IntegerInterval { .. }
+            | Constraint::Boolean
+            | Constraint::RealVector => true,
         }
     }
 
@@ -115,8 +174,10 @@ impl Constraint {
     /// `Real`, `RealVector` → [`Bijector::Identity`]; `Positive` → [`Bijector::Exp`];
     /// `GreaterThan(c)`, `GreaterThanEq(c)` → [`Bijector::ShiftedExp`]; `Interval` →
     /// [`Bijector::ScaledSigmoid`]; `UnitInterval` → [`Bijector::Sigmoid`]; `Simplex` →
-    /// [`Bijector::StickBreaking`]; `LowerCholesky` → [`Bijector::LowerCholesky`]. `None` for
-    /// the discrete constraints. (Closed bounds map onto their interior.)
+    /// [`Bijector::StickBreaking`]; `LowerCholesky` → [`Bijector::LowerCholesky`]; `Ordered`,
+    /// `PositiveOrdered`, `CholeskyFactorCorr`, `CholeskyFactorCov { rows, cols }` and
+    /// `SumToZero` → the bijector of the same name. `None` for the discrete constraints.
+    /// (Closed bounds map onto their interior.)
     ///
     /// # Examples
     /// ```
@@ -136,6 +197,13 @@ impl Constraint {
             Constraint::UnitInterval => Some(Bijector::Sigmoid),
             Constraint::Simplex => Some(Bijector::StickBreaking),
             Constraint::LowerCholesky => Some(Bijector::LowerCholesky),
+            Constraint::Ordered => Some(Bijector::Ordered),
+            Constraint::PositiveOrdered => Some(Bijector::PositiveOrdered),
+            Constraint::CholeskyFactorCorr => Some(Bijector::CholeskyFactorCorr),
+            Constraint::CholeskyFactorCov { rows, cols } => {
+                Some(Bijector::CholeskyFactorCov { rows, cols })
+            }
+            Constraint::SumToZero => Some(Bijector::SumToZero),
             Constraint::NonNegativeInteger
             | Constraint::IntegerInterval { .. }
             | Constraint::Boolean => None,

@@ -2,10 +2,10 @@
 //! discovery of the concrete type.
 
 use crate::{
-    Bernoulli, Beta, Binomial, Categorical, Cauchy, Chi2, Constraint, Delta, Dirichlet, DistError,
-    Exponential, Gamma, Geometric, Gumbel, HalfCauchy, HalfNormal, InverseGamma, Kumaraswamy,
-    Laplace, LogNormal, MultivariateNormal, NegativeBinomial, Normal, Pareto, Poisson, StudentT,
-    Uniform, Weibull,
+    Bernoulli, Beta, Binomial, Categorical, Cauchy, Chi2, Constraint, Delta, Dirichlet,
+    DirichletMultinomial, DistError, Exponential, Gamma, Geometric, Gumbel, HalfCauchy, HalfNormal,
+    InverseGamma, Kumaraswamy, Laplace, LkjCholesky, LogNormal, Multinomial, MultivariateNormal,
+    NegativeBinomial, Normal, Pareto, Poisson, StudentT, Uniform, Weibull,
 };
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::{ArrayD, Axis};
@@ -234,6 +234,13 @@ pub enum Family<'a, 't> {
     Dirichlet(&'a Dirichlet<'t>),
     MultivariateNormal(&'a MultivariateNormal<'t>),
     Delta(&'a Delta<'t>),
+    Multinomial(&'a Multinomial<'t>),
+    DirichletMultinomial(&'a DirichletMultinomial<'t>),
+    LkjCholesky(&'a LkjCholesky<'t>),
+    /// A [`Mixture`](crate::Mixture). Without a reference: a mixture holds its components as a
+    /// `Box<dyn Distribution<'t>>`, and a reference to it would make `Family` invariant in
+    /// `'t` (two families of different lifetimes could no longer be compared).
+    Mixture,
     /// A distribution defined outside this crate.
     Other,
 }

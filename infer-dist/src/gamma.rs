@@ -297,9 +297,11 @@ impl<'t> Distribution<'t> for Gamma<'t> {
     }
 
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
+        // a/b² as (a/b)/b and ∂/∂b = −2V/b: b² or 2a alone may overflow (a = 1e308,
+        // b = 1e200: V = 1e-92 while b² = ∞, and 2a/b³ was ∞/∞)
         param_map(self.batch, [self.concentration, self.rate], |[a, b]| {
-            let b2 = b * b;
-            (a / b2, [1.0 / b2, -2.0 * a / (b2 * b)])
+            let v = a / b / b;
+            (v, [1.0 / b / b, -2.0 * (v / b)])
         })
     }
 

@@ -158,10 +158,19 @@ impl<'t> Distribution<'t> for InverseGamma<'t> {
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
         param_map(self.batch, [self.concentration, self.rate], |[a, b]| {
             if a > 2.0 {
-                let d = (a - 1.0) * (a - 1.0) * (a - 2.0);
-                let v = b * b / d;
-                let dd = 2.0 * (a - 1.0) * (a - 2.0) + (a - 1.0) * (a - 1.0);
-                (v, [-v * dd / d, 2.0 * b / d])
+                // b²/((a − 1)²(a − 2)) as r · r/(a − 2) with r = b/(a − 1): b² and the
+                // denominator overflow separately (∞/∞ = NaN) for a huge a and b whose
+                // variance is finite. ∂/∂a = −V (2/(a − 1) + 1/(a − 2)),
+                // ∂/∂b = 2 (r/(a − 1))/(a − 2).
+                let r = b / (a - 1.0);
+                let v = r * (r / (a - 2.0));
+                (
+                    v,
+                    [
+                        -v * (2.0 / (a - 1.0) + 1.0 / (a - 2.0)),
+                        2.0 * (r / (a - 1.0)) / (a - 2.0),
+                    ],
+                )
             } else {
                 (f64::INFINITY, [0.0; 2])
             }

@@ -80,51 +80,115 @@ fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
         };
     }
     let lx = x.ln();
-    let xa = (a * lx).exp();
-    let y = -(a * lx).exp_m1(); // 1 − xᵃ
-    let l1 = y.ln();
+    let t = a * lx;
+    let xa = t.exp();
+    // ln(1 − xᵃ) and a/(1 − xᵃ) with 1 − xᵃ = −expm1(t), t = a ln x. For |t| < 1e-5 (x near
+    // 1, or a tiny: t may underflow to 0 though ln(1 − xᵃ) is about ln(a |ln x|), finite)
+    // from the series −expm1(t) = −t φ(t), φ(t) = 1 + t/2 + t²/6 + O(t³), ln φ(t) =
+    // t/2 + t²/24 + O(t⁴): ln(1 − xᵃ) = ln a + ln(−ln x) + ln φ and a/(1 − xᵃ) =
+    // 1/(−ln x φ) (truncation errors below 1e-16 relative).
+    let small = t.abs() < 1e-5;
+    let (l1, ay) = if small {
+        let phi = 1.0 + t * (0.5 + t / 6.0);
+        (
+            a.ln() + (-lx).ln() + t * (0.5 + t / 24.0),
+            1.0 / (-lx * phi),
+        )
+    } else {
+        let y = -t.exp_m1();
+        (y.ln(), a / y)
+    };
     let pa = if a == 1.0 { 0.0 } else { (a - 1.0) * lx };
     let pb = if b == 1.0 { 0.0 } else { (b - 1.0) * l1 };
     let dxa = if a == 1.0 { 0.0 } else { (a - 1.0) / x };
     // ∂/∂x of (b − 1) ln(1 − xᵃ) is −(b − 1) a x^{a−1}/(1 − xᵃ): x^{a−1} by powf, which is
-    // 1 at x = 0 for a = 1 (xᵃ/x would be 0/0 there);
-    // ∂/∂a of it is −(b − 1) xᵃ ln x/(1 − xᵃ): xᵃ ln x → 0 as x → 0, and
-    // ln x/(1 − xᵃ) → −1/a as x → 1 (both removable 0·∞ and 0/0 at the ends of the support).
-    let (wx, wa) = if b == 1.0 {
-        (0.0, 0.0)
+    // 1 at x = 0 for a = 1 (xᵃ/x would be 0/0 there)
+    let wx = if b == 1.0 {
+        0.0
+    } else {
+        (b - 1.0) * x.powf(a - 1.0) * ay
+    };
+    // The two terms of ∂/∂x share the factor 1/x: when x is 0 or so small that both
+    // overflow (a < 1), their difference ∞ − ∞ is taken with the factor out,
+    // ((a − 1) − (b − 1) a xᵃ/(1 − xᵃ))/x, which is −∞ at x = 0 (xᵃ = 0) for a < 1.
+    let mut px = dxa - wx;
+    if px.is_nan() {
+        px = ((a - 1.0) - util::mul0(b - 1.0, xa * ay)) / x;
+    }
+    // ∂/∂a = 1/a + ln x − (b − 1) xᵃ ln x/(1 − xᵃ). At x = 0 ln x = −∞ dominates (xᵃ ln x →
+    // 0). For small t, ln x/(1 − xᵃ) = −1/(a φ) and xᵃ/φ = t/(1 − e⁻ᵗ) = 1 + t/2 + t²/12 +
+    // O(t⁴), so ∂/∂a = b/a + (b − 1) ln x (1/2 + t/12) + ln x in one piece (the separate
+    // terms 1/a and (b − 1)/a are ∞ − ∞ for a subnormal a, and t = a ln x may underflow;
+    // the limit at x = 1 is b/a).
+    let pa_ = if lx == f64::NEG_INFINITY {
+        f64::NEG_INFINITY
+    } else if small {
+        let split = b / a + (b - 1.0) * lx * (0.5 + t / 12.0);
+        // both terms overflow (b/a and b ln x for a huge b): the sum in one fraction
+        let joint = if split.is_nan() {
+            (b + (b - 1.0) * t * (0.5 + t / 12.0)) / a
+        } else {
+            split
+        };
+        joint + lx
     } else {
         let xlx = if xa == 0.0 { 0.0 } else { xa * lx };
-        let wa = if y == 0.0 {
-            -(b - 1.0) / a
-        } else {
-            (b - 1.0) * xlx / y
-        };
-        ((b - 1.0) * a * x.powf(a - 1.0) / y, wa)
+        1.0 / a + lx - (b - 1.0) * xlx * ay / a
     };
-    (
-        a.ln() + b.ln() + pa + pb,
-        [dxa - wx, 1.0 / a + lx - wa, 1.0 / b + l1],
-    )
+    // ∂/∂b = 1/b + ln(1 − xᵃ): −∞ at x = 1, where the logarithm dominates 1/b (which
+    // overflows for a subnormal b: ∞ − ∞)
+    let pb_ = if l1 == f64::NEG_INFINITY {
+        f64::NEG_INFINITY
+    } else {
+        1.0 / b + l1
+    };
+    (a.ln() + b.ln() + pa + pb, [px, pa_, pb_])
 }
 
-fn log_moment(a: f64, b: f64, n: f64) -> (f64, [f64; 2]) {
-    let (p, q) = (1.0 + n / a, 1.0 + b + n / a);
-    if p.is_infinite() {
-        // n/a overflows: b B(p, b) = b Γ(b) Γ(p)/Γ(p + b) ~ b Γ(b) p^{−b} → 0
-        return (f64::NEG_INFINITY, [0.0; 2]);
-    }
-    // ln Γ(p) + ln Γ(b) − ln Γ(p + b) with the larger argument's difference taken stably
-    // (ln Γ(1e308) is ∞ and the textbook sum ∞ − ∞)
-    let lb = if b >= p {
-        lgamma(p) - util::lgamma_diff(b, p)
+/// ln Γ(1 + b): −γb + ζ(2)b²/2 for b < 1e-6 (error ζ(3)b³/3, below 1e-12 relative), where
+/// 1 + b rounds and ln Γ(1 + b) would lose the digits of b.
+fn lgamma1p(b: f64) -> f64 {
+    if b < 1e-6 {
+        b * (-EULER + b * (std::f64::consts::PI * std::f64::consts::PI / 12.0))
     } else {
-        lgamma(b) - util::lgamma_diff(p, b)
+        lgamma(1.0 + b)
+    }
+}
+
+/// ln E[Xⁿ] = ln(b B(1 + n/a, b)) and its partials in (a, b). With p = 1 + n/a, q = p + b:
+/// ln b + ln B(p, b) = ln Γ(1 + b) + ln Γ(p) − ln Γ(q) (Γ(1 + b) = b Γ(b), which keeps the
+/// digits that ln b + ln Γ(b) cancels for a tiny b); ∂/∂a = (n/a²)(ψ(q) − ψ(p)),
+/// ∂/∂b = ψ(1 + b) − ψ(q), the ψ differences taken by [`util::digamma_diff`].
+/// - p = ∞ (n/a overflows, a subnormal a): ln p = ln n − ln a, and for b < 1e10 (b/p below
+///   1e-298) ln Γ(p + b) − ln Γ(p) = b ln p to the last digit: ln E[Xⁿ] = ln Γ(1 + b) − b ln p,
+///   ∂/∂a = b/a, ∂/∂b = ψ(1 + b) − ln p; for a larger b the moment underflows (−∞);
+/// - p, b ≥ 1e10: Stirling's formula for ln B(p, b) ([`util::ln_beta_large`]), which avoids
+///   ln Γ(1e308) = ∞ in the ln Γ differences (∞ − ∞).
+fn log_moment(a: f64, b: f64, n: f64) -> (f64, [f64; 2]) {
+    let h = n / a;
+    let p = 1.0 + h;
+    if p.is_infinite() {
+        if b >= 1e10 {
+            // b B(p, b) ≤ b Γ(b) p^{−b} underflows
+            return (f64::NEG_INFINITY, [0.0; 2]);
+        }
+        let ln_p = n.ln() - a.ln();
+        return (lgamma1p(b) - b * ln_p, [b / a, digamma(1.0 + b) - ln_p]);
+    }
+    let lm = if p.min(b) >= 1e10 {
+        b.ln() + util::ln_beta_large(p, b)
+    } else if b >= p {
+        // ln Γ(p) + ln Γ(b) − ln Γ(p + b) with the larger argument's difference taken stably
+        // (ln Γ(1e308) is ∞ and the textbook sum ∞ − ∞)
+        b.ln() + lgamma(p) - util::lgamma_diff(b, p)
+    } else {
+        lgamma1p(b) - util::lgamma_diff(p, b)
     };
     (
-        b.ln() + lb,
+        lm,
         [
-            (-n / (a * a)) * (digamma(p) - digamma(q)),
-            1.0 / b + digamma(b) - digamma(q),
+            util::mul0(h / a, util::digamma_diff(p, b)),
+            -util::digamma_diff(1.0 + b, h),
         ],
     )
 }
@@ -204,7 +268,7 @@ impl<'t> Distribution<'t> for Kumaraswamy<'t> {
             |[a, b]| {
                 let (l, [da, db]) = log_moment(a, b, 1.0);
                 let m = l.exp();
-                (m, [m * da, m * db])
+                (m, [util::mul0(m, da), util::mul0(m, db)])
             },
         )
     }
@@ -220,8 +284,9 @@ impl<'t> Distribution<'t> for Kumaraswamy<'t> {
             [self.concentration1, self.concentration0],
             |[a, b]| {
                 let (l1, [a1, b1]) = log_moment(a, b, 1.0);
-                if l1 == f64::NEG_INFINITY {
-                    // 1/a = ∞ (a subnormal a): all mass at 0, every moment underflows
+                if l1 < -746.0 {
+                    // V ≤ E[X²] ≤ E[X] = e^{l₁} (X ∈ [0, 1]) is below half the least
+                    // subnormal: 0 in f64 (and 2l₁ may overflow to −∞, then ∞ − ∞ below)
                     return (0.0, [0.0; 2]);
                 }
                 let (l2, [a2, b2]) = log_moment(a, b, 2.0);
@@ -233,7 +298,10 @@ impl<'t> Distribution<'t> for Kumaraswamy<'t> {
                     second_difference(1.0, t) - second_difference(c, t)
                 } else {
                     l2 - 2.0 * l1
-                };
+                }
+                // d ≥ 0 (E[X²] ≥ E[X]², Jensen); a negative d is rounding at a subnormal b,
+                // where both moments are 1 − O(b)
+                .max(0.0);
                 // ln(e^d − 1), and its derivative e^d/(e^d − 1) = 1/(1 − e^{−d})
                 let (e, de) = if d > 30.0 {
                     (d + (-(-d).exp()).ln_1p(), 1.0 / -(-d).exp_m1())

@@ -50,6 +50,7 @@ mod chi2;
 mod constraint;
 mod delta;
 mod dirichlet;
+mod dirichlet_multinomial;
 mod distribution;
 mod error;
 mod exponential;
@@ -63,7 +64,10 @@ mod inverse_gamma;
 pub mod kl;
 mod kumaraswamy;
 mod laplace;
+mod lkj_cholesky;
 mod log_normal;
+mod mixture;
+mod multinomial;
 mod multivariate_normal;
 mod negative_binomial;
 mod normal;
@@ -76,7 +80,7 @@ mod weibull;
 
 pub use bernoulli::Bernoulli;
 pub use beta::Beta;
-pub use bijector::Bijector;
+pub use bijector::{Bijector, bounded, unbounded};
 pub use binomial::Binomial;
 pub use categorical::Categorical;
 pub use cauchy::Cauchy;
@@ -84,6 +88,7 @@ pub use chi2::Chi2;
 pub use constraint::Constraint;
 pub use delta::Delta;
 pub use dirichlet::Dirichlet;
+pub use dirichlet_multinomial::DirichletMultinomial;
 pub use distribution::{Distribution, Family, IntoTensor, Reparameterizable};
 pub use error::DistError;
 pub use exponential::Exponential;
@@ -97,7 +102,10 @@ pub use inverse_gamma::InverseGamma;
 pub use kl::{KL_PAIRS, KlDivergence, has_closed_form_kl, kl_divergence};
 pub use kumaraswamy::Kumaraswamy;
 pub use laplace::Laplace;
+pub use lkj_cholesky::LkjCholesky;
 pub use log_normal::LogNormal;
+pub use mixture::Mixture;
+pub use multinomial::Multinomial;
 pub use multivariate_normal::MultivariateNormal;
 pub use negative_binomial::NegativeBinomial;
 pub use normal::Normal;
@@ -111,9 +119,10 @@ pub use weibull::Weibull;
 pub mod prelude {
     pub use crate::{
         Bernoulli, Beta, Bijector, Binomial, Categorical, Cauchy, Chi2, Constraint, Delta,
-        Dirichlet, DistError, Distribution, Exponential, Family, Gamma, Geometric, Gumbel,
-        HalfCauchy, HalfNormal, IntoTensor, InverseGamma, KlDivergence, Kumaraswamy, Laplace,
-        LogNormal, MultivariateNormal, NegativeBinomial, Normal, Pareto, Poisson,
-        Reparameterizable, StudentT, Uniform, Weibull,
+        Dirichlet, DirichletMultinomial, DistError, Distribution, Exponential, Family, Gamma,
+        Geometric, Gumbel, HalfCauchy, HalfNormal, IntoTensor, InverseGamma, KlDivergence,
+        Kumaraswamy, Laplace, LkjCholesky, LogNormal, Mixture, Multinomial, MultivariateNormal,
+        NegativeBinomial, Normal, Pareto, Poisson, Reparameterizable, StudentT, Uniform, Weibull,
+        bounded, unbounded,
     };
 }

@@ -120,7 +120,14 @@ impl<'t> Distribution<'t> for LogNormal<'t> {
         param_map(self.batch, [self.loc, self.scale], |[m, s]| {
             let s2 = s * s;
             // 2(μ + σ²) and μ + (μ + σ²): 2μ alone overflows for μ = −1e308
-            let v = (2.0 * (m + s2) + (-(-s2).exp_m1()).ln()).exp();
+            // ln(1 − e^{−σ²}) = 2 ln σ − σ²/2 + O(σ⁴) for σ < 1e-4 (σ² underflows to 0 for a
+            // subnormal σ, and ln 0 = −∞ met 2μ = ∞ as ∞ − ∞)
+            let l1m = if s < 1e-4 {
+                2.0 * s.ln() - 0.5 * s2
+            } else {
+                (-(-s2).exp_m1()).ln()
+            };
+            let v = (2.0 * (m + s2) + l1m).exp();
             let ds = 4.0 * s * v + (std::f64::consts::LN_2 + s.ln() + (m + (m + s2))).exp();
             (v, [2.0 * v, ds])
         })

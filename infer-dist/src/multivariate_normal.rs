@@ -149,45 +149,93 @@ impl<'t> MultivariateNormal<'t> {
         Ok((full, Shape::new(&d[..d.len() - 1])?))
     }
 
-    /// z = L⁻¹(x − μ) as an n×m matrix (m = number of rows of the broadcast value), and the
-    /// output (batch) shape.
-    fn whiten(&self, value: Tensor<'t>) -> Result<(Tensor<'t>, Shape), DistError> {
-        let (_, out) = self.value_layout(value)?;
-        let m = out.numel();
-        let diff = (value - self.loc).reshape(&[m, self.n])?;
-        let z = if m == 1 {
-            self.scale_tril
-                .tri_solve(diff.reshape(&[self.n])?, true)?
-                .reshape(&[self.n, 1])?
-        } else {
-            self.scale_tril.tri_solve(diff.t()?, true)?
-        };
-        Ok((z, out))
-    }
-
-    /// `None` when every element of the value is finite or NaN; otherwise the broadcast value
-    /// shape, the batch shape of the result and, per row, whether it is free of ±∞.
+    /// The terms of the log densities: an n×m matrix of z = L⁻¹(x − μ) (m = number of rows of
+    /// the broadcast value), the column ℓ = ln diag(L) (n×1), the batch shape of the result
+    /// and a function giving, for element k = i·m + r of z, the term
+    /// −½ z²ᵢᵣ − ℓᵢ − ln √(2π) of row r's log density (Σᵢ over a row is the row's log
+    /// density) with its partials with respect to zᵢᵣ and ℓᵢ.
+    ///
+    /// The solve runs on a copy of L whose diagonal is a constant, so the solve sends
+    /// gradients to the off-diagonal elements of L and to the value only; the partial of the
+    /// row's log density with respect to ℓᵢ = ln Lᵢᵢ is then given in one piece,
+    /// ∂/∂ℓᵢ = uᵢzᵢ − 1 with uᵢ = Lᵢᵢ(L⁻ᵀz)ᵢ = zᵢ − Σⱼ₌ᵢ₊₁ Lⱼᵢ(L⁻ᵀz)ⱼ, and divided by Lᵢᵢ once
+    /// in the backward pass of ℓ = ln Lᵢᵢ. Through the solve and the log determinant
+    /// separately, the two partials of Lᵢᵢ, z²ᵢ/Lᵢᵢ and −1/Lᵢᵢ, both overflow for a
+    /// subnormal Lᵢᵢ and meet as ∞ − ∞ = NaN though their sum is finite (issue 13).
+    ///
+    /// A row with a ±∞ element is outside the support, and a row whose ‖z‖² overflows has
+    /// density 0 in f64 (its partials, of order ‖z‖/Lᵢᵢ, would overflow and meet as ∞ − ∞):
+    /// both have log density −∞ with gradient 0 (their term is −∞ for i = 0, else 0).
     #[allow(clippy::type_complexity)]
-    fn infinite_rows(
+    fn terms(
         &self,
         value: Tensor<'t>,
-    ) -> Result<Option<(Shape, Shape, Vec<bool>)>, DistError> {
-        // Reading the value's own tape is safe before the layout checks; the usual all-finite
-        // value leaves them to `whiten`, so they run once per log density.
-        if !value.any_infinite() {
-            return Ok(None);
-        }
+    ) -> Result<
+        (
+            Tensor<'t>,
+            Tensor<'t>,
+            Shape,
+            impl Fn(usize, [f64; 2]) -> (f64, [f64; 2]) + use<>,
+        ),
+        DistError,
+    > {
         let (full, out) = self.value_layout(value)?;
-        let vals = util::bvals(value, full);
-        let rows = vals
-            .chunks(self.n)
-            .map(|r| r.iter().all(|v| !v.is_infinite()))
+        let (n, m) = (self.n, out.numel());
+        let tape = value.tape();
+        let diff = (value - self.loc).reshape(&[m, n])?;
+        let r = if m == 1 {
+            diff.reshape(&[n, 1])?
+        } else {
+            diff.t()?
+        };
+        let lv = self.scale_tril.to_vec();
+        let d = self.scale_tril.diag()?;
+        let ell = d.ln().reshape(&[n, 1])?;
+        // L with a constant diagonal: slots n² + i of [vec(L), diag(L)] hold the copies
+        let dconst = util::constant(tape, Shape::vector(n), d.to_vec())?;
+        let both = tape.concat(&[self.scale_tril.reshape(&[n * n])?, dconst], 0)?;
+        let idx: Vec<usize> = (0..n * n)
+            .map(|k| if k / n == k % n { n * n + k / n } else { k })
             .collect();
-        Ok(Some((full, out, rows)))
-    }
-
-    fn norm_const(&self) -> Result<Var<'t>, DistError> {
-        Ok(self.scale_tril.tri_logdet()? + self.n as f64 * LN_SQRT_2PI)
+        let lsolve = both.gather(&idx)?.reshape(&[n, n])?;
+        let z = lsolve.tri_solve(r, true)?;
+        let zv = z.to_vec();
+        // rows free of ±∞ whose ‖z‖² is finite; a row with a NaN element stays (NaN in, NaN
+        // out); any other row's ‖z‖² overflowed (or x − μ did)
+        let maha: Vec<f64> = (0..m)
+            .map(|c| (0..n).map(|i| zv[i * m + c] * zv[i * m + c]).sum())
+            .collect();
+        let mut ok = vec![true; m];
+        if value.any_infinite() || maha.iter().any(|q| !q.is_finite()) {
+            let vals = util::bvals(value, full);
+            for ((o, row), q) in ok.iter_mut().zip(vals.chunks(n)).zip(&maha) {
+                let nan = row.iter().any(|v| v.is_nan());
+                *o = nan || (q.is_finite() && row.iter().all(|v| v.is_finite()));
+            }
+        }
+        // ∂/∂ℓᵢ of each row: uᵢzᵢ − 1, with u, w = L⁻ᵀz from the back substitution
+        let mut pell = vec![0.0; n * m];
+        let mut w = vec![0.0; n];
+        for c in (0..m).filter(|&c| ok[c]) {
+            for i in (0..n).rev() {
+                let mut u = zv[i * m + c];
+                for j in i + 1..n {
+                    u -= util::mul0(lv[j * n + i], w[j]);
+                }
+                w[i] = u / lv[i * n + i];
+                pell[i * m + c] = util::mul0(u, zv[i * m + c]) - 1.0;
+            }
+        }
+        let f = move |k: usize, [z, l]: [f64; 2]| {
+            if ok[k % m] {
+                (-0.5 * z * z - l - LN_SQRT_2PI, [-z, pell[k]])
+            } else if k < m {
+                (f64::NEG_INFINITY, [0.0; 2])
+            } else {
+                (0.0, [0.0; 2])
+            }
+        };
+        Ok((z, ell, out, f))
     }
 }
 
@@ -217,62 +265,14 @@ impl<'t> Distribution<'t> for MultivariateNormal<'t> {
     }
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        let Some(bad) = self.infinite_rows(value)? else {
-            let (z, out) = self.whiten(value)?;
-            let maha = z.square().sum_axis(0)?.reshape(out.dims())?;
-            let c = self.norm_const()?;
-            return Ok(value.tape().fused_map([maha, c.as_tensor()], |_, [q, c]| {
-                (-0.5 * q - c, [-0.5, -1.0])
-            })?);
-        };
-        // Rows with a ±∞ element are outside the support: −∞ with gradient 0. They are
-        // whitened as 0 (a masked copy of the value), so that no ∞ enters the triangular
-        // solve, whose gradient would then be NaN for every row.
-        let tape = value.tape();
-        let (full, out, row_ok) = bad;
-        let keep: Vec<f64> = row_ok
-            .iter()
-            .flat_map(|&ok| std::iter::repeat_n(f64::from(u8::from(ok)), self.n))
-            .collect();
-        let keep = util::constant(tape, full, keep)?;
-        let masked = tape.fused_map([value, keep], |_, [v, k]| {
-            if k == 1.0 {
-                (v, [1.0, 0.0])
-            } else {
-                (0.0, [0.0; 2])
-            }
-        })?;
-        let (z, _) = self.whiten(masked)?;
-        let maha = z.square().sum_axis(0)?.reshape(out.dims())?;
-        let c = self.norm_const()?;
-        let ok = util::constant(
-            tape,
-            out,
-            row_ok.iter().map(|&b| f64::from(u8::from(b))).collect(),
-        )?;
-        Ok(tape.fused_map([maha, c.as_tensor(), ok], |_, [q, c, ok]| {
-            if ok == 1.0 {
-                (-0.5 * q - c, [-0.5, -1.0, 0.0])
-            } else {
-                (f64::NEG_INFINITY, [0.0; 3])
-            }
-        })?)
+        let (z, ell, out, f) = self.terms(value)?;
+        let t = value.tape().fused_map([z, ell], f)?;
+        Ok(t.sum_axis(0)?.reshape(out.dims())?)
     }
 
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        if self.infinite_rows(value)?.is_some() {
-            return Ok(util::scalar(value.tape(), f64::NEG_INFINITY).sum());
-        }
-        let (z, out) = self.whiten(value)?;
-        let m = out.numel() as f64;
-        let c = self.norm_const()?;
-        Ok(value
-            .tape()
-            .fused_sum([z, c.as_tensor()], move |i, [z, c]| {
-                // the constant enters once per row: spread it over the first row's elements
-                let share = if i == 0 { m } else { 0.0 };
-                (-0.5 * z * z - share * c, [-z, -share])
-            })?)
+        let (z, ell, _, f) = self.terms(value)?;
+        Ok(value.tape().fused_sum([z, ell], f)?)
     }
 
     fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {

@@ -1,12 +1,13 @@
 //! The negative binomial distribution (PyTorch's convention).
 
+use crate::binomial::{bd0, stirlerr};
 use crate::gamma::{ln_standard_gamma, xlogy};
 use crate::poisson::poisson_draw;
 use crate::util::{
     self, POSITIVE, accessors, check, common_items, lp_map, lp_sum, param_map, positive,
 };
 use crate::{Constraint, DistError, Distribution, IntoTensor};
-use infer_ad::scalar::{digamma, lgamma};
+use infer_ad::scalar::lgamma;
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::ArrayD;
 
@@ -76,6 +77,24 @@ impl<'t> NegativeBinomial<'t> {
     accessors!(total_count, probs);
 }
 
+/// ln P(K = k) for r, k ≥ 1e10 and 0 < p < 1, from f = r/(k + r) · C(k + r, k) pᵏ (1 − p)ʳ
+/// with the binomial factor in Loader's saddle-point form (see [`crate::binomial`]): with
+/// n = k + r, ln f = ln(r/n) + δ(n) − δ(k) − δ(r) − bd0(k, np) − bd0(r, nq) − ½ ln(2πkr/n).
+/// The terms k ln p, r ln(1 − p) and the ln Γs are each ~1e308 at r, k ~ 1e308 and cancel to
+/// a result of a few hundred; n, np and the bd0 terms are taken by halves (n overflows).
+fn ln_pmf_large(k: f64, r: f64, p: f64) -> f64 {
+    let (hk, hr) = (0.5 * k, 0.5 * r);
+    let hn = hk + hr;
+    let ln_n = hn.ln() + std::f64::consts::LN_2;
+    let d = hk - hn * p;
+    let bd = 2.0 * (bd0(hk, hn * p, d) + bd0(hr, hn * (1.0 - p), -d));
+    r.ln() - ln_n + stirlerr(2.0 * hn)
+        - stirlerr(k)
+        - stirlerr(r)
+        - bd
+        - 0.5 * ((2.0 * std::f64::consts::PI).ln() + k.ln() + r.ln() - ln_n)
+}
+
 fn kernel([k, r, p]: [f64; 3]) -> (f64, [f64; 3]) {
     if !(k >= 0.0 && k.fract() == 0.0 && k.is_finite()) {
         return if k.is_nan() {
@@ -84,20 +103,32 @@ fn kernel([k, r, p]: [f64; 3]) -> (f64, [f64; 3]) {
             util::neg_inf()
         };
     }
+    if p == 0.0 {
+        // the point mass at 0 (ln C(k + r − 1, k) + k ln 0 is ∞ − ∞ for huge k and r)
+        return if k == 0.0 {
+            (0.0, [0.0, 0.0, -r])
+        } else {
+            util::neg_inf()
+        };
+    }
     let l1p = (-p).ln_1p();
     let dp = (if k == 0.0 { 0.0 } else { k / p }) - r / (1.0 - p);
-    (
-        // ln C(k + r − 1, k) = ln Γ(r + k) − ln Γ(k + 1) − ln Γ(r), the difference of the
-        // two ln Γs of the larger argument by Stirling's difference (∞ − ∞ for an argument
-        // ≳ 1e305, and cancelling before)
-        if r >= k {
+    // for r, k ≥ 1e10 the whole log probability in Loader's form (the terms k ln p and
+    // r ln(1 − p) are of size k, r and cancel against the ln Γs); else ln C(k + r − 1, k) =
+    // ln Γ(r + k) − ln Γ(k + 1) − ln Γ(r), the difference of the two ln Γs of the larger
+    // argument by Stirling's difference (∞ − ∞ for an argument ≳ 1e305, and cancelling
+    // before), plus the power terms
+    let lp = if r.min(k) >= 1e10 {
+        ln_pmf_large(k, r, p)
+    } else {
+        let lc = if r >= k {
             util::lgamma_diff(r, k) - lgamma(k + 1.0)
         } else {
             util::lgamma_diff(k + 1.0, r - 1.0) - lgamma(r)
-        } + r * l1p
-            + xlogy(k, p),
-        [0.0, digamma(r + k) - digamma(r) + l1p, dp],
-    )
+        };
+        lc + r * l1p + xlogy(k, p)
+    };
+    (lp, [0.0, util::digamma_diff(r, k) + l1p, dp])
 }
 
 impl<'t> Distribution<'t> for NegativeBinomial<'t> {

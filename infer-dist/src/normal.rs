@@ -112,16 +112,18 @@ impl<'t> Distribution<'t> for Normal<'t> {
             // The hoisted factor ∂/∂Σ(x − μ)² = −1/(2σ²) must be representable: for
             // σ ≲ 1e-154, σ² underflows (and 1/σ² overflows), and the chain rule through the
             // sum, 0 · ∞ at x = μ, would give NaN. Such scales take the elementwise kernel.
-            let d_ssd = -0.5 / (s * s);
+            // Divide by σ twice rather than by σ²: σ² overflows for σ ≳ 1.3e154 while
+            // Σ(x − μ)²/σ² is of ordinary size (σ = 3.7e154, x − μ = 1e154).
+            let d_ssd = -0.5 / s / s;
             if d_ssd.is_finite() {
                 let ssd = value.sum_sq_dev(self.loc.item()?)?;
                 let q = ssd.value();
                 if q.is_finite() {
                     let n = value.numel() as f64;
-                    let s2 = s * s;
-                    let lp = -0.5 * q / s2 - n * (fastmath::ln(s) + LN_SQRT_2PI);
+                    let qs2 = q / s / s;
+                    let lp = -0.5 * qs2 - n * (fastmath::ln(s) + LN_SQRT_2PI);
                     // ∂/∂σ = (Σ(x − μ)²/σ² − n)/σ
-                    let d_scale = (q / s2 - n) / s;
+                    let d_scale = (qs2 - n) / s;
                     return Ok(value.tape().scalar_with_gradients(
                         lp,
                         &[(ssd.as_tensor(), &[d_ssd]), (self.scale, &[d_scale])],

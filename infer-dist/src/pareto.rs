@@ -191,7 +191,9 @@ impl<'t> Reparameterizable<'t> for Pareto<'t> {
             tape.fused_map([self.scale, self.alpha, e], |_, [s, a, e]| {
                 let w = (e / a).exp();
                 let x = s * w;
-                (x, [w, -x * e / (a * a), 0.0])
+                // ∂x/∂α = −x e/α² as −(x · (e/α))/α: α² and x·e overflow separately
+                // (α = 1e200, x = f64::MAX: ∞/∞) while the partial is ~1e-92
+                (x, [w, -(x * (e / a)) / a, 0.0])
             })?,
         )
     }

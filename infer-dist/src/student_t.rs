@@ -7,7 +7,7 @@ use crate::util::{
 };
 use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
 use infer_ad::scalar::{LN_SQRT_2PI, digamma, lgamma, trigamma};
-use infer_ad::{Shape, Tensor, Var};
+use infer_ad::{Shape, Tensor, Var, fastmath};
 use ndarray::ArrayD;
 
 const NAME: &str = "StudentT";
@@ -173,6 +173,96 @@ fn kernel([x, v, m, s]: [f64; 4]) -> (f64, [f64; 4]) {
     (-hl - s.ln() - LN_SQRT_2PI + d0, [dz / s, dv, -dz / s, ds])
 }
 
+/// What [`StudentT::log_prob_sum_hoisted`] computes once per call for scalar ν, μ, σ.
+#[derive(Clone, Copy)]
+struct Hoisted {
+    loc: f64,
+    /// 1/σ, 1/√ν.
+    inv_scale: f64,
+    inv_rv: f64,
+    /// (ν + 1)/2, (ν + 1)/√ν, 1/(2ν), ν + 1.
+    half_v1: f64,
+    v1_rv: f64,
+    half_inv_v: f64,
+    v1: f64,
+}
+
+impl Hoisted {
+    /// The per-observation part of [`kernel`] — everything that involves x — with the
+    /// parameter-only terms left out: −((ν + 1)/2) ln(1 + w²) and its partials for
+    /// x, ν, μ, σ (∂/∂ν without ½ D′(ν/2), ∂/∂σ without −1/σ). The same formulas and
+    /// small-w² series as [`kernel`], written with selects instead of branches and the
+    /// branch-free [`fastmath::ln_1p_and_recip`] (one division for ln(1 + w²) and 1/(1 + w²))
+    /// so that the loop over observations vectorizes. An infinite or NaN x, or a w² that
+    /// overflows, gives a non-finite term (the caller then takes the elementwise kernel,
+    /// which handles those exactly).
+    #[inline(always)]
+    fn term(&self, x: f64) -> (f64, [f64; 4]) {
+        let z = (x - self.loc) * self.inv_scale;
+        let w = z * self.inv_rv;
+        let w2 = w * w;
+        let (l, q) = fastmath::ln_1p_and_recip(w2);
+        let (u, g) = (w2 * q, w * q);
+        let hl_series = 0.5 * (z * z + w2) * (1.0 - w2 * (0.5 - w2 * (1.0 / 3.0)));
+        let hl = if w2 < 1e-8 {
+            hl_series
+        } else {
+            self.half_v1 * l
+        };
+        let ul_series =
+            -w2 * w2 * (0.5 - w2 * (2.0 / 3.0 - w2 * (0.75 - w2 * (0.8 - w2 * (5.0 / 6.0)))));
+        let u_l = if w2 < 1e-3 { ul_series } else { u - l };
+        let dx = -self.v1_rv * g * self.inv_scale;
+        let dv = 0.5 * u_l + self.half_inv_v * u;
+        (-hl, [dx, dv, -dx, self.v1 * u * self.inv_scale])
+    }
+}
+
+impl<'t> StudentT<'t> {
+    /// `log_prob_sum` for scalar ν, μ, σ: the parameter-only terms of the log density,
+    /// n(−ln σ − ln √(2π) + D(ν/2)) ([`half_ratio`]; the stable form of
+    /// ln Γ((ν + 1)/2) − ln Γ(ν/2) − ½ ln(νπ) − ln σ) and their partials n·½D′(ν/2) and −n/σ,
+    /// are computed once per call rather than per observation (as `Normal::log_prob_sum`
+    /// hoists ln σ); the per-observation part is one fused node ([`Hoisted::term`]). `None`
+    /// when that part is not finite (an infinite or NaN value, |x − μ|/σ beyond ~1e154) or
+    /// 1/σ or 1/(2ν) overflows: then the caller takes the elementwise kernel, exact in those cases.
+    fn log_prob_sum_hoisted(&self, value: Tensor<'t>) -> Result<Option<Var<'t>>, DistError> {
+        let (v, m, s) = (
+            self.df.item()?.value(),
+            self.loc.item()?.value(),
+            self.scale.item()?.value(),
+        );
+        let (rv, inv_scale) = (v.sqrt(), 1.0 / s);
+        // 1/(2ν) overflows for ν below ~2.8e-309: ∞ · u would be ∞ · 0 = NaN at x = μ, where
+        // the kernel's u/(2ν) is 0
+        if !inv_scale.is_finite() || !(0.5 / v).is_finite() {
+            return Ok(None);
+        }
+        let h = Hoisted {
+            loc: m,
+            inv_scale,
+            inv_rv: 1.0 / rv,
+            half_v1: 0.5 * (v + 1.0),
+            v1_rv: (v + 1.0) / rv,
+            half_inv_v: 0.5 / v,
+            v1: v + 1.0,
+        };
+        let tape = value.tape();
+        let data = tape.fused_sum([value, self.df, self.loc, self.scale], |_, [x, ..]| {
+            h.term(x)
+        })?;
+        if !data.value().is_finite() {
+            return Ok(None);
+        }
+        let n = value.numel() as f64;
+        let (d0, d1, _) = half_ratio(v);
+        let c = n * (d0 - s.ln() - LN_SQRT_2PI);
+        let params =
+            tape.scalar_with_gradients(c, &[(self.df, &[0.5 * n * d1]), (self.scale, &[-n / s])])?;
+        Ok(Some(data + params))
+    }
+}
+
 impl<'t> Distribution<'t> for StudentT<'t> {
     common_items!(NAME, StudentT, [df, loc, scale]);
     reparameterizable!();
@@ -187,6 +277,12 @@ impl<'t> Distribution<'t> for StudentT<'t> {
     }
 
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
+        if self.df.numel() == 1 && self.loc.numel() == 1 && self.scale.numel() == 1 {
+            util::value_shape(NAME, value.shape(), self.batch)?;
+            if let Some(lp) = self.log_prob_sum_hoisted(value)? {
+                return Ok(lp);
+            }
+        }
         lp_sum(
             NAME,
             self.batch,

@@ -137,6 +137,37 @@ fn weibull_delta(t: f64) -> f64 {
     }
 }
 
+/// ln δ(t) for t < 0.05, as 2 ln t + ln(δ/t²) from the series of [`weibull_delta`] (δ
+/// itself underflows for t ≲ 1e-162); ln of [`weibull_delta`] beyond.
+fn weibull_ln_delta(t: f64) -> f64 {
+    if t < 0.05 {
+        let mut s = 0.0;
+        for (i, &c) in WEIBULL_DELTA.iter().enumerate().rev() {
+            let sign = if i % 2 == 0 { 1.0 } else { -1.0 };
+            s = s * t + sign * c;
+        }
+        2.0 * t.ln() + s.ln()
+    } else {
+        weibull_delta(t).ln()
+    }
+}
+
+/// ψ(1 + 2t) − ψ(1 + t) = δ′(t)/2 (t = 1/k): for t < 0.05 from the series of [`weibull_delta`]
+/// differentiated, ½ Σ_{j≥2} (−1)ʲ j c_j t^{j−1} (the difference of ψs would be 0 for
+/// t < 1e-17); for t ≥ 0.05 as a difference of ψs ([`util::digamma_diff`]).
+fn weibull_dpsi(t: f64) -> f64 {
+    if t < 0.05 {
+        let mut s = 0.0;
+        for (i, &c) in WEIBULL_DELTA.iter().enumerate().rev() {
+            let sign = if i % 2 == 0 { 1.0 } else { -1.0 };
+            s = s * t + sign * c * (i + 2) as f64;
+        }
+        0.5 * s * t
+    } else {
+        util::digamma_diff(1.0 + t, t)
+    }
+}
+
 impl<'t> Distribution<'t> for Weibull<'t> {
     common_items!(NAME, Weibull, [scale, concentration]);
     reparameterizable!();
@@ -201,12 +232,31 @@ impl<'t> Distribution<'t> for Weibull<'t> {
         // ∂V/∂k = −(2/k²) λ² Γ(1 + 2/k) (ψ(1 + 2/k) − ρ ψ(1 + 1/k)).
         param_map(self.batch, [self.scale, self.concentration], |[l, k]| {
             let t = 1.0 / k;
+            if t == f64::INFINITY {
+                // k below 1/f64::MAX: Γ(1 + 2/k) overflows, and so do V and its partials
+                return (f64::INFINITY, [f64::INFINITY, f64::NEG_INFINITY]);
+            }
             let (a1, a2) = (1.0 + t, 1.0 + 2.0 * t);
             let delta = weibull_delta(t);
-            let rho = (-delta).exp();
             let base = 2.0 * l.ln() + lgamma(a2);
-            let v = (base + (-(-delta).exp_m1()).ln()).exp();
-            let dk = -2.0 * t * t * (base.exp() * (digamma(a2) - util::mul0(rho, digamma(a1))));
+            let one_minus_rho = -(-delta).exp_m1();
+            // ln(1 − e^{−δ}) = ln δ − δ/2 + O(δ²) for δ < 1e-8, with ln δ from the series
+            // (δ ≈ ζ(2)t² underflows to 0 for t ≲ 1e-162, a huge k)
+            let ln_1m_rho = if delta < 1e-8 {
+                weibull_ln_delta(t) - 0.5 * delta
+            } else {
+                one_minus_rho.ln()
+            };
+            let v = (base + ln_1m_rho).exp();
+            // D = ψ(1 + 2t) − ρ ψ(1 + t) = [ψ(1 + 2t) − ψ(1 + t)] + (1 − ρ) ψ(1 + t): for a
+            // small t both ψs are −γ to the last digit, D ≈ ζ(2) t; the product
+            // 2t² λ² Γ(1 + 2t) D is taken in log space (t² underflows while λ² overflows)
+            let d = weibull_dpsi(t) + util::mul0(one_minus_rho, digamma(a1));
+            let dk = if d == 0.0 {
+                0.0
+            } else {
+                -d.signum() * (std::f64::consts::LN_2 - 2.0 * k.ln() + base + d.abs().ln()).exp()
+            };
             (v, [2.0 * v / l, dk])
         })
     }

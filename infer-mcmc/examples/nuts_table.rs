@@ -57,7 +57,7 @@ fn run<M: LogDensity>(model: &mut M, seed: u64, progress: bool) -> Result<Row, B
     let start = Instant::now();
     let chain = if progress {
         sampler
-            .with_observer(ProgressBars::for_settings(&settings))
+            .with_observer(ProgressBars::for_settings(&settings)?)
             .sample_chain(0, model)?
     } else {
         sampler.sample_chain(0, model)?

@@ -2,6 +2,7 @@
 
 use ndarray::Array2;
 
+use crate::layout::Layout;
 use crate::metric::Metric;
 use crate::settings::SamplerSettings;
 use crate::transition::Transition;
@@ -86,7 +87,7 @@ pub struct Chain {
     /// The seed of this chain's RNG (derived from the run's seed and the chain index).
     pub rng_seed: u64,
     /// Sampling draws (after thinning) × recorded values (see
-    /// [`LogDensity::write_constrained`](crate::LogDensity::write_constrained)).
+    /// [`LogDensity::write_draw`](crate::LogDensity::write_draw)).
     pub draws: Array2<f64>,
     /// Statistics of each sampling draw.
     pub stats: Vec<DrawStats>,
@@ -142,12 +143,13 @@ impl Chain {
     }
 }
 
-/// The output of a [`Sampler`](crate::Sampler) run: every chain plus the parameter names.
+/// The output of a [`Sampler`](crate::Sampler) run: every chain plus the model's layout.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Fit {
-    /// Names of the recorded values (columns of each chain's `draws`).
-    pub param_names: Vec<String>,
+    /// The recorded quantities: names, shapes and blocks of the columns of each chain's
+    /// `draws`.
+    pub layout: Layout,
     /// The chains, in chain order.
     pub chains: Vec<Chain>,
     /// The settings of the run.
@@ -170,17 +172,71 @@ impl Fit {
         self.chains.first().map_or(0, |c| c.draws.nrows())
     }
 
+    /// Names of the recorded values (the columns of each chain's `draws`), Stan's 1-based
+    /// element form (`theta[1,2]`): parameters, then transformed parameters, then generated
+    /// quantities.
+    #[must_use]
+    pub fn param_names(&self) -> &[String] {
+        self.layout.names()
+    }
+
     /// Column of a recorded value by name.
     #[must_use]
     pub fn param_index(&self, name: &str) -> Option<usize> {
-        self.param_names.iter().position(|n| n == name)
+        self.param_names().iter().position(|n| n == name)
+    }
+
+    /// Every draw of the quantity `name` as chains × draws × its shape (`theta` of shape
+    /// `[8]` gives chains × draws × 8).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use infer_mcmc::{McmcError, Sampler, SamplerSettings, models::Gauss};
+    ///
+    /// let settings = SamplerSettings { num_warmup: 20, num_samples: 10, num_chains: 2,
+    ///                                  ..SamplerSettings::default() };
+    /// let fit = Sampler::new(settings)?.sample(|_| Gauss::new(3))?;
+    /// assert_eq!(fit.draws_of("x")?.shape(), [2, 10, 3]);
+    /// # Ok::<(), McmcError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`McmcError::UnknownName`](crate::McmcError::UnknownName) when nothing is recorded
+    /// under `name`.
+    pub fn draws_of(&self, name: &str) -> Result<ndarray::ArrayD<f64>, crate::McmcError> {
+        let e = self
+            .layout
+            .entry(name)
+            .ok_or_else(|| crate::McmcError::UnknownName {
+                name: name.to_owned(),
+                hint: self.name_hint(name),
+            })?;
+        let (c, n) = (self.num_chains(), self.num_draws());
+        let mut shape = vec![c, n];
+        shape.extend_from_slice(&e.shape);
+        let cols = e.columns();
+        let mut values = Vec::with_capacity(c * n * e.numel());
+        for ch in &self.chains {
+            for row in ch.draws.rows() {
+                values.extend(cols.clone().map(|k| row[k]));
+            }
+        }
+        ndarray::ArrayD::from_shape_vec(shape, values).map_err(|_| {
+            crate::McmcError::DimensionMismatch {
+                name: "recorded draws",
+                expected: c * n * e.numel(),
+                found: 0,
+            }
+        })
     }
 
     /// Draws of the `index`-th recorded value as chains × draws (the layout of the
     /// diagnostics). `None` if the index is out of range.
     #[must_use]
     pub fn param_draws(&self, index: usize) -> Option<Array2<f64>> {
-        if index >= self.param_names.len() {
+        if index >= self.layout.len() {
             return None;
         }
         let (c, n) = (self.num_chains(), self.num_draws());
@@ -223,27 +279,22 @@ impl Fit {
 
     /// What the valid names look like, for the error of [`draws_by_name`](Self::draws_by_name).
     fn name_hint(&self, name: &str) -> String {
-        let base = |n: &str| n.split_once('[').map_or(n, |(b, _)| b).trim().to_owned();
-        let wanted = base(name);
-        let same: Vec<&String> = self
-            .param_names
-            .iter()
-            .filter(|n| base(n) == wanted && n.contains('['))
-            .collect();
-        match (same.first(), same.last()) {
-            (Some(first), Some(last)) if name.contains('[') => format!(
-                "`{wanted}` has {} elements, {first} ..= {last} (indices are 1-based)",
-                same.len()
-            ),
+        let wanted = name.split_once('[').map_or(name, |(b, _)| b).trim();
+        let names = self.param_names();
+        match self.layout.entry(wanted) {
+            Some(e) if !e.shape.is_empty() => {
+                let cols = e.columns();
+                format!(
+                    "`{wanted}` has {} elements, {} ..= {} (indices are 1-based)",
+                    e.numel(),
+                    names[cols.start],
+                    names[cols.end - 1]
+                )
+            }
             _ => {
                 const SHOWN: usize = 20;
-                let mut list: Vec<&str> = self
-                    .param_names
-                    .iter()
-                    .take(SHOWN)
-                    .map(String::as_str)
-                    .collect();
-                if self.param_names.len() > SHOWN {
+                let mut list: Vec<&str> = names.iter().take(SHOWN).map(String::as_str).collect();
+                if names.len() > SHOWN {
                     list.push("…");
                 }
                 format!("the recorded values are {}", list.join(", "))

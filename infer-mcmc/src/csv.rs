@@ -8,8 +8,9 @@
 //!    `engine = nuts`, `max_depth`, `metric`, `id`, `seed`, …), booleans written `0`/`1` as
 //!    CmdStan's readers parse them;
 //! 2. the header `lp__,accept_stat__,stepsize__,treedepth__,n_leapfrog__,divergent__,energy__,`
-//!    then the parameters in Stan's flattened 1-based form (`beta.1`, `a.1.2`; see
-//!    [`stan_to_csv_name`] and [`flatten_names`]);
+//!    then the recorded values in Stan's flattened 1-based form, containers column-major
+//!    (`beta.1`, `a.1.1`, `a.2.1`; see
+//!    [`Layout::cmdstan_names`](crate::layout::Layout::cmdstan_names));
 //! 3. the saved warmup draws, if any;
 //! 4. the adaptation block: `# Adaptation terminated`, `# Step size = …`, then
 //!    `# Diagonal elements of inverse mass matrix:` and one line, or
@@ -37,7 +38,7 @@
 //!
 //! let csv = StanCsv {
 //!     metadata: CsvMetadata { num_samples: 2, num_warmup: 10, seed: 42, ..CsvMetadata::default() },
-//!     columns: StanCsv::nuts_columns(&["mu", "theta[1]", "theta[2]"]),
+//!     columns: StanCsv::nuts_columns(&["mu", "theta.1", "theta.2"]),
 //!     warmup_draws: vec![],
 //!     adaptation: Some(Adaptation {
 //!         step_size: 0.45,
@@ -338,7 +339,7 @@ pub struct StanCsv {
     /// The configuration comments.
     pub metadata: CsvMetadata,
     /// All column names, sampler columns first (see [`StanCsv::nuts_columns`]), written as
-    /// given (use [`stan_to_csv_name`] for the `beta.1` form).
+    /// given (a model's are [`Layout::cmdstan_names`](crate::layout::Layout::cmdstan_names)).
     pub columns: Vec<String>,
     /// Saved warmup draws (only with `save_warmup`), one row per draw.
     pub warmup_draws: Vec<Vec<f64>>,
@@ -351,13 +352,14 @@ pub struct StanCsv {
 }
 
 impl StanCsv {
-    /// The columns of a NUTS run: [`NUTS_COLUMNS`] then the parameter names converted to
-    /// CmdStan's form with [`stan_to_csv_name`] (`theta[1]` → `theta.1`).
-    pub fn nuts_columns<S: AsRef<str>>(param_names: &[S]) -> Vec<String> {
+    /// The columns of a NUTS run: [`NUTS_COLUMNS`] then the value columns, already in
+    /// CmdStan's form (`theta.1`, as [`Layout::cmdstan_names`](crate::layout::Layout::cmdstan_names)
+    /// gives them).
+    pub fn nuts_columns<S: AsRef<str>>(columns: &[S]) -> Vec<String> {
         NUTS_COLUMNS
             .iter()
             .map(|s| (*s).to_owned())
-            .chain(param_names.iter().map(|n| stan_to_csv_name(n.as_ref())))
+            .chain(columns.iter().map(|n| n.as_ref().to_owned()))
             .collect()
     }
 
@@ -1132,78 +1134,6 @@ fn parse_config(
     Ok(())
 }
 
-/// Converts a Stan element name to CmdStan's CSV header form: `beta[1]` → `beta.1`,
-/// `a[1,2]` → `a.1.2`; a name without brackets is returned unchanged.
-///
-/// # Examples
-///
-/// ```
-/// use infer_mcmc::csv::{csv_to_stan_name, stan_to_csv_name};
-///
-/// assert_eq!(stan_to_csv_name("a[1, 2]"), "a.1.2");
-/// assert_eq!(csv_to_stan_name("a.1.2"), "a[1,2]");
-/// assert_eq!(stan_to_csv_name("mu"), "mu");
-/// ```
-pub fn stan_to_csv_name(name: &str) -> String {
-    match name.split_once('[') {
-        Some((base, rest)) => {
-            let indices = rest.trim_end().trim_end_matches(']');
-            let mut out = base.trim().to_owned();
-            for i in indices.split(',') {
-                out.push('.');
-                out.push_str(i.trim());
-            }
-            out
-        }
-        None => name.to_owned(),
-    }
-}
-
-/// Converts a CmdStan CSV header name back to Stan's element form: `beta.1` → `beta[1]`,
-/// `a.1.2` → `a[1,2]`; a name without dots is returned unchanged.
-pub fn csv_to_stan_name(name: &str) -> String {
-    match name.split_once('.') {
-        Some((base, rest)) => format!("{base}[{}]", rest.replace('.', ",")),
-        None => name.to_owned(),
-    }
-}
-
-/// The CSV column names of every element of a container parameter of the given shape, in
-/// Stan's order (column-major: the first index varies fastest), 1-based: shape `[2, 3]` of
-/// `a` gives `a.1.1, a.2.1, a.1.2, a.2.2, a.1.3, a.2.3`. A scalar (empty shape) gives the
-/// name alone; a zero-size dimension gives no columns.
-///
-/// # Examples
-///
-/// ```
-/// use infer_mcmc::csv::flatten_names;
-///
-/// assert_eq!(flatten_names("beta", &[3]), ["beta.1", "beta.2", "beta.3"]);
-/// assert_eq!(flatten_names("a", &[2, 2]), ["a.1.1", "a.2.1", "a.1.2", "a.2.2"]);
-/// assert_eq!(flatten_names("sigma", &[]), ["sigma"]);
-/// ```
-pub fn flatten_names(name: &str, shape: &[usize]) -> Vec<String> {
-    let total: usize = shape.iter().product();
-    let mut out = Vec::with_capacity(total);
-    let mut index = vec![0usize; shape.len()];
-    for _ in 0..total {
-        let mut s = name.to_owned();
-        for i in &index {
-            let _ = write!(s, ".{}", i + 1);
-        }
-        out.push(s);
-        // Increment with the first index fastest.
-        for (i, &len) in index.iter_mut().zip(shape) {
-            *i += 1;
-            if *i < len {
-                break;
-            }
-            *i = 0;
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1229,14 +1159,5 @@ mod tests {
         assert_eq!(Num(1e-300).to_string(), "1e-300");
         assert_eq!(Num(f64::NEG_INFINITY).to_string(), "-inf");
         assert_eq!(Num(f64::NAN).to_string(), "NaN");
-    }
-
-    #[test]
-    fn names_convert_both_ways() {
-        assert_eq!(stan_to_csv_name("theta[10]"), "theta.10");
-        assert_eq!(csv_to_stan_name("theta.10"), "theta[10]");
-        assert_eq!(csv_to_stan_name("lp__"), "lp__");
-        assert_eq!(flatten_names("z", &[0]), Vec::<String>::new());
-        assert_eq!(flatten_names("b", &[1, 2, 2])[3], "b.1.2.2");
     }
 }

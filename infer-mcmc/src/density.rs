@@ -1,6 +1,10 @@
 //! The log-density contract the samplers work against: f64 values and gradients on ℝⁿ.
 
+use rand::RngCore;
+
 use crate::error::LogDensityError;
+use crate::init::{Inits, identity_init_point};
+use crate::layout::Layout;
 
 /// A differentiable log density over the unconstrained space ℝⁿ.
 ///
@@ -8,8 +12,9 @@ use crate::error::LogDensityError;
 /// gradient. The log density may omit additive constants. The other methods describe how a
 /// draw is *recorded*: by default the recorded values are the unconstrained coordinates
 /// themselves, named `x[1]`, …, `x[n]` (1-based, as Stan names them). A model with
-/// constrained parameters overrides [`param_names`](Self::param_names) and
-/// [`write_constrained`](Self::write_constrained) to report, say, `tau` instead of `log tau`.
+/// constrained parameters overrides [`layout`](Self::layout) and
+/// [`write_draw`](Self::write_draw) to report, say, `tau` instead of `log tau` (a
+/// [`TapeModel`](crate::model::TapeModel) does this from its declarations).
 ///
 /// # Failure contract
 ///
@@ -46,7 +51,7 @@ use crate::error::LogDensityError;
 /// let lp = model.logp_and_grad(&[1.0, 2.0], &mut grad)?;
 /// assert_eq!(lp, -2.5);
 /// assert_eq!(grad, [-1.0, -2.0]);
-/// assert_eq!(model.param_names(), ["x[1]", "x[2]"]);
+/// assert_eq!(model.layout().names(), ["x[1]", "x[2]"]);
 /// # Ok::<(), LogDensityError>(())
 /// ```
 pub trait LogDensity {
@@ -62,26 +67,46 @@ pub trait LogDensity {
     /// A [`LogDensityError`] saying whether the failure is recoverable.
     fn logp_and_grad(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, LogDensityError>;
 
-    /// Names of the recorded quantities, one per value written by
-    /// [`write_constrained`](Self::write_constrained). Default: `x[1]`, …, `x[n]`.
-    fn param_names(&self) -> Vec<String> {
-        (1..=self.dim()).map(|i| format!("x[{i}]")).collect()
+    /// The recorded quantities: names, shapes and blocks, the single source of the names in
+    /// the draws, the summary and the CSV files. Default: one unconstrained vector `x` of
+    /// length [`dim`](Self::dim), recorded as `x[1]`, …, `x[n]`.
+    fn layout(&self) -> Layout {
+        Layout::vector("x", self.dim())
     }
 
-    /// Number of recorded values per draw. Default: [`dim`](Self::dim).
-    fn constrained_dim(&self) -> usize {
-        self.dim()
-    }
-
-    /// Maps an unconstrained point to the recorded (constrained) values, writing
-    /// [`constrained_dim`](Self::constrained_dim) values into `out`. Default: the identity.
+    /// Writes the recorded values of the draw at unconstrained point `x` into `out`, of
+    /// length `self.layout().len()` in the layout's row order; `rng` drives generated
+    /// quantities. Default: the coordinates themselves.
     ///
     /// # Errors
     ///
-    /// A fatal [`LogDensityError`] if the transform fails.
-    fn write_constrained(&self, x: &[f64], out: &mut [f64]) -> Result<(), LogDensityError> {
+    /// A [`LogDensityError`] when the point cannot be mapped.
+    fn write_draw(
+        &mut self,
+        x: &[f64],
+        rng: &mut dyn RngCore,
+        out: &mut [f64],
+    ) -> Result<(), LogDensityError> {
+        let _ = rng;
         out.copy_from_slice(x);
         Ok(())
+    }
+
+    /// The unconstrained starting point for named constrained `inits`, parameters not named
+    /// drawn uniformly from (−radius, radius) on the unconstrained scale. Default:
+    /// [`identity_init_point`] (every parameter on the real line).
+    ///
+    /// # Errors
+    ///
+    /// A fatal [`LogDensityError`] naming an unknown parameter, a wrong number of values or
+    /// a value outside the support.
+    fn init_point(
+        &mut self,
+        inits: &Inits,
+        radius: f64,
+        rng: &mut dyn RngCore,
+    ) -> Result<Vec<f64>, LogDensityError> {
+        identity_init_point(&self.layout(), inits, radius, rng)
     }
 }
 
@@ -92,14 +117,24 @@ impl<M: LogDensity + ?Sized> LogDensity for &mut M {
     fn logp_and_grad(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, LogDensityError> {
         (**self).logp_and_grad(x, grad)
     }
-    fn param_names(&self) -> Vec<String> {
-        (**self).param_names()
+    fn layout(&self) -> Layout {
+        (**self).layout()
     }
-    fn constrained_dim(&self) -> usize {
-        (**self).constrained_dim()
+    fn write_draw(
+        &mut self,
+        x: &[f64],
+        rng: &mut dyn RngCore,
+        out: &mut [f64],
+    ) -> Result<(), LogDensityError> {
+        (**self).write_draw(x, rng, out)
     }
-    fn write_constrained(&self, x: &[f64], out: &mut [f64]) -> Result<(), LogDensityError> {
-        (**self).write_constrained(x, out)
+    fn init_point(
+        &mut self,
+        inits: &Inits,
+        radius: f64,
+        rng: &mut dyn RngCore,
+    ) -> Result<Vec<f64>, LogDensityError> {
+        (**self).init_point(inits, radius, rng)
     }
 }
 

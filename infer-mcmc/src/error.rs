@@ -186,6 +186,9 @@ pub enum McmcError {
         /// What the valid names are (for an indexed name, the valid 1-based index range).
         hint: String,
     },
+    /// The model's declarations or inits are invalid (see [`ModelError`](crate::model::ModelError)).
+    #[error("model: {0}")]
+    Model(#[from] crate::model::ModelError),
     /// A fatal log-density failure.
     #[error("log density failed: {0}")]
     LogDensity(#[from] LogDensityError),

@@ -41,6 +41,7 @@ pub mod error;
 pub mod hamiltonian;
 pub mod hmc;
 pub mod init;
+pub mod layout;
 mod linalg;
 pub mod metric;
 pub mod model;

@@ -109,7 +109,7 @@ impl Fit {
     /// [`SummaryError::Diagnostics`] when a value has fewer than 4 draws per chain or a
     /// non-finite draw.
     pub fn summary(&self) -> Result<Summary, SummaryError> {
-        let (chains, draws, params) = (self.num_chains(), self.num_draws(), self.param_names.len());
+        let (chains, draws, params) = (self.num_chains(), self.num_draws(), self.layout.len());
         let values = Array3::from_shape_fn((chains, draws, params), |(c, i, p)| {
             self.chains[c].draws[[i, p]]
         });
@@ -136,7 +136,7 @@ impl Fit {
                 sampling_seconds: c.sampling_seconds,
             })
             .collect();
-        let mut summary = Summary::new(&self.param_names, values.view())?
+        let mut summary = Summary::new(self.param_names(), values.view())?
             .with_sampler_rows(&STAT_NAMES, &stat_views)?
             .with_chain_reports(reports)
             .with_wall_time(self.wall_seconds)
@@ -250,11 +250,8 @@ impl Fit {
             step_size: c.step_size,
             inverse_metric: inverse_metric(&c.metric),
         });
-        let order = stan_column_order(&self.param_names);
-        let names: Vec<&str> = order
-            .iter()
-            .map(|&j| self.param_names[j].as_str())
-            .collect();
+        let order = self.layout.cmdstan_order();
+        let names = self.layout.cmdstan_names();
         Ok(StanCsv {
             metadata,
             columns: StanCsv::nuts_columns(&names),
@@ -395,48 +392,4 @@ fn rows(stats: &[DrawStats], draws: &ndarray::Array2<f64>, order: &[usize]) -> V
                 .collect()
         })
         .collect()
-}
-
-/// The order in which CmdStan writes the recorded values: `order[k]` is the index (into the
-/// recorded names) of the `k`-th value column. Stan flattens a container column-major (the
-/// first index fastest: `a.1.1, a.2.1, a.1.2, …`) while the recorded names of a multi-index
-/// value are row-major (`a[1,1], a[1,2], …`), so each run of consecutive names with the same
-/// base and the same number of integer indices is sorted by its indices read last to first.
-/// Scalars, vectors, and names in any other form keep their place. Readers that go by column
-/// position rather than by name (CmdStanPy's `stan_variable`, for one) rely on this order.
-fn stan_column_order(names: &[String]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..names.len()).collect();
-    let indexed: Vec<Option<(&str, Vec<usize>)>> =
-        names.iter().map(|n| bracket_indices(n)).collect();
-    let mut start = 0;
-    while start < names.len() {
-        let Some((base, idx)) = &indexed[start] else {
-            start += 1;
-            continue;
-        };
-        let mut end = start + 1;
-        while let Some(Some((b, i))) = indexed.get(end) {
-            if b != base || i.len() != idx.len() {
-                break;
-            }
-            end += 1;
-        }
-        if idx.len() > 1 {
-            let key = |k: usize| indexed[k].as_ref().map_or(&[][..], |(_, i)| i.as_slice());
-            order[start..end].sort_by(|&x, &y| key(x).iter().rev().cmp(key(y).iter().rev()));
-        }
-        start = end;
-    }
-    order
-}
-
-/// `a[1,2]` → `("a", [1, 2])`; `None` for a name without integer indices in brackets.
-fn bracket_indices(name: &str) -> Option<(&str, Vec<usize>)> {
-    let (base, rest) = name.split_once('[')?;
-    let indices = rest.strip_suffix(']')?;
-    let indices = indices
-        .split(',')
-        .map(|i| i.trim().parse().ok())
-        .collect::<Option<Vec<usize>>>()?;
-    Some((base.trim(), indices))
 }

@@ -6,8 +6,18 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use crate::McmcError;
 use crate::observer::{DrawEvent, Observer, Phase};
 use crate::settings::SamplerSettings;
+
+/// The most chains [`ProgressBars`] draws bars for (2²⁰; one line per chain).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(infer_mcmc::progress::MAX_PROGRESS_BARS, 1 << 20);
+/// ```
+pub const MAX_PROGRESS_BARS: usize = 1 << 20;
 
 /// Width of the bar, in characters.
 const BAR_WIDTH: usize = 24;
@@ -20,8 +30,9 @@ const BAR_WIDTH: usize = 24;
 /// use infer_mcmc::{ProgressBars, ProgressStyle};
 ///
 /// // Plain lines on stdout, e.g. for a log file.
-/// let bars = ProgressBars::new(4, 2000).with_writer(std::io::stdout(), ProgressStyle::Lines);
+/// let bars = ProgressBars::new(4, 2000)?.with_writer(std::io::stdout(), ProgressStyle::Lines);
 /// assert_eq!(bars.style(), ProgressStyle::Lines);
+/// # Ok::<(), infer_mcmc::McmcError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -78,7 +89,7 @@ struct Output {
 /// let settings = SamplerSettings { num_chains: 2, num_warmup: 200, num_samples: 200,
 ///                                  ..SamplerSettings::default() };
 /// let fit = Sampler::new(settings)?
-///     .with_observer(ProgressBars::new(settings.num_chains, 400))
+///     .with_observer(ProgressBars::new(settings.num_chains, 400)?)
 ///     .sample(|_| EightSchools::classic())?;
 /// assert_eq!(fit.num_draws(), 200);
 /// # Ok::<(), infer_mcmc::McmcError>(())
@@ -110,23 +121,42 @@ impl ProgressBars {
     /// drawn on stderr: [`ProgressStyle::Redraw`] if stderr is a terminal,
     /// [`ProgressStyle::Lines`] otherwise.
     ///
+    /// # Errors
+    ///
+    /// [`McmcError::InvalidSetting`] naming `num_chains` when it exceeds [`MAX_PROGRESS_BARS`]
+    /// (one line per chain) or its bars cannot be allocated.
+    ///
     /// # Examples
     ///
     /// ```
     /// use infer_mcmc::ProgressBars;
     ///
-    /// let bars = ProgressBars::new(4, 2000);
+    /// let bars = ProgressBars::new(4, 2000)?;
     /// assert_eq!(bars.num_chains(), 4);
+    /// assert!(ProgressBars::new(usize::MAX, 2000).is_err());
+    /// # Ok::<(), infer_mcmc::McmcError>(())
     /// ```
-    #[must_use]
-    pub fn new(num_chains: usize, total_iters: usize) -> Self {
+    pub fn new(num_chains: usize, total_iters: usize) -> Result<Self, McmcError> {
+        let too_many = || McmcError::InvalidSetting {
+            name: "num_chains",
+            value: num_chains as f64,
+            expected: "at most 2^20 progress bars (one line per chain)",
+        };
+        if num_chains > MAX_PROGRESS_BARS {
+            return Err(too_many());
+        }
+        let mut slots = Vec::new();
+        slots
+            .try_reserve_exact(num_chains)
+            .map_err(|_| too_many())?;
+        slots.extend((0..num_chains).map(|_| Slot::default()));
         let style = if std::io::stderr().is_terminal() {
             ProgressStyle::Redraw
         } else {
             ProgressStyle::Lines
         };
-        Self {
-            slots: (0..num_chains).map(|_| Slot::default()).collect(),
+        Ok(Self {
+            slots,
             total: total_iters,
             style,
             interval: Duration::from_millis(100),
@@ -136,22 +166,26 @@ impl ProgressBars {
                 writer: Box::new(std::io::stderr()),
                 lines_drawn: 0,
             }),
-        }
+        })
     }
 
     /// Bars for a run with these settings: `num_chains` chains of `num_warmup +
     /// num_samples` iterations.
+    ///
+    /// # Errors
+    ///
+    /// As [`ProgressBars::new`].
     ///
     /// # Examples
     ///
     /// ```
     /// use infer_mcmc::{ProgressBars, SamplerSettings};
     ///
-    /// let bars = ProgressBars::for_settings(&SamplerSettings::default());
+    /// let bars = ProgressBars::for_settings(&SamplerSettings::default())?;
     /// assert_eq!((bars.num_chains(), bars.total_iters()), (4, 2000));
+    /// # Ok::<(), infer_mcmc::McmcError>(())
     /// ```
-    #[must_use]
-    pub fn for_settings(settings: &SamplerSettings) -> Self {
+    pub fn for_settings(settings: &SamplerSettings) -> Result<Self, McmcError> {
         Self::new(
             settings.num_chains,
             // Saturating: the settings may not have been validated.
@@ -166,8 +200,9 @@ impl ProgressBars {
     /// ```
     /// use infer_mcmc::{ProgressBars, ProgressStyle};
     ///
-    /// let bars = ProgressBars::new(2, 100).with_writer(std::io::sink(), ProgressStyle::Lines);
+    /// let bars = ProgressBars::new(2, 100)?.with_writer(std::io::sink(), ProgressStyle::Lines);
     /// assert_eq!(bars.style(), ProgressStyle::Lines);
+    /// # Ok::<(), infer_mcmc::McmcError>(())
     /// ```
     #[must_use]
     pub fn with_writer<W: Write + Send + 'static>(self, writer: W, style: ProgressStyle) -> Self {
@@ -189,7 +224,8 @@ impl ProgressBars {
     /// use std::time::Duration;
     /// use infer_mcmc::ProgressBars;
     ///
-    /// let bars = ProgressBars::new(1, 100).with_interval(Duration::from_millis(250));
+    /// let bars = ProgressBars::new(1, 100)?.with_interval(Duration::from_millis(250));
+    /// # Ok::<(), infer_mcmc::McmcError>(())
     /// ```
     #[must_use]
     pub fn with_interval(self, interval: Duration) -> Self {
@@ -201,7 +237,8 @@ impl ProgressBars {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(infer_mcmc::ProgressBars::new(3, 10).num_chains(), 3);
+    /// assert_eq!(infer_mcmc::ProgressBars::new(3, 10)?.num_chains(), 3);
+    /// # Ok::<(), infer_mcmc::McmcError>(())
     /// ```
     #[must_use]
     pub fn num_chains(&self) -> usize {
@@ -213,7 +250,8 @@ impl ProgressBars {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(infer_mcmc::ProgressBars::new(3, 10).total_iters(), 10);
+    /// assert_eq!(infer_mcmc::ProgressBars::new(3, 10)?.total_iters(), 10);
+    /// # Ok::<(), infer_mcmc::McmcError>(())
     /// ```
     #[must_use]
     pub fn total_iters(&self) -> usize {
@@ -227,8 +265,9 @@ impl ProgressBars {
     /// ```
     /// use infer_mcmc::{ProgressBars, ProgressStyle};
     ///
-    /// let bars = ProgressBars::new(1, 10).with_writer(std::io::sink(), ProgressStyle::Redraw);
+    /// let bars = ProgressBars::new(1, 10)?.with_writer(std::io::sink(), ProgressStyle::Redraw);
     /// assert_eq!(bars.style(), ProgressStyle::Redraw);
+    /// # Ok::<(), infer_mcmc::McmcError>(())
     /// ```
     #[must_use]
     pub fn style(&self) -> ProgressStyle {
@@ -386,7 +425,9 @@ mod tests {
     #[test]
     fn lines_every_tenth_and_at_the_end() {
         let buf = Shared::default();
-        let bars = ProgressBars::new(2, 30).with_writer(buf.clone(), ProgressStyle::Lines);
+        let bars = ProgressBars::new(2, 30)
+            .unwrap()
+            .with_writer(buf.clone(), ProgressStyle::Lines);
         run(&bars, 2, 10, 20);
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
@@ -411,6 +452,7 @@ mod tests {
     fn redraw_moves_the_cursor_back_and_ends_full() {
         let buf = Shared::default();
         let bars = ProgressBars::new(2, 8)
+            .unwrap()
             .with_writer(buf.clone(), ProgressStyle::Redraw)
             .with_interval(Duration::from_secs(3600));
         run(&bars, 2, 4, 4);
@@ -431,8 +473,35 @@ mod tests {
 
     #[test]
     fn zero_total_does_not_divide_by_zero() {
-        let bars = ProgressBars::new(1, 0).with_writer(std::io::sink(), ProgressStyle::Lines);
+        let bars = ProgressBars::new(1, 0)
+            .unwrap()
+            .with_writer(std::io::sink(), ProgressStyle::Lines);
         run(&bars, 1, 0, 2);
         assert_eq!(bars.line(0, true).matches('#').count(), BAR_WIDTH);
+    }
+
+    /// `usize::MAX` bars aborted the process on allocation (issue 13): a typed error naming
+    /// `num_chains` and the value; the limit itself is accepted.
+    #[test]
+    fn too_many_bars_is_an_error() {
+        for n in [usize::MAX, MAX_PROGRESS_BARS + 1] {
+            match ProgressBars::new(n, 10) {
+                Err(McmcError::InvalidSetting { name, value, .. }) => {
+                    assert_eq!((name, value), ("num_chains", n as f64));
+                }
+                other => panic!("{n} bars: {other:?}"),
+            }
+        }
+        let s = SamplerSettings {
+            num_chains: usize::MAX,
+            ..SamplerSettings::default()
+        };
+        assert!(ProgressBars::for_settings(&s).is_err());
+        assert_eq!(
+            ProgressBars::new(MAX_PROGRESS_BARS, 10)
+                .map(|b| b.num_chains())
+                .ok(),
+            Some(MAX_PROGRESS_BARS)
+        );
     }
 }

@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use ndarray::Array2;
-use rand::SeedableRng;
 use rand::rngs::StdRng;
+use rand::{RngCore, SeedableRng};
 
 use crate::adapt::{DualAveraging, MetricEstimator, WarmupWindows, init_step_size};
 use crate::chains::{Chain, DrawStats, Fit};
@@ -14,13 +14,18 @@ use crate::density::LogDensity;
 use crate::error::{LogDensityError, McmcError};
 use crate::hamiltonian::Position;
 use crate::hmc::StaticHmc;
-use crate::init::random_init;
+use crate::init::{Inits, named_init, random_init};
+use crate::layout::Layout;
 use crate::metric::Metric;
+use crate::model::{Model, TapeModel};
 use crate::nuts::Nuts;
 use crate::observer::{DrawEvent, NoObserver, Observer, Phase};
 use crate::panic::catch_model_panic;
 use crate::settings::{Algorithm, SamplerSettings};
 use crate::transition::Transition;
+
+/// Mixed into a chain's seed for the RNG of its generated quantities.
+const GQ_STREAM: u64 = 0x6765_6e65_7261_7465;
 
 /// SplitMix64 finalizer (Steele, Lea & Flood 2014).
 fn splitmix64(mut z: u64) -> u64 {
@@ -75,19 +80,29 @@ impl<M: LogDensity + ?Sized> LogDensity for Counted<'_, M> {
         self.evals += 1;
         self.inner.logp_and_grad(x, grad)
     }
-    fn param_names(&self) -> Vec<String> {
-        self.inner.param_names()
+    fn layout(&self) -> Layout {
+        self.inner.layout()
     }
-    fn constrained_dim(&self) -> usize {
-        self.inner.constrained_dim()
+    fn write_draw(
+        &mut self,
+        x: &[f64],
+        rng: &mut dyn RngCore,
+        out: &mut [f64],
+    ) -> Result<(), LogDensityError> {
+        self.inner.write_draw(x, rng, out)
     }
-    fn write_constrained(&self, x: &[f64], out: &mut [f64]) -> Result<(), LogDensityError> {
-        self.inner.write_constrained(x, out)
+    fn init_point(
+        &mut self,
+        inits: &Inits,
+        radius: f64,
+        rng: &mut dyn RngCore,
+    ) -> Result<Vec<f64>, LogDensityError> {
+        self.inner.init_point(inits, radius, rng)
     }
 }
 
-/// A chain's output with the model's parameter names, or its error.
-type ChainResult = Result<(Chain, Vec<String>), McmcError>;
+/// A chain's output with the model's layout, or its error.
+type ChainResult = Result<(Chain, Layout), McmcError>;
 
 /// The transition kernel of a chain.
 #[derive(Debug)]
@@ -154,7 +169,7 @@ impl Kernel {
 /// let fit = Sampler::new(settings)?.sample(|_chain| Gauss::new(3))?;
 /// assert_eq!(fit.num_chains(), 2);
 /// assert_eq!(fit.chains[0].draws.dim(), (200, 3));
-/// assert_eq!(fit.param_names[0], "x[1]");
+/// assert_eq!(fit.param_names()[0], "x[1]");
 /// # Ok::<(), infer_mcmc::McmcError>(())
 /// ```
 ///
@@ -165,8 +180,25 @@ impl Kernel {
 #[derive(Debug, Clone)]
 pub struct Sampler<O = NoObserver> {
     settings: SamplerSettings,
-    inits: Option<Vec<Vec<f64>>>,
+    inits: Option<InitSource>,
     observer: O,
+}
+
+/// User inits: unconstrained vectors or named constrained values; one shared by every chain
+/// or one per chain.
+#[derive(Debug, Clone)]
+enum InitSource {
+    Unconstrained(Vec<Vec<f64>>),
+    Named(Vec<Inits>),
+}
+
+impl InitSource {
+    fn len(&self) -> usize {
+        match self {
+            InitSource::Unconstrained(v) => v.len(),
+            InitSource::Named(v) => v.len(),
+        }
+    }
 }
 
 impl Sampler<NoObserver> {
@@ -190,7 +222,34 @@ impl<O: Observer> Sampler<O> {
     /// every chain, or one per chain.
     #[must_use]
     pub fn with_inits(mut self, inits: Vec<Vec<f64>>) -> Self {
-        self.inits = Some(inits);
+        self.inits = Some(InitSource::Unconstrained(inits));
+        self
+    }
+
+    /// Starts the chains from named values on the constrained scale (one [`Inits`] shared by
+    /// every chain, or one per chain); parameters not named are drawn as Stan draws them,
+    /// uniformly from (−`init_radius`, `init_radius`) on the unconstrained scale.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use infer_mcmc::{Sampler, SamplerSettings, init::Inits, models::Gauss};
+    ///
+    /// let settings = SamplerSettings { num_chains: 1, num_warmup: 0, num_samples: 1,
+    ///                                  ..SamplerSettings::default() };
+    /// let fit = Sampler::new(settings)?
+    ///     .with_named_inits(vec![Inits::new().set("x", vec![0.25, -0.5])])
+    ///     .sample(|_| Gauss::new(2))?;
+    /// assert_eq!(fit.chains[0].init, [0.25, -0.5]);
+    /// let bad = Sampler::new(settings)?
+    ///     .with_named_inits(vec![Inits::new().set("y", 1.0)])
+    ///     .sample(|_| Gauss::new(2));
+    /// assert!(bad.unwrap_err().to_string().contains("`y`"));
+    /// # Ok::<(), infer_mcmc::McmcError>(())
+    /// ```
+    #[must_use]
+    pub fn with_named_inits(mut self, inits: Vec<Inits>) -> Self {
+        self.inits = Some(InitSource::Named(inits));
         self
     }
 
@@ -243,7 +302,7 @@ impl<O: Observer> Sampler<O> {
             catch_model_panic(chain, || {
                 let mut model = make_model(chain);
                 let chain_out = self.run_chain(chain, &mut model)?;
-                Ok((chain_out, model.param_names()))
+                Ok((chain_out, model.layout()))
             })
         };
         let t_wall = Instant::now();
@@ -288,7 +347,7 @@ impl<O: Observer> Sampler<O> {
         chains
             .try_reserve_exact(n_chains)
             .map_err(|_| too_large())?;
-        let mut names = Vec::new();
+        let mut layout = None;
         for (c, r) in results.into_iter().enumerate() {
             let (chain, n) = r.unwrap_or_else(|| {
                 Err(McmcError::ChainPanicked {
@@ -298,10 +357,14 @@ impl<O: Observer> Sampler<O> {
                 })
             })?;
             chains.push(chain);
-            names = n;
+            layout = Some(n);
         }
         Ok(Fit {
-            param_names: names,
+            layout: layout.ok_or(McmcError::DimensionMismatch {
+                name: "num_chains",
+                expected: 1,
+                found: 0,
+            })?,
             chains,
             settings: self.settings,
             wall_seconds: t_wall.elapsed().as_secs_f64(),
@@ -315,6 +378,22 @@ impl<O: Observer> Sampler<O> {
     /// As [`Sampler::sample`].
     pub fn sample_cloned<M: LogDensity + Clone + Sync>(&self, model: &M) -> Result<Fit, McmcError> {
         self.sample(|_| model.clone())
+    }
+
+    /// Samples a [`Model`]: its layout is learned once, then each chain evaluates its own
+    /// [`TapeModel`] (with its own tape) of the shared model.
+    ///
+    /// # Examples
+    /// See the [`model`](crate::model) module.
+    ///
+    /// # Errors
+    ///
+    /// [`McmcError::Model`] for invalid declarations (see [`TapeModel::new`]); otherwise as
+    /// [`Sampler::sample`].
+    pub fn sample_model<M: Model + Sync>(&self, model: &M) -> Result<Fit, McmcError> {
+        // Learning the layout runs the model: a panic there is reported as one of chain 0.
+        let (layout, order) = catch_model_panic(0, || TapeModel::new(model))?.parts();
+        self.sample(|_| TapeModel::with_parts(model, layout.clone(), order.clone()))
     }
 
     /// Runs chain number `chain` alone on the current thread, with the same seed and output
@@ -359,18 +438,33 @@ impl<O: Observer> Sampler<O> {
             }
         };
 
+        let pick = |n: usize| -> Result<usize, McmcError> {
+            if n == 1 {
+                Ok(0)
+            } else if chain < n {
+                Ok(chain)
+            } else {
+                Err(McmcError::DimensionMismatch {
+                    name: "inits",
+                    expected: s.num_chains,
+                    found: n,
+                })
+            }
+        };
         let mut pos = match &self.inits {
-            Some(inits) => {
-                let init = if inits.len() == 1 {
-                    &inits[0]
-                } else {
-                    inits.get(chain).ok_or(McmcError::DimensionMismatch {
-                        name: "inits",
-                        expected: s.num_chains,
-                        found: inits.len(),
-                    })?
-                };
-                Position::new(model, init.clone())?
+            Some(InitSource::Unconstrained(inits)) => {
+                Position::new(model, inits[pick(inits.len())?].clone())?
+            }
+            Some(InitSource::Named(inits)) => {
+                let inits = &inits[pick(inits.len())?];
+                named_init(
+                    model,
+                    inits,
+                    s.init_radius,
+                    s.max_init_tries,
+                    chain,
+                    &mut rng,
+                )?
             }
             None => random_init(model, s.init_radius, s.max_init_tries, chain, &mut rng)?,
         };
@@ -391,7 +485,10 @@ impl<O: Observer> Sampler<O> {
             )?),
         };
 
-        let n_out = model.constrained_dim();
+        let n_out = model.layout().len();
+        // Generated quantities draw from a stream of their own: adding one to a model does
+        // not change its draws.
+        let mut gq_rng = StdRng::seed_from_u64(splitmix64(rng_seed ^ GQ_STREAM));
         let mut row = vec![0.0; n_out];
         // Every output buffer is reserved before the first iteration, fallibly: a setting
         // asking for more than can be allocated is an error, not an abort hours later.
@@ -401,12 +498,12 @@ impl<O: Observer> Sampler<O> {
         let mut stats = reserve::<DrawStats>(n_keep, 1, "num_samples", s.num_samples)?;
         let mut warmup_draws = reserve::<f64>(n_warm, n_out, "num_warmup", s.num_warmup)?;
         let mut warmup_stats = reserve::<DrawStats>(n_warm, 1, "num_warmup", s.num_warmup)?;
-        let record =
-            |model: &Counted<'_, M>, pos: &Position, row: &mut [f64], out: &mut Vec<f64>| {
-                model
-                    .write_constrained(pos.q(), row)
-                    .map(|()| out.extend_from_slice(row))
-            };
+        let mut record = |model: &mut Counted<'_, M>, pos: &Position, out: &mut Vec<f64>| {
+            model
+                .inner
+                .write_draw(pos.q(), &mut gq_rng, &mut row)
+                .map(|()| out.extend_from_slice(&row))
+        };
 
         // Warmup.
         let t_warmup = Instant::now();
@@ -430,7 +527,7 @@ impl<O: Observer> Sampler<O> {
                 .map_err(at(it))?;
             divergences += usize::from(t.divergent);
             if s.save_warmup {
-                record(model, &pos, &mut row, &mut warmup_draws).map_err(|e| at(it)(e.into()))?;
+                record(model, &pos, &mut warmup_draws).map_err(|e| at(it)(e.into()))?;
                 warmup_stats.push(DrawStats::from_transition(&t));
             }
             let eps = da.update(t.accept_stat);
@@ -487,7 +584,7 @@ impl<O: Observer> Sampler<O> {
                 .map_err(at(iteration))?;
             divergences += usize::from(t.divergent);
             if it % s.thin == 0 {
-                record(model, &pos, &mut row, &mut draws)
+                record(model, &pos, &mut draws)
                     .map_err(|e: LogDensityError| at(iteration)(e.into()))?;
                 stats.push(DrawStats::from_transition(&t));
             }

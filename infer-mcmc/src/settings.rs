@@ -116,6 +116,21 @@ impl Default for AdaptSettings {
 /// ```
 pub const MAX_OUTPUT_BYTES: usize = isize::MAX as usize;
 
+/// The most random initial points a chain tries ([`SamplerSettings::max_init_tries`]): 10⁶
+/// (each try evaluates the log density once; an uncapped count turned a model that is −∞
+/// everywhere into a run that does not end).
+///
+/// # Examples
+///
+/// ```
+/// use infer_mcmc::SamplerSettings;
+/// use infer_mcmc::settings::MAX_INIT_TRIES;
+///
+/// let s = SamplerSettings { max_init_tries: MAX_INIT_TRIES + 1, ..SamplerSettings::default() };
+/// assert!(s.validate().is_err());
+/// ```
+pub const MAX_INIT_TRIES: usize = 1_000_000;
+
 /// Most leapfrog steps of a static HMC transition (the most a NUTS tree of depth 30 takes).
 const MAX_STATIC_STEPS: usize = 1 << 30;
 
@@ -172,7 +187,7 @@ pub struct SamplerSettings {
     /// Random inits are Uniform(−`init_radius`, `init_radius`) per unconstrained coordinate;
     /// 0 starts at the origin. Default 2.
     pub init_radius: f64,
-    /// Random inits tried before giving up. Default 100.
+    /// Random inits tried before giving up: 1 ..= [`MAX_INIT_TRIES`]. Default 100.
     pub max_init_tries: usize,
     /// Warmup constants. Default [`AdaptSettings::default`].
     pub adapt: AdaptSettings,
@@ -202,7 +217,8 @@ impl Default for SamplerSettings {
 }
 
 impl SamplerSettings {
-    /// Checks every field: counts in range (`num_chains`, `thin`, `max_init_tries` ≥ 1;
+    /// Checks every field: counts in range (`num_chains`, `thin` ≥ 1; `max_init_tries` in
+    /// 1 ..= [`MAX_INIT_TRIES`];
     /// `num_warmup + num_samples` and the per-chain output representable: at most
     /// [`MAX_OUTPUT_BYTES`] of statistics per chain and per run), `init_radius` finite and
     /// ≥ 0, `initial_step_size` finite and > 0 with 10·ε finite (dual averaging starts at
@@ -263,10 +279,10 @@ impl SamplerSettings {
             "the statistics of the saved warmup draws must fit in memory",
         )?;
         check(
-            self.max_init_tries >= 1,
+            (1..=MAX_INIT_TRIES).contains(&self.max_init_tries),
             "max_init_tries",
             self.max_init_tries as f64,
-            ">= 1",
+            "an integer in 1..=1000000",
         )?;
         check(
             self.init_radius >= 0.0 && self.init_radius.is_finite(),

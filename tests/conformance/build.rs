@@ -5,10 +5,10 @@
 use crate::Outcome;
 use infer::ad::{Tape, Tensor};
 use infer::dist::{
-    Bernoulli, Beta, Binomial, Categorical, Cauchy, Chi2, Delta, Dirichlet, Distribution,
-    Exponential, Gamma, Geometric, Gumbel, HalfCauchy, HalfNormal, InverseGamma, Kumaraswamy,
-    Laplace, LogNormal, MultivariateNormal, NegativeBinomial, Normal, Pareto, Poisson, StudentT,
-    Uniform, Weibull,
+    Bernoulli, Beta, Binomial, Categorical, Cauchy, Chi2, Delta, Dirichlet, DirichletMultinomial,
+    Distribution, Exponential, Gamma, Geometric, Gumbel, HalfCauchy, HalfNormal, InverseGamma,
+    Kumaraswamy, Laplace, LkjCholesky, LogNormal, Multinomial, MultivariateNormal,
+    NegativeBinomial, Normal, Pareto, Poisson, StudentT, Uniform, Weibull,
 };
 use ndarray::{ArrayD, IxDyn};
 use serde_json::Value;
@@ -156,7 +156,37 @@ pub fn build<'t>(tape: &'t Tape, spec: &Value) -> Result<Built<'t>, Outcome> {
             Box::new(MultivariateNormal::new(p[0], p[1]).map_err(fail)?)
         }
         "Delta" => Box::new(Delta::new(expect(&["v"])?[0]).map_err(fail)?),
+        "Multinomial" if keys.contains(&"logits") => {
+            let p = expect(&["total_count", "logits"])?;
+            Box::new(Multinomial::from_logits(count(name, p[0])?, p[1]).map_err(fail)?)
+        }
+        "Multinomial" => {
+            let p = expect(&["total_count", "probs"])?;
+            Box::new(Multinomial::from_probs(count(name, p[0])?, p[1]).map_err(fail)?)
+        }
+        "DirichletMultinomial" => {
+            let p = expect(&["total_count", "concentration"])?;
+            Box::new(DirichletMultinomial::new(count(name, p[0])?, p[1]).map_err(fail)?)
+        }
+        "LKJCholesky" => {
+            let p = expect(&["dim", "concentration"])?;
+            let dim = usize::try_from(count(name, p[0])?)
+                .map_err(|_| Outcome::Fail(format!("{name}: dim too large")))?;
+            Box::new(LkjCholesky::new(dim, p[1]).map_err(fail)?)
+        }
         other => return Err(Outcome::Unsupported(format!("distribution {other:?}"))),
     };
     Ok(Built { dist, leaves })
+}
+
+/// A count parameter (`total_count`, `dim`) given as a scalar JSON number: a non-negative
+/// integer.
+fn count(name: &str, t: Tensor<'_>) -> Result<u64, Outcome> {
+    let v = t.to_vec();
+    match v.as_slice() {
+        [x] if *x >= 0.0 && x.fract() == 0.0 && *x < 9.007_199_254_740_992e15 => Ok(*x as u64),
+        _ => Err(Outcome::Fail(format!(
+            "{name}: a count parameter must be one non-negative integer, got {v:?}"
+        ))),
+    }
 }

@@ -8,9 +8,11 @@
 //! PyTorch `_kl_gamma_normal`, `_kl_gamma_gumbel` (and their Exponential specialisations).
 
 use super::stable::{
-    add_overflowed, clamp_rounding, digamma_gap, ln_trigamma, phi, psi1_minus_ln, stirling_rest,
+    add_overflowed, clamp_rounding, digamma_gap, gamma_normal_gap, ln_trigamma, phi, psi1_minus_ln,
+    stirling_rest, times_trigamma,
 };
-use super::{constant, joint_shape, kl, ln_ratio, to_shape};
+use super::{constant, joint_shape, kl, ln_ratio, scaled_diff, to_shape};
+use crate::util::mul0;
 use crate::{Chi2, DistError, Exponential, Gamma};
 use infer_ad::Tensor;
 use infer_ad::scalar::trigamma;
@@ -127,12 +129,47 @@ fn gamma_gamma_kl(p: f64, bp: f64, q: f64, bq: f64) -> (f64, [f64; 4]) {
     (clamp_rounding(v, scale), grads)
 }
 
-/// −H(Gamma(α, β)) = −α + ln β − ln Γ(α) + (α − 1) ψ(α).
-pub(crate) fn neg_entropy<'t>(a: Tensor<'t>, r: Tensor<'t>) -> Tensor<'t> {
-    r.ln() - a - a.lgamma() + (a - 1.0) * a.digamma()
+/// KL(Gamma(α, β) ‖ Normal(m, σ)) and its partials in (α, β, m, σ).
+///
+/// Substituting Stirling's form of ln Γ(α) and ψ(α) = ψ(α + 1) − 1/α (see `kl/stable.rs`),
+/// −H(p) + ½ ln(2πσ²) + (α/β² + (α/β − m)²)/(2σ²) equals
+///
+/// KL = ½ φ(v) + ½ z² + h(α),
+///
+/// v = ln(α/(βσ)²), z = (α/β − m)/σ, φ(s) = eˢ − 1 − s ≥ 0 and h(α) ≥ 0 the divergence from
+/// the moment-matched normal (`gamma_normal_gap`): three non-negative terms, each finite or
+/// +∞ where the divergence exceeds f64 (v from logarithms, z from logarithms where α/β
+/// overflows).
+fn gamma_normal_kl(a: f64, r: f64, m: f64, s: f64) -> (f64, [f64; 4]) {
+    let (la, lr, ls) = (a.ln(), r.ln(), s.ln());
+    // ln(1/(βσ)) and v = ln α − 2 ln(βσ).
+    let lk = -(lr + ls);
+    let v_ = la + 2.0 * lk;
+    let mean = a / r;
+    let z = if mean.is_finite() {
+        scaled_diff(mean, m, s)
+    } else {
+        // α/β beyond f64: α/(βσ) − m/σ from logarithms.
+        let ln_mo = la + lk;
+        add_overflowed(ln_mo.exp(), -(m / s), ln_mo, m.abs().ln() - ls)
+    };
+    let v = 0.5 * phi(v_) + 0.5 * (z * z) + gamma_normal_gap(a);
+    if !v.is_finite() {
+        return (v, [0.0; 4]);
+    }
+    let ev = v_.exp();
+    let k = lk.exp();
+    // ∂/∂α = (α − 1)ψ′(α) − 1 + k(k/2 + z) with k = 1/(βσ).
+    // (α − 1)ψ′(α) and k(k/2 + z) may overflow with opposite signs (α and βσ tiny): the sign
+    // of the larger, from their logarithms.
+    let (tri, ln_tri) = times_trigamma(a - 1.0, a);
+    let kk = mul0(k, 0.5 * k + z);
+    let da = add_overflowed(tri, kk, ln_tri, lk + (0.5 * k + z).abs().ln()) - 1.0;
+    // ∂/∂β = (1 − e^v)/β − z (α/(βσ))/β.
+    let db = (-v_.exp_m1() - mul0(z, (la + lk).exp())) / r;
+    (v, [da, db, -z / s, (1.0 - ev - z * z) / s])
 }
 
-/// KL(Gamma(α, β) ‖ Normal(m, σ)) = −H(p) + ½ ln(2πσ²) + (α/β² + (α/β − m)²)/(2σ²).
 fn gamma_normal<'t>(
     names: (&'static str, &'static str),
     a: Tensor<'t>,
@@ -141,14 +178,87 @@ fn gamma_normal<'t>(
     s: Tensor<'t>,
 ) -> Result<Tensor<'t>, DistError> {
     let shape = joint_shape(names.0, names.1, &[a, r, m, s])?;
-    let mean = a / r;
-    let second = a / r.square() + (mean - m).square();
-    let kl = neg_entropy(a, r) + s.ln() + HALF_LN_2PI + second / (s.square() * 2.0);
+    let kl = a
+        .tape()
+        .fused_map([a, r, m, s], |_, [a, r, m, s]| gamma_normal_kl(a, r, m, s))?;
     to_shape(kl, shape)
 }
 
-/// KL(Gamma(α, β) ‖ Gumbel(m, b)) = (α − 1)ψ(α) − ln Γ(α) − α + ln(βb) + α/(βb) +
-/// exp(m/b − α ln(1 + 1/(βb))) − m/b.
+/// ln G(y) for G(y) = y − ln(1 + y) ≥ 0 (y > 0 given with its logarithm), and ln(1 + y): the series
+/// G = y² Σ_{k≥2} (−y)^{k−2}/k below y = 0.1 (24 terms, truncation below 1e-24 relative),
+/// y(1 − ln(1 + y)/y) from ln y above e^{700} (where y may overflow).
+fn ln_y_minus_ln1p(ln_y: f64, y: f64) -> (f64, f64) {
+    if y < 0.1 {
+        let mut acc = 0.0;
+        for k in (2..=25).rev() {
+            acc = 1.0 / f64::from(k) - y * acc;
+        }
+        (2.0 * ln_y + acc.ln(), y.ln_1p())
+    } else if ln_y > 700.0 {
+        // ln(1 + y) = ln y + ln(1 + 1/y) ≈ ln y (1/y < 1e-304).
+        (ln_y + (-ln_y * (-ln_y).exp()).ln_1p(), ln_y)
+    } else {
+        let l = y.ln_1p();
+        ((y - l).ln(), l)
+    }
+}
+
+/// KL(Gamma(α, β) ‖ Gumbel(m, b)) and its partials in (α, β, m, b).
+///
+/// With y = 1/(βb), L = ln(1 + y), u = m/b, w = u − αL and G = y − L ≥ 0, the form
+/// (α − 1)ψ(α) − ln Γ(α) − α + ln(βb) + α/(βb) + e^w − u equals (Stirling, as for the
+/// Normal q)
+///
+/// KL = φ(w) + h(α) + ½ − ½ ln 2π + φ(t) + 1 + ½ ln α + ln G − ln y,  t = ln(αG),
+///
+/// φ(s) = eˢ − 1 − s ≥ 0 and h(α) ≥ 0 (`gamma_normal_gap`): non-negative terms and terms of
+/// the size of a logarithm (≤ ~2·10³), so no ∞ − ∞; y, ln G and αL are taken from
+/// logarithms.
+fn gamma_gumbel_kl(a: f64, r: f64, m: f64, b: f64) -> (f64, [f64; 4]) {
+    let (la, lr, lb) = (a.ln(), r.ln(), b.ln());
+    // y = 1/(βb) from the product where it is a normal number (w = u − αL cancels when the
+    // Gumbel's location is near the Gamma's mean), else from logarithms.
+    let ln_y = match (r * b).recip() {
+        y if y.is_normal() => y.ln(),
+        _ => -(lr + lb),
+    };
+    let y = match (r * b).recip() {
+        y if y.is_normal() => y,
+        _ => ln_y.exp(),
+    };
+    let (ln_g, l1p) = ln_y_minus_ln1p(ln_y, y);
+    let u = m / b;
+    let al = a * l1p;
+    let w = add_overflowed(u, -al, m.abs().ln() - lb, la + l1p.ln());
+    let t = la + ln_g;
+    let terms = [
+        gamma_normal_gap(a),
+        0.5 * la,
+        ln_g,
+        -ln_y,
+        1.5 - HALF_LN_2PI,
+    ];
+    let head = phi(w) + phi(t);
+    let v = head + terms.iter().sum::<f64>();
+    if !v.is_finite() {
+        return (v, [0.0; 4]);
+    }
+    let scale = head + terms.iter().map(|x| x.abs()).sum::<f64>();
+    let v = clamp_rounding(v, scale);
+    let ew = w.exp();
+    // ∂/∂α = (α − 1)ψ′(α) − 1 + y − e^w L.
+    // (α − 1)ψ′(α) and y may overflow with opposite signs (α and βb tiny): the sign of the
+    // larger, from their logarithms.
+    let (tri, ln_tri) = times_trigamma(a - 1.0, a);
+    let da = add_overflowed(tri, y, ln_tri, ln_y) - 1.0 - mul0(ew, l1p);
+    // β ∂/∂β = 1 + αy(e^w/(1 + y) − 1) (1/(1 + y) = 0 where y overflows).
+    let inv_1py = if y.is_finite() { 1.0 / (1.0 + y) } else { 0.0 };
+    let ay = (la + ln_y).exp();
+    let c = 1.0 + mul0(ay, ew * inv_1py - 1.0);
+    let du = w.exp_m1();
+    (v, [da, c / r, du / b, (c - mul0(u, du)) / b])
+}
+
 fn gamma_gumbel<'t>(
     names: (&'static str, &'static str),
     a: Tensor<'t>,
@@ -157,12 +267,10 @@ fn gamma_gumbel<'t>(
     b: Tensor<'t>,
 ) -> Result<Tensor<'t>, DistError> {
     let shape = joint_shape(names.0, names.1, &[a, r, m, b])?;
-    let rb = r * b;
-    let u = m / b;
-    let t1 = (a - 1.0) * a.digamma() - a.lgamma() - a;
-    let t2 = rb.ln() + a / rb;
-    let t3 = (u - a * rb.recip().ln_1p()).exp() - u;
-    to_shape(t1 + t2 + t3, shape)
+    let kl = a
+        .tape()
+        .fused_map([a, r, m, b], |_, [a, r, m, b]| gamma_gumbel_kl(a, r, m, b))?;
+    to_shape(kl, shape)
 }
 
 /// Gamma-family p against Gamma-family q, Normal q and Gumbel q.

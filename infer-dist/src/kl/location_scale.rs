@@ -9,11 +9,12 @@
 //! `KL = −½ ln(2πe σ²) + ln(2b) + E|X − m| / b` with
 //! `E|X − m| = σ √(2/π) e^{−δ²/(2σ²)} + δ erf(δ/(σ√2))`, `δ = μ − m`.
 
-use super::stable::{clamp_rounding, phi};
+use super::stable::{add_overflowed, clamp_rounding, phi};
 use super::{EULER_GAMMA, constant, joint_shape, kl, ln_ratio, scaled_diff, to_shape};
 use crate::DistError;
+use crate::util::{ln_abs_diff, mul0};
 use infer_ad::Tensor;
-use infer_ad::scalar::erf;
+use infer_ad::scalar::{digamma, erf, lgamma};
 use std::f64::consts::{PI, SQRT_2};
 
 /// ½ ln(2π).
@@ -68,36 +69,106 @@ kl!(
     }
 );
 
+/// KL(Normal(μ, σ) ‖ Laplace(m, b)) and its partials in (μ, σ, m, b).
+///
+/// With ρ = σ/b, t = |μ − m|/σ and F(t) = √(2/π) e^{−t²/2} + t erf(t/√2) (so that
+/// E|X − m| = σF(t) ≥ σ max(t, √(2/π))), the form −½ ln(2πeσ²) + ln(2b) + ρF(t) equals
+///
+/// KL = φ(ln ρ + ln F(t)) + ln F(t) + ½ + ln 2 − ½ ln 2π,
+///
+/// φ(s) = eˢ − 1 − s ≥ 0: ln ρ and ln F are taken from logarithms (ln F(t) = ln t for t ≥ 10,
+/// where the omitted part is below 1e-20 relative), so subnormal scales and locations at
+/// ±f64::MAX give a finite value or +∞, never ∞ − ∞ or 0 · ∞.
+fn normal_laplace_kl(mp: f64, sp: f64, mq: f64, bq: f64) -> (f64, [f64; 4]) {
+    let c = (2.0 / PI).sqrt();
+    let ln_rho = ln_ratio(sp, bq);
+    let t = scaled_diff(mp, mq, sp).abs();
+    let (ln_f, e, g) = if t < 10.0 {
+        let e = erf(t / SQRT_2);
+        let g = (-0.5 * t * t).exp();
+        ((c * g + t * e).ln(), e, g)
+    } else if t.is_finite() {
+        (t.ln(), 1.0, 0.0)
+    } else {
+        (ln_abs_diff(mp, mq) - sp.ln(), 1.0, 0.0)
+    };
+    let x = ln_rho + ln_f;
+    let v = phi(x) + ln_f + (0.5 + std::f64::consts::LN_2 - HALF_LN_2PI);
+    if !v.is_finite() {
+        return (v, [0.0; 4]);
+    }
+    // ∂/∂μ = sgn(μ − m) erf(t/√2)/b, ∂/∂σ = (ρ√(2/π)e^{−t²/2} − 1)/σ, ∂/∂b = (1 − ρF)/b.
+    let sgn = if mp == mq { 0.0 } else { (mp - mq).signum() };
+    let dm = sgn * e / bq;
+    let rho = ln_rho.exp();
+    (
+        v,
+        [dm, (mul0(rho, c * g) - 1.0) / sp, -dm, -x.exp_m1() / bq],
+    )
+}
+
 kl!(
     /// KL(Normal(μ, σ) ‖ Laplace(m, b)) = −½ ln(2πe σ²) + ln(2b) + E|X − m|/b with
-    /// E|X − m| = σ√(2/π) e^{−δ²/(2σ²)} + δ erf(δ/(σ√2)), δ = μ − m (one fused node).
+    /// E|X − m| = σ√(2/π) e^{−δ²/(2σ²)} + δ erf(δ/(σ√2)), δ = μ − m, evaluated in the
+    /// regrouped form of `normal_laplace_kl` (one fused node).
     Normal, Laplace, |p, q| {
         let (mp, sp, mq, bq) = (p.loc(), p.scale(), q.loc(), q.scale());
         let shape = joint_shape("Normal", "Laplace", &[mp, sp, mq, bq])?;
-        let c = (2.0 / PI).sqrt();
-        let const_term = -0.5 - HALF_LN_2PI + 2f64.ln();
-        let kl = mp.tape().fused_map([mp, sp, mq, bq], |_, [mp, sp, mq, bq]| {
-            let d = mp - mq;
-            let z = d / (sp * SQRT_2);
-            let g = (-z * z).exp();
-            let e = erf(z);
-            let abs_mean = sp * c * g + d * e;
-            let v = const_term - sp.ln() + bq.ln() + abs_mean / bq;
-            (v, [e / bq, c * g / bq - 1.0 / sp, -e / bq, 1.0 / bq - abs_mean / (bq * bq)])
-        })?;
+        let kl = mp
+            .tape()
+            .fused_map([mp, sp, mq, bq], |_, [mp, sp, mq, bq]| normal_laplace_kl(mp, sp, mq, bq))?;
         to_shape(kl, shape)
     }
 );
 
+/// KL(Normal(μ, σ) ‖ Gumbel(m, β)) and its partials in (μ, σ, m, β).
+///
+/// With u = (μ − m)/β, r = σ/β and w = r²/2 − u, the form −ln r + u + e^w − ½(1 + ln 2π)
+/// equals φ(w) + ½ φ(2 ln r) + 1 − ½ ln 2π (φ(s) = eˢ − 1 − s ≥ 0): two non-negative terms
+/// and a positive constant. r² and u are formed from logarithms and halves, and where both
+/// overflow their difference takes the sign of the larger (from their logarithms).
+fn normal_gumbel_kl(mp: f64, sp: f64, mq: f64, bq: f64) -> (f64, [f64; 4]) {
+    let ln_r = ln_ratio(sp, bq);
+    let u = scaled_diff(mp, mq, bq);
+    let ln_half_r2 = 2.0 * ln_r - std::f64::consts::LN_2;
+    // r²/2 from the quotient where it is a normal number (so that w = r²/2 − u keeps the
+    // digits of a cancellation), else from logarithms.
+    let r = sp / bq;
+    let half_r2 = if (r * r).is_normal() {
+        0.5 * (r * r)
+    } else {
+        ln_half_r2.exp()
+    };
+    let w = add_overflowed(half_r2, -u, ln_half_r2, ln_abs_diff(mp, mq) - bq.ln());
+    let v = phi(w) + 0.5 * phi(2.0 * ln_r) + (1.0 - HALF_LN_2PI);
+    if !v.is_finite() {
+        return (v, [0.0; 4]);
+    }
+    // ∂/∂μ = (1 − e^w)/β, ∂/∂σ = (r² e^w − 1)/σ, ∂/∂β = (1 − u + e^w (u − r²))/β.
+    let ew = w.exp();
+    let r2 = 2.0 * half_r2;
+    let dm = -w.exp_m1() / bq;
+    (
+        v,
+        [
+            dm,
+            (mul0(r2, ew) - 1.0) / sp,
+            -dm,
+            (1.0 - u + mul0(ew, u - r2)) / bq,
+        ],
+    )
+}
+
 kl!(
     /// KL(Normal(μ, σ) ‖ Gumbel(m, β)) = −ln(σ/β) + (μ − m)/β + exp(−(μ − m)/β + σ²/(2β²))
-    /// − ½(1 + ln 2π) (PyTorch `_kl_normal_gumbel`).
+    /// − ½(1 + ln 2π) (PyTorch `_kl_normal_gumbel`), evaluated in the regrouped form of
+    /// `normal_gumbel_kl` (one fused node).
     Normal, Gumbel, |p, q| {
         let (mp, sp, mq, bq) = (p.loc(), p.scale(), q.loc(), q.scale());
         let shape = joint_shape("Normal", "Gumbel", &[mp, sp, mq, bq])?;
-        let u = (mp - mq) / bq;
-        let r = sp / bq;
-        let kl = u - r.ln() + (r.square() * 0.5 - u).exp() - (0.5 + HALF_LN_2PI);
+        let kl = mp
+            .tape()
+            .fused_map([mp, sp, mq, bq], |_, [mp, sp, mq, bq]| normal_gumbel_kl(mp, sp, mq, bq))?;
         to_shape(kl, shape)
     }
 );
@@ -175,30 +246,105 @@ kl!(
     }
 );
 
+/// ln(π²/6).
+const LN_PI2_6: f64 = 0.497_700_302_470_745_3;
+
+/// KL(Gumbel(μ, β) ‖ Normal(m, σ)) and its partials in (μ, β, m, σ).
+///
+/// With r = β/σ, s = ln(π²r²/6) and z = (μ + βγ − m)/σ, the form −ln r + ½ ln 2π +
+/// π²r²/12 + ½z² − (γ + 1) equals ½ φ(s) + ½ z² + ½(1 + ln(π²/6)) + ½ ln 2π − γ − 1 (the
+/// constant is ≈ 0.0906 > 0): no difference of large terms; s from logarithms, z from
+/// quarters where μ − m + βγ overflows.
+fn gumbel_normal_kl(mp: f64, bp: f64, mq: f64, sq: f64) -> (f64, [f64; 4]) {
+    let ln_r = ln_ratio(bp, sq);
+    let s = 2.0 * ln_r + LN_PI2_6;
+    let num = (mp - mq) + EULER_GAMMA * bp;
+    let z = if num.is_finite() {
+        num / sq
+    } else {
+        (0.25 * mp - 0.25 * mq + 0.25 * EULER_GAMMA * bp) / sq * 4.0
+    };
+    let c = 0.5 * (1.0 + LN_PI2_6) + HALF_LN_2PI - EULER_GAMMA - 1.0;
+    let v = 0.5 * phi(s) + 0.5 * (z * z) + c;
+    if !v.is_finite() {
+        return (v, [0.0; 4]);
+    }
+    // ∂/∂β = (e^s − 1 + γ z r)/β, ∂/∂σ = (1 − e^s − z²)/σ.
+    let em1 = s.exp_m1();
+    let r = ln_r.exp();
+    let z_s = z / sq;
+    (
+        v,
+        [
+            z_s,
+            (em1 + EULER_GAMMA * mul0(z, r)) / bp,
+            -z_s,
+            (-em1 - z * z) / sq,
+        ],
+    )
+}
+
 kl!(
     /// KL(Gumbel(μ, β) ‖ Normal(m, σ)) = −ln(β/σ) + ½ ln 2π + π²β²/(12σ²) +
-    /// ½((μ + βγ − m)/σ)² − (γ + 1) (PyTorch `_kl_gumbel_normal`).
+    /// ½((μ + βγ − m)/σ)² − (γ + 1) (PyTorch `_kl_gumbel_normal`), evaluated in the regrouped
+    /// form of `gumbel_normal_kl` (one fused node).
     Gumbel, Normal, |p, q| {
         let (mp, bp, mq, sq) = (p.loc(), p.scale(), q.loc(), q.scale());
         let shape = joint_shape("Gumbel", "Normal", &[mp, bp, mq, sq])?;
-        let r = bp / sq;
-        let z = (mp + bp * EULER_GAMMA - mq) / sq;
-        let kl = r.square() * (PI * PI / 12.0) - r.ln() + z.square() * 0.5
-            + (HALF_LN_2PI - EULER_GAMMA - 1.0);
+        let kl = mp
+            .tape()
+            .fused_map([mp, bp, mq, sq], |_, [mp, bp, mq, sq]| gumbel_normal_kl(mp, bp, mq, sq))?;
         to_shape(kl, shape)
     }
 );
 
+/// KL(Gumbel(μp, βp) ‖ Gumbel(μq, βq)) and its partials in (μp, βp, μq, βq).
+///
+/// With r = βp/βq, u = (μp − μq)/βq and w = ln Γ(1 + r) − u, the form u − ln r + rγ + e^w
+/// − (1 + γ) equals φ(w) + g(r), g(r) = ln Γ(r) + γ(r − 1) ≥ 0 (convex, 0 at r = 1; φ(s) =
+/// eˢ − 1 − s ≥ 0): g is +∞ only where ln Γ(r) overflows (r ≳ 2.5e305), and r is taken from
+/// logarithms (ln Γ(r) = −ln r below 1e-300, where γr is below 1e-300).
+fn gumbel_gumbel_kl(mp: f64, bp: f64, mq: f64, bq: f64) -> (f64, [f64; 4]) {
+    let ln_r = ln_ratio(bp, bq);
+    let r = match bp / bq {
+        r if r.is_normal() => r,
+        _ => ln_r.exp(),
+    };
+    let (lg_r, lg_1r) = if r < 1e-300 {
+        (-ln_r, -EULER_GAMMA * r)
+    } else {
+        (lgamma(r), lgamma(1.0 + r))
+    };
+    // g ≥ 0; near r = 1 its two terms cancel to rounding (|g| ≲ 1e-16), clamped.
+    let g = (lg_r + EULER_GAMMA * (r - 1.0)).max(0.0);
+    if !g.is_finite() {
+        return (f64::INFINITY, [0.0; 4]);
+    }
+    let u = scaled_diff(mp, mq, bq);
+    let w = lg_1r - u;
+    let v = phi(w) + g;
+    if !v.is_finite() {
+        return (v, [0.0; 4]);
+    }
+    // ∂/∂r = −1/r + γ + e^w ψ(1 + r), ∂/∂u = 1 − e^w; ∂r/∂βp = 1/βq, ∂r/∂βq = −r/βq,
+    // ∂u/∂βq = −u/βq.
+    let ew = w.exp();
+    let r_dr = -1.0 + r * EULER_GAMMA + mul0(r * ew, digamma(1.0 + r));
+    let du = -w.exp_m1();
+    let dm = du / bq;
+    (v, [dm, r_dr / bp, -dm, -(r_dr + mul0(u, du)) / bq])
+}
+
 kl!(
     /// KL(Gumbel(μp, βp) ‖ Gumbel(μq, βq)) = −ln(βp/βq) + (μp − μq)/βq + (βp/βq)γ +
-    /// exp((μq − μp)/βq + ln Γ(1 + βp/βq)) − (1 + γ) (PyTorch `_kl_gumbel_gumbel`).
+    /// exp((μq − μp)/βq + ln Γ(1 + βp/βq)) − (1 + γ) (PyTorch `_kl_gumbel_gumbel`), evaluated
+    /// in the regrouped form of `gumbel_gumbel_kl` (one fused node).
     Gumbel, Gumbel, |p, q| {
         let (mp, bp, mq, bq) = (p.loc(), p.scale(), q.loc(), q.scale());
         let shape = joint_shape("Gumbel", "Gumbel", &[mp, bp, mq, bq])?;
-        let r = bp / bq;
-        let u = (mp - mq) / bq;
-        let kl = u - r.ln() + r * EULER_GAMMA + ((r + 1.0).lgamma() - u).exp()
-            - (1.0 + EULER_GAMMA);
+        let kl = mp
+            .tape()
+            .fused_map([mp, bp, mq, bq], |_, [mp, bp, mq, bq]| gumbel_gumbel_kl(mp, bp, mq, bq))?;
         to_shape(kl, shape)
     }
 );

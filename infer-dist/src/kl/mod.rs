@@ -16,12 +16,17 @@
 //! the location term, and Binomial–Binomial with `p.total_count < q.total_count` is computed
 //! exactly (an expectation over p with bounded work for any count) instead of being refused.
 //!
-//! The discrete pairs, the pairs from Uniform, and Pareto–Pareto are evaluated in forms that
-//! stay finite (or +∞) and non-negative for every valid parameter, including subnormal and
-//! near-`f64::MAX` values: supports are compared exactly (0 · ln 0 = 0), quotients and
-//! differences that could overflow are taken in logarithms or from halves, and terms are
-//! grouped so that no ∞ − ∞ arises. A divergence is ≥ 0; where a form clamps a negative
-//! result to 0, the negative can only be rounding, and the code says so.
+//! Every pair is evaluated in a form that stays finite (or +∞ where the divergence exceeds
+//! f64) and non-negative for every valid parameter, including subnormal and near-`f64::MAX`
+//! values, with gradients that are not NaN where the divergence is finite: supports are
+//! compared exactly (0 · ln 0 = 0), quotients and differences that could overflow are taken
+//! in logarithms or from halves, the terms of size a ln a of ln Γ and ψ are cancelled
+//! analytically (Stirling's form, `stable.rs` and `beta_parts.rs`), and what remains is
+//! grouped into non-negative terms (φ(s) = eˢ − 1 − s, a categorical divergence, Jensen gaps)
+//! plus terms of the size of a logarithm, so that no ∞ − ∞ arises. A divergence is ≥ 0; where a form clamps a negative result to 0, the
+//! negative can only be rounding, and the code says so. MultivariateNormal–MultivariateNormal
+//! is a sum of non-negative terms whose triangular solves run with an unbounded exponent
+//! (`mvn.rs`, `wide.rs`).
 //!
 //! The result has the broadcast batch shape of `p` and `q`.
 //!
@@ -33,6 +38,7 @@
 //!   divergence between Cauchy distributions*, arXiv:1905.10965.
 
 mod beta;
+mod beta_parts;
 mod cauchy;
 mod discrete;
 mod gamma;
@@ -41,6 +47,7 @@ mod location_scale;
 mod mvn;
 mod stable;
 mod uniform;
+mod wide;
 
 use crate::{DistError, Distribution, Family};
 use infer_ad::{Shape, Tensor};
@@ -237,44 +244,6 @@ pub(crate) fn joint_shape(
 /// `kl` broadcast to `shape` (a no-op when it already has it).
 pub(crate) fn to_shape<'t>(kl: Tensor<'t>, shape: Shape) -> Result<Tensor<'t>, DistError> {
     Ok(kl.broadcast_to(shape)?)
-}
-
-/// A 0/1 constant tensor: 1 where `pred` holds for the (broadcast) parameter values.
-pub(crate) fn mask<'t, const K: usize>(
-    params: [Tensor<'t>; K],
-    pred: impl Fn([f64; K]) -> bool,
-) -> Result<Tensor<'t>, DistError> {
-    let tape = params[0].tape();
-    Ok(tape.fused_map(params.map(Tensor::detach), |_, xs| {
-        (if pred(xs) { 1.0 } else { 0.0 }, [0.0; K])
-    })?)
-}
-
-/// `+∞` (gradient 0) where `mask` is 1, `kl` elsewhere.
-pub(crate) fn inf_where<'t>(kl: Tensor<'t>, mask: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-    Ok(kl.tape().fused_map([kl, mask], |_, [v, m]| {
-        if m > 0.5 {
-            (f64::INFINITY, [0.0, 0.0])
-        } else {
-            (v, [1.0, 0.0])
-        }
-    })?)
-}
-
-/// `x` where `mask` is 0, the constant `safe` (gradient 0) where it is 1: keeps a formula
-/// finite (and its partials finite) in elements that [`inf_where`] overwrites afterwards.
-pub(crate) fn guard<'t>(
-    x: Tensor<'t>,
-    mask: Tensor<'t>,
-    safe: f64,
-) -> Result<Tensor<'t>, DistError> {
-    Ok(x.tape().fused_map([x, mask], |_, [v, m]| {
-        if m > 0.5 {
-            (safe, [0.0, 0.0])
-        } else {
-            (v, [1.0, 0.0])
-        }
-    })?)
 }
 
 /// ln(x/y) for positive `x`, `y` (either may be +∞ only if the other is finite): the quotient

@@ -10,7 +10,10 @@ const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
 
 /// φ(s) = eˢ − 1 − s ≥ 0 (+∞ beyond f64), with its Taylor series near 0 (no cancellation).
 pub(crate) fn phi(s: f64) -> f64 {
-    if s.abs() < 1e-3 {
+    if s == f64::INFINITY {
+        // e^∞ − ∞ would be ∞ − ∞.
+        f64::INFINITY
+    } else if s.abs() < 1e-3 {
         // s²/2 + s³/6 + s⁴/24 + s⁵/120; the omitted terms are below 1e-15 relative.
         s * s * (0.5 + s * (1.0 / 6.0 + s * (1.0 / 24.0 + s / 120.0)))
     } else {
@@ -97,4 +100,89 @@ pub(crate) fn clamp_rounding(v: f64, scale: f64) -> f64 {
     } else {
         v
     }
+}
+
+/// ½ − y P(y) with P(y) = ψ(y + 1) − ln y, for y > 0: in (0, ½], ≈ 1/(12y) for large y
+/// (series 1/(12y) − 1/(120y³) + 1/(252y⁵) for y ≥ 20, truncation below 1e-16 relative; at
+/// y = +∞, 0), directly below. Used where y P(y) multiplies a ratio that may be huge.
+pub(crate) fn half_minus_yp(y: f64) -> f64 {
+    if y >= 20.0 {
+        let r = 1.0 / y;
+        let r2 = r * r;
+        r * (1.0 / 12.0 - r2 * (1.0 / 120.0 - r2 / 252.0))
+    } else {
+        0.5 - y * psi1_minus_ln(y)
+    }
+}
+
+/// h(α) = KL(Gamma(α, β) ‖ Normal(α/β, α/β²)) = (α − 1)P(α) − R(α) + 1/α − ½ ≥ 0 (P as in
+/// [`psi1_minus_ln`], R Stirling's remainder): the part of −H(Gamma) that is not a logarithm
+/// of the scale. Written as −(½ − αP) − P − R + 1/α, every term O(1/α) for large α (no
+/// cancellation at the ½ level: h ≈ 1/(3α)); +∞ only for α below ~5.6e-309, where 1/α is.
+pub(crate) fn gamma_normal_gap(a: f64) -> f64 {
+    let v = -half_minus_yp(a) - psi1_minus_ln(a) - stirling_rest(a) + 1.0 / a;
+    // Each term is O(1/α) or O(ln α): a negative sum is rounding of h ≈ 1/(3α).
+    v.max(0.0)
+}
+
+/// c ψ′(x) for x > 0 and any finite or infinite c, with ln|c ψ′(x)| for [`add_overflowed`]:
+/// for x ≥ 1e4 as (c/x)(xψ′(x)) with xψ′(x) = 1 + 1/(2x) + 1/(6x²) − 1/(30x⁴) (truncation
+/// below 1e-20; x may be +∞, where xψ′(x) = 1), directly below (where ψ′ of a subnormal x
+/// may be +∞, and the logarithm stays finite).
+pub(crate) fn times_trigamma(c: f64, x: f64) -> (f64, f64) {
+    if c == 0.0 {
+        return (0.0, f64::NEG_INFINITY);
+    }
+    if x >= 1e4 {
+        let r = 1.0 / x;
+        let xt = 1.0 + r * (0.5 + r * (1.0 / 6.0 - r * r / 30.0));
+        let q = c / x;
+        (q * xt, c.abs().ln() - x.ln() + xt.ln())
+    } else {
+        (c * trigamma(x), c.abs().ln() + ln_trigamma(x))
+    }
+}
+
+/// a φ(s) = a(eˢ − 1 − s) ≥ 0 for a > 0 (ln a given), also where eˢ overflows but a eˢ does
+/// not (then exp(ln a + s) − a(1 + s), no cancellation for s > 1).
+pub(crate) fn scaled_phi(a: f64, ln_a: f64, s: f64) -> f64 {
+    if s > 1.0 {
+        // a eˢ > a(1 + s): when the first overflows the divergence term is +∞ (no ∞ − ∞).
+        let big = (ln_a + s).exp();
+        if big.is_infinite() {
+            f64::INFINITY
+        } else {
+            big - a * (1.0 + s)
+        }
+    } else {
+        a * phi(s)
+    }
+}
+
+/// −ln(1 − x) − x = x²/2 + x³/3 + … ≥ 0 for 0 ≤ x < 1 (series below 0.01, truncation below
+/// 1e-17 relative).
+pub(crate) fn neg_ln1m_minus(x: f64) -> f64 {
+    if x < 0.01 {
+        let mut acc = 0.0;
+        for k in (2..=9).rev() {
+            acc = x * (1.0 / f64::from(k) + acc);
+        }
+        x * acc
+    } else {
+        -(-x).ln_1p() - x
+    }
+}
+
+/// ln(a·b/c) for positive a, b, c: from the product and quotient where both are normal
+/// numbers (two roundings, so the logarithm of a ratio near 1 keeps its digits), else
+/// `fallback` (the same logarithm from a sum of logarithms).
+pub(crate) fn ln_prod_ratio(a: f64, b: f64, c: f64, fallback: f64) -> f64 {
+    let p = a * b;
+    if p.is_normal() {
+        let r = p / c;
+        if r.is_normal() {
+            return r.ln();
+        }
+    }
+    fallback
 }

@@ -8,11 +8,14 @@
 //! (Pareto with α ≤ 1, or α ≤ 2 against a Normal): the parameters of those elements are
 //! replaced by harmless values before the formula runs, so no NaN reaches value or gradient.
 
-use super::discrete::lgamma_diff;
 use super::gamma::AsGamma;
-use super::stable::{clamp_rounding, digamma_gap, stirling_rest};
-use super::{guard, inf_where, joint_shape, kl, ln_diff, ln_ratio, mask, scaled_diff, to_shape};
+use super::stable::{
+    add_overflowed, clamp_rounding, digamma_gap, ln_prod_ratio, neg_ln1m_minus, phi, scaled_phi,
+    stirling_rest,
+};
+use super::{joint_shape, kl, ln_diff, ln_ratio, scaled_diff, to_shape};
 use crate::DistError;
+use crate::util::mul0;
 use infer_ad::Tensor;
 use infer_ad::scalar::{digamma, lgamma};
 
@@ -324,13 +327,6 @@ fn times(k: f64, d: f64) -> f64 {
     if k == 0.0 { 0.0 } else { k * d }
 }
 
-/// ln B(α, β) = ln Γ(α) + ln Γ(β) − ln Γ(α + β), with the difference of the two large terms
-/// taken by `lgamma_diff` (Stirling) so that β = 1e8 keeps its digits.
-pub(crate) fn ln_beta(a: f64, b: f64) -> f64 {
-    let (small, large) = if a <= b { (a, b) } else { (b, a) };
-    lgamma(small) - lgamma_diff(large, small)
-}
-
 /// KL(Uniform(a, b) ‖ Beta(α, β)) and its partials in (a, b, α, β); +∞ unless [a, b] ⊆ [0, 1].
 fn uniform_beta_kl(a: f64, b: f64, al: f64, be: f64) -> (f64, [f64; 4]) {
     if a < 0.0 || b > 1.0 {
@@ -400,26 +396,100 @@ kl!(
     }
 );
 
+/// KL(Pareto(s, α) ‖ Normal(m, σ)) and its partials in (s, α, m, σ); +∞ where α ≤ 2.
+///
+/// With E = αs/(α − 1), Var = αs²/((α − 1)²(α − 2)), v = ln(Var/σ²) and z = (E − m)/σ, the
+/// form ln(√(2π) σ α/s) − 1/α + (Var + (E − m)²)/(2σ²) − 1 equals
+///
+/// KL = ½ φ(v) + ½ z² + (−ln(1 − 1/α) − 1/α) − ½ ln(1 − 2/α) + ½ ln 2π − ½,
+///
+/// φ(s) = eˢ − 1 − s ≥ 0: every term is non-negative (the constant ≈ 0.419), v is taken from
+/// logarithms and z from halves where E − m overflows, so no ∞ − ∞ arises.
+fn pareto_normal_kl(sp: f64, ap: f64, m: f64, sq: f64) -> (f64, [f64; 4]) {
+    if !(ap > 2.0) {
+        return (f64::INFINITY, [0.0; 4]);
+    }
+    let x = 1.0 / ap;
+    let (l1, l2) = ((-x).ln_1p(), (-2.0 * x).ln_1p());
+    let (ls, lsq) = (sp.ln(), sq.ln());
+    // ln Var = 2 ln s − 2 ln α − 2 ln(1 − 1/α) − ln(1 − 2/α).
+    let v_ = 2.0 * (ls - lsq) - 2.0 * ap.ln() - 2.0 * l1 - l2;
+    let e_half = 0.5 * sp / (1.0 - x);
+    let e = 2.0 * e_half;
+    let d = e - m;
+    let z = if d.is_finite() {
+        d / sq
+    } else {
+        (e_half - 0.5 * m) / sq * 2.0
+    };
+    let v = 0.5 * phi(v_) + 0.5 * (z * z) + neg_ln1m_minus(x) - 0.5 * l2 + HALF_LN_2PI - 0.5;
+    if !v.is_finite() {
+        return (v, [0.0; 4]);
+    }
+    let ev = v_.exp();
+    // E/σ and s/((α − 1)²σ) = (E/σ)/(α(α − 1)).
+    let e_s = (ls - l1 - lsq).exp();
+    let ds = (ev - 1.0 + mul0(z, e_s)) / sp;
+    let dln_var = x - 2.0 / (ap - 1.0) - 1.0 / (ap - 2.0);
+    let e_s_a = (ls - l1 - lsq - ap.ln() - (ap - 1.0).ln()).exp();
+    let da = x + x * x + 0.5 * mul0(ev, dln_var) - mul0(z, e_s_a);
+    (v, [ds, da, -z / sq, (1.0 - ev - z * z) / sq])
+}
+
 kl!(
     /// KL(Pareto(s, α) ‖ Normal(m, σ)) = ln(√(2π) σ α/s) − 1/α + (Var_p + (E_p − m)²)/(2σ²) − 1
     /// with E_p = αs/(α − 1), Var_p = α s²/((α − 1)²(α − 2)); +∞ where α ≤ 2 (PyTorch
-    /// `_kl_pareto_normal`).
+    /// `_kl_pareto_normal`), evaluated in the regrouped form of `pareto_normal_kl`.
     Pareto, Normal, |p, q| {
         let (sp, ap, m, s) = (p.scale(), p.alpha(), q.loc(), q.scale());
         let shape = joint_shape("Pareto", "Normal", &[sp, ap, m, s])?;
-        let out = mask([ap], |[a]| !(a > 2.0))?;
-        let ap = guard(ap, out, 3.0)?;
-        let ct = sp / (ap - 1.0);
-        let var = ap * ct.square() / (ap - 2.0);
-        let kl = s.ln() + ap.ln() - sp.ln() + HALF_LN_2PI - ap.recip()
-            + (var + (ap * ct - m).square()) / (s.square() * 2.0)
-            - 1.0;
-        to_shape(inf_where(kl, out)?, shape)
+        let kl = sp
+            .tape()
+            .fused_map([sp, ap, m, s], |_, [sp, ap, m, s]| pareto_normal_kl(sp, ap, m, s))?;
+        to_shape(kl, shape)
     }
 );
 
-/// KL(Pareto(s, α) ‖ Gamma(αq, βq)) = ln α − (ln s + 1/α) + ln Γ(αq) − αq ln βq +
-/// (1 − αq)(ln s + 1/α) + βq α s/(α − 1) − 1; +∞ where α ≤ 1.
+/// KL(Pareto(s, α) ‖ Gamma(αq, βq)) and its partials in (s, α, αq, βq); +∞ where α ≤ 1.
+///
+/// With E = αs/(α − 1) = E_p[X], E_p[ln X] = ln s + 1/α and Stirling's form of ln Γ(αq)
+/// (R its remainder), the form ln α − (ln s + 1/α) + ln Γ(αq) − αq ln βq +
+/// (1 − αq)(ln s + 1/α) + βq E − 1 equals
+///
+/// KL = αq φ(ς) + αq J + ln α − 1 − ½ ln αq + R(αq) + ½ ln 2π,
+///
+/// ς = ln(βq E/αq), φ(s) = eˢ − 1 − s ≥ 0 and J = ln E − E_p[ln X] = −ln(1 − 1/α) − 1/α ≥ 0:
+/// the terms that grow with αq, βq or s are non-negative products, the rest are logarithms.
+fn pareto_gamma_kl(sp: f64, ap: f64, aq: f64, rq: f64) -> (f64, [f64; 4]) {
+    if !(ap > 1.0) {
+        return (f64::INFINITY, [0.0; 4]);
+    }
+    let x = 1.0 / ap;
+    let (ls, laq, lrq) = (sp.ln(), aq.ln(), rq.ln());
+    let ln_e = ls - (-x).ln_1p();
+    let vs = ln_prod_ratio(rq, sp / (1.0 - x), aq, lrq + ln_e - laq);
+    let j = neg_ln1m_minus(x);
+    let head = scaled_phi(aq, laq, vs) + aq * j;
+    let terms = [ap.ln() - 1.0, -0.5 * laq + stirling_rest(aq), HALF_LN_2PI];
+    let v = head + terms.iter().sum::<f64>();
+    if !v.is_finite() {
+        return (v, [0.0; 4]);
+    }
+    let scale = head + terms.iter().map(|t| t.abs()).sum::<f64>();
+    let rq_e = (lrq + ln_e).exp();
+    let e = ln_e.exp();
+    (
+        clamp_rounding(v, scale),
+        [
+            (rq_e - aq) / sp,
+            (1.0 + aq * x) * x - (lrq + ln_e - ap.ln() - (ap - 1.0).ln()).exp(),
+            digamma(aq) - lrq - ls - x,
+            add_overflowed(e, -(aq / rq), ln_e, laq - lrq),
+        ],
+    )
+}
+
+/// KL(Pareto(s, α) ‖ Gamma(αq, βq)) as one fused node (see `pareto_gamma_kl`).
 fn pareto_gamma<'t>(
     q_name: &'static str,
     sp: Tensor<'t>,
@@ -428,14 +498,12 @@ fn pareto_gamma<'t>(
     rq: Tensor<'t>,
 ) -> Result<Tensor<'t>, DistError> {
     let shape = joint_shape("Pareto", q_name, &[sp, ap, aq, rq])?;
-    let out = mask([ap], |[a]| !(a > 1.0))?;
-    let ap = guard(ap, out, 2.0)?;
-    let e_ln_x = sp.ln() + ap.recip();
-    let kl = ap.ln() - e_ln_x + aq.lgamma() - aq * rq.ln()
-        + (1.0 - aq) * e_ln_x
-        + rq * ap * sp / (ap - 1.0)
-        - 1.0;
-    to_shape(inf_where(kl, out)?, shape)
+    let kl = sp
+        .tape()
+        .fused_map([sp, ap, aq, rq], |_, [sp, ap, aq, rq]| {
+            pareto_gamma_kl(sp, ap, aq, rq)
+        })?;
+    to_shape(kl, shape)
 }
 
 macro_rules! pareto_gamma_pairs {

@@ -44,7 +44,7 @@ fn free_rows(b: Bijector, m: usize) -> Vec<usize> {
 }
 
 /// ln|det A| by LU decomposition with partial pivoting (A is m×m, row-major).
-fn ln_abs_det(mut a: Vec<f64>, m: usize) -> f64 {
+pub(crate) fn ln_abs_det(mut a: Vec<f64>, m: usize) -> f64 {
     let mut acc = 0.0;
     for c in 0..m {
         let p = (c..m)
@@ -308,6 +308,12 @@ fn constraint_bijectors_land_in_the_constraint() {
         Constraint::UnitInterval,
         Constraint::Simplex,
         Constraint::LowerCholesky,
+        Constraint::Ordered,
+        Constraint::PositiveOrdered,
+        Constraint::CholeskyFactorCorr,
+        Constraint::CholeskyFactorCov { rows: 3, cols: 3 },
+        Constraint::CholeskyFactorCov { rows: 6, cols: 1 },
+        Constraint::SumToZero,
     ];
     for c in cases {
         let b = c.bijector().expect("continuous constraint");

@@ -2,14 +2,20 @@
 
 mod bijector;
 mod bijector_hostile;
+mod bijector_stan;
+mod bijector_stan_hostile;
+mod bounds;
 mod common;
+mod families14;
 mod glm;
 mod gof;
 mod hostile;
 mod kl;
 mod kl_hostile;
+mod mixture14;
 mod pathwise;
 mod props;
 mod regress13;
 mod special;
 mod stability;
+mod studentt_hoisted;

@@ -2,6 +2,8 @@
 
 use crate::density::LogDensity;
 use crate::error::{LogDensityError, McmcError, check};
+use crate::layout::{EntrySpec, Layout, ParamSupport};
+use infer_dist::Constraint;
 
 /// The non-centered hierarchical model of the eight-schools data:
 ///
@@ -15,14 +17,14 @@ use crate::error::{LogDensityError, McmcError, check};
 /// ```
 /// use infer_mcmc::{LogDensity, models::EightSchools};
 ///
-/// let m = EightSchools::classic();
+/// let mut m = EightSchools::classic();
 /// assert_eq!(m.dim(), 10);
 /// let mut out = [0.0; 10];
 /// let mut x = [0.0; 10];
 /// x[1] = 1.0;
-/// m.write_constrained(&x, &mut out)?;
+/// m.write_draw(&x, &mut rand::rng(), &mut out)?;
 /// assert_eq!(out[1], 1f64.exp());
-/// assert_eq!(m.param_names()[2], "eta[1]");
+/// assert_eq!(m.layout().names()[2], "eta[1]");
 /// # Ok::<(), infer_mcmc::LogDensityError>(())
 /// ```
 #[derive(Clone, Debug)]
@@ -75,13 +77,24 @@ impl LogDensity for EightSchools {
         self.y.len() + 2
     }
 
-    fn param_names(&self) -> Vec<String> {
-        let mut names = vec!["mu".to_string(), "tau".to_string()];
-        names.extend((1..=self.y.len()).map(|j| format!("eta[{j}]")));
-        names
+    fn layout(&self) -> Layout {
+        let real = Some(ParamSupport::Fixed(Constraint::Real));
+        let positive = Some(ParamSupport::Fixed(Constraint::Positive));
+        let j = self.y.len();
+        Layout::new(vec![
+            EntrySpec::parameter("mu", &[], 1, real),
+            EntrySpec::parameter("tau", &[], 1, positive),
+            EntrySpec::parameter("eta", &[j], j, real),
+        ])
+        .unwrap_or_else(|_| Layout::vector("x", self.dim()))
     }
 
-    fn write_constrained(&self, x: &[f64], out: &mut [f64]) -> Result<(), LogDensityError> {
+    fn write_draw(
+        &mut self,
+        x: &[f64],
+        _rng: &mut dyn rand::RngCore,
+        out: &mut [f64],
+    ) -> Result<(), LogDensityError> {
         out.copy_from_slice(x);
         out[1] = x[1].exp();
         Ok(())

@@ -2,6 +2,7 @@
 
 use crate::density::LogDensity;
 use crate::error::{LogDensityError, McmcError};
+use crate::layout::Layout;
 use infer_dist::BernoulliLogitGlm;
 use std::sync::Arc;
 
@@ -104,8 +105,8 @@ impl LogDensity for LogReg {
         self.d
     }
 
-    fn param_names(&self) -> Vec<String> {
-        (1..=self.d).map(|i| format!("beta[{i}]")).collect()
+    fn layout(&self) -> Layout {
+        Layout::vector("beta", self.d)
     }
 
     fn logp_and_grad(&mut self, beta: &[f64], grad: &mut [f64]) -> Result<f64, LogDensityError> {

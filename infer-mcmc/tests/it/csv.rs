@@ -22,7 +22,7 @@ fn awkward(i: usize, j: usize) -> f64 {
 }
 
 fn example(save_warmup: bool, metric: InverseMetric) -> StanCsv {
-    let names = ["mu", "tau", "theta[1]", "theta[2]", "L[1,2]"];
+    let names = ["mu", "tau", "theta.1", "theta.2", "L.1.2"];
     let columns = StanCsv::nuts_columns(&names);
     let row = |i: usize| -> Vec<f64> {
         let mut r = vec![

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use infer_mcmc::csv::{Engine, InverseMetric, MetricKind as CsvMetricKind, StanCsv, read_csv};
+use infer_mcmc::layout::{EntrySpec, Layout, LayoutError};
 use infer_mcmc::models::{EightSchools, Gauss};
 use infer_mcmc::summary::Warning;
 use infer_mcmc::{
@@ -213,23 +214,6 @@ fn one_file_per_chain_named_like_cmdstan() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A model whose recorded name cannot be a CSV column.
-#[derive(Debug)]
-struct BadName;
-
-impl LogDensity for BadName {
-    fn dim(&self) -> usize {
-        1
-    }
-    fn logp_and_grad(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, LogDensityError> {
-        grad[0] = -x[0];
-        Ok(-0.5 * x[0] * x[0])
-    }
-    fn param_names(&self) -> Vec<String> {
-        vec!["a,b".to_owned()]
-    }
-}
-
 #[test]
 fn output_errors() {
     let settings = SamplerSettings {
@@ -260,9 +244,14 @@ fn output_errors() {
         fit.write_cmdstan_csvs(""),
         Err(OutputError::InvalidModelName { .. })
     ));
-    let bad = Sampler::new(settings).unwrap().sample(|_| BadName).unwrap();
-    let err = bad.write_cmdstan_csv(0, &mut sink, "m").unwrap_err();
-    assert!(matches!(err, OutputError::Csv(_)), "{err}");
+    // A name that cannot be a CSV column never reaches the writer: the layout rejects it.
+    for bad in ["a,b", "a.b", "a[1]", "", "a b", "a\"b", "#a"] {
+        let err = Layout::new(vec![EntrySpec::parameter(bad, &[], 1, None)]).unwrap_err();
+        assert!(
+            matches!(err, LayoutError::InvalidName { .. }),
+            "{bad}: {err}"
+        );
+    }
 }
 
 #[test]
@@ -280,7 +269,7 @@ fn summary_covers_every_value_and_reports_sampler_problems() {
     let names: Vec<&str> = summary.rows().iter().map(|r| r.name.as_str()).collect();
     assert_eq!(
         names,
-        fit.param_names
+        fit.param_names()
             .iter()
             .map(String::as_str)
             .collect::<Vec<_>>()
@@ -343,8 +332,9 @@ fn progress_bars_follow_every_chain_to_the_end() {
     };
     let lines = Shared::default();
     let redraw = Shared::default();
-    let bars =
-        ProgressBars::for_settings(&settings).with_writer(lines.clone(), ProgressStyle::Lines);
+    let bars = ProgressBars::for_settings(&settings)
+        .unwrap()
+        .with_writer(lines.clone(), ProgressStyle::Lines);
     Sampler::new(settings)
         .unwrap()
         .with_observer(bars)
@@ -362,8 +352,9 @@ fn progress_bars_follow_every_chain_to_the_end() {
         );
     }
 
-    let bars =
-        ProgressBars::for_settings(&settings).with_writer(redraw.clone(), ProgressStyle::Redraw);
+    let bars = ProgressBars::for_settings(&settings)
+        .unwrap()
+        .with_writer(redraw.clone(), ProgressStyle::Redraw);
     Sampler::new(settings)
         .unwrap()
         .with_observer(&bars)
@@ -398,12 +389,12 @@ impl LogDensity for MatrixModel {
         }
         Ok(lp)
     }
-    fn param_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = (1..=2)
-            .flat_map(|i| (1..=3).map(move |j| format!("a[{i},{j}]")))
-            .collect();
-        names.extend(["s[1]".to_owned(), "s[2]".to_owned()]);
-        names
+    fn layout(&self) -> Layout {
+        Layout::new(vec![
+            EntrySpec::parameter("a", &[2, 3], 6, None),
+            EntrySpec::parameter("s", &[2], 2, None),
+        ])
+        .expect("valid layout")
     }
 }
 
@@ -433,12 +424,14 @@ fn matrix_elements_are_written_column_major_as_stan_does() {
     // Each column holds the draws of the value it names, warmup included.
     let chain = &fit.chains[0];
     for (k, column) in csv.columns[7..].iter().enumerate() {
-        let stan_name = infer_mcmc::csv::csv_to_stan_name(column);
-        let j = fit
-            .param_names
-            .iter()
-            .position(|n| *n == stan_name)
-            .unwrap();
+        // `a.2.1` is a[2,1]: row-major column 3 of the recorded row
+        let index: Vec<usize> = column
+            .split('.')
+            .skip(1)
+            .map(|i| i.parse::<usize>().unwrap() - 1)
+            .collect();
+        let base = column.split('.').next().unwrap();
+        let j = fit.layout.column(base, &index).unwrap();
         for (rows, draws) in [
             (&csv.draws, &chain.draws),
             (&csv.warmup_draws, &chain.warmup_draws),
@@ -452,7 +445,7 @@ fn matrix_elements_are_written_column_major_as_stan_does() {
     // The summary keeps the recorded (row-major) order.
     let summary = fit.summary().unwrap();
     let names: Vec<&str> = summary.rows().iter().map(|r| r.name.as_str()).collect();
-    assert_eq!(names, fit.param_names);
+    assert_eq!(names, fit.param_names());
 }
 
 /// What `stan::io::stan_csv_reader::parse` (Stan 2.35, used by CmdStan's `stansummary`)

@@ -5,7 +5,7 @@ use std::sync::{Arc, Barrier};
 
 use infer_ad::{Tape, Tensor, Var};
 use infer_dist::Constraint;
-use infer_mcmc::model::{Model, ModelParams, ParamSpec, TapeModel};
+use infer_mcmc::model::{Model, Params};
 use infer_mcmc::{
     FnDensity, LogDensity, LogDensityError, McmcError, PanicLocation, Sampler, SamplerSettings,
 };
@@ -32,20 +32,29 @@ fn add<'t>(a: Tensor<'t>, b: Tensor<'t>) -> Tensor<'t> {
 struct Mismatched;
 
 impl Model for Mismatched {
-    fn params(&self) -> Vec<ParamSpec> {
-        vec![
-            ParamSpec::new("a", &[3], Constraint::Real),
-            ParamSpec::new("b", &[2], Constraint::Real),
-        ]
-    }
-
-    fn log_density<'t>(
-        &self,
-        _tape: &'t Tape,
-        p: &ModelParams<'t>,
-    ) -> Result<Var<'t>, LogDensityError> {
-        let (a, b) = (p.get("a")?, p.get("b")?);
+    fn log_density<'t>(&self, p: &mut Params<'t>) -> Result<Var<'t>, LogDensityError> {
+        let a = p.vector("a", 3, Constraint::Real)?;
+        let b = p.vector("b", 2, Constraint::Real)?;
         Ok(add(a, b).square().sum())
+    }
+}
+
+/// The same bug in a hand-written density (a model's layout is learned by running it, which
+/// would already panic outside the sampler's threads).
+struct MismatchedDensity;
+
+impl LogDensity for MismatchedDensity {
+    fn dim(&self) -> usize {
+        5
+    }
+    fn logp_and_grad(&mut self, x: &[f64], g: &mut [f64]) -> Result<f64, LogDensityError> {
+        let tape = Tape::new();
+        let a = tape.tensor_from_slice(&[3], &x[..3])?;
+        let b = tape.tensor_from_slice(&[2], &x[3..])?;
+        let lp = add(a, b).square().sum();
+        lp.backward();
+        g.fill(0.0);
+        Ok(lp.value())
     }
 }
 
@@ -65,7 +74,7 @@ fn shape_mismatch_in_log_density_names_shapes_and_the_users_line() {
     // Three chains on three threads: every chain panics; the first chain's report is returned.
     let err = Sampler::new(settings(3))
         .unwrap()
-        .sample(|_| TapeModel::new(Mismatched).expect("valid specs"))
+        .sample_model(&Mismatched)
         .unwrap_err();
     let (chain, message, location) = expect_panic(&err);
     assert_eq!(chain, 0);
@@ -140,11 +149,11 @@ fn the_failing_chain_is_named() {
 
 /// The line of the `panic!` in `Factory::make`.
 const FACTORY_LINE: u32 = line!() + 3;
-fn factory(chain: usize) -> TapeModel<Mismatched> {
+fn factory(chain: usize) -> MismatchedDensity {
     if chain == 0 {
         panic!("no data for chain {chain}");
     }
-    TapeModel::new(Mismatched).expect("valid specs")
+    MismatchedDensity
 }
 
 #[test]
@@ -173,8 +182,7 @@ fn simultaneous_panics_on_threads_keep_their_own_locations() {
                 std::thread::spawn(move || {
                     barrier.wait();
                     let err = if c % 2 == 1 {
-                        let mut m = TapeModel::new(Mismatched).expect("valid specs");
-                        sampler.sample_chain(c, &mut m).unwrap_err()
+                        sampler.sample_chain(c, &mut MismatchedDensity).unwrap_err()
                     } else {
                         sampler.sample_chain(c, &mut oob(c)).unwrap_err()
                     };

@@ -21,6 +21,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use infer_mcmc::layout::{Block, EntrySpec, Layout};
 use infer_mcmc::{LogDensity, LogDensityError, Sampler, SamplerSettings};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -72,23 +73,37 @@ impl LogDensity for Hierarchical {
         Ok(lp)
     }
 
-    fn param_names(&self) -> Vec<String> {
-        let thetas = (1..=self.y.len()).map(|j| format!("theta[{j}]"));
-        ["mu".to_owned(), "tau".to_owned()]
-            .into_iter()
-            .chain(thetas)
-            .collect()
+    fn layout(&self) -> Layout {
+        let j = self.y.len();
+        Layout::new(vec![
+            EntrySpec::parameter("mu", &[], 1, None),
+            EntrySpec::parameter("tau", &[], 1, None),
+            EntrySpec::parameter("eta", &[j], j, None),
+            EntrySpec::new("theta", &[j], Block::TransformedParameter),
+        ])
+        .expect("valid layout")
     }
 
-    fn write_constrained(&self, x: &[f64], out: &mut [f64]) -> Result<(), LogDensityError> {
+    fn write_draw(
+        &mut self,
+        x: &[f64],
+        _rng: &mut dyn rand::RngCore,
+        out: &mut [f64],
+    ) -> Result<(), LogDensityError> {
+        let j = self.y.len();
         let tau = x[1].exp();
-        out[0] = x[0];
+        out[..j + 2].copy_from_slice(x);
         out[1] = tau;
-        for j in 0..self.y.len() {
-            out[2 + j] = x[0] + tau * x[2 + j];
+        for k in 0..j {
+            out[j + 2 + k] = x[0] + tau * x[2 + k];
         }
         Ok(())
     }
+}
+
+/// The recorded columns whose ranks are checked: μ, τ and θ₁, …, θ_J (not the η).
+fn checked_columns() -> Vec<usize> {
+    [0, 1].into_iter().chain(J + 2..2 * J + 2).collect()
 }
 
 /// Draws the true values (μ, τ, θ₁, …, θ_J) from the prior and data from the likelihood.
@@ -154,9 +169,11 @@ fn replicate(r: usize) -> Replication {
         .expect("valid settings")
         .sample_chain(0, &mut model)
         .unwrap_or_else(|e| panic!("replication {r}: {e}"));
-    assert_eq!(chain.draws.dim(), (L, J + 2));
-    let ranks = (0..J + 2)
-        .map(|p| rank(chain.draws.column(p).iter().copied(), truth[p]))
+    assert_eq!(chain.draws.dim(), (L, 2 * J + 2));
+    let ranks = checked_columns()
+        .iter()
+        .enumerate()
+        .map(|(p, &c)| rank(chain.draws.column(c).iter().copied(), truth[p]))
         .collect();
     let mu = chain.draws.column(0);
     let mean = mu.mean().expect("L > 0 draws");
@@ -237,7 +254,11 @@ fn hierarchical_gradient_matches_central_differences() {
 fn simulation_based_calibration() {
     let start = Instant::now();
     let reps = replications();
-    let names = Hierarchical { y: vec![0.0; J] }.param_names();
+    let layout = Hierarchical { y: vec![0.0; J] }.layout();
+    let names: Vec<&str> = checked_columns()
+        .iter()
+        .map(|&c| layout.names()[c].as_str())
+        .collect();
     let divergences: usize = reps.iter().map(|r| r.divergences).sum();
     println!(
         "SBC: {REPLICATIONS} replications × {L} draws (thin {THIN}), {BINS} bins, {divergences} divergences in {} transitions, {:.1} s",
