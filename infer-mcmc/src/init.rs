@@ -60,8 +60,8 @@ pub fn random_init<M: LogDensity + ?Sized, R: Rng + ?Sized>(
         return Err(McmcError::ZeroDimension);
     }
     let tries = if radius == 0.0 { 1 } else { max_tries };
-    for _ in 0..tries {
-        let q: Vec<f64> = (0..dim)
+    first_finite(density, tries, chain, radius, |_| {
+        Ok((0..dim)
             .map(|_| {
                 if radius == 0.0 {
                     0.0
@@ -71,7 +71,21 @@ pub fn random_init<M: LogDensity + ?Sized, R: Rng + ?Sized>(
                     radius * (2.0 * u - 1.0)
                 }
             })
-            .collect();
+            .collect())
+    })
+}
+
+/// The first of `tries` points from `point` where the log density and its gradient are
+/// finite; recoverable failures and non-finite values move on to the next point.
+fn first_finite<M: LogDensity + ?Sized>(
+    density: &mut M,
+    tries: usize,
+    chain: usize,
+    radius: f64,
+    mut point: impl FnMut(&mut M) -> Result<Vec<f64>, McmcError>,
+) -> Result<Position, McmcError> {
+    for _ in 0..tries {
+        let q = point(density)?;
         match Position::new(density, q) {
             Ok(p) => return Ok(p),
             Err(McmcError::NonFiniteStart { .. })
@@ -266,18 +280,7 @@ pub fn named_init<M: LogDensity + ?Sized, R: RngCore>(
         "finite and >= 0",
     )?;
     let tries = if radius == 0.0 { 1 } else { max_tries.max(1) };
-    for _ in 0..tries {
-        let q = density.init_point(inits, radius, rng)?;
-        match Position::new(density, q) {
-            Ok(p) => return Ok(p),
-            Err(McmcError::NonFiniteStart { .. })
-            | Err(McmcError::LogDensity(LogDensityError::Recoverable { .. })) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Err(McmcError::NoFiniteInit {
-        chain,
-        tries,
-        radius,
+    first_finite(density, tries, chain, radius, |d| {
+        Ok(d.init_point(inits, radius, rng)?)
     })
 }
