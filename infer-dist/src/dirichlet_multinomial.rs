@@ -4,7 +4,7 @@
 use crate::gamma::ln_standard_gamma;
 use crate::multinomial::{check_total_count, count_rows, is_count, sample_counts, split_last};
 use crate::util::{self, POSITIVE, check, positive};
-use crate::{Constraint, DistError, Distribution, Family, IntoTensor};
+use crate::{Constraint, DistError, Distribution, IntoTensor};
 use infer_ad::scalar::lgamma;
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::ArrayD;
@@ -151,24 +151,10 @@ fn term([x, a]: [f64; 2]) -> (f64, [f64; 2]) {
 }
 
 impl<'t> Distribution<'t> for DirichletMultinomial<'t> {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn batch_shape(&self) -> Shape {
-        self.batch
-    }
+    util::common_items!(NAME, DirichletMultinomial, [concentration]);
 
     fn event_shape(&self) -> Shape {
         Shape::vector(self.k)
-    }
-
-    fn family(&self) -> Family<'_, 't> {
-        Family::DirichletMultinomial(self)
-    }
-
-    fn params(&self) -> Vec<(&'static str, Tensor<'t>)> {
-        vec![("concentration", self.concentration)]
     }
 
     fn is_discrete(&self) -> bool {

@@ -71,7 +71,7 @@ pub trait LogDensity {
     /// the draws, the summary and the CSV files. Default: one unconstrained vector `x` of
     /// length [`dim`](Self::dim), recorded as `x[1]`, …, `x[n]`.
     fn layout(&self) -> Layout {
-        Layout::vector("x", self.dim())
+        Layout::vector("x", self.dim()).expect("`x` is a valid name")
     }
 
     /// Writes the recorded values of the draw at unconstrained point `x` into `out`, of

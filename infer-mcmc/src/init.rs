@@ -49,18 +49,11 @@ pub fn random_init<M: LogDensity + ?Sized, R: Rng + ?Sized>(
     chain: usize,
     rng: &mut R,
 ) -> Result<Position, McmcError> {
-    check(
-        radius >= 0.0 && radius.is_finite(),
-        "init_radius",
-        radius,
-        "finite and >= 0",
-    )?;
     let dim = density.dim();
     if dim == 0 {
         return Err(McmcError::ZeroDimension);
     }
-    let tries = if radius == 0.0 { 1 } else { max_tries };
-    first_finite(density, tries, chain, radius, |_| {
+    first_finite(density, radius, max_tries, chain, |_| {
         Ok((0..dim)
             .map(|_| {
                 if radius == 0.0 {
@@ -75,15 +68,23 @@ pub fn random_init<M: LogDensity + ?Sized, R: Rng + ?Sized>(
     })
 }
 
-/// The first of `tries` points from `point` where the log density and its gradient are
-/// finite; recoverable failures and non-finite values move on to the next point.
+/// The first point from `point` where the log density and its gradient are finite, at most
+/// `max_tries` points (one for radius 0, where every point is the same); recoverable
+/// failures and non-finite values move on to the next point.
 fn first_finite<M: LogDensity + ?Sized>(
     density: &mut M,
-    tries: usize,
-    chain: usize,
     radius: f64,
+    max_tries: usize,
+    chain: usize,
     mut point: impl FnMut(&mut M) -> Result<Vec<f64>, McmcError>,
 ) -> Result<Position, McmcError> {
+    check(
+        radius >= 0.0 && radius.is_finite(),
+        "init_radius",
+        radius,
+        "finite and >= 0",
+    )?;
+    let tries = if radius == 0.0 { 1 } else { max_tries };
     for _ in 0..tries {
         let q = point(density)?;
         match Position::new(density, q) {
@@ -273,14 +274,7 @@ pub fn named_init<M: LogDensity + ?Sized, R: RngCore>(
     chain: usize,
     rng: &mut R,
 ) -> Result<Position, McmcError> {
-    check(
-        radius >= 0.0 && radius.is_finite(),
-        "init_radius",
-        radius,
-        "finite and >= 0",
-    )?;
-    let tries = if radius == 0.0 { 1 } else { max_tries.max(1) };
-    first_finite(density, tries, chain, radius, |d| {
+    first_finite(density, radius, max_tries, chain, |d| {
         Ok(d.init_point(inits, radius, rng)?)
     })
 }

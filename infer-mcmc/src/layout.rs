@@ -343,27 +343,23 @@ impl Layout {
     /// One real vector parameter `name` of length `dim` on the whole real line: the layout of
     /// a plain log density on ℝⁿ.
     ///
+    /// # Errors
+    /// [`LayoutError::InvalidName`] for a name that cannot be recorded.
+    ///
     /// # Examples
     /// ```
-    /// let l = infer_mcmc::layout::Layout::vector("x", 2);
+    /// let l = infer_mcmc::layout::Layout::vector("x", 2)?;
     /// assert_eq!(l.names(), ["x[1]", "x[2]"]);
+    /// assert!(infer_mcmc::layout::Layout::vector("x.y", 2).is_err());
+    /// # Ok::<(), infer_mcmc::layout::LayoutError>(())
     /// ```
-    #[must_use]
-    pub fn vector(name: &str, dim: usize) -> Self {
-        let valid = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_');
-        let name = if valid { name } else { "x" };
+    pub fn vector(name: &str, dim: usize) -> Result<Self, LayoutError> {
         Layout::new(vec![EntrySpec::parameter(
             name,
             &[dim],
             dim,
             Some(ParamSupport::Fixed(Constraint::Real)),
         )])
-        .unwrap_or_else(|_| Layout {
-            entries: Vec::new(),
-            names: Vec::new(),
-            len: 0,
-            dim: 0,
-        })
     }
 
     /// The quantities in recorded-row order.

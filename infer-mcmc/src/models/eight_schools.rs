@@ -86,7 +86,7 @@ impl LogDensity for EightSchools {
             EntrySpec::parameter("tau", &[], 1, positive),
             EntrySpec::parameter("eta", &[j], j, real),
         ])
-        .unwrap_or_else(|_| Layout::vector("x", self.dim()))
+        .expect("constant, distinct, valid names")
     }
 
     fn write_draw(

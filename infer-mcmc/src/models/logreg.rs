@@ -106,7 +106,7 @@ impl LogDensity for LogReg {
     }
 
     fn layout(&self) -> Layout {
-        Layout::vector("beta", self.d)
+        Layout::vector("beta", self.d).expect("`beta` is a valid name")
     }
 
     fn logp_and_grad(&mut self, beta: &[f64], grad: &mut [f64]) -> Result<f64, LogDensityError> {
