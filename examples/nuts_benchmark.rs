@@ -22,7 +22,7 @@
 
 use infer::ad::Var;
 use infer::ad::scalar::softplus_and_sigmoid;
-use infer::dist::{BernoulliLogitGlm, Constraint, Distribution, HalfCauchy, Normal};
+use infer::dist::{BernoulliLogitGlm, Constraint, HalfCauchy, Normal};
 use infer::mcmc::diagnostics::ess_bulk;
 use infer::mcmc::layout::Layout;
 use infer::mcmc::model::{Model, Params, TapeModel};

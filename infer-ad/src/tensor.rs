@@ -946,3 +946,52 @@ tensor_scalar_ops!(Div, div, |t, c| t.scale(1.0 / c), |c, t| t.map_internal(
         (c * r, -c * r * r)
     }
 ));
+
+/// Operators between a tape handle and a data array (`b * &x`, `&y - mu`): the array is
+/// recorded as an untracked constant on the handle's tape, and the operation broadcasts as
+/// between two tensors.
+macro_rules! tensor_data_ops {
+    ($tr:ident, $m:ident) => {
+        impl<'t, S: Data<Elem = f64>, D: Dimension> $tr<&ArrayBase<S, D>> for Tensor<'t> {
+            type Output = Tensor<'t>;
+            /// # Panics
+            /// When the shapes do not broadcast (both shapes are named).
+            #[track_caller]
+            fn $m(self, a: &ArrayBase<S, D>) -> Tensor<'t> {
+                $tr::$m(self, self.tape.constant(a))
+            }
+        }
+        impl<'t, S: Data<Elem = f64>, D: Dimension> $tr<Tensor<'t>> for &ArrayBase<S, D> {
+            type Output = Tensor<'t>;
+            /// # Panics
+            /// When the shapes do not broadcast (both shapes are named).
+            #[track_caller]
+            fn $m(self, t: Tensor<'t>) -> Tensor<'t> {
+                $tr::$m(t.tape.constant(self), t)
+            }
+        }
+        impl<'t, S: Data<Elem = f64>, D: Dimension> $tr<&ArrayBase<S, D>> for Var<'t> {
+            type Output = Tensor<'t>;
+            /// # Panics
+            /// Never for a scalar and an array (a scalar broadcasts to every shape).
+            #[track_caller]
+            fn $m(self, a: &ArrayBase<S, D>) -> Tensor<'t> {
+                $tr::$m(self.as_tensor(), a)
+            }
+        }
+        impl<'t, S: Data<Elem = f64>, D: Dimension> $tr<Var<'t>> for &ArrayBase<S, D> {
+            type Output = Tensor<'t>;
+            /// # Panics
+            /// Never for a scalar and an array (a scalar broadcasts to every shape).
+            #[track_caller]
+            fn $m(self, v: Var<'t>) -> Tensor<'t> {
+                $tr::$m(self, v.as_tensor())
+            }
+        }
+    };
+}
+
+tensor_data_ops!(Add, add);
+tensor_data_ops!(Sub, sub);
+tensor_data_ops!(Mul, mul);
+tensor_data_ops!(Div, div);

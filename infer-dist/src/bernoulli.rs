@@ -157,8 +157,11 @@ impl<'t> Distribution<'t> for Bernoulli<'t> {
         Family::Bernoulli(self)
     }
 
-    fn params(&self) -> Vec<(&'static str, Tensor<'t>)> {
-        vec![(if self.logits { "logits" } else { "probs" }, self.param)]
+    fn params(&self) -> Vec<(&'static str, crate::Param<'t>)> {
+        vec![(
+            if self.logits { "logits" } else { "probs" },
+            crate::Param::Tensor(self.param),
+        )]
     }
 
     fn is_discrete(&self) -> bool {
@@ -260,3 +263,5 @@ mod tests {
         );
     }
 }
+
+crate::bind::tensor_kl_bind!(Bernoulli);

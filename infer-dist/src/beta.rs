@@ -1,44 +1,47 @@
 //! The beta distribution.
 
+use crate::Param;
+use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::gamma::{dx_power, ln_ratio_of_draws, ln_standard_gamma_parts, xlogy};
+use crate::param::bind_eager;
 use crate::special::dlnx_dalpha;
-use crate::util::{
-    self, POSITIVE, accessors, check, common_items, lp_map, lp_sum, param_map, positive,
-    reparameterizable,
-};
-use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
+use crate::util::check_param;
+use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
+use crate::{Constraint, DistError};
 use infer_ad::scalar::{digamma, lgamma, sigmoid, trigamma};
-use infer_ad::{Shape, Tensor, Var};
+use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 
 const NAME: &str = "Beta";
 
-/// The beta distribution with `concentration1` a and `concentration0` b:
-///
-/// ln p(x) = (a − 1) ln x + (b − 1) ln(1 − x) − ln B(a, b), x ∈ [0, 1].
-///
-/// Entropy ln B(a, b) − (a − 1)ψ(a) − (b − 1)ψ(b) + (a + b − 2)ψ(a + b); mean a/(a + b);
-/// variance ab/((a + b)²(a + b + 1)); no cdf (as PyTorch). Reparameterizable as
-/// G₁/(G₁ + G₂) with Gᵢ standard gamma draws carrying implicit gradients.
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Beta, Distribution};
-/// let tape = Tape::new();
-/// let d = Beta::new(tape.var(2.0), tape.var(2.0))?;
-/// let lp = d.log_prob(tape.constant(&ndarray::arr0(0.5)))?;
-/// assert!((lp.to_vec()[0] - 1.5f64.ln()).abs() < 1e-14);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.Beta`.
-#[derive(Debug, Clone, Copy)]
-pub struct Beta<'t> {
-    concentration1: Tensor<'t>,
-    concentration0: Tensor<'t>,
-    batch: Shape,
+family! {
+    /// The beta distribution with `concentration1` a and `concentration0` b:
+    ///
+    /// ln p(x) = (a − 1) ln x + (b − 1) ln(1 − x) − ln B(a, b), x ∈ [0, 1].
+    ///
+    /// Entropy ln B(a, b) − (a − 1)ψ(a) − (b − 1)ψ(b) + (a + b − 2)ψ(a + b); mean a/(a + b);
+    /// variance ab/((a + b)²(a + b + 1)); no cdf (as PyTorch). Reparameterizable as
+    /// G₁/(G₁ + G₂) with Gᵢ standard gamma draws carrying implicit gradients.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Beta, Distribution};
+    /// let tape = Tape::new();
+    /// let d = Beta::new(tape.var(2.0), tape.var(2.0))?;
+    /// let lp = d.log_prob(tape.constant(&ndarray::arr0(0.5)))?;
+    /// assert!((lp.to_vec()[0] - 1.5f64.ln()).abs() < 1e-14);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.Beta`.
+    pub struct Beta / BetaK {
+        params: [concentration1, concentration0],
+        extra: {},
+    }
+    name: NAME,
+    rsample: true,
 }
 
 impl<'t> Beta<'t> {
@@ -55,21 +58,19 @@ impl<'t> Beta<'t> {
     /// ```
     #[inline]
     pub fn new(
-        concentration1: impl IntoTensor<'t>,
-        concentration0: impl IntoTensor<'t>,
+        concentration1: impl Into<Param<'t>>,
+        concentration0: impl Into<Param<'t>>,
     ) -> Result<Self, DistError> {
-        let (c1, c0) = (concentration1.into_tensor(), concentration0.into_tensor());
-        check(NAME, "concentration1", c1, positive, POSITIVE)?;
-        check(NAME, "concentration0", c0, positive, POSITIVE)?;
-        let batch = util::batch(NAME, &[c1, c0])?;
+        let [c1, c0] = bind_eager(NAME, [concentration1.into(), concentration0.into()])?;
+        check_param(NAME, "concentration1", &c1, positive, POSITIVE)?;
+        check_param(NAME, "concentration0", &c0, positive, POSITIVE)?;
+        let batch = util::param_batch(NAME, &[&c1, &c0])?;
         Ok(Beta {
             concentration1: c1,
             concentration0: c0,
             batch,
         })
     }
-
-    accessors!(concentration1, concentration0);
 }
 
 fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
@@ -122,9 +123,8 @@ pub(crate) fn beta_draw(
     Ok((x, w * d1, -w * d2))
 }
 
-impl<'t> Distribution<'t> for Beta<'t> {
-    common_items!(NAME, Beta, [concentration1, concentration0]);
-    reparameterizable!();
+impl<'t> Kernel<'t> for BetaK<'t> {
+    kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         lp_map(
@@ -226,7 +226,7 @@ impl<'t> Distribution<'t> for Beta<'t> {
     }
 }
 
-impl<'t> Reparameterizable<'t> for Beta<'t> {
+impl<'t> RKernel<'t> for BetaK<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.concentration1.tape();
         let a = util::bvals(self.concentration1, self.batch);

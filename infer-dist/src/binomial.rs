@@ -1,39 +1,45 @@
 //! The binomial distribution.
 
-use crate::util::{self, PROB, accessors, check, common_items, lp_map, lp_sum, param_map, prob};
-use crate::{Constraint, DistError, Distribution, IntoTensor};
+use crate::Param;
+use crate::bind::{Kernel, family, kernel_items};
+use crate::param::bind_eager;
+use crate::util::check_param;
+use crate::util::{self, PROB, lp_map, lp_sum, param_map, prob};
+use crate::{Constraint, DistError};
 use infer_ad::scalar::lgamma;
-use infer_ad::{Shape, Tensor, Var};
+use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 use rand::Rng;
 
 const NAME: &str = "Binomial";
 
-/// The binomial distribution: successes in n = `total_count` trials with probability p:
-///
-/// ln P(k) = ln C(n, k) + k ln p + (n − k) ln(1 − p), k ∈ {0, …, n}; −∞ elsewhere.
-///
-/// Entropy −Σₖ P(k) ln P(k) (summed over the support, as PyTorch); mean np; variance
-/// np(1 − p). `total_count` is a count: no gradient flows to it. Not reparameterizable.
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Binomial, Distribution};
-/// let tape = Tape::new();
-/// let d = Binomial::new(tape.constant(&ndarray::arr0(2.0)), tape.var(0.5))?;
-/// let lp = d.log_prob(tape.constant(&ndarray::arr0(1.0)))?;
-/// assert!((lp.to_vec()[0] - 0.5f64.ln()).abs() < 1e-15);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.Binomial`.
-#[derive(Debug, Clone, Copy)]
-pub struct Binomial<'t> {
-    total_count: Tensor<'t>,
-    probs: Tensor<'t>,
-    batch: Shape,
+family! {
+    /// The binomial distribution: successes in n = `total_count` trials with probability p:
+    ///
+    /// ln P(k) = ln C(n, k) + k ln p + (n − k) ln(1 − p), k ∈ {0, …, n}; −∞ elsewhere.
+    ///
+    /// Entropy −Σₖ P(k) ln P(k) (summed over the support, as PyTorch); mean np; variance
+    /// np(1 − p). `total_count` is a count: no gradient flows to it. Not reparameterizable.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Binomial, Distribution};
+    /// let tape = Tape::new();
+    /// let d = Binomial::new(tape.constant(&ndarray::arr0(2.0)), tape.var(0.5))?;
+    /// let lp = d.log_prob(tape.constant(&ndarray::arr0(1.0)))?;
+    /// assert!((lp.to_vec()[0] - 0.5f64.ln()).abs() < 1e-15);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.Binomial`.
+    pub struct Binomial / BinomialK {
+        params: [total_count, probs],
+        extra: {},
+    }
+    name: NAME,
+    rsample: false,
 }
 
 impl<'t> Binomial<'t> {
@@ -50,27 +56,25 @@ impl<'t> Binomial<'t> {
     /// ```
     #[inline]
     pub fn new(
-        total_count: impl IntoTensor<'t>,
-        probs: impl IntoTensor<'t>,
+        total_count: impl Into<Param<'t>>,
+        probs: impl Into<Param<'t>>,
     ) -> Result<Self, DistError> {
-        let (total_count, probs) = (total_count.into_tensor(), probs.into_tensor());
-        check(
+        let [total_count, probs] = bind_eager(NAME, [total_count.into(), probs.into()])?;
+        check_param(
             NAME,
             "total_count",
-            total_count,
+            &total_count,
             |n| n >= 0.0 && n.is_finite() && n.fract() == 0.0 && n < 9.0e15,
             "must be a non-negative integer",
         )?;
-        check(NAME, "probs", probs, prob, PROB)?;
-        let batch = util::batch(NAME, &[total_count, probs])?;
+        check_param(NAME, "probs", &probs, prob, PROB)?;
+        let batch = util::param_batch(NAME, &[&total_count, &probs])?;
         Ok(Binomial {
             total_count,
             probs,
             batch,
         })
     }
-
-    accessors!(total_count, probs);
 }
 
 /// Stirling's error δ(x) = ln x! − (x ln x − x + ½ ln(2πx)), for x ≥ 1: directly for
@@ -213,8 +217,8 @@ fn entropy(n: f64, p: f64) -> (f64, f64) {
     (h, dh)
 }
 
-impl<'t> Distribution<'t> for Binomial<'t> {
-    common_items!(NAME, Binomial, [total_count, probs]);
+impl<'t> Kernel<'t> for BinomialK<'t> {
+    kernel_items!(NAME);
 
     fn is_discrete(&self) -> bool {
         true

@@ -223,8 +223,11 @@ impl<'t> Distribution<'t> for Categorical<'t> {
         Family::Categorical(self)
     }
 
-    fn params(&self) -> Vec<(&'static str, Tensor<'t>)> {
-        vec![(if self.logits { "logits" } else { "probs" }, self.param)]
+    fn params(&self) -> Vec<(&'static str, crate::Param<'t>)> {
+        vec![(
+            if self.logits { "logits" } else { "probs" },
+            crate::Param::Tensor(self.param),
+        )]
     }
 
     fn is_discrete(&self) -> bool {
@@ -327,3 +330,5 @@ impl<'t> Distribution<'t> for Categorical<'t> {
         }
     }
 }
+
+crate::bind::tensor_kl_bind!(Categorical);

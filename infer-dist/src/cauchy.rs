@@ -1,41 +1,44 @@
 //! The Cauchy distribution.
 
-use crate::util::{
-    self, FINITE, POSITIVE, accessors, check, common_items, finite, lp_map, lp_sum, param_map,
-    positive, reparameterizable,
-};
-use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
-use infer_ad::{Shape, Tensor, Var};
+use crate::Param;
+use crate::bind::{Kernel, RKernel, family, kernel_items};
+use crate::param::bind_eager;
+use crate::util::check_param;
+use crate::util::{self, FINITE, POSITIVE, finite, lp_map, lp_sum, param_map, positive};
+use crate::{Constraint, DistError};
+use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 use std::f64::consts::PI;
 
 const NAME: &str = "Cauchy";
 
-/// The Cauchy distribution with location μ and scale γ:
-///
-/// ln p(x) = −ln π − ln γ − ln(1 + z²), z = (x − μ)/γ.
-///
-/// Entropy ln(4πγ); cdf ½ + atan(z)/π; mean NaN and variance ∞ (as PyTorch returns);
-/// pathwise draws x = μ + γ tan(π(u − ½)).
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Cauchy, Distribution};
-/// let tape = Tape::new();
-/// let d = Cauchy::new(tape.var(0.0), tape.var(1.0))?;
-/// let lp = d.log_prob(tape.constant(&ndarray::arr0(0.0)))?;
-/// assert!((lp.to_vec()[0] + std::f64::consts::PI.ln()).abs() < 1e-15);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.Cauchy`.
-#[derive(Debug, Clone, Copy)]
-pub struct Cauchy<'t> {
-    loc: Tensor<'t>,
-    scale: Tensor<'t>,
-    batch: Shape,
+family! {
+    /// The Cauchy distribution with location μ and scale γ:
+    ///
+    /// ln p(x) = −ln π − ln γ − ln(1 + z²), z = (x − μ)/γ.
+    ///
+    /// Entropy ln(4πγ); cdf ½ + atan(z)/π; mean NaN and variance ∞ (as PyTorch returns);
+    /// pathwise draws x = μ + γ tan(π(u − ½)).
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Cauchy, Distribution};
+    /// let tape = Tape::new();
+    /// let d = Cauchy::new(tape.var(0.0), tape.var(1.0))?;
+    /// let lp = d.log_prob(tape.constant(&ndarray::arr0(0.0)))?;
+    /// assert!((lp.to_vec()[0] + std::f64::consts::PI.ln()).abs() < 1e-15);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.Cauchy`.
+    pub struct Cauchy / CauchyK {
+        params: [loc, scale],
+        extra: {},
+    }
+    name: NAME,
+    rsample: true,
 }
 
 impl<'t> Cauchy<'t> {
@@ -51,15 +54,13 @@ impl<'t> Cauchy<'t> {
     /// assert!(infer_dist::Cauchy::new(tape.var(0.0), tape.var(f64::NAN)).is_err());
     /// ```
     #[inline]
-    pub fn new(loc: impl IntoTensor<'t>, scale: impl IntoTensor<'t>) -> Result<Self, DistError> {
-        let (loc, scale) = (loc.into_tensor(), scale.into_tensor());
-        check(NAME, "loc", loc, finite, FINITE)?;
-        check(NAME, "scale", scale, positive, POSITIVE)?;
-        let batch = util::batch(NAME, &[loc, scale])?;
+    pub fn new(loc: impl Into<Param<'t>>, scale: impl Into<Param<'t>>) -> Result<Self, DistError> {
+        let [loc, scale] = bind_eager(NAME, [loc.into(), scale.into()])?;
+        check_param(NAME, "loc", &loc, finite, FINITE)?;
+        check_param(NAME, "scale", &scale, positive, POSITIVE)?;
+        let batch = util::param_batch(NAME, &[&loc, &scale])?;
         Ok(Cauchy { loc, scale, batch })
     }
-
-    accessors!(loc, scale);
 }
 
 fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
@@ -79,9 +80,8 @@ fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
     (-PI.ln() - s.ln() - l, [-g, g, (1.0 - 2.0 / (1.0 + z2)) / s])
 }
 
-impl<'t> Distribution<'t> for Cauchy<'t> {
-    common_items!(NAME, Cauchy, [loc, scale]);
-    reparameterizable!();
+impl<'t> Kernel<'t> for CauchyK<'t> {
+    kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         lp_map(NAME, self.batch, [value, self.loc, self.scale], kernel)
@@ -134,7 +134,7 @@ impl<'t> Distribution<'t> for Cauchy<'t> {
     }
 }
 
-impl<'t> Reparameterizable<'t> for Cauchy<'t> {
+impl<'t> RKernel<'t> for CauchyK<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.loc.tape();
         let c = util::uniforms(rng, self.batch.numel())

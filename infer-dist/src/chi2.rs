@@ -1,43 +1,48 @@
 //! The chi-squared distribution.
 
+use crate::Param;
+use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::gamma::{
     dx_power, gamma_cdf, gamma_entropy, gamma_ln_density, ln_gamma_with_grad, ln_standard_gamma,
 };
-use crate::util::{
-    self, accessors, check, common_items, lp_map, lp_sum, param_map, positive, reparameterizable,
-};
-use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
+use crate::param::bind_eager;
+use crate::util::check_param;
+use crate::util::{self, lp_map, lp_sum, param_map, positive};
+use crate::{Constraint, DistError};
 use infer_ad::scalar::digamma;
-use infer_ad::{Shape, Tensor, Var};
+use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 use std::f64::consts::LN_2;
 
 const NAME: &str = "Chi2";
 
-/// The chi-squared distribution with ν degrees of freedom: Gamma(ν/2, rate ½),
-///
-/// ln p(x) = −(ν/2) ln 2 + (ν/2 − 1) ln x − x/2 − ln Γ(ν/2), x ≥ 0.
-///
-/// Entropy, cdf and the implicit reparameterization gradient are the Gamma's at α = ν/2,
-/// β = ½; mean ν; variance 2ν.
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Chi2, Distribution};
-/// let tape = Tape::new();
-/// let d = Chi2::new(tape.var(2.0))?; // Exponential(½)
-/// let c = d.cdf(tape.constant(&ndarray::arr0(2.0)))?;
-/// assert!((c.to_vec()[0] - (1.0 - (-1.0f64).exp())).abs() < 1e-14);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.Chi2`.
-#[derive(Debug, Clone, Copy)]
-pub struct Chi2<'t> {
-    df: Tensor<'t>,
-    batch: Shape,
+family! {
+    /// The chi-squared distribution with ν degrees of freedom: Gamma(ν/2, rate ½),
+    ///
+    /// ln p(x) = −(ν/2) ln 2 + (ν/2 − 1) ln x − x/2 − ln Γ(ν/2), x ≥ 0.
+    ///
+    /// Entropy, cdf and the implicit reparameterization gradient are the Gamma's at α = ν/2,
+    /// β = ½; mean ν; variance 2ν.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Chi2, Distribution};
+    /// let tape = Tape::new();
+    /// let d = Chi2::new(tape.var(2.0))?; // Exponential(½)
+    /// let c = d.cdf(tape.constant(&ndarray::arr0(2.0)))?;
+    /// assert!((c.to_vec()[0] - (1.0 - (-1.0f64).exp())).abs() < 1e-14);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.Chi2`.
+    pub struct Chi2 / Chi2K {
+        params: [df],
+        extra: {},
+    }
+    name: NAME,
+    rsample: true,
 }
 
 impl<'t> Chi2<'t> {
@@ -53,24 +58,20 @@ impl<'t> Chi2<'t> {
     /// assert!(infer_dist::Chi2::new(tape.var(0.0)).is_err());
     /// ```
     #[inline]
-    pub fn new(df: impl IntoTensor<'t>) -> Result<Self, DistError> {
-        let df = df.into_tensor();
+    pub fn new(df: impl Into<Param<'t>>) -> Result<Self, DistError> {
+        let [df] = bind_eager(NAME, [df.into()])?;
         // Chi2(ν) is Gamma(ν/2, ½): ν/2 must not underflow to 0, which it does for the one
         // value ν = 5e-324 (the smallest subnormal)
-        check(
+        check_param(
             NAME,
             "df",
-            df,
+            &df,
             |v| positive(v) && 0.5 * v > 0.0,
             "must be finite and > 0, with df/2 > 0 (df ≥ 1e-323)",
         )?;
-        Ok(Chi2 {
-            df,
-            batch: df.shape(),
-        })
+        let batch = df.shape()?;
+        Ok(Chi2 { df, batch })
     }
-
-    accessors!(df);
 }
 
 fn kernel([x, v]: [f64; 2]) -> (f64, [f64; 2]) {
@@ -89,9 +90,8 @@ fn kernel([x, v]: [f64; 2]) -> (f64, [f64; 2]) {
     )
 }
 
-impl<'t> Distribution<'t> for Chi2<'t> {
-    common_items!(NAME, Chi2, [df]);
-    reparameterizable!();
+impl<'t> Kernel<'t> for Chi2K<'t> {
+    kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         lp_map(NAME, self.batch, [value, self.df], kernel)
@@ -137,7 +137,7 @@ impl<'t> Distribution<'t> for Chi2<'t> {
     }
 }
 
-impl<'t> Reparameterizable<'t> for Chi2<'t> {
+impl<'t> RKernel<'t> for Chi2K<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.df.tape();
         let v = util::bvals(self.df, self.batch);

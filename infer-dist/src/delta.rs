@@ -86,8 +86,8 @@ impl<'t> Distribution<'t> for Delta<'t> {
         Family::Delta(self)
     }
 
-    fn params(&self) -> Vec<(&'static str, Tensor<'t>)> {
-        vec![("value", self.value)]
+    fn params(&self) -> Vec<(&'static str, crate::Param<'t>)> {
+        vec![("value", crate::Param::Tensor(self.value))]
     }
 
     fn as_reparameterizable(&self) -> Option<&dyn Reparameterizable<'t>> {

@@ -1,42 +1,44 @@
 //! The Dirichlet distribution on the probability simplex.
 
 use crate::gamma::{dx_power, ln_gamma_with_grad, ln_standard_gamma, xlogy};
-use crate::util::{self, POSITIVE, check, positive};
-use crate::{Constraint, DistError, Distribution, Family, IntoTensor, Reparameterizable};
+use crate::util::{self, POSITIVE, positive};
+use crate::{Constraint, DistError};
 use infer_ad::scalar::{digamma, lgamma, trigamma};
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::ArrayD;
 
 const NAME: &str = "Dirichlet";
 
-/// The Dirichlet distribution with concentration α (last axis: the K components):
-///
-/// ln p(x) = Σᵢ (αᵢ − 1) ln xᵢ + ln Γ(α₀) − Σᵢ ln Γ(αᵢ), α₀ = Σᵢ αᵢ, x on the simplex
-/// (xᵢ ≥ 0, |Σ xᵢ − 1| < 1e-6 as PyTorch checks); −∞ elsewhere.
-///
-/// The value gradient is the unprojected ∂/∂xᵢ = (αᵢ − 1)/xᵢ (as PyTorch's autograd gives).
-/// Entropy Σ ln Γ(αᵢ) − ln Γ(α₀) − (K − α₀)ψ(α₀) − Σ (αᵢ − 1)ψ(αᵢ); mean α/α₀; variance
-/// αᵢ(α₀ − αᵢ)/(α₀²(α₀ + 1)). Reparameterizable as normalized Gamma draws with implicit
-/// gradients.
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Dirichlet, Distribution};
-/// let tape = Tape::new();
-/// let d = Dirichlet::new(tape.tensor(&ndarray::array![1.0, 1.0, 1.0]))?;
-/// let lp = d.log_prob(tape.constant(&ndarray::array![0.2, 0.3, 0.5]))?;
-/// assert!((lp.to_vec()[0] - 2f64.ln()).abs() < 1e-14); // uniform on the 2-simplex
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.Dirichlet`.
-#[derive(Debug, Clone, Copy)]
-pub struct Dirichlet<'t> {
-    concentration: Tensor<'t>,
-    batch: Shape,
-    k: usize,
+crate::bind::family! {
+    /// The Dirichlet distribution with concentration α (last axis: the K components):
+    ///
+    /// ln p(x) = Σᵢ (αᵢ − 1) ln xᵢ + ln Γ(α₀) − Σᵢ ln Γ(αᵢ), α₀ = Σᵢ αᵢ, x on the simplex
+    /// (xᵢ ≥ 0, |Σ xᵢ − 1| < 1e-6 as PyTorch checks); −∞ elsewhere.
+    ///
+    /// The value gradient is the unprojected ∂/∂xᵢ = (αᵢ − 1)/xᵢ (as PyTorch's autograd gives).
+    /// Entropy Σ ln Γ(αᵢ) − ln Γ(α₀) − (K − α₀)ψ(α₀) − Σ (αᵢ − 1)ψ(αᵢ); mean α/α₀; variance
+    /// αᵢ(α₀ − αᵢ)/(α₀²(α₀ + 1)). Reparameterizable as normalized Gamma draws with implicit
+    /// gradients.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Dirichlet, Distribution};
+    /// let tape = Tape::new();
+    /// let d = Dirichlet::new(tape.tensor(&ndarray::array![1.0, 1.0, 1.0]))?;
+    /// let lp = d.log_prob(tape.constant(&ndarray::array![0.2, 0.3, 0.5]))?;
+    /// assert!((lp.to_vec()[0] - 2f64.ln()).abs() < 1e-14); // uniform on the 2-simplex
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.Dirichlet`.
+    pub struct Dirichlet / DirichletK {
+        params: [concentration],
+        extra: {k: usize},
+    }
+    name: NAME,
+    rsample: true,
 }
 
 impl<'t> Dirichlet<'t> {
@@ -52,15 +54,16 @@ impl<'t> Dirichlet<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::Dirichlet::new(tape.var(1.0)).is_err());
     /// ```
-    pub fn new(concentration: impl IntoTensor<'t>) -> Result<Self, DistError> {
-        let concentration = concentration.into_tensor();
-        check(NAME, "concentration", concentration, positive, POSITIVE)?;
-        let d = concentration.dims();
+    pub fn new(concentration: impl Into<crate::Param<'t>>) -> Result<Self, DistError> {
+        let [concentration] = crate::param::bind_eager(NAME, [concentration.into()])?;
+        util::check_param(NAME, "concentration", &concentration, positive, POSITIVE)?;
+        let cshape = concentration.shape()?;
+        let d = cshape.dims();
         if d.is_empty() || d[d.len() - 1] == 0 {
             return Err(DistError::ShapeMismatch {
                 dist: NAME,
                 what: "concentration (needs a non-empty last axis)",
-                left: concentration.shape(),
+                left: cshape,
                 right: Shape::vector(1),
             });
         }
@@ -83,12 +86,9 @@ impl<'t> Dirichlet<'t> {
             k: d[d.len() - 1],
         })
     }
+}
 
-    /// The `concentration` parameter.
-    pub fn concentration(&self) -> Tensor<'t> {
-        self.concentration
-    }
-
+impl<'t> DirichletK<'t> {
     fn keep(&self, batch: Shape) -> Vec<usize> {
         let mut d = batch.dims().to_vec();
         d.push(1);
@@ -131,29 +131,11 @@ fn term([x, a]: [f64; 2]) -> (f64, [f64; 2]) {
     )
 }
 
-impl<'t> Distribution<'t> for Dirichlet<'t> {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn batch_shape(&self) -> Shape {
-        self.batch
-    }
+impl<'t> crate::bind::Kernel<'t> for DirichletK<'t> {
+    crate::bind::kernel_items!(NAME);
 
     fn event_shape(&self) -> Shape {
         Shape::vector(self.k)
-    }
-
-    fn family(&self) -> Family<'_, 't> {
-        Family::Dirichlet(self)
-    }
-
-    fn params(&self) -> Vec<(&'static str, Tensor<'t>)> {
-        vec![("concentration", self.concentration)]
-    }
-
-    fn as_reparameterizable(&self) -> Option<&dyn Reparameterizable<'t>> {
-        Some(self)
     }
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
@@ -280,7 +262,7 @@ fn softmax_into(l: &[f64], out: &mut Vec<f64>) {
     out.extend(e.iter().map(|v| v / s));
 }
 
-impl<'t> Reparameterizable<'t> for Dirichlet<'t> {
+impl<'t> crate::bind::RKernel<'t> for DirichletK<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.concentration.tape();
         let a = self.concentration.to_vec();

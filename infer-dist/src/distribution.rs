@@ -5,7 +5,7 @@ use crate::{
     Bernoulli, Beta, Binomial, Categorical, Cauchy, Chi2, Constraint, Delta, Dirichlet,
     DirichletMultinomial, DistError, Exponential, Gamma, Geometric, Gumbel, HalfCauchy, HalfNormal,
     InverseGamma, Kumaraswamy, Laplace, LkjCholesky, LogNormal, Multinomial, MultivariateNormal,
-    NegativeBinomial, Normal, Pareto, Poisson, StudentT, Uniform, Weibull,
+    NegativeBinomial, Normal, Param, Pareto, Poisson, StudentT, Uniform, Weibull,
 };
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::{ArrayD, Axis};
@@ -159,8 +159,9 @@ pub trait Distribution<'t>: std::fmt::Debug {
     /// The concrete family, for run-time dispatch (e.g. the closed-form KL registry).
     fn family(&self) -> Family<'_, 't>;
 
-    /// The parameters on the tape, `(PyTorch name, tensor)`, in PyTorch's order.
-    fn params(&self) -> Vec<(&'static str, Tensor<'t>)>;
+    /// The parameters, `(PyTorch name, parameter)`, in PyTorch's order: tensors on the tape,
+    /// or constants (numbers, data arrays) of a distribution built from constants only.
+    fn params(&self) -> Vec<(&'static str, Param<'t>)>;
 }
 
 /// Pathwise (reparameterized) sampling: a draw `x = g(ε, θ)` recorded on the tape, so that

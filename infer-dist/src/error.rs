@@ -51,6 +51,18 @@ pub enum DistError {
         /// The quantity: `"entropy"`, `"mean"`, `"variance"`, `"cdf"`, `"rsample"`, ….
         what: &'static str,
     },
+    /// The quantity is a tensor on a tape, but every parameter of the distribution is a constant
+    /// (a number or a data array) and no value supplies a tape: bind the distribution first
+    /// with its `on(&tape)` method.
+    #[error(
+        "{dist}: {what} needs a tape, but every parameter is a constant; bind it with `.on(&tape)`"
+    )]
+    Unbound {
+        /// The family.
+        dist: &'static str,
+        /// The quantity: `"entropy"`, `"mean"`, `"variance"`, `"rsample"`, `"log_prob"`, ….
+        what: &'static str,
+    },
     /// No closed-form KL divergence is known for this pair of families.
     #[error("no closed-form KL divergence for KL({p} ‖ {q})")]
     NoClosedForm {

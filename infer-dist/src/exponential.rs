@@ -1,38 +1,42 @@
 //! The exponential distribution.
 
-use crate::util::{
-    self, POSITIVE, accessors, check, common_items, lp_map, lp_sum, param_map, positive,
-    reparameterizable,
-};
-use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
-use infer_ad::{Shape, Tensor, Var};
+use crate::Param;
+use crate::bind::{Kernel, RKernel, family, kernel_items};
+use crate::param::bind_eager;
+use crate::util::check_param;
+use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
+use crate::{Constraint, DistError};
+use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 
 const NAME: &str = "Exponential";
 
-/// The exponential distribution with rate λ:
-///
-/// ln p(x) = ln λ − λx, x ≥ 0.
-///
-/// Entropy 1 − ln λ; mean 1/λ; variance 1/λ²; cdf 1 − e^{−λx}; pathwise draws E/λ with
-/// E = −ln u.
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Distribution, Exponential};
-/// let tape = Tape::new();
-/// let d = Exponential::new(tape.var(2.0))?;
-/// assert_eq!(d.mean()?.to_vec(), vec![0.5]);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.Exponential`.
-#[derive(Debug, Clone, Copy)]
-pub struct Exponential<'t> {
-    rate: Tensor<'t>,
-    batch: Shape,
+family! {
+    /// The exponential distribution with rate λ:
+    ///
+    /// ln p(x) = ln λ − λx, x ≥ 0.
+    ///
+    /// Entropy 1 − ln λ; mean 1/λ; variance 1/λ²; cdf 1 − e^{−λx}; pathwise draws E/λ with
+    /// E = −ln u.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Distribution, Exponential};
+    /// let tape = Tape::new();
+    /// let d = Exponential::new(tape.var(2.0))?;
+    /// assert_eq!(d.mean()?.to_vec(), vec![0.5]);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.Exponential`.
+    pub struct Exponential / ExponentialK {
+        params: [rate],
+        extra: {},
+    }
+    name: NAME,
+    rsample: true,
 }
 
 impl<'t> Exponential<'t> {
@@ -47,16 +51,12 @@ impl<'t> Exponential<'t> {
     /// assert!(infer_dist::Exponential::new(tape.var(-1.0)).is_err());
     /// ```
     #[inline]
-    pub fn new(rate: impl IntoTensor<'t>) -> Result<Self, DistError> {
-        let rate = rate.into_tensor();
-        check(NAME, "rate", rate, positive, POSITIVE)?;
-        Ok(Exponential {
-            rate,
-            batch: rate.shape(),
-        })
+    pub fn new(rate: impl Into<Param<'t>>) -> Result<Self, DistError> {
+        let [rate] = bind_eager(NAME, [rate.into()])?;
+        check_param(NAME, "rate", &rate, positive, POSITIVE)?;
+        let batch = rate.shape()?;
+        Ok(Exponential { rate, batch })
     }
-
-    accessors!(rate);
 }
 
 fn kernel([x, r]: [f64; 2]) -> (f64, [f64; 2]) {
@@ -70,9 +70,8 @@ fn kernel([x, r]: [f64; 2]) -> (f64, [f64; 2]) {
     (r.ln() - r * x, [-r, 1.0 / r - x])
 }
 
-impl<'t> Distribution<'t> for Exponential<'t> {
-    common_items!(NAME, Exponential, [rate]);
-    reparameterizable!();
+impl<'t> Kernel<'t> for ExponentialK<'t> {
+    kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         lp_map(NAME, self.batch, [value, self.rate], kernel)
@@ -122,7 +121,7 @@ impl<'t> Distribution<'t> for Exponential<'t> {
     }
 }
 
-impl<'t> Reparameterizable<'t> for Exponential<'t> {
+impl<'t> RKernel<'t> for ExponentialK<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.rate.tape();
         let e = util::uniforms(rng, self.batch.numel())

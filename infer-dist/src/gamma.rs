@@ -1,15 +1,16 @@
 //! The gamma distribution, and the standard-gamma draws (with their implicit
 //! reparameterization gradients) that Beta, Dirichlet, Chi2, StudentT and InverseGamma share.
 
+use crate::Param;
+use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::binomial::{bd0, stirlerr};
+use crate::param::bind_eager;
 use crate::special::{dlnx_dalpha, gamma_p, gamma_p_da};
-use crate::util::{
-    self, POSITIVE, accessors, check, common_items, lp_map, lp_sum, param_map, positive,
-    reparameterizable,
-};
-use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
+use crate::util::check_param;
+use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
+use crate::{Constraint, DistError};
 use infer_ad::scalar::{digamma, lgamma, trigamma};
-use infer_ad::{Shape, Tensor, Var};
+use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 use rand::Rng;
 
@@ -111,35 +112,37 @@ pub(crate) fn xlogy(c: f64, x: f64) -> f64 {
     }
 }
 
-/// The gamma distribution with shape α (`concentration`) and rate β:
-///
-/// ln p(x) = α ln β + (α − 1) ln x − βx − ln Γ(α), x ≥ 0.
-///
-/// Entropy α − ln β + ln Γ(α) + (1 − α)ψ(α); mean α/β; variance α/β²; cdf P(α, βx) (the
-/// regularized incomplete gamma function, [`crate::special::gamma_p`]).
-///
-/// Reparameterizable through implicit gradients: a draw x = G/β with G ~ Gamma(α, 1) has
-/// ∂x/∂α = −(∂P/∂α)(G; α) / (β p(G; α)) ([`crate::special::standard_gamma_grad`]).
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Distribution, Gamma};
-/// let tape = Tape::new();
-/// let d = Gamma::new(tape.var(1.0), tape.var(2.0))?; // Exponential(2)
-/// let lp = d.log_prob(tape.constant(&ndarray::arr0(0.5)))?;
-/// assert!((lp.to_vec()[0] - (2f64.ln() - 1.0)).abs() < 1e-15);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.Gamma`; M. Figurnov, S. Mohamed, A. Mnih (2018), *Implicit
-/// Reparameterization Gradients*.
-#[derive(Debug, Clone, Copy)]
-pub struct Gamma<'t> {
-    concentration: Tensor<'t>,
-    rate: Tensor<'t>,
-    batch: Shape,
+family! {
+    /// The gamma distribution with shape α (`concentration`) and rate β:
+    ///
+    /// ln p(x) = α ln β + (α − 1) ln x − βx − ln Γ(α), x ≥ 0.
+    ///
+    /// Entropy α − ln β + ln Γ(α) + (1 − α)ψ(α); mean α/β; variance α/β²; cdf P(α, βx) (the
+    /// regularized incomplete gamma function, [`crate::special::gamma_p`]).
+    ///
+    /// Reparameterizable through implicit gradients: a draw x = G/β with G ~ Gamma(α, 1) has
+    /// ∂x/∂α = −(∂P/∂α)(G; α) / (β p(G; α)) ([`crate::special::standard_gamma_grad`]).
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Distribution, Gamma};
+    /// let tape = Tape::new();
+    /// let d = Gamma::new(tape.var(1.0), tape.var(2.0))?; // Exponential(2)
+    /// let lp = d.log_prob(tape.constant(&ndarray::arr0(0.5)))?;
+    /// assert!((lp.to_vec()[0] - (2f64.ln() - 1.0)).abs() < 1e-15);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.Gamma`; M. Figurnov, S. Mohamed, A. Mnih (2018), *Implicit
+    /// Reparameterization Gradients*.
+    pub struct Gamma / GammaK {
+        params: [concentration, rate],
+        extra: {},
+    }
+    name: NAME,
+    rsample: true,
 }
 
 impl<'t> Gamma<'t> {
@@ -156,21 +159,19 @@ impl<'t> Gamma<'t> {
     /// ```
     #[inline]
     pub fn new(
-        concentration: impl IntoTensor<'t>,
-        rate: impl IntoTensor<'t>,
+        concentration: impl Into<Param<'t>>,
+        rate: impl Into<Param<'t>>,
     ) -> Result<Self, DistError> {
-        let (concentration, rate) = (concentration.into_tensor(), rate.into_tensor());
-        check(NAME, "concentration", concentration, positive, POSITIVE)?;
-        check(NAME, "rate", rate, positive, POSITIVE)?;
-        let batch = util::batch(NAME, &[concentration, rate])?;
+        let [concentration, rate] = bind_eager(NAME, [concentration.into(), rate.into()])?;
+        check_param(NAME, "concentration", &concentration, positive, POSITIVE)?;
+        check_param(NAME, "rate", &rate, positive, POSITIVE)?;
+        let batch = util::param_batch(NAME, &[&concentration, &rate])?;
         Ok(Gamma {
             concentration,
             rate,
             batch,
         })
     }
-
-    accessors!(concentration, rate);
 }
 
 fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
@@ -252,9 +253,8 @@ pub(crate) fn gamma_cdf(x: f64, a: f64, b: f64) -> (f64, [f64; 3]) {
     (gamma_p(a, y), [b * p, gamma_p_da(a, y), util::mul0(x, p)])
 }
 
-impl<'t> Distribution<'t> for Gamma<'t> {
-    common_items!(NAME, Gamma, [concentration, rate]);
-    reparameterizable!();
+impl<'t> Kernel<'t> for GammaK<'t> {
+    kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         lp_map(
@@ -319,7 +319,7 @@ impl<'t> Distribution<'t> for Gamma<'t> {
     }
 }
 
-impl<'t> Reparameterizable<'t> for Gamma<'t> {
+impl<'t> RKernel<'t> for GammaK<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.rate.tape();
         let a = util::bvals(self.concentration, self.batch);

@@ -1,36 +1,43 @@
 //! The geometric distribution (failures before the first success).
 
-use crate::util::{self, accessors, check, common_items, lp_map, lp_sum, param_map};
-use crate::{Constraint, DistError, Distribution, IntoTensor};
-use infer_ad::{Shape, Tensor, Var};
+use crate::Param;
+use crate::bind::{Kernel, family, kernel_items};
+use crate::param::bind_eager;
+use crate::util::check_param;
+use crate::util::{self, lp_map, lp_sum, param_map};
+use crate::{Constraint, DistError};
+use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 
 const NAME: &str = "Geometric";
 
-/// The geometric distribution: the number of failures before the first success in Bernoulli(p)
-/// trials,
-///
-/// ln P(k) = k ln(1 − p) + ln p, k ∈ {0, 1, …}; −∞ elsewhere.
-///
-/// Entropy −(p ln p + (1 − p) ln(1 − p))/p; mean (1 − p)/p; variance (1 − p)/p². Not
-/// reparameterizable.
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Distribution, Geometric};
-/// let tape = Tape::new();
-/// let d = Geometric::new(tape.var(0.5))?;
-/// assert_eq!(d.mean()?.to_vec(), vec![1.0]);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.Geometric`.
-#[derive(Debug, Clone, Copy)]
-pub struct Geometric<'t> {
-    probs: Tensor<'t>,
-    batch: Shape,
+family! {
+    /// The geometric distribution: the number of failures before the first success in Bernoulli(p)
+    /// trials,
+    ///
+    /// ln P(k) = k ln(1 − p) + ln p, k ∈ {0, 1, …}; −∞ elsewhere.
+    ///
+    /// Entropy −(p ln p + (1 − p) ln(1 − p))/p; mean (1 − p)/p; variance (1 − p)/p². Not
+    /// reparameterizable.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Distribution, Geometric};
+    /// let tape = Tape::new();
+    /// let d = Geometric::new(tape.var(0.5))?;
+    /// assert_eq!(d.mean()?.to_vec(), vec![1.0]);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.Geometric`.
+    pub struct Geometric / GeometricK {
+        params: [probs],
+        extra: {},
+    }
+    name: NAME,
+    rsample: false,
 }
 
 impl<'t> Geometric<'t> {
@@ -45,22 +52,18 @@ impl<'t> Geometric<'t> {
     /// assert!(infer_dist::Geometric::new(tape.var(0.0)).is_err());
     /// ```
     #[inline]
-    pub fn new(probs: impl IntoTensor<'t>) -> Result<Self, DistError> {
-        let probs = probs.into_tensor();
-        check(
+    pub fn new(probs: impl Into<Param<'t>>) -> Result<Self, DistError> {
+        let [probs] = bind_eager(NAME, [probs.into()])?;
+        check_param(
             NAME,
             "probs",
-            probs,
+            &probs,
             |p| p > 0.0 && p <= 1.0,
             "must be a probability in (0, 1]",
         )?;
-        Ok(Geometric {
-            probs,
-            batch: probs.shape(),
-        })
+        let batch = probs.shape()?;
+        Ok(Geometric { probs, batch })
     }
-
-    accessors!(probs);
 }
 
 fn kernel([k, p]: [f64; 2]) -> (f64, [f64; 2]) {
@@ -77,8 +80,8 @@ fn kernel([k, p]: [f64; 2]) -> (f64, [f64; 2]) {
     (k * (-p).ln_1p() + p.ln(), [0.0, -k / (1.0 - p) + 1.0 / p])
 }
 
-impl<'t> Distribution<'t> for Geometric<'t> {
-    common_items!(NAME, Geometric, [probs]);
+impl<'t> Kernel<'t> for GeometricK<'t> {
+    kernel_items!(NAME);
 
     fn is_discrete(&self) -> bool {
         true

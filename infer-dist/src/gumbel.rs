@@ -1,11 +1,12 @@
 //! The Gumbel (type-I extreme value) distribution.
 
-use crate::util::{
-    self, FINITE, POSITIVE, accessors, check, common_items, finite, lp_map, lp_sum, param_map,
-    positive, reparameterizable,
-};
-use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
-use infer_ad::{Shape, Tensor, Var};
+use crate::Param;
+use crate::bind::{Kernel, RKernel, family, kernel_items};
+use crate::param::bind_eager;
+use crate::util::check_param;
+use crate::util::{self, FINITE, POSITIVE, finite, lp_map, lp_sum, param_map, positive};
+use crate::{Constraint, DistError};
+use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 use std::f64::consts::PI;
 
@@ -14,31 +15,33 @@ const NAME: &str = "Gumbel";
 /// The Euler–Mascheroni constant γ.
 pub(crate) const EULER: f64 = 0.577_215_664_901_532_9;
 
-/// The Gumbel distribution with location μ and scale β:
-///
-/// ln p(x) = −z − e^{−z} − ln β, z = (x − μ)/β.
-///
-/// Entropy ln β + 1 + γ; mean μ + βγ; variance π²β²/6; cdf exp(−e^{−z}); pathwise draws
-/// μ − β ln(−ln u).
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Distribution, Gumbel};
-/// let tape = Tape::new();
-/// let d = Gumbel::new(tape.var(0.0), tape.var(1.0))?;
-/// let c = d.cdf(tape.constant(&ndarray::arr0(0.0)))?;
-/// assert!((c.to_vec()[0] - (-1.0f64).exp()).abs() < 1e-15);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.Gumbel`.
-#[derive(Debug, Clone, Copy)]
-pub struct Gumbel<'t> {
-    loc: Tensor<'t>,
-    scale: Tensor<'t>,
-    batch: Shape,
+family! {
+    /// The Gumbel distribution with location μ and scale β:
+    ///
+    /// ln p(x) = −z − e^{−z} − ln β, z = (x − μ)/β.
+    ///
+    /// Entropy ln β + 1 + γ; mean μ + βγ; variance π²β²/6; cdf exp(−e^{−z}); pathwise draws
+    /// μ − β ln(−ln u).
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Distribution, Gumbel};
+    /// let tape = Tape::new();
+    /// let d = Gumbel::new(tape.var(0.0), tape.var(1.0))?;
+    /// let c = d.cdf(tape.constant(&ndarray::arr0(0.0)))?;
+    /// assert!((c.to_vec()[0] - (-1.0f64).exp()).abs() < 1e-15);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.Gumbel`.
+    pub struct Gumbel / GumbelK {
+        params: [loc, scale],
+        extra: {},
+    }
+    name: NAME,
+    rsample: true,
 }
 
 impl<'t> Gumbel<'t> {
@@ -54,15 +57,13 @@ impl<'t> Gumbel<'t> {
     /// assert!(infer_dist::Gumbel::new(tape.var(f64::INFINITY), tape.var(1.0)).is_err());
     /// ```
     #[inline]
-    pub fn new(loc: impl IntoTensor<'t>, scale: impl IntoTensor<'t>) -> Result<Self, DistError> {
-        let (loc, scale) = (loc.into_tensor(), scale.into_tensor());
-        check(NAME, "loc", loc, finite, FINITE)?;
-        check(NAME, "scale", scale, positive, POSITIVE)?;
-        let batch = util::batch(NAME, &[loc, scale])?;
+    pub fn new(loc: impl Into<Param<'t>>, scale: impl Into<Param<'t>>) -> Result<Self, DistError> {
+        let [loc, scale] = bind_eager(NAME, [loc.into(), scale.into()])?;
+        check_param(NAME, "loc", &loc, finite, FINITE)?;
+        check_param(NAME, "scale", &scale, positive, POSITIVE)?;
+        let batch = util::param_batch(NAME, &[&loc, &scale])?;
         Ok(Gumbel { loc, scale, batch })
     }
-
-    accessors!(loc, scale);
 }
 
 fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
@@ -78,9 +79,8 @@ fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
     (-z - e - s.ln(), [dz / s, -dz / s, (-dz * z - 1.0) / s])
 }
 
-impl<'t> Distribution<'t> for Gumbel<'t> {
-    common_items!(NAME, Gumbel, [loc, scale]);
-    reparameterizable!();
+impl<'t> Kernel<'t> for GumbelK<'t> {
+    kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         lp_map(NAME, self.batch, [value, self.loc, self.scale], kernel)
@@ -151,7 +151,7 @@ fn noise(rng: &mut dyn rand::RngCore, n: usize) -> Vec<f64> {
         .collect()
 }
 
-impl<'t> Reparameterizable<'t> for Gumbel<'t> {
+impl<'t> RKernel<'t> for GumbelK<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.loc.tape();
         let eps = util::constant(tape, self.batch, noise(rng, self.batch.numel()))?;

@@ -1,39 +1,43 @@
 //! The half-Cauchy distribution.
 
-use crate::util::{
-    self, POSITIVE, accessors, check, common_items, lp_map, lp_sum, param_map, positive,
-    reparameterizable,
-};
-use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
-use infer_ad::{Shape, Tensor, Var, fastmath};
+use crate::Param;
+use crate::bind::{Kernel, RKernel, family, kernel_items};
+use crate::param::bind_eager;
+use crate::util::check_param;
+use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
+use crate::{Constraint, DistError};
+use infer_ad::{Tensor, Var, fastmath};
 use ndarray::ArrayD;
 use std::f64::consts::{LN_2, PI};
 
 const NAME: &str = "HalfCauchy";
 
-/// The half-Cauchy distribution: |C| γ for a standard Cauchy C,
-///
-/// ln p(x) = ln 2 − ln π − ln γ − ln(1 + (x/γ)²), x ≥ 0.
-///
-/// Entropy ln(2πγ); cdf (2/π) atan(x/γ); mean and variance ∞ (as PyTorch returns).
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Distribution, HalfCauchy};
-/// let tape = Tape::new();
-/// let d = HalfCauchy::new(tape.var(2.0))?;
-/// let c = d.cdf(tape.constant(&ndarray::arr0(2.0)))?;
-/// assert!((c.to_vec()[0] - 0.5).abs() < 1e-15);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.HalfCauchy`.
-#[derive(Debug, Clone, Copy)]
-pub struct HalfCauchy<'t> {
-    scale: Tensor<'t>,
-    batch: Shape,
+family! {
+    /// The half-Cauchy distribution: |C| γ for a standard Cauchy C,
+    ///
+    /// ln p(x) = ln 2 − ln π − ln γ − ln(1 + (x/γ)²), x ≥ 0.
+    ///
+    /// Entropy ln(2πγ); cdf (2/π) atan(x/γ); mean and variance ∞ (as PyTorch returns).
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Distribution, HalfCauchy};
+    /// let tape = Tape::new();
+    /// let d = HalfCauchy::new(tape.var(2.0))?;
+    /// let c = d.cdf(tape.constant(&ndarray::arr0(2.0)))?;
+    /// assert!((c.to_vec()[0] - 0.5).abs() < 1e-15);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.HalfCauchy`.
+    pub struct HalfCauchy / HalfCauchyK {
+        params: [scale],
+        extra: {},
+    }
+    name: NAME,
+    rsample: true,
 }
 
 impl<'t> HalfCauchy<'t> {
@@ -48,16 +52,12 @@ impl<'t> HalfCauchy<'t> {
     /// assert!(infer_dist::HalfCauchy::new(tape.var(f64::INFINITY)).is_err());
     /// ```
     #[inline]
-    pub fn new(scale: impl IntoTensor<'t>) -> Result<Self, DistError> {
-        let scale = scale.into_tensor();
-        check(NAME, "scale", scale, positive, POSITIVE)?;
-        Ok(HalfCauchy {
-            scale,
-            batch: scale.shape(),
-        })
+    pub fn new(scale: impl Into<Param<'t>>) -> Result<Self, DistError> {
+        let [scale] = bind_eager(NAME, [scale.into()])?;
+        check_param(NAME, "scale", &scale, positive, POSITIVE)?;
+        let batch = scale.shape()?;
+        Ok(HalfCauchy { scale, batch })
     }
-
-    accessors!(scale);
 }
 
 fn kernel([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
@@ -83,9 +83,8 @@ fn kernel([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
     )
 }
 
-impl<'t> Distribution<'t> for HalfCauchy<'t> {
-    common_items!(NAME, HalfCauchy, [scale]);
-    reparameterizable!();
+impl<'t> Kernel<'t> for HalfCauchyK<'t> {
+    kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         lp_map(NAME, self.batch, [value, self.scale], kernel)
@@ -138,7 +137,7 @@ impl<'t> Distribution<'t> for HalfCauchy<'t> {
     }
 }
 
-impl<'t> Reparameterizable<'t> for HalfCauchy<'t> {
+impl<'t> RKernel<'t> for HalfCauchyK<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.scale.tape();
         let e = util::uniforms(rng, self.batch.numel())

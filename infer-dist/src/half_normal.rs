@@ -1,39 +1,43 @@
 //! The half-normal distribution.
 
-use crate::util::{
-    self, POSITIVE, accessors, check, common_items, lp_map, lp_sum, param_map, positive,
-    reparameterizable,
-};
-use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
+use crate::Param;
+use crate::bind::{Kernel, RKernel, family, kernel_items};
+use crate::param::bind_eager;
+use crate::util::check_param;
+use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
+use crate::{Constraint, DistError};
 use infer_ad::scalar::{LN_SQRT_2PI, erf};
-use infer_ad::{Shape, Tensor, Var};
+use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 use std::f64::consts::{LN_2, PI, SQRT_2};
 
 const NAME: &str = "HalfNormal";
 
-/// The half-normal distribution: |Z| σ for Z ~ N(0, 1),
-///
-/// ln p(x) = ln 2 − x²/(2σ²) − ln σ − ln √(2π), x ≥ 0.
-///
-/// Entropy ½ + ln √(2π) + ln σ − ln 2; mean σ√(2/π); variance σ²(1 − 2/π); cdf erf(x/(σ√2)).
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Distribution, HalfNormal};
-/// let tape = Tape::new();
-/// let d = HalfNormal::new(tape.var(1.0))?;
-/// assert_eq!(d.log_prob(tape.constant(&ndarray::arr0(-0.1)))?.to_vec()[0], f64::NEG_INFINITY);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.HalfNormal`.
-#[derive(Debug, Clone, Copy)]
-pub struct HalfNormal<'t> {
-    scale: Tensor<'t>,
-    batch: Shape,
+family! {
+    /// The half-normal distribution: |Z| σ for Z ~ N(0, 1),
+    ///
+    /// ln p(x) = ln 2 − x²/(2σ²) − ln σ − ln √(2π), x ≥ 0.
+    ///
+    /// Entropy ½ + ln √(2π) + ln σ − ln 2; mean σ√(2/π); variance σ²(1 − 2/π); cdf erf(x/(σ√2)).
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Distribution, HalfNormal};
+    /// let tape = Tape::new();
+    /// let d = HalfNormal::new(tape.var(1.0))?;
+    /// assert_eq!(d.log_prob(tape.constant(&ndarray::arr0(-0.1)))?.to_vec()[0], f64::NEG_INFINITY);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.HalfNormal`.
+    pub struct HalfNormal / HalfNormalK {
+        params: [scale],
+        extra: {},
+    }
+    name: NAME,
+    rsample: true,
 }
 
 impl<'t> HalfNormal<'t> {
@@ -48,16 +52,12 @@ impl<'t> HalfNormal<'t> {
     /// assert!(infer_dist::HalfNormal::new(tape.var(0.0)).is_err());
     /// ```
     #[inline]
-    pub fn new(scale: impl IntoTensor<'t>) -> Result<Self, DistError> {
-        let scale = scale.into_tensor();
-        check(NAME, "scale", scale, positive, POSITIVE)?;
-        Ok(HalfNormal {
-            scale,
-            batch: scale.shape(),
-        })
+    pub fn new(scale: impl Into<Param<'t>>) -> Result<Self, DistError> {
+        let [scale] = bind_eager(NAME, [scale.into()])?;
+        check_param(NAME, "scale", &scale, positive, POSITIVE)?;
+        let batch = scale.shape()?;
+        Ok(HalfNormal { scale, batch })
     }
-
-    accessors!(scale);
 }
 
 fn kernel([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
@@ -75,9 +75,8 @@ fn kernel([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
     )
 }
 
-impl<'t> Distribution<'t> for HalfNormal<'t> {
-    common_items!(NAME, HalfNormal, [scale]);
-    reparameterizable!();
+impl<'t> Kernel<'t> for HalfNormalK<'t> {
+    kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         lp_map(NAME, self.batch, [value, self.scale], kernel)
@@ -131,7 +130,7 @@ impl<'t> Distribution<'t> for HalfNormal<'t> {
     }
 }
 
-impl<'t> Reparameterizable<'t> for HalfNormal<'t> {
+impl<'t> RKernel<'t> for HalfNormalK<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.scale.tape();
         let e = util::normals(rng, self.batch.numel())

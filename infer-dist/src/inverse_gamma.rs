@@ -1,45 +1,48 @@
 //! The inverse-gamma distribution.
 
+use crate::Param;
+use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::gamma::{
     gamma_entropy_shape, gamma_ln_density, ln_gamma_with_grad, ln_standard_gamma, std_gamma_pdf,
 };
+use crate::param::bind_eager;
 use crate::special::{gamma_p_da, gamma_q};
-use crate::util::{
-    self, POSITIVE, accessors, check, common_items, lp_map, lp_sum, param_map, positive,
-    reparameterizable,
-};
-use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
+use crate::util::check_param;
+use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
+use crate::{Constraint, DistError};
 use infer_ad::scalar::{digamma, lgamma, trigamma};
-use infer_ad::{Shape, Tensor, Var};
+use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 
 const NAME: &str = "InverseGamma";
 
-/// The inverse-gamma distribution: 1/G for G ~ Gamma(α, rate β),
-///
-/// ln p(x) = α ln β − ln Γ(α) − (α + 1) ln x − β/x, x > 0.
-///
-/// Entropy α + ln β + ln Γ(α) − (1 + α)ψ(α); mean β/(α − 1) for α > 1 (∞ otherwise);
-/// variance β²/((α − 1)²(α − 2)) for α > 2 (∞ otherwise); cdf Q(α, β/x). Reparameterizable
-/// through the Gamma's implicit gradients.
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Distribution, InverseGamma};
-/// let tape = Tape::new();
-/// let d = InverseGamma::new(tape.var(3.0), tape.var(4.0))?;
-/// assert_eq!(d.mean()?.to_vec(), vec![2.0]);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.InverseGamma`.
-#[derive(Debug, Clone, Copy)]
-pub struct InverseGamma<'t> {
-    concentration: Tensor<'t>,
-    rate: Tensor<'t>,
-    batch: Shape,
+family! {
+    /// The inverse-gamma distribution: 1/G for G ~ Gamma(α, rate β),
+    ///
+    /// ln p(x) = α ln β − ln Γ(α) − (α + 1) ln x − β/x, x > 0.
+    ///
+    /// Entropy α + ln β + ln Γ(α) − (1 + α)ψ(α); mean β/(α − 1) for α > 1 (∞ otherwise);
+    /// variance β²/((α − 1)²(α − 2)) for α > 2 (∞ otherwise); cdf Q(α, β/x). Reparameterizable
+    /// through the Gamma's implicit gradients.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Distribution, InverseGamma};
+    /// let tape = Tape::new();
+    /// let d = InverseGamma::new(tape.var(3.0), tape.var(4.0))?;
+    /// assert_eq!(d.mean()?.to_vec(), vec![2.0]);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.InverseGamma`.
+    pub struct InverseGamma / InverseGammaK {
+        params: [concentration, rate],
+        extra: {},
+    }
+    name: NAME,
+    rsample: true,
 }
 
 impl<'t> InverseGamma<'t> {
@@ -57,21 +60,19 @@ impl<'t> InverseGamma<'t> {
     /// ```
     #[inline]
     pub fn new(
-        concentration: impl IntoTensor<'t>,
-        rate: impl IntoTensor<'t>,
+        concentration: impl Into<Param<'t>>,
+        rate: impl Into<Param<'t>>,
     ) -> Result<Self, DistError> {
-        let (concentration, rate) = (concentration.into_tensor(), rate.into_tensor());
-        check(NAME, "concentration", concentration, positive, POSITIVE)?;
-        check(NAME, "rate", rate, positive, POSITIVE)?;
-        let batch = util::batch(NAME, &[concentration, rate])?;
+        let [concentration, rate] = bind_eager(NAME, [concentration.into(), rate.into()])?;
+        check_param(NAME, "concentration", &concentration, positive, POSITIVE)?;
+        check_param(NAME, "rate", &rate, positive, POSITIVE)?;
+        let batch = util::param_batch(NAME, &[&concentration, &rate])?;
         Ok(InverseGamma {
             concentration,
             rate,
             batch,
         })
     }
-
-    accessors!(concentration, rate);
 }
 
 fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
@@ -97,9 +98,8 @@ fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
     )
 }
 
-impl<'t> Distribution<'t> for InverseGamma<'t> {
-    common_items!(NAME, InverseGamma, [concentration, rate]);
-    reparameterizable!();
+impl<'t> Kernel<'t> for InverseGammaK<'t> {
+    kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         lp_map(
@@ -202,7 +202,7 @@ impl<'t> Distribution<'t> for InverseGamma<'t> {
     }
 }
 
-impl<'t> Reparameterizable<'t> for InverseGamma<'t> {
+impl<'t> RKernel<'t> for InverseGammaK<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.rate.tape();
         let a = util::bvals(self.concentration, self.batch);

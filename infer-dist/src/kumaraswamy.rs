@@ -1,43 +1,46 @@
 //! The Kumaraswamy distribution.
 
+use crate::Param;
+use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::gumbel::EULER;
-use crate::util::{
-    self, POSITIVE, accessors, check, common_items, lp_map, lp_sum, param_map, positive,
-    reparameterizable,
-};
-use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
+use crate::param::bind_eager;
+use crate::util::check_param;
+use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
+use crate::{Constraint, DistError};
 use infer_ad::scalar::{digamma, lgamma, trigamma};
-use infer_ad::{Shape, Tensor, Var};
+use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 
 const NAME: &str = "Kumaraswamy";
 
-/// The Kumaraswamy distribution with `concentration1` a and `concentration0` b:
-///
-/// ln p(x) = ln a + ln b + (a − 1) ln x + (b − 1) ln(1 − xᵃ), x ∈ [0, 1].
-///
-/// cdf 1 − (1 − xᵃ)ᵇ; raw moments E\[Xⁿ\] = b B(1 + n/a, b) (mean n = 1, variance
-/// E\[X²\] − E\[X\]²); entropy (1 − 1/b) + (1 − 1/a)(ψ(b + 1) + γ) − ln a − ln b; pathwise draws
-/// by the inverse cdf (1 − u^{1/b})^{1/a}.
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Distribution, Kumaraswamy};
-/// let tape = Tape::new();
-/// let d = Kumaraswamy::new(tape.var(1.0), tape.var(1.0))?; // Uniform(0, 1)
-/// assert!((d.mean()?.to_vec()[0] - 0.5).abs() < 1e-14);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.Kumaraswamy`; P. Kumaraswamy (1980), *A generalized
-/// probability density function for double-bounded random processes*.
-#[derive(Debug, Clone, Copy)]
-pub struct Kumaraswamy<'t> {
-    concentration1: Tensor<'t>,
-    concentration0: Tensor<'t>,
-    batch: Shape,
+family! {
+    /// The Kumaraswamy distribution with `concentration1` a and `concentration0` b:
+    ///
+    /// ln p(x) = ln a + ln b + (a − 1) ln x + (b − 1) ln(1 − xᵃ), x ∈ [0, 1].
+    ///
+    /// cdf 1 − (1 − xᵃ)ᵇ; raw moments E\[Xⁿ\] = b B(1 + n/a, b) (mean n = 1, variance
+    /// E\[X²\] − E\[X\]²); entropy (1 − 1/b) + (1 − 1/a)(ψ(b + 1) + γ) − ln a − ln b; pathwise draws
+    /// by the inverse cdf (1 − u^{1/b})^{1/a}.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Distribution, Kumaraswamy};
+    /// let tape = Tape::new();
+    /// let d = Kumaraswamy::new(tape.var(1.0), tape.var(1.0))?; // Uniform(0, 1)
+    /// assert!((d.mean()?.to_vec()[0] - 0.5).abs() < 1e-14);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.Kumaraswamy`; P. Kumaraswamy (1980), *A generalized
+    /// probability density function for double-bounded random processes*.
+    pub struct Kumaraswamy / KumaraswamyK {
+        params: [concentration1, concentration0],
+        extra: {},
+    }
+    name: NAME,
+    rsample: true,
 }
 
 impl<'t> Kumaraswamy<'t> {
@@ -54,21 +57,19 @@ impl<'t> Kumaraswamy<'t> {
     /// ```
     #[inline]
     pub fn new(
-        concentration1: impl IntoTensor<'t>,
-        concentration0: impl IntoTensor<'t>,
+        concentration1: impl Into<Param<'t>>,
+        concentration0: impl Into<Param<'t>>,
     ) -> Result<Self, DistError> {
-        let (c1, c0) = (concentration1.into_tensor(), concentration0.into_tensor());
-        check(NAME, "concentration1", c1, positive, POSITIVE)?;
-        check(NAME, "concentration0", c0, positive, POSITIVE)?;
-        let batch = util::batch(NAME, &[c1, c0])?;
+        let [c1, c0] = bind_eager(NAME, [concentration1.into(), concentration0.into()])?;
+        check_param(NAME, "concentration1", &c1, positive, POSITIVE)?;
+        check_param(NAME, "concentration0", &c0, positive, POSITIVE)?;
+        let batch = util::param_batch(NAME, &[&c1, &c0])?;
         Ok(Kumaraswamy {
             concentration1: c1,
             concentration0: c0,
             batch,
         })
     }
-
-    accessors!(concentration1, concentration0);
 }
 
 fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
@@ -208,9 +209,8 @@ fn second_difference(x: f64, t: f64) -> f64 {
     }
 }
 
-impl<'t> Distribution<'t> for Kumaraswamy<'t> {
-    common_items!(NAME, Kumaraswamy, [concentration1, concentration0]);
-    reparameterizable!();
+impl<'t> Kernel<'t> for KumaraswamyK<'t> {
+    kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         lp_map(
@@ -362,7 +362,7 @@ impl<'t> Distribution<'t> for Kumaraswamy<'t> {
     }
 }
 
-impl<'t> Reparameterizable<'t> for Kumaraswamy<'t> {
+impl<'t> RKernel<'t> for KumaraswamyK<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.concentration1.tape();
         let lu = util::uniforms(rng, self.batch.numel())

@@ -1,11 +1,12 @@
 //! The Laplace distribution.
 
-use crate::util::{
-    self, FINITE, POSITIVE, accessors, check, common_items, finite, lp_map, lp_sum, param_map,
-    positive, reparameterizable,
-};
-use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
-use infer_ad::{Shape, Tensor, Var};
+use crate::Param;
+use crate::bind::{Kernel, RKernel, family, kernel_items};
+use crate::param::bind_eager;
+use crate::util::check_param;
+use crate::util::{self, FINITE, POSITIVE, finite, lp_map, lp_sum, param_map, positive};
+use crate::{Constraint, DistError};
+use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 
 const NAME: &str = "Laplace";
@@ -20,30 +21,32 @@ fn sign(x: f64) -> f64 {
     }
 }
 
-/// The Laplace (double-exponential) distribution with location μ and scale b:
-///
-/// ln p(x) = −ln(2b) − |x − μ|/b.
-///
-/// Entropy 1 + ln(2b); mean μ; variance 2b²; cdf ½ − ½ sgn(x − μ)(e^{−|x − μ|/b} − 1);
-/// pathwise draws μ − b sgn(u) ln(1 − |u|), u ~ U(−1, 1). The derivative of |·| at 0 is 0.
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Distribution, Laplace};
-/// let tape = Tape::new();
-/// let d = Laplace::new(tape.var(0.0), tape.var(1.0))?;
-/// assert_eq!(d.variance()?.to_vec(), vec![2.0]);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.Laplace`.
-#[derive(Debug, Clone, Copy)]
-pub struct Laplace<'t> {
-    loc: Tensor<'t>,
-    scale: Tensor<'t>,
-    batch: Shape,
+family! {
+    /// The Laplace (double-exponential) distribution with location μ and scale b:
+    ///
+    /// ln p(x) = −ln(2b) − |x − μ|/b.
+    ///
+    /// Entropy 1 + ln(2b); mean μ; variance 2b²; cdf ½ − ½ sgn(x − μ)(e^{−|x − μ|/b} − 1);
+    /// pathwise draws μ − b sgn(u) ln(1 − |u|), u ~ U(−1, 1). The derivative of |·| at 0 is 0.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Distribution, Laplace};
+    /// let tape = Tape::new();
+    /// let d = Laplace::new(tape.var(0.0), tape.var(1.0))?;
+    /// assert_eq!(d.variance()?.to_vec(), vec![2.0]);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.Laplace`.
+    pub struct Laplace / LaplaceK {
+        params: [loc, scale],
+        extra: {},
+    }
+    name: NAME,
+    rsample: true,
 }
 
 impl<'t> Laplace<'t> {
@@ -59,15 +62,13 @@ impl<'t> Laplace<'t> {
     /// assert!(infer_dist::Laplace::new(tape.var(0.0), tape.var(0.0)).is_err());
     /// ```
     #[inline]
-    pub fn new(loc: impl IntoTensor<'t>, scale: impl IntoTensor<'t>) -> Result<Self, DistError> {
-        let (loc, scale) = (loc.into_tensor(), scale.into_tensor());
-        check(NAME, "loc", loc, finite, FINITE)?;
-        check(NAME, "scale", scale, positive, POSITIVE)?;
-        let batch = util::batch(NAME, &[loc, scale])?;
+    pub fn new(loc: impl Into<Param<'t>>, scale: impl Into<Param<'t>>) -> Result<Self, DistError> {
+        let [loc, scale] = bind_eager(NAME, [loc.into(), scale.into()])?;
+        check_param(NAME, "loc", &loc, finite, FINITE)?;
+        check_param(NAME, "scale", &scale, positive, POSITIVE)?;
+        let batch = util::param_batch(NAME, &[&loc, &scale])?;
         Ok(Laplace { loc, scale, batch })
     }
-
-    accessors!(loc, scale);
 }
 
 fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
@@ -82,9 +83,8 @@ fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
     )
 }
 
-impl<'t> Distribution<'t> for Laplace<'t> {
-    common_items!(NAME, Laplace, [loc, scale]);
-    reparameterizable!();
+impl<'t> Kernel<'t> for LaplaceK<'t> {
+    kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         lp_map(NAME, self.batch, [value, self.loc, self.scale], kernel)
@@ -152,7 +152,7 @@ fn noise(rng: &mut dyn rand::RngCore, n: usize) -> Vec<f64> {
         .collect()
 }
 
-impl<'t> Reparameterizable<'t> for Laplace<'t> {
+impl<'t> RKernel<'t> for LaplaceK<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.loc.tape();
         let eps = util::constant(tape, self.batch, noise(rng, self.batch.numel()))?;

@@ -38,6 +38,8 @@
 // the CPU check (`glm::glm_dispatch`), documented with its safety argument.
 #![deny(unsafe_code)]
 
+mod bind;
+pub mod param;
 mod util;
 
 mod bernoulli;
@@ -109,6 +111,7 @@ pub use multinomial::Multinomial;
 pub use multivariate_normal::MultivariateNormal;
 pub use negative_binomial::NegativeBinomial;
 pub use normal::Normal;
+pub use param::{IntoValue, Param};
 pub use pareto::Pareto;
 pub use poisson::Poisson;
 pub use student_t::StudentT;
@@ -120,9 +123,9 @@ pub mod prelude {
     pub use crate::{
         Bernoulli, Beta, Bijector, Binomial, Categorical, Cauchy, Chi2, Constraint, Delta,
         Dirichlet, DirichletMultinomial, DistError, Distribution, Exponential, Family, Gamma,
-        Geometric, Gumbel, HalfCauchy, HalfNormal, IntoTensor, InverseGamma, KlDivergence,
-        Kumaraswamy, Laplace, LkjCholesky, LogNormal, Mixture, Multinomial, MultivariateNormal,
-        NegativeBinomial, Normal, Pareto, Poisson, Reparameterizable, StudentT, Uniform, Weibull,
-        bounded, unbounded,
+        Geometric, Gumbel, HalfCauchy, HalfNormal, IntoTensor, IntoValue, InverseGamma,
+        KlDivergence, Kumaraswamy, Laplace, LkjCholesky, LogNormal, Mixture, Multinomial,
+        MultivariateNormal, NegativeBinomial, Normal, Param, Pareto, Poisson, Reparameterizable,
+        StudentT, Uniform, Weibull, bounded, unbounded,
     };
 }

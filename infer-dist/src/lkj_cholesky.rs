@@ -1,64 +1,66 @@
 //! The LKJ distribution over Cholesky factors of correlation matrices.
 
 use crate::gamma::ln_standard_gamma;
-use crate::util::{self, POSITIVE, check, positive};
-use crate::{Constraint, DistError, Distribution, Family, IntoTensor};
+use crate::util::{self, POSITIVE, positive};
+use crate::{Constraint, DistError};
 use infer_ad::{Shape, Tensor};
 use ndarray::ArrayD;
 
 const NAME: &str = "LKJCholesky";
 
-/// The LKJ distribution with concentration η > 0 over the lower Cholesky factors L of K×K
-/// correlation matrices (Stan's `lkj_corr_cholesky`, PyTorch's `LKJCholesky`): the density of
-/// L when LLᵀ ~ LKJ(η), p(Ω) ∝ det(Ω)^{η−1}, is
-///
-/// ln p(L) = Σ_{k=2}^{K} (K − k + 2η − 2) ln L_kk − ln c_K(η),
-///
-/// with the normalizer of Lewandowski, Kurowicka & Joe (2009, p. 1999), as PyTorch computes it
-/// (d = K − 1, α = η + d/2):
-///
-/// ln c_K(η) = (d/2) ln π + ln Γ_d(α − ½) − d ln Γ(α),
-///
-/// Γ_d the multivariate gamma function, ln Γ_d(a) = d(d − 1)/4 · ln π + Σ_{j=1}^{d} ln Γ(a + (1 − j)/2).
-/// The differences ln Γ(α − j/2) − ln Γ(α) are taken as single differences (Stirling's series
-/// for large η), so a large concentration loses no digits. η = 1 is uniform over correlation
-/// matrices; η > 1 favours the identity.
-///
-/// The value is a K×K matrix (event shape `[K, K]`, row-major, the upper triangle zero);
-/// outside the support (not lower triangular, a non-positive diagonal, a row not of unit norm
-/// within 1e-8) the log density is −∞. Gradients flow to η and to the diagonal of L (the
-/// log density does not depend on the other entries). Batch shape: η's shape. No mean,
-/// variance or entropy (as PyTorch). Sampling by the onion method (Lewandowski et al. 2009,
-/// §3.2) on the Cholesky factor, as PyTorch and NumPyro vectorize it: row i of L (numbered
-/// from 0; row 0 is e₁) is √yᵢ·u on the strictly lower part and √(1 − yᵢ) on the diagonal, u
-/// uniform on the unit sphere in ℝⁱ and yᵢ ~ Beta(i/2, η + (K − 1 − i)/2). (NumPyro's
-/// first shape parameter is i/2 as in the paper; PyTorch 2.x uses i − ½, which agrees only for
-/// i = 1: its draws for K ≥ 3 do not have the LKJ marginals 2·Beta(η − 1 + K/2, η − 1 + K/2) − 1
-/// that the test of this sampler checks.)
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Distribution, LkjCholesky};
-/// let tape = Tape::new();
-/// // K = 2: L = [[1, 0], [r, √(1 − r²)]] and p(r) = (1 − r²)^{η−1} / (2^{2η−1} B(η, η));
-/// // at η = 1 the correlation r is uniform on (−1, 1)
-/// let d = LkjCholesky::new(2, tape.var(1.0))?;
-/// let (r, s) = (0.6, 0.8);
-/// let lp = d.log_prob(tape.constant(&ndarray::array![[1.0, 0.0], [r, s]]))?;
-/// assert!((lp.to_vec()[0] + 2f64.ln()).abs() < 1e-14);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// D. Lewandowski, D. Kurowicka, H. Joe (2009), "Generating random correlation matrices based
-/// on vines and extended onion method", J. Multivariate Analysis 100; Stan Functions Reference,
-/// `lkj_corr_cholesky`; PyTorch, `torch.distributions.LKJCholesky`.
-#[derive(Debug, Clone, Copy)]
-pub struct LkjCholesky<'t> {
-    dim: usize,
-    concentration: Tensor<'t>,
-    batch: Shape,
+crate::bind::family! {
+    /// The LKJ distribution with concentration η > 0 over the lower Cholesky factors L of K×K
+    /// correlation matrices (Stan's `lkj_corr_cholesky`, PyTorch's `LKJCholesky`): the density of
+    /// L when LLᵀ ~ LKJ(η), p(Ω) ∝ det(Ω)^{η−1}, is
+    ///
+    /// ln p(L) = Σ_{k=2}^{K} (K − k + 2η − 2) ln L_kk − ln c_K(η),
+    ///
+    /// with the normalizer of Lewandowski, Kurowicka & Joe (2009, p. 1999), as PyTorch computes it
+    /// (d = K − 1, α = η + d/2):
+    ///
+    /// ln c_K(η) = (d/2) ln π + ln Γ_d(α − ½) − d ln Γ(α),
+    ///
+    /// Γ_d the multivariate gamma function, ln Γ_d(a) = d(d − 1)/4 · ln π + Σ_{j=1}^{d} ln Γ(a + (1 − j)/2).
+    /// The differences ln Γ(α − j/2) − ln Γ(α) are taken as single differences (Stirling's series
+    /// for large η), so a large concentration loses no digits. η = 1 is uniform over correlation
+    /// matrices; η > 1 favours the identity.
+    ///
+    /// The value is a K×K matrix (event shape `[K, K]`, row-major, the upper triangle zero);
+    /// outside the support (not lower triangular, a non-positive diagonal, a row not of unit norm
+    /// within 1e-8) the log density is −∞. Gradients flow to η and to the diagonal of L (the
+    /// log density does not depend on the other entries). Batch shape: η's shape. No mean,
+    /// variance or entropy (as PyTorch). Sampling by the onion method (Lewandowski et al. 2009,
+    /// §3.2) on the Cholesky factor, as PyTorch and NumPyro vectorize it: row i of L (numbered
+    /// from 0; row 0 is e₁) is √yᵢ·u on the strictly lower part and √(1 − yᵢ) on the diagonal, u
+    /// uniform on the unit sphere in ℝⁱ and yᵢ ~ Beta(i/2, η + (K − 1 − i)/2). (NumPyro's
+    /// first shape parameter is i/2 as in the paper; PyTorch 2.x uses i − ½, which agrees only for
+    /// i = 1: its draws for K ≥ 3 do not have the LKJ marginals 2·Beta(η − 1 + K/2, η − 1 + K/2) − 1
+    /// that the test of this sampler checks.)
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Distribution, LkjCholesky};
+    /// let tape = Tape::new();
+    /// // K = 2: L = [[1, 0], [r, √(1 − r²)]] and p(r) = (1 − r²)^{η−1} / (2^{2η−1} B(η, η));
+    /// // at η = 1 the correlation r is uniform on (−1, 1)
+    /// let d = LkjCholesky::new(2, tape.var(1.0))?;
+    /// let (r, s) = (0.6, 0.8);
+    /// let lp = d.log_prob(tape.constant(&ndarray::array![[1.0, 0.0], [r, s]]))?;
+    /// assert!((lp.to_vec()[0] + 2f64.ln()).abs() < 1e-14);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// D. Lewandowski, D. Kurowicka, H. Joe (2009), "Generating random correlation matrices based
+    /// on vines and extended onion method", J. Multivariate Analysis 100; Stan Functions Reference,
+    /// `lkj_corr_cholesky`; PyTorch, `torch.distributions.LKJCholesky`.
+    pub struct LkjCholesky / LkjCholeskyK {
+        params: [concentration],
+        extra: {dim: usize},
+    }
+    name: NAME,
+    rsample: false,
 }
 
 impl<'t> LkjCholesky<'t> {
@@ -74,8 +76,8 @@ impl<'t> LkjCholesky<'t> {
     /// assert!(infer_dist::LkjCholesky::new(1, tape.var(1.0)).is_err());
     /// assert!(infer_dist::LkjCholesky::new(3, tape.var(0.0)).is_err());
     /// ```
-    pub fn new(dim: usize, concentration: impl IntoTensor<'t>) -> Result<Self, DistError> {
-        let concentration = concentration.into_tensor();
+    pub fn new(dim: usize, concentration: impl Into<crate::Param<'t>>) -> Result<Self, DistError> {
+        let [concentration] = crate::param::bind_eager(NAME, [concentration.into()])?;
         if dim < 2 {
             return Err(DistError::InvalidParameter {
                 dist: NAME,
@@ -84,11 +86,12 @@ impl<'t> LkjCholesky<'t> {
                 reason: "must be at least 2",
             });
         }
-        check(NAME, "concentration", concentration, positive, POSITIVE)?;
+        util::check_param(NAME, "concentration", &concentration, positive, POSITIVE)?;
+        let batch = concentration.shape()?;
         Ok(LkjCholesky {
             dim,
             concentration,
-            batch: concentration.shape(),
+            batch,
         })
     }
 
@@ -96,12 +99,9 @@ impl<'t> LkjCholesky<'t> {
     pub fn dim(&self) -> usize {
         self.dim
     }
+}
 
-    /// The `concentration` parameter η.
-    pub fn concentration(&self) -> Tensor<'t> {
-        self.concentration
-    }
-
+impl<'t> LkjCholeskyK<'t> {
     /// The output shape of `log_prob(value)` and whether each K×K block is in the support.
     fn blocks(&self, value: Tensor<'t>) -> Result<(Shape, Vec<bool>), DistError> {
         util::same_tape(NAME, &[value, self.concentration])?;
@@ -150,25 +150,11 @@ fn neg_log_normalizer(k: usize, eta: f64) -> (f64, f64) {
     (-(pi_terms + v), -dv)
 }
 
-impl<'t> Distribution<'t> for LkjCholesky<'t> {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn batch_shape(&self) -> Shape {
-        self.batch
-    }
+impl<'t> crate::bind::Kernel<'t> for LkjCholeskyK<'t> {
+    crate::bind::kernel_items!(NAME);
 
     fn event_shape(&self) -> Shape {
         Shape::new(&[self.dim, self.dim]).unwrap_or(Shape::SCALAR)
-    }
-
-    fn family(&self) -> Family<'_, 't> {
-        Family::LkjCholesky(self)
-    }
-
-    fn params(&self) -> Vec<(&'static str, Tensor<'t>)> {
-        vec![("concentration", self.concentration)]
     }
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {

@@ -1,41 +1,44 @@
 //! The log-normal distribution.
 
-use crate::util::{
-    self, FINITE, POSITIVE, accessors, check, common_items, finite, lp_map, lp_sum, param_map,
-    positive, reparameterizable,
-};
-use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
+use crate::Param;
+use crate::bind::{Kernel, RKernel, family, kernel_items};
+use crate::param::bind_eager;
+use crate::util::check_param;
+use crate::util::{self, FINITE, POSITIVE, finite, lp_map, lp_sum, param_map, positive};
+use crate::{Constraint, DistError};
 use infer_ad::scalar::{LN_SQRT_2PI, normal_cdf};
-use infer_ad::{Shape, Tensor, Var};
+use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 
 const NAME: &str = "LogNormal";
 
-/// The log-normal distribution: ln X ~ N(loc, scale²),
-///
-/// ln p(x) = −(ln x − μ)²/(2σ²) − ln σ − ln √(2π) − ln x, x > 0.
-///
-/// Entropy ½ + ln √(2π) + ln σ + μ; mean e^{μ + σ²/2}; variance (e^{σ²} − 1) e^{2μ + σ²};
-/// cdf Φ((ln x − μ)/σ); pathwise draws e^{μ + σε}.
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Distribution, LogNormal};
-/// let tape = Tape::new();
-/// let d = LogNormal::new(tape.var(0.0), tape.var(1.0))?;
-/// let lp = d.log_prob(tape.constant(&ndarray::arr0(-1.0)))?;
-/// assert_eq!(lp.to_vec()[0], f64::NEG_INFINITY);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.LogNormal`.
-#[derive(Debug, Clone, Copy)]
-pub struct LogNormal<'t> {
-    loc: Tensor<'t>,
-    scale: Tensor<'t>,
-    batch: Shape,
+family! {
+    /// The log-normal distribution: ln X ~ N(loc, scale²),
+    ///
+    /// ln p(x) = −(ln x − μ)²/(2σ²) − ln σ − ln √(2π) − ln x, x > 0.
+    ///
+    /// Entropy ½ + ln √(2π) + ln σ + μ; mean e^{μ + σ²/2}; variance (e^{σ²} − 1) e^{2μ + σ²};
+    /// cdf Φ((ln x − μ)/σ); pathwise draws e^{μ + σε}.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Distribution, LogNormal};
+    /// let tape = Tape::new();
+    /// let d = LogNormal::new(tape.var(0.0), tape.var(1.0))?;
+    /// let lp = d.log_prob(tape.constant(&ndarray::arr0(-1.0)))?;
+    /// assert_eq!(lp.to_vec()[0], f64::NEG_INFINITY);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.LogNormal`.
+    pub struct LogNormal / LogNormalK {
+        params: [loc, scale],
+        extra: {},
+    }
+    name: NAME,
+    rsample: true,
 }
 
 impl<'t> LogNormal<'t> {
@@ -51,15 +54,13 @@ impl<'t> LogNormal<'t> {
     /// assert!(infer_dist::LogNormal::new(tape.var(0.0), tape.var(-1.0)).is_err());
     /// ```
     #[inline]
-    pub fn new(loc: impl IntoTensor<'t>, scale: impl IntoTensor<'t>) -> Result<Self, DistError> {
-        let (loc, scale) = (loc.into_tensor(), scale.into_tensor());
-        check(NAME, "loc", loc, finite, FINITE)?;
-        check(NAME, "scale", scale, positive, POSITIVE)?;
-        let batch = util::batch(NAME, &[loc, scale])?;
+    pub fn new(loc: impl Into<Param<'t>>, scale: impl Into<Param<'t>>) -> Result<Self, DistError> {
+        let [loc, scale] = bind_eager(NAME, [loc.into(), scale.into()])?;
+        check_param(NAME, "loc", &loc, finite, FINITE)?;
+        check_param(NAME, "scale", &scale, positive, POSITIVE)?;
+        let batch = util::param_batch(NAME, &[&loc, &scale])?;
         Ok(LogNormal { loc, scale, batch })
     }
-
-    accessors!(loc, scale);
 }
 
 fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
@@ -78,9 +79,8 @@ fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
     )
 }
 
-impl<'t> Distribution<'t> for LogNormal<'t> {
-    common_items!(NAME, LogNormal, [loc, scale]);
-    reparameterizable!();
+impl<'t> Kernel<'t> for LogNormalK<'t> {
+    kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         lp_map(NAME, self.batch, [value, self.loc, self.scale], kernel)
@@ -156,7 +156,7 @@ impl<'t> Distribution<'t> for LogNormal<'t> {
     }
 }
 
-impl<'t> Reparameterizable<'t> for LogNormal<'t> {
+impl<'t> RKernel<'t> for LogNormalK<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.loc.tape();
         let eps = util::constant(tape, self.batch, util::normals(rng, self.batch.numel()))?;

@@ -139,8 +139,8 @@ impl<'t> Mixture<'t> {
                 "weights (shape [K] or the components' batch shape)",
             ));
         }
-        if let Some((_, t)) = components.params().first() {
-            util::same_tape(NAME, &[param, *t])?;
+        if let Some(t) = components.params().first().and_then(|(_, p)| p.as_tensor()) {
+            util::same_tape(NAME, &[param, t])?;
         }
         Ok(Mixture {
             param,
@@ -211,8 +211,11 @@ impl<'t> Distribution<'t> for Mixture<'t> {
         Family::Mixture
     }
 
-    fn params(&self) -> Vec<(&'static str, Tensor<'t>)> {
-        let mut p = vec![(if self.logits { "logits" } else { "weights" }, self.param)];
+    fn params(&self) -> Vec<(&'static str, crate::Param<'t>)> {
+        let mut p = vec![(
+            if self.logits { "logits" } else { "weights" },
+            crate::Param::Tensor(self.param),
+        )];
         p.extend(self.components.params());
         p
     }

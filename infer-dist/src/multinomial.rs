@@ -327,8 +327,11 @@ impl<'t> Distribution<'t> for Multinomial<'t> {
         Family::Multinomial(self)
     }
 
-    fn params(&self) -> Vec<(&'static str, Tensor<'t>)> {
-        vec![(if self.logits { "logits" } else { "probs" }, self.param)]
+    fn params(&self) -> Vec<(&'static str, crate::Param<'t>)> {
+        vec![(
+            if self.logits { "logits" } else { "probs" },
+            crate::Param::Tensor(self.param),
+        )]
     }
 
     fn is_discrete(&self) -> bool {

@@ -256,8 +256,11 @@ impl<'t> Distribution<'t> for MultivariateNormal<'t> {
         Family::MultivariateNormal(self)
     }
 
-    fn params(&self) -> Vec<(&'static str, Tensor<'t>)> {
-        vec![("loc", self.loc), ("scale_tril", self.scale_tril)]
+    fn params(&self) -> Vec<(&'static str, crate::Param<'t>)> {
+        vec![
+            ("loc", crate::Param::Tensor(self.loc)),
+            ("scale_tril", crate::Param::Tensor(self.scale_tril)),
+        ]
     }
 
     fn as_reparameterizable(&self) -> Option<&dyn Reparameterizable<'t>> {
@@ -329,3 +332,5 @@ impl<'t> Reparameterizable<'t> for MultivariateNormal<'t> {
         util::rdraws(NAME, x + self.loc)
     }
 }
+
+crate::bind::tensor_kl_bind!(MultivariateNormal);

@@ -1,43 +1,47 @@
 //! The negative binomial distribution (PyTorch's convention).
 
+use crate::Param;
+use crate::bind::{Kernel, family, kernel_items};
 use crate::binomial::{bd0, stirlerr};
 use crate::gamma::{ln_standard_gamma, xlogy};
+use crate::param::bind_eager;
 use crate::poisson::poisson_draw;
-use crate::util::{
-    self, POSITIVE, accessors, check, common_items, lp_map, lp_sum, param_map, positive,
-};
-use crate::{Constraint, DistError, Distribution, IntoTensor};
+use crate::util::check_param;
+use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
+use crate::{Constraint, DistError};
 use infer_ad::scalar::lgamma;
-use infer_ad::{Shape, Tensor, Var};
+use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 
 const NAME: &str = "NegativeBinomial";
 
-/// The negative binomial distribution as PyTorch defines it: the number of successes before
-/// r = `total_count` failures, each trial succeeding with probability p = `probs`:
-///
-/// ln P(k) = ln Γ(r + k) − ln k! − ln Γ(r) + r ln(1 − p) + k ln p, k ∈ {0, 1, …}.
-///
-/// Mean rp/(1 − p); variance rp/(1 − p)²; no entropy (as PyTorch). Gradients flow to `probs`
-/// and to the (real) `total_count`. Sampled as a Gamma–Poisson mixture. Not reparameterizable.
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Distribution, NegativeBinomial};
-/// let tape = Tape::new();
-/// let d = NegativeBinomial::new(tape.var(3.0), tape.var(0.25))?;
-/// assert!((d.mean()?.to_vec()[0] - 1.0).abs() < 1e-15);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.NegativeBinomial`.
-#[derive(Debug, Clone, Copy)]
-pub struct NegativeBinomial<'t> {
-    total_count: Tensor<'t>,
-    probs: Tensor<'t>,
-    batch: Shape,
+family! {
+    /// The negative binomial distribution as PyTorch defines it: the number of successes before
+    /// r = `total_count` failures, each trial succeeding with probability p = `probs`:
+    ///
+    /// ln P(k) = ln Γ(r + k) − ln k! − ln Γ(r) + r ln(1 − p) + k ln p, k ∈ {0, 1, …}.
+    ///
+    /// Mean rp/(1 − p); variance rp/(1 − p)²; no entropy (as PyTorch). Gradients flow to `probs`
+    /// and to the (real) `total_count`. Sampled as a Gamma–Poisson mixture. Not reparameterizable.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Distribution, NegativeBinomial};
+    /// let tape = Tape::new();
+    /// let d = NegativeBinomial::new(tape.var(3.0), tape.var(0.25))?;
+    /// assert!((d.mean()?.to_vec()[0] - 1.0).abs() < 1e-15);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.NegativeBinomial`.
+    pub struct NegativeBinomial / NegativeBinomialK {
+        params: [total_count, probs],
+        extra: {},
+    }
+    name: NAME,
+    rsample: false,
 }
 
 impl<'t> NegativeBinomial<'t> {
@@ -54,27 +58,25 @@ impl<'t> NegativeBinomial<'t> {
     /// ```
     #[inline]
     pub fn new(
-        total_count: impl IntoTensor<'t>,
-        probs: impl IntoTensor<'t>,
+        total_count: impl Into<Param<'t>>,
+        probs: impl Into<Param<'t>>,
     ) -> Result<Self, DistError> {
-        let (total_count, probs) = (total_count.into_tensor(), probs.into_tensor());
-        check(NAME, "total_count", total_count, positive, POSITIVE)?;
-        check(
+        let [total_count, probs] = bind_eager(NAME, [total_count.into(), probs.into()])?;
+        check_param(NAME, "total_count", &total_count, positive, POSITIVE)?;
+        check_param(
             NAME,
             "probs",
-            probs,
+            &probs,
             |p| (0.0..1.0).contains(&p),
             "must be a probability in [0, 1)",
         )?;
-        let batch = util::batch(NAME, &[total_count, probs])?;
+        let batch = util::param_batch(NAME, &[&total_count, &probs])?;
         Ok(NegativeBinomial {
             total_count,
             probs,
             batch,
         })
     }
-
-    accessors!(total_count, probs);
 }
 
 /// ln P(K = k) for r, k ≥ 1e10 and 0 < p < 1, from f = r/(k + r) · C(k + r, k) pᵏ (1 − p)ʳ
@@ -131,8 +133,8 @@ fn kernel([k, r, p]: [f64; 3]) -> (f64, [f64; 3]) {
     (lp, [0.0, util::digamma_diff(r, k) + l1p, dp])
 }
 
-impl<'t> Distribution<'t> for NegativeBinomial<'t> {
-    common_items!(NAME, NegativeBinomial, [total_count, probs]);
+impl<'t> Kernel<'t> for NegativeBinomialK<'t> {
+    kernel_items!(NAME);
 
     fn is_discrete(&self) -> bool {
         true

@@ -1,43 +1,46 @@
 //! The normal (Gaussian) distribution.
 
+use crate::bind::{Kernel, RKernel, family, kernel_items};
+use crate::param::bind_eager;
 use crate::util::{
-    self, FINITE, POSITIVE, accessors, check, common_items, finite, lp_map, lp_sum, param_map,
-    positive, reparameterizable,
+    self, FINITE, POSITIVE, check_param, finite, lp_map, lp_sum, param_map, positive,
 };
-use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
+use crate::{Constraint, DistError, Param};
 use infer_ad::fastmath;
 use infer_ad::scalar::{LN_SQRT_2PI, normal_cdf};
-use infer_ad::{Shape, Tensor, Var};
+use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 
 const NAME: &str = "Normal";
 
-/// The normal distribution N(loc, scale²):
-///
-/// ln p(x) = −(x − μ)²/(2σ²) − ln σ − ln √(2π).
-///
-/// Entropy ½ + ln √(2π) + ln σ; cdf Φ((x − μ)/σ); pathwise draws x = μ + σ ε.
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Distribution, Normal};
-/// let tape = Tape::new();
-/// let (loc, scale) = (tape.var(1.0), tape.var(2.0));
-/// let d = Normal::new(loc, scale)?;
-/// let lp = d.log_prob_sum(tape.constant(&ndarray::array![1.0, 3.0]))?;
-/// lp.backward();
-/// assert!((loc.grad() - 0.5).abs() < 1e-15); // Σ (x − μ)/σ²
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.Normal`.
-#[derive(Debug, Clone, Copy)]
-pub struct Normal<'t> {
-    loc: Tensor<'t>,
-    scale: Tensor<'t>,
-    batch: Shape,
+family! {
+    /// The normal distribution N(loc, scale²):
+    ///
+    /// ln p(x) = −(x − μ)²/(2σ²) − ln σ − ln √(2π).
+    ///
+    /// Entropy ½ + ln √(2π) + ln σ; cdf Φ((x − μ)/σ); pathwise draws x = μ + σ ε.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Distribution, Normal};
+    /// let tape = Tape::new();
+    /// let (loc, scale) = (tape.var(1.0), tape.var(2.0));
+    /// let d = Normal::new(loc, scale)?;
+    /// let lp = d.log_prob_sum(tape.constant(&ndarray::array![1.0, 3.0]))?;
+    /// lp.backward();
+    /// assert!((loc.grad() - 0.5).abs() < 1e-15); // Σ (x − μ)/σ²
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.Normal`.
+    pub struct Normal / NormalK {
+        params: [loc, scale],
+        extra: {},
+    }
+    name: NAME,
+    rsample: true,
 }
 
 impl<'t> Normal<'t> {
@@ -58,15 +61,13 @@ impl<'t> Normal<'t> {
     /// # Ok::<(), infer_dist::DistError>(())
     /// ```
     #[inline]
-    pub fn new(loc: impl IntoTensor<'t>, scale: impl IntoTensor<'t>) -> Result<Self, DistError> {
-        let (loc, scale) = (loc.into_tensor(), scale.into_tensor());
-        check(NAME, "loc", loc, finite, FINITE)?;
-        check(NAME, "scale", scale, positive, POSITIVE)?;
-        let batch = util::batch(NAME, &[loc, scale])?;
+    pub fn new(loc: impl Into<Param<'t>>, scale: impl Into<Param<'t>>) -> Result<Self, DistError> {
+        let [loc, scale] = bind_eager(NAME, [loc.into(), scale.into()])?;
+        check_param(NAME, "loc", &loc, finite, FINITE)?;
+        check_param(NAME, "scale", &scale, positive, POSITIVE)?;
+        let batch = util::param_batch(NAME, &[&loc, &scale])?;
         Ok(Normal { loc, scale, batch })
     }
-
-    accessors!(loc, scale);
 }
 
 #[inline]
@@ -93,9 +94,8 @@ fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
     }
 }
 
-impl<'t> Distribution<'t> for Normal<'t> {
-    common_items!(NAME, Normal, [loc, scale]);
-    reparameterizable!();
+impl<'t> Kernel<'t> for NormalK<'t> {
+    kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         lp_map(NAME, self.batch, [value, self.loc, self.scale], kernel)
@@ -178,7 +178,7 @@ impl<'t> Distribution<'t> for Normal<'t> {
     }
 }
 
-impl<'t> Reparameterizable<'t> for Normal<'t> {
+impl<'t> RKernel<'t> for NormalK<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.loc.tape();
         let eps = util::constant(tape, self.batch, util::normals(rng, self.batch.numel()))?;

@@ -1,41 +1,44 @@
 //! The Pareto (type I) distribution.
 
-use crate::util::{
-    self, POSITIVE, accessors, check, common_items, lp_map, lp_sum, param_map, positive,
-    reparameterizable,
-};
-use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
-use infer_ad::{Shape, Tensor, Var};
+use crate::Param;
+use crate::bind::{Kernel, RKernel, family, kernel_items};
+use crate::param::bind_eager;
+use crate::util::check_param;
+use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
+use crate::{Constraint, DistError};
+use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 
 const NAME: &str = "Pareto";
 
-/// The Pareto distribution with scale s (the minimum) and shape α:
-///
-/// ln p(x) = ln α + α ln s − (α + 1) ln x, x ≥ s.
-///
-/// Entropy ln(s/α) + 1/α + 1; mean αs/(α − 1) for α > 1 (∞ otherwise); variance
-/// s²α/((α − 1)²(α − 2)) for α > 2 (∞ otherwise); cdf 1 − (s/x)^α; pathwise draws s e^{E/α},
-/// E ~ Exp(1).
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Distribution, Pareto};
-/// let tape = Tape::new();
-/// let d = Pareto::new(tape.var(1.0), tape.var(3.0))?;
-/// assert!((d.mean()?.to_vec()[0] - 1.5).abs() < 1e-15);
-/// assert_eq!(d.log_prob(tape.constant(&ndarray::arr0(0.5)))?.to_vec()[0], f64::NEG_INFINITY);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.Pareto`.
-#[derive(Debug, Clone, Copy)]
-pub struct Pareto<'t> {
-    scale: Tensor<'t>,
-    alpha: Tensor<'t>,
-    batch: Shape,
+family! {
+    /// The Pareto distribution with scale s (the minimum) and shape α:
+    ///
+    /// ln p(x) = ln α + α ln s − (α + 1) ln x, x ≥ s.
+    ///
+    /// Entropy ln(s/α) + 1/α + 1; mean αs/(α − 1) for α > 1 (∞ otherwise); variance
+    /// s²α/((α − 1)²(α − 2)) for α > 2 (∞ otherwise); cdf 1 − (s/x)^α; pathwise draws s e^{E/α},
+    /// E ~ Exp(1).
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Distribution, Pareto};
+    /// let tape = Tape::new();
+    /// let d = Pareto::new(tape.var(1.0), tape.var(3.0))?;
+    /// assert!((d.mean()?.to_vec()[0] - 1.5).abs() < 1e-15);
+    /// assert_eq!(d.log_prob(tape.constant(&ndarray::arr0(0.5)))?.to_vec()[0], f64::NEG_INFINITY);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.Pareto`.
+    pub struct Pareto / ParetoK {
+        params: [scale, alpha],
+        extra: {},
+    }
+    name: NAME,
+    rsample: true,
 }
 
 impl<'t> Pareto<'t> {
@@ -51,19 +54,20 @@ impl<'t> Pareto<'t> {
     /// assert!(infer_dist::Pareto::new(tape.var(1.0), tape.var(f64::NAN)).is_err());
     /// ```
     #[inline]
-    pub fn new(scale: impl IntoTensor<'t>, alpha: impl IntoTensor<'t>) -> Result<Self, DistError> {
-        let (scale, alpha) = (scale.into_tensor(), alpha.into_tensor());
-        check(NAME, "scale", scale, positive, POSITIVE)?;
-        check(NAME, "alpha", alpha, positive, POSITIVE)?;
-        let batch = util::batch(NAME, &[scale, alpha])?;
+    pub fn new(
+        scale: impl Into<Param<'t>>,
+        alpha: impl Into<Param<'t>>,
+    ) -> Result<Self, DistError> {
+        let [scale, alpha] = bind_eager(NAME, [scale.into(), alpha.into()])?;
+        check_param(NAME, "scale", &scale, positive, POSITIVE)?;
+        check_param(NAME, "alpha", &alpha, positive, POSITIVE)?;
+        let batch = util::param_batch(NAME, &[&scale, &alpha])?;
         Ok(Pareto {
             scale,
             alpha,
             batch,
         })
     }
-
-    accessors!(scale, alpha);
 }
 
 fn kernel([x, s, a]: [f64; 3]) -> (f64, [f64; 3]) {
@@ -82,9 +86,8 @@ fn kernel([x, s, a]: [f64; 3]) -> (f64, [f64; 3]) {
     )
 }
 
-impl<'t> Distribution<'t> for Pareto<'t> {
-    common_items!(NAME, Pareto, [scale, alpha]);
-    reparameterizable!();
+impl<'t> Kernel<'t> for ParetoK<'t> {
+    kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         lp_map(NAME, self.batch, [value, self.scale, self.alpha], kernel)
@@ -178,7 +181,7 @@ impl<'t> Distribution<'t> for Pareto<'t> {
     }
 }
 
-impl<'t> Reparameterizable<'t> for Pareto<'t> {
+impl<'t> RKernel<'t> for ParetoK<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.scale.tape();
         let e = util::uniforms(rng, self.batch.numel())

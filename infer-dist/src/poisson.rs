@@ -1,39 +1,46 @@
 //! The Poisson distribution.
 
+use crate::Param;
+use crate::bind::{Kernel, family, kernel_items};
 use crate::binomial::{bd0, stirlerr};
-use crate::util::{self, accessors, check, common_items, lp_map, lp_sum};
-use crate::{Constraint, DistError, Distribution, IntoTensor};
+use crate::param::bind_eager;
+use crate::util::check_param;
+use crate::util::{self, lp_map, lp_sum};
+use crate::{Constraint, DistError};
 
-use infer_ad::{Shape, Tensor, Var};
+use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 use rand::Rng;
 
 const NAME: &str = "Poisson";
 
-/// The Poisson distribution with rate λ ≥ 0:
-///
-/// ln P(k) = k ln λ − λ − ln k!, k ∈ {0, 1, …}; −∞ elsewhere (0 · ln 0 = 0, so λ = 0 is the
-/// point mass at 0).
-///
-/// Mean λ; variance λ; no entropy (as PyTorch). Not reparameterizable.
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Distribution, Poisson};
-/// let tape = Tape::new();
-/// let d = Poisson::new(tape.var(2.0))?;
-/// let lp = d.log_prob(tape.constant(&ndarray::arr0(0.0)))?;
-/// assert!((lp.to_vec()[0] + 2.0).abs() < 1e-15);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.Poisson`.
-#[derive(Debug, Clone, Copy)]
-pub struct Poisson<'t> {
-    rate: Tensor<'t>,
-    batch: Shape,
+family! {
+    /// The Poisson distribution with rate λ ≥ 0:
+    ///
+    /// ln P(k) = k ln λ − λ − ln k!, k ∈ {0, 1, …}; −∞ elsewhere (0 · ln 0 = 0, so λ = 0 is the
+    /// point mass at 0).
+    ///
+    /// Mean λ; variance λ; no entropy (as PyTorch). Not reparameterizable.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Distribution, Poisson};
+    /// let tape = Tape::new();
+    /// let d = Poisson::new(tape.var(2.0))?;
+    /// let lp = d.log_prob(tape.constant(&ndarray::arr0(0.0)))?;
+    /// assert!((lp.to_vec()[0] + 2.0).abs() < 1e-15);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.Poisson`.
+    pub struct Poisson / PoissonK {
+        params: [rate],
+        extra: {},
+    }
+    name: NAME,
+    rsample: false,
 }
 
 impl<'t> Poisson<'t> {
@@ -48,22 +55,18 @@ impl<'t> Poisson<'t> {
     /// assert!(infer_dist::Poisson::new(tape.var(-1.0)).is_err());
     /// ```
     #[inline]
-    pub fn new(rate: impl IntoTensor<'t>) -> Result<Self, DistError> {
-        let rate = rate.into_tensor();
-        check(
+    pub fn new(rate: impl Into<Param<'t>>) -> Result<Self, DistError> {
+        let [rate] = bind_eager(NAME, [rate.into()])?;
+        check_param(
             NAME,
             "rate",
-            rate,
+            &rate,
             |r| r >= 0.0 && r.is_finite(),
             "must be finite and >= 0",
         )?;
-        Ok(Poisson {
-            rate,
-            batch: rate.shape(),
-        })
+        let batch = rate.shape()?;
+        Ok(Poisson { rate, batch })
     }
-
-    accessors!(rate);
 }
 
 fn kernel([k, r]: [f64; 2]) -> (f64, [f64; 2]) {
@@ -84,8 +87,8 @@ fn kernel([k, r]: [f64; 2]) -> (f64, [f64; 2]) {
     (lp, [0.0, dr])
 }
 
-impl<'t> Distribution<'t> for Poisson<'t> {
-    common_items!(NAME, Poisson, [rate]);
+impl<'t> Kernel<'t> for PoissonK<'t> {
+    kernel_items!(NAME);
 
     fn is_discrete(&self) -> bool {
         true

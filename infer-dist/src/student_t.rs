@@ -1,46 +1,48 @@
 //! Student's t distribution.
 
+use crate::Param;
+use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::gamma::{ln_gamma_with_grad, ln_standard_gamma};
-use crate::util::{
-    self, FINITE, POSITIVE, accessors, check, common_items, finite, lp_map, lp_sum, param_map,
-    positive, reparameterizable,
-};
-use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
+use crate::param::bind_eager;
+use crate::util::check_param;
+use crate::util::{self, FINITE, POSITIVE, finite, lp_map, lp_sum, param_map, positive};
+use crate::{Constraint, DistError};
 use infer_ad::scalar::{LN_SQRT_2PI, digamma, lgamma, trigamma};
-use infer_ad::{Shape, Tensor, Var, fastmath};
+use infer_ad::{Tensor, Var, fastmath};
 use ndarray::ArrayD;
 
 const NAME: &str = "StudentT";
 
-/// Student's t distribution with ν = `df` degrees of freedom, location μ and scale σ:
-///
-/// ln p(x) = −((ν + 1)/2) ln(1 + z²/ν) − ln σ − ½ ln(νπ) − ln Γ(ν/2) + ln Γ((ν + 1)/2),
-/// z = (x − μ)/σ.
-///
-/// Entropy ln σ + ((ν + 1)/2)(ψ((ν + 1)/2) − ψ(ν/2)) + ½ ln ν + ln B(ν/2, ½); mean μ for ν > 1
-/// (NaN otherwise); variance σ²ν/(ν − 2) for ν > 2, ∞ for 1 < ν ≤ 2, NaN for ν ≤ 1; no cdf
-/// (as PyTorch). Reparameterizable as μ + σ Z √(ν/V), V ~ χ²(ν) through the Gamma's implicit
-/// gradients.
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Distribution, StudentT};
-/// let tape = Tape::new();
-/// let d = StudentT::new(tape.var(1.0), tape.var(0.0), tape.var(1.0))?; // Cauchy
-/// let lp = d.log_prob(tape.constant(&ndarray::arr0(0.0)))?;
-/// assert!((lp.to_vec()[0] + std::f64::consts::PI.ln()).abs() < 1e-14);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.StudentT`.
-#[derive(Debug, Clone, Copy)]
-pub struct StudentT<'t> {
-    df: Tensor<'t>,
-    loc: Tensor<'t>,
-    scale: Tensor<'t>,
-    batch: Shape,
+family! {
+    /// Student's t distribution with ν = `df` degrees of freedom, location μ and scale σ:
+    ///
+    /// ln p(x) = −((ν + 1)/2) ln(1 + z²/ν) − ln σ − ½ ln(νπ) − ln Γ(ν/2) + ln Γ((ν + 1)/2),
+    /// z = (x − μ)/σ.
+    ///
+    /// Entropy ln σ + ((ν + 1)/2)(ψ((ν + 1)/2) − ψ(ν/2)) + ½ ln ν + ln B(ν/2, ½); mean μ for ν > 1
+    /// (NaN otherwise); variance σ²ν/(ν − 2) for ν > 2, ∞ for 1 < ν ≤ 2, NaN for ν ≤ 1; no cdf
+    /// (as PyTorch). Reparameterizable as μ + σ Z √(ν/V), V ~ χ²(ν) through the Gamma's implicit
+    /// gradients.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Distribution, StudentT};
+    /// let tape = Tape::new();
+    /// let d = StudentT::new(tape.var(1.0), tape.var(0.0), tape.var(1.0))?; // Cauchy
+    /// let lp = d.log_prob(tape.constant(&ndarray::arr0(0.0)))?;
+    /// assert!((lp.to_vec()[0] + std::f64::consts::PI.ln()).abs() < 1e-14);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.StudentT`.
+    pub struct StudentT / StudentTK {
+        params: [df, loc, scale],
+        extra: {},
+    }
+    name: NAME,
+    rsample: true,
 }
 
 impl<'t> StudentT<'t> {
@@ -57,15 +59,15 @@ impl<'t> StudentT<'t> {
     /// ```
     #[inline]
     pub fn new(
-        df: impl IntoTensor<'t>,
-        loc: impl IntoTensor<'t>,
-        scale: impl IntoTensor<'t>,
+        df: impl Into<Param<'t>>,
+        loc: impl Into<Param<'t>>,
+        scale: impl Into<Param<'t>>,
     ) -> Result<Self, DistError> {
-        let (df, loc, scale) = (df.into_tensor(), loc.into_tensor(), scale.into_tensor());
-        check(NAME, "df", df, positive, POSITIVE)?;
-        check(NAME, "loc", loc, finite, FINITE)?;
-        check(NAME, "scale", scale, positive, POSITIVE)?;
-        let batch = util::batch(NAME, &[df, loc, scale])?;
+        let [df, loc, scale] = bind_eager(NAME, [df.into(), loc.into(), scale.into()])?;
+        check_param(NAME, "df", &df, positive, POSITIVE)?;
+        check_param(NAME, "loc", &loc, finite, FINITE)?;
+        check_param(NAME, "scale", &scale, positive, POSITIVE)?;
+        let batch = util::param_batch(NAME, &[&df, &loc, &scale])?;
         Ok(StudentT {
             df,
             loc,
@@ -73,8 +75,6 @@ impl<'t> StudentT<'t> {
             batch,
         })
     }
-
-    accessors!(df, loc, scale);
 }
 
 /// Odd coefficients c₁, c₃, …, c₁₅ of the asymptotic series
@@ -218,7 +218,7 @@ impl Hoisted {
     }
 }
 
-impl<'t> StudentT<'t> {
+impl<'t> StudentTK<'t> {
     /// `log_prob_sum` for scalar ν, μ, σ: the parameter-only terms of the log density,
     /// n(−ln σ − ln √(2π) + D(ν/2)) ([`half_ratio`]; the stable form of
     /// ln Γ((ν + 1)/2) − ln Γ(ν/2) − ½ ln(νπ) − ln σ) and their partials n·½D′(ν/2) and −n/σ,
@@ -263,9 +263,8 @@ impl<'t> StudentT<'t> {
     }
 }
 
-impl<'t> Distribution<'t> for StudentT<'t> {
-    common_items!(NAME, StudentT, [df, loc, scale]);
-    reparameterizable!();
+impl<'t> Kernel<'t> for StudentTK<'t> {
+    kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         lp_map(
@@ -350,7 +349,7 @@ impl<'t> Distribution<'t> for StudentT<'t> {
     }
 }
 
-impl<'t> Reparameterizable<'t> for StudentT<'t> {
+impl<'t> RKernel<'t> for StudentTK<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.df.tape();
         let v = util::bvals(self.df, self.batch);

@@ -1,41 +1,44 @@
 //! The continuous uniform distribution.
 
-use crate::util::{
-    self, FINITE, accessors, check, common_items, finite, lp_map, lp_sum, param_map,
-    reparameterizable,
-};
-use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
-use infer_ad::{Shape, Tensor, Var};
+use crate::Param;
+use crate::bind::{Kernel, RKernel, family, kernel_items};
+use crate::param::bind_eager;
+use crate::util::check_param;
+use crate::util::{self, FINITE, finite, lp_map, lp_sum, param_map};
+use crate::{Constraint, DistError};
+use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 
 const NAME: &str = "Uniform";
 
-/// The uniform distribution on [low, high):
-///
-/// ln p(x) = −ln(high − low) for low ≤ x < high, −∞ elsewhere (PyTorch's half-open support).
-///
-/// Entropy ln(high − low); mean (low + high)/2; variance (high − low)²/12; cdf
-/// clamp((x − low)/(high − low), 0, 1); pathwise draws low + (high − low)u. The value gradient
-/// of log_prob is 0.
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Distribution, Uniform};
-/// let tape = Tape::new();
-/// let d = Uniform::new(tape.var(0.0), tape.var(4.0))?;
-/// let lp = d.log_prob(tape.constant(&ndarray::array![1.0, 5.0]))?;
-/// assert_eq!(lp.to_vec(), vec![-(4f64.ln()), f64::NEG_INFINITY]);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.Uniform`.
-#[derive(Debug, Clone, Copy)]
-pub struct Uniform<'t> {
-    low: Tensor<'t>,
-    high: Tensor<'t>,
-    batch: Shape,
+family! {
+    /// The uniform distribution on [low, high):
+    ///
+    /// ln p(x) = −ln(high − low) for low ≤ x < high, −∞ elsewhere (PyTorch's half-open support).
+    ///
+    /// Entropy ln(high − low); mean (low + high)/2; variance (high − low)²/12; cdf
+    /// clamp((x − low)/(high − low), 0, 1); pathwise draws low + (high − low)u. The value gradient
+    /// of log_prob is 0.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Distribution, Uniform};
+    /// let tape = Tape::new();
+    /// let d = Uniform::new(tape.var(0.0), tape.var(4.0))?;
+    /// let lp = d.log_prob(tape.constant(&ndarray::array![1.0, 5.0]))?;
+    /// assert_eq!(lp.to_vec(), vec![-(4f64.ln()), f64::NEG_INFINITY]);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.Uniform`.
+    pub struct Uniform / UniformK {
+        params: [low, high],
+        extra: {},
+    }
+    name: NAME,
+    rsample: true,
 }
 
 impl<'t> Uniform<'t> {
@@ -51,12 +54,15 @@ impl<'t> Uniform<'t> {
     /// assert!(infer_dist::Uniform::new(tape.var(1.0), tape.var(1.0)).is_err());
     /// ```
     #[inline]
-    pub fn new(low: impl IntoTensor<'t>, high: impl IntoTensor<'t>) -> Result<Self, DistError> {
-        let (low, high) = (low.into_tensor(), high.into_tensor());
-        check(NAME, "low", low, finite, FINITE)?;
-        check(NAME, "high", high, finite, FINITE)?;
-        let batch = util::batch(NAME, &[low, high])?;
-        let (l, h) = (util::bvals(low, batch), util::bvals(high, batch));
+    pub fn new(low: impl Into<Param<'t>>, high: impl Into<Param<'t>>) -> Result<Self, DistError> {
+        let [low, high] = bind_eager(NAME, [low.into(), high.into()])?;
+        check_param(NAME, "low", &low, finite, FINITE)?;
+        check_param(NAME, "high", &high, finite, FINITE)?;
+        let batch = util::param_batch(NAME, &[&low, &high])?;
+        let (l, h) = (
+            util::param_bvals(&low, batch),
+            util::param_bvals(&high, batch),
+        );
         for i in 0..l.len() {
             if !(h[i] > l[i]) {
                 return Err(DistError::InvalidParameter {
@@ -69,8 +75,6 @@ impl<'t> Uniform<'t> {
         }
         Ok(Uniform { low, high, batch })
     }
-
-    accessors!(low, high);
 }
 
 fn kernel([x, l, h]: [f64; 3]) -> (f64, [f64; 3]) {
@@ -119,9 +123,8 @@ fn lerp(l: f64, h: f64, u: f64) -> f64 {
     }
 }
 
-impl<'t> Distribution<'t> for Uniform<'t> {
-    common_items!(NAME, Uniform, [low, high]);
-    reparameterizable!();
+impl<'t> Kernel<'t> for UniformK<'t> {
+    kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         lp_map(NAME, self.batch, [value, self.low, self.high], kernel)
@@ -200,7 +203,7 @@ impl<'t> Distribution<'t> for Uniform<'t> {
     }
 }
 
-impl<'t> Reparameterizable<'t> for Uniform<'t> {
+impl<'t> RKernel<'t> for UniformK<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.low.tape();
         let u = util::constant(tape, self.batch, util::uniforms(rng, self.batch.numel()))?;

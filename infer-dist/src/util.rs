@@ -34,6 +34,55 @@ pub(crate) fn check(
     check_values(dist, param, &t.to_vec(), ok, reason)
 }
 
+/// [`check`] for a parameter that may be a constant.
+#[inline]
+pub(crate) fn check_param(
+    dist: &'static str,
+    param: &'static str,
+    p: &crate::Param<'_>,
+    ok: impl Fn(f64) -> bool,
+    reason: &'static str,
+) -> Result<(), DistError> {
+    match p {
+        crate::Param::Tensor(t) => check(dist, param, *t, ok, reason),
+        crate::Param::Scalar(v) => {
+            if ok(*v) {
+                Ok(())
+            } else {
+                Err(invalid(dist, param, *v, reason))
+            }
+        }
+        crate::Param::Array(a) => match a.iter().find(|&&v| !ok(v)) {
+            None => Ok(()),
+            Some(&v) => Err(invalid(dist, param, v, reason)),
+        },
+    }
+}
+
+/// The broadcast shape of parameters that may be constants (their tapes were checked by
+/// [`crate::param::bind_eager`]).
+///
+/// # Errors
+/// [`DistError::ShapeMismatch`] when the shapes do not broadcast; [`DistError::Ad`] for a data
+/// array with too many dimensions.
+#[inline]
+pub(crate) fn param_batch(
+    dist: &'static str,
+    params: &[&crate::Param<'_>],
+) -> Result<Shape, DistError> {
+    let mut shape = Shape::SCALAR;
+    for p in params {
+        let s = p.shape()?;
+        shape = shape.broadcast(&s).map_err(|_| DistError::ShapeMismatch {
+            dist,
+            what: "parameters",
+            left: shape,
+            right: s,
+        })?;
+    }
+    Ok(shape)
+}
+
 #[inline(always)]
 fn check_values(
     dist: &'static str,
@@ -94,28 +143,6 @@ pub(crate) fn same_tape(dist: &'static str, ts: &[Tensor<'_>]) -> Result<(), Dis
     Ok(())
 }
 
-/// The broadcast shape of the parameters, after checking that they share one tape.
-///
-/// # Errors
-/// [`DistError::Ad`] with [`infer_ad::AdError::DifferentTapes`] when two parameters are on
-/// different tapes; [`DistError::ShapeMismatch`] when the shapes do not broadcast.
-#[inline]
-pub(crate) fn batch(dist: &'static str, params: &[Tensor<'_>]) -> Result<Shape, DistError> {
-    same_tape(dist, params)?;
-    let mut shape = Shape::SCALAR;
-    for p in params {
-        shape = shape
-            .broadcast(&p.shape())
-            .map_err(|_| DistError::ShapeMismatch {
-                dist,
-                what: "parameters",
-                left: shape,
-                right: p.shape(),
-            })?;
-    }
-    Ok(shape)
-}
-
 /// The shape of `log_prob(value)`: the broadcast of the value's shape and the batch shape.
 #[inline]
 pub(crate) fn value_shape(
@@ -138,6 +165,19 @@ pub(crate) fn value_shape(
 pub(crate) fn bvals(t: Tensor<'_>, shape: Shape) -> Vec<f64> {
     let src = t.to_vec();
     broadcast_slice(&src, t.shape(), shape)
+}
+
+/// The values of a parameter broadcast to `shape` (plain f64, nothing recorded).
+pub(crate) fn param_bvals(p: &crate::Param<'_>, shape: Shape) -> Vec<f64> {
+    match p {
+        crate::Param::Tensor(t) => bvals(*t, shape),
+        // a constant's shape broadcasts to `shape` (checked by `param_batch`)
+        other => {
+            let src = other.to_vec();
+            let from = other.shape().unwrap_or(shape);
+            broadcast_slice(&src, from, shape)
+        }
+    }
 }
 
 /// Broadcasts row-major `src` of shape `from` to shape `to`.
@@ -378,32 +418,9 @@ macro_rules! common_items {
         fn family(&self) -> $crate::Family<'_, 't> {
             $crate::Family::$fam(self)
         }
-        fn params(&self) -> Vec<(&'static str, infer_ad::Tensor<'t>)> {
-            vec![$((stringify!($p), self.$p)),*]
+        fn params(&self) -> Vec<(&'static str, $crate::Param<'t>)> {
+            vec![$((stringify!($p), $crate::Param::Tensor(self.$p))),*]
         }
     };
 }
 pub(crate) use common_items;
-
-/// `as_reparameterizable` for a family that implements [`crate::Reparameterizable`].
-macro_rules! reparameterizable {
-    () => {
-        fn as_reparameterizable(&self) -> Option<&dyn $crate::Reparameterizable<'t>> {
-            Some(self)
-        }
-    };
-}
-pub(crate) use reparameterizable;
-
-/// Accessors for the parameters, named as PyTorch names them.
-macro_rules! accessors {
-    ($($p:ident),*) => {
-        $(
-            #[doc = concat!("The `", stringify!($p), "` parameter, as given to the constructor.")]
-            pub fn $p(&self) -> infer_ad::Tensor<'t> {
-                self.$p
-            }
-        )*
-    };
-}
-pub(crate) use accessors;

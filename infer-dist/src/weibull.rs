@@ -1,41 +1,44 @@
 //! The Weibull distribution.
 
+use crate::Param;
+use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::gumbel::EULER;
-use crate::util::{
-    self, POSITIVE, accessors, check, common_items, lp_map, lp_sum, param_map, positive,
-    reparameterizable,
-};
-use crate::{Constraint, DistError, Distribution, IntoTensor, Reparameterizable};
+use crate::param::bind_eager;
+use crate::util::check_param;
+use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
+use crate::{Constraint, DistError};
 use infer_ad::scalar::{digamma, lgamma};
-use infer_ad::{Shape, Tensor, Var};
+use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 
 const NAME: &str = "Weibull";
 
-/// The Weibull distribution with scale λ and shape k (`concentration`):
-///
-/// ln p(x) = ln(k/λ) + (k − 1) ln(x/λ) − (x/λ)ᵏ, x > 0 (PyTorch's support is (0, ∞)).
-///
-/// Entropy γ(1 − 1/k) + ln(λ/k) + 1; mean λΓ(1 + 1/k); variance λ²(Γ(1 + 2/k) − Γ(1 + 1/k)²);
-/// cdf 1 − e^{−(x/λ)ᵏ}; pathwise draws λ E^{1/k}, E ~ Exp(1).
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Distribution, Weibull};
-/// let tape = Tape::new();
-/// let d = Weibull::new(tape.var(2.0), tape.var(1.0))?; // Exponential(½)
-/// assert!((d.mean()?.to_vec()[0] - 2.0).abs() < 1e-14);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.Weibull`.
-#[derive(Debug, Clone, Copy)]
-pub struct Weibull<'t> {
-    scale: Tensor<'t>,
-    concentration: Tensor<'t>,
-    batch: Shape,
+family! {
+    /// The Weibull distribution with scale λ and shape k (`concentration`):
+    ///
+    /// ln p(x) = ln(k/λ) + (k − 1) ln(x/λ) − (x/λ)ᵏ, x > 0 (PyTorch's support is (0, ∞)).
+    ///
+    /// Entropy γ(1 − 1/k) + ln(λ/k) + 1; mean λΓ(1 + 1/k); variance λ²(Γ(1 + 2/k) − Γ(1 + 1/k)²);
+    /// cdf 1 − e^{−(x/λ)ᵏ}; pathwise draws λ E^{1/k}, E ~ Exp(1).
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Distribution, Weibull};
+    /// let tape = Tape::new();
+    /// let d = Weibull::new(tape.var(2.0), tape.var(1.0))?; // Exponential(½)
+    /// assert!((d.mean()?.to_vec()[0] - 2.0).abs() < 1e-14);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.Weibull`.
+    pub struct Weibull / WeibullK {
+        params: [scale, concentration],
+        extra: {},
+    }
+    name: NAME,
+    rsample: true,
 }
 
 impl<'t> Weibull<'t> {
@@ -52,21 +55,19 @@ impl<'t> Weibull<'t> {
     /// ```
     #[inline]
     pub fn new(
-        scale: impl IntoTensor<'t>,
-        concentration: impl IntoTensor<'t>,
+        scale: impl Into<Param<'t>>,
+        concentration: impl Into<Param<'t>>,
     ) -> Result<Self, DistError> {
-        let (scale, concentration) = (scale.into_tensor(), concentration.into_tensor());
-        check(NAME, "scale", scale, positive, POSITIVE)?;
-        check(NAME, "concentration", concentration, positive, POSITIVE)?;
-        let batch = util::batch(NAME, &[scale, concentration])?;
+        let [scale, concentration] = bind_eager(NAME, [scale.into(), concentration.into()])?;
+        check_param(NAME, "scale", &scale, positive, POSITIVE)?;
+        check_param(NAME, "concentration", &concentration, positive, POSITIVE)?;
+        let batch = util::param_batch(NAME, &[&scale, &concentration])?;
         Ok(Weibull {
             scale,
             concentration,
             batch,
         })
     }
-
-    accessors!(scale, concentration);
 }
 
 fn kernel([x, l, k]: [f64; 3]) -> (f64, [f64; 3]) {
@@ -168,9 +169,8 @@ fn weibull_dpsi(t: f64) -> f64 {
     }
 }
 
-impl<'t> Distribution<'t> for Weibull<'t> {
-    common_items!(NAME, Weibull, [scale, concentration]);
-    reparameterizable!();
+impl<'t> Kernel<'t> for WeibullK<'t> {
+    kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         lp_map(
@@ -296,7 +296,7 @@ impl<'t> Distribution<'t> for Weibull<'t> {
     }
 }
 
-impl<'t> Reparameterizable<'t> for Weibull<'t> {
+impl<'t> RKernel<'t> for WeibullK<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.scale.tape();
         let e = util::uniforms(rng, self.batch.numel())

@@ -36,7 +36,12 @@ fn loc_scale<'t>(q: &dyn Distribution<'t>) -> Option<(Kind, Var<'t>, Var<'t>)> {
         Family::LogNormal(d) => (Kind::LogNormal, d.loc(), d.scale()),
         _ => return None,
     };
-    Some((kind, loc.item().ok()?, scale.item().ok()?))
+    // a guide built from constants has no tape handles to fuse: the general path takes it
+    Some((
+        kind,
+        loc.as_tensor()?.item().ok()?,
+        scale.as_tensor()?.item().ok()?,
+    ))
 }
 
 /// One group: sites sharing a prior object and a q family.

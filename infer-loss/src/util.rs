@@ -58,7 +58,10 @@ pub(crate) fn check_site<'t>(
     let tape = value.tape();
     for d in dists {
         for (_, p) in d.params() {
-            check_same_tape(function, tape, p.tape())?;
+            // constants are bound to the value's tape when the density is evaluated
+            if let Some(t) = p.tape() {
+                check_same_tape(function, tape, t)?;
+            }
         }
     }
     Ok(())

@@ -1,5 +1,6 @@
 //! The log-density contract the samplers work against: f64 values and gradients on ℝⁿ.
 
+use infer_ad::{Tape, Tensor, Var};
 use rand::RngCore;
 
 use crate::error::LogDensityError;
@@ -188,4 +189,32 @@ where
     fn logp_and_grad(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, LogDensityError> {
         (self.f)(x, grad)
     }
+}
+
+/// The leaves whose gradient one recorded evaluation reads back.
+pub(crate) enum TapeInputs<'t> {
+    /// One vector leaf holding all coordinates ([`TapeModel`](crate::model::TapeModel)).
+    Vector(Tensor<'t>),
+    /// The leaves of a [`ParamStore`](infer_ad::ParamStore) bound at the coordinates, in
+    /// store order (the seed's step API, [`crate::seed`]).
+    Store(infer_ad::Bound<'t>),
+}
+
+/// The one tape bridge from a model recorded on an `infer-ad` tape to the f64 [`LogDensity`]
+/// contract, shared by [`TapeModel`](crate::model::TapeModel) and [`crate::seed`]: clears
+/// `tape` (keeping its buffers), lets `record` bind the coordinates as leaves and record
+/// log p, runs one backward pass and writes ∇ log p into `grad`. Returns log p.
+pub(crate) fn tape_logp_and_grad<'a>(
+    tape: &'a mut Tape,
+    grad: &mut [f64],
+    record: impl FnOnce(&'a Tape) -> Result<(TapeInputs<'a>, Var<'a>), LogDensityError>,
+) -> Result<f64, LogDensityError> {
+    tape.clear();
+    let (inputs, lp) = record(tape)?;
+    lp.backward();
+    match &inputs {
+        TapeInputs::Vector(y) => y.grad_into(grad),
+        TapeInputs::Store(bound) => bound.grad_into_flat(grad),
+    }
+    Ok(lp.value())
 }

@@ -59,7 +59,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
 
-use crate::density::LogDensity;
+use crate::density::{LogDensity, TapeInputs, tape_logp_and_grad};
 use crate::error::{LogDensityError, McmcError};
 use crate::init::Inits;
 use crate::layout::{Block, Entry, EntrySpec, Layout, LayoutError, ParamSupport};
@@ -960,21 +960,18 @@ impl<M: Model> LogDensity for TapeModel<M> {
     }
 
     fn logp_and_grad(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, LogDensityError> {
-        self.tape.clear();
-        let tape = &self.tape;
-        let y = tape.tensor_from_slice(&[self.layout.dim()], x)?;
-        let lp = Self::run(
-            &self.model,
+        let TapeModel {
+            model,
+            layout,
+            order,
             tape,
-            &self.layout,
-            &self.order,
-            Some(y),
-            Mode::Gradient,
-            true,
-        )?;
-        lp.backward();
-        y.grad_into(grad);
-        Ok(lp.value())
+            ..
+        } = self;
+        tape_logp_and_grad(tape, grad, |tape| {
+            let y = tape.tensor_from_slice(&[layout.dim()], x)?;
+            let lp = Self::run(model, tape, layout, order, Some(y), Mode::Gradient, true)?;
+            Ok((TapeInputs::Vector(y), lp))
+        })
     }
 
     fn layout(&self) -> Layout {

@@ -10,6 +10,12 @@
 //! 0), never a panic; a non-finite loss at the starting point is
 //! [`McmcError::NonFiniteStart`].
 //!
+//! Each free function evaluates the closure once more than its leapfrog steps, at the
+//! current parameters, since it cannot know that the closure it is given is the one of the
+//! previous call. A [`StepSession`] owns the closure and keeps the last draw's gradient:
+//! the same draws for the same seed, one gradient per leapfrog step. Both evaluate the
+//! closure through the tape bridge [`TapeModel`](crate::model::TapeModel) uses.
+//!
 //! # Examples
 //! The seed's NUTS loop:
 //! ```
@@ -50,6 +56,7 @@
 //! Hoffman & Gelman (2014), *The No-U-Turn Sampler*, JMLR 15: algorithms 4 (step-size
 //! heuristic) and 6 (dual averaging); Betancourt (2017), arXiv:1701.02434 (multinomial NUTS).
 
+use crate::density::{TapeInputs, tape_logp_and_grad};
 use crate::error::{BoxError, LogDensityError, McmcError};
 use crate::{LogDensity, Metric, MetricKind, Nuts, NutsOptions, Position, StaticHmc, Transition};
 use infer_ad::{Bound, ParamStore, Tape, Var};
@@ -98,14 +105,16 @@ impl Default for NutsStepOptions {
     }
 }
 
-/// Adapts a loss closure on the tape to the f64 [`LogDensity`] contract (log p = −loss).
-struct TapeDensity<'s, F> {
-    store: &'s ParamStore,
-    tape: Tape,
-    closure: F,
+/// The seed's closure as a [`LogDensity`] (log p = −loss) at coordinates bound to the shapes
+/// of `store`, through the crate's one tape bridge ([`tape_logp_and_grad`], which
+/// [`TapeModel`](crate::model::TapeModel) uses too).
+struct StoreDensity<'a, F> {
+    store: &'a ParamStore,
+    tape: &'a mut Tape,
+    closure: &'a mut F,
 }
 
-impl<F, E> LogDensity for TapeDensity<'_, F>
+impl<F, E> LogDensity for StoreDensity<'_, F>
 where
     F: for<'t> FnMut(&'t Tape, &Bound<'t>) -> Result<Var<'t>, E>,
     E: Into<BoxError>,
@@ -115,47 +124,389 @@ where
     }
 
     fn logp_and_grad(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, LogDensityError> {
-        self.tape.clear();
-        let TapeDensity {
+        let StoreDensity {
             store,
             tape,
             closure,
         } = self;
-        let bound = store.bind_flat(tape, x).map_err(LogDensityError::fatal)?;
-        let loss = closure(tape, &bound).map_err(|e| LogDensityError::fatal(e))?;
-        loss.backward();
-        bound.grad_into_flat(grad);
-        for g in grad.iter_mut() {
-            *g = -*g;
-        }
-        Ok(-loss.value())
+        tape_logp_and_grad(tape, grad, |tape| {
+            let bound = store.bind_flat(tape, x).map_err(LogDensityError::fatal)?;
+            let loss = closure(tape, &bound).map_err(|e| LogDensityError::fatal(e))?;
+            Ok((TapeInputs::Store(bound), -loss))
+        })
     }
 }
 
-fn start<'s, F, E>(
-    parameters: &'s ParamStore,
+/// The closure, its tape and the last state the chain reached: the part of a
+/// [`StepSession`] that evaluates the model.
+struct Bridge<F> {
     closure: F,
-) -> Result<(TapeDensity<'s, F>, Position), McmcError>
+    tape: Tape,
+    /// The last position with its log density and gradient, if still valid.
+    position: Option<Position>,
+    /// The shapes of the store `position` belongs to, in store order.
+    shapes: Vec<Vec<usize>>,
+    /// The store's current values, read to compare them with `position`.
+    current: Vec<f64>,
+}
+
+impl<F, E> Bridge<F>
 where
     F: for<'t> FnMut(&'t Tape, &Bound<'t>) -> Result<Var<'t>, E>,
     E: Into<BoxError>,
 {
-    if parameters.num_elements() == 0 {
-        return Err(McmcError::ZeroDimension);
+    /// The density and the position at the store's current values: the kept position when
+    /// the store still holds it bit for bit (no gradient), else a new evaluation.
+    fn prepare<'a>(
+        &'a mut self,
+        store: &'a ParamStore,
+    ) -> Result<(StoreDensity<'a, F>, &'a mut Position), McmcError> {
+        let n = store.num_elements();
+        if n == 0 {
+            self.position = None;
+            return Err(McmcError::ZeroDimension);
+        }
+        let same_shapes = self.shapes.len() == store.len()
+            && store
+                .iter()
+                .zip(&self.shapes)
+                .all(|((_, v), s)| v.shape() == s.as_slice());
+        if !same_shapes {
+            self.position = None;
+            self.shapes.clear();
+            self.shapes
+                .extend(store.iter().map(|(_, v)| v.shape().to_vec()));
+        }
+        self.current.resize(n, 0.0);
+        store
+            .read_flat(&mut self.current)
+            .map_err(|e| McmcError::LogDensity(LogDensityError::fatal(e)))?;
+        let Bridge {
+            closure,
+            tape,
+            position,
+            current,
+            ..
+        } = self;
+        let mut density = StoreDensity {
+            store,
+            tape,
+            closure,
+        };
+        let kept = position.as_ref().is_some_and(|p| {
+            p.q()
+                .iter()
+                .zip(current.iter())
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        });
+        if !kept {
+            // The first step, or the store was changed outside the session.
+            let evaluated = match position.as_mut() {
+                Some(p) => p.set_q(&mut density, current),
+                None => Position::new(&mut density, current.clone()).map(|p| {
+                    *position = Some(p);
+                }),
+            };
+            if let Err(e) = evaluated {
+                *position = None;
+                return Err(e);
+            }
+        }
+        let position = position.as_mut().expect("evaluated above");
+        Ok((density, position))
     }
-    let mut density = TapeDensity {
-        store: parameters,
-        tape: Tape::new(),
-        closure,
-    };
-    let position = Position::new(&mut density, parameters.to_flat())?;
-    Ok((density, position))
+
+    /// Writes the position into the store, or forgets it on error.
+    fn finish<T>(
+        &mut self,
+        result: Result<T, McmcError>,
+        store: &mut ParamStore,
+    ) -> Result<T, McmcError> {
+        let done = result.and_then(|t| {
+            let q = self.position.as_ref().expect("prepared").q();
+            store
+                .write_flat(q)
+                .map_err(|e| McmcError::LogDensity(LogDensityError::fatal(e)))?;
+            Ok(t)
+        });
+        if done.is_err() {
+            self.position = None;
+        }
+        done
+    }
 }
 
-fn write_back(parameters: &mut ParamStore, q: &[f64]) -> Result<(), McmcError> {
-    parameters
-        .write_flat(q)
-        .map_err(|e| McmcError::LogDensity(LogDensityError::fatal(e)))
+/// The seed's step API as a session: it owns the closure, the tape, the NUTS or HMC kernel
+/// and the last state of the chain (position, log density, gradient), so a loop of steps
+/// costs exactly the gradients of its leapfrog steps — plus one at the first step, and one
+/// whenever the [`ParamStore`] was changed outside the session.
+///
+/// Each step takes the store, as the free functions do: the session compares its values
+/// bit for bit with the position it left there (and its shapes with those it knew), and
+/// evaluates the closure again only when they differ. The free functions ([`nuts_step`],
+/// [`hmc_step`], [`nuts_step_details`], [`find_reasonable_epsilon`]) are this session used
+/// for one call; with the same seed, a session and the free functions produce the same
+/// draws bit for bit.
+///
+/// The closure is assumed to be a fixed function of the parameters. If what it computes
+/// changes between steps — a new minibatch read through a `RefCell`, a changed
+/// temperature — call [`StepSession::invalidate`] after the change, or the session goes on
+/// from the log density and gradient of the old closure.
+///
+/// # Examples
+/// The seed's NUTS loop with a session; the closure counts its evaluations:
+/// ```
+/// use infer_ad::{ParamStore, Tape, Bound};
+/// use infer_mcmc::seed::{NutsStepOptions, StepSession};
+/// use infer_mcmc::{dual_averaging, DualAveragingOptions};
+/// use rand::SeedableRng;
+/// use std::cell::Cell;
+///
+/// let mut params = ParamStore::new();
+/// let x = params.add("x", ndarray::arr1(&[1.0, 1.0, 1.0]))?;
+/// let gradients = Cell::new(0);
+/// // x ~ N(0, I/2): the loss (negative log density) is Σ x²
+/// let mut session = StepSession::new(|_: &Tape, p: &Bound<'_>| {
+///     gradients.set(gradients.get() + 1);
+///     Ok::<_, infer_ad::AdError>(p[x].square().sum())
+/// });
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+/// let (initial_epsilon, mut epsilon_bar, mut h_bar) = session.find_reasonable_epsilon(&mut params, &mut rng)?;
+/// let mut epsilon = initial_epsilon;
+/// let before = gradients.get();
+/// let mut leapfrog_steps = 0;
+/// for i in 1..100 {
+///     let t = session.nuts_step_details(epsilon, &mut params, NutsStepOptions::default(), &mut rng)?;
+///     leapfrog_steps += t.n_leapfrog;
+///     if i < 50 {
+///         (epsilon, epsilon_bar, h_bar) = dual_averaging(t.accept_stat, i, initial_epsilon, epsilon_bar, h_bar, DualAveragingOptions::default())?;
+///     } else {
+///         epsilon = epsilon_bar;
+///     }
+/// }
+/// // One gradient per leapfrog step, none to restart from the last draw.
+/// assert_eq!(gradients.get() - before, leapfrog_steps);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct StepSession<F> {
+    bridge: Bridge<F>,
+    nuts: Option<Nuts>,
+    hmc: Option<StaticHmc>,
+}
+
+impl<F> std::fmt::Debug for StepSession<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StepSession")
+            .field("position", &self.bridge.position)
+            .field("nuts", &self.nuts)
+            .field("hmc", &self.hmc)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F, E> StepSession<F>
+where
+    F: for<'t> FnMut(&'t Tape, &Bound<'t>) -> Result<Var<'t>, E>,
+    E: Into<BoxError>,
+{
+    /// A session for `closure`, which returns the **negative** log density on the tape from
+    /// the bound parameters. Nothing is evaluated until the first step.
+    ///
+    /// # Examples
+    /// See [`StepSession`].
+    pub fn new(closure: F) -> Self {
+        StepSession {
+            bridge: Bridge {
+                closure,
+                tape: Tape::new(),
+                position: None,
+                shapes: Vec::new(),
+                current: Vec::new(),
+            },
+            nuts: None,
+            hmc: None,
+        }
+    }
+
+    /// Forgets the kept log density and gradient: the next step evaluates the closure at
+    /// the store's values. Call it after changing what the closure computes (a new
+    /// minibatch, say).
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::{ParamStore, Tape, Bound};
+    /// use rand::SeedableRng;
+    /// use std::cell::Cell;
+    /// let mut params = ParamStore::new();
+    /// let x = params.add("x", ndarray::arr1(&[0.5]))?;
+    /// let centre = Cell::new(0.0); // the "data" the closure reads
+    /// let mut session = infer_mcmc::seed::StepSession::new(|_: &Tape, p: &Bound<'_>| {
+    ///     Ok::<_, infer_ad::AdError>((p[x] - centre.get()).square().sum() * 0.5)
+    /// });
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    /// session.hmc_step(0.3, 5, &mut params, &mut rng)?;
+    /// centre.set(3.0);
+    /// session.invalidate(); // the kept gradient belongs to the old centre
+    /// session.hmc_step(0.3, 5, &mut params, &mut rng)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn invalidate(&mut self) {
+        self.bridge.position = None;
+    }
+
+    /// [`hmc_step`] within the session: one HMC transition with `num_steps` leapfrog steps of
+    /// size `epsilon` and a unit metric, costing `num_steps` gradients (fewer if the
+    /// trajectory diverges), plus one when the store holds a point the session did not
+    /// leave there.
+    ///
+    /// # Errors
+    /// As [`hmc_step`]; after an error the next step evaluates the closure again.
+    ///
+    /// # Examples
+    /// See [`StepSession::invalidate`].
+    pub fn hmc_step<R: Rng + ?Sized>(
+        &mut self,
+        epsilon: f64,
+        num_steps: usize,
+        parameters: &mut ParamStore,
+        rng: &mut R,
+    ) -> Result<f64, McmcError> {
+        self.hmc_step_details(epsilon, num_steps, parameters, rng)
+            .map(|t| t.accept_stat)
+    }
+
+    /// [`StepSession::hmc_step`] returning the whole [`Transition`] (`n_leapfrog` is the
+    /// number of gradients the transition took).
+    ///
+    /// # Errors
+    /// As [`hmc_step`].
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::{ParamStore, Tape, Bound};
+    /// use rand::SeedableRng;
+    /// let mut params = ParamStore::new();
+    /// params.add("x", ndarray::arr1(&[1.0, -1.0]))?;
+    /// let mut session = infer_mcmc::seed::StepSession::new(|_: &Tape, p: &Bound<'_>| {
+    ///     Ok::<_, infer_ad::AdError>(p.leaves()[0].square().sum() * 0.5)
+    /// });
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(2);
+    /// let t = session.hmc_step_details(0.2, 8, &mut params, &mut rng)?;
+    /// assert_eq!(t.n_leapfrog, 8);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn hmc_step_details<R: Rng + ?Sized>(
+        &mut self,
+        epsilon: f64,
+        num_steps: usize,
+        parameters: &mut ParamStore,
+        rng: &mut R,
+    ) -> Result<Transition, McmcError> {
+        let dim = parameters.num_elements().max(1);
+        let kernel = match &mut self.hmc {
+            Some(k) if k.metric().dim() == dim && k.num_steps() == num_steps => {
+                k.set_step_size(epsilon)?;
+                k
+            }
+            slot => slot.insert(StaticHmc::new(
+                Metric::identity(dim, MetricKind::Diagonal),
+                epsilon,
+                num_steps,
+                1000.0,
+            )?),
+        };
+        let result = self
+            .bridge
+            .prepare(parameters)
+            .and_then(|(mut density, position)| kernel.transition(&mut density, position, rng));
+        self.bridge.finish(result, parameters)
+    }
+
+    /// [`nuts_step`] within the session: one NUTS transition with step size `epsilon` and a
+    /// unit metric, costing its `n_leapfrog` gradients, plus one when the store holds a
+    /// point the session did not leave there. Returns the average acceptance statistic.
+    ///
+    /// # Errors
+    /// As [`nuts_step`]; after an error the next step evaluates the closure again.
+    ///
+    /// # Examples
+    /// See [`StepSession`].
+    pub fn nuts_step<R: Rng + ?Sized>(
+        &mut self,
+        epsilon: f64,
+        parameters: &mut ParamStore,
+        options: NutsStepOptions,
+        rng: &mut R,
+    ) -> Result<f64, McmcError> {
+        self.nuts_step_details(epsilon, parameters, options, rng)
+            .map(|t| t.accept_stat)
+    }
+
+    /// [`StepSession::nuts_step`] returning the whole [`Transition`], as
+    /// [`nuts_step_details`] does. With a unit metric, count the divergences: see
+    /// [`nuts_step`].
+    ///
+    /// # Errors
+    /// As [`nuts_step`].
+    ///
+    /// # Examples
+    /// See [`StepSession`].
+    pub fn nuts_step_details<R: Rng + ?Sized>(
+        &mut self,
+        epsilon: f64,
+        parameters: &mut ParamStore,
+        options: NutsStepOptions,
+        rng: &mut R,
+    ) -> Result<Transition, McmcError> {
+        let dim = parameters.num_elements().max(1);
+        let options = NutsOptions {
+            max_depth: options.max_tree_depth,
+            max_delta_h: options.delta_energy_max,
+        };
+        let kernel = match &mut self.nuts {
+            Some(k) if k.metric().dim() == dim && k.options() == options => {
+                k.set_step_size(epsilon)?;
+                k
+            }
+            slot => slot.insert(Nuts::new(
+                Metric::identity(dim, MetricKind::Diagonal),
+                epsilon,
+                options,
+            )?),
+        };
+        let result = self
+            .bridge
+            .prepare(parameters)
+            .and_then(|(mut density, position)| kernel.transition(&mut density, position, rng));
+        self.bridge.finish(result, parameters)
+    }
+
+    /// [`find_reasonable_epsilon`] within the session: its trial leapfrog steps start from
+    /// the kept gradient (one more gradient only at the first call or after the store was
+    /// changed outside the session). The parameters are not changed.
+    ///
+    /// # Errors
+    /// As [`find_reasonable_epsilon`].
+    ///
+    /// # Examples
+    /// See [`StepSession`].
+    pub fn find_reasonable_epsilon<R: Rng + ?Sized>(
+        &mut self,
+        parameters: &mut ParamStore,
+        rng: &mut R,
+    ) -> Result<(f64, f64, f64), McmcError> {
+        let result = self
+            .bridge
+            .prepare(parameters)
+            .and_then(|(mut density, position)| {
+                let metric = Metric::identity(position.dim(), MetricKind::Diagonal);
+                crate::adapt::find_reasonable_epsilon(&mut density, position, &metric, rng)
+            });
+        if result.is_err() {
+            self.bridge.position = None;
+        }
+        result
+    }
 }
 
 /// One Hamiltonian Monte Carlo transition with `num_steps` leapfrog steps of size `epsilon`
@@ -164,6 +515,13 @@ fn write_back(parameters: &mut ParamStore, q: &[f64]) -> Result<(), McmcError> {
 /// trajectory).
 ///
 /// `closure` returns the **negative** log density on the tape from the bound parameters.
+///
+/// # Cost
+/// `num_steps` + 1 gradients (fewer if the trajectory diverges). The + 1 is the gradient at
+/// the current parameters, which a free function cannot keep from the previous call: the
+/// closure it is given may compute something else now (a new minibatch).
+/// In a loop, a [`StepSession`] keeps it and costs exactly the gradients of the leapfrog
+/// steps; with the same seed it produces the same draws.
 ///
 /// # Errors
 /// [`McmcError::InvalidSetting`] for a non-positive or non-finite `epsilon` or
@@ -194,18 +552,7 @@ where
     E: Into<BoxError>,
     R: Rng + ?Sized,
 {
-    let dim = parameters.num_elements();
-    let mut kernel = StaticHmc::new(
-        Metric::identity(dim.max(1), MetricKind::Diagonal),
-        epsilon,
-        num_steps,
-        1000.0,
-    )?;
-    let (mut density, mut position) = start(parameters, closure)?;
-    let t = kernel.transition(&mut density, &mut position, rng)?;
-    drop(density);
-    write_back(parameters, position.q())?;
-    Ok(t.accept_stat)
+    StepSession::new(closure).hmc_step(epsilon, num_steps, parameters, rng)
 }
 
 /// One No-U-Turn transition (multinomial NUTS with Stan's generalized U-turn criterion) with
@@ -215,6 +562,13 @@ where
 /// it diverged, the tree depth, the leapfrog steps, the energy.
 ///
 /// `closure` returns the **negative** log density on the tape from the bound parameters.
+///
+/// # Cost
+/// The transition's `n_leapfrog` gradients ([`nuts_step_details`]) + 1. The + 1 is the
+/// gradient at the current parameters, which a free function cannot keep from the previous
+/// call: the closure it is given may compute something else now (a new minibatch).
+/// In a loop, a [`StepSession`] keeps it and costs exactly the gradients of the leapfrog
+/// steps; with the same seed it produces the same draws.
 ///
 /// # A unit metric cuts off curved posteriors
 ///
@@ -258,7 +612,8 @@ where
 /// returns), `divergent` and why, `tree_depth`, `n_leapfrog` (gradient evaluations),
 /// `energy` (the Hamiltonian at the selected state), `logp` (log p there, i.e. −loss) and
 /// `step_size`. These are Stan's per-draw sampler statistics; count the divergences — see
-/// [`nuts_step`] on what they mean for a unit metric.
+/// [`nuts_step`] on what they mean for a unit metric. Costs `n_leapfrog` + 1 gradients (see
+/// [`nuts_step`]; a [`StepSession`] saves the + 1).
 ///
 /// # Errors
 /// As [`nuts_step`].
@@ -297,20 +652,7 @@ where
     E: Into<BoxError>,
     R: Rng + ?Sized,
 {
-    let dim = parameters.num_elements();
-    let mut nuts = Nuts::new(
-        Metric::identity(dim.max(1), MetricKind::Diagonal),
-        epsilon,
-        NutsOptions {
-            max_depth: options.max_tree_depth,
-            max_delta_h: options.delta_energy_max,
-        },
-    )?;
-    let (mut density, mut position) = start(parameters, closure)?;
-    let t = nuts.transition(&mut density, &mut position, rng)?;
-    drop(density);
-    write_back(parameters, position.q())?;
-    Ok(t)
+    StepSession::new(closure).nuts_step_details(epsilon, parameters, options, rng)
 }
 
 /// The step-size heuristic of Hoffman & Gelman (2014, algorithm 4): starting from ε = 1, one
@@ -318,6 +660,9 @@ where
 /// exceeds ½, or halved until it falls below ½. Returns `(epsilon, epsilon_bar = 1,
 /// h_bar = 0)`, the initial state of [`crate::dual_averaging`]. The parameters are not
 /// changed. A proposal with a non-finite loss counts as ratio 0.
+///
+/// Costs one gradient per trial step, plus one at the current parameters; a
+/// [`StepSession`] keeps that one for the steps that follow.
 ///
 /// # Errors
 /// [`McmcError::NonFiniteStart`] when the loss is not finite at the current parameters;
@@ -346,7 +691,5 @@ where
     E: Into<BoxError>,
     R: Rng + ?Sized,
 {
-    let (mut density, position) = start(parameters, closure)?;
-    let metric = Metric::identity(position.q().len(), MetricKind::Diagonal);
-    crate::adapt::find_reasonable_epsilon(&mut density, &position, &metric, rng)
+    StepSession::new(closure).find_reasonable_epsilon(parameters, rng)
 }

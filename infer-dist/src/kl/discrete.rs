@@ -27,7 +27,8 @@
 //! Poisson–Poisson is λq · bd0(λp/λq) in Loader's stable form (no cancellation when λp ≈ λq).
 
 use super::{joint_shape, kl, ln_ratio, to_shape};
-use crate::{DistError, Poisson};
+use crate::DistError;
+use crate::poisson::PoissonK as Poisson;
 use infer_ad::Tensor;
 use infer_ad::scalar::lgamma;
 

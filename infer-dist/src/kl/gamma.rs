@@ -12,8 +12,11 @@ use super::stable::{
     stirling_rest, times_trigamma,
 };
 use super::{constant, joint_shape, kl, ln_ratio, scaled_diff, to_shape};
+use crate::DistError;
+use crate::chi2::Chi2K as Chi2;
+use crate::exponential::ExponentialK as Exponential;
+use crate::gamma::GammaK as Gamma;
 use crate::util::mul0;
-use crate::{Chi2, DistError, Exponential, Gamma};
 use infer_ad::Tensor;
 use infer_ad::scalar::trigamma;
 

@@ -4,44 +4,35 @@
 //! `_kl_beta_infinity`, `_kl_pareto_infinity`, `_kl_poisson_infinity`).
 
 use super::kl;
-use crate::{DistError, Distribution};
-use infer_ad::Tensor;
+use crate::DistError;
+#[allow(unused_imports)]
+use crate::Distribution as _;
+#[allow(unused_imports)]
+use crate::bind::Kernel as _;
+use infer_ad::{Shape, Tape, Tensor};
 
-/// +∞ over the broadcast batch shape of `p` and `q` (a constant: gradient 0).
+/// +∞ over the broadcast batch shape of p and q, on `tape` (a constant: gradient 0).
 fn infinite<'t>(
-    p: &dyn Distribution<'t>,
-    q: &dyn Distribution<'t>,
+    (p, ps): (&'static str, Shape),
+    (q, qs): (&'static str, Shape),
+    tape: &'t Tape,
 ) -> Result<Tensor<'t>, DistError> {
-    let params: Vec<Tensor<'t>> = p
-        .params()
-        .into_iter()
-        .chain(q.params())
-        .map(|(_, t)| t)
-        .collect();
-    let Some(first) = params.first() else {
-        return Err(DistError::NoClosedForm {
-            p: p.name(),
-            q: q.name(),
-        });
-    };
-    let shape =
-        p.batch_shape()
-            .broadcast(&q.batch_shape())
-            .map_err(|_| DistError::ShapeMismatch {
-                dist: p.name(),
-                what: "KL divergence: batch shapes of p and q",
-                left: p.batch_shape(),
-                right: q.batch_shape(),
-            })?;
+    let shape = ps.broadcast(&qs).map_err(|_| DistError::ShapeMismatch {
+        dist: p,
+        what: "KL divergence: batch shapes of p and q",
+        left: ps,
+        right: qs,
+    })?;
+    let _ = q;
     let inf = ndarray::ArrayD::from_elem(ndarray::IxDyn(shape.dims()), f64::INFINITY);
-    Ok(first.tape().constant(&inf))
+    Ok(tape.constant(&inf))
 }
 
 macro_rules! infinite_pairs {
     ($($p:ident => [$($q:ident),*];)*) => {$($(
         kl!(
             /// +∞: the support of p is not contained in that of q (PyTorch's `_infinite_like`).
-            $p, $q, |p, q| infinite(p, q)
+            $p, $q, |p, q, tape| infinite((p.name(), p.batch_shape()), (q.name(), q.batch_shape()), tape)
         );
     )*)*};
 }

@@ -286,14 +286,22 @@ pub(crate) fn constant(like: Tensor<'_>, x: f64) -> Tensor<'_> {
 
 /// Implements [`KlDivergence`] for one pair: `kl!(P, Q, |p, q| body)` with a doc comment.
 macro_rules! kl {
-    ($(#[$doc:meta])* $p_ty:ident, $q_ty:ident, |$p:ident, $q:ident| $body:expr) => {
+    ($(#[$doc:meta])* $p_ty:ident, $q_ty:ident, |$p:ident, $q:ident $(, $tape:ident)?| $body:expr) => {
         $(#[$doc])*
         impl<'t> $crate::kl::KlDivergence<'t, $crate::$q_ty<'t>> for $crate::$p_ty<'t> {
             fn kl_divergence(
                 &self,
                 other: &$crate::$q_ty<'t>,
             ) -> Result<infer_ad::Tensor<'t>, $crate::DistError> {
-                let ($p, $q) = (self, other);
+                use $crate::bind::KlBind;
+                let tape = self.kl_tape().or_else(|| other.kl_tape()).ok_or(
+                    $crate::DistError::Unbound {
+                        dist: stringify!($p_ty),
+                        what: "kl_divergence",
+                    },
+                )?;
+                let ($p, $q) = (&self.kl_bind(tape)?, &other.kl_bind(tape)?);
+                $(let $tape = tape;)?
                 $body
             }
         }

@@ -356,7 +356,7 @@ fn monte_carlo<'t>(
 ) -> (f64, f64) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let x = p.sample_n(n, &mut rng).expect("sampling");
-    let tape = p.params()[0].1.tape();
+    let tape = p.params()[0].1.tape().expect("a tensor parameter");
     let xs = tape.constant(&x);
     let lp = p.log_prob(xs).expect("log p").to_vec();
     let lq = q.log_prob(xs).expect("log q").to_vec();

@@ -420,7 +420,7 @@ fn quadrature(a: f64, b: f64, panels: usize, f: impl Fn(&[f64]) -> Vec<f64>) -> 
 
 /// E_p[ln p − ln q] by summing the masses over k = 0..=k_max (log_prob of both families).
 fn direct_sum<'t>(p: &dyn Distribution<'t>, q: &dyn Distribution<'t>, k_max: usize) -> f64 {
-    let tape = p.params()[0].1.tape();
+    let tape = p.params()[0].1.tape().expect("a tensor parameter");
     let ks = tape.constant(&ndarray::Array1::from_iter((0..=k_max).map(|k| k as f64)));
     let lp = p.log_prob(ks).expect("log p").to_vec();
     let lq = q.log_prob(ks).expect("log q").to_vec();

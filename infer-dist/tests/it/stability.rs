@@ -205,7 +205,7 @@ fn value_stability() {
 #[test]
 fn normal_scalar_fused_sum_matches_elementwise() {
     use infer_ad::Tape;
-    use infer_dist::{Distribution, Normal};
+    use infer_dist::Normal;
     let xs: Vec<f64> = (0..37)
         .map(|i| ((i * 7919) % 101) as f64 / 10.0 - 5.0)
         .collect();

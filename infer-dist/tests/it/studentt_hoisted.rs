@@ -8,7 +8,7 @@
 use infer_ad::Tape;
 use infer_ad::gradcheck::{GradCheckConfig, check_gradient};
 use infer_ad::scalar::lgamma;
-use infer_dist::{Distribution, StudentT};
+use infer_dist::StudentT;
 use ndarray::{Array1, ArrayD, arr0};
 
 /// Value and gradients (values, ν, μ, σ) of `log_prob_sum` (hoisted) or of Σ `log_prob`.

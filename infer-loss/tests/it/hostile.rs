@@ -177,8 +177,16 @@ fn sites_on_two_tapes_are_a_typed_error() {
         values: &x2s,
         regularization: None,
     };
-    let params1: Vec<Tensor<'_>> = q1.params().into_iter().map(|(_, t)| t).collect();
-    let params2: Vec<Tensor<'_>> = q2.params().into_iter().map(|(_, t)| t).collect();
+    let params1: Vec<Tensor<'_>> = q1
+        .params()
+        .into_iter()
+        .filter_map(|(_, t)| t.as_tensor())
+        .collect();
+    let params2: Vec<Tensor<'_>> = q2
+        .params()
+        .into_iter()
+        .filter_map(|(_, t)| t.as_tensor())
+        .collect();
     assert!(elbo_rb_score_function(&[sub1, sub1, sub1], &params1).is_ok());
     let r = no_panic("rb sub-samples", || {
         elbo_rb_score_function(&[sub1, sub2, sub1], &params1)

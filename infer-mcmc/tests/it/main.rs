@@ -13,6 +13,7 @@ mod panics;
 mod posteriors;
 mod sbc;
 mod seed_details;
+mod seed_session;
 mod stansummary;
 mod threads;
 mod transitions;

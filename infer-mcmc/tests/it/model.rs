@@ -3,7 +3,7 @@
 //! parameters recover the priors' moments.
 
 use infer_ad::Var;
-use infer_dist::{Beta, Constraint, Dirichlet, Distribution, Gamma, HalfCauchy, Normal};
+use infer_dist::{Beta, Constraint, Dirichlet, Gamma, HalfCauchy, Normal};
 use infer_mcmc::diagnostics::mcse_mean;
 use infer_mcmc::init::Inits;
 use infer_mcmc::layout::Block;

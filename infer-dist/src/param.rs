@@ -1,0 +1,345 @@
+//! Operands of the distribution constructors and log densities: a [`Param`] is a tensor on a
+//! tape, or a constant (a number or a data array) that is put on a tape only when a method
+//! needs one.
+//!
+//! Every family's constructor takes `impl Into<Param<'t>>` for each parameter, so that
+//! `Normal::new(0.0, 5.0)`, `Normal::new(mu, 1.0)`, `Normal::new(&means, sigma)` and
+//! `Normal::new(loc_tensor, scale_var)` all compile. Constants given together with at least one
+//! tape handle are placed on that handle's tape at once (as untracked constants: no gradient
+//! slot); a distribution built from constants only keeps them as numbers and places them on the
+//! tape of the value it is asked about (`log_prob`, `log_prob_sum`, `cdf`), or of the other
+//! distribution in a KL divergence. The families' `log_prob`, `log_prob_sum` and `cdf` also take
+//! `impl Into<Param<'t>>`: a `Var`, a `Tensor`, or observed data (`&y`).
+
+use crate::DistError;
+use infer_ad::{Shape, Tape, Tensor, Var};
+use ndarray::{Array1, Array2, ArrayBase, ArrayD, Data, Dimension};
+use std::sync::Arc;
+
+/// A distribution parameter or value: a [`Tensor`] (or scalar [`Var`]) on a tape, or a
+/// constant not yet on any tape.
+///
+/// Built with `From`/`Into` from `f64`, `Var`, `Tensor`, `&ArrayD<f64>`, `&Array1<f64>`,
+/// `&Array2<f64>`, `&[f64]`, `&Vec<f64>` and `Arc<ArrayD<f64>>` (shared data, not copied when
+/// the parameter is built).
+///
+/// # Examples
+/// ```
+/// use infer_ad::Tape;
+/// use infer_dist::{Distribution, Normal, Param};
+/// let tape = Tape::new();
+/// let mu = tape.var(0.5);
+/// // a prior from two numbers, evaluated at a parameter on the tape
+/// let lp = Normal::new(0.0, 5.0)?.log_prob_sum(mu)?;
+/// lp.backward();
+/// assert!((mu.grad() + 0.5 / 25.0).abs() < 1e-15);
+/// // observed data as the value: no `tape.constant` needed
+/// let y = ndarray::array![0.1, -0.3, 1.2];
+/// let ll = Normal::new(mu, 1.0)?.log_prob_sum(&y)?;
+/// assert!(ll.value() < 0.0);
+/// assert!(matches!(Param::from(2.0), Param::Scalar(x) if x == 2.0));
+/// # Ok::<(), infer_dist::DistError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub enum Param<'t> {
+    /// A tensor on a tape (a tracked parameter or an untracked constant already recorded).
+    Tensor(Tensor<'t>),
+    /// A number, not on any tape.
+    Scalar(f64),
+    /// A data array, not on any tape (shared, never copied until a tape needs it).
+    Array(Arc<ArrayD<f64>>),
+}
+
+impl<'t> Param<'t> {
+    /// The shape: `[]` for a number.
+    ///
+    /// # Errors
+    /// [`DistError::Ad`] when a data array has more dimensions than a tensor may have.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_dist::Param;
+    /// let y = ndarray::array![[1.0, 2.0], [3.0, 4.0]];
+    /// assert_eq!(Param::from(&y).shape()?.dims(), &[2, 2]);
+    /// assert_eq!(Param::from(1.0).shape()?.dims(), &[] as &[usize]);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    pub fn shape(&self) -> Result<Shape, DistError> {
+        match self {
+            Param::Tensor(t) => Ok(t.shape()),
+            Param::Scalar(_) => Ok(Shape::SCALAR),
+            Param::Array(a) => Ok(Shape::new(a.shape())?),
+        }
+    }
+
+    /// The tape of a tensor operand; `None` for a constant.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_dist::Param;
+    /// let tape = infer_ad::Tape::new();
+    /// assert!(Param::from(tape.var(1.0)).tape().is_some());
+    /// assert!(Param::from(1.0).tape().is_none());
+    /// ```
+    pub fn tape(&self) -> Option<&'t Tape> {
+        match self {
+            Param::Tensor(t) => Some(t.tape()),
+            _ => None,
+        }
+    }
+
+    /// The values, row-major (nothing recorded).
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_dist::Param;
+    /// assert_eq!(Param::from(&[1.0, 2.0][..]).to_vec(), vec![1.0, 2.0]);
+    /// ```
+    pub fn to_vec(&self) -> Vec<f64> {
+        match self {
+            Param::Tensor(t) => t.to_vec(),
+            Param::Scalar(x) => vec![*x],
+            Param::Array(a) => a.iter().copied().collect(),
+        }
+    }
+
+    /// The number of elements.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(infer_dist::Param::from(3.0).numel(), 1);
+    /// ```
+    pub fn numel(&self) -> usize {
+        match self {
+            Param::Tensor(t) => t.numel(),
+            Param::Scalar(_) => 1,
+            Param::Array(a) => a.len(),
+        }
+    }
+
+    /// The tensor, if the operand is one.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// assert!(infer_dist::Param::from(tape.var(1.0)).as_tensor().is_some());
+    /// assert!(infer_dist::Param::from(1.0).as_tensor().is_none());
+    /// ```
+    pub fn as_tensor(&self) -> Option<Tensor<'t>> {
+        match self {
+            Param::Tensor(t) => Some(*t),
+            _ => None,
+        }
+    }
+
+    /// The operand on `tape`: a tensor as it is (after checking that it lives on `tape`), a
+    /// constant recorded as an untracked constant (no gradient slot).
+    ///
+    /// # Errors
+    /// [`DistError::Ad`] with [`infer_ad::AdError::DifferentTapes`] for a tensor on another
+    /// tape.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_dist::Param;
+    /// let tape = infer_ad::Tape::new();
+    /// let t = Param::from(2.5).on(&tape)?;
+    /// assert_eq!(t.to_vec(), vec![2.5]);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    pub fn on<'s>(&self, tape: &'s Tape) -> Result<Tensor<'s>, DistError>
+    where
+        't: 's,
+    {
+        match self {
+            Param::Tensor(t) => {
+                let t: Tensor<'s> = *t;
+                infer_ad::check_same_tape("distribution parameter", tape, t.tape())?;
+                Ok(t)
+            }
+            Param::Scalar(x) => Ok(tape.scalar(*x)),
+            Param::Array(a) => Ok(tape.constant(a.as_ref())),
+        }
+    }
+}
+
+impl<'t> From<Tensor<'t>> for Param<'t> {
+    fn from(t: Tensor<'t>) -> Self {
+        Param::Tensor(t)
+    }
+}
+
+impl<'t> From<Var<'t>> for Param<'t> {
+    fn from(v: Var<'t>) -> Self {
+        Param::Tensor(v.as_tensor())
+    }
+}
+
+impl From<f64> for Param<'_> {
+    fn from(x: f64) -> Self {
+        Param::Scalar(x)
+    }
+}
+
+impl From<Arc<ArrayD<f64>>> for Param<'_> {
+    fn from(a: Arc<ArrayD<f64>>) -> Self {
+        Param::Array(a)
+    }
+}
+
+impl From<&ArrayD<f64>> for Param<'_> {
+    fn from(a: &ArrayD<f64>) -> Self {
+        Param::Array(Arc::new(a.clone()))
+    }
+}
+
+impl From<&Array1<f64>> for Param<'_> {
+    fn from(a: &Array1<f64>) -> Self {
+        Param::Array(Arc::new(a.clone().into_dyn()))
+    }
+}
+
+impl From<&Array2<f64>> for Param<'_> {
+    fn from(a: &Array2<f64>) -> Self {
+        Param::Array(Arc::new(a.clone().into_dyn()))
+    }
+}
+
+impl From<&[f64]> for Param<'_> {
+    fn from(a: &[f64]) -> Self {
+        Param::Array(Arc::new(Array1::from(a.to_vec()).into_dyn()))
+    }
+}
+
+impl From<&Vec<f64>> for Param<'_> {
+    fn from(a: &Vec<f64>) -> Self {
+        Param::from(a.as_slice())
+    }
+}
+
+impl<'t> From<&Param<'t>> for Param<'t> {
+    fn from(p: &Param<'t>) -> Self {
+        p.clone()
+    }
+}
+
+/// A value at which a family's `log_prob`, `log_prob_sum` or `cdf` is evaluated: a [`Tensor`],
+/// a scalar [`Var`], a number, a [`Param`], or observed data (`&y` for an ndarray, a slice or a
+/// `Vec`). Data is recorded on the tape as an untracked constant when the method runs (one
+/// copy, as `tape.constant(&y)` makes).
+///
+/// # Examples
+/// ```
+/// use infer_dist::{Normal, Param};
+/// let tape = infer_ad::Tape::new();
+/// let mu = tape.var(0.0);
+/// let y = vec![0.5, -0.5];
+/// let a = Normal::new(mu, 1.0)?.log_prob_sum(&y)?;
+/// let b = Normal::new(mu, 1.0)?.log_prob_sum(tape.constant(&ndarray::arr1(&y)))?;
+/// assert_eq!(a.value(), b.value());
+/// # Ok::<(), infer_dist::DistError>(())
+/// ```
+pub trait IntoValue<'t> {
+    /// The tape of a tensor value; `None` for data.
+    fn value_tape(&self) -> Option<&'t Tape>;
+    /// The value on `tape`.
+    ///
+    /// # Errors
+    /// [`DistError::Ad`] with [`infer_ad::AdError::DifferentTapes`] for a tensor on another
+    /// tape; [`DistError::Ad`] for data with more dimensions than a tensor may have.
+    fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError>;
+}
+
+impl<'t> IntoValue<'t> for Tensor<'t> {
+    fn value_tape(&self) -> Option<&'t Tape> {
+        Some(self.tape())
+    }
+    fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
+        infer_ad::check_same_tape("distribution value", tape, self.tape())?;
+        Ok(self)
+    }
+}
+
+impl<'t> IntoValue<'t> for Var<'t> {
+    fn value_tape(&self) -> Option<&'t Tape> {
+        Some(self.tape())
+    }
+    fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
+        self.as_tensor().value_on(tape)
+    }
+}
+
+impl<'t> IntoValue<'t> for f64 {
+    fn value_tape(&self) -> Option<&'t Tape> {
+        None
+    }
+    fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
+        Ok(tape.scalar(self))
+    }
+}
+
+impl<'t> IntoValue<'t> for Param<'t> {
+    fn value_tape(&self) -> Option<&'t Tape> {
+        self.tape()
+    }
+    fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
+        self.on(tape)
+    }
+}
+
+impl<'t, S: Data<Elem = f64>, D: Dimension> IntoValue<'t> for &ArrayBase<S, D> {
+    fn value_tape(&self) -> Option<&'t Tape> {
+        None
+    }
+    fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
+        Shape::new(self.shape())?;
+        Ok(tape.constant(self))
+    }
+}
+
+impl<'t> IntoValue<'t> for &[f64] {
+    fn value_tape(&self) -> Option<&'t Tape> {
+        None
+    }
+    fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
+        Ok(tape.constant_from_slice(&[self.len()], self)?)
+    }
+}
+
+impl<'t> IntoValue<'t> for &Vec<f64> {
+    fn value_tape(&self) -> Option<&'t Tape> {
+        None
+    }
+    fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
+        self.as_slice().value_on(tape)
+    }
+}
+
+/// The tape of the first tensor among `ps`, if any.
+pub(crate) fn first_tape<'t>(ps: &[&Param<'t>]) -> Option<&'t Tape> {
+    ps.iter().find_map(|p| p.tape())
+}
+
+/// Places every constant of `ps` on the tape of the first tensor among them, if there is one
+/// (so that a distribution built with at least one tape handle holds tensors only and binds at
+/// no cost later); constants only stay as they are.
+///
+/// # Errors
+/// [`DistError::Ad`] with [`infer_ad::AdError::DifferentTapes`] naming `dist` when two tensors
+/// live on different tapes.
+pub(crate) fn bind_eager<'t, const K: usize>(
+    dist: &'static str,
+    ps: [Param<'t>; K],
+) -> Result<[Param<'t>; K], DistError> {
+    let Some(tape) = ps.iter().find_map(|p| p.tape()) else {
+        return Ok(ps);
+    };
+    let mut out = ps;
+    for p in out.iter_mut() {
+        match p {
+            Param::Tensor(t) => infer_ad::check_same_tape(dist, tape, t.tape())?,
+            _ => *p = Param::Tensor(p.on(tape)?),
+        }
+    }
+    Ok(out)
+}
