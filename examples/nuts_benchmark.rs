@@ -105,16 +105,13 @@ struct TapeEightSchools {
 }
 impl Model for TapeEightSchools {
     fn log_density<'t>(&self, p: &mut Params<'t>) -> Result<Var<'t>, LogDensityError> {
-        let tape = p.tape();
-        let mu = p.scalar("mu", Constraint::Real)?.as_tensor();
-        let tau = p.scalar("tau", Constraint::Positive)?.as_tensor();
+        let mu = p.scalar("mu", Constraint::Real)?;
+        let tau = p.scalar("tau", Constraint::Positive)?;
         let eta = p.vector("eta", self.y.len(), Constraint::Real)?;
-        let c = |x: f64| tape.scalar(x);
-        Ok(Normal::new(c(0.0), c(5.0))?.log_prob_sum(mu)?
-            + HalfCauchy::new(c(5.0))?.log_prob_sum(tau)?
-            + Normal::new(c(0.0), c(1.0))?.log_prob_sum(eta)?
-            + Normal::new(mu + tau * eta, tape.constant(&self.sigma))?
-                .log_prob_sum(tape.constant(&self.y))?)
+        Ok(Normal::new(0.0, 5.0)?.log_prob_sum(mu)?
+            + HalfCauchy::new(5.0)?.log_prob_sum(tau)?
+            + Normal::new(0.0, 1.0)?.log_prob_sum(eta)?
+            + Normal::new(mu + tau * eta, &self.sigma)?.log_prob_sum(&self.y)?)
     }
 }
 

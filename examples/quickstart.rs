@@ -63,17 +63,15 @@ struct EightSchools {
 
 impl Model for EightSchools {
     fn log_density<'t>(&self, p: &mut Params<'t>) -> Result<Var<'t>, LogDensityError> {
-        let tape = p.tape();
-        let mu = p.scalar("mu", Constraint::Real)?.as_tensor();
-        let tau = p.scalar("tau", Constraint::Positive)?.as_tensor();
+        let mu = p.scalar("mu", Constraint::Real)?;
+        let tau = p.scalar("tau", Constraint::Positive)?;
         let eta = p.vector("eta", self.y.len(), Constraint::Real)?;
         // Stan's transformed parameter: the school effects, recorded with every draw.
         let theta = p.transformed("theta", mu + tau * eta)?;
-        let prior = Normal::new(tape.scalar(0.0), tape.scalar(5.0))?.log_prob_sum(mu)?
-            + HalfCauchy::new(tape.scalar(5.0))?.log_prob_sum(tau)?
-            + Normal::new(tape.scalar(0.0), tape.scalar(1.0))?.log_prob_sum(eta)?;
-        let likelihood =
-            Normal::new(theta, tape.constant(&self.sigma))?.log_prob_sum(tape.constant(&self.y))?;
+        let prior = Normal::new(0.0, 5.0)?.log_prob_sum(mu)?
+            + HalfCauchy::new(5.0)?.log_prob_sum(tau)?
+            + Normal::new(0.0, 1.0)?.log_prob_sum(eta)?;
+        let likelihood = Normal::new(theta, &self.sigma)?.log_prob_sum(&self.y)?;
         Ok(prior + likelihood)
     }
 }

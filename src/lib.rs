@@ -40,10 +40,9 @@ pub use infer_mean_teacher as mean_teacher;
 /// struct Coin { heads: f64, flips: f64 }
 /// impl Model for Coin {
 ///     fn log_density<'t>(&self, p: &mut Params<'t>) -> Result<Var<'t>, LogDensityError> {
-///         let t = p.tape();
 ///         let theta = p.scalar("theta", bounds(0.0, 1.0))?;
 ///         Ok(theta.ln() * self.heads + (1.0 - theta).ln() * (self.flips - self.heads)
-///             + Beta::new(t.scalar(2.0), t.scalar(2.0))?.log_prob_sum(theta.as_tensor())?)
+///             + Beta::new(2.0, 2.0)?.log_prob_sum(theta)?)
 ///     }
 /// }
 /// let settings = SamplerSettings { num_chains: 1, num_warmup: 200, num_samples: 200,

@@ -1,8 +1,6 @@
 //! The binomial distribution.
 
-use crate::Param;
 use crate::bind::{Kernel, family, kernel_items};
-use crate::param::bind_eager;
 use crate::util::check_param;
 use crate::util::{self, PROB, lp_map, lp_sum, param_map, prob};
 use crate::{Constraint, DistError};
@@ -56,10 +54,10 @@ impl<'t> Binomial<'t> {
     /// ```
     #[inline]
     pub fn new(
-        total_count: impl Into<Param<'t>>,
-        probs: impl Into<Param<'t>>,
+        total_count: impl crate::IntoParam<'t>,
+        probs: impl crate::IntoParam<'t>,
     ) -> Result<Self, DistError> {
-        let [total_count, probs] = bind_eager(NAME, [total_count.into(), probs.into()])?;
+        let [total_count, probs] = crate::param::take_params!(NAME; total_count, probs);
         check_param(
             NAME,
             "total_count",

@@ -1,11 +1,9 @@
 //! The chi-squared distribution.
 
-use crate::Param;
 use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::gamma::{
     dx_power, gamma_cdf, gamma_entropy, gamma_ln_density, ln_gamma_with_grad, ln_standard_gamma,
 };
-use crate::param::bind_eager;
 use crate::util::check_param;
 use crate::util::{self, lp_map, lp_sum, param_map, positive};
 use crate::{Constraint, DistError};
@@ -58,8 +56,8 @@ impl<'t> Chi2<'t> {
     /// assert!(infer_dist::Chi2::new(tape.var(0.0)).is_err());
     /// ```
     #[inline]
-    pub fn new(df: impl Into<Param<'t>>) -> Result<Self, DistError> {
-        let [df] = bind_eager(NAME, [df.into()])?;
+    pub fn new(df: impl crate::IntoParam<'t>) -> Result<Self, DistError> {
+        let [df] = crate::param::take_params!(NAME; df);
         // Chi2(ν) is Gamma(ν/2, ½): ν/2 must not underflow to 0, which it does for the one
         // value ν = 5e-324 (the smallest subnormal)
         check_param(

@@ -54,8 +54,8 @@ impl<'t> Dirichlet<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::Dirichlet::new(tape.var(1.0)).is_err());
     /// ```
-    pub fn new(concentration: impl Into<crate::Param<'t>>) -> Result<Self, DistError> {
-        let [concentration] = crate::param::bind_eager(NAME, [concentration.into()])?;
+    pub fn new(concentration: impl crate::IntoParam<'t>) -> Result<Self, DistError> {
+        let [concentration] = crate::param::take_params!(NAME; concentration);
         util::check_param(NAME, "concentration", &concentration, positive, POSITIVE)?;
         let cshape = concentration.shape()?;
         let d = cshape.dims();

@@ -1,8 +1,6 @@
 //! The exponential distribution.
 
-use crate::Param;
 use crate::bind::{Kernel, RKernel, family, kernel_items};
-use crate::param::bind_eager;
 use crate::util::check_param;
 use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
 use crate::{Constraint, DistError};
@@ -51,8 +49,8 @@ impl<'t> Exponential<'t> {
     /// assert!(infer_dist::Exponential::new(tape.var(-1.0)).is_err());
     /// ```
     #[inline]
-    pub fn new(rate: impl Into<Param<'t>>) -> Result<Self, DistError> {
-        let [rate] = bind_eager(NAME, [rate.into()])?;
+    pub fn new(rate: impl crate::IntoParam<'t>) -> Result<Self, DistError> {
+        let [rate] = crate::param::take_params!(NAME; rate);
         check_param(NAME, "rate", &rate, positive, POSITIVE)?;
         let batch = rate.shape()?;
         Ok(Exponential { rate, batch })

@@ -1,10 +1,8 @@
 //! The gamma distribution, and the standard-gamma draws (with their implicit
 //! reparameterization gradients) that Beta, Dirichlet, Chi2, StudentT and InverseGamma share.
 
-use crate::Param;
 use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::binomial::{bd0, stirlerr};
-use crate::param::bind_eager;
 use crate::special::{dlnx_dalpha, gamma_p, gamma_p_da};
 use crate::util::check_param;
 use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
@@ -159,10 +157,10 @@ impl<'t> Gamma<'t> {
     /// ```
     #[inline]
     pub fn new(
-        concentration: impl Into<Param<'t>>,
-        rate: impl Into<Param<'t>>,
+        concentration: impl crate::IntoParam<'t>,
+        rate: impl crate::IntoParam<'t>,
     ) -> Result<Self, DistError> {
-        let [concentration, rate] = bind_eager(NAME, [concentration.into(), rate.into()])?;
+        let [concentration, rate] = crate::param::take_params!(NAME; concentration, rate);
         check_param(NAME, "concentration", &concentration, positive, POSITIVE)?;
         check_param(NAME, "rate", &rate, positive, POSITIVE)?;
         let batch = util::param_batch(NAME, &[&concentration, &rate])?;

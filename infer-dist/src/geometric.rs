@@ -1,8 +1,6 @@
 //! The geometric distribution (failures before the first success).
 
-use crate::Param;
 use crate::bind::{Kernel, family, kernel_items};
-use crate::param::bind_eager;
 use crate::util::check_param;
 use crate::util::{self, lp_map, lp_sum, param_map};
 use crate::{Constraint, DistError};
@@ -52,8 +50,8 @@ impl<'t> Geometric<'t> {
     /// assert!(infer_dist::Geometric::new(tape.var(0.0)).is_err());
     /// ```
     #[inline]
-    pub fn new(probs: impl Into<Param<'t>>) -> Result<Self, DistError> {
-        let [probs] = bind_eager(NAME, [probs.into()])?;
+    pub fn new(probs: impl crate::IntoParam<'t>) -> Result<Self, DistError> {
+        let [probs] = crate::param::take_params!(NAME; probs);
         check_param(
             NAME,
             "probs",

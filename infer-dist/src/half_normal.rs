@@ -1,8 +1,6 @@
 //! The half-normal distribution.
 
-use crate::Param;
 use crate::bind::{Kernel, RKernel, family, kernel_items};
-use crate::param::bind_eager;
 use crate::util::check_param;
 use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
 use crate::{Constraint, DistError};
@@ -52,8 +50,8 @@ impl<'t> HalfNormal<'t> {
     /// assert!(infer_dist::HalfNormal::new(tape.var(0.0)).is_err());
     /// ```
     #[inline]
-    pub fn new(scale: impl Into<Param<'t>>) -> Result<Self, DistError> {
-        let [scale] = bind_eager(NAME, [scale.into()])?;
+    pub fn new(scale: impl crate::IntoParam<'t>) -> Result<Self, DistError> {
+        let [scale] = crate::param::take_params!(NAME; scale);
         check_param(NAME, "scale", &scale, positive, POSITIVE)?;
         let batch = scale.shape()?;
         Ok(HalfNormal { scale, batch })

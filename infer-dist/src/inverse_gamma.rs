@@ -1,11 +1,9 @@
 //! The inverse-gamma distribution.
 
-use crate::Param;
 use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::gamma::{
     gamma_entropy_shape, gamma_ln_density, ln_gamma_with_grad, ln_standard_gamma, std_gamma_pdf,
 };
-use crate::param::bind_eager;
 use crate::special::{gamma_p_da, gamma_q};
 use crate::util::check_param;
 use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
@@ -60,10 +58,10 @@ impl<'t> InverseGamma<'t> {
     /// ```
     #[inline]
     pub fn new(
-        concentration: impl Into<Param<'t>>,
-        rate: impl Into<Param<'t>>,
+        concentration: impl crate::IntoParam<'t>,
+        rate: impl crate::IntoParam<'t>,
     ) -> Result<Self, DistError> {
-        let [concentration, rate] = bind_eager(NAME, [concentration.into(), rate.into()])?;
+        let [concentration, rate] = crate::param::take_params!(NAME; concentration, rate);
         check_param(NAME, "concentration", &concentration, positive, POSITIVE)?;
         check_param(NAME, "rate", &rate, positive, POSITIVE)?;
         let batch = util::param_batch(NAME, &[&concentration, &rate])?;

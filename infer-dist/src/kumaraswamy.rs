@@ -1,9 +1,7 @@
 //! The Kumaraswamy distribution.
 
-use crate::Param;
 use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::gumbel::EULER;
-use crate::param::bind_eager;
 use crate::util::check_param;
 use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
 use crate::{Constraint, DistError};
@@ -57,10 +55,10 @@ impl<'t> Kumaraswamy<'t> {
     /// ```
     #[inline]
     pub fn new(
-        concentration1: impl Into<Param<'t>>,
-        concentration0: impl Into<Param<'t>>,
+        concentration1: impl crate::IntoParam<'t>,
+        concentration0: impl crate::IntoParam<'t>,
     ) -> Result<Self, DistError> {
-        let [c1, c0] = bind_eager(NAME, [concentration1.into(), concentration0.into()])?;
+        let [c1, c0] = crate::param::take_params!(NAME; concentration1, concentration0);
         check_param(NAME, "concentration1", &c1, positive, POSITIVE)?;
         check_param(NAME, "concentration0", &c0, positive, POSITIVE)?;
         let batch = util::param_batch(NAME, &[&c1, &c0])?;

@@ -1,8 +1,6 @@
 //! The Laplace distribution.
 
-use crate::Param;
 use crate::bind::{Kernel, RKernel, family, kernel_items};
-use crate::param::bind_eager;
 use crate::util::check_param;
 use crate::util::{self, FINITE, POSITIVE, finite, lp_map, lp_sum, param_map, positive};
 use crate::{Constraint, DistError};
@@ -62,8 +60,11 @@ impl<'t> Laplace<'t> {
     /// assert!(infer_dist::Laplace::new(tape.var(0.0), tape.var(0.0)).is_err());
     /// ```
     #[inline]
-    pub fn new(loc: impl Into<Param<'t>>, scale: impl Into<Param<'t>>) -> Result<Self, DistError> {
-        let [loc, scale] = bind_eager(NAME, [loc.into(), scale.into()])?;
+    pub fn new(
+        loc: impl crate::IntoParam<'t>,
+        scale: impl crate::IntoParam<'t>,
+    ) -> Result<Self, DistError> {
+        let [loc, scale] = crate::param::take_params!(NAME; loc, scale);
         check_param(NAME, "loc", &loc, finite, FINITE)?;
         check_param(NAME, "scale", &scale, positive, POSITIVE)?;
         let batch = util::param_batch(NAME, &[&loc, &scale])?;

@@ -111,7 +111,7 @@ pub use multinomial::Multinomial;
 pub use multivariate_normal::MultivariateNormal;
 pub use negative_binomial::NegativeBinomial;
 pub use normal::Normal;
-pub use param::{IntoValue, Param};
+pub use param::{IntoParam, IntoValue, Param};
 pub use pareto::Pareto;
 pub use poisson::Poisson;
 pub use student_t::StudentT;

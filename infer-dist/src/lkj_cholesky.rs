@@ -76,8 +76,8 @@ impl<'t> LkjCholesky<'t> {
     /// assert!(infer_dist::LkjCholesky::new(1, tape.var(1.0)).is_err());
     /// assert!(infer_dist::LkjCholesky::new(3, tape.var(0.0)).is_err());
     /// ```
-    pub fn new(dim: usize, concentration: impl Into<crate::Param<'t>>) -> Result<Self, DistError> {
-        let [concentration] = crate::param::bind_eager(NAME, [concentration.into()])?;
+    pub fn new(dim: usize, concentration: impl crate::IntoParam<'t>) -> Result<Self, DistError> {
+        let [concentration] = crate::param::take_params!(NAME; concentration);
         if dim < 2 {
             return Err(DistError::InvalidParameter {
                 dist: NAME,

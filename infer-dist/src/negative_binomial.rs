@@ -1,10 +1,8 @@
 //! The negative binomial distribution (PyTorch's convention).
 
-use crate::Param;
 use crate::bind::{Kernel, family, kernel_items};
 use crate::binomial::{bd0, stirlerr};
 use crate::gamma::{ln_standard_gamma, xlogy};
-use crate::param::bind_eager;
 use crate::poisson::poisson_draw;
 use crate::util::check_param;
 use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
@@ -58,10 +56,10 @@ impl<'t> NegativeBinomial<'t> {
     /// ```
     #[inline]
     pub fn new(
-        total_count: impl Into<Param<'t>>,
-        probs: impl Into<Param<'t>>,
+        total_count: impl crate::IntoParam<'t>,
+        probs: impl crate::IntoParam<'t>,
     ) -> Result<Self, DistError> {
-        let [total_count, probs] = bind_eager(NAME, [total_count.into(), probs.into()])?;
+        let [total_count, probs] = crate::param::take_params!(NAME; total_count, probs);
         check_param(NAME, "total_count", &total_count, positive, POSITIVE)?;
         check_param(
             NAME,

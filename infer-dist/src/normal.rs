@@ -1,11 +1,10 @@
 //! The normal (Gaussian) distribution.
 
 use crate::bind::{Kernel, RKernel, family, kernel_items};
-use crate::param::bind_eager;
 use crate::util::{
     self, FINITE, POSITIVE, check_param, finite, lp_map, lp_sum, param_map, positive,
 };
-use crate::{Constraint, DistError, Param};
+use crate::{Constraint, DistError};
 use infer_ad::fastmath;
 use infer_ad::scalar::{LN_SQRT_2PI, normal_cdf};
 use infer_ad::{Tensor, Var};
@@ -61,8 +60,11 @@ impl<'t> Normal<'t> {
     /// # Ok::<(), infer_dist::DistError>(())
     /// ```
     #[inline]
-    pub fn new(loc: impl Into<Param<'t>>, scale: impl Into<Param<'t>>) -> Result<Self, DistError> {
-        let [loc, scale] = bind_eager(NAME, [loc.into(), scale.into()])?;
+    pub fn new(
+        loc: impl crate::IntoParam<'t>,
+        scale: impl crate::IntoParam<'t>,
+    ) -> Result<Self, DistError> {
+        let [loc, scale] = crate::param::take_params!(NAME; loc, scale);
         check_param(NAME, "loc", &loc, finite, FINITE)?;
         check_param(NAME, "scale", &scale, positive, POSITIVE)?;
         let batch = util::param_batch(NAME, &[&loc, &scale])?;

@@ -2,14 +2,14 @@
 //! tape, or a constant (a number or a data array) that is put on a tape only when a method
 //! needs one.
 //!
-//! Every family's constructor takes `impl Into<Param<'t>>` for each parameter, so that
+//! Every family's constructor takes `impl crate::IntoParam<'t>` for each parameter, so that
 //! `Normal::new(0.0, 5.0)`, `Normal::new(mu, 1.0)`, `Normal::new(&means, sigma)` and
 //! `Normal::new(loc_tensor, scale_var)` all compile. Constants given together with at least one
 //! tape handle are placed on that handle's tape at once (as untracked constants: no gradient
 //! slot); a distribution built from constants only keeps them as numbers and places them on the
 //! tape of the value it is asked about (`log_prob`, `log_prob_sum`, `cdf`), or of the other
 //! distribution in a KL divergence. The families' `log_prob`, `log_prob_sum` and `cdf` also take
-//! `impl Into<Param<'t>>`: a `Var`, a `Tensor`, or observed data (`&y`).
+//! `impl crate::IntoParam<'t>`: a `Var`, a `Tensor`, or observed data (`&y`).
 
 use crate::DistError;
 use infer_ad::{Shape, Tape, Tensor, Var};
@@ -314,6 +314,127 @@ impl<'t> IntoValue<'t> for &Vec<f64> {
         self.as_slice().value_on(tape)
     }
 }
+
+/// A constructor argument: anything a [`Param`] can be built from. Each family's constructor
+/// first looks for a tape among its arguments ([`IntoParam::param_tape`]) and then converts
+/// each one for that tape ([`IntoParam::into_param`]): data arrays are copied once, straight onto
+/// the tape when there is one (as `tape.constant(&x)` would), and into a shared array only when
+/// every argument is a constant.
+///
+/// # Examples
+/// ```
+/// use infer_dist::{IntoParam, Param};
+/// let tape = infer_ad::Tape::new();
+/// let sigma = ndarray::array![1.0, 2.0];
+/// assert!((&sigma).param_tape().is_none());
+/// assert!(matches!((&sigma).into_param(Some(&tape)), Param::Tensor(_)));
+/// assert!(matches!((&sigma).into_param(None), Param::Array(_)));
+/// ```
+pub trait IntoParam<'t> {
+    /// The tape of a tape handle; `None` for a constant.
+    fn param_tape(&self) -> Option<&'t Tape>;
+    /// The parameter, on `tape` if one is given and this is a data array.
+    fn into_param(self, tape: Option<&'t Tape>) -> Param<'t>;
+}
+
+impl<'t> IntoParam<'t> for Param<'t> {
+    fn param_tape(&self) -> Option<&'t Tape> {
+        self.tape()
+    }
+    fn into_param(self, _tape: Option<&'t Tape>) -> Param<'t> {
+        self
+    }
+}
+
+impl<'t> IntoParam<'t> for &Param<'t> {
+    fn param_tape(&self) -> Option<&'t Tape> {
+        self.tape()
+    }
+    fn into_param(self, _tape: Option<&'t Tape>) -> Param<'t> {
+        self.clone()
+    }
+}
+
+impl<'t> IntoParam<'t> for Tensor<'t> {
+    fn param_tape(&self) -> Option<&'t Tape> {
+        Some(self.tape())
+    }
+    fn into_param(self, _tape: Option<&'t Tape>) -> Param<'t> {
+        Param::Tensor(self)
+    }
+}
+
+impl<'t> IntoParam<'t> for Var<'t> {
+    fn param_tape(&self) -> Option<&'t Tape> {
+        Some(self.tape())
+    }
+    fn into_param(self, _tape: Option<&'t Tape>) -> Param<'t> {
+        Param::Tensor(self.as_tensor())
+    }
+}
+
+impl<'t> IntoParam<'t> for f64 {
+    fn param_tape(&self) -> Option<&'t Tape> {
+        None
+    }
+    fn into_param(self, _tape: Option<&'t Tape>) -> Param<'t> {
+        Param::Scalar(self)
+    }
+}
+
+impl<'t> IntoParam<'t> for Arc<ArrayD<f64>> {
+    fn param_tape(&self) -> Option<&'t Tape> {
+        None
+    }
+    fn into_param(self, _tape: Option<&'t Tape>) -> Param<'t> {
+        Param::Array(self)
+    }
+}
+
+impl<'t, S: Data<Elem = f64>, D: Dimension> IntoParam<'t> for &ArrayBase<S, D> {
+    fn param_tape(&self) -> Option<&'t Tape> {
+        None
+    }
+    fn into_param(self, tape: Option<&'t Tape>) -> Param<'t> {
+        match tape {
+            // an array of more than six axes stays an array: its shape check reports it
+            Some(tape) if self.ndim() <= infer_ad::MAX_NDIM => Param::Tensor(tape.constant(self)),
+            _ => Param::Array(Arc::new(self.to_owned().into_dyn())),
+        }
+    }
+}
+
+impl<'t> IntoParam<'t> for &[f64] {
+    fn param_tape(&self) -> Option<&'t Tape> {
+        None
+    }
+    fn into_param(self, tape: Option<&'t Tape>) -> Param<'t> {
+        match tape {
+            Some(tape) => Param::Tensor(tape.constant(&ndarray::ArrayView1::from(self))),
+            None => Param::from(self),
+        }
+    }
+}
+
+impl<'t> IntoParam<'t> for &Vec<f64> {
+    fn param_tape(&self) -> Option<&'t Tape> {
+        None
+    }
+    fn into_param(self, tape: Option<&'t Tape>) -> Param<'t> {
+        self.as_slice().into_param(tape)
+    }
+}
+
+/// The constructor arguments `$p` as [`Param`]s: data arrays copied onto the tape of the first
+/// tape handle among them (if any), then every constant placed on that tape
+/// ([`bind_eager`]). Returns early with the error of [`bind_eager`].
+macro_rules! take_params {
+    ($dist:expr; $($p:ident),+ $(,)?) => {{
+        let tape = None$(.or($crate::param::IntoParam::param_tape(&$p)))+;
+        $crate::param::bind_eager($dist, [$($crate::param::IntoParam::into_param($p, tape)),+])?
+    }};
+}
+pub(crate) use take_params;
 
 /// The tape of the first tensor among `ps`, if any.
 pub(crate) fn first_tape<'t>(ps: &[&Param<'t>]) -> Option<&'t Tape> {

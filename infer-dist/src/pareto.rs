@@ -1,8 +1,6 @@
 //! The Pareto (type I) distribution.
 
-use crate::Param;
 use crate::bind::{Kernel, RKernel, family, kernel_items};
-use crate::param::bind_eager;
 use crate::util::check_param;
 use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
 use crate::{Constraint, DistError};
@@ -55,10 +53,10 @@ impl<'t> Pareto<'t> {
     /// ```
     #[inline]
     pub fn new(
-        scale: impl Into<Param<'t>>,
-        alpha: impl Into<Param<'t>>,
+        scale: impl crate::IntoParam<'t>,
+        alpha: impl crate::IntoParam<'t>,
     ) -> Result<Self, DistError> {
-        let [scale, alpha] = bind_eager(NAME, [scale.into(), alpha.into()])?;
+        let [scale, alpha] = crate::param::take_params!(NAME; scale, alpha);
         check_param(NAME, "scale", &scale, positive, POSITIVE)?;
         check_param(NAME, "alpha", &alpha, positive, POSITIVE)?;
         let batch = util::param_batch(NAME, &[&scale, &alpha])?;

@@ -1,9 +1,7 @@
 //! The Poisson distribution.
 
-use crate::Param;
 use crate::bind::{Kernel, family, kernel_items};
 use crate::binomial::{bd0, stirlerr};
-use crate::param::bind_eager;
 use crate::util::check_param;
 use crate::util::{self, lp_map, lp_sum};
 use crate::{Constraint, DistError};
@@ -55,8 +53,8 @@ impl<'t> Poisson<'t> {
     /// assert!(infer_dist::Poisson::new(tape.var(-1.0)).is_err());
     /// ```
     #[inline]
-    pub fn new(rate: impl Into<Param<'t>>) -> Result<Self, DistError> {
-        let [rate] = bind_eager(NAME, [rate.into()])?;
+    pub fn new(rate: impl crate::IntoParam<'t>) -> Result<Self, DistError> {
+        let [rate] = crate::param::take_params!(NAME; rate);
         check_param(
             NAME,
             "rate",

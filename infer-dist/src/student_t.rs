@@ -1,9 +1,7 @@
 //! Student's t distribution.
 
-use crate::Param;
 use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::gamma::{ln_gamma_with_grad, ln_standard_gamma};
-use crate::param::bind_eager;
 use crate::util::check_param;
 use crate::util::{self, FINITE, POSITIVE, finite, lp_map, lp_sum, param_map, positive};
 use crate::{Constraint, DistError};
@@ -59,11 +57,11 @@ impl<'t> StudentT<'t> {
     /// ```
     #[inline]
     pub fn new(
-        df: impl Into<Param<'t>>,
-        loc: impl Into<Param<'t>>,
-        scale: impl Into<Param<'t>>,
+        df: impl crate::IntoParam<'t>,
+        loc: impl crate::IntoParam<'t>,
+        scale: impl crate::IntoParam<'t>,
     ) -> Result<Self, DistError> {
-        let [df, loc, scale] = bind_eager(NAME, [df.into(), loc.into(), scale.into()])?;
+        let [df, loc, scale] = crate::param::take_params!(NAME; df, loc, scale);
         check_param(NAME, "df", &df, positive, POSITIVE)?;
         check_param(NAME, "loc", &loc, finite, FINITE)?;
         check_param(NAME, "scale", &scale, positive, POSITIVE)?;

@@ -1,8 +1,6 @@
 //! The continuous uniform distribution.
 
-use crate::Param;
 use crate::bind::{Kernel, RKernel, family, kernel_items};
-use crate::param::bind_eager;
 use crate::util::check_param;
 use crate::util::{self, FINITE, finite, lp_map, lp_sum, param_map};
 use crate::{Constraint, DistError};
@@ -54,8 +52,11 @@ impl<'t> Uniform<'t> {
     /// assert!(infer_dist::Uniform::new(tape.var(1.0), tape.var(1.0)).is_err());
     /// ```
     #[inline]
-    pub fn new(low: impl Into<Param<'t>>, high: impl Into<Param<'t>>) -> Result<Self, DistError> {
-        let [low, high] = bind_eager(NAME, [low.into(), high.into()])?;
+    pub fn new(
+        low: impl crate::IntoParam<'t>,
+        high: impl crate::IntoParam<'t>,
+    ) -> Result<Self, DistError> {
+        let [low, high] = crate::param::take_params!(NAME; low, high);
         check_param(NAME, "low", &low, finite, FINITE)?;
         check_param(NAME, "high", &high, finite, FINITE)?;
         let batch = util::param_batch(NAME, &[&low, &high])?;

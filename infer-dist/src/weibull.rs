@@ -1,9 +1,7 @@
 //! The Weibull distribution.
 
-use crate::Param;
 use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::gumbel::EULER;
-use crate::param::bind_eager;
 use crate::util::check_param;
 use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
 use crate::{Constraint, DistError};
@@ -55,10 +53,10 @@ impl<'t> Weibull<'t> {
     /// ```
     #[inline]
     pub fn new(
-        scale: impl Into<Param<'t>>,
-        concentration: impl Into<Param<'t>>,
+        scale: impl crate::IntoParam<'t>,
+        concentration: impl crate::IntoParam<'t>,
     ) -> Result<Self, DistError> {
-        let [scale, concentration] = bind_eager(NAME, [scale.into(), concentration.into()])?;
+        let [scale, concentration] = crate::param::take_params!(NAME; scale, concentration);
         check_param(NAME, "scale", &scale, positive, POSITIVE)?;
         check_param(NAME, "concentration", &concentration, positive, POSITIVE)?;
         let batch = util::param_batch(NAME, &[&scale, &concentration])?;
