@@ -40,7 +40,7 @@ impl<'t> Tensor<'t> {
         let inner = total.checked_div(len).unwrap_or(0);
         let a = self.start as usize;
         let mut g = self.tape.inner_mut();
-        g.check_room(total, self.dims())?;
+        g.reserve("cumsum", total, 0, 0, self.dims())?;
         let out = g.next_slot() as usize;
         g.vals.resize(out + total, 0.0);
         let (x, y) = g.vals.split_at_mut(out);

@@ -99,7 +99,8 @@ pub enum AdError {
     },
     /// A shape whose number of elements does not fit: the product of its non-zero dimensions
     /// exceeds `isize::MAX` (the bound of Rust's and ndarray's allocations), or an operation's
-    /// result would take the tape past `u32::MAX` value slots (its index space). Every shape
+    /// result would take the tape past `u32::MAX` value slots (its index space) or past the
+    /// limit set with [`crate::Tape::set_max_slots`]. Every shape
     /// is checked where it is built (constructors, reshape, broadcasting, products,
     /// concatenation), so an element count never wraps around.
     #[error("shape {dims:?} has too many elements (the product of its dimensions overflows)")]
@@ -139,6 +140,16 @@ pub enum AdError {
         value: f64,
         /// What is expected.
         reason: &'static str,
+    },
+    /// An allocation for an operation's result was refused: its element count is legal (the
+    /// shape checks and the tape's slot limit pass) but the memory is not available. Nothing
+    /// is recorded. See [`crate::Tape::set_max_slots`] for bounding a tape's size up front.
+    #[error("{op}: cannot allocate {elements} elements (out of memory)")]
+    OutOfMemory {
+        /// The operation (`"backward"` for the backward pass's adjoints).
+        op: &'static str,
+        /// The number of elements (values, partials or indices) it needed.
+        elements: usize,
     },
     /// A matrix with a zero on the diagonal was passed to a triangular solve.
     #[error("triangular matrix is singular: diagonal element {index} is {value}")]

@@ -95,7 +95,9 @@ impl Tape {
     ///
     /// # Errors
     /// [`AdError::DifferentTapes`] when an operand lives on another tape;
-    /// [`AdError::ShapeMismatch`] when the operands do not broadcast.
+    /// [`AdError::ShapeMismatch`] when the operands do not broadcast;
+    /// [`AdError::TooManyElements`] or [`AdError::OutOfMemory`] when the tape cannot hold
+    /// the broadcast operands, the result or the partials.
     ///
     /// # Examples
     /// A Normal log density over data with scalar `loc` and `scale`:
@@ -137,6 +139,15 @@ impl Tape {
         // the loop over elements runs without strides or reductions, so that it vectorizes
         // when `f` does.
         let contiguous = n > 1 && (0..K).all(|k| strides[k] == 1);
+        // the partials of the full operands, and for a contiguous loop the terms and
+        // discarded partials (K + 1 blocks of n in all)
+        let blocks = if contiguous {
+            K + 1
+        } else {
+            full.iter().filter(|&&x| x).count()
+        };
+        self.inner_mut()
+            .reserve("fused_sum", 1, blocks.saturating_mul(n), 0, &[])?;
         // `f` is user code: run it on the value and partial buffers moved out of the tape.
         with_values_detached(self, |vals, partials| {
             let p0 = partials.len();
@@ -244,7 +255,9 @@ impl Tape {
     ///
     /// # Errors
     /// [`AdError::DifferentTapes`] when an operand lives on another tape;
-    /// [`AdError::ShapeMismatch`] when the operands do not broadcast.
+    /// [`AdError::ShapeMismatch`] when the operands do not broadcast;
+    /// [`AdError::TooManyElements`] or [`AdError::OutOfMemory`] when the tape cannot hold
+    /// the broadcast operands, the result or the partials.
     ///
     /// # Examples
     /// ```
@@ -271,6 +284,9 @@ impl Tape {
             starts[k] = ops[k].start as usize;
             strides[k] = usize::from(ops[k].numel() == n);
         }
+        let tracked_ops = ops.iter().filter(|t| t.tracked).count();
+        self.inner_mut()
+            .reserve("fused_map", n, tracked_ops * n, 0, shape.dims())?;
         // `f` is user code: run it on the value and partial buffers moved out of the tape.
         let out = with_values_detached(self, |vals, partials| {
             let p0 = partials.len();
@@ -333,7 +349,8 @@ impl Tape {
     /// # Errors
     /// [`AdError::DifferentTapes`] when an input lives on another tape;
     /// [`AdError::LengthMismatch`] when a gradient's length differs from its tensor's number
-    /// of elements.
+    /// of elements; [`AdError::OutOfMemory`] when the partials' arena cannot grow to hold
+    /// the gradients.
     ///
     /// # Examples
     /// ```
@@ -363,7 +380,13 @@ impl Tape {
                 });
             }
         }
+        let parts: usize = inputs
+            .iter()
+            .filter(|(t, g)| t.tracked && g.len() != 1)
+            .map(|(_, g)| g.len())
+            .sum();
         let mut g = self.inner_mut();
+        g.reserve("scalar_with_gradients", 1, parts, 0, &[])?;
         let out = g.next_slot();
         g.vals.push(value);
         for (t, grad) in inputs {

@@ -9,12 +9,18 @@ use crate::tensor::{Tensor, gather_recorded};
 use crate::var::Var;
 
 impl<'t> Tensor<'t> {
-    /// Records a gather of the given slots into a new tensor of `shape`.
-    pub(crate) fn gather_slots(self, slots: &[u32], shape: Shape) -> Tensor<'t> {
+    /// Records a gather of the given slots into a new tensor of `shape` (operation `op`).
+    pub(crate) fn gather_slots(
+        self,
+        op: &'static str,
+        slots: &[u32],
+        shape: Shape,
+    ) -> Result<Tensor<'t>, AdError> {
         let mut g = self.tape.inner_mut();
+        g.reserve(op, slots.len(), 0, slots.len(), shape.dims())?;
         let idx = g.u.len() as u32;
         g.u.extend_from_slice(slots);
-        gather_recorded(&mut g, self.tape, idx, shape, self.tracked)
+        Ok(gather_recorded(&mut g, self.tape, idx, shape, self.tracked))
     }
 
     /// The same elements with another shape (a view: no copy, no node).
@@ -131,7 +137,7 @@ impl<'t> Tensor<'t> {
                 }
             }
         }
-        Ok(self.gather_slots(&idx, shape))
+        self.gather_slots("slice_axis", &idx, shape)
     }
 
     /// Transpose of a matrix (one gather node).
@@ -202,7 +208,7 @@ impl<'t> Tensor<'t> {
                 counter[k] = 0;
             }
         }
-        Ok(self.gather_slots(&idx, shape))
+        self.gather_slots("permute", &idx, shape)
     }
 
     /// The elements where `mask` is true, in row-major order, as a 1-d tensor.
@@ -231,7 +237,7 @@ impl<'t> Tensor<'t> {
             .map(|(i, _)| self.start + i as u32)
             .collect();
         let n = idx.len();
-        Ok(self.gather_slots(&idx, Shape::vector(n)))
+        self.gather_slots("select", &idx, Shape::vector(n))
     }
 
     /// Rows `indices` of the tensor along axis 0, in that order, repeats allowed: Stan's
@@ -278,13 +284,12 @@ impl<'t> Tensor<'t> {
         let inner: usize = dims[1..].iter().product();
         let shape = Shape::new(&dims)?;
         let mut g = self.tape.inner_mut();
-        g.check_room(shape.numel(), shape.dims())?;
+        g.reserve("gather", shape.numel(), 0, shape.numel(), shape.dims())?;
         let at = g.u.len();
         let start = self.start as usize;
         if inner == 1 {
             g.u.extend(indices.iter().map(|&i| (start + i) as u32));
         } else if shape.numel() > 0 {
-            g.u.reserve(shape.numel());
             for &i in indices {
                 let row = start + i * inner;
                 g.u.extend((row..row + inner).map(|s| s as u32));
@@ -350,22 +355,20 @@ impl Tape {
         let mut dims = first.dims().to_vec();
         dims[axis] = total;
         let shape = Shape::new(&dims)?;
-        self.inner_mut().check_room(shape.numel(), shape.dims())?;
+        let mut g = self.inner_mut();
+        g.reserve("concat", shape.numel(), 0, shape.numel(), shape.dims())?;
         let outer: usize = first.dims()[..axis].iter().product();
         let inner: usize = first.dims()[axis + 1..].iter().product();
-        let mut idx = Vec::with_capacity(shape.numel());
+        let at = g.u.len() as u32;
         // (an empty result gathers nothing; see `slice_axis`)
         for o in 0..if shape.numel() == 0 { 0 } else { outer } {
             for p in parts {
                 let len = p.dims()[axis];
                 let base = p.start as usize + o * len * inner;
-                idx.extend((0..len * inner).map(|i| (base + i) as u32));
+                g.u.extend((0..len * inner).map(|i| (base + i) as u32));
             }
         }
         let tracked = parts.iter().any(|p| p.tracked);
-        let mut g = self.inner_mut();
-        let at = g.u.len() as u32;
-        g.u.extend_from_slice(&idx);
         Ok(gather_recorded(&mut g, self, at, shape, tracked))
     }
 

@@ -506,7 +506,7 @@ impl<'t> Tensor<'t> {
         }
         let tape = self.tape;
         let mut g = tape.inner_mut();
-        g.check_room(m, &[m])?;
+        g.reserve("matvec", m, 0, 0, &[m])?;
         let (a, xs) = (self.start as usize, x.start as usize);
         let out = g.next_slot();
         for i in 0..m {
@@ -559,7 +559,7 @@ impl<'t> Tensor<'t> {
         let shape = Shape::matrix(m, n)?;
         let tape = self.tape;
         let mut g = tape.inner_mut();
-        g.check_room(m * n, shape.dims())?;
+        g.reserve("matmul", m * n, 0, 0, shape.dims())?;
         let out = g.next_slot() as usize;
         g.vals.resize(out + m * n, 0.0);
         let (inp, outp) = g.vals.split_at_mut(out);
@@ -628,6 +628,7 @@ impl<'t> Tensor<'t> {
         let m = if b.ndim() == 1 { 1 } else { b.dims()[1] };
         let tape = self.tape;
         let mut g = tape.inner_mut();
+        g.reserve("tri_solve", n * m, 0, 0, b.dims())?;
         let l0 = self.start as usize;
         for i in 0..n {
             let d = g.vals[l0 + i * n + i];
@@ -671,7 +672,7 @@ impl<'t> Tensor<'t> {
             });
         }
         let idx: Vec<u32> = (0..n).map(|i| self.start + (i * n + i) as u32).collect();
-        Ok(self.gather_slots(&idx, Shape::vector(n)))
+        self.gather_slots("diag", &idx, Shape::vector(n))
     }
 
     /// ln |det T| of a triangular matrix: Σ ln |Tᵢᵢ|.
@@ -729,7 +730,7 @@ impl Tape {
         let data = standard(data);
         let slice = data.as_slice().expect("standard layout");
         let mut g = self.inner_mut();
-        g.check_room(m, &[m])?;
+        g.reserve("data_matvec", m, 0, 0, &[m])?;
         let out = g.next_slot();
         let xs = x.start as usize;
         let o = out as usize;
@@ -782,7 +783,7 @@ impl Tape {
         let data = standard(data);
         let slice = data.as_slice().expect("standard layout");
         let mut g = self.inner_mut();
-        g.check_room(m * n, shape.dims())?;
+        g.reserve("data_matmul", m * n, 0, 0, shape.dims())?;
         let out = g.next_slot() as usize;
         g.vals.resize(out + m * n, 0.0);
         let (inp, outp) = g.vals.split_at_mut(out);

@@ -185,10 +185,11 @@ pub(crate) fn record_lse_axis(t: Tensor<'_>, axis: usize) -> Result<Tensor<'_>, 
     let n = t.numel();
     let a = t.start as usize;
     let mut g = t.tape.inner_mut();
-    g.check_room(m, out_shape.dims())?;
+    let keep = t.tracked && n > 0;
+    let kept = if keep { n } else { 0 };
+    g.reserve("log_sum_exp_axis", m, kept, kept, out_shape.dims())?;
     let out = g.next_slot() as usize;
     g.vals.resize(out + m, 0.0);
-    let keep = t.tracked && n > 0;
     let (p, idx) = (g.f.len(), g.u.len());
     if keep {
         g.f.resize(p + n, 0.0);

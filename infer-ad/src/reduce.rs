@@ -270,6 +270,8 @@ impl<'t> Tensor<'t> {
         let n = self.numel();
         let tape = self.tape;
         let mut g = tape.inner_mut();
+        let kept = if self.tracked { n } else { 0 };
+        g.reserve("sum_axis", m, 0, kept, out_shape.dims())?;
         let a = self.start as usize;
         let out = g.next_slot() as usize;
         g.vals.resize(out + m, 0.0);

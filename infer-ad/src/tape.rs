@@ -196,7 +196,6 @@ fn push_within_capacity<T>(v: &mut Vec<T>, x: T) {
     unsafe { v.set_len(len + 1) };
 }
 
-#[derive(Default)]
 pub(crate) struct Inner {
     pub(crate) vals: Vec<f64>,
     pub(crate) recs: Vec<Rec>,
@@ -213,6 +212,40 @@ pub(crate) struct Inner {
     /// current backward pass.
     pub(crate) live: Vec<u64>,
     pub(crate) scratch: Vec<f64>,
+    /// At most this many value slots ([`Tape::set_max_slots`]); at most `u32::MAX`, the
+    /// slots' index space.
+    pub(crate) max_slots: usize,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Inner {
+            vals: Vec::new(),
+            recs: Vec::new(),
+            nodes: Vec::new(),
+            f: Vec::new(),
+            u: Vec::new(),
+            data: Vec::new(),
+            adj: Vec::new(),
+            adj_valid: 0,
+            live: Vec::new(),
+            scratch: Vec::new(),
+            max_slots: MAX_SLOTS,
+        }
+    }
+}
+
+/// The most value slots a tape can index (`u32` slot indices; [`MARK`] is not a slot).
+const MAX_SLOTS: usize = u32::MAX as usize;
+
+/// Fallible growth of one buffer by `extra` elements: amortized (doubling) first, and if that
+/// larger allocation is refused, exactly what is needed.
+#[inline(never)]
+fn try_grow<T>(v: &mut Vec<T>, extra: usize) -> Result<(), std::collections::TryReserveError> {
+    if v.capacity() - v.len() >= extra {
+        return Ok(());
+    }
+    v.try_reserve(extra).or_else(|_| v.try_reserve_exact(extra))
 }
 
 impl Inner {
@@ -223,21 +256,63 @@ impl Inner {
         self.vals.len() as u32
     }
 
-    /// Checks that `n` more values fit on the tape (slots are indexed by `u32`), for an
-    /// operation whose output size `n` (of shape `dims`) is computed from its operands'
-    /// shapes rather than from data the caller holds.
+    /// Makes room for an operation `op` that appends `n` values (of shape `dims`), `nf`
+    /// partials and `nu` indices: checks `n` against the tape's slot limit (at most
+    /// `u32::MAX`, the slots' index space; see [`Tape::set_max_slots`]), then reserves the
+    /// three buffers fallibly, so that the operation's pushes never reallocate and a
+    /// huge-but-legal output is a typed error rather than an abort in the allocator. The
+    /// reservation also grows the adjoint vector's capacity to cover the new slots, so that
+    /// the backward pass does not grow it (see [`Inner::backward`]). The common case — room
+    /// enough — is one comparison per buffer.
     ///
     /// # Errors
-    /// [`crate::AdError::TooManyElements`] naming `dims`.
+    /// [`crate::AdError::TooManyElements`] naming `dims` when the slot limit would be
+    /// exceeded; [`crate::AdError::OutOfMemory`] naming `op` and the element count when an
+    /// allocation is refused (nothing is recorded either way).
     #[inline]
-    pub(crate) fn check_room(&self, n: usize, dims: &[usize]) -> Result<(), crate::AdError> {
-        if n <= (u32::MAX as usize).saturating_sub(self.vals.len()) {
-            Ok(())
-        } else {
-            Err(crate::AdError::TooManyElements {
+    pub(crate) fn reserve(
+        &mut self,
+        op: &'static str,
+        n: usize,
+        nf: usize,
+        nu: usize,
+        dims: &[usize],
+    ) -> Result<(), crate::AdError> {
+        if n > self.max_slots.saturating_sub(self.vals.len()) {
+            return Err(crate::AdError::TooManyElements {
                 dims: dims.to_vec(),
-            })
+            });
         }
+        if self.vals.capacity() - self.vals.len() >= n
+            && self.f.capacity() - self.f.len() >= nf
+            && self.u.capacity() - self.u.len() >= nu
+            && self.adj.capacity() >= self.vals.len() + n
+        {
+            return Ok(());
+        }
+        self.reserve_cold(op, n, nf, nu)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn reserve_cold(
+        &mut self,
+        op: &'static str,
+        n: usize,
+        nf: usize,
+        nu: usize,
+    ) -> Result<(), crate::AdError> {
+        let oom = |elements| crate::AdError::OutOfMemory { op, elements };
+        try_grow(&mut self.vals, n).map_err(|_| oom(n))?;
+        try_grow(&mut self.f, nf).map_err(|_| oom(nf))?;
+        try_grow(&mut self.u, nu).map_err(|_| oom(nu))?;
+        // the adjoints of every slot so far and of the new ones
+        let want = self.vals.len() + n;
+        if self.adj.capacity() < want {
+            let len = self.adj.len();
+            try_grow(&mut self.adj, want - len).map_err(|_| oom(want))?;
+        }
+        Ok(())
     }
 
     /// Records a one-input scalar operation; returns the output slot and the value.
@@ -322,7 +397,34 @@ impl Inner {
         }
     }
 
-    fn backward(&mut self, root: u32) {
+    /// The backward pass from `root`.
+    ///
+    /// The adjoint vector (one `f64` per slot) and the block bits are the only buffers this
+    /// grows. Operations whose output size comes from shapes reserve the adjoints' capacity
+    /// when they record (see [`Inner::reserve`]), so that growth here is a resize within
+    /// capacity; any remaining growth (slots recorded by scalar operations) is reserved
+    /// fallibly before anything is written.
+    ///
+    /// # Errors
+    /// [`crate::AdError::OutOfMemory`] (operation `"backward"`, the number of slots) when the
+    /// adjoints cannot be allocated; no gradient is changed then.
+    fn backward(&mut self, root: u32) -> Result<(), crate::AdError> {
+        let len = self.vals.len();
+        if self.adj.len() < len {
+            let extra = len - self.adj.len();
+            try_grow(&mut self.adj, extra).map_err(|_| crate::AdError::OutOfMemory {
+                op: "backward",
+                elements: len,
+            })?;
+        }
+        let words = len.div_ceil(BLK).div_ceil(64);
+        if len > EAGER && self.live.len() < words {
+            let extra = words - self.live.len();
+            try_grow(&mut self.live, extra).map_err(|_| crate::AdError::OutOfMemory {
+                op: "backward",
+                elements: len,
+            })?;
+        }
         let end = self.recs.partition_point(|r| self.rec_out(r) <= root);
         let Inner {
             vals,
@@ -335,6 +437,7 @@ impl Inner {
             adj_valid,
             live,
             scratch,
+            max_slots: _,
         } = self;
         // Adjoints are initialized lazily, a block of BLK at a time: a block no contribution
         // reaches is never zeroed before the end of the pass, and a block that a node covers
@@ -344,6 +447,7 @@ impl Inner {
         // zeros.
         let len = vals.len();
         if adj.len() < len {
+            // within the capacity reserved above
             adj.resize(len, 0.0);
         }
         let adj = &mut adj[..len];
@@ -363,7 +467,8 @@ impl Inner {
             sweep(Lazy::<false> { adj, live, top: 0 }, root, recs, parts);
         } else {
             live.clear();
-            live.resize(len.div_ceil(BLK).div_ceil(64), 0);
+            // within the capacity reserved above
+            live.resize(words, 0);
             sweep(
                 Lazy::<true> {
                     adj,
@@ -376,6 +481,7 @@ impl Inner {
             );
         }
         *adj_valid = len;
+        Ok(())
     }
 
     /// The adjoints of the last backward pass (empty before the first one after a clear).
@@ -1016,6 +1122,41 @@ impl Tape {
         t
     }
 
+    /// Limits the tape to `max` value slots (capped at `u32::MAX`, the default: the slots'
+    /// index space). An operation whose output size is computed from its operands' shapes (a
+    /// broadcast, a matrix product, a fused map, a gather, a concatenation), or a leaf made
+    /// from a slice, that would take the tape past the limit returns
+    /// [`crate::AdError::TooManyElements`] and records nothing.
+    ///
+    /// Every such operation also reserves its memory fallibly and returns
+    /// [`crate::AdError::OutOfMemory`] when an allocation is refused. Under Linux's
+    /// overcommit, however, a large reservation may succeed and fail only when its pages are
+    /// written (then the kernel kills the process, which no allocation check can catch); a
+    /// slot limit below the memory the process may use (8 bytes per value, up to 8 more per
+    /// partial and index, and 8 per adjoint) bounds a tape that records untrusted shapes.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::{AdError, Shape, Tape};
+    /// let mut tape = Tape::new();
+    /// tape.set_max_slots(1000);
+    /// let x = tape.tensor(&ndarray::array![1.0, 2.0]);
+    /// assert!(x.broadcast_to(Shape::new(&[400, 2])?).is_ok());
+    /// assert_eq!(
+    ///     x.broadcast_to(Shape::new(&[1000, 2])?).unwrap_err(),
+    ///     AdError::TooManyElements { dims: vec![1000, 2] }
+    /// );
+    /// # Ok::<(), AdError>(())
+    /// ```
+    pub fn set_max_slots(&mut self, max: usize) {
+        self.inner.get_mut().max_slots = max.min(MAX_SLOTS);
+    }
+
+    /// The slot limit (see [`Tape::set_max_slots`]).
+    pub fn max_slots(&self) -> usize {
+        self.inner_mut().max_slots
+    }
+
     /// A new scalar leaf with value `x`.
     ///
     /// # Examples
@@ -1042,7 +1183,10 @@ impl Tape {
     /// (a variable's own tape).
     ///
     /// # Errors
-    /// [`crate::AdError::DifferentTapes`] when `root` belongs to another tape.
+    /// [`crate::AdError::DifferentTapes`] when `root` belongs to another tape;
+    /// [`crate::AdError::OutOfMemory`] when the adjoint vector (one `f64` per slot) cannot be
+    /// allocated. Tensor operations reserve the adjoints' capacity as they record, so this
+    /// can only happen on a tape grown by scalar operations to near the memory's size.
     ///
     /// # Examples
     /// ```
@@ -1056,14 +1200,19 @@ impl Tape {
     /// ```
     pub fn backward(&self, root: Var<'_>) -> Result<(), crate::AdError> {
         crate::check_same_tape("backward", self, root.tape)?;
-        self.inner_mut().backward(root.idx);
-        Ok(())
+        self.inner_mut().backward(root.idx)
     }
 
     /// The backward pass from a root known to live on this tape.
+    ///
+    /// # Panics
+    /// When the adjoints cannot be allocated (see [`Var::backward`]).
     pub(crate) fn backward_own(&self, root: Var<'_>) {
         debug_assert!(std::ptr::eq(self, root.tape));
-        self.inner_mut().backward(root.idx);
+        let r = self.inner_mut().backward(root.idx);
+        if let Err(e) = r {
+            panic!("{e}");
+        }
     }
 
     /// Forgets every recorded value and node, keeping the buffers' capacity. Takes `&mut self`

@@ -67,7 +67,9 @@ impl Tape {
     /// ```
     ///
     /// # Panics
-    /// If the array has more than [`crate::MAX_NDIM`] dimensions.
+    /// If the array has more than [`crate::MAX_NDIM`] dimensions, or when the tape cannot
+    /// hold it (the tape's slot limit, [`Tape::set_max_slots`], or memory refused);
+    /// [`Tape::tensor_from_slice`] returns these as errors.
     pub fn tensor<S: Data<Elem = f64>, D: Dimension>(&self, array: &ArrayBase<S, D>) -> Tensor<'_> {
         self.push_array(array, true)
     }
@@ -76,7 +78,9 @@ impl Tape {
     /// untracked tensors record nothing.
     ///
     /// # Panics
-    /// If the array has more than [`crate::MAX_NDIM`] dimensions.
+    /// If the array has more than [`crate::MAX_NDIM`] dimensions, or when the tape cannot
+    /// hold it (the tape's slot limit, [`Tape::set_max_slots`], or memory refused);
+    /// [`Tape::constant_from_slice`] returns these as errors.
     pub fn constant<S: Data<Elem = f64>, D: Dimension>(
         &self,
         array: &ArrayBase<S, D>,
@@ -112,7 +116,9 @@ impl Tape {
     /// # Errors
     /// [`AdError::LengthMismatch`] when `data.len()` is not the product of `dims`;
     /// [`AdError::TooManyDims`]; [`AdError::TooManyElements`] when the product of `dims`
-    /// overflows (it is checked, so it never wraps around to match a short `data`).
+    /// overflows (it is checked, so it never wraps around to match a short `data`) or the
+    /// data would take the tape past its slot limit ([`Tape::set_max_slots`]);
+    /// [`AdError::OutOfMemory`] when the tape cannot grow to hold it.
     ///
     /// # Examples
     /// ```
@@ -132,6 +138,7 @@ impl Tape {
             });
         }
         let mut g = self.inner_mut();
+        g.reserve("tensor_from_slice", data.len(), 0, 0, shape.dims())?;
         let start = g.next_slot();
         g.vals.extend_from_slice(data);
         Ok(Tensor {
@@ -163,7 +170,9 @@ impl Tape {
     /// Builds a 1-d tensor from scalar variables (one gather node).
     ///
     /// # Errors
-    /// [`AdError::DifferentTapes`] when a variable belongs to another tape.
+    /// [`AdError::DifferentTapes`] when a variable belongs to another tape;
+    /// [`AdError::TooManyElements`] or [`AdError::OutOfMemory`] when the tape cannot hold
+    /// the result.
     ///
     /// # Examples
     /// ```
@@ -181,6 +190,7 @@ impl Tape {
             check_same_tape("stack_vars", self, v.tape)?;
         }
         let mut g = self.inner_mut();
+        g.reserve("stack_vars", vars.len(), 0, vars.len(), &[vars.len()])?;
         let start = g.next_slot();
         let idx = g.u.len() as u32;
         for v in vars {
@@ -211,6 +221,10 @@ impl Tape {
             Err(e) => panic!("{e}"),
         };
         let mut g = self.inner_mut();
+        let op = if tracked { "tensor" } else { "constant" };
+        if let Err(e) = g.reserve(op, shape.numel(), 0, 0, shape.dims()) {
+            panic!("{e}");
+        }
         let start = g.next_slot();
         match array.as_slice() {
             Some(sl) => g.vals.extend_from_slice(sl),
@@ -402,7 +416,8 @@ impl<'t> Tensor<'t> {
     /// # Errors
     /// [`AdError::ShapeMismatch`] when `self` does not broadcast to `shape`;
     /// [`AdError::TooManyElements`] when the result would not fit on the tape (slots are
-    /// indexed by `u32`).
+    /// indexed by `u32`; see also [`Tape::set_max_slots`]); [`AdError::OutOfMemory`] when
+    /// its memory is refused.
     ///
     /// # Examples
     /// ```
@@ -425,7 +440,13 @@ impl<'t> Tensor<'t> {
             });
         }
         let mut g = self.tape.inner_mut();
-        g.check_room(shape.numel(), shape.dims())?;
+        g.reserve(
+            "broadcast_to",
+            shape.numel(),
+            0,
+            shape.numel(),
+            shape.dims(),
+        )?;
         let idx = g.u.len() as u32;
         broadcast_indices(&self.shape, &shape, self.start, &mut g.u);
         Ok(gather_recorded(&mut g, self.tape, idx, shape, self.tracked))
@@ -502,7 +523,9 @@ impl<'t> Tensor<'t> {
     ///
     /// # Errors
     /// [`AdError::DifferentTapes`] when the operands live on different tapes;
-    /// [`AdError::ShapeMismatch`] when the shapes do not broadcast.
+    /// [`AdError::ShapeMismatch`] when the shapes do not broadcast;
+    /// [`AdError::TooManyElements`] or [`AdError::OutOfMemory`] when the tape cannot hold
+    /// the broadcast result.
     ///
     /// # Examples
     /// ```
@@ -751,9 +774,11 @@ fn binary_impl<'t>(
     let sb = usize::from(b.numel() == n);
     let tape = a.tape;
     let body = |g: &mut Inner| {
+        let tracked = a.tracked || b.tracked;
+        let parts = (usize::from(a.tracked) + usize::from(b.tracked)) * n;
+        g.reserve(op, n, parts, 0, shape.dims())?;
         let out = g.next_slot();
         let (ia, ib) = (a.start as usize, b.start as usize);
-        let tracked = a.tracked || b.tracked;
         if !tracked {
             for i in 0..n {
                 let v = f(g.vals[ia + i * sa], g.vals[ib + i * sb]).0;
@@ -805,7 +830,8 @@ fn binary_impl<'t>(
 /// Addition or subtraction (`sign` = ±1 on `b`) without a partials arena.
 ///
 /// # Panics
-/// As the operators: different tapes, or shapes that do not broadcast.
+/// As the operators: different tapes, shapes that do not broadcast, or a broadcast result the
+/// tape cannot hold.
 #[track_caller]
 fn add_sub<'t>(a: Tensor<'t>, b: Tensor<'t>, sign: f64, op: &'static str) -> Tensor<'t> {
     let (mut a, mut b) = (a, b);
@@ -818,6 +844,9 @@ fn add_sub<'t>(a: Tensor<'t>, b: Tensor<'t>, sign: f64, op: &'static str) -> Ten
     let sb = usize::from(b.numel() == n);
     let tape = a.tape;
     let mut g = tape.inner_mut();
+    if let Err(e) = g.reserve(op, n, 0, 0, shape.dims()) {
+        panic!("{e}");
+    }
     let out = g.next_slot();
     let (ia, ib) = (a.start as usize, b.start as usize);
     for i in 0..n {

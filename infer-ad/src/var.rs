@@ -78,6 +78,12 @@ impl<'t> Var<'t> {
     }
 
     /// Runs the backward pass from this variable; see [`Tape::backward`].
+    ///
+    /// # Panics
+    /// When the adjoint vector cannot be allocated, with the message of
+    /// [`AdError::OutOfMemory`](crate::AdError::OutOfMemory); [`Tape::backward`] returns
+    /// that error instead. Tensor operations reserve the adjoints as they record, so only a
+    /// tape grown by scalar operations to near the memory's size can reach this.
     pub fn backward(self) {
         self.tape.backward_own(self);
     }

@@ -190,7 +190,6 @@ fn log_mix_tensors<'t>(
         }
     }
     let n = shape.numel();
-    tape.inner_mut().check_room(n, shape.dims())?;
     let mut th = theta;
     if let Operand::T(t) = &mut th {
         fit(t, shape)?;
@@ -207,6 +206,8 @@ fn log_mix_tensors<'t>(
     let tracked = [th.tracked(), a.tracked, b.tracked];
     let any = tracked.iter().any(|&x| x);
     let mut g = tape.inner_mut();
+    let parts = tracked.iter().filter(|&&x| x).count() * n;
+    g.reserve(OP, n, parts, 0, shape.dims())?;
     let out = g.next_slot();
     let p0 = g.f.len();
     // partial blocks: θ, lp₁, lp₂ (only the tracked ones)
@@ -222,7 +223,6 @@ fn log_mix_tensors<'t>(
         g.f.resize(next, 0.0);
     }
     let (ia, ib) = (a.start as usize, b.start as usize);
-    g.vals.reserve(n);
     for i in 0..n {
         let t = if is_const {
             th_const
