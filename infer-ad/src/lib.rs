@@ -55,6 +55,7 @@ mod tensor;
 mod var;
 
 pub use error::{AdError, check_same_tape};
+pub use linalg::DataAffine;
 pub use logsumexp::{LogMixArgs, SIMPLEX_TOLERANCE, log_mix, log_mix_weights, log_sum_exp};
 pub use param::{Bound, ParamId, ParamStore};
 pub use shape::{MAX_NDIM, Shape};

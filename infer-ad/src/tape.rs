@@ -159,7 +159,7 @@ pub(crate) const NONE: u32 = u32::MAX;
 impl Node {
     /// First output slot (nodes are recorded in non-decreasing order of this).
     #[inline]
-    fn out(&self) -> u32 {
+    pub(crate) fn out(&self) -> u32 {
         match *self {
             Node::Elem { out, .. }
             | Node::Lin { out, .. }
@@ -531,6 +531,19 @@ fn sweep<const LAZY: bool>(mut lz: Lazy<'_, LAZY>, root: usize, recs: &[Rec], pa
         }
         let node = nodes[a as usize];
         match node {
+            // a linear node no adjoint reached contributes nothing (all its output adjoints
+            // are zero): skipped without touching its ranges — the product and offset behind
+            // a likelihood that took its gradient directly (`Tape::data_affine_source`)
+            Node::MatVecData { out, d, .. }
+                if !lz.any_live(out as usize, data[d as usize].nrows()) =>
+            {
+                continue;
+            }
+            Node::Lin { out, n, c, .. }
+                if c.is_finite() && !lz.any_live(out as usize, n as usize) =>
+            {
+                continue;
+            }
             Node::Red { out, .. }
             | Node::Sum { out, .. }
             | Node::SqDev { out, .. }
@@ -788,6 +801,20 @@ impl<const LAZY: bool> Lazy<'_, LAZY> {
     #[inline(always)]
     fn is_live(&self, s: usize) -> bool {
         !LAZY || s >= self.top || self.block_live(s / BLK)
+    }
+
+    /// Whether any slot of `[a, a + n)` may hold a non-zero adjoint: always when not lazy,
+    /// else whether a live block holds a non-zero (or NaN) adjoint within the range.
+    #[inline(always)]
+    fn any_live(&self, a: usize, n: usize) -> bool {
+        if !LAZY || a + n > self.top {
+            return true;
+        }
+        n > 0
+            && (a / BLK..=(a + n - 1) / BLK).any(|b| {
+                let (lo, hi) = self.block_range(b);
+                self.block_live(b) && self.adj[lo.max(a)..hi.min(a + n)].iter().any(|&v| v != 0.0)
+            })
     }
 
     /// Makes slot `s` hold an adjoint (zeroing its block on first use).

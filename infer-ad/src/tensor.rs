@@ -311,6 +311,35 @@ impl<'t> Tensor<'t> {
         out.copy_from_slice(&g.vals[s..s + self.numel()]);
     }
 
+    /// Copies the values `offset .. offset + out.len()` (row-major) into `out`: a block of a
+    /// long tensor read into a stack buffer, for a kernel that streams over it without a
+    /// copy of the whole.
+    ///
+    /// # Panics
+    /// If `offset + out.len()` exceeds the number of elements.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let t = tape.constant(&ndarray::array![1.0, 2.0, 3.0, 4.0]);
+    /// let mut buf = [0.0; 2];
+    /// t.value_range_into(1, &mut buf);
+    /// assert_eq!(buf, [2.0, 3.0]);
+    /// ```
+    #[inline]
+    pub fn value_range_into(&self, offset: usize, out: &mut [f64]) {
+        assert!(
+            offset + out.len() <= self.numel(),
+            "value_range_into: {}..{} out of {} elements",
+            offset,
+            offset + out.len(),
+            self.numel()
+        );
+        let g = self.tape.inner_mut();
+        let s = self.start as usize + offset;
+        out.copy_from_slice(&g.vals[s..s + out.len()]);
+    }
+
     /// Whether any value is ±∞, read in place (no copy): the check a sampler makes on every
     /// draw and a log density on every value, so it must not allocate.
     ///
@@ -849,9 +878,34 @@ fn add_sub<'t>(a: Tensor<'t>, b: Tensor<'t>, sign: f64, op: &'static str) -> Ten
     }
     let out = g.next_slot();
     let (ia, ib) = (a.start as usize, b.start as usize);
-    for i in 0..n {
-        let v = g.vals[ia + i * sa] + sign * g.vals[ib + i * sb];
-        g.vals.push(v);
+    // the outputs written into a resized buffer, with the strides constant in each loop, so
+    // that the loops vectorize (the same additions as one push per element)
+    let o = out as usize;
+    g.vals.resize(o + n, 0.0);
+    let (src, dst) = g.vals.split_at_mut(o);
+    match (sa, sb) {
+        (1, 1) => {
+            for ((d, &x), &y) in dst.iter_mut().zip(&src[ia..ia + n]).zip(&src[ib..ib + n]) {
+                *d = x + sign * y;
+            }
+        }
+        (1, _) => {
+            let y = sign * src[ib];
+            for (d, &x) in dst.iter_mut().zip(&src[ia..ia + n]) {
+                *d = x + y;
+            }
+        }
+        (_, 1) => {
+            let x = src[ia];
+            for (d, &y) in dst.iter_mut().zip(&src[ib..ib + n]) {
+                *d = x + sign * y;
+            }
+        }
+        _ => {
+            for d in dst.iter_mut() {
+                *d = src[ia] + sign * src[ib];
+            }
+        }
     }
     if a.tracked {
         g.push_node(Node::Lin {

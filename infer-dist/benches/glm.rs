@@ -1,14 +1,18 @@
 //! The fused logistic-regression likelihood (`BernoulliLogitGlm`, N = 1000, k = 25: the
 //! logreg benchmark model's data) against a plain-f64 hand-written gradient, the row-by-row
 //! loop a user would write (`η = xᵢ·β`, std `exp`/`ln_1p`, `g += (yᵢ − σ(ηᵢ))·xᵢ`), and as a
-//! tape node (clear, leaf, node, backward). Run: `cargo bench -p infer-dist --bench glm`.
+//! tape node (clear, leaf, node, backward); with an intercept, against the same likelihood
+//! as a `BernoulliLogitGlmDist`, the plain spelling
+//! `Bernoulli::from_logits(data_matvec(x, β) + α).log_prob_sum(y)` (its fast path) and the
+//! elementwise `log_prob(y).sum()` (one partial per observation, no fast path).
+//! Run: `cargo bench -p infer-dist --bench glm`.
 
 // criterion's macros generate undocumented items.
 #![allow(missing_docs)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use infer_ad::Tape;
-use infer_dist::BernoulliLogitGlm;
+use infer_dist::{Bernoulli, BernoulliLogitGlm, BernoulliLogitGlmDist, Distribution, GlmDesign};
 use ndarray::Array2;
 use std::hint::black_box;
 use std::sync::Arc;
@@ -79,6 +83,61 @@ fn bench(c: &mut Criterion) {
             lp.backward();
             t.grad_into(&mut gb);
             black_box(gb[0])
+        })
+    });
+    let yt = ndarray::Array1::from(y.clone());
+    grp.bench_function("tape_node_alpha_value_and_grad", |b| {
+        b.iter(|| {
+            tape.clear();
+            let t = tape.tensor(&bv);
+            let a = tape.var(0.1);
+            let lp = glm.log_prob(t, Some(a)).expect("shapes match");
+            lp.backward();
+            t.grad_into(&mut gb);
+            black_box(gb[0] + a.grad())
+        })
+    });
+    grp.bench_function("plain_spelling_alpha_value_and_grad", |b| {
+        b.iter(|| {
+            tape.clear();
+            let t = tape.tensor(&bv);
+            let a = tape.var(0.1);
+            let eta = tape.data_matvec(&x, t).expect("shapes match") + a;
+            let lp = Bernoulli::from_logits(eta)
+                .and_then(|d| d.log_prob_sum(tape.constant(&yt)))
+                .expect("valid");
+            lp.backward();
+            t.grad_into(&mut gb);
+            black_box(gb[0] + a.grad())
+        })
+    });
+    let design = GlmDesign::new(x.clone()).expect("valid data");
+    grp.bench_function("glm_dist_alpha_value_and_grad", |b| {
+        b.iter(|| {
+            tape.clear();
+            let t = tape.tensor(&bv);
+            let a = tape.var(0.1);
+            let lp = BernoulliLogitGlmDist::new(&design, Some(a.as_tensor()), t)
+                .and_then(|d| d.log_prob_sum(tape.constant(&yt)))
+                .expect("valid");
+            lp.backward();
+            t.grad_into(&mut gb);
+            black_box(gb[0] + a.grad())
+        })
+    });
+    grp.bench_function("elementwise_sum_alpha_value_and_grad", |b| {
+        b.iter(|| {
+            tape.clear();
+            let t = tape.tensor(&bv);
+            let a = tape.var(0.1);
+            let eta = tape.data_matvec(&x, t).expect("shapes match") + a;
+            let lp = Bernoulli::from_logits(eta)
+                .and_then(|d| d.log_prob(tape.constant(&yt)))
+                .expect("valid")
+                .sum();
+            lp.backward();
+            t.grad_into(&mut gb);
+            black_box(gb[0] + a.grad())
         })
     });
     grp.finish();

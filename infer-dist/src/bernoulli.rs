@@ -178,6 +178,11 @@ impl<'t> Distribution<'t> for Bernoulli<'t> {
 
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
         if self.logits {
+            // logits recorded as `data_matvec(x, β) (+ α)`: the GLM fast path, which forms
+            // the gradient in β and α in its forward pass (crate::glm's affine module)
+            if let Some(lp) = crate::glm::logit_affine_sum(self.param, value) {
+                return Ok(lp);
+            }
             lp_sum(NAME, self.batch, [value, self.param], kernel_logits)
         } else {
             lp_sum(NAME, self.batch, [value, self.param], kernel_probs)

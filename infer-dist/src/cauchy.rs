@@ -2,7 +2,7 @@
 
 use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::util::check_param;
-use crate::util::{self, FINITE, POSITIVE, finite, lp_map, lp_sum, param_map, positive};
+use crate::util::{self, FINITE, POSITIVE, finite, lp_map, param_map, positive};
 use crate::{Constraint, DistError};
 use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
@@ -81,6 +81,28 @@ fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
     (-PI.ln() - s.ln() - l, [-g, g, (1.0 - 2.0 / (1.0 + z2)) / s])
 }
 
+/// [`kernel`] without its parameter-only terms ([`norm`]), for `log_prob_sum` with scalar
+/// μ and σ: −ln(1 + z²), with ∂/∂σ = (1 − 2/(1 + z²))/σ + 1/σ.
+fn data([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
+    if x.is_infinite() {
+        return util::neg_inf();
+    }
+    let z = (x - m) / s;
+    let z2 = z * z;
+    let (l, gz) = if z2.is_finite() {
+        (z2.ln_1p(), z / (1.0 + z2))
+    } else {
+        (2.0 * (util::ln_abs_diff(x, m) - s.ln()), 1.0 / z)
+    };
+    let g = 2.0 * gz / s;
+    (-l, [-g, g, (2.0 - 2.0 / (1.0 + z2)) / s])
+}
+
+/// The parameter-only terms of [`kernel`]: −ln π − ln σ.
+fn norm([_, _, s]: [f64; 3]) -> (f64, [f64; 3]) {
+    (-PI.ln() - s.ln(), [0.0, 0.0, -1.0 / s])
+}
+
 impl<'t> Kernel<'t> for CauchyK<'t> {
     kernel_items!(NAME);
 
@@ -89,7 +111,14 @@ impl<'t> Kernel<'t> for CauchyK<'t> {
     }
 
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        lp_sum(NAME, self.batch, [value, self.loc, self.scale], kernel)
+        util::lp_sum_hoisted(
+            NAME,
+            self.batch,
+            [value, self.loc, self.scale],
+            kernel,
+            data,
+            norm,
+        )
     }
 
     fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {

@@ -2,7 +2,7 @@
 
 use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::util::check_param;
-use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
+use crate::util::{self, POSITIVE, lp_map, param_map, positive};
 use crate::{Constraint, DistError};
 use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
@@ -68,6 +68,23 @@ fn kernel([x, r]: [f64; 2]) -> (f64, [f64; 2]) {
     (r.ln() - r * x, [-r, 1.0 / r - x])
 }
 
+/// [`kernel`] without its parameter-only term ([`norm`]), for `log_prob_sum` with a scalar λ.
+fn data([x, r]: [f64; 2]) -> (f64, [f64; 2]) {
+    if !(x >= 0.0) || x.is_infinite() {
+        return if x.is_nan() {
+            (f64::NAN, [0.0; 2])
+        } else {
+            util::neg_inf()
+        };
+    }
+    (-r * x, [-r, -x])
+}
+
+/// The parameter-only term of [`kernel`]: ln λ.
+fn norm([_, r]: [f64; 2]) -> (f64, [f64; 2]) {
+    (r.ln(), [0.0, 1.0 / r])
+}
+
 impl<'t> Kernel<'t> for ExponentialK<'t> {
     kernel_items!(NAME);
 
@@ -76,7 +93,7 @@ impl<'t> Kernel<'t> for ExponentialK<'t> {
     }
 
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        lp_sum(NAME, self.batch, [value, self.rate], kernel)
+        util::lp_sum_hoisted(NAME, self.batch, [value, self.rate], kernel, data, norm)
     }
 
     fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {

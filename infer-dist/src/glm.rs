@@ -1,10 +1,20 @@
-//! A fused generalized-linear-model likelihood: logistic regression as one tape node.
+//! Fused generalized-linear-model likelihoods, each one tape node: logistic regression over
+//! fixed outcomes ([`BernoulliLogitGlm`]); Stan's `bernoulli_logit_glm`, `poisson_log_glm`
+//! and `normal_id_glm` as distributions over a [`GlmDesign`] (the `dist` module); and the
+//! fast path of `Bernoulli::from_logits(data_matvec(x, β) + α).log_prob_sum(y)` (the
+//! `affine` module). All share one blocked kernel, generic over the link ([`Link`]).
 
 use crate::error::DistError;
 use infer_ad::fastmath::{exp_normal, mad};
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::Array2;
 use std::sync::Arc;
+
+mod affine;
+mod dist;
+
+pub(crate) use affine::logit_affine_sum;
+pub use dist::{BernoulliLogitGlmDist, GlmDesign, NormalIdGlmDist, PoissonLogGlmDist};
 
 const NAME: &str = "BernoulliLogitGlm";
 
@@ -13,9 +23,9 @@ const NAME: &str = "BernoulliLogitGlm";
 /// block of the design (64·k values) stays in the L1 cache between the two products.
 const BLOCK: usize = 64;
 /// Lanes of the kernel's explicit accumulators (one AVX-512 vector, two AVX2 vectors).
-const L: usize = 8;
+pub(crate) const L: usize = 8;
 /// Coefficient vectors up to this length are handled in stack buffers.
-const STACK_COEFS: usize = 64;
+pub(crate) const STACK_COEFS: usize = 64;
 
 /// The logistic-regression likelihood `Σᵢ log Bernoulli(yᵢ | logit = α + xᵢ·β)` over a fixed
 /// design matrix `X` (n × k) and outcomes `y ∈ {0, 1}ⁿ`, recorded as **one** tape node whose
@@ -229,7 +239,15 @@ impl BernoulliLogitGlm {
             heap.resize(k, [0.0; L]);
             &mut heap
         };
-        glm_dispatch(self.xb.data(), &self.y, alpha, beta, g, lanes)
+        glm_dispatch(
+            self.xb.data(),
+            &self.y,
+            alpha,
+            beta,
+            g,
+            lanes,
+            LinkKind::Logit,
+        )
     }
 
     fn beta_mismatch(&self, got: Shape) -> DistError {
@@ -242,7 +260,7 @@ impl BernoulliLogitGlm {
     }
 }
 
-fn shape2(r: usize, c: usize) -> Shape {
+pub(crate) fn shape2(r: usize, c: usize) -> Shape {
     Shape::new(&[r, c]).unwrap_or(Shape::SCALAR)
 }
 
@@ -254,7 +272,7 @@ fn shape2(r: usize, c: usize) -> Shape {
 /// of `m` rows starting at row r₀ is at `r₀·k + j·s + i`, `s` = `m` rounded up to a multiple
 /// of [`L`] (only the last block has `s` ≠ [`BLOCK`]).
 #[derive(Debug)]
-struct Blocked {
+pub(crate) struct Blocked {
     /// The layout and `L − 1` spare elements, in which the layout starts at `off`.
     buf: Vec<f64>,
     /// Index of the first element in `buf`: the first on a 64-byte boundary.
@@ -262,7 +280,7 @@ struct Blocked {
 }
 
 impl Blocked {
-    fn new(x: &Array2<f64>) -> Self {
+    pub(crate) fn new(x: &Array2<f64>) -> Self {
         let (n, k) = x.dim();
         let len = (n / BLOCK * BLOCK + (n % BLOCK).next_multiple_of(L)) * k;
         // L − 1 spare elements: an f64 buffer is 8-byte aligned, so a 64-byte boundary lies
@@ -282,7 +300,7 @@ impl Blocked {
         Blocked { buf, off }
     }
 
-    fn data(&self) -> &[f64] {
+    pub(crate) fn data(&self) -> &[f64] {
         &self.buf[self.off..self.off + self.buf.len() + 1 - L]
     }
 }
@@ -293,7 +311,7 @@ struct BlockRows([f64; BLOCK]);
 
 /// Whether the baseline (not run-time selected) build of [`glm_kernel`] uses fused
 /// multiply–adds: where the compilation target guarantees FMA instructions.
-const FMA_BASELINE: bool = cfg!(any(target_feature = "fma", target_arch = "aarch64"));
+pub(crate) const FMA_BASELINE: bool = cfg!(any(target_feature = "fma", target_arch = "aarch64"));
 
 /// [`glm_kernel`] in the best instance the CPU runs: with AVX-512 (eight `f64` per vector)
 /// or AVX2 (four), both with fused multiply–add, selected at run time; the crates target
@@ -306,31 +324,64 @@ const FMA_BASELINE: bool = cfg!(any(target_feature = "fma", target_arch = "aarch
 /// seed gives the same draws there. On an x86-64 CPU without FMA the kernel multiplies and
 /// adds separately (a library `fma` would be some twenty times slower), and results differ
 /// in the last bits.
-fn glm_dispatch(
+pub(crate) fn glm_dispatch(
     xb: &[f64],
     y: &[f64],
     alpha: f64,
     beta: &[f64],
     g: &mut [f64],
     lanes: &mut [[f64; L]],
+    link: LinkKind,
 ) -> (f64, f64) {
     // One instance of the fused kernel per instruction set: `R` rows of η in registers.
     infer_ad::with_target_features!(
         ["avx512f", "avx2", "fma"],
-        kernel_avx512(xb: &[f64], y: &[f64], alpha: f64, beta: &[f64], g: &mut [f64], lanes: &mut [[f64; L]]) -> (f64, f64) {
-            glm_kernel::<true, 64>(xb, y, alpha, beta, g, lanes)
+        kernel_avx512(xb: &[f64], y: &[f64], alpha: f64, beta: &[f64], g: &mut [f64], lanes: &mut [[f64; L]], link: LinkKind) -> (f64, f64) {
+            glm_kernel_any::<true, 64>(xb, y, alpha, beta, g, lanes, link)
         }
     );
     infer_ad::with_target_features!(
         ["avx2", "fma"],
-        kernel_avx2(xb: &[f64], y: &[f64], alpha: f64, beta: &[f64], g: &mut [f64], lanes: &mut [[f64; L]]) -> (f64, f64) {
-            glm_kernel::<true, 32>(xb, y, alpha, beta, g, lanes)
+        kernel_avx2(xb: &[f64], y: &[f64], alpha: f64, beta: &[f64], g: &mut [f64], lanes: &mut [[f64; L]], link: LinkKind) -> (f64, f64) {
+            glm_kernel_any::<true, 32>(xb, y, alpha, beta, g, lanes, link)
         }
     );
-    glm_kernel::<FMA_BASELINE, 16>(xb, y, alpha, beta, g, lanes)
+    glm_kernel_any::<FMA_BASELINE, 16>(xb, y, alpha, beta, g, lanes, link)
 }
 
-/// The value, `g = Xᵀ(y − σ(η))` and `Σ (y − σ(η))` for `η = α + Xβ`, one block of
+/// The family of a GLM kernel: which [`Link`] [`glm_kernel`] applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LinkKind {
+    /// Bernoulli with the logit link ([`Logit`]).
+    Logit,
+    /// Poisson with the log link ([`LogLink`]).
+    Log,
+    /// Normal with the identity link ([`Identity`]).
+    Identity,
+}
+
+/// [`glm_kernel`] for the link `link`, chosen once per call (each instance is compiled
+/// with the caller's target features).
+#[inline(always)]
+fn glm_kernel_any<const FUSED: bool, const R: usize>(
+    xb: &[f64],
+    y: &[f64],
+    alpha: f64,
+    beta: &[f64],
+    g: &mut [f64],
+    lanes: &mut [[f64; L]],
+    link: LinkKind,
+) -> (f64, f64) {
+    match link {
+        LinkKind::Logit => glm_kernel::<FUSED, R, Logit>(xb, y, alpha, beta, g, lanes),
+        LinkKind::Log => glm_kernel::<FUSED, R, LogLink>(xb, y, alpha, beta, g, lanes),
+        LinkKind::Identity => glm_kernel::<FUSED, R, Identity>(xb, y, alpha, beta, g, lanes),
+    }
+}
+
+/// For `η = α + Xβ` and the link's residuals `r` (see [`Link`]): the link's value,
+/// `g = Xᵀr` and `Σ r` — for the logit link the log-likelihood, `Xᵀ(y − σ(η))` and
+/// `Σ (y − σ(η))` — one block of
 /// [`BLOCK`] rows at a time from the blocked design `xb` (see [`Blocked`]), so that a block
 /// is fetched from memory once and read a second time from cache. Full blocks go through
 /// [`glm_block`] with the row count a constant, so that its loops compile to straight-line
@@ -338,7 +389,7 @@ fn glm_dispatch(
 /// known at run time. Called through [`glm_dispatch`]; `lanes` holds one accumulator per
 /// coefficient.
 #[inline(always)]
-fn glm_kernel<const FUSED: bool, const R: usize>(
+fn glm_kernel<const FUSED: bool, const R: usize, K: Link>(
     xb: &[f64],
     y: &[f64],
     alpha: f64,
@@ -365,9 +416,9 @@ fn glm_kernel<const FUSED: bool, const R: usize>(
         let blk = &xb[r0 * k..r0 * k + m.next_multiple_of(L) * k];
         let ys = &y[r0..r0 + m];
         if m == BLOCK {
-            glm_block::<FUSED, R>(BLOCK, blk, ys, alpha, beta, lanes, &mut rows, &mut acc);
+            glm_block::<FUSED, R, K>(BLOCK, blk, ys, alpha, beta, lanes, &mut rows, &mut acc);
         } else {
-            glm_block::<FUSED, R>(m, blk, ys, alpha, beta, lanes, &mut rows, &mut acc);
+            glm_block::<FUSED, R, K>(m, blk, ys, alpha, beta, lanes, &mut rows, &mut acc);
         }
         r0 += m;
     }
@@ -377,9 +428,10 @@ fn glm_kernel<const FUSED: bool, const R: usize>(
     (sum_lanes(&acc.lin) - acc.logs, sum_lanes(&acc.ga))
 }
 
-/// The kernel's running sums: lanes of the log-likelihood's linear part y·η − max(η, 0) and
-/// of the residuals, and the sum of the logarithms.
-struct Sums {
+/// The kernel's running sums: lanes of the link's value part (for the logit link the
+/// log-likelihood's linear part y·η − max(η, 0)) and of the residuals, and the sum of the
+/// logarithms (logit link only).
+pub(crate) struct Sums {
     lin: [f64; L],
     ga: [f64; L],
     logs: f64,
@@ -389,16 +441,14 @@ struct Sums {
 /// - ηᵢ = α + Σⱼ βⱼxᵢⱼ as a chain of multiply–adds in the order of j, `R` rows at a time with
 ///   the accumulators in registers (then 8 rows, then single rows; the grouping does not
 ///   change any row's chain, so `R` does not change the result);
-/// - e = e^(−|η|) by [`exp_normal`], σ(η) = 1/(1 + e) or e/(1 + e), and the log-likelihood
-///   y·η − max(η, 0) − ln(1 + e), whose logarithm is taken once per block as the log of the
-///   product of the (1 + e) ∈ (1, 2] (at most 2⁶⁴, no overflow);
+/// - the residuals and the terms of the value by the link `K` (see [`Link`]);
 /// - gⱼ as the dot product of column j with the residuals, row i of the block into lane
 ///   i mod 8 of column j's accumulator (summed by [`sum_lanes`] at the end).
 ///
-/// `rows` is scratch for η, the residuals and the (1 + e).
+/// `rows` is scratch for η, the residuals and the link's own use.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn glm_block<const FUSED: bool, const R: usize>(
+fn glm_block<const FUSED: bool, const R: usize, K: Link>(
     m: usize,
     blk: &[f64],
     ys: &[f64],
@@ -444,35 +494,7 @@ fn glm_block<const FUSED: bool, const R: usize>(
             *e = m_(b, blk[j * s + i], *e);
         }
     }
-    // link
-    for i in 0..m {
-        let h = eta[i];
-        let e = exp_normal::<FUSED>(-h.abs());
-        let one_e = 1.0 + e;
-        let inv = 1.0 / one_e;
-        let sigma = if h >= 0.0 { inv } else { e * inv };
-        res[i] = ys[i] - sigma;
-        ope[i] = one_e;
-    }
-    // row i of the block goes to lane i mod L
-    let mut prod = [1.0f64; L];
-    for i0 in (0..full).step_by(L) {
-        for l in 0..L {
-            let h = eta[i0 + l];
-            acc.lin[l] += ys[i0 + l] * h - if h > 0.0 { h } else { 0.0 };
-            prod[l] *= ope[i0 + l];
-            acc.ga[l] += res[i0 + l];
-        }
-    }
-    for i in full..m {
-        let (h, l) = (eta[i], i - full);
-        acc.lin[l] += ys[i] * h - if h > 0.0 { h } else { 0.0 };
-        prod[l] *= ope[i];
-        acc.ga[l] += res[i];
-    }
-    acc.logs += (((prod[0] * prod[1]) * (prod[2] * prod[3]))
-        * ((prod[4] * prod[5]) * (prod[6] * prod[7])))
-        .ln();
+    K::link::<FUSED>(eta, ys, res, ope, acc);
     // gradient, a column at a time; consecutive columns are independent chains, which the
     // CPU overlaps
     for (j, a) in lanes.iter_mut().enumerate() {
@@ -490,9 +512,145 @@ fn glm_block<const FUSED: bool, const R: usize>(
     }
 }
 
+/// The family-specific part of the GLM kernel, per block of `m` = `eta.len()` rows: from the
+/// linear predictors `eta` and outcomes `ys`, the residuals `res` (∂ log p/∂η), whose
+/// products with the design's columns give the gradient, and the terms of the value, added
+/// into `acc`, row i of the block into lane i mod [`L`]. `ope` is scratch.
+pub(crate) trait Link {
+    /// See the trait.
+    fn link<const FUSED: bool>(
+        eta: &[f64],
+        ys: &[f64],
+        res: &mut [f64],
+        ope: &mut [f64],
+        acc: &mut Sums,
+    );
+}
+
+/// Bernoulli with the logit link: e = e^(−|η|) by [`exp_normal`], σ(η) = 1/(1 + e) or
+/// e/(1 + e), residual y − σ(η), and the log-likelihood y·η − max(η, 0) − ln(1 + e), whose
+/// logarithm is taken once per block as the log of the product of the (1 + e) ∈ (1, 2] (at
+/// most 2⁶⁴, no overflow).
+pub(crate) struct Logit;
+
+impl Link for Logit {
+    #[inline(always)]
+    fn link<const FUSED: bool>(
+        eta: &[f64],
+        ys: &[f64],
+        res: &mut [f64],
+        ope: &mut [f64],
+        acc: &mut Sums,
+    ) {
+        let m = eta.len();
+        let (ys, res, ope) = (&ys[..m], &mut res[..m], &mut ope[..m]);
+        let full = m - m % L;
+        for i in 0..m {
+            let h = eta[i];
+            let e = exp_normal::<FUSED>(-h.abs());
+            let one_e = 1.0 + e;
+            let inv = 1.0 / one_e;
+            let sigma = if h >= 0.0 { inv } else { e * inv };
+            res[i] = ys[i] - sigma;
+            ope[i] = one_e;
+        }
+        // row i of the block goes to lane i mod L
+        let mut prod = [1.0f64; L];
+        for i0 in (0..full).step_by(L) {
+            for l in 0..L {
+                let h = eta[i0 + l];
+                acc.lin[l] += ys[i0 + l] * h - if h > 0.0 { h } else { 0.0 };
+                prod[l] *= ope[i0 + l];
+                acc.ga[l] += res[i0 + l];
+            }
+        }
+        for i in full..m {
+            let (h, l) = (eta[i], i - full);
+            acc.lin[l] += ys[i] * h - if h > 0.0 { h } else { 0.0 };
+            prod[l] *= ope[i];
+            acc.ga[l] += res[i];
+        }
+        acc.logs += (((prod[0] * prod[1]) * (prod[2] * prod[3]))
+            * ((prod[4] * prod[5]) * (prod[6] * prod[7])))
+            .ln();
+    }
+}
+
+/// Poisson with the log link: μ = e^η by [`exp_normal`] (∞ above η = 709, where e^η
+/// overflows), residual y − μ, and the log-likelihood's parameter-dependent part y·η − μ
+/// (the −ln(y!) terms are constant in the parameters and added by the caller).
+pub(crate) struct LogLink;
+
+impl Link for LogLink {
+    #[inline(always)]
+    fn link<const FUSED: bool>(
+        eta: &[f64],
+        ys: &[f64],
+        res: &mut [f64],
+        ope: &mut [f64],
+        acc: &mut Sums,
+    ) {
+        let m = eta.len();
+        let (ys, res, ope) = (&ys[..m], &mut res[..m], &mut ope[..m]);
+        let full = m - m % L;
+        for i in 0..m {
+            let h = eta[i];
+            let e = exp_normal::<FUSED>(h);
+            let mu = if h > 709.0 { f64::INFINITY } else { e };
+            res[i] = ys[i] - mu;
+            ope[i] = mu;
+        }
+        for i0 in (0..full).step_by(L) {
+            for l in 0..L {
+                acc.lin[l] += mad::<FUSED>(ys[i0 + l], eta[i0 + l], -ope[i0 + l]);
+                acc.ga[l] += res[i0 + l];
+            }
+        }
+        for i in full..m {
+            let l = i - full;
+            acc.lin[l] += mad::<FUSED>(ys[i], eta[i], -ope[i]);
+            acc.ga[l] += res[i];
+        }
+    }
+}
+
+/// Normal with the identity link: residual y − η (the caller divides by σ²) and the sum of
+/// squared residuals.
+pub(crate) struct Identity;
+
+impl Link for Identity {
+    #[inline(always)]
+    fn link<const FUSED: bool>(
+        eta: &[f64],
+        ys: &[f64],
+        res: &mut [f64],
+        _ope: &mut [f64],
+        acc: &mut Sums,
+    ) {
+        let m = eta.len();
+        let (ys, res) = (&ys[..m], &mut res[..m]);
+        let full = m - m % L;
+        for i in 0..m {
+            res[i] = ys[i] - eta[i];
+        }
+        for i0 in (0..full).step_by(L) {
+            for l in 0..L {
+                let r = res[i0 + l];
+                acc.lin[l] = mad::<FUSED>(r, r, acc.lin[l]);
+                acc.ga[l] += r;
+            }
+        }
+        for i in full..m {
+            let (r, l) = (res[i], i - full);
+            acc.lin[l] = mad::<FUSED>(r, r, acc.lin[l]);
+            acc.ga[l] += r;
+        }
+    }
+}
+
 /// The sum of eight lanes as a fixed tree.
 #[inline(always)]
-fn sum_lanes(s: &[f64; L]) -> f64 {
+pub(crate) fn sum_lanes(s: &[f64; L]) -> f64 {
     ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]))
 }
 
@@ -529,7 +687,7 @@ mod tests {
         let xb = xb.data();
         let mut g = vec![0.0; beta.len()];
         let mut lanes = vec![[0.0; L]; beta.len()];
-        let (lp, ga) = glm_kernel::<FUSED, 16>(xb, y, 0.2, beta, &mut g, &mut lanes);
+        let (lp, ga) = glm_kernel::<FUSED, 16, Logit>(xb, y, 0.2, beta, &mut g, &mut lanes);
         (lp, ga, g)
     }
 
@@ -547,7 +705,7 @@ mod tests {
             let xb = xb.data();
             let mut g1 = vec![0.0; k];
             let mut lanes = vec![[0.0; L]; k];
-            let a = glm_dispatch(xb, &y, 0.2, &beta, &mut g1, &mut lanes);
+            let a = glm_dispatch(xb, &y, 0.2, &beta, &mut g1, &mut lanes, LinkKind::Logit);
             // The dispatch fuses wherever the CPU has FMA; a baseline x86-64 CPU without it
             // takes the unfused kernel.
             #[cfg(target_arch = "x86_64")]
@@ -556,10 +714,10 @@ mod tests {
             let fused = FMA_BASELINE;
             let mut g3 = vec![0.0; k];
             let (b, c) = if fused {
-                let c = glm_kernel::<true, 64>(xb, &y, 0.2, &beta, &mut g3, &mut lanes);
+                let c = glm_kernel::<true, 64, Logit>(xb, &y, 0.2, &beta, &mut g3, &mut lanes);
                 (run::<true>(&x, &y, &beta), c)
             } else {
-                let c = glm_kernel::<false, 64>(xb, &y, 0.2, &beta, &mut g3, &mut lanes);
+                let c = glm_kernel::<false, 64, Logit>(xb, &y, 0.2, &beta, &mut g3, &mut lanes);
                 (run::<false>(&x, &y, &beta), c)
             };
             let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();

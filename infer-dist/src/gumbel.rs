@@ -2,7 +2,7 @@
 
 use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::util::check_param;
-use crate::util::{self, FINITE, POSITIVE, finite, lp_map, lp_sum, param_map, positive};
+use crate::util::{self, FINITE, POSITIVE, finite, lp_map, param_map, positive};
 use crate::{Constraint, DistError};
 use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
@@ -80,6 +80,26 @@ fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
     (-z - e - s.ln(), [dz / s, -dz / s, (-dz * z - 1.0) / s])
 }
 
+/// [`kernel`] without its parameter-only term ([`norm`]), for `log_prob_sum` with scalar
+/// μ and β.
+fn data([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
+    if x.is_infinite() {
+        return util::neg_inf();
+    }
+    let z = (x - m) / s;
+    let e = (-z).exp();
+    if e.is_infinite() {
+        return util::neg_inf();
+    }
+    let dz = e - 1.0;
+    (-z - e, [dz / s, -dz / s, -dz * z / s])
+}
+
+/// The parameter-only term of [`kernel`]: −ln β.
+fn norm([_, _, s]: [f64; 3]) -> (f64, [f64; 3]) {
+    (-s.ln(), [0.0, 0.0, -1.0 / s])
+}
+
 impl<'t> Kernel<'t> for GumbelK<'t> {
     kernel_items!(NAME);
 
@@ -88,7 +108,14 @@ impl<'t> Kernel<'t> for GumbelK<'t> {
     }
 
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        lp_sum(NAME, self.batch, [value, self.loc, self.scale], kernel)
+        util::lp_sum_hoisted(
+            NAME,
+            self.batch,
+            [value, self.loc, self.scale],
+            kernel,
+            data,
+            norm,
+        )
     }
 
     fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {

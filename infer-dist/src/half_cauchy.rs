@@ -2,7 +2,7 @@
 
 use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::util::check_param;
-use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
+use crate::util::{self, POSITIVE, lp_map, param_map, positive};
 use crate::{Constraint, DistError};
 use infer_ad::{Tensor, Var, fastmath};
 use ndarray::ArrayD;
@@ -81,6 +81,30 @@ fn kernel([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
     )
 }
 
+/// [`kernel`] without its parameter-only terms ([`norm`]), for `log_prob_sum` with a scalar σ.
+fn data([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
+    if !(x >= 0.0) || x.is_infinite() {
+        return if x.is_nan() {
+            (f64::NAN, [0.0; 2])
+        } else {
+            util::neg_inf()
+        };
+    }
+    let z = x / s;
+    let z2 = z * z;
+    let (l, g) = if z2.is_finite() {
+        (fastmath::ln_1p(z2), z / (1.0 + z2))
+    } else {
+        (2.0 * (x.ln() - s.ln()), 1.0 / z)
+    };
+    (-l, [-2.0 * g / s, (2.0 - 2.0 / (1.0 + z2)) / s])
+}
+
+/// The parameter-only terms of [`kernel`]: ln 2 − ln π − ln σ.
+fn norm([_, s]: [f64; 2]) -> (f64, [f64; 2]) {
+    (LN_2 - PI.ln() - fastmath::ln(s), [0.0, -1.0 / s])
+}
+
 impl<'t> Kernel<'t> for HalfCauchyK<'t> {
     kernel_items!(NAME);
 
@@ -89,7 +113,7 @@ impl<'t> Kernel<'t> for HalfCauchyK<'t> {
     }
 
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        lp_sum(NAME, self.batch, [value, self.scale], kernel)
+        util::lp_sum_hoisted(NAME, self.batch, [value, self.scale], kernel, data, norm)
     }
 
     fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {

@@ -2,7 +2,7 @@
 
 use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::util::check_param;
-use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
+use crate::util::{self, POSITIVE, lp_map, param_map, positive};
 use crate::{Constraint, DistError};
 use infer_ad::scalar::{LN_SQRT_2PI, erf};
 use infer_ad::{Tensor, Var};
@@ -73,6 +73,24 @@ fn kernel([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
     )
 }
 
+/// [`kernel`] without its parameter-only terms ([`norm`]), for `log_prob_sum` with a scalar σ.
+fn data([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
+    if !(x >= 0.0) || x.is_infinite() {
+        return if x.is_nan() {
+            (f64::NAN, [0.0; 2])
+        } else {
+            util::neg_inf()
+        };
+    }
+    let z = x / s;
+    (-0.5 * z * z, [-z / s, z * z / s])
+}
+
+/// The parameter-only terms of [`kernel`]: ln 2 − ln σ − ln √(2π).
+fn norm([_, s]: [f64; 2]) -> (f64, [f64; 2]) {
+    (LN_2 - s.ln() - LN_SQRT_2PI, [0.0, -1.0 / s])
+}
+
 impl<'t> Kernel<'t> for HalfNormalK<'t> {
     kernel_items!(NAME);
 
@@ -81,7 +99,7 @@ impl<'t> Kernel<'t> for HalfNormalK<'t> {
     }
 
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        lp_sum(NAME, self.batch, [value, self.scale], kernel)
+        util::lp_sum_hoisted(NAME, self.batch, [value, self.scale], kernel, data, norm)
     }
 
     fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {

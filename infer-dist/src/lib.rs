@@ -34,8 +34,9 @@
 //! assert!(alpha.grad() > 0.0);
 //! # Ok::<(), infer_dist::DistError>(())
 //! ```
-// One audited exception: the call of the AVX2 instance of the logistic-regression kernel after
-// the CPU check (`glm::glm_dispatch`), documented with its safety argument.
+// One audited exception: the calls of the AVX2/AVX-512 instances of the GLM kernels after
+// the CPU check (`glm::glm_dispatch`, `glm::affine::dispatch`, through
+// `infer_ad::with_target_features!`), documented with its safety argument.
 #![deny(unsafe_code)]
 
 mod bind;
@@ -96,7 +97,9 @@ pub use error::DistError;
 pub use exponential::Exponential;
 pub use gamma::Gamma;
 pub use geometric::Geometric;
-pub use glm::BernoulliLogitGlm;
+pub use glm::{
+    BernoulliLogitGlm, BernoulliLogitGlmDist, GlmDesign, NormalIdGlmDist, PoissonLogGlmDist,
+};
 pub use gumbel::Gumbel;
 pub use half_cauchy::HalfCauchy;
 pub use half_normal::HalfNormal;
@@ -121,11 +124,12 @@ pub use weibull::Weibull;
 /// The names most programs need.
 pub mod prelude {
     pub use crate::{
-        Bernoulli, Beta, Bijector, Binomial, Categorical, Cauchy, Chi2, Constraint, Delta,
-        Dirichlet, DirichletMultinomial, DistError, Distribution, Exponential, Family, Gamma,
-        Geometric, Gumbel, HalfCauchy, HalfNormal, IntoTensor, IntoValue, InverseGamma,
-        KlDivergence, Kumaraswamy, Laplace, LkjCholesky, LogNormal, Mixture, Multinomial,
-        MultivariateNormal, NegativeBinomial, Normal, Param, Pareto, Poisson, Reparameterizable,
-        StudentT, Uniform, Weibull, bounded, unbounded,
+        Bernoulli, BernoulliLogitGlm, BernoulliLogitGlmDist, Beta, Bijector, Binomial, Categorical,
+        Cauchy, Chi2, Constraint, Delta, Dirichlet, DirichletMultinomial, DistError, Distribution,
+        Exponential, Family, Gamma, Geometric, GlmDesign, Gumbel, HalfCauchy, HalfNormal,
+        IntoTensor, IntoValue, InverseGamma, KlDivergence, Kumaraswamy, Laplace, LkjCholesky,
+        LogNormal, Mixture, Multinomial, MultivariateNormal, NegativeBinomial, Normal,
+        NormalIdGlmDist, Param, Pareto, Poisson, PoissonLogGlmDist, Reparameterizable, StudentT,
+        Uniform, Weibull, bounded, unbounded,
     };
 }

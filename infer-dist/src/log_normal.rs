@@ -2,7 +2,7 @@
 
 use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::util::check_param;
-use crate::util::{self, FINITE, POSITIVE, finite, lp_map, lp_sum, param_map, positive};
+use crate::util::{self, FINITE, POSITIVE, finite, lp_map, param_map, positive};
 use crate::{Constraint, DistError};
 use infer_ad::scalar::{LN_SQRT_2PI, normal_cdf};
 use infer_ad::{Tensor, Var};
@@ -80,6 +80,26 @@ fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
     )
 }
 
+/// [`kernel`] without its parameter-only terms ([`norm`]), for `log_prob_sum` with scalar
+/// μ and σ.
+fn data([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
+    if !(x > 0.0) || x.is_infinite() {
+        return if x.is_nan() {
+            (f64::NAN, [0.0; 3])
+        } else {
+            util::neg_inf()
+        };
+    }
+    let y = x.ln();
+    let z = (y - m) / s;
+    (-0.5 * z * z - y, [(-z / s - 1.0) / x, z / s, z * z / s])
+}
+
+/// The parameter-only terms of [`kernel`]: −ln σ − ln √(2π).
+fn norm([_, _, s]: [f64; 3]) -> (f64, [f64; 3]) {
+    (-s.ln() - LN_SQRT_2PI, [0.0, 0.0, -1.0 / s])
+}
+
 impl<'t> Kernel<'t> for LogNormalK<'t> {
     kernel_items!(NAME);
 
@@ -88,7 +108,14 @@ impl<'t> Kernel<'t> for LogNormalK<'t> {
     }
 
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        lp_sum(NAME, self.batch, [value, self.loc, self.scale], kernel)
+        util::lp_sum_hoisted(
+            NAME,
+            self.batch,
+            [value, self.loc, self.scale],
+            kernel,
+            data,
+            norm,
+        )
     }
 
     fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {

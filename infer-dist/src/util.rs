@@ -396,6 +396,51 @@ pub(crate) fn lp_sum<'t, const K: usize>(
     Ok(inputs[0].tape().fused_sum(inputs, |_, a| f(a))?)
 }
 
+/// Σ of the elementwise log density with the parameter-only terms hoisted, for a family whose
+/// log density is `data(x, θ) + norm(θ)` (as `Normal::log_prob_sum` hoists ln σ): when every
+/// parameter is a scalar, `norm` is computed once and counted n times, and `data` once per
+/// element in one fused reduction node. `kernel` is the whole log density (`data + norm`, with
+/// the family's exact handling of extreme values): it is used when a parameter is an array,
+/// and whenever the hoisted form is not finite (a value outside the support, an overflow), so
+/// that those cases are exactly as [`lp_sum`] computes them.
+///
+/// `norm` receives the same argument array as `kernel` (its entry 0, the value, is unused)
+/// and returns the partials for the parameters (entry 0 ignored).
+pub(crate) fn lp_sum_hoisted<'t, const K: usize>(
+    dist: &'static str,
+    batch: Shape,
+    inputs: [Tensor<'t>; K],
+    kernel: impl Fn([f64; K]) -> (f64, [f64; K]),
+    data: impl Fn([f64; K]) -> (f64, [f64; K]),
+    norm: impl Fn([f64; K]) -> (f64, [f64; K]),
+) -> Result<infer_ad::Var<'t>, DistError> {
+    let n = inputs[0].numel();
+    if n > 1 && inputs[1..].iter().all(|t| t.numel() == 1) {
+        value_shape(dist, inputs[0].shape(), batch)?;
+        let mut p = [0.0; K];
+        for k in 1..K {
+            p[k] = inputs[k].flat(0)?.value();
+        }
+        let (c, dc) = norm(p);
+        if c.is_finite() && dc[1..].iter().all(|d| d.is_finite()) {
+            let tape = inputs[0].tape();
+            let d = tape.fused_sum(inputs, |_, a| data(a))?;
+            let total = d.value() + n as f64 * c;
+            if total.is_finite() {
+                let nf = n as f64;
+                let grads: [[f64; 1]; K] = std::array::from_fn(|k| [nf * dc[k]]);
+                let mut pairs: Vec<(Tensor<'t>, &[f64])> = Vec::with_capacity(K);
+                pairs.push((d.as_tensor(), &[1.0]));
+                for k in 1..K {
+                    pairs.push((inputs[k], &grads[k]));
+                }
+                return Ok(tape.scalar_with_gradients(total, &pairs)?);
+            }
+        }
+    }
+    lp_sum(dist, batch, inputs, kernel)
+}
+
 /// An elementwise function of the parameters (entropy, mean, …) broadcast to the batch shape.
 pub(crate) fn param_map<'t, const K: usize>(
     batch: Shape,

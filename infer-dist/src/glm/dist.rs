@@ -1,0 +1,753 @@
+//! The GLM likelihoods as [`Distribution`]s: Stan's `bernoulli_logit_glm`, `poisson_log_glm`
+//! and `normal_id_glm`, each over a [`GlmDesign`] with an optional intercept and coefficients
+//! on the tape, their `log_prob_sum` one fused node.
+
+use super::{Blocked, L, LinkKind, STACK_COEFS, glm_dispatch, shape2};
+use crate::{Bernoulli, Constraint, DistError, Distribution, Family, Normal, Poisson};
+use infer_ad::{Shape, Tensor, Var};
+use ndarray::{Array2, ArrayD};
+use std::sync::{Arc, Mutex};
+
+/// A design matrix `X` (n observations × k predictors) prepared for the GLM likelihoods
+/// [`BernoulliLogitGlmDist`], [`PoissonLogGlmDist`] and [`NormalIdGlmDist`]: checked once
+/// (every entry finite), and copied once into the layout their fused kernel reads. Build it
+/// once per data set, outside the log density; cloning it is cheap (a reference count), and
+/// the likelihoods hold it by reference — nothing of `X` goes onto the tape.
+///
+/// It also remembers the last outcome vector it was evaluated with (checked, and for the
+/// Poisson likelihood with Σ ln yᵢ! computed): a log density evaluated again and again on the
+/// same observations compares them with the remembered ones (one pass, no allocation) instead
+/// of checking them anew.
+///
+/// # Examples
+/// ```
+/// use infer_dist::GlmDesign;
+/// use std::sync::Arc;
+/// let x = Arc::new(ndarray::array![[1.0, 0.5], [-0.3, 2.0], [0.7, -1.0]]);
+/// let design = GlmDesign::new(x)?;
+/// assert_eq!((design.nrows(), design.ncols()), (3, 2));
+/// assert!(GlmDesign::new(Arc::new(ndarray::array![[f64::NAN]])).is_err());
+/// # Ok::<(), infer_dist::DistError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct GlmDesign {
+    inner: Arc<DesignInner>,
+}
+
+#[derive(Debug)]
+struct DesignInner {
+    x: Arc<Array2<f64>>,
+    xb: Blocked,
+    last: Mutex<Option<Arc<Outcomes>>>,
+}
+
+/// Checked outcomes and the constant part of their log likelihood.
+#[derive(Debug)]
+struct Outcomes {
+    link: LinkKind,
+    y: Vec<f64>,
+    /// −Σ ln yᵢ! for the log link, 0 otherwise.
+    constant: f64,
+}
+
+const DESIGN: &str = "GlmDesign";
+
+impl GlmDesign {
+    /// Prepares the design matrix `x` (one row per observation).
+    ///
+    /// # Errors
+    /// [`DistError::InvalidParameter`] naming `x` for a non-finite entry.
+    ///
+    /// # Examples
+    /// ```
+    /// let x = std::sync::Arc::new(ndarray::array![[1.0], [f64::INFINITY]]);
+    /// assert!(infer_dist::GlmDesign::new(x).is_err());
+    /// ```
+    pub fn new(x: Arc<Array2<f64>>) -> Result<Self, DistError> {
+        if let Some(&v) = x.iter().find(|v| !v.is_finite()) {
+            return Err(DistError::InvalidParameter {
+                dist: DESIGN,
+                param: "x",
+                value: v,
+                reason: "must be finite",
+            });
+        }
+        let x = if x.is_standard_layout() {
+            x
+        } else {
+            Arc::new(x.as_standard_layout().into_owned())
+        };
+        let xb = Blocked::new(&x);
+        Ok(GlmDesign {
+            inner: Arc::new(DesignInner {
+                x,
+                xb,
+                last: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// The design matrix (in standard layout).
+    ///
+    /// # Examples
+    /// ```
+    /// let x = std::sync::Arc::new(ndarray::array![[1.0, 2.0]]);
+    /// let d = infer_dist::GlmDesign::new(x.clone())?;
+    /// assert!(std::sync::Arc::ptr_eq(d.x(), &x));
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    pub fn x(&self) -> &Arc<Array2<f64>> {
+        &self.inner.x
+    }
+
+    /// The number of observations n (rows).
+    ///
+    /// # Examples
+    /// ```
+    /// let x = std::sync::Arc::new(ndarray::Array2::zeros((4, 2)));
+    /// assert_eq!(infer_dist::GlmDesign::new(x)?.nrows(), 4);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    pub fn nrows(&self) -> usize {
+        self.inner.x.nrows()
+    }
+
+    /// The number of predictors k (columns).
+    ///
+    /// # Examples
+    /// ```
+    /// let x = std::sync::Arc::new(ndarray::Array2::zeros((4, 2)));
+    /// assert_eq!(infer_dist::GlmDesign::new(x)?.ncols(), 2);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    pub fn ncols(&self) -> usize {
+        self.inner.x.ncols()
+    }
+
+    /// The outcomes `y` checked for the family `link` (the remembered ones when equal).
+    fn outcomes(
+        &self,
+        dist: &'static str,
+        link: LinkKind,
+        y: Tensor<'_>,
+    ) -> Result<Arc<Outcomes>, DistError> {
+        let n = self.nrows();
+        if y.numel() != n || y.ndim() != 1 {
+            return Err(DistError::ShapeMismatch {
+                dist,
+                what: "observations y against the rows of x",
+                left: y.shape(),
+                right: shape2(n, self.ncols()),
+            });
+        }
+        let cached = self
+            .inner
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        if let Some(c) = cached
+            && c.link == link
+            && same_values(y, &c.y)
+        {
+            return Ok(c);
+        }
+        let ys = y.to_vec();
+        let constant = check_outcomes(dist, link, &ys)?;
+        let out = Arc::new(Outcomes {
+            link,
+            y: ys,
+            constant,
+        });
+        *self
+            .inner
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::clone(&out));
+        Ok(out)
+    }
+
+    /// The fused kernel: (the link's value part, Σ r) for η = α + Xβ, `g` = Xᵀr.
+    fn eval(
+        &self,
+        y: &[f64],
+        alpha: f64,
+        beta: &[f64],
+        g: &mut [f64],
+        link: LinkKind,
+    ) -> (f64, f64) {
+        let k = beta.len();
+        let mut stack = [[0.0f64; L]; STACK_COEFS];
+        let mut heap = Vec::new();
+        let lanes: &mut [[f64; L]] = if k <= STACK_COEFS {
+            &mut stack[..k]
+        } else {
+            heap.resize(k, [0.0; L]);
+            &mut heap
+        };
+        glm_dispatch(self.inner.xb.data(), y, alpha, beta, g, lanes, link)
+    }
+}
+
+/// Whether the tensor `y` holds the values `want` (read a block at a time, no allocation).
+fn same_values(y: Tensor<'_>, want: &[f64]) -> bool {
+    const B: usize = 256;
+    let mut buf = [0.0f64; B];
+    let mut r0 = 0;
+    while r0 < want.len() {
+        let m = B.min(want.len() - r0);
+        y.value_range_into(r0, &mut buf[..m]);
+        if buf[..m] != want[r0..r0 + m] {
+            return false;
+        }
+        r0 += m;
+    }
+    true
+}
+
+/// Checks the outcomes for the family; returns the constant part of the log likelihood
+/// (−Σ ln yᵢ! for the Poisson family, 0 otherwise).
+fn check_outcomes(dist: &'static str, link: LinkKind, y: &[f64]) -> Result<f64, DistError> {
+    let bad = |v: f64, reason: &'static str| DistError::InvalidParameter {
+        dist,
+        param: "y",
+        value: v,
+        reason,
+    };
+    match link {
+        LinkKind::Logit => match y.iter().find(|&&v| v != 0.0 && v != 1.0) {
+            Some(&v) => Err(bad(v, "must be 0 or 1")),
+            None => Ok(0.0),
+        },
+        LinkKind::Log => {
+            let mut c = 0.0;
+            for &v in y {
+                if !(v >= 0.0 && v.is_finite() && v.fract() == 0.0) {
+                    return Err(bad(v, "must be a non-negative integer count"));
+                }
+                c -= infer_ad::scalar::lgamma(v + 1.0);
+            }
+            Ok(c)
+        }
+        LinkKind::Identity => match y.iter().find(|v| !v.is_finite()) {
+            Some(&v) => Err(bad(v, "must be finite")),
+            None => Ok(0.0),
+        },
+    }
+}
+
+/// The coefficients, intercept and scale shared by the three likelihoods, checked.
+#[derive(Debug, Clone)]
+struct Params<'t> {
+    design: GlmDesign,
+    alpha: Option<Tensor<'t>>,
+    beta: Tensor<'t>,
+    sigma: Option<Tensor<'t>>,
+}
+
+impl<'t> Params<'t> {
+    fn new(
+        dist: &'static str,
+        design: &GlmDesign,
+        alpha: Option<Tensor<'t>>,
+        beta: Tensor<'t>,
+        sigma: Option<Tensor<'t>>,
+    ) -> Result<Self, DistError> {
+        let k = design.ncols();
+        if beta.ndim() != 1 || beta.numel() != k {
+            return Err(DistError::ShapeMismatch {
+                dist,
+                what: "coefficients beta against the columns of x",
+                left: beta.shape(),
+                right: shape2(design.nrows(), k),
+            });
+        }
+        for (name, t) in [("alpha", alpha), ("sigma", sigma)] {
+            if let Some(t) = t {
+                if t.numel() != 1 {
+                    return Err(DistError::ShapeMismatch {
+                        dist,
+                        what: if name == "alpha" {
+                            "intercept alpha (a scalar)"
+                        } else {
+                            "scale sigma (a scalar)"
+                        },
+                        left: t.shape(),
+                        right: Shape::SCALAR,
+                    });
+                }
+                if !std::ptr::eq(t.tape(), beta.tape()) {
+                    return Err(DistError::Ad(infer_ad::AdError::DifferentTapes {
+                        op: dist,
+                    }));
+                }
+            }
+        }
+        // read in blocks through a stack buffer: no allocation per construction
+        let finite = |name: &'static str, t: Tensor<'t>| -> Result<(), DistError> {
+            let mut buf = [0.0f64; STACK_COEFS];
+            let mut r0 = 0;
+            while r0 < t.numel() {
+                let m = STACK_COEFS.min(t.numel() - r0);
+                t.value_range_into(r0, &mut buf[..m]);
+                if let Some(&v) = buf[..m].iter().find(|v| !v.is_finite()) {
+                    return Err(DistError::InvalidParameter {
+                        dist,
+                        param: name,
+                        value: v,
+                        reason: "must be finite",
+                    });
+                }
+                r0 += m;
+            }
+            Ok(())
+        };
+        finite("beta", beta)?;
+        if let Some(a) = alpha {
+            finite("alpha", a)?;
+        }
+        if let Some(s) = sigma {
+            let mut v = [0.0];
+            s.value_into(&mut v);
+            if !(v[0] > 0.0 && v[0].is_finite()) {
+                return Err(DistError::InvalidParameter {
+                    dist,
+                    param: "sigma",
+                    value: v[0],
+                    reason: "must be finite and > 0",
+                });
+            }
+        }
+        Ok(Params {
+            design: design.clone(),
+            alpha,
+            beta,
+            sigma,
+        })
+    }
+
+    /// η = α + Xβ on the tape (one matrix–vector node, X by reference).
+    fn eta(&self) -> Result<Tensor<'t>, DistError> {
+        let eta = self.beta.tape().data_matvec(self.design.x(), self.beta)?;
+        Ok(match self.alpha {
+            Some(a) => eta + a.reshape(&[])?,
+            None => eta,
+        })
+    }
+
+    fn batch(&self) -> Shape {
+        Shape::vector(self.design.nrows())
+    }
+
+    fn params(&self) -> Vec<(&'static str, Tensor<'t>)> {
+        let mut v = Vec::with_capacity(3);
+        if let Some(a) = self.alpha {
+            v.push(("alpha", a));
+        }
+        v.push(("beta", self.beta));
+        if let Some(s) = self.sigma {
+            v.push(("sigma", s));
+        }
+        v
+    }
+
+    /// Σᵢ log p(yᵢ | ηᵢ) as one node: the kernel's single pass over X gives the value and
+    /// the gradients in α, β (and σ).
+    fn log_prob_sum(
+        &self,
+        dist: &'static str,
+        link: LinkKind,
+        y: Tensor<'t>,
+    ) -> Result<Var<'t>, DistError> {
+        let tape = self.beta.tape();
+        if !std::ptr::eq(y.tape(), tape) {
+            return Err(DistError::Ad(infer_ad::AdError::DifferentTapes {
+                op: dist,
+            }));
+        }
+        let out = self.design.outcomes(dist, link, y)?;
+        let k = self.design.ncols();
+        let mut stack = [0.0f64; 2 * STACK_COEFS];
+        let mut heap = Vec::new();
+        let buf: &mut [f64] = if k <= STACK_COEFS {
+            &mut stack[..2 * k]
+        } else {
+            heap.resize(2 * k, 0.0);
+            &mut heap
+        };
+        let (b, g) = buf.split_at_mut(k);
+        self.beta.value_into(b);
+        let scalar = |t: Option<Tensor<'t>>| {
+            t.map_or(0.0, |t| {
+                let mut v = [0.0];
+                t.value_into(&mut v);
+                v[0]
+            })
+        };
+        let (a, s) = (scalar(self.alpha), scalar(self.sigma));
+        let (v, ga) = self.design.eval(&out.y, a, b, g, link);
+        let (lp, ga, gs) = match link {
+            LinkKind::Logit | LinkKind::Log => (v + out.constant, ga, 0.0),
+            LinkKind::Identity => {
+                // v = Σ (yᵢ − ηᵢ)², g = Xᵀ(y − η), ga = Σ (yᵢ − ηᵢ)
+                let n = self.design.nrows() as f64;
+                let inv2 = 1.0 / (s * s);
+                for gj in g.iter_mut() {
+                    *gj *= inv2;
+                }
+                let lp = -0.5 * v * inv2 - n * (s.ln() + 0.5 * (2.0 * std::f64::consts::PI).ln());
+                (lp, ga * inv2, (v * inv2 - n) / s)
+            }
+        };
+        let (ga, gs) = ([ga], [gs]);
+        let mut ins: [(Tensor<'t>, &[f64]); 3] =
+            [(self.beta, &*g), (self.beta, &[]), (self.beta, &[])];
+        let mut len = 1;
+        if let Some(t) = self.alpha {
+            ins[len] = (t, &ga);
+            len += 1;
+        }
+        if let Some(t) = self.sigma {
+            ins[len] = (t, &gs);
+            len += 1;
+        }
+        Ok(tape.scalar_with_gradients(lp, &ins[..len])?)
+    }
+}
+
+/// The trait items the three likelihoods share: `log_prob_sum` the fused node, the
+/// per-observation methods those of the type's `elementwise()` family on η.
+macro_rules! glm_items {
+    ($name:expr, $link:expr) => {
+        fn name(&self) -> &'static str {
+            $name
+        }
+        fn batch_shape(&self) -> Shape {
+            self.p.batch()
+        }
+        fn family(&self) -> Family<'_, 't> {
+            Family::Other
+        }
+        fn params(&self) -> Vec<(&'static str, crate::Param<'t>)> {
+            self.p
+                .params()
+                .into_iter()
+                .map(|(n, t)| (n, crate::Param::Tensor(t)))
+                .collect()
+        }
+        fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
+            self.elementwise()?.log_prob(value)
+        }
+        fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
+            self.p.log_prob_sum($name, $link, value)
+        }
+        fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
+            self.elementwise()?.sample(rng)
+        }
+        fn mean(&self) -> Result<Tensor<'t>, DistError> {
+            self.elementwise()?.mean()
+        }
+        fn variance(&self) -> Result<Tensor<'t>, DistError> {
+            self.elementwise()?.variance()
+        }
+        fn cdf(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
+            self.elementwise()?.cdf(value)
+        }
+    };
+}
+
+/// Stan's `bernoulli_logit_glm`: independent outcomes yᵢ ∈ {0, 1} with
+/// P(yᵢ = 1) = σ(α + xᵢ·β), the logistic regression likelihood, as a [`Distribution`] of
+/// batch shape `[n]` over a [`GlmDesign`].
+///
+/// [`Distribution::log_prob_sum`] is one fused node (no per-observation values or partials
+/// on the tape): one pass over X computes η = α + Xβ, the log likelihood
+/// Σ yᵢηᵢ − softplus(ηᵢ) (in the stable form yη − max(η, 0) − ln(1 + e^(−|η|))) and its
+/// gradients Xᵀ(y − σ(η)) and Σ (yᵢ − σ(ηᵢ)). An outcome other than 0 or 1 is a typed error
+/// there. The per-observation methods (`log_prob`, `sample`, `mean`, `variance`, `entropy`)
+/// are those of [`Bernoulli::from_logits`] on η (so `log_prob` of a value outside {0, 1} is
+/// −∞, as for `Bernoulli`); `cdf` is not defined, as for `Bernoulli`.
+///
+/// # Examples
+/// ```
+/// use infer_ad::Tape;
+/// use infer_dist::{BernoulliLogitGlmDist, Distribution, GlmDesign};
+/// use std::sync::Arc;
+/// let design = GlmDesign::new(Arc::new(ndarray::array![[1.0, 0.5], [-0.3, 2.0], [0.7, -1.0]]))?;
+/// let tape = Tape::new();
+/// let (alpha, beta) = (tape.var(0.1), tape.tensor(&ndarray::array![0.2, -0.1]));
+/// let lik = BernoulliLogitGlmDist::new(&design, Some(alpha.as_tensor()), beta)?;
+/// let lp = lik.log_prob_sum(tape.constant(&ndarray::array![1.0, 0.0, 1.0]))?;
+/// lp.backward();
+/// assert!(lp.value() < 0.0 && alpha.grad().is_finite());
+/// assert_eq!(lik.batch_shape().dims(), &[3]);
+/// # Ok::<(), infer_dist::DistError>(())
+/// ```
+///
+/// # References
+/// Stan Functions Reference, "Bernoulli-logit generalized linear model (logistic
+/// regression)".
+#[derive(Debug, Clone)]
+pub struct BernoulliLogitGlmDist<'t> {
+    p: Params<'t>,
+}
+
+const BERNOULLI: &str = "BernoulliLogitGlm";
+const POISSON: &str = "PoissonLogGlm";
+const NORMAL: &str = "NormalIdGlm";
+
+impl<'t> BernoulliLogitGlmDist<'t> {
+    /// The likelihood over `design` with intercept `alpha` (a one-element tensor, or none)
+    /// and coefficients `beta` (a vector with one element per column of X).
+    ///
+    /// # Errors
+    /// [`DistError::ShapeMismatch`] for a `beta` that is not a vector of `design.ncols()`
+    /// elements or an `alpha` of more than one element; [`DistError::InvalidParameter`] for
+    /// a non-finite coefficient or intercept; [`DistError::Ad`] when they live on different
+    /// tapes.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_dist::{BernoulliLogitGlmDist, GlmDesign};
+    /// let design = GlmDesign::new(std::sync::Arc::new(ndarray::array![[1.0, 2.0]]))?;
+    /// let tape = infer_ad::Tape::new();
+    /// assert!(BernoulliLogitGlmDist::new(&design, None, tape.tensor(&ndarray::array![1.0])).is_err());
+    /// assert!(BernoulliLogitGlmDist::new(&design, None, tape.tensor(&ndarray::array![1.0, 0.0])).is_ok());
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    pub fn new(
+        design: &GlmDesign,
+        alpha: Option<Tensor<'t>>,
+        beta: Tensor<'t>,
+    ) -> Result<Self, DistError> {
+        Ok(BernoulliLogitGlmDist {
+            p: Params::new(BERNOULLI, design, alpha, beta, None)?,
+        })
+    }
+
+    /// The per-observation family, `Bernoulli::from_logits(α + Xβ)` (recorded on the tape).
+    ///
+    /// # Errors
+    /// As [`Bernoulli::from_logits`] (a non-finite η).
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_dist::{BernoulliLogitGlmDist, Distribution, GlmDesign};
+    /// let design = GlmDesign::new(std::sync::Arc::new(ndarray::array![[0.0], [1.0]]))?;
+    /// let tape = infer_ad::Tape::new();
+    /// let lik = BernoulliLogitGlmDist::new(&design, None, tape.tensor(&ndarray::array![2.0]))?;
+    /// assert_eq!(lik.elementwise()?.logits().to_vec(), vec![0.0, 2.0]);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    pub fn elementwise(&self) -> Result<Bernoulli<'t>, DistError> {
+        Bernoulli::from_logits(self.p.eta()?)
+    }
+}
+
+impl<'t> Distribution<'t> for BernoulliLogitGlmDist<'t> {
+    glm_items!(BERNOULLI, LinkKind::Logit);
+
+    fn entropy(&self) -> Result<Tensor<'t>, DistError> {
+        self.elementwise()?.entropy()
+    }
+
+    fn support(&self) -> Constraint {
+        Constraint::Boolean
+    }
+
+    fn is_discrete(&self) -> bool {
+        true
+    }
+}
+
+/// Stan's `poisson_log_glm`: independent counts yᵢ ~ Poisson(e^(α + xᵢ·β)), the Poisson
+/// regression likelihood, as a [`Distribution`] of batch shape `[n]` over a [`GlmDesign`].
+///
+/// [`Distribution::log_prob_sum`] is one fused node: one pass over X computes η = α + Xβ,
+/// Σ yᵢηᵢ − e^ηᵢ − ln yᵢ! and the gradients Xᵀ(y − e^η) and Σ (yᵢ − e^ηᵢ); Σ ln yᵢ! is
+/// computed once per outcome vector (see [`GlmDesign`]). A count that is negative,
+/// fractional or not finite is a typed error there. Where e^η overflows (η > 709) the log
+/// likelihood is −∞. The per-observation methods are those of [`Poisson`] with rate e^η.
+///
+/// # Examples
+/// ```
+/// use infer_ad::Tape;
+/// use infer_dist::{Distribution, GlmDesign, PoissonLogGlmDist};
+/// use std::sync::Arc;
+/// let design = GlmDesign::new(Arc::new(ndarray::array![[0.0], [0.0]]))?;
+/// let tape = Tape::new();
+/// let lik = PoissonLogGlmDist::new(&design, None, tape.tensor(&ndarray::array![0.3]))?;
+/// // η = 0: each count k has log mass −1 − ln k!
+/// let lp = lik.log_prob_sum(tape.constant(&ndarray::array![0.0, 2.0]))?;
+/// assert!((lp.value() - (-2.0 - 2f64.ln())).abs() < 1e-14);
+/// assert!(lik.log_prob_sum(tape.constant(&ndarray::array![0.0, 1.5])).is_err());
+/// # Ok::<(), infer_dist::DistError>(())
+/// ```
+///
+/// # References
+/// Stan Functions Reference, "Poisson-log generalized linear model (Poisson regression)".
+#[derive(Debug, Clone)]
+pub struct PoissonLogGlmDist<'t> {
+    p: Params<'t>,
+}
+
+impl<'t> PoissonLogGlmDist<'t> {
+    /// The likelihood over `design` with intercept `alpha` (a one-element tensor, or none)
+    /// and coefficients `beta` (a vector with one element per column of X).
+    ///
+    /// # Errors
+    /// As [`BernoulliLogitGlmDist::new`].
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_dist::{GlmDesign, PoissonLogGlmDist};
+    /// let design = GlmDesign::new(std::sync::Arc::new(ndarray::array![[1.0, 2.0]]))?;
+    /// let tape = infer_ad::Tape::new();
+    /// let beta = tape.tensor(&ndarray::array![f64::NAN, 0.0]);
+    /// assert!(PoissonLogGlmDist::new(&design, None, beta).is_err());
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    pub fn new(
+        design: &GlmDesign,
+        alpha: Option<Tensor<'t>>,
+        beta: Tensor<'t>,
+    ) -> Result<Self, DistError> {
+        Ok(PoissonLogGlmDist {
+            p: Params::new(POISSON, design, alpha, beta, None)?,
+        })
+    }
+
+    /// The per-observation family, `Poisson::new(exp(α + Xβ))` (recorded on the tape).
+    ///
+    /// # Errors
+    /// As [`Poisson::new`] (a rate that overflows).
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_dist::{Distribution, GlmDesign, PoissonLogGlmDist};
+    /// let design = GlmDesign::new(std::sync::Arc::new(ndarray::array![[0.0], [1.0]]))?;
+    /// let tape = infer_ad::Tape::new();
+    /// let lik = PoissonLogGlmDist::new(&design, None, tape.tensor(&ndarray::array![1.0]))?;
+    /// assert_eq!(lik.elementwise()?.rate().to_vec(), vec![1.0, 1f64.exp()]);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    pub fn elementwise(&self) -> Result<Poisson<'t>, DistError> {
+        Poisson::new(self.p.eta()?.exp())
+    }
+}
+
+impl<'t> Distribution<'t> for PoissonLogGlmDist<'t> {
+    glm_items!(POISSON, LinkKind::Log);
+
+    fn support(&self) -> Constraint {
+        Constraint::NonNegativeInteger
+    }
+
+    fn is_discrete(&self) -> bool {
+        true
+    }
+}
+
+/// Stan's `normal_id_glm`: independent observations yᵢ ~ Normal(α + xᵢ·β, σ), the linear
+/// regression likelihood, as a [`Distribution`] of batch shape `[n]` over a [`GlmDesign`],
+/// with a scalar scale σ.
+///
+/// [`Distribution::log_prob_sum`] is one fused node: one pass over X computes η = α + Xβ,
+/// S = Σ (yᵢ − ηᵢ)², the log likelihood −S/(2σ²) − n ln σ − (n/2) ln 2π and its gradients
+/// Xᵀ(y − η)/σ², Σ (yᵢ − ηᵢ)/σ² and S/σ³ − n/σ. A non-finite observation is a typed error
+/// there. The per-observation methods (also `entropy` and `cdf`) are those of [`Normal`]
+/// with location η and scale σ.
+///
+/// # Examples
+/// ```
+/// use infer_ad::Tape;
+/// use infer_dist::{Distribution, GlmDesign, NormalIdGlmDist};
+/// use std::sync::Arc;
+/// let design = GlmDesign::new(Arc::new(ndarray::array![[1.0], [2.0]]))?;
+/// let tape = Tape::new();
+/// let (beta, sigma) = (tape.tensor(&ndarray::array![1.0]), tape.var(1.0));
+/// let lik = NormalIdGlmDist::new(&design, None, beta, sigma.as_tensor())?;
+/// // y = Xβ exactly: −n/2 ln 2π
+/// let lp = lik.log_prob_sum(tape.constant(&ndarray::array![1.0, 2.0]))?;
+/// assert!((lp.value() + (2.0 * std::f64::consts::PI).ln()).abs() < 1e-14);
+/// lp.backward();
+/// assert_eq!(sigma.grad(), -2.0); // S/σ³ − n/σ with S = 0
+/// # Ok::<(), infer_dist::DistError>(())
+/// ```
+///
+/// # References
+/// Stan Functions Reference, "Normal-id generalized linear model (linear regression)".
+#[derive(Debug, Clone)]
+pub struct NormalIdGlmDist<'t> {
+    p: Params<'t>,
+}
+
+impl<'t> NormalIdGlmDist<'t> {
+    /// The likelihood over `design` with intercept `alpha` (a one-element tensor, or none),
+    /// coefficients `beta` (a vector with one element per column of X) and scale `sigma` (a
+    /// one-element tensor).
+    ///
+    /// # Errors
+    /// As [`BernoulliLogitGlmDist::new`]; [`DistError::InvalidParameter`] for a `sigma`
+    /// that is not finite and positive, [`DistError::ShapeMismatch`] for one of more than
+    /// one element.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_dist::{GlmDesign, NormalIdGlmDist};
+    /// let design = GlmDesign::new(std::sync::Arc::new(ndarray::array![[1.0]]))?;
+    /// let tape = infer_ad::Tape::new();
+    /// let beta = tape.tensor(&ndarray::array![0.5]);
+    /// assert!(NormalIdGlmDist::new(&design, None, beta, tape.scalar(0.0)).is_err());
+    /// assert!(NormalIdGlmDist::new(&design, None, beta, tape.scalar(2.0)).is_ok());
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    pub fn new(
+        design: &GlmDesign,
+        alpha: Option<Tensor<'t>>,
+        beta: Tensor<'t>,
+        sigma: Tensor<'t>,
+    ) -> Result<Self, DistError> {
+        Ok(NormalIdGlmDist {
+            p: Params::new(NORMAL, design, alpha, beta, Some(sigma))?,
+        })
+    }
+
+    /// The per-observation family, `Normal::new(α + Xβ, σ)` (recorded on the tape).
+    ///
+    /// # Errors
+    /// As [`Normal::new`].
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_dist::{Distribution, GlmDesign, NormalIdGlmDist};
+    /// let design = GlmDesign::new(std::sync::Arc::new(ndarray::array![[0.0], [1.0]]))?;
+    /// let tape = infer_ad::Tape::new();
+    /// let beta = tape.tensor(&ndarray::array![3.0]);
+    /// let lik = NormalIdGlmDist::new(&design, None, beta, tape.scalar(1.0))?;
+    /// assert_eq!(lik.mean()?.to_vec(), vec![0.0, 3.0]);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    pub fn elementwise(&self) -> Result<Normal<'t>, DistError> {
+        // always present: `new` takes it
+        let Some(sigma) = self.p.sigma else {
+            return Err(DistError::NotDefined {
+                dist: NORMAL,
+                what: "scale",
+            });
+        };
+        Normal::new(self.p.eta()?, sigma.reshape(&[])?)
+    }
+}
+
+impl<'t> Distribution<'t> for NormalIdGlmDist<'t> {
+    glm_items!(NORMAL, LinkKind::Identity);
+
+    fn entropy(&self) -> Result<Tensor<'t>, DistError> {
+        self.elementwise()?.entropy()
+    }
+
+    fn support(&self) -> Constraint {
+        Constraint::Real
+    }
+}
