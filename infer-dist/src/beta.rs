@@ -1,12 +1,13 @@
 //! The beta distribution.
 
 use crate::bind::{Kernel, RKernel, family, kernel_items};
+use crate::binomial::{bd0, stirlerr};
 use crate::gamma::{dx_power, ln_ratio_of_draws, ln_standard_gamma_parts, xlogy};
 use crate::special::dlnx_dalpha;
 use crate::util::check_param;
 use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
 use crate::{Constraint, DistError};
-use infer_ad::scalar::{digamma, lgamma, sigmoid, trigamma};
+use infer_ad::scalar::{lgamma, sigmoid, trigamma};
 use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 
@@ -83,23 +84,111 @@ fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
     // ln(1 − x) by ln_1p (1 − x rounds to 1 for x < 1e-16, and (b − 1) ln(1 − x) matters
     // for a huge b)
     let ly = (-x).ln_1p();
-    let ab = digamma(a + b);
-    // −ln B(a, b) = ln Γ(a + b) − ln Γ(a) − ln Γ(b), with the larger argument's difference
-    // by Stirling (ln Γ(1e308) = ∞, and ∞ − ∞)
-    let neg_lbeta = if b >= a {
-        util::lgamma_diff(b, a) - lgamma(a)
+    let lx = x.ln();
+    let value = if a.min(b) >= LARGE {
+        ln_density_large(x, a, b, lx, ly)
     } else {
-        util::lgamma_diff(a, b) - lgamma(b)
+        // −ln B(a, b) = ln Γ(a + b) − ln Γ(a) − ln Γ(b), with the larger argument's
+        // difference by Stirling (ln Γ(1e308) = ∞, and ∞ − ∞)
+        let neg_lbeta = if b >= a {
+            util::lgamma_diff(b, a) - lgamma(a)
+        } else {
+            util::lgamma_diff(a, b) - lgamma(b)
+        };
+        let cy = if b == 1.0 { 0.0 } else { (b - 1.0) * ly };
+        xlogy(a - 1.0, x) + cy + neg_lbeta
     };
-    let cy = if b == 1.0 { 0.0 } else { (b - 1.0) * ly };
-    (
-        xlogy(a - 1.0, x) + cy + neg_lbeta,
-        [
-            dx_power(a, x) - dx_power(b, y),
-            x.ln() + ab - digamma(a),
-            ly + ab - digamma(b),
-        ],
-    )
+    // ∂/∂x = (a − 1)/x − (b − 1)/(1 − x): for huge a and b both quotients overflow (∞ − ∞ at
+    // a = f64::MAX, b = 1e308, x = ½); their halves cannot both overflow (x or 1 − x is ≥ ½)
+    let mut dx = dx_power(a, x) - dx_power(b, y);
+    if dx.is_nan() {
+        dx = 2.0 * ((0.5 * (a - 1.0)) / x - (0.5 * (b - 1.0)) / y);
+    }
+    // ∂/∂a = ln x + ψ(a + b) − ψ(a), the ψ difference by `digamma_diff` (ψ of a subnormal
+    // argument is −∞ in f64); at x = 0 ln x = −∞ dominates (the difference is then
+    // ∞ in f64 for a subnormal a, and the sum was NaN), likewise ∂/∂b at x = 1
+    let da = if lx == f64::NEG_INFINITY {
+        f64::NEG_INFINITY
+    } else {
+        lx + util::digamma_diff(a, b)
+    };
+    let db = if ly == f64::NEG_INFINITY {
+        f64::NEG_INFINITY
+    } else {
+        ly + util::digamma_diff(b, a)
+    };
+    (value, [dx, da, db])
+}
+
+/// From this size of both concentrations on, the log density is taken in Loader's form
+/// ([`ln_density_large`]).
+const LARGE: f64 = 1e10;
+
+/// The Beta(a, b) log density for a, b ≥ 1e10 in Loader's saddle-point form (Loader 2000,
+/// *Fast and accurate computation of binomial probabilities*; Stirling's series in each
+/// ln Γ of ln B, DLMF 5.11.1):
+///
+/// ln p = −bd0(a, sx) − bd0(b, s(1 − x)) + ½ ln(ab/s) − ½ ln 2π − ln x − ln(1 − x)
+///        − δ(a) − δ(b) + δ(s), s = a + b,
+///
+/// with bd0(k, m) = k ln(k/m) + m − k ≥ 0 and δ Stirling's error. The textbook terms
+/// (a − 1) ln x, ln Γ(a + b), ln Γ(a) are each of size a ln a: ∞ − ∞ for a ≳ 1e306 (NaN
+/// at a = f64::MAX, b = 1e308), and cancelling to ~a·1e-16 before. s may overflow; it enters
+/// by halves (bd0(k, m) = 2 bd0(k/2, m/2), ln s = ln(s/2) + ln 2).
+fn ln_density_large(x: f64, a: f64, b: f64, lx: f64, ly: f64) -> f64 {
+    if x == 0.0 || x == 1.0 {
+        // a, b > 1: the density vanishes at both ends
+        return f64::NEG_INFINITY;
+    }
+    let (ha, hb) = (0.5 * a, 0.5 * b);
+    let hs = ha + hb;
+    let (mx, my) = (hs * x, hs * (1.0 - x));
+    let d = ha - mx;
+    let dev = 2.0 * (bd0(ha, mx, d) + bd0(hb, my, -d));
+    let ln_s = hs.ln() + std::f64::consts::LN_2;
+    -dev + 0.5 * (a.ln() + b.ln() - ln_s)
+        - 0.5 * (2.0 * std::f64::consts::PI).ln()
+        - lx
+        - ly
+        - stirlerr(a)
+        - stirlerr(b)
+        + stirlerr(2.0 * hs)
+}
+
+/// The Beta(a, b) entropy with its partials.
+///
+/// H = ln B(a, b) − (a − 1)ψ(a) − (b − 1)ψ(b) + (a + b − 2)ψ(a + b), regrouped as
+/// ln B − (a − 1)(ψ(a) − ψ(s)) − (b − 1)(ψ(b) − ψ(s)) with the ψ differences by
+/// [`util::digamma_diff`] and ln B by Stirling for a huge argument (each term was ∞ − ∞ at
+/// b = 1e308, and ψ(a) − ψ(s) at subnormal a, b). ∂H/∂a = −(a − 1)ψ′(a) + (s − 2)ψ′(s):
+/// - for s < 1 with ψ′(x) = ψ′(x + 1) + 1/x², the two poles in one quotient,
+///   (1 − a)/a² − (2 − s)/s² = ((1 − a) − (2 − s)(a/s)²)/a² (each pole overflows for
+///   a, b ≲ 1e-154, and ∞ − ∞ was NaN);
+/// - (s − 2)ψ′(s) → 1 as s → ∞ (s = a + b overflows: ∞ · 0).
+fn beta_entropy(a: f64, b: f64) -> (f64, [f64; 2]) {
+    let s = a + b;
+    let lbeta = if a.min(b) >= LARGE {
+        util::ln_beta_large(a, b)
+    } else if b >= a {
+        lgamma(a) - util::lgamma_diff(b, a)
+    } else {
+        lgamma(b) - util::lgamma_diff(a, b)
+    };
+    let (da, db) = (util::digamma_diff(a, b), util::digamma_diff(b, a));
+    let h = lbeta + (a - 1.0) * da + (b - 1.0) * db;
+    let grad = |c: f64| {
+        if s < 1.0 {
+            let r = c / s;
+            -(c - 1.0) * trigamma(c + 1.0)
+                + (s - 2.0) * trigamma(s + 1.0)
+                + ((1.0 - c) - (2.0 - s) * r * r) / c / c
+        } else if s == f64::INFINITY {
+            -(c - 1.0) * trigamma(c) + 1.0
+        } else {
+            -(c - 1.0) * trigamma(c) + (s - 2.0) * trigamma(s)
+        }
+    };
+    (h, [grad(a), grad(b)])
 }
 
 /// Draws x = G₁/(G₁ + G₂) as σ(ln G₁ − ln G₂), with ∂x/∂a and ∂x/∂b.
@@ -158,31 +247,7 @@ impl<'t> Kernel<'t> for BetaK<'t> {
         param_map(
             self.batch,
             [self.concentration1, self.concentration0],
-            |[a, b]| {
-                // ln B(a, b) − (a − 1)ψ(a) − (b − 1)ψ(b) + (a + b − 2)ψ(a + b), regrouped as
-                // ln B − (a − 1)(ψ(a) − ψ(s)) − (b − 1)(ψ(b) − ψ(s)) with the ψ differences and
-                // ln B stable for a huge argument (each term was ∞ − ∞ at b = 1e308)
-                let s = a + b;
-                let (lbeta, da, db) = if b >= a {
-                    (
-                        lgamma(a) - util::lgamma_diff(b, a),
-                        digamma(s) - digamma(a),
-                        util::digamma_diff(b, a),
-                    )
-                } else {
-                    (
-                        lgamma(b) - util::lgamma_diff(a, b),
-                        util::digamma_diff(a, b),
-                        digamma(s) - digamma(b),
-                    )
-                };
-                let h = lbeta + (a - 1.0) * da + (b - 1.0) * db;
-                let ts = (s - 2.0) * trigamma(s);
-                (
-                    h,
-                    [-(a - 1.0) * trigamma(a) + ts, -(b - 1.0) * trigamma(b) + ts],
-                )
-            },
+            |[a, b]| beta_entropy(a, b),
         )
     }
 

@@ -3,11 +3,11 @@
 use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::gamma::{
     dx_power, gamma_cdf, gamma_entropy, gamma_ln_density, ln_gamma_with_grad, ln_standard_gamma,
+    shape_partial,
 };
 use crate::util::check_param;
 use crate::util::{self, lp_map, lp_sum, param_map, positive};
 use crate::{Constraint, DistError};
-use infer_ad::scalar::digamma;
 use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 use std::f64::consts::LN_2;
@@ -84,7 +84,7 @@ fn kernel([x, v]: [f64; 2]) -> (f64, [f64; 2]) {
     (
         // the Gamma(ν/2, ½) log density, in its stable form for a large ν
         gamma_ln_density(a, -LN_2, x.ln(), 0.5 * x),
-        [dx_power(a, x) - 0.5, 0.5 * (-LN_2 + x.ln() - digamma(a))],
+        [dx_power(a, x) - 0.5, 0.5 * shape_partial(-LN_2, x.ln(), a)],
     )
 }
 
@@ -144,7 +144,8 @@ impl<'t> RKernel<'t> for Chi2K<'t> {
             let (l, d) = ln_gamma_with_grad(rng, 0.5 * vi, NAME)?;
             let xi = 2.0 * l.exp();
             x.push(xi);
-            dx.push(0.5 * xi * d);
+            // 0 · ∞ = 0: a draw that underflowed to 0 does not move with ν
+            dx.push(0.5 * util::mul0(xi, d));
         }
         let x = util::constant(tape, self.batch, x)?;
         let dx = util::constant(tape, self.batch, dx)?;

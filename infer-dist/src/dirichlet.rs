@@ -205,22 +205,35 @@ impl<'t> crate::bind::Kernel<'t> for DirichletK<'t> {
             flag[m] = 1.0;
         }
         let largest = util::constant(tape, self.concentration.shape(), largest)?;
+        let kf = self.k as f64;
         let terms = tape.fused_map(
             [self.concentration, self.total()?, largest],
             |_, [a, s, big]| {
                 let d = util::digamma_diff(a, s - a); // ψ(α₀) − ψ(αⱼ)
                 let t = (a - 1.0) * d;
-                // ∂t/∂αⱼ = d − (αⱼ − 1)ψ′(αⱼ), ∂t/∂α₀ = (αⱼ − 1)ψ′(α₀)
-                let (dt_a, dt_s) = ((d - (a - 1.0) * trigamma(a)), (a - 1.0) * trigamma(s));
-                if big == 1.0 {
+                let v = if big == 1.0 {
                     // ln Γ(αₘ) − ln Γ(α₀) = −(ln Γ(α₀) − ln Γ(αₘ))
+                    t - util::lgamma_diff(a, s - a)
+                } else {
+                    t + lgamma(a)
+                };
+                // ∂H/∂αᵢ = −(αᵢ − 1)ψ′(αᵢ) + (α₀ − K)ψ′(α₀). The terms' own partials
+                // (ψ(α₀) − (αⱼ − 1)ψ′(αⱼ) in αⱼ; (αⱼ − 1)ψ′(α₀), and −ψ(α₀) for the largest, in
+                // α₀) hold ±ψ(α₀) that cancel over the row: they are left out (ψ(α₀) = −∞ for a
+                // subnormal α₀ made them ∞ − ∞, as did ψ(αⱼ) + ψ(α₀) − ψ(αⱼ) for a subnormal
+                // αⱼ). For α₀ < 1 with ψ′(x) = ψ′(x + 1) + 1/x², the two poles
+                // (1 − αᵢ)/αᵢ² − (K − α₀)/α₀² are taken in one quotient (each overflows for
+                // α ≲ 1e-154).
+                let (pa, ps) = if s < 1.0 {
+                    let r = a / s;
                     (
-                        t - util::lgamma_diff(a, s - a),
-                        [dt_a + digamma(a), dt_s - digamma(s), 0.0],
+                        -(a - 1.0) * trigamma(a + 1.0) + ((1.0 - a) - (kf - s) * r * r) / a / a,
+                        (a - 1.0) * trigamma(s + 1.0),
                     )
                 } else {
-                    (t + lgamma(a), [dt_a + digamma(a), dt_s, 0.0])
-                }
+                    (-(a - 1.0) * trigamma(a), (a - 1.0) * trigamma(s))
+                };
+                (v, [pa, ps, 0.0])
             },
         )?;
         Ok(terms
@@ -237,14 +250,17 @@ impl<'t> crate::bind::Kernel<'t> for DirichletK<'t> {
         let tape = a0.tape();
         // v = a(s − a)/(s²(s + 1)) as a product of ratios (s³ overflows for s ≳ 5e102, and the
         // partials were then ∞/∞)
+        // ∂v/∂a = ((s − a) − a)/s / ((s + 1)s) and ∂v/∂s = (m/(s + 1) − v(2 + s/(s + 1)))/s,
+        // m = a/s, with the factor 1/s last: s − 2a overflowed for a = s = f64::MAX (∞/∞), and
+        // m/s² − 2v/s was ∞ − ∞ for a subnormal s
         Ok(tape.fused_map([self.concentration, a0], |_, [a, s]| {
-            let ss = s * (s + 1.0);
-            let v = (a / s) * ((s - a) / s) / (s + 1.0);
+            let m = a / s;
+            let v = m * ((s - a) / s) / (s + 1.0);
             (
                 v,
                 [
-                    ((s - 2.0 * a) / s) / ss,
-                    (a / s) / ss - v * (2.0 / s + 1.0 / (s + 1.0)),
+                    ((s - a) - a) / s / (s + 1.0) / s,
+                    (m / (s + 1.0) - v * (2.0 + s / (s + 1.0))) / s,
                 ],
             )
         })?)

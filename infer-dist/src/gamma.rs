@@ -96,8 +96,9 @@ pub(crate) fn std_gamma_pdf(a: f64, y: f64) -> f64 {
     if !(y > 0.0) || y == f64::INFINITY {
         return 0.0;
     }
-    // xlogy: y^{a−1} at y = ∞ with a = 1 is 1, not e^{0·∞}
-    (xlogy(a - 1.0, y) - y - lgamma(a)).exp()
+    // y^{a−1}e^{−y}/Γ(a) in the stable form of `gamma_ln_density` (for a huge a the
+    // textbook (a − 1) ln y − ln Γ(a) is ∞ − ∞); xlogy: y^{a−1} is 1 at a = 1
+    gamma_ln_density(a, 0.0, y.ln(), y).exp()
 }
 
 /// `c ln x` with PyTorch's `xlogy` convention `0 · ln 0 = 0`.
@@ -183,8 +184,19 @@ fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
     let lx = x.ln();
     (
         gamma_ln_density(a, b.ln(), lx, b * x),
-        [dx_power(a, x) - b, b.ln() + lx - digamma(a), a / b - x],
+        [dx_power(a, x) - b, shape_partial(b.ln(), lx, a), a / b - x],
     )
+}
+
+/// ∂/∂a of the Gamma log density, ln b + ln x − ψ(a). At x = 0 it is −∞ (ln 0 = −∞ wins
+/// over any finite ψ(a); a subnormal a has ψ(a) = −∞ in f64, and the sum was NaN).
+#[inline]
+pub(crate) fn shape_partial(lb: f64, lx: f64, a: f64) -> f64 {
+    if lx == f64::NEG_INFINITY {
+        f64::NEG_INFINITY
+    } else {
+        lb + lx - digamma(a)
+    }
 }
 
 /// a ln b + (a − 1) ln x − y − ln Γ(a) with y = bx (given as ln b, ln x and y), the Gamma
@@ -326,7 +338,9 @@ impl<'t> RKernel<'t> for GammaK<'t> {
             let (l, d) = ln_gamma_with_grad(rng, ai, NAME)?;
             let gi = l.exp();
             g.push(gi);
-            dg.push(gi * d);
+            // G ∂ln G/∂α with 0 · ∞ = 0: a draw that underflowed to 0 at a tiny α has an
+            // infinite ∂ln G/∂α, and G itself does not move
+            dg.push(util::mul0(gi, d));
         }
         let g = util::constant(tape, self.batch, g)?;
         let dg = util::constant(tape, self.batch, dg)?;
@@ -334,7 +348,8 @@ impl<'t> RKernel<'t> for GammaK<'t> {
             NAME,
             tape.fused_map(
                 [self.concentration, self.rate, g, dg],
-                |_, [_, b, g, dg]| (g / b, [dg / b, -g / (b * b), 0.0, 0.0]),
+                // −g/b² as −(g/b)/b (b² underflows to 0 for a tiny rate: 0/0)
+                |_, [_, b, g, dg]| (g / b, [dg / b, -(g / b) / b, 0.0, 0.0]),
             )?,
         )
     }

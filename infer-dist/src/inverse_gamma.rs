@@ -91,7 +91,8 @@ fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
         [
             (bx - (a + 1.0)) / x,
             b.ln() - digamma(a) - lx,
-            a / b - 1.0 / x,
+            // a/b − 1/x as (a − b/x)/b: for a tiny b and x both quotients overflowed (∞ − ∞)
+            (a - bx) / b,
         ],
     )
 }
@@ -210,7 +211,7 @@ impl<'t> RKernel<'t> for InverseGammaK<'t> {
             let (l, d) = ln_gamma_with_grad(rng, ai, NAME)?;
             let r = (-l).exp();
             inv.push(r);
-            dinv.push(-r * d);
+            dinv.push(-util::mul0(r, d));
         }
         let inv = util::constant(tape, self.batch, inv)?;
         let dinv = util::constant(tape, self.batch, dinv)?;

@@ -144,6 +144,11 @@ fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
     (a.ln() + b.ln() + pa + pb, [px, pa_, pb_])
 }
 
+/// ζ(2), ζ(3), ζ(4).
+const ZETA2: f64 = 1.644_934_066_848_226_4;
+const ZETA3: f64 = 1.202_056_903_159_594_3;
+const ZETA4: f64 = 1.082_323_233_711_138_2;
+
 /// ln Γ(1 + b): −γb + ζ(2)b²/2 for b < 1e-6 (error ζ(3)b³/3, below 1e-12 relative), where
 /// 1 + b rounds and ln Γ(1 + b) would lose the digits of b.
 fn lgamma1p(b: f64) -> f64 {
@@ -186,7 +191,9 @@ fn log_moment(a: f64, b: f64, n: f64) -> (f64, [f64; 2]) {
     (
         lm,
         [
-            util::mul0(h / a, util::digamma_diff(p, b)),
+            // (n/a²)(ψ(q) − ψ(p)) as (h (ψ(q) − ψ(p)))/a: h/a = n/a² overflows for a ≲ 1e-154
+            // while the product (≈ b/a) does not
+            util::mul0(h, util::digamma_diff(p, b)) / a,
             -util::digamma_diff(1.0 + b, h),
         ],
     )
@@ -247,14 +254,29 @@ impl<'t> Kernel<'t> for KumaraswamyK<'t> {
             [self.concentration1, self.concentration0],
             |[a, b]| {
                 let (t1, t0) = (1.0 - 1.0 / a, 1.0 - 1.0 / b);
-                let h0 = digamma(b + 1.0) + EULER;
-                (
-                    t0 + t1 * h0 - a.ln() - b.ln(),
-                    [
-                        h0 / (a * a) - 1.0 / a,
-                        1.0 / (b * b) + t1 * trigamma(b + 1.0) - 1.0 / b,
-                    ],
-                )
+                // ψ(1 + b) + γ, by its series ζ(2)b − ζ(3)b² + ζ(4)b³ for b < 1e-5 (error
+                // below 1e-20 relative), where 1 + b rounds (it was 0 for b < 1e-17)
+                let h0 = if b < 1e-5 {
+                    b * (ZETA2 - b * (ZETA3 - b * ZETA4))
+                } else {
+                    digamma(b + 1.0) + EULER
+                };
+                let tb = trigamma(b + 1.0);
+                let mut h = t0 + t1 * h0 - a.ln() - b.ln();
+                let mut ga = h0 / (a * a) - 1.0 / a;
+                let mut gb = 1.0 / (b * b) + t1 * tb - 1.0 / b;
+                // a or b subnormal: the separate terms overflow; grouped by the common factor
+                // (t₁h₀ = h₀ − h₀/a was −∞ · 0 or −∞ for a finite h₀/a, 1/a² − 1/a and 1/b² − 1/b were ∞ − ∞)
+                if !h.is_finite() {
+                    h = t0 + (h0 - h0 / a) - a.ln() - b.ln();
+                }
+                if ga.is_nan() {
+                    ga = (h0 / a - 1.0) / a;
+                }
+                if gb.is_nan() {
+                    gb = ((1.0 - b) / b + (b - b / a) * tb) / b;
+                }
+                (h, [ga, gb])
             },
         )
     }
@@ -300,24 +322,31 @@ impl<'t> Kernel<'t> for KumaraswamyK<'t> {
                 // d ≥ 0 (E[X²] ≥ E[X]², Jensen); a negative d is rounding at a subnormal b,
                 // where both moments are 1 − O(b)
                 .max(0.0);
-                // ln(e^d − 1), and its derivative e^d/(e^d − 1) = 1/(1 − e^{−d})
-                let (e, de) = if d > 30.0 {
-                    (d + (-(-d).exp()).ln_1p(), 1.0 / -(-d).exp_m1())
+                // ln(e^d − 1)
+                let e = if d > 30.0 {
+                    d + (-(-d).exp()).ln_1p()
                 } else {
-                    (d.exp_m1().ln(), 1.0 / -(-d).exp_m1())
+                    d.exp_m1().ln()
                 };
                 let v = (2.0 * l1 + e).exp();
-                // ∂d/∂a and ∂d/∂b from the moments' partials (ψ differences)
-                let (dda, ddb) = (a2 - 2.0 * a1, b2 - 2.0 * b1);
+                // ∂V/∂θ = V (2 ∂l₁ + e^d/(e^d − 1) ∂d) = 2V ∂l₁ + m₁² e^d ∂d with
+                // m₁² e^d = e^{2l₁ + d} (= E[X²]) formed directly: e^d/(e^d − 1) is ∞ for a
+                // subnormal d, where ∂d is 0 (∞ · 0). ∂d/∂a and ∂d/∂b from the moments'
+                // partials (ψ differences).
+                let m2 = (2.0 * l1 + d).exp();
                 let ga = if v == 0.0 {
                     0.0
+                } else if a1 == a2 && a1.is_infinite() {
+                    // n/a overflows (a subnormal a): ∂lₙ/∂a = b/a for both moments, which
+                    // overflows, and ∂V/∂a = (2V − E[X²]) b/a (not ∞ − ∞)
+                    util::mul0(2.0 * v - m2, a1)
                 } else {
-                    v * (2.0 * a1 + de * dda)
+                    2.0 * v * a1 + m2 * (a2 - 2.0 * a1)
                 };
                 let gb = if v == 0.0 {
                     0.0
                 } else {
-                    v * (2.0 * b1 + de * ddb)
+                    2.0 * v * b1 + m2 * (b2 - 2.0 * b1)
                 };
                 (v, [ga, gb])
             },
@@ -360,6 +389,44 @@ impl<'t> Kernel<'t> for KumaraswamyK<'t> {
     }
 }
 
+/// ∂x/∂a = −x ln y/a² of the draw x = y^{1/a}, y = 1 − u^{1/b}; in logs when the direct
+/// product under- or overflows (x ln y/a and a² are ∞ and 0 for a tiny a, and the draw is 0:
+/// 0/0 was NaN). 0 when x = 0 or y = 1.
+fn rsample_da(x: f64, ly: f64, a: f64) -> f64 {
+    if x == 0.0 || ly == 0.0 {
+        return 0.0;
+    }
+    let g = -(x * ly / a) / a;
+    if g.is_finite() && g != 0.0 {
+        g
+    } else {
+        -(ly / a + (-ly).ln() - 2.0 * a.ln()).exp()
+    }
+}
+
+/// ∂x/∂b = x u^{1/b} ln u/(a b² (1 − u^{1/b})) = −x q/(a b), q = −t/expm1(−t) ∈ (0, 1],
+/// t = ln u/b (q = 1 at t = 0, where u^{1/b} = 1 and 1 − u^{1/b} = 0 separately gave
+/// ∞ · 0); in logs when x q/(a b) under- or overflows.
+fn rsample_db(x: f64, t: f64, a: f64, b: f64) -> f64 {
+    let q = if t == 0.0 {
+        1.0
+    } else if t == f64::NEG_INFINITY {
+        // u^{1/b} = 0 (a subnormal b): q → 0, not ∞/∞
+        0.0
+    } else {
+        -t / (-t).exp_m1()
+    };
+    if x == 0.0 || q == 0.0 {
+        return 0.0;
+    }
+    let g = -(x * q / a) / b;
+    if g.is_finite() && g != 0.0 {
+        g
+    } else {
+        -(x.ln() + q.ln() - a.ln() - b.ln()).exp()
+    }
+}
+
 impl<'t> RKernel<'t> for KumaraswamyK<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.concentration1.tape();
@@ -373,11 +440,11 @@ impl<'t> RKernel<'t> for KumaraswamyK<'t> {
             tape.fused_map(
                 [self.concentration1, self.concentration0, lu],
                 |_, [a, b, lu]| {
-                    let w = (lu / b).exp(); // u^{1/b}
-                    let y = -(lu / b).exp_m1(); // 1 − u^{1/b}
+                    let t = lu / b; // ln u^{1/b} ≤ 0
+                    let y = -t.exp_m1(); // 1 − u^{1/b}
                     let ly = y.ln();
                     let x = (ly / a).exp();
-                    (x, [-x * ly / (a * a), x / (a * y) * w * lu / (b * b), 0.0])
+                    (x, [rsample_da(x, ly, a), rsample_db(x, t, a, b), 0.0])
                 },
             )?,
         )

@@ -78,10 +78,10 @@ fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
     }
     let d = x - m;
     let g = sign(d) / s;
-    (
-        -(2.0 * s).ln() - d.abs() / s,
-        [-g, g, -1.0 / s + d.abs() / (s * s)],
-    )
+    let r = d.abs() / s;
+    // ∂/∂s = (|d|/s − 1)/s in one quotient: s² underflows to 0 for a tiny scale, and
+    // −1/s + |d|/s² was then −1/s + 0/0 (NaN at x = loc); ln 2s as ln 2 + ln s (2s overflows)
+    (-std::f64::consts::LN_2 - s.ln() - r, [-g, g, (r - 1.0) / s])
 }
 
 impl<'t> Kernel<'t> for LaplaceK<'t> {

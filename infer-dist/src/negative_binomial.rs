@@ -112,7 +112,13 @@ fn kernel([k, r, p]: [f64; 3]) -> (f64, [f64; 3]) {
         };
     }
     let l1p = (-p).ln_1p();
-    let dp = (if k == 0.0 { 0.0 } else { k / p }) - r / (1.0 - p);
+    let mut dp = (if k == 0.0 { 0.0 } else { k / p }) - r / (1.0 - p);
+    if dp.is_nan() {
+        // k/p and r/(1 − p) both overflow (k = f64::MAX, p = 1 − 2⁻⁵³): one quotient,
+        // (k(1 − p) − rp)/(p(1 − p)), whose numerator cannot overflow
+        let q = 1.0 - p;
+        dp = (k * q - r * p) / p / q;
+    }
     // for r, k ≥ 1e10 the whole log probability in Loader's form (the terms k ln p and
     // r ln(1 − p) are of size k, r and cancel against the ln Γs); else ln C(k + r − 1, k) =
     // ln Γ(r + k) − ln Γ(k + 1) − ln Γ(r), the difference of the two ln Γs of the larger

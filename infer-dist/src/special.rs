@@ -201,10 +201,17 @@ pub fn gamma_p_da(a: f64, x: f64) -> f64 {
     }
     let ln_x = x.ln();
     match parts(a, x) {
-        Parts::Series { ds, .. } => ln_prefactor(a, x).exp() * ds,
-        Parts::Fraction { f, df } => {
-            -(ln_prefactor(a, x) + a.ln()).exp() * ((ln_x - digamma(a)) * f + df)
+        Parts::Series { ds, .. } => crate::util::mul0(ln_prefactor(a, x).exp(), ds),
+        Parts::Fraction { f, df } if a < 1.0 => {
+            // the factor a inside the bracket, with aψ(a) = aψ(a + 1) − 1: ψ(a) is −∞ in f64
+            // for a subnormal a (and then the prefactor is 0: 0 · ∞), while aψ(a) → −1
+            let a_psi = a * digamma(a + 1.0) - 1.0;
+            -crate::util::mul0(ln_prefactor(a, x).exp(), (a * ln_x - a_psi) * f + a * df)
         }
+        Parts::Fraction { f, df } => -crate::util::mul0(
+            (ln_prefactor(a, x) + a.ln()).exp(),
+            (ln_x - digamma(a)) * f + df,
+        ),
     }
 }
 
@@ -306,8 +313,10 @@ pub(crate) fn dlnx_dalpha(alpha: f64, ln_x: f64) -> f64 {
         let sa = alpha.sqrt();
         let z = (r - 1.0 + 1.0 / (9.0 * alpha)) * 3.0 * sa;
         let inner = 1.0 - 1.0 / (9.0 * alpha) + z / (3.0 * sa);
-        let d_inner = 1.0 / (9.0 * alpha * alpha) - z / (6.0 * alpha * sa);
-        let dx = inner.powi(3) + 3.0 * alpha * inner * inner * d_inner;
+        // 3α · d(inner)/dα = 1/(3α) − z/(2√α), taken as one expression: 3α overflows for
+        // α > f64::MAX/3 and 9α², 6α√α before, and ∞ · 0 was NaN
+        let three_a_d_inner = 1.0 / (3.0 * alpha) - z / (2.0 * sa);
+        let dx = inner.powi(3) + inner * inner * three_a_d_inner;
         return dx / x;
     }
     if x < alpha + 1.0 {
@@ -321,4 +330,19 @@ pub(crate) fn dlnx_dalpha(alpha: f64, ln_x: f64) -> f64 {
             Parts::Series { .. } => f64::NAN,
         }
     }
+}
+
+/// α · d(ln x)/dα for a standard Gamma(α, 1) draw given by its logarithm: on the series
+/// branch −S′ itself, which stays finite when d(ln x)/dα = −S′/α overflows (a tiny α, whose
+/// draws are e^{ln U/α}); elsewhere α times [`dlnx_dalpha`].
+pub(crate) fn alpha_dlnx_dalpha(alpha: f64, ln_x: f64) -> f64 {
+    let finite = alpha > 0.0 && alpha <= LARGE_SHAPE && ln_x.is_finite();
+    if finite
+        && ln_x.exp() < alpha + 1.0
+        && let Parts::Series { ds, .. } = series(alpha, ln_x.exp(), ln_x)
+    {
+        return -ds;
+    }
+    let d = dlnx_dalpha(alpha, ln_x);
+    if d == 0.0 { 0.0 } else { alpha * d }
 }

@@ -1,7 +1,8 @@
 //! Student's t distribution.
 
 use crate::bind::{Kernel, RKernel, family, kernel_items};
-use crate::gamma::{ln_gamma_with_grad, ln_standard_gamma};
+use crate::gamma::ln_standard_gamma;
+use crate::special::alpha_dlnx_dalpha;
 use crate::util::check_param;
 use crate::util::{self, FINITE, POSITIVE, finite, lp_map, lp_sum, param_map, positive};
 use crate::{Constraint, DistError};
@@ -354,11 +355,14 @@ impl<'t> RKernel<'t> for StudentTK<'t> {
         let (mut t, mut dt) = (Vec::with_capacity(v.len()), Vec::with_capacity(v.len()));
         for &vi in &v {
             let z = util::normals(rng, 1)[0];
-            let (lg, dlg) = ln_gamma_with_grad(rng, 0.5 * vi, NAME)?;
+            let lg = ln_standard_gamma(rng, 0.5 * vi, NAME)?;
             let ti = z * (0.5 * (vi.ln() - std::f64::consts::LN_2 - lg)).exp();
             t.push(ti);
-            // d ln T/dν = ½/ν − ½ · d ln G/dν, d ln G/dν = ½ · d ln G/dα
-            dt.push(ti * (0.5 / vi - 0.25 * dlg));
+            // d ln T/dν = ½/ν − ½ · d ln G/dν, d ln G/dν = ½ · d ln G/dα, taken as
+            // ½ (1 − α d ln G/dα)/ν with α = ν/2: for a subnormal ν both ½/ν and d ln G/dα
+            // overflow (∞ − ∞), while α d ln G/dα stays finite; 0 · ∞ = 0 for a draw at 0
+            let sc = alpha_dlnx_dalpha(0.5 * vi, lg);
+            dt.push(util::mul0(ti, 0.5 * (1.0 - sc) / vi));
         }
         let t = util::constant(tape, self.batch, t)?;
         let dt = util::constant(tape, self.batch, dt)?;

@@ -343,8 +343,18 @@ pub(crate) fn ln_beta_large(x: f64, y: f64) -> f64 {
 
 /// ψ(x + h) − ψ(x) for h ≥ 0 without the cancellation of two ψs ≈ ln x: for x ≥ 20 from
 /// ψ(y) ~ ln y − 1/(2y) − 1/(12y²) + 1/(120y⁴) − 1/(252y⁶) (truncation < 1e-16 at y ≥ 20),
-/// differences of reciprocals taken as 1/x − 1/(x + h) = h/(x(x + h)); directly below.
+/// differences of reciprocals taken as 1/x − 1/(x + h) = h/(x(x + h)); directly for
+/// 1 ≤ x < 20; for x < 1 by the recurrence ψ(x) = ψ(x + 1) − 1/x as
+/// ψ(x + 1 + h) − ψ(x + 1) + (h/x)/(x + h): ψ(x) is −∞ in f64 for a subnormal x, and the
+/// direct difference was ∞ − ∞ (or −∞ − (−∞) when x + h is subnormal too). Exactly 0 for h = 0.
 pub(crate) fn digamma_diff(x: f64, h: f64) -> f64 {
+    if h == 0.0 && !x.is_nan() {
+        return 0.0;
+    }
+    if x < 1.0 {
+        return infer_ad::scalar::digamma(x + 1.0 + h) - infer_ad::scalar::digamma(x + 1.0)
+            + h / x / (x + h);
+    }
     if x < 20.0 {
         return infer_ad::scalar::digamma(x + h) - infer_ad::scalar::digamma(x);
     }

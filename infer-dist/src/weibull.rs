@@ -84,10 +84,16 @@ fn kernel([x, l, k]: [f64; 3]) -> (f64, [f64; 3]) {
         return util::neg_inf();
     }
     let pw = if k == 1.0 { 0.0 } else { (k - 1.0) * lt };
-    let dx = if k == 1.0 { 0.0 } else { (k - 1.0) / x } - k * tk / x;
+    // ∂/∂x = ((k − 1) − k tᵏ)/x = (−1 − k expm1(k ln t))/x with the factor 1/x out: for a
+    // subnormal x the two quotients (k − 1)/x and k tᵏ/x overflowed separately (∞ − ∞ at
+    // x = λ), and for a huge k, k − 1 rounds to k (the numerator was 0, not −1)
+    let em1 = (k * lt).exp_m1();
+    let dx = (-1.0 - k * em1) / x;
+    // ∂/∂k = 1/k + ln t (1 − tᵏ) = 1/k − ln t · expm1(k ln t): one product (ln t − tᵏ ln t
+    // was ∞ − ∞ when tᵏ ln t overflows), and accurate when tᵏ ≈ 1
     (
         k.ln() - l.ln() + pw - tk,
-        [dx, k * (tk - 1.0) / l, 1.0 / k + lt - tk * lt],
+        [dx, k * em1 / l, 1.0 / k - util::mul0(lt, em1)],
     )
 }
 
@@ -307,7 +313,9 @@ impl<'t> RKernel<'t> for WeibullK<'t> {
             tape.fused_map([self.scale, self.concentration, e], |_, [l, k, e]| {
                 let w = e.powf(1.0 / k);
                 let x = l * w;
-                (x, [w, -x * e.ln() / (k * k), 0.0])
+                // ∂x/∂k = −x ln e/k², as −x · ((ln e/k)/k) with 0 · ∞ = 0: for a tiny k the draw
+                // underflows to 0 while k² underflows too (0/0)
+                (x, [w, -util::mul0(x, e.ln() / k / k), 0.0])
             })?,
         )
     }
