@@ -1,42 +1,46 @@
 //! The Bernoulli distribution, parameterized by probabilities or logits.
 
-use crate::util::{self, FINITE, PROB, check, finite, lp_map, lp_sum, param_map, prob};
-use crate::{Constraint, DistError, Distribution, Family, IntoTensor};
+use crate::bind::{Kernel, family, kernel_items};
+use crate::util::{self, FINITE, PROB, check_param, finite, lp_map, lp_sum, param_map, prob};
+use crate::{Constraint, DistError};
 use infer_ad::scalar::{sigmoid, softplus_and_sigmoid};
-use infer_ad::{Shape, Tensor, Var};
+use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 
 const NAME: &str = "Bernoulli";
 
-/// The Bernoulli distribution on {0, 1} with success probability p (or logit l = ln(p/(1 − p))):
-///
-/// ln P(x) = x ln p + (1 − x) ln(1 − p) = x l − softplus(l), x ∈ {0, 1};
-/// any other value has log mass −∞.
-///
-/// Entropy −p ln p − (1 − p) ln(1 − p); mean p; variance p(1 − p). Not reparameterizable.
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Bernoulli, Distribution};
-/// let tape = Tape::new();
-/// let p = tape.var(0.25);
-/// let d = Bernoulli::from_probs(p)?;
-/// let lp = d.log_prob_sum(tape.constant(&ndarray::array![1.0, 0.0]))?;
-/// lp.backward();
-/// assert!((p.grad() - (4.0 - 1.0 / 0.75)).abs() < 1e-12);
-/// let l = Bernoulli::from_logits(tape.var(0.0))?;
-/// assert_eq!(l.mean()?.to_vec(), vec![0.5]);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.Bernoulli`.
-#[derive(Debug, Clone, Copy)]
-pub struct Bernoulli<'t> {
-    param: Tensor<'t>,
-    logits: bool,
-    batch: Shape,
+family! {
+    /// The Bernoulli distribution on {0, 1} with success probability p (or logit l = ln(p/(1 − p))):
+    ///
+    /// ln P(x) = x ln p + (1 − x) ln(1 − p) = x l − softplus(l), x ∈ {0, 1};
+    /// any other value has log mass −∞.
+    ///
+    /// Entropy −p ln p − (1 − p) ln(1 − p); mean p; variance p(1 − p). Not reparameterizable.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Bernoulli, Distribution};
+    /// let tape = Tape::new();
+    /// let p = tape.var(0.25);
+    /// let d = Bernoulli::from_probs(p)?;
+    /// let lp = d.log_prob_sum(tape.constant(&ndarray::array![1.0, 0.0]))?;
+    /// lp.backward();
+    /// assert!((p.grad() - (4.0 - 1.0 / 0.75)).abs() < 1e-12);
+    /// let l = Bernoulli::from_logits(tape.var(0.0))?;
+    /// assert_eq!(l.mean()?.to_vec(), vec![0.5]);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.Bernoulli`.
+    pub struct Bernoulli / BernoulliK {
+        params: [param],
+        extra: {logits: bool},
+    }
+    name: NAME,
+    rsample: false,
+    names: |d| [if d.logits { "logits" } else { "probs" }],
 }
 
 impl<'t> Bernoulli<'t> {
@@ -50,13 +54,14 @@ impl<'t> Bernoulli<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::Bernoulli::from_probs(tape.var(1.5)).is_err());
     /// ```
-    pub fn from_probs(probs: impl IntoTensor<'t>) -> Result<Self, DistError> {
-        let param = probs.into_tensor();
-        check(NAME, "probs", param, prob, PROB)?;
+    pub fn from_probs(probs: impl crate::IntoParam<'t>) -> Result<Self, DistError> {
+        let [param] = crate::param::take_params!(NAME; probs);
+        check_param(NAME, "probs", &param, prob, PROB)?;
+        let batch = param.shape()?;
         Ok(Bernoulli {
             param,
             logits: false,
-            batch: param.shape(),
+            batch,
         })
     }
 
@@ -70,18 +75,62 @@ impl<'t> Bernoulli<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::Bernoulli::from_logits(tape.var(f64::NAN)).is_err());
     /// ```
-    pub fn from_logits(logits: impl IntoTensor<'t>) -> Result<Self, DistError> {
-        let param = logits.into_tensor();
-        check(NAME, "logits", param, finite, FINITE)?;
+    pub fn from_logits(logits: impl crate::IntoParam<'t>) -> Result<Self, DistError> {
+        let [param] = crate::param::take_params!(NAME; logits);
+        check_param(NAME, "logits", &param, finite, FINITE)?;
+        let batch = param.shape()?;
         Ok(Bernoulli {
             param,
             logits: true,
-            batch: param.shape(),
+            batch,
         })
     }
 
-    /// The success probabilities (computed on the tape as σ(logits) when built from logits).
-    pub fn probs(&self) -> Tensor<'t> {
+    /// The success probabilities on the parameter's tape (computed there as σ(logits) when
+    /// built from logits).
+    ///
+    /// # Errors
+    /// [`DistError::Unbound`] when the parameter is a constant (no tape to put the result on;
+    /// see [`Bernoulli::param`] for the value as given, or [`Bernoulli::on`]).
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let d = infer_dist::Bernoulli::from_logits(tape.var(0.0))?;
+    /// assert_eq!(d.probs()?.to_vec(), vec![0.5]);
+    /// assert!(infer_dist::Bernoulli::from_probs(0.5)?.probs().is_err());
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    pub fn probs(&self) -> Result<Tensor<'t>, DistError> {
+        Ok(self.bound("probs")?.probs())
+    }
+
+    /// The log-odds on the parameter's tape (computed there as ln p − ln(1 − p) when built from
+    /// probabilities).
+    ///
+    /// # Errors
+    /// [`DistError::Unbound`] when the parameter is a constant.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let d = infer_dist::Bernoulli::from_probs(tape.var(0.5))?;
+    /// assert_eq!(d.logits()?.to_vec(), vec![0.0]);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    pub fn logits(&self) -> Result<Tensor<'t>, DistError> {
+        Ok(self.bound("logits")?.logits())
+    }
+
+    /// Whether the distribution was built from logits.
+    pub fn is_logits(&self) -> bool {
+        self.logits
+    }
+}
+
+impl<'t> BernoulliK<'t> {
+    /// The success probabilities (σ(logits) when built from logits).
+    pub(crate) fn probs(&self) -> Tensor<'t> {
         if self.logits {
             self.param.sigmoid()
         } else {
@@ -89,19 +138,14 @@ impl<'t> Bernoulli<'t> {
         }
     }
 
-    /// The log-odds (computed on the tape as ln p − ln(1 − p) when built from probabilities).
-    pub fn logits(&self) -> Tensor<'t> {
+    /// The log-odds (ln p − ln(1 − p) when built from probabilities).
+    pub(crate) fn logits(&self) -> Tensor<'t> {
         if self.logits {
             self.param
         } else {
             self.param
                 .map_with_derivative(|p| ((p / (1.0 - p)).ln(), 1.0 / (p * (1.0 - p))))
         }
-    }
-
-    /// Whether the distribution was built from logits.
-    pub fn is_logits(&self) -> bool {
-        self.logits
     }
 }
 
@@ -144,25 +188,8 @@ fn binary_entropy(p: f64) -> (f64, f64) {
     (-xl(p) - xl(1.0 - p), d)
 }
 
-impl<'t> Distribution<'t> for Bernoulli<'t> {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn batch_shape(&self) -> Shape {
-        self.batch
-    }
-
-    fn family(&self) -> Family<'_, 't> {
-        Family::Bernoulli(self)
-    }
-
-    fn params(&self) -> Vec<(&'static str, crate::Param<'t>)> {
-        vec![(
-            if self.logits { "logits" } else { "probs" },
-            crate::Param::Tensor(self.param),
-        )]
-    }
+impl<'t> Kernel<'t> for BernoulliK<'t> {
+    kernel_items!(NAME);
 
     fn is_discrete(&self) -> bool {
         true
@@ -268,5 +295,3 @@ mod tests {
         );
     }
 }
-
-crate::bind::tensor_kl_bind!(Bernoulli);

@@ -99,24 +99,6 @@ pub(crate) trait KlBind<'t> {
     fn kl_bind(&self, tape: &'t infer_ad::Tape) -> Result<Self::K, DistError>;
 }
 
-/// [`KlBind`] for a family whose parameters are tensors already (no binding needed).
-macro_rules! tensor_kl_bind {
-    ($name:ident) => {
-        impl<'t> $crate::bind::KlBind<'t> for $name<'t> {
-            type K = $name<'t>;
-            fn kl_tape(&self) -> Option<&'t infer_ad::Tape> {
-                $crate::Distribution::params(self)
-                    .first()
-                    .and_then(|(_, p)| p.tape())
-            }
-            fn kl_bind(&self, _tape: &'t infer_ad::Tape) -> Result<Self::K, DistError> {
-                Ok(self.clone())
-            }
-        }
-    };
-}
-pub(crate) use tensor_kl_bind;
-
 /// `name` and `batch_shape` of a kernel whose struct has a `batch` field.
 macro_rules! kernel_items {
     ($name:expr) => {
@@ -186,6 +168,7 @@ macro_rules! family {
             )+
 
             /// The tape of the parameters, `None` when every parameter is a constant.
+            #[inline(always)]
             pub fn tape(&self) -> Option<&'t infer_ad::Tape> {
                 $crate::param::first_tape(&[$(&self.$p),+])
             }
@@ -197,6 +180,7 @@ macro_rules! family {
             /// # Errors
             /// [`DistError::Ad`](crate::DistError::Ad) with
             /// [`infer_ad::AdError::DifferentTapes`] when a parameter lives on another tape.
+            #[inline]
             pub fn on(&self, tape: &'t infer_ad::Tape) -> Result<Self, $crate::DistError> {
                 Ok($name {
                     $($p: $crate::Param::Tensor(self.$p.on(tape)?),)+
@@ -206,6 +190,7 @@ macro_rules! family {
             }
 
             /// The kernel on `tape`.
+            #[inline(always)]
             pub(crate) fn bind<'s>(
                 &self,
                 tape: &'s infer_ad::Tape,
@@ -222,6 +207,7 @@ macro_rules! family {
 
             /// The kernel on the parameters' own tape, or on a scratch tape when every
             /// parameter is a constant, for results that do not live on a tape.
+            #[inline]
             fn with_own<R>(&self, f: impl for<'s> FnOnce(&$kname<'s>) -> Result<R, $crate::DistError>)
                 -> Result<R, $crate::DistError>
             {
@@ -236,6 +222,7 @@ macro_rules! family {
 
             /// The kernel on the parameters' own tape; [`DistError::Unbound`](crate::DistError::Unbound)
             /// when every parameter is a constant.
+            #[inline]
             pub(crate) fn bound(&self, what: &'static str) -> Result<$kname<'t>, $crate::DistError> {
                 match self.tape() {
                     Some(tape) => self.bind(tape),
@@ -244,6 +231,7 @@ macro_rules! family {
             }
 
             /// The kernel and the value on one tape: the value's, else the parameters'.
+            #[inline(always)]
             fn bind_value(
                 &self,
                 value: impl $crate::param::IntoValue<'t>,
@@ -263,6 +251,7 @@ macro_rules! family {
             /// As [`Distribution::log_prob`](crate::Distribution::log_prob);
             /// [`DistError::Unbound`](crate::DistError::Unbound) when neither the value nor
             /// any parameter is on a tape.
+            #[inline(always)]
             pub fn log_prob(
                 &self,
                 value: impl $crate::param::IntoValue<'t>,
@@ -278,6 +267,7 @@ macro_rules! family {
             /// As [`Distribution::log_prob_sum`](crate::Distribution::log_prob_sum);
             /// [`DistError::Unbound`](crate::DistError::Unbound) when neither the value nor
             /// any parameter is on a tape.
+            #[inline(always)]
             pub fn log_prob_sum(
                 &self,
                 value: impl $crate::param::IntoValue<'t>,
@@ -293,6 +283,7 @@ macro_rules! family {
             /// As [`Distribution::cdf`](crate::Distribution::cdf);
             /// [`DistError::Unbound`](crate::DistError::Unbound) when neither the value nor
             /// any parameter is on a tape.
+            #[inline]
             pub fn cdf(
                 &self,
                 value: impl $crate::param::IntoValue<'t>,
@@ -303,64 +294,78 @@ macro_rules! family {
         }
 
         impl<'t> $crate::Distribution<'t> for $name<'t> {
+            #[inline]
             fn name(&self) -> &'static str {
                 $dist
             }
+            #[inline]
             fn batch_shape(&self) -> infer_ad::Shape {
                 self.batch
             }
+            #[inline]
             fn event_shape(&self) -> infer_ad::Shape {
                 // binding to the own (or a scratch) tape cannot fail: the constructor checked
                 // that every tensor parameter shares one tape
                 self.with_own(|k| Ok($crate::bind::Kernel::event_shape(k)))
                     .unwrap_or(infer_ad::Shape::SCALAR)
             }
+            #[inline(always)]
             fn log_prob(
                 &self,
                 value: infer_ad::Tensor<'t>,
             ) -> Result<infer_ad::Tensor<'t>, $crate::DistError> {
                 $crate::bind::Kernel::log_prob(&self.bind(value.tape())?, value)
             }
+            #[inline(always)]
             fn log_prob_sum(
                 &self,
                 value: infer_ad::Tensor<'t>,
             ) -> Result<infer_ad::Var<'t>, $crate::DistError> {
                 $crate::bind::Kernel::log_prob_sum(&self.bind(value.tape())?, value)
             }
+            #[inline]
             fn sample(
                 &self,
                 rng: &mut dyn rand::RngCore,
             ) -> Result<ndarray::ArrayD<f64>, $crate::DistError> {
                 self.with_own(|k| $crate::bind::Kernel::sample(k, rng))
             }
+            #[inline]
             fn entropy(&self) -> Result<infer_ad::Tensor<'t>, $crate::DistError> {
                 $crate::bind::Kernel::entropy(&self.bound("entropy")?)
             }
+            #[inline]
             fn mean(&self) -> Result<infer_ad::Tensor<'t>, $crate::DistError> {
                 $crate::bind::Kernel::mean(&self.bound("mean")?)
             }
+            #[inline]
             fn variance(&self) -> Result<infer_ad::Tensor<'t>, $crate::DistError> {
                 $crate::bind::Kernel::variance(&self.bound("variance")?)
             }
+            #[inline]
             fn cdf(
                 &self,
                 value: infer_ad::Tensor<'t>,
             ) -> Result<infer_ad::Tensor<'t>, $crate::DistError> {
                 $crate::bind::Kernel::cdf(&self.bind(value.tape())?, value)
             }
+            #[inline]
             fn support(&self) -> $crate::Constraint {
                 // as in `event_shape`: the binding cannot fail
                 self.with_own(|k| Ok($crate::bind::Kernel::support(k)))
                     .unwrap_or($crate::Constraint::Real)
             }
+            #[inline]
             fn is_discrete(&self) -> bool {
                 self.with_own(|k| Ok($crate::bind::Kernel::is_discrete(k)))
                     .unwrap_or(false)
             }
             $crate::bind::family!(@reparam $rs);
+            #[inline]
             fn family(&self) -> $crate::Family<'_, 't> {
                 $crate::Family::$name(self)
             }
+            #[inline]
             fn params(&self) -> Vec<(&'static str, $crate::Param<'t>)> {
                 #[allow(unused_variables)]
                 let names = [$(stringify!($p)),+];
@@ -374,15 +379,18 @@ macro_rules! family {
 
         impl<'t> $crate::bind::KlBind<'t> for $name<'t> {
             type K = $kname<'t>;
+            #[inline]
             fn kl_tape(&self) -> Option<&'t infer_ad::Tape> {
                 self.tape()
             }
+            #[inline]
             fn kl_bind(&self, tape: &'t infer_ad::Tape) -> Result<Self::K, $crate::DistError> {
                 self.bind(tape)
             }
         }
     };
     (@reparam true) => {
+        #[inline]
         fn as_reparameterizable(&self) -> Option<&dyn $crate::Reparameterizable<'t>> {
             Some(self)
         }
@@ -390,6 +398,7 @@ macro_rules! family {
     (@reparam false) => {};
     (@rimpl true, $name:ident) => {
         impl<'t> $crate::Reparameterizable<'t> for $name<'t> {
+            #[inline]
             fn rsample(
                 &self,
                 rng: &mut dyn rand::RngCore,

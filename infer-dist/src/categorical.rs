@@ -1,39 +1,42 @@
 //! The categorical distribution over {0, …, K − 1}, parameterized by probabilities or logits.
 
+use crate::bind::{Kernel, family, kernel_items};
 use crate::util::{self};
-use crate::{Constraint, DistError, Distribution, Family, IntoTensor};
+use crate::{Constraint, DistError, Param};
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::ArrayD;
 
 const NAME: &str = "Categorical";
 
-/// The categorical distribution: P(k) = p_k / Σⱼ p_j (probabilities need not be normalized,
-/// as in PyTorch) or P(k) = softmax(l)_k. The last axis of the parameter indexes the K
-/// categories; the rest is the batch shape. A value is a category index (as f64); anything
-/// else has log mass −∞.
-///
-/// Entropy −Σ P(k) ln P(k). No mean or variance (as PyTorch). Not reparameterizable.
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Categorical, Distribution};
-/// let tape = Tape::new();
-/// let probs = tape.tensor(&ndarray::array![1.0, 3.0]);
-/// let d = Categorical::from_probs(probs)?;
-/// let lp = d.log_prob_sum(tape.constant(&ndarray::array![1.0, 1.0, 0.0]))?;
-/// assert!((lp.value() - (2.0 * 0.75f64.ln() + 0.25f64.ln())).abs() < 1e-14);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.Categorical`.
-#[derive(Debug, Clone, Copy)]
-pub struct Categorical<'t> {
-    param: Tensor<'t>,
-    logits: bool,
-    batch: Shape,
-    k: usize,
+family! {
+    /// The categorical distribution: P(k) = p_k / Σⱼ p_j (probabilities need not be normalized,
+    /// as in PyTorch) or P(k) = softmax(l)_k. The last axis of the parameter indexes the K
+    /// categories; the rest is the batch shape. A value is a category index (as f64); anything
+    /// else has log mass −∞.
+    ///
+    /// Entropy −Σ P(k) ln P(k). No mean or variance (as PyTorch). Not reparameterizable.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Categorical, Distribution};
+    /// let tape = Tape::new();
+    /// let probs = tape.tensor(&ndarray::array![1.0, 3.0]);
+    /// let d = Categorical::from_probs(probs)?;
+    /// let lp = d.log_prob_sum(tape.constant(&ndarray::array![1.0, 1.0, 0.0]))?;
+    /// assert!((lp.value() - (2.0 * 0.75f64.ln() + 0.25f64.ln())).abs() < 1e-14);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.Categorical`.
+    pub struct Categorical / CategoricalK {
+        params: [param],
+        extra: {logits: bool, k: usize},
+    }
+    name: NAME,
+    rsample: false,
+    names: |d| [if d.logits { "logits" } else { "probs" }],
 }
 
 impl<'t> Categorical<'t> {
@@ -48,16 +51,16 @@ impl<'t> Categorical<'t> {
     /// let tape = infer_ad::Tape::new();
     /// assert!(infer_dist::Categorical::from_probs(tape.tensor(&ndarray::array![0.5, -0.5])).is_err());
     /// ```
-    pub fn from_probs(probs: impl IntoTensor<'t>) -> Result<Self, DistError> {
-        let param = probs.into_tensor();
-        util::check(
+    pub fn from_probs(probs: impl crate::IntoParam<'t>) -> Result<Self, DistError> {
+        let [param] = crate::param::take_params!(NAME; probs);
+        util::check_param(
             NAME,
             "probs",
-            param,
+            &param,
             |p| p >= 0.0 && p.is_finite(),
             "must be finite and >= 0",
         )?;
-        let (batch, k) = split(param)?;
+        let (batch, k) = split(&param)?;
         let v = param.to_vec();
         for row in v.chunks(k) {
             let s: f64 = row.iter().sum();
@@ -92,10 +95,10 @@ impl<'t> Categorical<'t> {
     /// assert_eq!(d.num_categories(), 2);
     /// # Ok::<(), infer_dist::DistError>(())
     /// ```
-    pub fn from_logits(logits: impl IntoTensor<'t>) -> Result<Self, DistError> {
-        let param = logits.into_tensor();
-        util::check(NAME, "logits", param, util::finite, util::FINITE)?;
-        let (batch, k) = split(param)?;
+    pub fn from_logits(logits: impl crate::IntoParam<'t>) -> Result<Self, DistError> {
+        let [param] = crate::param::take_params!(NAME; logits);
+        util::check_param(NAME, "logits", &param, util::finite, util::FINITE)?;
+        let (batch, k) = split(&param)?;
         Ok(Categorical {
             param,
             logits: true,
@@ -114,16 +117,64 @@ impl<'t> Categorical<'t> {
         self.logits
     }
 
-    /// The parameter as given (`probs` or `logits`).
-    pub fn param(&self) -> Tensor<'t> {
-        self.param
-    }
-
-    /// The normalized log-probabilities, shape `batch ++ [K]` (one normalizing node).
+    /// The normalized log-probabilities on the parameter's tape, shape `batch ++ [K]` (one
+    /// normalizing node).
     ///
     /// # Errors
-    /// Tape errors only (shapes are checked at construction).
+    /// [`DistError::Unbound`] when the parameter is a constant (no tape to put the result on;
+    /// see [`Categorical::param`] for the value as given, or [`Categorical::on`]).
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let d = infer_dist::Categorical::from_probs(tape.tensor(&ndarray::array![1.0, 3.0]))?;
+    /// let lp = d.log_probs()?.to_vec();
+    /// assert!((lp[1] - 0.75f64.ln()).abs() < 1e-15);
+    /// assert!(infer_dist::Categorical::from_probs(&[1.0, 3.0][..])?.log_probs().is_err());
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
     pub fn log_probs(&self) -> Result<Tensor<'t>, DistError> {
+        self.bound("log_probs")?.log_probs()
+    }
+
+    /// The normalized log-probabilities (PyTorch's `logits`) on the parameter's tape, shape
+    /// `batch ++ [K]`; see [`Categorical::log_probs`].
+    ///
+    /// # Errors
+    /// [`DistError::Unbound`] when the parameter is a constant.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let d = infer_dist::Categorical::from_logits(tape.tensor(&ndarray::array![0.0, 0.0]))?;
+    /// assert!((d.logits()?.to_vec()[0] + 2f64.ln()).abs() < 1e-15);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    pub fn logits(&self) -> Result<Tensor<'t>, DistError> {
+        Ok(self.bound("logits")?.logits())
+    }
+
+    /// The normalized probabilities on the parameter's tape, shape `batch ++ [K]`.
+    ///
+    /// # Errors
+    /// [`DistError::Unbound`] when the parameter is a constant.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let d = infer_dist::Categorical::from_probs(tape.tensor(&ndarray::array![1.0, 3.0]))?;
+    /// let p = d.probs()?.to_vec();
+    /// assert!((p[0] - 0.25).abs() < 1e-15);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    pub fn probs(&self) -> Result<Tensor<'t>, DistError> {
+        Ok(self.bound("probs")?.probs())
+    }
+}
+
+impl<'t> CategoricalK<'t> {
+    /// The normalized log-probabilities, shape `batch ++ [K]` (one normalizing node).
+    pub(crate) fn log_probs(&self) -> Result<Tensor<'t>, DistError> {
         let axis = self.param.ndim() - 1;
         let mut keep: Vec<usize> = self.batch.dims().to_vec();
         keep.push(1);
@@ -160,15 +211,14 @@ impl<'t> Categorical<'t> {
         }
     }
 
-    /// The normalized log-probabilities (PyTorch's `logits`), shape `batch ++ [K]`; see
-    /// [`Categorical::log_probs`].
-    pub fn logits(&self) -> Tensor<'t> {
+    /// The normalized log-probabilities (PyTorch's `logits`), shape `batch ++ [K]`.
+    pub(crate) fn logits(&self) -> Tensor<'t> {
         // log_probs cannot fail: the axis and shapes were checked at construction.
         self.log_probs().unwrap_or(self.param)
     }
 
     /// The normalized probabilities, shape `batch ++ [K]`.
-    pub fn probs(&self) -> Tensor<'t> {
+    pub(crate) fn probs(&self) -> Tensor<'t> {
         self.logits().exp()
     }
 
@@ -197,38 +247,22 @@ impl<'t> Categorical<'t> {
     }
 }
 
-fn split(param: Tensor<'_>) -> Result<(Shape, usize), DistError> {
-    let d = param.dims();
+fn split(param: &Param<'_>) -> Result<(Shape, usize), DistError> {
+    let shape = param.shape()?;
+    let d = shape.dims();
     if d.is_empty() || d[d.len() - 1] == 0 {
         return Err(DistError::ShapeMismatch {
             dist: NAME,
             what: "parameter (needs a non-empty last axis of categories)",
-            left: param.shape(),
+            left: shape,
             right: Shape::vector(1),
         });
     }
     Ok((Shape::new(&d[..d.len() - 1])?, d[d.len() - 1]))
 }
 
-impl<'t> Distribution<'t> for Categorical<'t> {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn batch_shape(&self) -> Shape {
-        self.batch
-    }
-
-    fn family(&self) -> Family<'_, 't> {
-        Family::Categorical(self)
-    }
-
-    fn params(&self) -> Vec<(&'static str, crate::Param<'t>)> {
-        vec![(
-            if self.logits { "logits" } else { "probs" },
-            crate::Param::Tensor(self.param),
-        )]
-    }
+impl<'t> Kernel<'t> for CategoricalK<'t> {
+    kernel_items!(NAME);
 
     fn is_discrete(&self) -> bool {
         true
@@ -330,5 +364,3 @@ impl<'t> Distribution<'t> for Categorical<'t> {
         }
     }
 }
-
-crate::bind::tensor_kl_bind!(Categorical);

@@ -1,39 +1,43 @@
 //! The Delta distribution: a point mass (used for MAP estimation).
 
-use crate::util::{self, FINITE, check, finite, lp_map, lp_sum};
-use crate::{Constraint, DistError, Distribution, Family, IntoTensor, Reparameterizable};
-use infer_ad::{Shape, Tensor, Var};
+use crate::bind::{Kernel, RKernel, kernel_items};
+use crate::util::{self, FINITE, check_param, finite, lp_map, lp_sum};
+use crate::{Constraint, DistError};
+use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 
 const NAME: &str = "Delta";
 
-/// A point mass at v: ln p(x) = 0 if x = v, −∞ otherwise (with gradient 0).
-///
-/// Used for maximum a posteriori estimation: a Delta guide's `rsample` returns v itself, so a
-/// loss built from it optimizes v directly. Mean v; variance 0. No entropy.
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Delta, Distribution, Reparameterizable};
-/// use rand::SeedableRng;
-/// let tape = Tape::new();
-/// let v = tape.var(1.5);
-/// let d = Delta::new(v)?;
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-/// let x = d.rsample(&mut rng)?;
-/// x.sum().backward();
-/// assert_eq!(v.grad(), 1.0);
-/// assert_eq!(d.log_prob(tape.constant(&ndarray::arr0(2.0)))?.to_vec(), vec![f64::NEG_INFINITY]);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// Pyro, `pyro.distributions.Delta`; PyTorch's `torch.distributions` has no Delta.
-#[derive(Debug, Clone, Copy)]
-pub struct Delta<'t> {
-    value: Tensor<'t>,
-    batch: Shape,
+crate::bind::family! {
+    /// A point mass at v: ln p(x) = 0 if x = v, −∞ otherwise (with gradient 0).
+    ///
+    /// Used for maximum a posteriori estimation: a Delta guide's `rsample` returns v itself, so a
+    /// loss built from it optimizes v directly. Mean v; variance 0. No entropy.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Delta, Distribution, Reparameterizable};
+    /// use rand::SeedableRng;
+    /// let tape = Tape::new();
+    /// let v = tape.var(1.5);
+    /// let d = Delta::new(v)?;
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let x = d.rsample(&mut rng)?;
+    /// x.sum().backward();
+    /// assert_eq!(v.grad(), 1.0);
+    /// assert_eq!(d.log_prob(tape.constant(&ndarray::arr0(2.0)))?.to_vec(), vec![f64::NEG_INFINITY]);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// Pyro, `pyro.distributions.Delta`; PyTorch's `torch.distributions` has no Delta.
+    pub struct Delta / DeltaK {
+        params: [value],
+        extra: {},
+    }
+    name: NAME,
+    rsample: true,
 }
 
 impl<'t> Delta<'t> {
@@ -48,18 +52,11 @@ impl<'t> Delta<'t> {
     /// assert!(infer_dist::Delta::new(tape.var(f64::NAN)).is_err());
     /// ```
     #[inline]
-    pub fn new(value: impl IntoTensor<'t>) -> Result<Self, DistError> {
-        let value = value.into_tensor();
-        check(NAME, "value", value, finite, FINITE)?;
-        Ok(Delta {
-            value,
-            batch: value.shape(),
-        })
-    }
-
-    /// The location of the point mass.
-    pub fn value(&self) -> Tensor<'t> {
-        self.value
+    pub fn new(value: impl crate::IntoParam<'t>) -> Result<Self, DistError> {
+        let [value] = crate::param::take_params!(NAME; value);
+        check_param(NAME, "value", &value, finite, FINITE)?;
+        let batch = value.shape()?;
+        Ok(Delta { value, batch })
     }
 }
 
@@ -73,26 +70,8 @@ fn kernel([x, v]: [f64; 2]) -> (f64, [f64; 2]) {
     }
 }
 
-impl<'t> Distribution<'t> for Delta<'t> {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn batch_shape(&self) -> Shape {
-        self.batch
-    }
-
-    fn family(&self) -> Family<'_, 't> {
-        Family::Delta(self)
-    }
-
-    fn params(&self) -> Vec<(&'static str, crate::Param<'t>)> {
-        vec![("value", crate::Param::Tensor(self.value))]
-    }
-
-    fn as_reparameterizable(&self) -> Option<&dyn Reparameterizable<'t>> {
-        Some(self)
-    }
+impl<'t> Kernel<'t> for DeltaK<'t> {
+    kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         lp_map(NAME, self.batch, [value, self.value], kernel)
@@ -119,7 +98,7 @@ impl<'t> Distribution<'t> for Delta<'t> {
     }
 }
 
-impl<'t> Reparameterizable<'t> for Delta<'t> {
+impl<'t> RKernel<'t> for DeltaK<'t> {
     fn rsample(&self, _rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         Ok(self.value)
     }

@@ -1,52 +1,54 @@
 //! The Dirichlet-multinomial (multivariate Pólya) distribution: multinomial counts whose
 //! probabilities are Dirichlet-distributed.
 
+use crate::bind::{Kernel, kernel_items};
 use crate::gamma::ln_standard_gamma;
 use crate::multinomial::{check_total_count, count_rows, is_count, sample_counts, split_last};
-use crate::util::{self, POSITIVE, check, positive};
-use crate::{Constraint, DistError, Distribution, IntoTensor};
+use crate::util::{self, POSITIVE, check_param, positive};
+use crate::{Constraint, DistError};
 use infer_ad::scalar::lgamma;
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::ArrayD;
 
 const NAME: &str = "DirichletMultinomial";
 
-/// The Dirichlet-multinomial distribution with `total_count` = n trials and concentration α
-/// along the last axis (α₀ = Σₖ αₖ):
-///
-/// ln P(x) = ln n! + ln Γ(α₀) − ln Γ(n + α₀) + Σₖ [ln Γ(xₖ + αₖ) − ln Γ(αₖ) − ln xₖ!],
-///
-/// for x a vector of non-negative integers with Σₖ xₖ = n; −∞ elsewhere. The differences of
-/// log-gammas are taken as single differences (Stirling's series for large arguments), so
-/// that a large concentration loses no digits to cancellation: as α → ∞ with α/α₀ fixed the
-/// log mass tends to the multinomial's.
-///
-/// Event shape `[K]`; batch shape: the concentration's shape without its last axis. Gradients
-/// flow to α (∂/∂αₖ = ψ(xₖ + αₖ) − ψ(αₖ) + ψ(α₀) − ψ(n + α₀)), not to the discrete value.
-/// Mean n α/α₀; variance n (α/α₀)(1 − α/α₀)(n + α₀)/(1 + α₀). Sampling: p ~ Dirichlet(α),
-/// then x ~ Multinomial(n, p).
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{DirichletMultinomial, Distribution};
-/// let tape = Tape::new();
-/// // α = 1: every composition of n into K parts is equally likely, P = 1/C(n + K − 1, K − 1)
-/// let d = DirichletMultinomial::new(3, tape.tensor(&ndarray::array![1.0, 1.0, 1.0]))?;
-/// let lp = d.log_prob(tape.constant(&ndarray::array![0.0, 1.0, 2.0]))?;
-/// assert!((lp.to_vec()[0] + 10f64.ln()).abs() < 1e-14);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// Pyro, `pyro.distributions.DirichletMultinomial` (parameter names and moments); SciPy,
-/// `scipy.stats.dirichlet_multinomial` (log mass).
-#[derive(Debug, Clone, Copy)]
-pub struct DirichletMultinomial<'t> {
-    total_count: u64,
-    concentration: Tensor<'t>,
-    batch: Shape,
-    k: usize,
+crate::bind::family! {
+    /// The Dirichlet-multinomial distribution with `total_count` = n trials and concentration α
+    /// along the last axis (α₀ = Σₖ αₖ):
+    ///
+    /// ln P(x) = ln n! + ln Γ(α₀) − ln Γ(n + α₀) + Σₖ [ln Γ(xₖ + αₖ) − ln Γ(αₖ) − ln xₖ!],
+    ///
+    /// for x a vector of non-negative integers with Σₖ xₖ = n; −∞ elsewhere. The differences of
+    /// log-gammas are taken as single differences (Stirling's series for large arguments), so
+    /// that a large concentration loses no digits to cancellation: as α → ∞ with α/α₀ fixed the
+    /// log mass tends to the multinomial's.
+    ///
+    /// Event shape `[K]`; batch shape: the concentration's shape without its last axis. Gradients
+    /// flow to α (∂/∂αₖ = ψ(xₖ + αₖ) − ψ(αₖ) + ψ(α₀) − ψ(n + α₀)), not to the discrete value.
+    /// Mean n α/α₀; variance n (α/α₀)(1 − α/α₀)(n + α₀)/(1 + α₀). Sampling: p ~ Dirichlet(α),
+    /// then x ~ Multinomial(n, p).
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{DirichletMultinomial, Distribution};
+    /// let tape = Tape::new();
+    /// // α = 1: every composition of n into K parts is equally likely, P = 1/C(n + K − 1, K − 1)
+    /// let d = DirichletMultinomial::new(3, tape.tensor(&ndarray::array![1.0, 1.0, 1.0]))?;
+    /// let lp = d.log_prob(tape.constant(&ndarray::array![0.0, 1.0, 2.0]))?;
+    /// assert!((lp.to_vec()[0] + 10f64.ln()).abs() < 1e-14);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// Pyro, `pyro.distributions.DirichletMultinomial` (parameter names and moments); SciPy,
+    /// `scipy.stats.dirichlet_multinomial` (log mass).
+    pub struct DirichletMultinomial / DirichletMultinomialK {
+        params: [concentration],
+        extra: {total_count: u64, k: usize},
+    }
+    name: NAME,
+    rsample: false,
 }
 
 impl<'t> DirichletMultinomial<'t> {
@@ -64,13 +66,16 @@ impl<'t> DirichletMultinomial<'t> {
     /// let bad = tape.tensor(&ndarray::array![1.0, 0.0]);
     /// assert!(infer_dist::DirichletMultinomial::new(5, bad).is_err());
     /// ```
-    pub fn new(total_count: u64, concentration: impl IntoTensor<'t>) -> Result<Self, DistError> {
-        let concentration = concentration.into_tensor();
+    pub fn new(
+        total_count: u64,
+        concentration: impl crate::IntoParam<'t>,
+    ) -> Result<Self, DistError> {
+        let [concentration] = crate::param::take_params!(NAME; concentration);
         check_total_count(NAME, total_count)?;
-        check(NAME, "concentration", concentration, positive, POSITIVE)?;
+        check_param(NAME, "concentration", &concentration, positive, POSITIVE)?;
         let (batch, k) = split_last(
             NAME,
-            concentration,
+            &concentration,
             "concentration (needs a non-empty last axis)",
         )?;
         for row in concentration.to_vec().chunks(k) {
@@ -96,12 +101,9 @@ impl<'t> DirichletMultinomial<'t> {
     pub fn total_count(&self) -> u64 {
         self.total_count
     }
+}
 
-    /// The `concentration` parameter.
-    pub fn concentration(&self) -> Tensor<'t> {
-        self.concentration
-    }
-
+impl<'t> DirichletMultinomialK<'t> {
     /// α₀ = Σₖ αₖ, shape `batch`.
     fn total(&self) -> Result<Tensor<'t>, DistError> {
         Ok(self.concentration.sum_axis(self.concentration.ndim() - 1)?)
@@ -150,8 +152,8 @@ fn term([x, a]: [f64; 2]) -> (f64, [f64; 2]) {
     )
 }
 
-impl<'t> Distribution<'t> for DirichletMultinomial<'t> {
-    util::common_items!(NAME, DirichletMultinomial, [concentration]);
+impl<'t> Kernel<'t> for DirichletMultinomialK<'t> {
+    kernel_items!(NAME);
 
     fn event_shape(&self) -> Shape {
         Shape::vector(self.k)

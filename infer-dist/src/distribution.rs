@@ -245,30 +245,3 @@ pub enum Family<'a, 't> {
     /// A distribution defined outside this crate.
     Other,
 }
-
-/// Anything that can serve as a distribution parameter: a [`Tensor`] or a scalar [`Var`]
-/// (as a 0-d tensor).
-///
-/// # Examples
-/// ```
-/// use infer_dist::IntoTensor;
-/// let tape = infer_ad::Tape::new();
-/// let t = tape.var(1.5).into_tensor();
-/// assert_eq!(t.numel(), 1);
-/// ```
-pub trait IntoTensor<'t> {
-    /// The parameter as a tensor.
-    fn into_tensor(self) -> Tensor<'t>;
-}
-
-impl<'t> IntoTensor<'t> for Tensor<'t> {
-    fn into_tensor(self) -> Tensor<'t> {
-        self
-    }
-}
-
-impl<'t> IntoTensor<'t> for Var<'t> {
-    fn into_tensor(self) -> Tensor<'t> {
-        self.as_tensor()
-    }
-}

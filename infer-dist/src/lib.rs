@@ -92,7 +92,7 @@ pub use constraint::Constraint;
 pub use delta::Delta;
 pub use dirichlet::Dirichlet;
 pub use dirichlet_multinomial::DirichletMultinomial;
-pub use distribution::{Distribution, Family, IntoTensor, Reparameterizable};
+pub use distribution::{Distribution, Family, Reparameterizable};
 pub use error::DistError;
 pub use exponential::Exponential;
 pub use gamma::Gamma;
@@ -127,7 +127,7 @@ pub mod prelude {
         Bernoulli, BernoulliLogitGlm, BernoulliLogitGlmDist, Beta, Bijector, Binomial, Categorical,
         Cauchy, Chi2, Constraint, Delta, Dirichlet, DirichletMultinomial, DistError, Distribution,
         Exponential, Family, Gamma, Geometric, GlmDesign, Gumbel, HalfCauchy, HalfNormal,
-        IntoTensor, IntoValue, InverseGamma, KlDivergence, Kumaraswamy, Laplace, LkjCholesky,
+        IntoParam, IntoValue, InverseGamma, KlDivergence, Kumaraswamy, Laplace, LkjCholesky,
         LogNormal, Mixture, Multinomial, MultivariateNormal, NegativeBinomial, Normal,
         NormalIdGlmDist, Param, Pareto, Poisson, PoissonLogGlmDist, Reparameterizable, StudentT,
         Uniform, Weibull, bounded, unbounded,

@@ -1,8 +1,9 @@
 //! A finite mixture of distributions of one family, given as a batch of components.
 
+use crate::param::IntoValue;
 use crate::util;
-use crate::{Constraint, DistError, Distribution, Family, IntoTensor};
-use infer_ad::{SIMPLEX_TOLERANCE, Shape, Tensor};
+use crate::{Constraint, DistError, Distribution, Family, Param};
+use infer_ad::{SIMPLEX_TOLERANCE, Shape, Tape, Tensor, Var};
 use ndarray::ArrayD;
 
 const NAME: &str = "MixtureSameFamily";
@@ -22,6 +23,13 @@ const NAME: &str = "MixtureSameFamily";
 /// when weights may vanish). Mean Σₖ wₖ μₖ; variance Σₖ wₖ (σₖ² + μₖ²) − μ² (where the
 /// components define them). Sampling: a component index per batch element from the weights,
 /// then that component's draw. Not reparameterizable (the index is discrete).
+///
+/// The weights (or logits) may be numbers or data arrays (`&w`): with components on a tape
+/// they are placed on it at construction; with components built from constants too, the
+/// mixture binds to the tape of the value it is asked about, and its mean and variance (which
+/// need a tape) return [`DistError::Unbound`]. The components cannot be rebound after
+/// construction: with tape weights and constant components, the mean and variance report the
+/// components' [`DistError::Unbound`].
 ///
 /// # Examples
 /// ```
@@ -47,7 +55,7 @@ const NAME: &str = "MixtureSameFamily";
 /// PyTorch, `torch.distributions.MixtureSameFamily`.
 #[derive(Debug)]
 pub struct Mixture<'t> {
-    param: Tensor<'t>,
+    param: Param<'t>,
     logits: bool,
     components: Box<dyn Distribution<'t> + 't>,
     batch: Shape,
@@ -74,13 +82,13 @@ impl<'t> Mixture<'t> {
     /// # Ok::<(), infer_dist::DistError>(())
     /// ```
     pub fn new(
-        weights: impl IntoTensor<'t>,
+        weights: impl crate::IntoParam<'t>,
         components: impl Distribution<'t> + 't,
     ) -> Result<Self, DistError> {
-        let w = weights.into_tensor();
-        util::check(NAME, "weights", w, util::prob, util::PROB)?;
+        let w = crate::IntoParam::into_param(weights, None);
+        util::check_param(NAME, "weights", &w, util::prob, util::PROB)?;
         let m = Self::build(w, false, Box::new(components))?;
-        for row in w.to_vec().chunks(m.k) {
+        for row in m.param.to_vec().chunks(m.k) {
             let s: f64 = row.iter().sum();
             if (s - 1.0).abs() > SIMPLEX_TOLERANCE {
                 return Err(DistError::InvalidParameter {
@@ -110,38 +118,46 @@ impl<'t> Mixture<'t> {
     /// # Ok::<(), infer_dist::DistError>(())
     /// ```
     pub fn from_logits(
-        logits: impl IntoTensor<'t>,
+        logits: impl crate::IntoParam<'t>,
         components: impl Distribution<'t> + 't,
     ) -> Result<Self, DistError> {
-        let l = logits.into_tensor();
-        util::check(NAME, "logits", l, util::finite, util::FINITE)?;
+        let l = crate::IntoParam::into_param(logits, None);
+        util::check_param(NAME, "logits", &l, util::finite, util::FINITE)?;
         Self::build(l, true, Box::new(components))
     }
 
     fn build(
-        param: Tensor<'t>,
+        param: Param<'t>,
         logits: bool,
         components: Box<dyn Distribution<'t> + 't>,
     ) -> Result<Self, DistError> {
         let cb = components.batch_shape();
+        let pshape = param.shape()?;
         let mismatch = |what| DistError::ShapeMismatch {
             dist: NAME,
             what,
-            left: param.shape(),
+            left: pshape,
             right: cb,
         };
         if cb.ndim() == 0 || cb.dims()[cb.ndim() - 1] == 0 {
             return Err(mismatch("components (need a batch axis of K components)"));
         }
         let k = cb.dims()[cb.ndim() - 1];
-        if param.dims() != [k] && param.shape() != cb {
+        if pshape.dims() != [k] && pshape != cb {
             return Err(mismatch(
                 "weights (shape [K] or the components' batch shape)",
             ));
         }
-        if let Some(t) = components.params().first().and_then(|(_, p)| p.as_tensor()) {
-            util::same_tape(NAME, &[param, t])?;
-        }
+        // weights and components on one tape: constant weights go on the components' tape
+        let param = match components_tape(components.as_ref()) {
+            Some(tape) => {
+                if let Some(t) = param.tape() {
+                    infer_ad::check_same_tape(NAME, tape, t)?;
+                }
+                Param::Tensor(param.on(tape)?)
+            }
+            None => param,
+        };
         Ok(Mixture {
             param,
             logits,
@@ -161,17 +177,106 @@ impl<'t> Mixture<'t> {
         self.k
     }
 
-    /// The mixing parameter as given (`weights` or `logits`).
-    pub fn param(&self) -> Tensor<'t> {
-        self.param
+    /// The mixing parameter as given (`weights` or `logits`; constants given with components
+    /// on a tape are on that tape).
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_dist::{Mixture, Normal, Param};
+    /// let comps = Normal::new(&[0.0, 1.0][..], 1.0)?;
+    /// let m = Mixture::new(&[0.25, 0.75][..], comps)?;
+    /// assert_eq!(m.param().to_vec(), vec![0.25, 0.75]);
+    /// assert!(matches!(m.param(), Param::Array(_)));
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    pub fn param(&self) -> &Param<'t> {
+        &self.param
     }
 
-    /// ln wₖ, shape of the parameter (a zero weight gives −∞ with a zero partial).
-    fn log_weights(&self) -> Result<Tensor<'t>, DistError> {
+    /// The tape of the mixing parameter or of the components' parameters, `None` when every
+    /// one is a constant.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_dist::{Mixture, Normal};
+    /// let tape = infer_ad::Tape::new();
+    /// let comps = Normal::new(tape.tensor(&ndarray::array![0.0, 1.0]), 1.0)?;
+    /// assert!(Mixture::new(&[0.5, 0.5][..], comps)?.tape().is_some());
+    /// let comps = Normal::new(&[0.0, 1.0][..], 1.0)?;
+    /// assert!(Mixture::new(&[0.5, 0.5][..], comps)?.tape().is_none());
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    pub fn tape(&self) -> Option<&'t Tape> {
+        self.param
+            .tape()
+            .or_else(|| components_tape(self.components.as_ref()))
+    }
+
+    /// The value on one tape with the mixture: the value's, else the parameters'.
+    fn bind_value(
+        &self,
+        value: impl IntoValue<'t>,
+        what: &'static str,
+    ) -> Result<Tensor<'t>, DistError> {
+        let tape = value
+            .value_tape()
+            .or_else(|| self.tape())
+            .ok_or(DistError::Unbound { dist: NAME, what })?;
+        value.value_on(tape)
+    }
+
+    /// Elementwise log density of `value` (a tensor, a scalar `Var`, or observed data such as
+    /// `&y`); see [`Distribution::log_prob`].
+    ///
+    /// # Errors
+    /// As [`Distribution::log_prob`]; [`DistError::Unbound`] when neither the value nor any
+    /// parameter is on a tape.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_dist::{Mixture, Normal};
+    /// let tape = infer_ad::Tape::new();
+    /// let mu = tape.var(0.0);
+    /// let m = Mixture::new(&[0.5, 0.5][..], Normal::new(mu, &[1.0, 2.0][..])?)?;
+    /// let lp = m.log_prob(&ndarray::array![0.5])?;
+    /// assert_eq!(lp.numel(), 1);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    pub fn log_prob(&self, value: impl IntoValue<'t>) -> Result<Tensor<'t>, DistError> {
+        let v = self.bind_value(value, "log_prob")?;
+        Distribution::log_prob(self, v)
+    }
+
+    /// Σ of the log density of `value` (a tensor, a scalar `Var`, or observed data such as
+    /// `&y`); see [`Distribution::log_prob_sum`].
+    ///
+    /// # Errors
+    /// As [`Distribution::log_prob_sum`]; [`DistError::Unbound`] when neither the value nor
+    /// any parameter is on a tape.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_dist::{Mixture, Normal};
+    /// let tape = infer_ad::Tape::new();
+    /// let m = Mixture::new(&[0.5, 0.5][..], Normal::new(&[-1.0, 1.0][..], 1.0)?)?;
+    /// let x = tape.var(0.0);
+    /// let lp = m.log_prob_sum(x)?;
+    /// lp.backward();
+    /// assert!(x.grad().abs() < 1e-15); // symmetric about 0
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    pub fn log_prob_sum(&self, value: impl IntoValue<'t>) -> Result<Var<'t>, DistError> {
+        let v = self.bind_value(value, "log_prob_sum")?;
+        Distribution::log_prob_sum(self, v)
+    }
+
+    /// ln wₖ on `tape`, shape of the parameter (a zero weight gives −∞ with a zero partial).
+    fn log_weights(&self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
+        let param = self.param.on(tape)?;
         if self.logits {
-            Ok(self.param.log_softmax(self.param.ndim() - 1)?)
+            Ok(param.log_softmax(param.ndim() - 1)?)
         } else {
-            Ok(self.param.map_with_derivative(|w| {
+            Ok(param.map_with_derivative(|w| {
                 if w > 0.0 {
                     (w.ln(), 1.0 / w)
                 } else {
@@ -181,17 +286,29 @@ impl<'t> Mixture<'t> {
         }
     }
 
-    /// The weights as a tensor shaped to multiply a component moment (`batch ++ [K] ++ event`).
-    fn weights_for_moments(&self) -> Result<Tensor<'t>, DistError> {
+    /// The weights on `tape`, shaped to multiply a component moment
+    /// (`batch ++ [K] ++ event`).
+    fn weights_for_moments(&self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
+        let param = self.param.on(tape)?;
         let w = if self.logits {
-            self.param.softmax(self.param.ndim() - 1)?
+            param.softmax(param.ndim() - 1)?
         } else {
-            self.param
+            param
         };
         let mut dims = w.dims().to_vec();
         dims.extend(std::iter::repeat_n(1, self.components.event_shape().ndim()));
         Ok(w.reshape(&dims)?)
     }
+
+    /// The tape for a moment: the parameters' own.
+    fn own_tape(&self, what: &'static str) -> Result<&'t Tape, DistError> {
+        self.tape().ok_or(DistError::Unbound { dist: NAME, what })
+    }
+}
+
+/// The tape of the first tensor among the components' parameters.
+fn components_tape<'t>(c: &(dyn Distribution<'t> + 't)) -> Option<&'t Tape> {
+    c.params().iter().find_map(|(_, p)| p.tape())
 }
 
 impl<'t> Distribution<'t> for Mixture<'t> {
@@ -214,7 +331,7 @@ impl<'t> Distribution<'t> for Mixture<'t> {
     fn params(&self) -> Vec<(&'static str, crate::Param<'t>)> {
         let mut p = vec![(
             if self.logits { "logits" } else { "weights" },
-            crate::Param::Tensor(self.param),
+            self.param.clone(),
         )];
         p.extend(self.components.params());
         p
@@ -243,7 +360,7 @@ impl<'t> Distribution<'t> for Mixture<'t> {
         let lp = self.components.log_prob(value.reshape(&dims)?)?;
         let t = lp
             .tape()
-            .fused_map([lp, self.log_weights()?], |_, [l, w]| {
+            .fused_map([lp, self.log_weights(value.tape())?], |_, [l, w]| {
                 let s = l + w;
                 if s == f64::NEG_INFINITY {
                     (s, [0.0; 2])
@@ -291,13 +408,13 @@ impl<'t> Distribution<'t> for Mixture<'t> {
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        let w = self.weights_for_moments()?;
+        let w = self.weights_for_moments(self.own_tape("mean")?)?;
         let m = self.components.mean()?;
         Ok((w * m).sum_axis(self.batch.ndim())?)
     }
 
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
-        let w = self.weights_for_moments()?;
+        let w = self.weights_for_moments(self.own_tape("variance")?)?;
         let m = self.components.mean()?;
         let v = self.components.variance()?;
         let mu = (w * m).sum_axis(self.batch.ndim())?;

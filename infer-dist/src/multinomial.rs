@@ -1,7 +1,8 @@
 //! The multinomial distribution: counts of `total_count` categorical trials over K categories.
 
-use crate::util::{self, check};
-use crate::{Constraint, DistError, Distribution, Family, IntoTensor};
+use crate::bind::{Kernel, kernel_items};
+use crate::util::{self, check_param};
+use crate::{Constraint, DistError, Param};
 use infer_ad::scalar::lgamma;
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::ArrayD;
@@ -11,50 +12,51 @@ const NAME: &str = "Multinomial";
 /// The largest total count accepted: every count up to it is an exact `f64`.
 pub(crate) const MAX_TOTAL_COUNT: u64 = 1 << 53;
 
-/// The multinomial distribution with `total_count` = n trials and category probabilities p
-/// (or logits l; p = softmax(l)) along the last axis:
-///
-/// ln P(x) = ln n! − Σₖ ln xₖ! + Σₖ xₖ ln pₖ,
-///
-/// for x a vector of non-negative integers with Σₖ xₖ = n; −∞ elsewhere (PyTorch raises there
-/// when validating its arguments). Probabilities need not be normalized (they are divided by
-/// their sum, as in PyTorch); a zero probability with a zero count contributes nothing
-/// (0 · ln 0 = 0, PyTorch's convention), with a positive count the log mass is −∞.
-///
-/// The value is a count vector (event shape `[K]`), so `log_prob` has the broadcast of the
-/// value's batch part and the batch shape (the parameter's shape without its last axis).
-/// Gradients flow to the probabilities or logits, not to the (discrete) value. Mean n p,
-/// variance n p (1 − p). No entropy (PyTorch enumerates the support for it). Sampling: one
-/// binomial per category, conditioned on the earlier ones (x₁ ~ Bin(n, p₁),
-/// x₂ ~ Bin(n − x₁, p₂/(1 − p₁)), …), exact for any n.
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Distribution, Multinomial};
-/// let tape = Tape::new();
-/// let p = tape.tensor(&ndarray::array![0.2, 0.3, 0.5]);
-/// let d = Multinomial::from_probs(4, p)?;
-/// let lp = d.log_prob(tape.constant(&ndarray::array![1.0, 1.0, 2.0]))?;
-/// // 4!/(1! 1! 2!) · 0.2 · 0.3 · 0.5²
-/// let expect = (12.0f64 * 0.2 * 0.3 * 0.25).ln();
-/// assert!((lp.to_vec()[0] - expect).abs() < 1e-14);
-/// // counts that do not add up to n are outside the support
-/// let off = d.log_prob(tape.constant(&ndarray::array![1.0, 1.0, 1.0]))?;
-/// assert_eq!(off.to_vec()[0], f64::NEG_INFINITY);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.Multinomial` (log mass and moments); the sequential
-/// binomial sampler is the standard conditional decomposition (e.g. NumPy's `multinomial`).
-#[derive(Debug, Clone, Copy)]
-pub struct Multinomial<'t> {
-    total_count: u64,
-    param: Tensor<'t>,
-    logits: bool,
-    batch: Shape,
-    k: usize,
+crate::bind::family! {
+    /// The multinomial distribution with `total_count` = n trials and category probabilities p
+    /// (or logits l; p = softmax(l)) along the last axis:
+    ///
+    /// ln P(x) = ln n! − Σₖ ln xₖ! + Σₖ xₖ ln pₖ,
+    ///
+    /// for x a vector of non-negative integers with Σₖ xₖ = n; −∞ elsewhere (PyTorch raises there
+    /// when validating its arguments). Probabilities need not be normalized (they are divided by
+    /// their sum, as in PyTorch); a zero probability with a zero count contributes nothing
+    /// (0 · ln 0 = 0, PyTorch's convention), with a positive count the log mass is −∞.
+    ///
+    /// The value is a count vector (event shape `[K]`), so `log_prob` has the broadcast of the
+    /// value's batch part and the batch shape (the parameter's shape without its last axis).
+    /// Gradients flow to the probabilities or logits, not to the (discrete) value. Mean n p,
+    /// variance n p (1 − p). No entropy (PyTorch enumerates the support for it). Sampling: one
+    /// binomial per category, conditioned on the earlier ones (x₁ ~ Bin(n, p₁),
+    /// x₂ ~ Bin(n − x₁, p₂/(1 − p₁)), …), exact for any n.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Distribution, Multinomial};
+    /// let tape = Tape::new();
+    /// let p = tape.tensor(&ndarray::array![0.2, 0.3, 0.5]);
+    /// let d = Multinomial::from_probs(4, p)?;
+    /// let lp = d.log_prob(tape.constant(&ndarray::array![1.0, 1.0, 2.0]))?;
+    /// // 4!/(1! 1! 2!) · 0.2 · 0.3 · 0.5²
+    /// let expect = (12.0f64 * 0.2 * 0.3 * 0.25).ln();
+    /// assert!((lp.to_vec()[0] - expect).abs() < 1e-14);
+    /// // counts that do not add up to n are outside the support
+    /// let off = d.log_prob(tape.constant(&ndarray::array![1.0, 1.0, 1.0]))?;
+    /// assert_eq!(off.to_vec()[0], f64::NEG_INFINITY);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.Multinomial` (log mass and moments); the sequential
+    /// binomial sampler is the standard conditional decomposition (e.g. NumPy's `multinomial`).
+    pub struct Multinomial / MultinomialK {
+        params: [param],
+        extra: {total_count: u64, logits: bool, k: usize},
+    }
+    name: NAME,
+    rsample: false,
+    names: |d| [if d.logits { "logits" } else { "probs" }],
 }
 
 /// Checks a total count: at most 2⁵³ (exact in f64).
@@ -73,15 +75,16 @@ pub(crate) fn check_total_count(dist: &'static str, n: u64) -> Result<(), DistEr
 /// The batch shape and K of a parameter whose last axis holds the K categories.
 pub(crate) fn split_last(
     dist: &'static str,
-    param: Tensor<'_>,
+    param: &Param<'_>,
     what: &'static str,
 ) -> Result<(Shape, usize), DistError> {
-    let d = param.dims();
+    let shape = param.shape()?;
+    let d = shape.dims();
     if d.is_empty() || d[d.len() - 1] == 0 {
         return Err(DistError::ShapeMismatch {
             dist,
             what,
-            left: param.shape(),
+            left: shape,
             right: Shape::vector(1),
         });
     }
@@ -178,17 +181,20 @@ impl<'t> Multinomial<'t> {
     /// let bad = tape.tensor(&ndarray::array![0.5, -0.5]);
     /// assert!(infer_dist::Multinomial::from_probs(3, bad).is_err());
     /// ```
-    pub fn from_probs(total_count: u64, probs: impl IntoTensor<'t>) -> Result<Self, DistError> {
-        let param = probs.into_tensor();
+    pub fn from_probs(
+        total_count: u64,
+        probs: impl crate::IntoParam<'t>,
+    ) -> Result<Self, DistError> {
+        let [param] = crate::param::take_params!(NAME; probs);
         check_total_count(NAME, total_count)?;
-        check(
+        check_param(
             NAME,
             "probs",
-            param,
+            &param,
             |p| p >= 0.0 && p.is_finite(),
             "must be finite and >= 0",
         )?;
-        let (batch, k) = split_last(NAME, param, "probs (needs a non-empty last axis)")?;
+        let (batch, k) = split_last(NAME, &param, "probs (needs a non-empty last axis)")?;
         for row in param.to_vec().chunks(k) {
             let s: f64 = row.iter().sum();
             if !(s > 0.0 && s.is_finite()) {
@@ -223,11 +229,14 @@ impl<'t> Multinomial<'t> {
     /// assert_eq!((d.total_count(), d.num_categories()), (10, 2));
     /// # Ok::<(), infer_dist::DistError>(())
     /// ```
-    pub fn from_logits(total_count: u64, logits: impl IntoTensor<'t>) -> Result<Self, DistError> {
-        let param = logits.into_tensor();
+    pub fn from_logits(
+        total_count: u64,
+        logits: impl crate::IntoParam<'t>,
+    ) -> Result<Self, DistError> {
+        let [param] = crate::param::take_params!(NAME; logits);
         check_total_count(NAME, total_count)?;
-        check(NAME, "logits", param, util::finite, util::FINITE)?;
-        let (batch, k) = split_last(NAME, param, "logits (needs a non-empty last axis)")?;
+        check_param(NAME, "logits", &param, util::finite, util::FINITE)?;
+        let (batch, k) = split_last(NAME, &param, "logits (needs a non-empty last axis)")?;
         Ok(Multinomial {
             total_count,
             param,
@@ -251,12 +260,9 @@ impl<'t> Multinomial<'t> {
     pub fn is_logits(&self) -> bool {
         self.logits
     }
+}
 
-    /// The parameter as given (`probs` or `logits`).
-    pub fn param(&self) -> Tensor<'t> {
-        self.param
-    }
-
+impl<'t> MultinomialK<'t> {
     /// Each row's normalizer, shape `batch ++ [1]`: ln Σ exp(logits) or Σ probs.
     fn norm(&self) -> Result<Tensor<'t>, DistError> {
         let axis = self.param.ndim() - 1;
@@ -310,28 +316,11 @@ impl<'t> Multinomial<'t> {
     }
 }
 
-impl<'t> Distribution<'t> for Multinomial<'t> {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn batch_shape(&self) -> Shape {
-        self.batch
-    }
+impl<'t> Kernel<'t> for MultinomialK<'t> {
+    kernel_items!(NAME);
 
     fn event_shape(&self) -> Shape {
         Shape::vector(self.k)
-    }
-
-    fn family(&self) -> Family<'_, 't> {
-        Family::Multinomial(self)
-    }
-
-    fn params(&self) -> Vec<(&'static str, crate::Param<'t>)> {
-        vec![(
-            if self.logits { "logits" } else { "probs" },
-            crate::Param::Tensor(self.param),
-        )]
     }
 
     fn is_discrete(&self) -> bool {

@@ -1,43 +1,45 @@
 //! The multivariate normal distribution, parameterized by a Cholesky factor.
 
-use crate::util::{self, FINITE, check, finite};
-use crate::{Constraint, DistError, Distribution, Family, IntoTensor, Reparameterizable};
+use crate::bind::{Kernel, RKernel, kernel_items};
+use crate::util::{self, FINITE, check_param, finite};
+use crate::{Constraint, DistError};
 use infer_ad::scalar::LN_SQRT_2PI;
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::ArrayD;
 
 const NAME: &str = "MultivariateNormal";
 
-/// The multivariate normal distribution N(μ, LLᵀ) with `loc` μ (last axis: the n coordinates;
-/// leading axes: the batch) and lower-triangular `scale_tril` L (n×n, positive diagonal):
-///
-/// ln p(x) = −½‖L⁻¹(x − μ)‖² − Σᵢ ln Lᵢᵢ − (n/2) ln 2π.
-///
-/// The solve is one triangular-solve node ([`infer_ad::Tensor::tri_solve`]) and the log
-/// determinant [`infer_ad::Tensor::tri_logdet`]. Entropy (n/2)(1 + ln 2π) + Σ ln Lᵢᵢ; mean μ;
-/// variance diag(LLᵀ) = Σⱼ Lᵢⱼ²; pathwise draws μ + Lε.
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Distribution, MultivariateNormal};
-/// let tape = Tape::new();
-/// let loc = tape.tensor(&ndarray::array![0.0, 0.0]);
-/// let l = tape.tensor(&ndarray::array![[1.0, 0.0], [0.0, 1.0]]);
-/// let d = MultivariateNormal::new(loc, l)?;
-/// let lp = d.log_prob(tape.constant(&ndarray::array![0.0, 0.0]))?;
-/// assert!((lp.to_vec()[0] + (2.0 * std::f64::consts::PI).ln()).abs() < 1e-14);
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-///
-/// # References
-/// PyTorch, `torch.distributions.MultivariateNormal`.
-#[derive(Debug, Clone, Copy)]
-pub struct MultivariateNormal<'t> {
-    loc: Tensor<'t>,
-    scale_tril: Tensor<'t>,
-    batch: Shape,
-    n: usize,
+crate::bind::family! {
+    /// The multivariate normal distribution N(μ, LLᵀ) with `loc` μ (last axis: the n coordinates;
+    /// leading axes: the batch) and lower-triangular `scale_tril` L (n×n, positive diagonal):
+    ///
+    /// ln p(x) = −½‖L⁻¹(x − μ)‖² − Σᵢ ln Lᵢᵢ − (n/2) ln 2π.
+    ///
+    /// The solve is one triangular-solve node ([`infer_ad::Tensor::tri_solve`]) and the log
+    /// determinant [`infer_ad::Tensor::tri_logdet`]. Entropy (n/2)(1 + ln 2π) + Σ ln Lᵢᵢ; mean μ;
+    /// variance diag(LLᵀ) = Σⱼ Lᵢⱼ²; pathwise draws μ + Lε.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::{Distribution, MultivariateNormal};
+    /// let tape = Tape::new();
+    /// let loc = tape.tensor(&ndarray::array![0.0, 0.0]);
+    /// let l = tape.tensor(&ndarray::array![[1.0, 0.0], [0.0, 1.0]]);
+    /// let d = MultivariateNormal::new(loc, l)?;
+    /// let lp = d.log_prob(tape.constant(&ndarray::array![0.0, 0.0]))?;
+    /// assert!((lp.to_vec()[0] + (2.0 * std::f64::consts::PI).ln()).abs() < 1e-14);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
+    /// # References
+    /// PyTorch, `torch.distributions.MultivariateNormal`.
+    pub struct MultivariateNormal / MultivariateNormalK {
+        params: [loc, scale_tril],
+        extra: {n: usize},
+    }
+    name: NAME,
+    rsample: true,
 }
 
 impl<'t> MultivariateNormal<'t> {
@@ -58,16 +60,17 @@ impl<'t> MultivariateNormal<'t> {
     /// assert!(infer_dist::MultivariateNormal::new(loc, upper).is_err());
     /// ```
     pub fn new(
-        loc: impl IntoTensor<'t>,
-        scale_tril: impl IntoTensor<'t>,
+        loc: impl crate::IntoParam<'t>,
+        scale_tril: impl crate::IntoParam<'t>,
     ) -> Result<Self, DistError> {
-        let (loc, scale_tril) = (loc.into_tensor(), scale_tril.into_tensor());
-        let sd = scale_tril.dims();
+        let [loc, scale_tril] = crate::param::take_params!(NAME; loc, scale_tril);
+        let (lshape, sshape) = (loc.shape()?, scale_tril.shape()?);
+        let sd = sshape.dims();
         if sd.len() != 2 || sd[0] != sd[1] || sd[0] == 0 {
             return Err(DistError::ShapeMismatch {
                 dist: NAME,
                 what: "scale_tril (must be a square n×n matrix)",
-                left: scale_tril.shape(),
+                left: sshape,
                 right: Shape::matrix(
                     sd.first().copied().unwrap_or(0),
                     sd.first().copied().unwrap_or(0),
@@ -76,18 +79,17 @@ impl<'t> MultivariateNormal<'t> {
             });
         }
         let n = sd[0];
-        let ld = loc.dims();
+        let ld = lshape.dims();
         if ld.is_empty() || ld[ld.len() - 1] != n {
             return Err(DistError::ShapeMismatch {
                 dist: NAME,
                 what: "loc (last axis must match scale_tril)",
-                left: loc.shape(),
-                right: scale_tril.shape(),
+                left: lshape,
+                right: sshape,
             });
         }
-        util::same_tape(NAME, &[loc, scale_tril])?;
-        check(NAME, "loc", loc, finite, FINITE)?;
-        check(NAME, "scale_tril", scale_tril, finite, FINITE)?;
+        check_param(NAME, "loc", &loc, finite, FINITE)?;
+        check_param(NAME, "scale_tril", &scale_tril, finite, FINITE)?;
         let l = scale_tril.to_vec();
         for i in 0..n {
             if !(l[i * n + i] > 0.0) {
@@ -117,21 +119,13 @@ impl<'t> MultivariateNormal<'t> {
         })
     }
 
-    /// The `loc` parameter.
-    pub fn loc(&self) -> Tensor<'t> {
-        self.loc
-    }
-
-    /// The `scale_tril` parameter.
-    pub fn scale_tril(&self) -> Tensor<'t> {
-        self.scale_tril
-    }
-
     /// The dimension n.
     pub fn dim(&self) -> usize {
         self.n
     }
+}
 
+impl<'t> MultivariateNormalK<'t> {
     /// Checks a value against the distribution (same tape, broadcastable, last axis n) and
     /// returns its broadcast shape and the batch shape of the result.
     fn value_layout(&self, value: Tensor<'t>) -> Result<(Shape, Shape), DistError> {
@@ -239,32 +233,11 @@ impl<'t> MultivariateNormal<'t> {
     }
 }
 
-impl<'t> Distribution<'t> for MultivariateNormal<'t> {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn batch_shape(&self) -> Shape {
-        self.batch
-    }
+impl<'t> Kernel<'t> for MultivariateNormalK<'t> {
+    kernel_items!(NAME);
 
     fn event_shape(&self) -> Shape {
         Shape::vector(self.n)
-    }
-
-    fn family(&self) -> Family<'_, 't> {
-        Family::MultivariateNormal(self)
-    }
-
-    fn params(&self) -> Vec<(&'static str, crate::Param<'t>)> {
-        vec![
-            ("loc", crate::Param::Tensor(self.loc)),
-            ("scale_tril", crate::Param::Tensor(self.scale_tril)),
-        ]
-    }
-
-    fn as_reparameterizable(&self) -> Option<&dyn Reparameterizable<'t>> {
-        Some(self)
     }
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
@@ -317,7 +290,7 @@ impl<'t> Distribution<'t> for MultivariateNormal<'t> {
     }
 }
 
-impl<'t> Reparameterizable<'t> for MultivariateNormal<'t> {
+impl<'t> RKernel<'t> for MultivariateNormalK<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.loc.tape();
         let rows = self.batch.numel();
@@ -332,5 +305,3 @@ impl<'t> Reparameterizable<'t> for MultivariateNormal<'t> {
         util::rdraws(NAME, x + self.loc)
     }
 }
-
-crate::bind::tensor_kl_bind!(MultivariateNormal);

@@ -64,6 +64,7 @@ impl<'t> Param<'t> {
     /// assert_eq!(Param::from(1.0).shape()?.dims(), &[] as &[usize]);
     /// # Ok::<(), infer_dist::DistError>(())
     /// ```
+    #[inline(always)]
     pub fn shape(&self) -> Result<Shape, DistError> {
         match self {
             Param::Tensor(t) => Ok(t.shape()),
@@ -81,6 +82,7 @@ impl<'t> Param<'t> {
     /// assert!(Param::from(tape.var(1.0)).tape().is_some());
     /// assert!(Param::from(1.0).tape().is_none());
     /// ```
+    #[inline(always)]
     pub fn tape(&self) -> Option<&'t Tape> {
         match self {
             Param::Tensor(t) => Some(t.tape()),
@@ -95,6 +97,7 @@ impl<'t> Param<'t> {
     /// use infer_dist::Param;
     /// assert_eq!(Param::from(&[1.0, 2.0][..]).to_vec(), vec![1.0, 2.0]);
     /// ```
+    #[inline]
     pub fn to_vec(&self) -> Vec<f64> {
         match self {
             Param::Tensor(t) => t.to_vec(),
@@ -109,6 +112,7 @@ impl<'t> Param<'t> {
     /// ```
     /// assert_eq!(infer_dist::Param::from(3.0).numel(), 1);
     /// ```
+    #[inline]
     pub fn numel(&self) -> usize {
         match self {
             Param::Tensor(t) => t.numel(),
@@ -125,6 +129,7 @@ impl<'t> Param<'t> {
     /// assert!(infer_dist::Param::from(tape.var(1.0)).as_tensor().is_some());
     /// assert!(infer_dist::Param::from(1.0).as_tensor().is_none());
     /// ```
+    #[inline]
     pub fn as_tensor(&self) -> Option<Tensor<'t>> {
         match self {
             Param::Tensor(t) => Some(*t),
@@ -147,6 +152,7 @@ impl<'t> Param<'t> {
     /// assert_eq!(t.to_vec(), vec![2.5]);
     /// # Ok::<(), infer_dist::DistError>(())
     /// ```
+    #[inline(always)]
     pub fn on<'s>(&self, tape: &'s Tape) -> Result<Tensor<'s>, DistError>
     where
         't: 's,
@@ -164,60 +170,70 @@ impl<'t> Param<'t> {
 }
 
 impl<'t> From<Tensor<'t>> for Param<'t> {
+    #[inline]
     fn from(t: Tensor<'t>) -> Self {
         Param::Tensor(t)
     }
 }
 
 impl<'t> From<Var<'t>> for Param<'t> {
+    #[inline]
     fn from(v: Var<'t>) -> Self {
         Param::Tensor(v.as_tensor())
     }
 }
 
 impl From<f64> for Param<'_> {
+    #[inline]
     fn from(x: f64) -> Self {
         Param::Scalar(x)
     }
 }
 
 impl From<Arc<ArrayD<f64>>> for Param<'_> {
+    #[inline]
     fn from(a: Arc<ArrayD<f64>>) -> Self {
         Param::Array(a)
     }
 }
 
 impl From<&ArrayD<f64>> for Param<'_> {
+    #[inline]
     fn from(a: &ArrayD<f64>) -> Self {
         Param::Array(Arc::new(a.clone()))
     }
 }
 
 impl From<&Array1<f64>> for Param<'_> {
+    #[inline]
     fn from(a: &Array1<f64>) -> Self {
         Param::Array(Arc::new(a.clone().into_dyn()))
     }
 }
 
 impl From<&Array2<f64>> for Param<'_> {
+    #[inline]
     fn from(a: &Array2<f64>) -> Self {
         Param::Array(Arc::new(a.clone().into_dyn()))
     }
 }
 
 impl From<&[f64]> for Param<'_> {
+    #[inline]
     fn from(a: &[f64]) -> Self {
         Param::Array(Arc::new(Array1::from(a.to_vec()).into_dyn()))
     }
 }
 
 impl From<&Vec<f64>> for Param<'_> {
+    #[inline]
     fn from(a: &Vec<f64>) -> Self {
         Param::from(a.as_slice())
     }
 }
 
 impl<'t> From<&Param<'t>> for Param<'t> {
+    #[inline]
     fn from(p: &Param<'t>) -> Self {
         p.clone()
     }
@@ -251,9 +267,11 @@ pub trait IntoValue<'t> {
 }
 
 impl<'t> IntoValue<'t> for Tensor<'t> {
+    #[inline(always)]
     fn value_tape(&self) -> Option<&'t Tape> {
         Some(self.tape())
     }
+    #[inline(always)]
     fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
         infer_ad::check_same_tape("distribution value", tape, self.tape())?;
         Ok(self)
@@ -261,36 +279,44 @@ impl<'t> IntoValue<'t> for Tensor<'t> {
 }
 
 impl<'t> IntoValue<'t> for Var<'t> {
+    #[inline(always)]
     fn value_tape(&self) -> Option<&'t Tape> {
         Some(self.tape())
     }
+    #[inline(always)]
     fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
         self.as_tensor().value_on(tape)
     }
 }
 
 impl<'t> IntoValue<'t> for f64 {
+    #[inline(always)]
     fn value_tape(&self) -> Option<&'t Tape> {
         None
     }
+    #[inline(always)]
     fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
         Ok(tape.scalar(self))
     }
 }
 
 impl<'t> IntoValue<'t> for Param<'t> {
+    #[inline(always)]
     fn value_tape(&self) -> Option<&'t Tape> {
         self.tape()
     }
+    #[inline(always)]
     fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
         self.on(tape)
     }
 }
 
 impl<'t, S: Data<Elem = f64>, D: Dimension> IntoValue<'t> for &ArrayBase<S, D> {
+    #[inline(always)]
     fn value_tape(&self) -> Option<&'t Tape> {
         None
     }
+    #[inline(always)]
     fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
         Shape::new(self.shape())?;
         Ok(tape.constant(self))
@@ -298,18 +324,22 @@ impl<'t, S: Data<Elem = f64>, D: Dimension> IntoValue<'t> for &ArrayBase<S, D> {
 }
 
 impl<'t> IntoValue<'t> for &[f64] {
+    #[inline(always)]
     fn value_tape(&self) -> Option<&'t Tape> {
         None
     }
+    #[inline(always)]
     fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
         Ok(tape.constant_from_slice(&[self.len()], self)?)
     }
 }
 
 impl<'t> IntoValue<'t> for &Vec<f64> {
+    #[inline(always)]
     fn value_tape(&self) -> Option<&'t Tape> {
         None
     }
+    #[inline(always)]
     fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
         self.as_slice().value_on(tape)
     }
@@ -338,63 +368,77 @@ pub trait IntoParam<'t> {
 }
 
 impl<'t> IntoParam<'t> for Param<'t> {
+    #[inline(always)]
     fn param_tape(&self) -> Option<&'t Tape> {
         self.tape()
     }
+    #[inline(always)]
     fn into_param(self, _tape: Option<&'t Tape>) -> Param<'t> {
         self
     }
 }
 
 impl<'t> IntoParam<'t> for &Param<'t> {
+    #[inline(always)]
     fn param_tape(&self) -> Option<&'t Tape> {
         self.tape()
     }
+    #[inline(always)]
     fn into_param(self, _tape: Option<&'t Tape>) -> Param<'t> {
         self.clone()
     }
 }
 
 impl<'t> IntoParam<'t> for Tensor<'t> {
+    #[inline(always)]
     fn param_tape(&self) -> Option<&'t Tape> {
         Some(self.tape())
     }
+    #[inline(always)]
     fn into_param(self, _tape: Option<&'t Tape>) -> Param<'t> {
         Param::Tensor(self)
     }
 }
 
 impl<'t> IntoParam<'t> for Var<'t> {
+    #[inline(always)]
     fn param_tape(&self) -> Option<&'t Tape> {
         Some(self.tape())
     }
+    #[inline(always)]
     fn into_param(self, _tape: Option<&'t Tape>) -> Param<'t> {
         Param::Tensor(self.as_tensor())
     }
 }
 
 impl<'t> IntoParam<'t> for f64 {
+    #[inline(always)]
     fn param_tape(&self) -> Option<&'t Tape> {
         None
     }
+    #[inline(always)]
     fn into_param(self, _tape: Option<&'t Tape>) -> Param<'t> {
         Param::Scalar(self)
     }
 }
 
 impl<'t> IntoParam<'t> for Arc<ArrayD<f64>> {
+    #[inline(always)]
     fn param_tape(&self) -> Option<&'t Tape> {
         None
     }
+    #[inline(always)]
     fn into_param(self, _tape: Option<&'t Tape>) -> Param<'t> {
         Param::Array(self)
     }
 }
 
 impl<'t, S: Data<Elem = f64>, D: Dimension> IntoParam<'t> for &ArrayBase<S, D> {
+    #[inline(always)]
     fn param_tape(&self) -> Option<&'t Tape> {
         None
     }
+    #[inline(always)]
     fn into_param(self, tape: Option<&'t Tape>) -> Param<'t> {
         match tape {
             // an array of more than six axes stays an array: its shape check reports it
@@ -405,9 +449,11 @@ impl<'t, S: Data<Elem = f64>, D: Dimension> IntoParam<'t> for &ArrayBase<S, D> {
 }
 
 impl<'t> IntoParam<'t> for &[f64] {
+    #[inline(always)]
     fn param_tape(&self) -> Option<&'t Tape> {
         None
     }
+    #[inline(always)]
     fn into_param(self, tape: Option<&'t Tape>) -> Param<'t> {
         match tape {
             Some(tape) => Param::Tensor(tape.constant(&ndarray::ArrayView1::from(self))),
@@ -417,9 +463,11 @@ impl<'t> IntoParam<'t> for &[f64] {
 }
 
 impl<'t> IntoParam<'t> for &Vec<f64> {
+    #[inline(always)]
     fn param_tape(&self) -> Option<&'t Tape> {
         None
     }
+    #[inline(always)]
     fn into_param(self, tape: Option<&'t Tape>) -> Param<'t> {
         self.as_slice().into_param(tape)
     }
@@ -448,6 +496,7 @@ pub(crate) fn first_tape<'t>(ps: &[&Param<'t>]) -> Option<&'t Tape> {
 /// # Errors
 /// [`DistError::Ad`] with [`infer_ad::AdError::DifferentTapes`] naming `dist` when two tensors
 /// live on different tapes.
+#[inline(always)]
 pub(crate) fn bind_eager<'t, const K: usize>(
     dist: &'static str,
     ps: [Param<'t>; K],

@@ -35,7 +35,7 @@ pub(crate) fn check(
 }
 
 /// [`check`] for a parameter that may be a constant.
-#[inline]
+#[inline(always)]
 pub(crate) fn check_param(
     dist: &'static str,
     param: &'static str,
@@ -65,7 +65,7 @@ pub(crate) fn check_param(
 /// # Errors
 /// [`DistError::ShapeMismatch`] when the shapes do not broadcast; [`DistError::Ad`] for a data
 /// array with too many dimensions.
-#[inline]
+#[inline(always)]
 pub(crate) fn param_batch(
     dist: &'static str,
     params: &[&crate::Param<'_>],
@@ -460,22 +460,3 @@ pub(crate) fn param_map<'t, const K: usize>(
     let t = inputs[0].tape().fused_map(inputs, |_, a| f(a))?;
     Ok(t.broadcast_to(batch)?)
 }
-
-/// The trait items every family shares.
-macro_rules! common_items {
-    ($name:expr, $fam:ident, [$($p:ident),*]) => {
-        fn name(&self) -> &'static str {
-            $name
-        }
-        fn batch_shape(&self) -> infer_ad::Shape {
-            self.batch
-        }
-        fn family(&self) -> $crate::Family<'_, 't> {
-            $crate::Family::$fam(self)
-        }
-        fn params(&self) -> Vec<(&'static str, $crate::Param<'t>)> {
-            vec![$((stringify!($p), $crate::Param::Tensor(self.$p))),*]
-        }
-    };
-}
-pub(crate) use common_items;

@@ -3,7 +3,7 @@
 
 use infer_ad::Tape;
 use infer_ad::gradcheck::{GradCheckConfig, check_gradient};
-use infer_dist::{Bernoulli, BernoulliLogitGlm, DistError, Distribution};
+use infer_dist::{Bernoulli, BernoulliLogitGlm, DistError};
 use ndarray::{Array1, Array2};
 use std::sync::Arc;
 

@@ -15,6 +15,7 @@ mod hostile;
 mod kl;
 mod kl_hostile;
 mod mixture14;
+mod operands;
 mod pathwise;
 mod props;
 mod regress13;
