@@ -536,7 +536,7 @@ impl<'t> BernoulliLogitGlmDist<'t> {
     /// let design = GlmDesign::new(std::sync::Arc::new(ndarray::array![[0.0], [1.0]]))?;
     /// let tape = infer_ad::Tape::new();
     /// let lik = BernoulliLogitGlmDist::new(&design, None, tape.tensor(&ndarray::array![2.0]))?;
-    /// assert_eq!(lik.elementwise()?.logits().to_vec(), vec![0.0, 2.0]);
+    /// assert_eq!(lik.elementwise()?.logits()?.to_vec(), vec![0.0, 2.0]);
     /// # Ok::<(), infer_dist::DistError>(())
     /// ```
     pub fn elementwise(&self) -> Result<Bernoulli<'t>, DistError> {
