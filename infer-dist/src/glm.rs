@@ -102,20 +102,8 @@ impl BernoulliLogitGlm {
                 reason: "must be 0 or 1",
             });
         }
-        if let Some(&v) = x.iter().find(|v| !v.is_finite()) {
-            return Err(DistError::InvalidParameter {
-                dist: NAME,
-                param: "x",
-                value: v,
-                reason: "must be finite",
-            });
-        }
-        let x = if x.is_standard_layout() {
-            x
-        } else {
-            Arc::new(x.as_standard_layout().into_owned())
-        };
-        let xb = Arc::new(Blocked::new(&x));
+        let (x, xb) = design(NAME, x)?;
+        let xb = Arc::new(xb);
         Ok(BernoulliLogitGlm {
             x,
             xb,
@@ -262,6 +250,29 @@ impl BernoulliLogitGlm {
 
 pub(crate) fn shape2(r: usize, c: usize) -> Shape {
     Shape::new(&[r, c]).unwrap_or(Shape::SCALAR)
+}
+
+/// The design matrix checked (every entry finite, else [`DistError::InvalidParameter`] naming
+/// `dist`), in standard layout, and its blocked copy for the kernel.
+pub(crate) fn design(
+    dist: &'static str,
+    x: Arc<Array2<f64>>,
+) -> Result<(Arc<Array2<f64>>, Blocked), DistError> {
+    if let Some(&v) = x.iter().find(|v| !v.is_finite()) {
+        return Err(DistError::InvalidParameter {
+            dist,
+            param: "x",
+            value: v,
+            reason: "must be finite",
+        });
+    }
+    let x = if x.is_standard_layout() {
+        x
+    } else {
+        Arc::new(x.as_standard_layout().into_owned())
+    };
+    let xb = Blocked::new(&x);
+    Ok((x, xb))
 }
 
 /// The design matrix in the kernel's layout: blocks of [`BLOCK`] rows (the last block may be

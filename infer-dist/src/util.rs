@@ -438,12 +438,16 @@ pub(crate) fn lp_sum_hoisted<'t, const K: usize>(
             let total = d.value() + n as f64 * c;
             if total.is_finite() {
                 let nf = n as f64;
-                let grads: [[f64; 1]; K] = std::array::from_fn(|k| [nf * dc[k]]);
-                let mut pairs: Vec<(Tensor<'t>, &[f64])> = Vec::with_capacity(K);
-                pairs.push((d.as_tensor(), &[1.0]));
-                for k in 1..K {
-                    pairs.push((inputs[k], &grads[k]));
-                }
+                // entry 0 is the data sum (partial 1) in place of the value: no allocation on
+                // this per-gradient path
+                let grads: [[f64; 1]; K] =
+                    std::array::from_fn(|k| [if k == 0 { 1.0 } else { nf * dc[k] }]);
+                let pairs: [(Tensor<'t>, &[f64]); K] = std::array::from_fn(|k| {
+                    (
+                        if k == 0 { d.as_tensor() } else { inputs[k] },
+                        &grads[k][..],
+                    )
+                });
                 return Ok(tape.scalar_with_gradients(total, &pairs)?);
             }
         }

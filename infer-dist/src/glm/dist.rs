@@ -64,20 +64,7 @@ impl GlmDesign {
     /// assert!(infer_dist::GlmDesign::new(x).is_err());
     /// ```
     pub fn new(x: Arc<Array2<f64>>) -> Result<Self, DistError> {
-        if let Some(&v) = x.iter().find(|v| !v.is_finite()) {
-            return Err(DistError::InvalidParameter {
-                dist: DESIGN,
-                param: "x",
-                value: v,
-                reason: "must be finite",
-            });
-        }
-        let x = if x.is_standard_layout() {
-            x
-        } else {
-            Arc::new(x.as_standard_layout().into_owned())
-        };
-        let xb = Blocked::new(&x);
+        let (x, xb) = super::design(DESIGN, x)?;
         Ok(GlmDesign {
             inner: Arc::new(DesignInner {
                 x,
