@@ -118,9 +118,42 @@ impl Tape {
     /// ```
     pub fn fused_sum<'t, const K: usize>(
         &'t self,
+        inputs: [Tensor<'t>; K],
+        f: impl FnMut(usize, [f64; K]) -> (f64, [f64; K]),
+    ) -> Result<Var<'t>, AdError> {
+        Ok(self.fused_sum_with_partials(inputs, f)?.0)
+    }
+
+    /// [`Tape::fused_sum`], returning as well the sums over the elements of the partials `f`
+    /// gave for each single-element operand (a scalar broadcast across the elements), tracked
+    /// or not; 0 for the full-size operands (whose partials, when tracked, are stored per
+    /// element).
+    ///
+    /// With an untracked ([`Tensor::detach`]ed) scalar operand nothing is recorded for it, and
+    /// the caller can record its gradient from that sum in a form of its own: a family of
+    /// distributions whose per-element partial for a scale σ is `g(xᵢ)/σ` (each `g(xᵢ)`
+    /// finite while `g(xᵢ)/σ` overflows, to +∞ for one element and −∞ for another, when
+    /// 1/σ does) lets `f` return `g(xᵢ)` and divides the sum once.
+    ///
+    /// # Errors
+    /// As [`Tape::fused_sum`].
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Tape;
+    /// let tape = Tape::new();
+    /// let x = tape.var(3.0).as_tensor();
+    /// let s = tape.constant(&ndarray::array![1.0, 2.0, 3.0, 4.0]);
+    /// let (sum, parts) = tape.fused_sum_with_partials([x, s], |_, [x, s]| (x * s, [s, x]))?;
+    /// assert_eq!(sum.value(), 30.0);
+    /// assert_eq!(parts, [10.0, 0.0]);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn fused_sum_with_partials<'t, const K: usize>(
+        &'t self,
         mut inputs: [Tensor<'t>; K],
         mut f: impl FnMut(usize, [f64; K]) -> (f64, [f64; K]),
-    ) -> Result<Var<'t>, AdError> {
+    ) -> Result<(Var<'t>, [f64; K]), AdError> {
         let ops = &mut inputs;
         let shape = align_all(self, ops, "fused_sum")?;
         let n = shape.numel();
@@ -243,11 +276,20 @@ impl Tape {
             }
         }
         drop(g);
-        Ok(Var {
-            tape: self,
-            idx: out,
-            val: total,
-        })
+        // the sums are reported for the single-element operands only
+        for k in 0..K {
+            if strides[k] == 1 && n > 1 {
+                acc[k] = 0.0;
+            }
+        }
+        Ok((
+            Var {
+                tape: self,
+                idx: out,
+                val: total,
+            },
+            acc,
+        ))
     }
 
     /// Records the elementwise `f(x₁ᵢ, …, x_Kᵢ)` over K operands broadcast to a common shape,

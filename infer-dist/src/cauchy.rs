@@ -77,8 +77,10 @@ fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
     } else {
         (2.0 * (util::ln_abs_diff(x, m) - s.ln()), 1.0 / z)
     };
-    let g = 2.0 * gz / s;
-    (-PI.ln() - s.ln() - l, [-g, g, (1.0 - 2.0 / (1.0 + z2)) / s])
+    (
+        -PI.ln() - s.ln() - l,
+        [-2.0 * gz / s, 2.0 * gz, 1.0 - 2.0 / (1.0 + z2)],
+    )
 }
 
 /// [`kernel`] without its parameter-only terms ([`norm`]), for `log_prob_sum` with scalar
@@ -94,20 +96,31 @@ fn data([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
     } else {
         (2.0 * (util::ln_abs_diff(x, m) - s.ln()), 1.0 / z)
     };
-    let g = 2.0 * gz / s;
-    (-l, [-g, g, (2.0 - 2.0 / (1.0 + z2)) / s])
+    (-l, [-2.0 * gz / s, 2.0 * gz, 2.0 - 2.0 / (1.0 + z2)])
 }
 
 /// The parameter-only terms of [`kernel`]: −ln π − ln σ.
 fn norm([_, _, s]: [f64; 3]) -> (f64, [f64; 3]) {
-    (-PI.ln() - s.ln(), [0.0, 0.0, -1.0 / s])
+    (-PI.ln() - s.ln(), [0.0, 0.0, -1.0])
 }
+
+/// The partials of [`kernel`], [`data`] and [`norm`] for μ and σ are in scaled form
+/// (times σ: bounded, where the partials overflow for a subnormal σ).
+const SCALED: util::Scaled<3> = util::Scaled {
+    by: 2,
+    pow: [0, 1, 1],
+};
 
 impl<'t> Kernel<'t> for CauchyK<'t> {
     kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(NAME, self.batch, [value, self.loc, self.scale], kernel)
+        lp_map(
+            NAME,
+            self.batch,
+            [value, self.loc, self.scale],
+            SCALED.kernel(kernel),
+        )
     }
 
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
@@ -118,6 +131,7 @@ impl<'t> Kernel<'t> for CauchyK<'t> {
             kernel,
             data,
             norm,
+            SCALED,
         )
     }
 

@@ -1,6 +1,7 @@
 //! The Dirichlet distribution on the probability simplex.
 
-use crate::gamma::{dx_power, ln_gamma_with_grad, ln_standard_gamma, xlogy};
+use crate::gamma::{dx_power, ln_standard_gamma_parts, xlogy};
+use crate::special::dlnx_dalpha;
 use crate::util::{self, POSITIVE, positive};
 use crate::{Constraint, DistError};
 use infer_ad::scalar::{digamma, lgamma, trigamma};
@@ -101,6 +102,35 @@ impl<'t> DirichletK<'t> {
         Ok(a0.reshape(&self.keep(self.batch))?)
     }
 
+    /// The concentrations and their row totals α₀ (keeping the last axis), both scaled by
+    /// c = 2^600 in the rows where α₀ < 1e-150, and 1/c per row (1 in the others). Ratios of
+    /// the two (the mean, the variance's m = αᵢ/α₀) are unchanged — a power of two is exact —
+    /// but their partials, 1/α₀ and αᵢ/α₀², overflow for a subnormal α₀, and in the gradient of
+    /// a row (Σ αᵢ/α₀ = 1) they met as ∞ − ∞.
+    fn scaled_rows(&self) -> Result<(Tensor<'t>, Tensor<'t>, Tensor<'t>), DistError> {
+        let s = self.total()?;
+        let tape = s.tape();
+        let small = |s: f64| s < 1e-150;
+        let sv = s.to_vec();
+        if !sv.iter().any(|&s| small(s)) {
+            return Ok((self.concentration, s, tape.scalar(1.0)));
+        }
+        let c = 2f64.powi(600);
+        let scale = |inv: bool| -> Vec<f64> {
+            sv.iter()
+                .flat_map(|&s| {
+                    let f = if small(s) { c } else { 1.0 };
+                    std::iter::repeat_n(if inv { 1.0 / f } else { f }, self.k)
+                })
+                .collect()
+        };
+        let shape = self.concentration.shape();
+        let a = self.concentration * util::constant(tape, shape, scale(false))?;
+        let s = a.sum_axis(a.ndim() - 1)?.reshape(&self.keep(self.batch))?;
+        let inv_c = util::constant(tape, shape, scale(true))?;
+        Ok((a, s, inv_c))
+    }
+
     /// Shape of log_prob(value) and whether each row is on the simplex.
     fn rows(&self, value: Tensor<'t>) -> Result<(Shape, Shape, Vec<bool>), DistError> {
         util::same_tape(NAME, &[value, self.concentration])?;
@@ -178,14 +208,10 @@ impl<'t> crate::bind::Kernel<'t> for DirichletK<'t> {
     }
 
     fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
-        let a = self.concentration.to_vec();
-        let mut x = Vec::with_capacity(a.len());
-        for row in a.chunks(self.k) {
-            let mut l = Vec::with_capacity(self.k);
-            for &ai in row {
-                l.push(ln_standard_gamma(rng, ai, NAME)?);
-            }
-            softmax_into(&l, &mut x);
+        let (l, _) = ln_gamma_rows(rng, &self.concentration.to_vec(), self.k)?;
+        let mut x = Vec::with_capacity(l.len());
+        for row in l.chunks(self.k) {
+            softmax_into(row, &mut x);
         }
         util::draws(NAME, self.concentration.shape(), x)
     }
@@ -242,33 +268,65 @@ impl<'t> crate::bind::Kernel<'t> for DirichletK<'t> {
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        Ok(self.concentration / self.total()?)
+        let (a, s, _) = self.scaled_rows()?;
+        Ok(a / s)
     }
 
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
-        let a0 = self.total()?;
-        let tape = a0.tape();
-        // v = a(s − a)/(s²(s + 1)) as a product of ratios (s³ overflows for s ≳ 5e102, and the
-        // partials were then ∞/∞)
-        // ∂v/∂a = ((s − a) − a)/s / ((s + 1)s) and ∂v/∂s = (m/(s + 1) − v(2 + s/(s + 1)))/s,
-        // m = a/s, with the factor 1/s last: s − 2a overflowed for a = s = f64::MAX (∞/∞), and
-        // m/s² − 2v/s was ∞ − ∞ for a subnormal s
-        Ok(tape.fused_map([self.concentration, a0], |_, [a, s]| {
+        let (a, s, inv_c) = self.scaled_rows()?;
+        let tape = a.tape();
+        // v = m(1 − m)/(α₀ + 1), m = αᵢ/α₀, from the scaled row (a = cαᵢ, s = cα₀, m = a/s):
+        // with h = 1/(α₀ + 1), ∂v/∂a = (1 − 2m)h/s and ∂v/∂s = −(1 − 2m)hm/s − vh/c. 1 − m
+        // and 1 − 2m as (s − a)/s and ((s − a) − a)/s (exact for a ≈ s; s − 2a overflowed for
+        // a = s = f64::MAX); the factor 1/s last (s³ overflows for s ≳ 5e102)
+        Ok(tape.fused_map([a, s, inv_c], |_, [a, s, ci]| {
             let m = a / s;
-            let v = m * ((s - a) / s) / (s + 1.0);
-            (
-                v,
-                [
-                    ((s - a) - a) / s / (s + 1.0) / s,
-                    (m / (s + 1.0) - v * (2.0 + s / (s + 1.0))) / s,
-                ],
-            )
+            let r = ((s - a) - a) / s;
+            let h = 1.0 / (s * ci + 1.0);
+            let v = m * ((s - a) / s) * h;
+            (v, [r * h / s, -(r * h * m) / s - v * h * ci, 0.0])
         })?)
     }
 
     fn support(&self) -> Constraint {
         Constraint::Simplex
     }
+}
+
+/// The logs of independent standard Gamma(αⱼ) draws, `k` to a row (a Dirichlet draw is their
+/// softmax), and for each row whether it was drawn as a vertex of the simplex. For subnormal
+/// concentrations every ln Gⱼ = ln Xⱼ + ln Uⱼ/αⱼ of a row can overflow to −∞, and their softmax
+/// would be NaN: then the largest draw is the one whose ln Uⱼ/αⱼ = −e^{ln(−ln Uⱼ) − ln αⱼ} has
+/// the smallest exponent, and the draw is that vertex to every digit (its row is set to 0 there
+/// and −∞ elsewhere). The random numbers are consumed as by one
+/// [`crate::gamma::ln_standard_gamma`] per
+/// component.
+fn ln_gamma_rows(
+    rng: &mut dyn rand::RngCore,
+    a: &[f64],
+    k: usize,
+) -> Result<(Vec<f64>, Vec<bool>), DistError> {
+    let mut l = Vec::with_capacity(a.len());
+    let mut vertex = Vec::with_capacity(a.len() / k.max(1));
+    let mut exps = Vec::with_capacity(k);
+    for row in a.chunks(k) {
+        exps.clear();
+        let start = l.len();
+        for &ai in row {
+            let (lx, lu) = ln_standard_gamma_parts(rng, ai, NAME)?;
+            l.push(lx + lu / ai);
+            exps.push((-lu).ln() - ai.ln());
+        }
+        let all_inf = l[start..].iter().all(|&v| v == f64::NEG_INFINITY);
+        if all_inf {
+            let j = (0..exps.len()).fold(0, |m, j| if exps[j] < exps[m] { j } else { m });
+            for (i, v) in l[start..].iter_mut().enumerate() {
+                *v = if i == j { 0.0 } else { f64::NEG_INFINITY };
+            }
+        }
+        vertex.push(all_inf);
+    }
+    Ok((l, vertex))
 }
 
 fn softmax_into(l: &[f64], out: &mut Vec<f64>) {
@@ -282,12 +340,18 @@ impl<'t> crate::bind::RKernel<'t> for DirichletK<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let tape = self.concentration.tape();
         let a = self.concentration.to_vec();
-        let (mut l, mut dl) = (Vec::with_capacity(a.len()), Vec::with_capacity(a.len()));
-        for &ai in &a {
-            let (li, di) = ln_gamma_with_grad(rng, ai, NAME)?;
-            l.push(li);
-            dl.push(di);
-        }
+        let (l, vertex) = ln_gamma_rows(rng, &a, self.k)?;
+        // d ln G/dα; 0 in a row drawn as a vertex, which is constant in α to every digit
+        let dl = l
+            .chunks(self.k)
+            .zip(a.chunks(self.k))
+            .zip(&vertex)
+            .flat_map(|((lr, ar), &v)| {
+                lr.iter()
+                    .zip(ar)
+                    .map(move |(&li, &ai)| if v { 0.0 } else { dlnx_dalpha(ai, li) })
+            })
+            .collect();
         let shape = self.concentration.shape();
         let l = util::constant(tape, shape, l)?;
         let dl = util::constant(tape, shape, dl)?;

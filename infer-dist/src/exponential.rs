@@ -65,7 +65,7 @@ fn kernel([x, r]: [f64; 2]) -> (f64, [f64; 2]) {
             util::neg_inf()
         };
     }
-    (r.ln() - r * x, [-r, 1.0 / r - x])
+    (r.ln() - r * x, [-r, 1.0 - r * x])
 }
 
 /// [`kernel`] without its parameter-only term ([`norm`]), for `log_prob_sum` with a scalar λ.
@@ -77,23 +77,35 @@ fn data([x, r]: [f64; 2]) -> (f64, [f64; 2]) {
             util::neg_inf()
         };
     }
-    (-r * x, [-r, -x])
+    (-r * x, [-r, -r * x])
 }
 
 /// The parameter-only term of [`kernel`]: ln λ.
 fn norm([_, r]: [f64; 2]) -> (f64, [f64; 2]) {
-    (r.ln(), [0.0, 1.0 / r])
+    (r.ln(), [0.0, 1.0])
 }
+
+/// The partials of [`kernel`], [`data`] and [`norm`] for the rate λ are in scaled form
+/// (times λ: 1 − λx, where 1/λ − x is ∞ − ∞ for a subnormal λ and a huge x).
+const SCALED: util::Scaled<2> = util::Scaled { by: 1, pow: [0, 1] };
 
 impl<'t> Kernel<'t> for ExponentialK<'t> {
     kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(NAME, self.batch, [value, self.rate], kernel)
+        lp_map(NAME, self.batch, [value, self.rate], SCALED.kernel(kernel))
     }
 
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        util::lp_sum_hoisted(NAME, self.batch, [value, self.rate], kernel, data, norm)
+        util::lp_sum_hoisted(
+            NAME,
+            self.batch,
+            [value, self.rate],
+            kernel,
+            data,
+            norm,
+            SCALED,
+        )
     }
 
     fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {

@@ -77,7 +77,7 @@ fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
         return util::neg_inf();
     }
     let dz = e - 1.0;
-    (-z - e - s.ln(), [dz / s, -dz / s, (-dz * z - 1.0) / s])
+    (-z - e - s.ln(), [dz / s, -dz, -dz * z - 1.0])
 }
 
 /// [`kernel`] without its parameter-only term ([`norm`]), for `log_prob_sum` with scalar
@@ -92,19 +92,31 @@ fn data([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
         return util::neg_inf();
     }
     let dz = e - 1.0;
-    (-z - e, [dz / s, -dz / s, -dz * z / s])
+    (-z - e, [dz / s, -dz, -dz * z])
 }
 
 /// The parameter-only term of [`kernel`]: −ln β.
 fn norm([_, _, s]: [f64; 3]) -> (f64, [f64; 3]) {
-    (-s.ln(), [0.0, 0.0, -1.0 / s])
+    (-s.ln(), [0.0, 0.0, -1.0])
 }
+
+/// The partials of [`kernel`], [`data`] and [`norm`] for μ and σ are in scaled form
+/// (times σ: 1 − e^(−z) ≤ 1 and z(1 − e^(−z)) − 1 ≥ −1, of one sign where they overflow).
+const SCALED: util::Scaled<3> = util::Scaled {
+    by: 2,
+    pow: [0, 1, 1],
+};
 
 impl<'t> Kernel<'t> for GumbelK<'t> {
     kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(NAME, self.batch, [value, self.loc, self.scale], kernel)
+        lp_map(
+            NAME,
+            self.batch,
+            [value, self.loc, self.scale],
+            SCALED.kernel(kernel),
+        )
     }
 
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
@@ -115,6 +127,7 @@ impl<'t> Kernel<'t> for GumbelK<'t> {
             kernel,
             data,
             norm,
+            SCALED,
         )
     }
 

@@ -77,7 +77,7 @@ fn kernel([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
     };
     (
         LN_2 - PI.ln() - fastmath::ln(s) - l,
-        [-2.0 * g / s, (1.0 - 2.0 / (1.0 + z2)) / s],
+        [-2.0 * g / s, 1.0 - 2.0 / (1.0 + z2)],
     )
 }
 
@@ -97,23 +97,34 @@ fn data([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
     } else {
         (2.0 * (x.ln() - s.ln()), 1.0 / z)
     };
-    (-l, [-2.0 * g / s, (2.0 - 2.0 / (1.0 + z2)) / s])
+    (-l, [-2.0 * g / s, 2.0 - 2.0 / (1.0 + z2)])
 }
 
 /// The parameter-only terms of [`kernel`]: ln 2 − ln π − ln σ.
 fn norm([_, s]: [f64; 2]) -> (f64, [f64; 2]) {
-    (LN_2 - PI.ln() - fastmath::ln(s), [0.0, -1.0 / s])
+    (LN_2 - PI.ln() - fastmath::ln(s), [0.0, -1.0])
 }
+
+/// The partials of [`kernel`], [`data`] and [`norm`] for σ are in scaled form (times σ).
+const SCALED: util::Scaled<2> = util::Scaled { by: 1, pow: [0, 1] };
 
 impl<'t> Kernel<'t> for HalfCauchyK<'t> {
     kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(NAME, self.batch, [value, self.scale], kernel)
+        lp_map(NAME, self.batch, [value, self.scale], SCALED.kernel(kernel))
     }
 
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        util::lp_sum_hoisted(NAME, self.batch, [value, self.scale], kernel, data, norm)
+        util::lp_sum_hoisted(
+            NAME,
+            self.batch,
+            [value, self.scale],
+            kernel,
+            data,
+            norm,
+            SCALED,
+        )
     }
 
     fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {

@@ -69,7 +69,7 @@ fn kernel([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
     let z = x / s;
     (
         LN_2 - 0.5 * z * z - s.ln() - LN_SQRT_2PI,
-        [-z / s, (z * z - 1.0) / s],
+        [-z / s, z * z - 1.0],
     )
 }
 
@@ -83,23 +83,34 @@ fn data([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
         };
     }
     let z = x / s;
-    (-0.5 * z * z, [-z / s, z * z / s])
+    (-0.5 * z * z, [-z / s, z * z])
 }
 
 /// The parameter-only terms of [`kernel`]: ln 2 − ln σ − ln √(2π).
 fn norm([_, s]: [f64; 2]) -> (f64, [f64; 2]) {
-    (LN_2 - s.ln() - LN_SQRT_2PI, [0.0, -1.0 / s])
+    (LN_2 - s.ln() - LN_SQRT_2PI, [0.0, -1.0])
 }
+
+/// The partials of [`kernel`], [`data`] and [`norm`] for σ are in scaled form (times σ).
+const SCALED: util::Scaled<2> = util::Scaled { by: 1, pow: [0, 1] };
 
 impl<'t> Kernel<'t> for HalfNormalK<'t> {
     kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(NAME, self.batch, [value, self.scale], kernel)
+        lp_map(NAME, self.batch, [value, self.scale], SCALED.kernel(kernel))
     }
 
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        util::lp_sum_hoisted(NAME, self.batch, [value, self.scale], kernel, data, norm)
+        util::lp_sum_hoisted(
+            NAME,
+            self.batch,
+            [value, self.scale],
+            kernel,
+            data,
+            norm,
+            SCALED,
+        )
     }
 
     fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {

@@ -6,7 +6,7 @@ use crate::gamma::{
 };
 use crate::special::{gamma_p_da, gamma_q};
 use crate::util::check_param;
-use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
+use crate::util::{self, POSITIVE, lp_map, param_map, positive};
 use crate::{Constraint, DistError};
 use infer_ad::scalar::{digamma, lgamma, trigamma};
 use infer_ad::{Tensor, Var};
@@ -91,11 +91,18 @@ fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
         [
             (bx - (a + 1.0)) / x,
             b.ln() - digamma(a) - lx,
-            // a/b − 1/x as (a − b/x)/b: for a tiny b and x both quotients overflowed (∞ − ∞)
-            (a - bx) / b,
+            // a/b − 1/x as (a − b/x)/b, here times b: for a tiny b and x both quotients
+            // overflowed (∞ − ∞)
+            a - bx,
         ],
     )
 }
+
+/// The partial of [`kernel`] for the rate b is in scaled form (times b).
+const SCALED: util::Scaled<3> = util::Scaled {
+    by: 2,
+    pow: [0, 0, 1],
+};
 
 impl<'t> Kernel<'t> for InverseGammaK<'t> {
     kernel_items!(NAME);
@@ -105,16 +112,17 @@ impl<'t> Kernel<'t> for InverseGammaK<'t> {
             NAME,
             self.batch,
             [value, self.concentration, self.rate],
-            kernel,
+            SCALED.kernel(kernel),
         )
     }
 
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        lp_sum(
+        util::lp_sum_scaled(
             NAME,
             self.batch,
             [value, self.concentration, self.rate],
             kernel,
+            SCALED,
         )
     }
 

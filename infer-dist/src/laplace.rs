@@ -2,7 +2,7 @@
 
 use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::util::check_param;
-use crate::util::{self, FINITE, POSITIVE, finite, lp_map, lp_sum, param_map, positive};
+use crate::util::{self, FINITE, POSITIVE, finite, lp_map, param_map, positive};
 use crate::{Constraint, DistError};
 use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
@@ -79,20 +79,37 @@ fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
     let d = x - m;
     let g = sign(d) / s;
     let r = d.abs() / s;
-    // ∂/∂s = (|d|/s − 1)/s in one quotient: s² underflows to 0 for a tiny scale, and
+    // ∂/∂s = (|d|/s − 1)/s, here times s: s² underflows to 0 for a tiny scale, and
     // −1/s + |d|/s² was then −1/s + 0/0 (NaN at x = loc); ln 2s as ln 2 + ln s (2s overflows)
-    (-std::f64::consts::LN_2 - s.ln() - r, [-g, g, (r - 1.0) / s])
+    (-std::f64::consts::LN_2 - s.ln() - r, [-g, sign(d), r - 1.0])
 }
+
+/// The partials of [`kernel`] for μ and σ are in scaled form (times σ).
+const SCALED: util::Scaled<3> = util::Scaled {
+    by: 2,
+    pow: [0, 1, 1],
+};
 
 impl<'t> Kernel<'t> for LaplaceK<'t> {
     kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(NAME, self.batch, [value, self.loc, self.scale], kernel)
+        lp_map(
+            NAME,
+            self.batch,
+            [value, self.loc, self.scale],
+            SCALED.kernel(kernel),
+        )
     }
 
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        lp_sum(NAME, self.batch, [value, self.loc, self.scale], kernel)
+        util::lp_sum_scaled(
+            NAME,
+            self.batch,
+            [value, self.loc, self.scale],
+            kernel,
+            SCALED,
+        )
     }
 
     fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {

@@ -76,7 +76,7 @@ fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
     let z = (y - m) / s;
     (
         -0.5 * z * z - s.ln() - LN_SQRT_2PI - y,
-        [(-z / s - 1.0) / x, z / s, (z * z - 1.0) / s],
+        [(-z / s - 1.0) / x, y - m, z * z - 1.0],
     )
 }
 
@@ -92,19 +92,31 @@ fn data([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
     }
     let y = x.ln();
     let z = (y - m) / s;
-    (-0.5 * z * z - y, [(-z / s - 1.0) / x, z / s, z * z / s])
+    (-0.5 * z * z - y, [(-z / s - 1.0) / x, y - m, z * z])
 }
 
 /// The parameter-only terms of [`kernel`]: −ln σ − ln √(2π).
 fn norm([_, _, s]: [f64; 3]) -> (f64, [f64; 3]) {
-    (-s.ln() - LN_SQRT_2PI, [0.0, 0.0, -1.0 / s])
+    (-s.ln() - LN_SQRT_2PI, [0.0, 0.0, -1.0])
 }
+
+/// The partials of [`kernel`], [`data`] and [`norm`] are in scaled form: for μ times σ²
+/// (ln x − μ), for σ times σ.
+const SCALED: util::Scaled<3> = util::Scaled {
+    by: 2,
+    pow: [0, 2, 1],
+};
 
 impl<'t> Kernel<'t> for LogNormalK<'t> {
     kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(NAME, self.batch, [value, self.loc, self.scale], kernel)
+        lp_map(
+            NAME,
+            self.batch,
+            [value, self.loc, self.scale],
+            SCALED.kernel(kernel),
+        )
     }
 
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
@@ -115,6 +127,7 @@ impl<'t> Kernel<'t> for LogNormalK<'t> {
             kernel,
             data,
             norm,
+            SCALED,
         )
     }
 

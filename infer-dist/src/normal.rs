@@ -1,9 +1,7 @@
 //! The normal (Gaussian) distribution.
 
 use crate::bind::{Kernel, RKernel, family, kernel_items};
-use crate::util::{
-    self, FINITE, POSITIVE, check_param, finite, lp_map, lp_sum, param_map, positive,
-};
+use crate::util::{self, FINITE, POSITIVE, check_param, finite, lp_map, param_map, positive};
 use crate::{Constraint, DistError};
 use infer_ad::fastmath;
 use infer_ad::scalar::{LN_SQRT_2PI, normal_cdf};
@@ -86,21 +84,32 @@ fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
     if r.is_finite() {
         // The usual case: one division, then products.
         let z = (x - m) * r;
-        (lp(z), [-z * r, z * r, (z * z - 1.0) * r])
+        (lp(z), [-z * r, x - m, z * z - 1.0])
     } else {
         // A subnormal σ: 1/σ is +∞ and (x − μ)·(1/σ) would be 0·∞ = NaN at x = μ, where the
         // density is finite; divide instead.
         let z = (x - m) / s;
-        let g = z / s;
-        (lp(z), [-g, g, (z * z - 1.0) / s])
+        (lp(z), [-z / s, x - m, z * z - 1.0])
     }
 }
+
+/// The partials of [`kernel`] are in scaled form: for μ times σ² (x − μ), for σ times σ
+/// (z² − 1).
+const SCALED: util::Scaled<3> = util::Scaled {
+    by: 2,
+    pow: [0, 2, 1],
+};
 
 impl<'t> Kernel<'t> for NormalK<'t> {
     kernel_items!(NAME);
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(NAME, self.batch, [value, self.loc, self.scale], kernel)
+        lp_map(
+            NAME,
+            self.batch,
+            [value, self.loc, self.scale],
+            SCALED.kernel(kernel),
+        )
     }
 
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
@@ -135,7 +144,13 @@ impl<'t> Kernel<'t> for NormalK<'t> {
             // A value of ±∞ or NaN (or an overflowing square): the elementwise kernel gives
             // −∞ or NaN exactly as documented.
         }
-        lp_sum(NAME, self.batch, [value, self.loc, self.scale], kernel)
+        util::lp_sum_scaled(
+            NAME,
+            self.batch,
+            [value, self.loc, self.scale],
+            kernel,
+            SCALED,
+        )
     }
 
     fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {

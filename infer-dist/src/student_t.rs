@@ -4,7 +4,7 @@ use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::gamma::ln_standard_gamma;
 use crate::special::alpha_dlnx_dalpha;
 use crate::util::check_param;
-use crate::util::{self, FINITE, POSITIVE, finite, lp_map, lp_sum, param_map, positive};
+use crate::util::{self, FINITE, POSITIVE, finite, lp_map, param_map, positive};
 use crate::{Constraint, DistError};
 use infer_ad::scalar::{LN_SQRT_2PI, digamma, lgamma, trigamma};
 use infer_ad::{Tensor, Var, fastmath};
@@ -167,10 +167,18 @@ fn kernel([x, v, m, s]: [f64; 4]) -> (f64, [f64; 4]) {
         u - l
     };
     let dv = 0.5 * u_l + 0.5 * u / v + 0.5 * d1;
-    // ∂/∂σ = (−z ∂/∂z − 1)/σ = ((ν + 1) u − 1)/σ
-    let ds = ((v + 1.0) * u - 1.0) / s;
-    (-hl - s.ln() - LN_SQRT_2PI + d0, [dz / s, dv, -dz / s, ds])
+    // ∂/∂σ = (−z ∂/∂z − 1)/σ = ((ν + 1) u − 1)/σ; the partials for μ and σ in scaled form
+    // (times σ, [`SCALED`])
+    let ds = (v + 1.0) * u - 1.0;
+    (-hl - s.ln() - LN_SQRT_2PI + d0, [dz / s, dv, -dz, ds])
 }
+
+/// The partials of [`kernel`] and [`Hoisted::term`] for μ and σ are in scaled form (times σ:
+/// bounded where the partials overflow for a subnormal σ).
+const SCALED: util::Scaled<4> = util::Scaled {
+    by: 3,
+    pow: [0, 0, 1, 1],
+};
 
 /// What [`StudentT::log_prob_sum_hoisted`] computes once per call for scalar ν, μ, σ.
 #[derive(Clone, Copy)]
@@ -211,9 +219,9 @@ impl Hoisted {
         let ul_series =
             -w2 * w2 * (0.5 - w2 * (2.0 / 3.0 - w2 * (0.75 - w2 * (0.8 - w2 * (5.0 / 6.0)))));
         let u_l = if w2 < 1e-3 { ul_series } else { u - l };
-        let dx = -self.v1_rv * g * self.inv_scale;
+        let dzs = -self.v1_rv * g;
         let dv = 0.5 * u_l + self.half_inv_v * u;
-        (-hl, [dx, dv, -dx, self.v1 * u * self.inv_scale])
+        (-hl, [dzs * self.inv_scale, dv, -dzs, self.v1 * u])
     }
 }
 
@@ -247,18 +255,32 @@ impl<'t> StudentTK<'t> {
             v1: v + 1.0,
         };
         let tape = value.tape();
-        let data = tape.fused_sum([value, self.df, self.loc, self.scale], |_, [x, ..]| {
-            h.term(x)
-        })?;
-        if !data.value().is_finite() {
-            return Ok(None);
-        }
+        let (data, acc) = tape.fused_sum_with_partials(
+            [
+                value,
+                self.df.detach(),
+                self.loc.detach(),
+                self.scale.detach(),
+            ],
+            |_, [x, ..]| h.term(x),
+        )?;
         let n = value.numel() as f64;
         let (d0, d1, _) = half_ratio(v);
-        let c = n * (d0 - s.ln() - LN_SQRT_2PI);
-        let params =
-            tape.scalar_with_gradients(c, &[(self.df, &[0.5 * n * d1]), (self.scale, &[-n / s])])?;
-        Ok(Some(data + params))
+        let total = data.value() + n * (d0 - s.ln() - LN_SQRT_2PI);
+        if !total.is_finite() {
+            return Ok(None);
+        }
+        // the partials for μ and σ summed in scaled form and divided once ([`SCALED`])
+        let g = SCALED.unscale(s, [0.0, acc[1] + 0.5 * n * d1, acc[2], acc[3] - n]);
+        Ok(Some(tape.scalar_with_gradients(
+            total,
+            &[
+                (data.as_tensor(), &[1.0]),
+                (self.df, &[g[1]]),
+                (self.loc, &[g[2]]),
+                (self.scale, &[g[3]]),
+            ],
+        )?))
     }
 }
 
@@ -270,7 +292,7 @@ impl<'t> Kernel<'t> for StudentTK<'t> {
             NAME,
             self.batch,
             [value, self.df, self.loc, self.scale],
-            kernel,
+            SCALED.kernel(kernel),
         )
     }
 
@@ -281,11 +303,12 @@ impl<'t> Kernel<'t> for StudentTK<'t> {
                 return Ok(lp);
             }
         }
-        lp_sum(
+        util::lp_sum_scaled(
             NAME,
             self.batch,
             [value, self.df, self.loc, self.scale],
             kernel,
+            SCALED,
         )
     }
 

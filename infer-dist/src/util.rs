@@ -406,14 +406,121 @@ pub(crate) fn lp_sum<'t, const K: usize>(
     Ok(inputs[0].tape().fused_sum(inputs, |_, a| f(a))?)
 }
 
+/// How a kernel in *scaled form* reports its partials: the partial for operand k multiplied
+/// by `σ^pow[k]`, σ being operand `by` (a scale or a rate). A location-scale family's partials
+/// for μ and σ are `g(z)/σ` with `g` finite or of one sign where the partial itself overflows
+/// (for a subnormal σ, 1/σ alone is +∞): summed over the values of a scalar parameter, the
+/// unscaled partials could be +∞ for one value and −∞ for another — NaN, where the true sum is
+/// finite or of a definite sign — while the sum of the `g(zᵢ)`, divided once, is right.
+/// `pow[0]` (the value's partial, never summed) is 0.
+#[derive(Clone, Copy)]
+pub(crate) struct Scaled<const K: usize> {
+    /// The operand that scales.
+    pub by: usize,
+    /// The power of σ each operand's partial is multiplied by.
+    pub pow: [u8; K],
+}
+
+impl<const K: usize> Scaled<K> {
+    /// The partials `d` in scaled form divided back by σ^pow (by σ repeatedly: σ² underflows
+    /// for σ ≲ 1e-154 where (x − μ)/σ/σ is an ordinary number).
+    #[inline(always)]
+    pub(crate) fn unscale(&self, s: f64, mut d: [f64; K]) -> [f64; K] {
+        for k in 0..K {
+            for _ in 0..self.pow[k] {
+                d[k] /= s;
+            }
+        }
+        d
+    }
+
+    /// The elementwise kernel (true partials) of a kernel in scaled form.
+    #[inline(always)]
+    pub(crate) fn kernel(
+        self,
+        f: impl Fn([f64; K]) -> (f64, [f64; K]),
+    ) -> impl Fn([f64; K]) -> (f64, [f64; K]) {
+        move |a| {
+            let (v, d) = f(a);
+            (v, self.unscale(a[self.by], d))
+        }
+    }
+}
+
+/// The operands with every parameter detached (nothing recorded for them), and the
+/// parameters' values, when every parameter is a single element and the value has more than
+/// one: the case where each parameter's partial is a sum over the values.
+fn scalar_params<'t, const K: usize>(
+    inputs: &[Tensor<'t>; K],
+) -> Option<([Tensor<'t>; K], [f64; K])> {
+    if inputs[0].numel() <= 1 || !inputs[1..].iter().all(|t| t.numel() == 1) {
+        return None;
+    }
+    let mut p = [0.0; K];
+    for k in 1..K {
+        p[k] = inputs[k].flat(0).ok()?.value();
+    }
+    Some((
+        std::array::from_fn(|k| {
+            if k == 0 {
+                inputs[0]
+            } else {
+                inputs[k].detach()
+            }
+        }),
+        p,
+    ))
+}
+
+/// `value` (partial 1) plus the parameters with their gradients `g`, as one scalar node.
+fn with_param_grads<'t, const K: usize>(
+    value: f64,
+    data: infer_ad::Var<'t>,
+    inputs: &[Tensor<'t>; K],
+    g: [f64; K],
+) -> Result<infer_ad::Var<'t>, DistError> {
+    // entry 0 is the data sum (partial 1) in place of the value: no allocation on this
+    // per-gradient path
+    let grads: [[f64; 1]; K] = std::array::from_fn(|k| [if k == 0 { 1.0 } else { g[k] }]);
+    let pairs: [(Tensor<'t>, &[f64]); K] = std::array::from_fn(|k| {
+        (
+            if k == 0 { data.as_tensor() } else { inputs[k] },
+            &grads[k][..],
+        )
+    });
+    Ok(data.tape().scalar_with_gradients(value, &pairs)?)
+}
+
+/// Σ of the elementwise log density of a kernel in scaled form ([`Scaled`]): with scalar
+/// parameters their partials are summed in scaled form and divided once; otherwise as
+/// [`lp_sum`] with the unscaled kernel (each partial then goes to its own element).
+pub(crate) fn lp_sum_scaled<'t, const K: usize>(
+    dist: &'static str,
+    batch: Shape,
+    inputs: [Tensor<'t>; K],
+    scaled: impl Fn([f64; K]) -> (f64, [f64; K]),
+    sc: Scaled<K>,
+) -> Result<infer_ad::Var<'t>, DistError> {
+    if let Some((ops, p)) = scalar_params(&inputs) {
+        value_shape(dist, inputs[0].shape(), batch)?;
+        let (d, acc) = inputs[0]
+            .tape()
+            .fused_sum_with_partials(ops, |_, a| scaled(a))?;
+        return with_param_grads(d.value(), d, &inputs, sc.unscale(p[sc.by], acc));
+    }
+    lp_sum(dist, batch, inputs, sc.kernel(scaled))
+}
+
 /// Σ of the elementwise log density with the parameter-only terms hoisted, for a family whose
 /// log density is `data(x, θ) + norm(θ)` (as `Normal::log_prob_sum` hoists ln σ): when every
 /// parameter is a scalar, `norm` is computed once and counted n times, and `data` once per
 /// element in one fused reduction node. `kernel` is the whole log density (`data + norm`, with
 /// the family's exact handling of extreme values): it is used when a parameter is an array,
 /// and whenever the hoisted form is not finite (a value outside the support, an overflow), so
-/// that those cases are exactly as [`lp_sum`] computes them.
+/// that those cases are exactly as [`lp_sum_scaled`] computes them.
 ///
+/// All three report their partials in the scaled form `sc` ([`Scaled`]): a parameter's
+/// gradient is (Σ data partials + n · norm partial)/σ^pow, one division after the sum.
 /// `norm` receives the same argument array as `kernel` (its entry 0, the value, is unused)
 /// and returns the partials for the parameters (entry 0 ignored).
 pub(crate) fn lp_sum_hoisted<'t, const K: usize>(
@@ -423,36 +530,23 @@ pub(crate) fn lp_sum_hoisted<'t, const K: usize>(
     kernel: impl Fn([f64; K]) -> (f64, [f64; K]),
     data: impl Fn([f64; K]) -> (f64, [f64; K]),
     norm: impl Fn([f64; K]) -> (f64, [f64; K]),
+    sc: Scaled<K>,
 ) -> Result<infer_ad::Var<'t>, DistError> {
-    let n = inputs[0].numel();
-    if n > 1 && inputs[1..].iter().all(|t| t.numel() == 1) {
+    if let Some((ops, p)) = scalar_params(&inputs) {
         value_shape(dist, inputs[0].shape(), batch)?;
-        let mut p = [0.0; K];
-        for k in 1..K {
-            p[k] = inputs[k].flat(0)?.value();
-        }
         let (c, dc) = norm(p);
         if c.is_finite() && dc[1..].iter().all(|d| d.is_finite()) {
             let tape = inputs[0].tape();
-            let d = tape.fused_sum(inputs, |_, a| data(a))?;
-            let total = d.value() + n as f64 * c;
+            let (d, acc) = tape.fused_sum_with_partials(ops, |_, a| data(a))?;
+            let nf = inputs[0].numel() as f64;
+            let total = d.value() + nf * c;
             if total.is_finite() {
-                let nf = n as f64;
-                // entry 0 is the data sum (partial 1) in place of the value: no allocation on
-                // this per-gradient path
-                let grads: [[f64; 1]; K] =
-                    std::array::from_fn(|k| [if k == 0 { 1.0 } else { nf * dc[k] }]);
-                let pairs: [(Tensor<'t>, &[f64]); K] = std::array::from_fn(|k| {
-                    (
-                        if k == 0 { d.as_tensor() } else { inputs[k] },
-                        &grads[k][..],
-                    )
-                });
-                return Ok(tape.scalar_with_gradients(total, &pairs)?);
+                let g = sc.unscale(p[sc.by], std::array::from_fn(|k| acc[k] + nf * dc[k]));
+                return with_param_grads(total, d, &inputs, g);
             }
         }
     }
-    lp_sum(dist, batch, inputs, kernel)
+    lp_sum_scaled(dist, batch, inputs, kernel, sc)
 }
 
 /// An elementwise function of the parameters (entropy, mean, …) broadcast to the batch shape.

@@ -364,10 +364,8 @@ fn check_case(
             .map_err(|e| format!("{name}: {e:?}"))?
             .to_vec();
         let total: f64 = each.iter().sum();
-        let s = d
-            .log_prob_sum(v)
-            .map_err(|e| format!("{name}: {e:?}"))?
-            .value();
+        let sum = d.log_prob_sum(v).map_err(|e| format!("{name}: {e:?}"))?;
+        let s = sum.value();
         let agree = s == total
             || (s - total).abs() <= 1e-9 * (1.0 + each.iter().map(|l| l.abs()).sum::<f64>());
         if !agree && !(s.is_nan() && total.is_nan()) {
@@ -380,6 +378,19 @@ fn check_case(
         let both = each.contains(&f64::INFINITY) && each.contains(&f64::NEG_INFINITY);
         if s.is_nan() && !both {
             return Err(format!("{name}{params:?}: log_prob_sum NaN at {values:?}"));
+        }
+        // a finite sum has no NaN gradient: the partials of a scalar parameter summed over
+        // the values (where one value's partial can be +∞ and another's −∞ when the
+        // parameter's reciprocal overflows)
+        if s.is_finite() {
+            sum.backward();
+            grads_ok(
+                grads,
+                &format!("{name}{params:?} log_prob_sum at {values:?}"),
+                &leaves,
+                Some(v),
+                false,
+            )?;
         }
     }
 
@@ -462,6 +473,67 @@ fn families_hostile_gradients() {
     let total = run_families(true);
     println!("families_hostile_gradients: {total} cases");
     assert!(total >= CASES_PER_FAMILY * 28);
+}
+
+/// Parameters of the deterministic grid in [`families_grid_gradients`]: subnormal scales whose
+/// reciprocal overflows, the edges of the normal range, ordinary and huge values.
+const GRID: &[f64] = &[
+    5e-324,
+    2.97435946661293e-309,
+    1e-310,
+    2.2250738585072014e-308,
+    1e-300,
+    0.5,
+    1.0,
+    3.0,
+    1e308,
+];
+
+/// Values of the grid sweep, three at a time: tiny and zero values beside each other (at a
+/// subnormal scale one partial is +∞ and another −∞), values on both sides of 0, and extremes.
+const GRID_VALUES: &[[f64; 3]] = &[
+    [1.4677349185358627e-301, 2e-300, 0.0],
+    [0.0, 1.0, -1.0],
+    [5e-324, 1e308, 0.5],
+    [-2e-300, 0.0, 2e-300],
+];
+
+/// Every family over a fixed grid of extreme parameters (every combination for up to three
+/// parameters, a diagonal for the multivariate normal), with the gradient rule: deterministic
+/// cases that a random search reaches only by chance.
+#[test]
+fn families_grid_gradients() {
+    let mut total = 0u32;
+    let mut failures = Vec::new();
+    for (name, k, build) in families() {
+        let combos: Vec<Vec<f64>> = if k <= 3 {
+            (0..GRID.len().pow(k as u32))
+                .map(|mut i| {
+                    (0..k)
+                        .map(|_| {
+                            let v = GRID[i % GRID.len()];
+                            i /= GRID.len();
+                            v
+                        })
+                        .collect()
+                })
+                .collect()
+        } else {
+            GRID.iter()
+                .flat_map(|&a| GRID.iter().map(move |&b| vec![0.0, 0.0, a, b, a]))
+                .collect()
+        };
+        for params in combos {
+            for xs in GRID_VALUES {
+                total += 1;
+                if let Err(e) = bounded(build, params.clone(), xs.to_vec(), 7, true) {
+                    failures.push(format!("{name}: {e}"));
+                }
+            }
+        }
+    }
+    println!("families_grid_gradients: {total} cases");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 fn run_families(grads: bool) -> u32 {
@@ -1313,4 +1385,100 @@ fn negative_binomial_log_prob_at_extreme_parameters_huge_count() {
     );
     assert_eq!(g[1], f64::NEG_INFINITY);
     assert!(g[0].is_finite(), "{g:?}");
+}
+
+/// Scalar parameters whose reciprocal overflows (σ < 5.6e-309): each value's partial for σ
+/// (or μ) is ±∞, of opposite signs for two values, and their sum was NaN. The sums in scaled
+/// form give the true gradient: of definite sign, or an exact 0 where the terms cancel.
+#[test]
+fn log_prob_sum_gradients_at_a_scale_whose_reciprocal_overflows() {
+    let grads = |build: &dyn Fn(&Tape) -> (Dist<'_>, Vec<Tensor<'_>>), xs: &[f64]| -> Vec<f64> {
+        let tape = Tape::new();
+        let (d, leaves) = build(&tape);
+        let s = d.log_prob_sum(tape.constant(&arr1(xs))).unwrap();
+        assert!(s.value().is_finite(), "{}", s.value());
+        s.backward();
+        leaves.iter().map(|l| l.grad().iter().sum()).collect()
+    };
+    let sigma = 2.97435946661293e-309;
+    // HalfNormal: ∂σ = (Σ zᵢ² − n)/σ, z = (6.7e8, 0): +∞ (the true value, 1.5e326, overflows)
+    let g = grads(
+        &|t| {
+            let s = t.var(sigma).as_tensor();
+            (Box::new(HalfNormal::new(s).unwrap()), vec![s])
+        },
+        &[2e-300, 0.0],
+    );
+    assert_eq!(g, [f64::INFINITY]);
+    // Normal at μ = 0, σ = 5e-324, values ±1e-300: ∂μ = Σ(xᵢ − μ)/σ² = 0 exactly (the
+    // partials were +∞ and −∞)
+    let g = grads(
+        &|t| {
+            let (m, s) = (t.var(0.0).as_tensor(), t.var(5e-324).as_tensor());
+            (Box::new(Normal::new(m, s).unwrap()), vec![m, s])
+        },
+        &[-1e-300, 1e-300],
+    );
+    assert_eq!(g, [0.0, f64::INFINITY]);
+    // Cauchy at μ = 0, σ = 5e-324, values 0 and 1e-300 (z = 0 and 2.02e23): ∂μ =
+    // Σ 2zᵢ/(1 + zᵢ²)/σ = 2/x₂ = 2e300; ∂σ = Σ(1 − 2/(1 + zᵢ²))/σ = (−1 + 1 − 4.9e-47)/σ =
+    // −2σ/x₂² ≈ −9.9e276 (the per-value partials were −∞ and +∞). In f64 the terms −1 and
+    // 1 − 4.9e-47 cancel to 0: finite, never NaN, of the right sign or 0.
+    let g = grads(
+        &|t| {
+            let (m, s) = (t.var(0.0).as_tensor(), t.var(5e-324).as_tensor());
+            (Box::new(Cauchy::new(m, s).unwrap()), vec![m, s])
+        },
+        &[0.0, 1e-300],
+    );
+    assert!((g[0] - 2e300).abs() <= 1e-12 * 2e300, "{g:?}");
+    assert!(g[1].is_finite() && g[1] <= 0.0, "{g:?}");
+    // StudentT(ν = 3) the same: ∂μ = (ν + 1)(x₂ − μ)/(νσ² + (x₂ − μ)²) = 4/x₂ = 4e300;
+    // ∂σ = Σ((ν + 1)uᵢ − 1)/σ with u = (0, 1): (−1 + 3)/σ = +∞
+    let g = grads(
+        &|t| {
+            let (v, m, s) = (
+                t.var(3.0).as_tensor(),
+                t.var(0.0).as_tensor(),
+                t.var(5e-324).as_tensor(),
+            );
+            (Box::new(StudentT::new(v, m, s).unwrap()), vec![v, m, s])
+        },
+        &[0.0, 1e-300],
+    );
+    assert!(g[0].is_finite() && g[2] == f64::INFINITY, "{g:?}");
+    assert!((g[1] - 4e300).abs() <= 1e-12 * 4e300, "{g:?}");
+}
+
+/// A Dirichlet with subnormal concentrations: every ln Gⱼ of a draw is −∞ (their softmax was
+/// NaN); the draw is a vertex, and the mean and variance have gradients without NaN.
+#[test]
+fn dirichlet_at_subnormal_concentrations() {
+    let tape = Tape::new();
+    let a = tape.tensor(&arr1(&[5e-324, 1e-310, 2.97435946661293e-309]));
+    let d = Dirichlet::new(a).unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    for _ in 0..20 {
+        let x = d.sample(&mut rng).unwrap();
+        assert_eq!(x.sum(), 1.0);
+        assert!(x.iter().all(|&v| v == 0.0 || v == 1.0), "{x:?}");
+        let r = d.rsample(&mut rng).unwrap();
+        assert_eq!(r.to_vec().iter().sum::<f64>(), 1.0);
+        r.sum().backward();
+        assert!(a.grad().iter().all(|g| !g.is_nan()));
+    }
+    let m = d.mean().unwrap();
+    let got = m.to_vec();
+    // αᵢ/α₀ with α₀ = 3.07435946661293e-309 (exact to within a subnormal's rounding)
+    assert!(
+        (got[1] - 1e-310 / 3.07435946661293e-309).abs() < 1e-12,
+        "{got:?}"
+    );
+    assert!((got.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    m.sum().backward();
+    // Σ mean = 1 for every α: the gradient of the sum is 0 (to rounding, times 1/α₀)
+    assert!(a.grad().iter().all(|g| g.is_finite()), "{:?}", a.grad());
+    let v = d.variance().unwrap();
+    v.sum().backward();
+    assert!(a.grad().iter().all(|g| !g.is_nan()), "{:?}", a.grad());
 }
