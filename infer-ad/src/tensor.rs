@@ -357,6 +357,28 @@ impl<'t> Tensor<'t> {
         g.vals[s..s + self.numel()].iter().any(|x| x.is_infinite())
     }
 
+    /// The first element (row-major index and value) for which `pred(index, value)` holds,
+    /// read in place: a validation on every evaluation (a bijector's check of its input)
+    /// without the copy of [`Tensor::to_vec`].
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let t = tape.constant(&ndarray::array![1.0, f64::NAN, 3.0]);
+    /// assert!(t.find_value(|_, v| v.is_nan()).is_some_and(|(i, _)| i == 1));
+    /// assert_eq!(t.find_value(|_, v| v > 5.0), None);
+    /// ```
+    #[inline]
+    pub fn find_value(&self, mut pred: impl FnMut(usize, f64) -> bool) -> Option<(usize, f64)> {
+        let g = self.tape.inner_mut();
+        let s = self.start as usize;
+        g.vals[s..s + self.numel()]
+            .iter()
+            .enumerate()
+            .find(|&(i, &v)| pred(i, v))
+            .map(|(i, &v)| (i, v))
+    }
+
     /// The values as a flat `Vec` (row-major).
     pub fn to_vec(&self) -> Vec<f64> {
         let mut v = vec![0.0; self.numel()];

@@ -5,7 +5,7 @@ use crate::binomial::{bd0, stirlerr};
 use crate::gamma::{dx_power, ln_ratio_of_draws, ln_standard_gamma_parts, xlogy};
 use crate::special::dlnx_dalpha;
 use crate::util::check_param;
-use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
+use crate::util::{self, POSITIVE, lp_map, param_map, positive};
 use crate::{Constraint, DistError};
 use infer_ad::scalar::{lgamma, sigmoid, trigamma};
 use infer_ad::{Tensor, Var};
@@ -88,22 +88,9 @@ fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
     let value = if a.min(b) >= LARGE {
         ln_density_large(x, a, b, lx, ly)
     } else {
-        // −ln B(a, b) = ln Γ(a + b) − ln Γ(a) − ln Γ(b), with the larger argument's
-        // difference by Stirling (ln Γ(1e308) = ∞, and ∞ − ∞)
-        let neg_lbeta = if b >= a {
-            util::lgamma_diff(b, a) - lgamma(a)
-        } else {
-            util::lgamma_diff(a, b) - lgamma(b)
-        };
-        let cy = if b == 1.0 { 0.0 } else { (b - 1.0) * ly };
-        xlogy(a - 1.0, x) + cy + neg_lbeta
+        data_value(x, a, b, ly) + neg_lbeta(a, b)
     };
-    // ∂/∂x = (a − 1)/x − (b − 1)/(1 − x): for huge a and b both quotients overflow (∞ − ∞ at
-    // a = f64::MAX, b = 1e308, x = ½); their halves cannot both overflow (x or 1 − x is ≥ ½)
-    let mut dx = dx_power(a, x) - dx_power(b, y);
-    if dx.is_nan() {
-        dx = 2.0 * ((0.5 * (a - 1.0)) / x - (0.5 * (b - 1.0)) / y);
-    }
+    let dx = value_partial(x, a, b, y);
     // ∂/∂a = ln x + ψ(a + b) − ψ(a), the ψ difference by `digamma_diff` (ψ of a subnormal
     // argument is −∞ in f64); at x = 0 ln x = −∞ dominates (the difference is then
     // ∞ in f64 for a subnormal a, and the sum was NaN), likewise ∂/∂b at x = 1
@@ -119,6 +106,71 @@ fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
     };
     (value, [dx, da, db])
 }
+
+/// −ln B(a, b) = ln Γ(a + b) − ln Γ(a) − ln Γ(b), with the larger argument's difference by
+/// Stirling (ln Γ(1e308) = ∞, and ∞ − ∞).
+fn neg_lbeta(a: f64, b: f64) -> f64 {
+    if b >= a {
+        util::lgamma_diff(b, a) - lgamma(a)
+    } else {
+        util::lgamma_diff(a, b) - lgamma(b)
+    }
+}
+
+/// (a − 1) ln x + (b − 1) ln(1 − x), given ly = ln(1 − x) (xlogy conventions at a, b = 1).
+fn data_value(x: f64, a: f64, b: f64, ly: f64) -> f64 {
+    let cy = if b == 1.0 { 0.0 } else { (b - 1.0) * ly };
+    xlogy(a - 1.0, x) + cy
+}
+
+/// ∂/∂x = (a − 1)/x − (b − 1)/(1 − x), y = 1 − x: for huge a and b both quotients overflow
+/// (∞ − ∞ at a = f64::MAX, b = 1e308, x = ½); their halves cannot both overflow (x or 1 − x is
+/// ≥ ½).
+fn value_partial(x: f64, a: f64, b: f64, y: f64) -> f64 {
+    let dx = dx_power(a, x) - dx_power(b, y);
+    if dx.is_nan() {
+        2.0 * ((0.5 * (a - 1.0)) / x - (0.5 * (b - 1.0)) / y)
+    } else {
+        dx
+    }
+}
+
+/// [`kernel`] without −ln B(a, b) ([`norm`]), for `log_prob_sum` with scalar a and b:
+/// (a − 1) ln x + (b − 1) ln(1 − x), with the partials ln x and ln(1 − x).
+fn data([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
+    if !(0.0..=1.0).contains(&x) {
+        return if x.is_nan() {
+            (f64::NAN, [0.0; 3])
+        } else {
+            util::neg_inf()
+        };
+    }
+    let y = 1.0 - x;
+    let ly = (-x).ln_1p();
+    (
+        data_value(x, a, b, ly),
+        [value_partial(x, a, b, y), x.ln(), ly],
+    )
+}
+
+/// −ln B(a, b) and its partials ψ(a + b) − ψ(a), ψ(a + b) − ψ(b), while the smaller
+/// concentration is below [`LARGE`] (NaN beyond, where [`kernel`] takes Loader's form:
+/// `log_prob_sum` then sums the kernel).
+fn norm([_, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
+    if a.min(b) >= LARGE {
+        return (f64::NAN, [0.0; 3]);
+    }
+    (
+        neg_lbeta(a, b),
+        [0.0, util::digamma_diff(a, b), util::digamma_diff(b, a)],
+    )
+}
+
+/// No scale parameter: the partials are as they are.
+const SCALED: util::Scaled<3> = util::Scaled {
+    by: 1,
+    pow: [0, 0, 0],
+};
 
 /// From this size of both concentrations on, the log density is taken in Loader's form
 /// ([`ln_density_large`]).
@@ -223,11 +275,14 @@ impl<'t> Kernel<'t> for BetaK<'t> {
     }
 
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        lp_sum(
+        util::lp_sum_hoisted(
             NAME,
             self.batch,
             [value, self.concentration1, self.concentration0],
             kernel,
+            data,
+            norm,
+            SCALED,
         )
     }
 

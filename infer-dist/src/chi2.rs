@@ -2,12 +2,13 @@
 
 use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::gamma::{
-    dx_power, gamma_cdf, gamma_entropy, gamma_ln_density, ln_gamma_with_grad, ln_standard_gamma,
-    shape_partial,
+    SADDLE_POINT_SHAPE, dx_power, gamma_cdf, gamma_entropy, gamma_ln_density, ln_gamma_with_grad,
+    ln_standard_gamma, shape_partial, xlogy_l,
 };
 use crate::util::check_param;
-use crate::util::{self, lp_map, lp_sum, param_map, positive};
+use crate::util::{self, lp_map, param_map, positive};
 use crate::{Constraint, DistError};
+use infer_ad::scalar::{digamma, lgamma};
 use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
 use std::f64::consts::LN_2;
@@ -88,6 +89,38 @@ fn kernel([x, v]: [f64; 2]) -> (f64, [f64; 2]) {
     )
 }
 
+/// [`kernel`] without its parameter-only terms ([`norm`]), for `log_prob_sum` with a scalar
+/// ν: (ν/2 − 1) ln x − x/2, with the partial ½ ln x for ν.
+fn data([x, v]: [f64; 2]) -> (f64, [f64; 2]) {
+    if !(x >= 0.0) || x.is_infinite() {
+        return if x.is_nan() {
+            (f64::NAN, [0.0; 2])
+        } else {
+            util::neg_inf()
+        };
+    }
+    let a = 0.5 * v;
+    let lx = x.ln();
+    (
+        xlogy_l(a - 1.0, lx) - 0.5 * x,
+        [dx_power(a, x) - 0.5, 0.5 * lx],
+    )
+}
+
+/// The parameter-only terms of [`kernel`], −(ν/2) ln 2 − ln Γ(ν/2), while ν/2 is below the size
+/// where [`gamma_ln_density`] takes the saddle-point form (NaN beyond: `log_prob_sum` then
+/// sums the kernel).
+fn norm([_, v]: [f64; 2]) -> (f64, [f64; 2]) {
+    let a = 0.5 * v;
+    if a >= SADDLE_POINT_SHAPE {
+        return (f64::NAN, [0.0; 2]);
+    }
+    (-a * LN_2 - lgamma(a), [0.0, 0.5 * (-LN_2 - digamma(a))])
+}
+
+/// No scale parameter: the partials are as they are.
+const SCALED: util::Scaled<2> = util::Scaled { by: 1, pow: [0, 0] };
+
 impl<'t> Kernel<'t> for Chi2K<'t> {
     kernel_items!(NAME);
 
@@ -96,7 +129,15 @@ impl<'t> Kernel<'t> for Chi2K<'t> {
     }
 
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        lp_sum(NAME, self.batch, [value, self.df], kernel)
+        util::lp_sum_hoisted(
+            NAME,
+            self.batch,
+            [value, self.df],
+            kernel,
+            data,
+            norm,
+            SCALED,
+        )
     }
 
     fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {

@@ -5,7 +5,7 @@ use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::binomial::{bd0, stirlerr};
 use crate::special::{dlnx_dalpha, gamma_p, gamma_p_da};
 use crate::util::check_param;
-use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
+use crate::util::{self, POSITIVE, lp_map, param_map, positive};
 use crate::{Constraint, DistError};
 use infer_ad::scalar::{digamma, lgamma, trigamma};
 use infer_ad::{Tensor, Var};
@@ -184,9 +184,46 @@ fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
     let lx = x.ln();
     (
         gamma_ln_density(a, b.ln(), lx, b * x),
-        [dx_power(a, x) - b, shape_partial(b.ln(), lx, a), a / b - x],
+        [dx_power(a, x) - b, shape_partial(b.ln(), lx, a), a - b * x],
     )
 }
+
+/// [`kernel`] without its parameter-only terms ([`norm`]), for `log_prob_sum` with scalar α
+/// and β: (α − 1) ln x − βx, with the partials ln x for α and −βx for β (times β).
+fn data([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
+    if !(x >= 0.0) || x.is_infinite() {
+        return if x.is_nan() {
+            (f64::NAN, [0.0; 3])
+        } else {
+            util::neg_inf()
+        };
+    }
+    let lx = x.ln();
+    let y = b * x;
+    (xlogy_l(a - 1.0, lx) - y, [dx_power(a, x) - b, lx, -y])
+}
+
+/// The parameter-only terms of [`kernel`], α ln β − ln Γ(α), while α is below the size
+/// where [`gamma_ln_density`] takes the saddle-point form (NaN beyond, and `log_prob_sum`
+/// then sums the kernel).
+fn norm([_, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
+    if a >= SADDLE_POINT_SHAPE {
+        return (f64::NAN, [0.0; 3]);
+    }
+    let lb = b.ln();
+    (a * lb - lgamma(a), [0.0, lb - digamma(a), a])
+}
+
+/// The partial of [`kernel`], [`data`] and [`norm`] for the rate β is in scaled form (times β:
+/// α − βx, where α/β − x is ∞ − ∞ for a subnormal β and a huge x).
+const SCALED: util::Scaled<3> = util::Scaled {
+    by: 2,
+    pow: [0, 0, 1],
+};
+
+/// From this shape on, [`gamma_ln_density`] is in the saddle-point form; below it the
+/// textbook terms, which a `log_prob_sum` with scalar parameters hoists.
+pub(crate) const SADDLE_POINT_SHAPE: f64 = 10.0;
 
 /// ∂/∂a of the Gamma log density, ln b + ln x − ψ(a). At x = 0 it is −∞ (ln 0 = −∞ wins
 /// over any finite ψ(a); a subnormal a has ψ(a) = −∞ in f64, and the sum was NaN).
@@ -205,7 +242,7 @@ pub(crate) fn shape_partial(lb: f64, lx: f64, a: f64) -> f64 {
 /// a ln(a/y) + y − a ≥ 0, δ Stirling's error: the textbook terms, each of size a ln a, are
 /// ∞ − ∞ for a ≳ 1e306 and cancel to ~a·1e-16 before.
 pub(crate) fn gamma_ln_density(a: f64, lb: f64, lx: f64, y: f64) -> f64 {
-    if a < 10.0 {
+    if a < SADDLE_POINT_SHAPE {
         return a * lb + xlogy_l(a - 1.0, lx) - y - lgamma(a);
     }
     let ly = lb + lx;
@@ -225,7 +262,7 @@ pub(crate) fn gamma_ln_density(a: f64, lb: f64, lx: f64, y: f64) -> f64 {
 
 /// c · l for a logarithm l, 0 when c = 0 (the xlogy convention, 0 · ln 0 = 0).
 #[inline]
-fn xlogy_l(c: f64, l: f64) -> f64 {
+pub(crate) fn xlogy_l(c: f64, l: f64) -> f64 {
     if c == 0.0 && !l.is_nan() { 0.0 } else { c * l }
 }
 
@@ -271,16 +308,19 @@ impl<'t> Kernel<'t> for GammaK<'t> {
             NAME,
             self.batch,
             [value, self.concentration, self.rate],
-            kernel,
+            SCALED.kernel(kernel),
         )
     }
 
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        lp_sum(
+        util::lp_sum_hoisted(
             NAME,
             self.batch,
             [value, self.concentration, self.rate],
             kernel,
+            data,
+            norm,
+            SCALED,
         )
     }
 
