@@ -62,6 +62,7 @@ pub mod prelude {
     pub use infer_dist::prelude::*;
     pub use infer_mcmc::init::Inits;
     pub use infer_mcmc::model::{Model, Params, bounds, lower, upper};
+    pub use infer_mcmc::stan_data::{StanData, StanDataError};
     pub use infer_mcmc::{
         Fit, LogDensity, LogDensityError, McmcError, ProgressBars, Sampler, SamplerSettings,
     };

@@ -52,6 +52,7 @@ pub mod panic;
 pub mod sampler;
 pub mod seed;
 pub mod settings;
+pub mod stan_data;
 pub mod transition;
 
 pub use adapt::{DualAveraging, DualAveragingOptions, dual_averaging};

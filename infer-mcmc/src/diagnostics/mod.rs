@@ -44,7 +44,7 @@ mod rhat;
 use ndarray::ArrayView2;
 
 pub use ess::{ess_bulk, ess_mean, ess_quantile, ess_tail};
-pub use mcse::mcse_mean;
+pub use mcse::{mcse_mean, mcse_sd};
 pub use quantile::{quantile, quantiles};
 pub use rhat::rhat;
 
@@ -78,6 +78,9 @@ pub enum DiagnosticsError {
         /// The offending value.
         value: f64,
     },
+    /// Every draw is the same number: a spread (the MCSE of the sd) is not defined.
+    #[error("all draws are equal: the Monte Carlo error of the sd is not defined")]
+    Constant,
     /// A quantile probability is outside `[0, 1]` (or NaN).
     #[error("quantile probability must be in [0, 1], got {prob}")]
     InvalidProbability {

@@ -1,0 +1,25 @@
+//! The posteriordb models in Rust, one file each, written with the public API as a user would;
+//! each file's doc comment holds the Stan program it implements. The runner finds a model by
+//! posteriordb's `model_name`, so a posterior that reuses a model with other data runs too.
+
+use infer::prelude::*;
+
+mod eight_schools_noncentered;
+
+/// A model built from its data, ready for [`Sampler::sample_model`].
+pub type Built = Box<dyn Model + Sync>;
+
+fn boxed<M: Model + Sync + 'static>(m: Result<M, StanDataError>) -> Result<Built, StanDataError> {
+    m.map(|m| Box::new(m) as Built)
+}
+
+/// The implementation of posteriordb's `model_name` with its data; `None` for a model that is
+/// not implemented here (the runner reports it as unsupported).
+pub fn build(model_name: &str, data: &StanData) -> Option<Result<Built, StanDataError>> {
+    Some(match model_name {
+        "eight_schools_noncentered" => boxed(
+            eight_schools_noncentered::EightSchoolsNoncentered::new(data),
+        ),
+        _ => return None,
+    })
+}
