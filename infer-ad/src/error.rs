@@ -151,6 +151,51 @@ pub enum AdError {
         /// The number of elements (values, partials or indices) it needed.
         elements: usize,
     },
+    /// An ODE problem that cannot be posed ([`crate::ode::ode_solve`]): output times not
+    /// increasing after t0, a tolerance that is not finite and > 0.
+    #[error("ODE: {reason} (got {value})")]
+    OdeInvalid {
+        /// What is wrong.
+        reason: &'static str,
+        /// The offending value.
+        value: f64,
+    },
+    /// The ODE's state, parameters or solution are not finite at this point.
+    #[error("ODE: {what} is not finite ({value}) at t = {t}")]
+    OdeNotFinite {
+        /// The initial state and parameters, or the solution.
+        what: &'static str,
+        /// The time.
+        t: f64,
+        /// The offending value.
+        value: f64,
+    },
+    /// The ODE solver used its step budget before the last output time (a stiff or exploding
+    /// system at these parameters).
+    #[error("ODE: {steps} steps did not reach the last output time (stopped at t = {t})")]
+    OdeTooManySteps {
+        /// Where it stopped.
+        t: f64,
+        /// The budget.
+        steps: usize,
+    },
+    /// The ODE solver's step size fell below the resolution of t.
+    #[error("ODE: step size {h} underflows at t = {t}")]
+    OdeStepSizeUnderflow {
+        /// Where.
+        t: f64,
+        /// The step size.
+        h: f64,
+    },
+    /// A matrix passed to a Cholesky decomposition is not (numerically) positive definite:
+    /// the pivot of this row is ≤ 0 or not finite.
+    #[error("matrix is not positive definite: pivot {index} is {value}")]
+    NotPositiveDefinite {
+        /// Row of the failing pivot (0-based).
+        index: usize,
+        /// The pivot's value (the diagonal before its square root).
+        value: f64,
+    },
     /// A matrix with a zero on the diagonal was passed to a triangular solve.
     #[error("triangular matrix is singular: diagonal element {index} is {value}")]
     Singular {

@@ -45,6 +45,7 @@ pub mod gradcheck;
 mod index;
 mod linalg;
 mod logsumexp;
+pub mod ode;
 pub mod optim;
 mod param;
 mod reduce;

@@ -413,6 +413,79 @@ pub(crate) fn trisolve_backward(
     }
 }
 
+/// The Cholesky factor L (row-major n×n, zeros above the diagonal) of the symmetric part of
+/// `a`, written into `l`; `Err((row, pivot))` at the first pivot that is not positive and
+/// finite.
+fn cholesky_into(a: &[f64], l: &mut [f64], n: usize) -> Result<(), (usize, f64)> {
+    l.fill(0.0);
+    for i in 0..n {
+        for j in 0..=i {
+            let aij = 0.5 * (a[i * n + j] + a[j * n + i]);
+            let s = aij - dot(&l[i * n..i * n + j], &l[j * n..j * n + j]);
+            if i == j {
+                if !(s > 0.0 && s.is_finite()) {
+                    return Err((i, s));
+                }
+                l[i * n + i] = s.sqrt();
+            } else {
+                l[i * n + j] = s / l[j * n + j];
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Backward of [`Tensor::cholesky`]: with P = Lᵀ L̄ and Φ(P) its lower triangle with the
+/// diagonal halved, Ā = L⁻ᵀ S L⁻¹ for S = ½(Φ(P) + Φ(P)ᵀ), added to the adjoint of A (the
+/// symmetric part of A is what the forward pass reads, so Ā goes to both triangles). From
+/// dA = dL Lᵀ + L dLᵀ, i.e. L⁻¹ dL = Φ(L⁻¹ dA L⁻ᵀ) (Murray 2016, "Differentiation of the
+/// Cholesky decomposition", arXiv:1602.07527, section 3).
+pub(crate) fn cholesky_backward(vals: &[f64], adj: &mut [f64], out: usize, a: usize, n: usize) {
+    let (lo, hi) = adj.split_at_mut(out);
+    let lbar = &hi[..n * n];
+    // a zero adjoint sends nothing (the tape's convention; see `trisolve_backward`)
+    if lbar.iter().all(|&g| g == 0.0) {
+        return;
+    }
+    let l = &vals[out..out + n * n];
+    // P = Lᵀ L̄ on the lower triangle (only that part enters Φ): P[i][j] = Σ_k L[k][i] L̄[k][j],
+    // k ≥ i (L lower)
+    let mut s = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..=i {
+            let mut p = 0.0;
+            for k in i..n {
+                p += l[k * n + i] * lbar[k * n + j];
+            }
+            s[i * n + j] = if i == j { 0.5 * p } else { p };
+        }
+    }
+    // S = ½(Φ(P) + Φ(P)ᵀ)
+    for i in 0..n {
+        for j in 0..i {
+            let v = 0.5 * s[i * n + j];
+            s[i * n + j] = v;
+            s[j * n + i] = v;
+        }
+    }
+    // Z = L⁻ᵀ S, then W = L⁻ᵀ Zᵀ = (Z L⁻¹)ᵀ = Āᵀ
+    tri_solve_into(l, &mut s, n, n, true, true);
+    let mut w = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..n {
+            w[i * n + j] = s[j * n + i];
+        }
+    }
+    tri_solve_into(l, &mut w, n, n, true, true);
+    let abar = &mut lo[a..a + n * n];
+    for i in 0..n {
+        for j in 0..n {
+            // Ā is symmetric up to rounding: its symmetric part
+            abar[i * n + j] += 0.5 * (w[i * n + j] + w[j * n + i]);
+        }
+    }
+}
+
 fn need_rank(t: &Tensor<'_>, op: &'static str, r: usize) -> Result<(), AdError> {
     if t.ndim() == r {
         Ok(())
@@ -655,6 +728,64 @@ impl<'t> Tensor<'t> {
             });
         }
         Ok(Tensor::from_slot(tape, out as u32, b.shape, tracked))
+    }
+
+    /// The lower Cholesky factor L of a symmetric positive-definite matrix (L Lᵀ = A, zeros
+    /// above the diagonal), as Stan's `cholesky_decompose`: one node, whose backward pass is
+    /// Murray's (2016) formula (O(n³), two triangular solves). The factor is that of the
+    /// symmetric part ½(A + Aᵀ), and the gradient goes to both triangles.
+    ///
+    /// # Errors
+    /// [`AdError::WrongRank`] or [`AdError::ShapeMismatch`] for a non-square matrix;
+    /// [`AdError::NotPositiveDefinite`] naming the row whose pivot is ≤ 0 or not finite
+    /// (a NaN entry included).
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let a = tape.tensor(&ndarray::array![[4.0, 2.0], [2.0, 5.0]]);
+    /// let l = a.cholesky()?;
+    /// assert_eq!(l.to_vec(), vec![2.0, 0.0, 1.0, 2.0]);
+    /// l.sum().backward();
+    /// assert!(a.grad().iter().all(|g| g.is_finite()));
+    /// let bad = tape.tensor(&ndarray::array![[1.0, 2.0], [2.0, 1.0]]);
+    /// assert!(bad.cholesky().is_err());
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn cholesky(self) -> Result<Tensor<'t>, AdError> {
+        need_rank(&self, "cholesky", 2)?;
+        let n = self.dims()[0];
+        if self.dims()[1] != n {
+            return Err(AdError::ShapeMismatch {
+                op: "cholesky",
+                left: self.shape,
+                right: self.shape,
+            });
+        }
+        let tape = self.tape;
+        let mut g = tape.inner_mut();
+        g.reserve("cholesky", n * n, 0, 0, &[])?;
+        let a0 = self.start as usize;
+        let out = g.next_slot() as usize;
+        g.vals.resize(out + n * n, 0.0);
+        let (inp, outp) = g.vals.split_at_mut(out);
+        if let Err((index, value)) = cholesky_into(&inp[a0..a0 + n * n], outp, n) {
+            g.vals.truncate(out);
+            return Err(AdError::NotPositiveDefinite { index, value });
+        }
+        if self.tracked {
+            g.push_node(Node::Cholesky {
+                out: out as u32,
+                a: self.start,
+                n: n as u32,
+            });
+        }
+        Ok(Tensor::from_slot(
+            tape,
+            out as u32,
+            self.shape,
+            self.tracked,
+        ))
     }
 
     /// The diagonal of a square matrix, as a vector (one gather node).

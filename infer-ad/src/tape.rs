@@ -105,6 +105,8 @@ pub(crate) enum Node {
     },
     /// `out (m×n) = D · B` with `D = data[d]` (m×k) constant.
     MatMulData { out: u32, d: u32, b: u32, n: u32 },
+    /// Cholesky factor `out (n×n, lower) = chol(sym(A))` of the symmetric part of `a` (n×n).
+    Cholesky { out: u32, a: u32, n: u32 },
     /// Triangular solve `out (n×m) = L⁻¹ B` (lower) or `U⁻¹ B` (upper).
     TriSolve {
         out: u32,
@@ -174,6 +176,7 @@ impl Node {
             | Node::MatVecData { out, .. }
             | Node::MatMul { out, .. }
             | Node::MatMulData { out, .. }
+            | Node::Cholesky { out, .. }
             | Node::TriSolve { out, .. } => out,
         }
     }
@@ -736,6 +739,9 @@ fn sweep<const LAZY: bool>(mut lz: Lazy<'_, LAZY>, root: usize, recs: &[Rec], pa
                 let mat = &data[d as usize];
                 linalg::matmul_data_backward(mat, adj, out as usize, b as usize, n as usize);
             }
+            Node::Cholesky { out, a, n } => {
+                linalg::cholesky_backward(vals, adj, out as usize, a as usize, n as usize);
+            }
             Node::TriSolve {
                 out,
                 l,
@@ -968,6 +974,10 @@ impl Node {
                 let (m, k) = data[us(d)].dim();
                 lz.touch_range(us(out), m * us(n));
                 lz.touch_range(us(b), k * us(n));
+            }
+            Node::Cholesky { out, a, n } => {
+                lz.touch_range(us(out), us(n) * us(n));
+                lz.touch_range(us(a), us(n) * us(n));
             }
             Node::TriSolve {
                 out, l, b, n, m, ..

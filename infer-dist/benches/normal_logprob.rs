@@ -14,7 +14,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use infer_ad::Tape;
 use infer_ad::scalar::LN_SQRT_2PI;
-use infer_dist::{Distribution, Gamma, Normal, StudentT};
+use infer_dist::{Gamma, Normal, StudentT};
 use rand::{Rng, SeedableRng};
 use std::hint::black_box;
 

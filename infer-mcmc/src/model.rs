@@ -239,8 +239,25 @@ impl From<ModelError> for LogDensityError {
 }
 
 impl From<AdError> for LogDensityError {
+    /// A matrix that is not positive definite (`cholesky`) or singular (`tri_solve`), or an
+    /// ODE that cannot be solved (non-finite, too many steps, step-size underflow) at this
+    /// point rejects the point, as Stan rejects it (inside a trajectory a divergence); the
+    /// structural errors (shapes, tapes, memory, an ill-posed ODE) stop the chain.
     fn from(e: AdError) -> Self {
-        LogDensityError::fatal(e)
+        match e {
+            AdError::NotPositiveDefinite { .. } => {
+                LogDensityError::recoverable("matrix not positive definite at this point")
+            }
+            AdError::Singular { .. } => {
+                LogDensityError::recoverable("singular triangular matrix at this point")
+            }
+            AdError::OdeNotFinite { .. }
+            | AdError::OdeTooManySteps { .. }
+            | AdError::OdeStepSizeUnderflow { .. } => {
+                LogDensityError::recoverable("the ODE cannot be solved at this point")
+            }
+            other => LogDensityError::fatal(other),
+        }
     }
 }
 

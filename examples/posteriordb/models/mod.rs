@@ -5,6 +5,8 @@
 use infer::prelude::*;
 
 mod eight_schools_noncentered;
+mod gp_pois_regr;
+mod one_comp_mm_elim_abs;
 
 /// A model built from its data, ready for [`Sampler::sample_model`].
 pub type Built = Box<dyn Model + Sync>;
@@ -20,6 +22,8 @@ pub fn build(model_name: &str, data: &StanData) -> Option<Result<Built, StanData
         "eight_schools_noncentered" => boxed(
             eight_schools_noncentered::EightSchoolsNoncentered::new(data),
         ),
+        "gp_pois_regr" => boxed(gp_pois_regr::GpPoisRegr::new(data)),
+        "one_comp_mm_elim_abs" => boxed(one_comp_mm_elim_abs::OneCompMmElimAbs::new(data)),
         _ => return None,
     })
 }

@@ -3,6 +3,7 @@
 mod algebra;
 mod alloc;
 mod backward_passes;
+mod cholesky;
 mod fastmath;
 mod gather_lse;
 mod hostile_optim;
@@ -10,6 +11,7 @@ mod hostile_shapes;
 mod hostile_tapes;
 mod log_mix_elementwise;
 mod matmul_kernel;
+mod ode;
 mod ops_values;
 mod prop_ops;
 mod training;
