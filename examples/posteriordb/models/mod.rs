@@ -4,8 +4,14 @@
 
 use infer::prelude::*;
 
+mod ark;
+mod arma11;
 mod eight_schools_noncentered;
+mod garch11;
 mod gp_pois_regr;
+mod hmm_drive_0;
+mod hmm_example;
+mod low_dim_gauss_mix;
 mod one_comp_mm_elim_abs;
 
 /// A model built from its data, ready for [`Sampler::sample_model`].
@@ -24,6 +30,12 @@ pub fn build(model_name: &str, data: &StanData) -> Option<Result<Built, StanData
         ),
         "gp_pois_regr" => boxed(gp_pois_regr::GpPoisRegr::new(data)),
         "one_comp_mm_elim_abs" => boxed(one_comp_mm_elim_abs::OneCompMmElimAbs::new(data)),
+        "arK" => boxed(ark::ArK::new(data)),
+        "arma11" => boxed(arma11::Arma11::new(data)),
+        "garch11" => boxed(garch11::Garch11::new(data)),
+        "low_dim_gauss_mix" => boxed(low_dim_gauss_mix::LowDimGaussMix::new(data)),
+        "hmm_example" => boxed(hmm_example::HmmExample::new(data)),
+        "hmm_drive_0" => boxed(hmm_drive_0::HmmDrive0::new(data)),
         _ => return None,
     })
 }
