@@ -28,44 +28,10 @@
 //! well-mixed draws. The exit status is 1 when any posterior fails.
 
 mod models;
+mod runner;
 
-use infer::mcmc::diagnostics::{mcse_mean, mcse_sd, rhat};
-use infer::prelude::*;
-use serde_json::Value;
 use std::error::Error;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
-
-/// One reference quantity.
-struct Reference {
-    name: String,
-    mean: f64,
-    sd: f64,
-    ess_bulk: f64,
-}
-
-/// The comparison of one quantity.
-struct Row {
-    name: String,
-    mean: f64,
-    ref_mean: f64,
-    z: f64,
-    sd: f64,
-    ref_sd: f64,
-    z_sd: f64,
-    rhat: f64,
-}
-
-/// The outcome of one posterior.
-enum Outcome {
-    Unsupported(String),
-    Ran {
-        rows: Vec<Row>,
-        missing: Vec<String>,
-        divergent: usize,
-        seconds: f64,
-    },
-}
 
 struct Options {
     dir: PathBuf,
@@ -104,98 +70,6 @@ fn options() -> Result<Options, Box<dyn Error>> {
     Ok(o)
 }
 
-fn read_json(path: &Path) -> Result<Value, Box<dyn Error>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Ok(serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?)
-}
-
-fn references(path: &Path) -> Result<Vec<Reference>, Box<dyn Error>> {
-    let v = read_json(path)?;
-    let qs = v["quantities"]
-        .as_array()
-        .ok_or_else(|| format!("{}: no `quantities` array", path.display()))?;
-    qs.iter()
-        .map(|q| {
-            let num = |k: &str| {
-                q[k].as_f64()
-                    .ok_or_else(|| format!("{}: quantity without `{k}`", path.display()))
-            };
-            Ok(Reference {
-                name: q["name"]
-                    .as_str()
-                    .ok_or_else(|| format!("{}: quantity without a name", path.display()))?
-                    .to_owned(),
-                mean: num("mean")?,
-                sd: num("sd")?,
-                ess_bulk: num("ess_bulk")?,
-            })
-        })
-        .collect()
-}
-
-fn run(folder: &Path, o: &Options) -> Result<Outcome, Box<dyn Error>> {
-    let info = read_json(&folder.join("info.json"))?;
-    let model_name = info["model_name"]
-        .as_str()
-        .ok_or_else(|| format!("{}: info.json has no model_name", folder.display()))?;
-    let data = StanData::from_path(folder.join("data.json"))?;
-    let Some(model) = models::build(model_name, &data) else {
-        return Ok(Outcome::Unsupported(model_name.to_owned()));
-    };
-    let model = model?;
-    let refs = references(&folder.join("reference.json"))?;
-    let settings = SamplerSettings {
-        num_chains: o.chains,
-        seed: o.seed,
-        target_accept: info["adapt_delta"].as_f64().unwrap_or(0.8),
-        max_depth: info["max_treedepth"].as_u64().unwrap_or(10) as usize,
-        ..SamplerSettings::default()
-    };
-    let start = Instant::now();
-    let fit = Sampler::new(settings)?.sample_model(&&*model)?;
-    let seconds = start.elapsed().as_secs_f64();
-    if let Some(prefix) = &o.csv {
-        let name = folder
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into());
-        fit.write_cmdstan_csvs(format!("{prefix}{name}"))?;
-    }
-    let mut rows = Vec::new();
-    let mut missing = Vec::new();
-    for r in refs {
-        let Ok(draws) = fit.draws_by_name(&r.name) else {
-            missing.push(r.name);
-            continue;
-        };
-        let n = draws.len() as f64;
-        let mean = draws.sum() / n;
-        let sd = (draws.mapv(|x| (x - mean) * (x - mean)).sum() / (n - 1.0)).sqrt();
-        // a quantity constant in every draw has no MCSE (ArviZ gives NaN); then any
-        // difference from the reference fails
-        let m_err = mcse_mean(draws.view()).unwrap_or(0.0);
-        let s_err = mcse_sd(draws.view()).unwrap_or(0.0);
-        let z = (mean - r.mean).abs() / (m_err * m_err + r.sd * r.sd / r.ess_bulk).sqrt();
-        let z_sd = (sd - r.sd).abs() / (s_err * s_err + r.sd * r.sd / (2.0 * r.ess_bulk)).sqrt();
-        rows.push(Row {
-            name: r.name,
-            mean,
-            ref_mean: r.mean,
-            z: if z.is_nan() { 0.0 } else { z },
-            sd,
-            ref_sd: r.sd,
-            z_sd: if z_sd.is_nan() { 0.0 } else { z_sd },
-            rhat: rhat(draws.view()).unwrap_or(1.0),
-        });
-    }
-    Ok(Outcome::Ran {
-        rows,
-        missing,
-        divergent: fit.num_divergent(),
-        seconds,
-    })
-}
-
 fn main() -> Result<(), Box<dyn Error>> {
     let o = options()?;
     let mut folders: Vec<PathBuf> = std::fs::read_dir(&o.dir)
@@ -223,41 +97,16 @@ fn main() -> Result<(), Box<dyn Error>> {
         let name = folder
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into());
-        match run(folder, &o) {
-            Ok(Outcome::Unsupported(m)) => {
-                unsupported += 1;
-                println!("{name:<45} unsupported (model {m} is not implemented)");
-            }
-            Ok(Outcome::Ran {
-                rows,
-                missing,
-                divergent,
-                seconds,
-            }) => {
-                let max = |f: fn(&Row) -> f64| rows.iter().map(f).fold(0.0, f64::max);
-                let (z, z_sd, rh) = (max(|r| r.z), max(|r| r.z_sd), max(|r| r.rhat));
-                let ok = missing.is_empty() && z <= 4.0 && z_sd <= 4.0 && rh <= 1.01;
-                if ok {
-                    passed += 1;
-                } else {
-                    failed += 1;
+        match runner::run(folder, o.chains, o.seed, o.csv.as_deref()) {
+            Ok(outcome) => {
+                match &outcome {
+                    runner::Outcome::Unsupported(_) => unsupported += 1,
+                    _ if outcome.passed() => passed += 1,
+                    _ => failed += 1,
                 }
-                println!(
-                    "{name:<45} {} {:>3} quantities  max z {z:5.2}  max z_sd {z_sd:5.2}  max R-hat {rh:.4}  divergent {divergent:>3}  {seconds:6.2} s",
-                    if ok { "PASS" } else { "FAIL" },
-                    rows.len() + missing.len(),
-                );
-                for r in rows
-                    .iter()
-                    .filter(|r| r.z > 4.0 || r.z_sd > 4.0 || r.rhat > 1.01)
-                {
-                    println!(
-                        "    {:<20} mean {:12.5} ref {:12.5} z {:5.2}  sd {:10.4} ref {:10.4} z_sd {:5.2}  R-hat {:.4}",
-                        r.name, r.mean, r.ref_mean, r.z, r.sd, r.ref_sd, r.z_sd, r.rhat
-                    );
-                }
-                for m in &missing {
-                    println!("    {m:<20} missing from the fit");
+                println!("{}", outcome.line(&name));
+                for d in outcome.details() {
+                    println!("{d}");
                 }
             }
             Err(e) => {

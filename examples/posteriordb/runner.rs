@@ -1,0 +1,228 @@
+//! Sampling one posteriordb posterior and comparing it with its reference: shared by the
+//! runner (`main.rs`) and the CI test of a fast subset (`tests/it/posteriordb.rs`).
+
+use crate::models;
+use infer::mcmc::diagnostics::{ess_bulk, mcse_mean, mcse_sd, rhat};
+use infer::prelude::*;
+use serde_json::Value;
+use std::error::Error;
+use std::path::Path;
+use std::time::Instant;
+
+/// The thresholds of the comparison (see the runner's documentation).
+pub const MAX_Z: f64 = 4.0;
+/// R-hat above this fails.
+pub const MAX_RHAT: f64 = 1.01;
+
+/// One reference quantity.
+struct Reference {
+    name: String,
+    mean: f64,
+    sd: f64,
+    ess_bulk: f64,
+}
+
+/// The comparison of one quantity.
+pub struct Row {
+    pub name: String,
+    pub mean: f64,
+    pub ref_mean: f64,
+    pub z: f64,
+    pub sd: f64,
+    pub ref_sd: f64,
+    pub z_sd: f64,
+    pub rhat: f64,
+    pub ess_bulk: f64,
+}
+
+impl Row {
+    fn failed(&self) -> bool {
+        self.z > MAX_Z || self.z_sd > MAX_Z || self.rhat > MAX_RHAT
+    }
+}
+
+/// The outcome of one posterior.
+pub enum Outcome {
+    /// Its `model_name` is not implemented.
+    Unsupported(String),
+    /// Sampled and compared.
+    Ran {
+        rows: Vec<Row>,
+        missing: Vec<String>,
+        divergent: usize,
+        gradients: u64,
+        seconds: f64,
+    },
+}
+
+impl Outcome {
+    /// Whether every quantity passed (an unsupported posterior has not passed).
+    pub fn passed(&self) -> bool {
+        match self {
+            Outcome::Unsupported(_) => false,
+            Outcome::Ran { rows, missing, .. } => {
+                missing.is_empty() && !rows.iter().any(Row::failed)
+            }
+        }
+    }
+
+    /// The one-line summary: verdict, quantities, wall time, gradient evaluations, min bulk
+    /// ESS, ESS per gradient, max |z| of the means and of the sds, the range of sd ÷
+    /// reference sd, max R-hat, divergent transitions.
+    pub fn line(&self, name: &str) -> String {
+        match self {
+            Outcome::Unsupported(m) => {
+                format!("{name:<45} unsupported (model {m} is not implemented)")
+            }
+            Outcome::Ran {
+                rows,
+                missing,
+                divergent,
+                gradients,
+                seconds,
+            } => {
+                let fold = |f: fn(&Row) -> f64, init: f64, pick: fn(f64, f64) -> f64| {
+                    rows.iter().map(f).fold(init, pick)
+                };
+                let min_ess = fold(|r| r.ess_bulk, f64::INFINITY, f64::min);
+                let ratio = |r: &Row| r.sd / r.ref_sd;
+                format!(
+                    "{name:<45} {} {:>3} qty {seconds:7.2} s {gradients:>9} grads  min ESS {min_ess:7.0}  ESS/grad {:.4}  max|z| {:5.2}  max|z_sd| {:5.2}  sd/ref {:.2}–{:.2}  R-hat ≤ {:.4}  div {divergent}",
+                    if self.passed() { "PASS" } else { "FAIL" },
+                    rows.len() + missing.len(),
+                    min_ess / *gradients as f64,
+                    fold(|r| r.z, 0.0, f64::max),
+                    fold(|r| r.z_sd, 0.0, f64::max),
+                    fold(ratio, f64::INFINITY, f64::min),
+                    fold(ratio, 0.0, f64::max),
+                    fold(|r| r.rhat, 0.0, f64::max),
+                )
+            }
+        }
+    }
+
+    /// One line per failing or missing quantity.
+    pub fn details(&self) -> Vec<String> {
+        let Outcome::Ran { rows, missing, .. } = self else {
+            return Vec::new();
+        };
+        rows.iter()
+            .filter(|r| r.failed())
+            .map(|r| {
+                format!(
+                    "    {:<20} mean {:12.5} ref {:12.5} z {:5.2}  sd {:10.4} ref {:10.4} z_sd {:5.2}  R-hat {:.4}",
+                    r.name, r.mean, r.ref_mean, r.z, r.sd, r.ref_sd, r.z_sd, r.rhat
+                )
+            })
+            .chain(missing.iter().map(|m| format!("    {m:<20} missing from the fit")))
+            .collect()
+    }
+}
+
+fn read_json(path: &Path) -> Result<Value, Box<dyn Error>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?)
+}
+
+fn references(path: &Path) -> Result<Vec<Reference>, Box<dyn Error>> {
+    let v = read_json(path)?;
+    let qs = v["quantities"]
+        .as_array()
+        .ok_or_else(|| format!("{}: no `quantities` array", path.display()))?;
+    qs.iter()
+        .map(|q| {
+            let num = |k: &str| {
+                q[k].as_f64()
+                    .ok_or_else(|| format!("{}: quantity without `{k}`", path.display()))
+            };
+            Ok(Reference {
+                name: q["name"]
+                    .as_str()
+                    .ok_or_else(|| format!("{}: quantity without a name", path.display()))?
+                    .to_owned(),
+                mean: num("mean")?,
+                sd: num("sd")?,
+                ess_bulk: num("ess_bulk")?,
+            })
+        })
+        .collect()
+}
+
+/// Samples the posterior in `folder` (its model found by `model_name`) with the reference
+/// run's `adapt_delta` and `max_treedepth`, `chains` × (1000 + 1000), and compares every
+/// reference quantity. With `csv`, the chains are written to `<csv><folder name>_<chain>.csv`.
+///
+/// # Errors
+/// Unreadable files, data the model rejects, a sampler error.
+pub fn run(
+    folder: &Path,
+    chains: usize,
+    seed: u64,
+    csv: Option<&str>,
+) -> Result<Outcome, Box<dyn Error>> {
+    let info = read_json(&folder.join("info.json"))?;
+    let model_name = info["model_name"]
+        .as_str()
+        .ok_or_else(|| format!("{}: info.json has no model_name", folder.display()))?;
+    let data = StanData::from_path(folder.join("data.json"))?;
+    let Some(model) = models::build(model_name, &data) else {
+        return Ok(Outcome::Unsupported(model_name.to_owned()));
+    };
+    let model = model?;
+    let refs = references(&folder.join("reference.json"))?;
+    let settings = SamplerSettings {
+        num_chains: chains,
+        seed,
+        target_accept: info["adapt_delta"].as_f64().unwrap_or(0.8),
+        max_depth: info["max_treedepth"]
+            .as_u64()
+            .map_or(10, |d| usize::try_from(d).unwrap_or(10)),
+        ..SamplerSettings::default()
+    };
+    let start = Instant::now();
+    let fit = Sampler::new(settings)?.sample_model(&&*model)?;
+    let seconds = start.elapsed().as_secs_f64();
+    if let Some(prefix) = csv {
+        let name = folder
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into());
+        fit.write_cmdstan_csvs(format!("{prefix}{name}"))?;
+    }
+    let mut rows = Vec::new();
+    let mut missing = Vec::new();
+    for r in refs {
+        let Ok(draws) = fit.draws_by_name(&r.name) else {
+            missing.push(r.name);
+            continue;
+        };
+        let n = draws.len() as f64;
+        let mean = draws.sum() / n;
+        let sd = (draws.mapv(|x| (x - mean) * (x - mean)).sum() / (n - 1.0)).sqrt();
+        // a quantity constant in every draw has no MCSE (ArviZ gives NaN): 0, so that any
+        // difference from the reference fails
+        let m_err = mcse_mean(draws.view()).unwrap_or(0.0);
+        let s_err = mcse_sd(draws.view()).unwrap_or(0.0);
+        let z = (mean - r.mean).abs() / (m_err * m_err + r.sd * r.sd / r.ess_bulk).sqrt();
+        let z_sd = (sd - r.sd).abs() / (s_err * s_err + r.sd * r.sd / (2.0 * r.ess_bulk)).sqrt();
+        rows.push(Row {
+            name: r.name,
+            mean,
+            ref_mean: r.mean,
+            // 0/0: a constant quantity equal to its constant reference
+            z: if z.is_nan() { 0.0 } else { z },
+            sd,
+            ref_sd: r.sd,
+            z_sd: if z_sd.is_nan() { 0.0 } else { z_sd },
+            rhat: rhat(draws.view()).unwrap_or(1.0),
+            ess_bulk: ess_bulk(draws.view()).unwrap_or(f64::NAN),
+        });
+    }
+    Ok(Outcome::Ran {
+        rows,
+        missing,
+        divergent: fit.num_divergent(),
+        gradients: fit.gradient_evals(),
+        seconds,
+    })
+}
