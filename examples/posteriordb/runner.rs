@@ -150,7 +150,7 @@ fn references(path: &Path) -> Result<Vec<Reference>, Box<dyn Error>> {
 }
 
 /// Samples the posterior in `folder` (its model found by `model_name`) with the reference
-/// run's `adapt_delta` and `max_treedepth`, `chains` × (1000 + 1000), and compares every
+/// run's `adapt_delta` and `max_treedepth`, `chains` × (1000 warmup + `draws`), and compares every
 /// reference quantity. With `csv`, the chains are written to `<csv><folder name>_<chain>.csv`.
 ///
 /// # Errors
@@ -158,6 +158,7 @@ fn references(path: &Path) -> Result<Vec<Reference>, Box<dyn Error>> {
 pub fn run(
     folder: &Path,
     chains: usize,
+    draws: usize,
     seed: u64,
     csv: Option<&str>,
 ) -> Result<Outcome, Box<dyn Error>> {
@@ -173,6 +174,7 @@ pub fn run(
     let refs = references(&folder.join("reference.json"))?;
     let settings = SamplerSettings {
         num_chains: chains,
+        num_samples: draws,
         seed,
         target_accept: info["adapt_delta"].as_f64().unwrap_or(0.8),
         max_depth: info["max_treedepth"]

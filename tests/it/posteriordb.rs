@@ -26,7 +26,7 @@ fn fast_posteriors_match_their_references() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/posteriordb");
     let mut failures = Vec::new();
     for name in FAST {
-        let outcome = runner::run(&dir.join(name), 4, 20261203, None)
+        let outcome = runner::run(&dir.join(name), 4, 1000, 20261203, None)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         println!("{}", outcome.line(name));
         if !outcome.passed() {
