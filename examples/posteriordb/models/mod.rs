@@ -6,12 +6,23 @@ use infer::prelude::*;
 
 mod ark;
 mod arma11;
+mod blr;
+mod diamonds;
+mod earn_height;
 mod eight_schools_noncentered;
 mod garch11;
 mod gp_pois_regr;
 mod hmm_drive_0;
 mod hmm_example;
+mod kidscore_interaction;
+mod kidscore_mom_work;
+mod kidscore_momhsiq;
+mod kilpisjarvi;
+mod logearn_interaction_z;
+mod logmesquite_logvash;
 mod low_dim_gauss_mix;
+mod mesquite;
+mod nes;
 mod one_comp_mm_elim_abs;
 
 /// A model built from its data, ready for [`Sampler::sample_model`].
@@ -36,6 +47,17 @@ pub fn build(model_name: &str, data: &StanData) -> Option<Result<Built, StanData
         "low_dim_gauss_mix" => boxed(low_dim_gauss_mix::LowDimGaussMix::new(data)),
         "hmm_example" => boxed(hmm_example::HmmExample::new(data)),
         "hmm_drive_0" => boxed(hmm_drive_0::HmmDrive0::new(data)),
+        "blr" => boxed(blr::Blr::new(data)),
+        "diamonds" => boxed(diamonds::Diamonds::new(data)),
+        "earn_height" => boxed(earn_height::EarnHeight::new(data)),
+        "kidscore_interaction" => boxed(kidscore_interaction::KidscoreInteraction::new(data)),
+        "kidscore_mom_work" => boxed(kidscore_mom_work::KidscoreMomWork::new(data)),
+        "kidscore_momhsiq" => boxed(kidscore_momhsiq::KidscoreMomhsiq::new(data)),
+        "kilpisjarvi" => boxed(kilpisjarvi::Kilpisjarvi::new(data)),
+        "logearn_interaction_z" => boxed(logearn_interaction_z::LogearnInteractionZ::new(data)),
+        "logmesquite_logvash" => boxed(logmesquite_logvash::LogmesquiteLogvash::new(data)),
+        "mesquite" => boxed(mesquite::Mesquite::new(data)),
+        "nes" => boxed(nes::Nes::new(data)),
         _ => return None,
     })
 }

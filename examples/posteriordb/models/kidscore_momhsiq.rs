@@ -1,0 +1,51 @@
+//! posteriordb `kidscore_momhsiq`:
+//! ```stan
+//! data {
+//!   int<lower=0> N;
+//!   vector<lower=0, upper=200>[N] kid_score;
+//!   vector<lower=0, upper=200>[N] mom_iq;
+//!   vector<lower=0, upper=1>[N] mom_hs;
+//! }
+//! parameters {
+//!   vector[3] beta; real<lower=0> sigma;
+//! }
+//! model {
+//!   sigma ~ cauchy(0, 2.5);
+//!   kid_score ~ normal(beta[1] + beta[2] * mom_hs + beta[3] * mom_iq, sigma);
+//! }
+//! ```
+
+use infer::prelude::*;
+use ndarray::{Array1, Array2};
+use std::sync::Arc;
+
+pub struct KidscoreMomhsiq {
+    /// The design matrix: ones, `mom_hs`, `mom_iq`.
+    x: Arc<Array2<f64>>,
+    kid_score: Array1<f64>,
+}
+
+impl KidscoreMomhsiq {
+    pub fn new(d: &StanData) -> Result<Self, StanDataError> {
+        let n = d.usize("N")?;
+        let cols = [
+            Array1::ones(n),
+            d.vector_of("mom_hs", n)?,
+            d.vector_of("mom_iq", n)?,
+        ];
+        Ok(KidscoreMomhsiq {
+            x: Arc::new(Array2::from_shape_fn((n, cols.len()), |(i, j)| cols[j][i])),
+            kid_score: d.vector_of("kid_score", n)?,
+        })
+    }
+}
+
+impl Model for KidscoreMomhsiq {
+    fn log_density<'t>(&self, p: &mut Params<'t>) -> Result<Var<'t>, LogDensityError> {
+        let beta = p.vector("beta", 3, Constraint::Real)?;
+        let sigma = p.scalar("sigma", Constraint::Positive)?;
+        let mu = p.tape().data_matvec(&self.x, beta)?;
+        Ok(HalfCauchy::new(2.5)?.log_prob_sum(sigma)?
+            + Normal::new(mu, sigma)?.log_prob_sum(&self.kid_score)?)
+    }
+}
