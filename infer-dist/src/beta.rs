@@ -74,11 +74,7 @@ impl<'t> Beta<'t> {
 
 fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
     if !(0.0..=1.0).contains(&x) {
-        return if x.is_nan() {
-            (f64::NAN, [0.0; 3])
-        } else {
-            util::neg_inf()
-        };
+        return util::off_support(x);
     }
     let y = 1.0 - x;
     // ln(1 − x) by ln_1p (1 − x rounds to 1 for x < 1e-16, and (b − 1) ln(1 − x) matters
@@ -139,11 +135,7 @@ fn value_partial(x: f64, a: f64, b: f64, y: f64) -> f64 {
 /// (a − 1) ln x + (b − 1) ln(1 − x), with the partials ln x and ln(1 − x).
 fn data([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
     if !(0.0..=1.0).contains(&x) {
-        return if x.is_nan() {
-            (f64::NAN, [0.0; 3])
-        } else {
-            util::neg_inf()
-        };
+        return util::off_support(x);
     }
     let y = 1.0 - x;
     let ly = (-x).ln_1p();

@@ -75,11 +75,7 @@ impl<'t> Chi2<'t> {
 
 fn kernel([x, v]: [f64; 2]) -> (f64, [f64; 2]) {
     if !(x >= 0.0) || x.is_infinite() {
-        return if x.is_nan() {
-            (f64::NAN, [0.0; 2])
-        } else {
-            util::neg_inf()
-        };
+        return util::off_support(x);
     }
     let a = 0.5 * v;
     (
@@ -93,11 +89,7 @@ fn kernel([x, v]: [f64; 2]) -> (f64, [f64; 2]) {
 /// ν: (ν/2 − 1) ln x − x/2, with the partial ½ ln x for ν.
 fn data([x, v]: [f64; 2]) -> (f64, [f64; 2]) {
     if !(x >= 0.0) || x.is_infinite() {
-        return if x.is_nan() {
-            (f64::NAN, [0.0; 2])
-        } else {
-            util::neg_inf()
-        };
+        return util::off_support(x);
     }
     let a = 0.5 * v;
     let lx = x.ln();

@@ -59,11 +59,7 @@ impl<'t> Exponential<'t> {
 
 fn kernel([x, r]: [f64; 2]) -> (f64, [f64; 2]) {
     if !(x >= 0.0) || x.is_infinite() {
-        return if x.is_nan() {
-            (f64::NAN, [0.0; 2])
-        } else {
-            util::neg_inf()
-        };
+        return util::off_support(x);
     }
     (r.ln() - r * x, [-r, 1.0 - r * x])
 }
@@ -71,11 +67,7 @@ fn kernel([x, r]: [f64; 2]) -> (f64, [f64; 2]) {
 /// [`kernel`] without its parameter-only term ([`norm`]), for `log_prob_sum` with a scalar λ.
 fn data([x, r]: [f64; 2]) -> (f64, [f64; 2]) {
     if !(x >= 0.0) || x.is_infinite() {
-        return if x.is_nan() {
-            (f64::NAN, [0.0; 2])
-        } else {
-            util::neg_inf()
-        };
+        return util::off_support(x);
     }
     (-r * x, [-r, -r * x])
 }

@@ -175,11 +175,7 @@ impl<'t> Gamma<'t> {
 
 fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
     if !(x >= 0.0) || x.is_infinite() {
-        return if x.is_nan() {
-            (f64::NAN, [0.0; 3])
-        } else {
-            util::neg_inf()
-        };
+        return util::off_support(x);
     }
     let lx = x.ln();
     (
@@ -192,11 +188,7 @@ fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
 /// and β: (α − 1) ln x − βx, with the partials ln x for α and −βx for β (times β).
 fn data([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
     if !(x >= 0.0) || x.is_infinite() {
-        return if x.is_nan() {
-            (f64::NAN, [0.0; 3])
-        } else {
-            util::neg_inf()
-        };
+        return util::off_support(x);
     }
     let lx = x.ln();
     let y = b * x;
@@ -206,7 +198,7 @@ fn data([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
 /// The parameter-only terms of [`kernel`], α ln β − ln Γ(α), while α is below the size
 /// where [`gamma_ln_density`] takes the saddle-point form (NaN beyond, and `log_prob_sum`
 /// then sums the kernel).
-fn norm([_, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
+pub(crate) fn norm([_, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
     if a >= SADDLE_POINT_SHAPE {
         return (f64::NAN, [0.0; 3]);
     }

@@ -60,11 +60,7 @@ impl<'t> HalfCauchy<'t> {
 
 fn kernel([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
     if !(x >= 0.0) || x.is_infinite() {
-        return if x.is_nan() {
-            (f64::NAN, [0.0; 2])
-        } else {
-            util::neg_inf()
-        };
+        return util::off_support(x);
     }
     let z = x / s;
     let z2 = z * z;
@@ -84,11 +80,7 @@ fn kernel([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
 /// [`kernel`] without its parameter-only terms ([`norm`]), for `log_prob_sum` with a scalar σ.
 fn data([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
     if !(x >= 0.0) || x.is_infinite() {
-        return if x.is_nan() {
-            (f64::NAN, [0.0; 2])
-        } else {
-            util::neg_inf()
-        };
+        return util::off_support(x);
     }
     let z = x / s;
     let z2 = z * z;

@@ -60,11 +60,7 @@ impl<'t> HalfNormal<'t> {
 
 fn kernel([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
     if !(x >= 0.0) || x.is_infinite() {
-        return if x.is_nan() {
-            (f64::NAN, [0.0; 2])
-        } else {
-            util::neg_inf()
-        };
+        return util::off_support(x);
     }
     let z = x / s;
     (
@@ -76,11 +72,7 @@ fn kernel([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
 /// [`kernel`] without its parameter-only terms ([`norm`]), for `log_prob_sum` with a scalar σ.
 fn data([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
     if !(x >= 0.0) || x.is_infinite() {
-        return if x.is_nan() {
-            (f64::NAN, [0.0; 2])
-        } else {
-            util::neg_inf()
-        };
+        return util::off_support(x);
     }
     let z = x / s;
     (-0.5 * z * z, [-z / s, z * z])

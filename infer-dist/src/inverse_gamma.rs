@@ -2,9 +2,11 @@
 
 use crate::bind::{Kernel, RKernel, family, kernel_items};
 use crate::gamma::{
-    SADDLE_POINT_SHAPE, gamma_entropy_shape, gamma_ln_density, ln_gamma_with_grad,
-    ln_standard_gamma, std_gamma_pdf,
+    gamma_entropy_shape, gamma_ln_density, ln_gamma_with_grad, ln_standard_gamma, std_gamma_pdf,
 };
+// The parameter-only terms of the log density, a ln b − ln Γ(a) (below the saddle-point
+// shape), are the Gamma(a, b) density's: the same function of the same arguments.
+use crate::gamma::norm;
 use crate::special::{gamma_p_da, gamma_q};
 use crate::util::check_param;
 use crate::util::{self, POSITIVE, lp_map, param_map, positive};
@@ -76,11 +78,7 @@ impl<'t> InverseGamma<'t> {
 
 fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
     if !(x > 0.0) || x.is_infinite() {
-        return if x.is_nan() {
-            (f64::NAN, [0.0; 3])
-        } else {
-            util::neg_inf()
-        };
+        return util::off_support(x);
     }
     let lx = x.ln();
     // b/x, not b·(1/x): 1/x overflows for a subnormal x where b/x does not
@@ -103,29 +101,14 @@ fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
 /// and b: −(a + 1) ln x − b/x, with the partials −ln x for a and −b/x for b (times b).
 fn data([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
     if !(x > 0.0) || x.is_infinite() {
-        return if x.is_nan() {
-            (f64::NAN, [0.0; 3])
-        } else {
-            util::neg_inf()
-        };
+        return util::off_support(x);
     }
     let lx = x.ln();
     let bx = b / x;
     (-(a + 1.0) * lx - bx, [(bx - (a + 1.0)) / x, -lx, -bx])
 }
 
-/// The parameter-only terms of [`kernel`], a ln b − ln Γ(a), while a is below the size where
-/// [`gamma_ln_density`] takes the saddle-point form (NaN beyond: `log_prob_sum` then sums the
-/// kernel).
-fn norm([_, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
-    if a >= SADDLE_POINT_SHAPE {
-        return (f64::NAN, [0.0; 3]);
-    }
-    let lb = b.ln();
-    (a * lb - lgamma(a), [0.0, lb - digamma(a), a])
-}
-
-/// The partial of [`kernel`], [`data`] and [`norm`] for the rate b is in scaled form (times b).
+/// The partial of [`kernel`], [`data`] and `norm` for the rate b is in scaled form (times b).
 const SCALED: util::Scaled<3> = util::Scaled {
     by: 2,
     pow: [0, 0, 1],

@@ -72,11 +72,7 @@ impl<'t> Kumaraswamy<'t> {
 
 fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
     if !(0.0..=1.0).contains(&x) {
-        return if x.is_nan() {
-            (f64::NAN, [0.0; 3])
-        } else {
-            util::neg_inf()
-        };
+        return util::off_support(x);
     }
     let lx = x.ln();
     let t = a * lx;

@@ -66,11 +66,7 @@ impl<'t> LogNormal<'t> {
 
 fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
     if !(x > 0.0) || x.is_infinite() {
-        return if x.is_nan() {
-            (f64::NAN, [0.0; 3])
-        } else {
-            util::neg_inf()
-        };
+        return util::off_support(x);
     }
     let y = x.ln();
     let z = (y - m) / s;
@@ -84,11 +80,7 @@ fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
 /// μ and σ.
 fn data([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
     if !(x > 0.0) || x.is_infinite() {
-        return if x.is_nan() {
-            (f64::NAN, [0.0; 3])
-        } else {
-            util::neg_inf()
-        };
+        return util::off_support(x);
     }
     let y = x.ln();
     let z = (y - m) / s;

@@ -73,11 +73,7 @@ impl<'t> Normal<'t> {
 #[inline]
 fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
     if !x.is_finite() {
-        return if x.is_nan() {
-            (f64::NAN, [0.0; 3])
-        } else {
-            util::neg_inf()
-        };
+        return util::off_support(x);
     }
     let lp = |z: f64| -0.5 * z * z - fastmath::ln(s) - LN_SQRT_2PI;
     let r = 1.0 / s;

@@ -70,11 +70,7 @@ impl<'t> Pareto<'t> {
 
 fn kernel([x, s, a]: [f64; 3]) -> (f64, [f64; 3]) {
     if !(x >= s) || x.is_infinite() {
-        return if x.is_nan() {
-            (f64::NAN, [0.0; 3])
-        } else {
-            util::neg_inf()
-        };
+        return util::off_support(x);
     }
     let (lx, ls) = (x.ln(), s.ln());
     (

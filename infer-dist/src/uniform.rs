@@ -80,11 +80,7 @@ impl<'t> Uniform<'t> {
 
 fn kernel([x, l, h]: [f64; 3]) -> (f64, [f64; 3]) {
     if !(x >= l && x < h) {
-        return if x.is_nan() {
-            (f64::NAN, [0.0; 3])
-        } else {
-            util::neg_inf()
-        };
+        return util::off_support(x);
     }
     let (ln_w, r) = width(l, h);
     (-ln_w, [0.0, r, -r])

@@ -383,6 +383,17 @@ pub(crate) fn neg_inf<const K: usize>() -> (f64, [f64; K]) {
     (f64::NEG_INFINITY, [0.0; K])
 }
 
+/// The log density at a value outside the support: NaN for a NaN value (NaN in, NaN out),
+/// −∞ otherwise, with zero partials.
+#[inline]
+pub(crate) fn off_support<const K: usize>(x: f64) -> (f64, [f64; K]) {
+    if x.is_nan() {
+        (f64::NAN, [0.0; K])
+    } else {
+        neg_inf()
+    }
+}
+
 /// Elementwise log density through one fused node: `inputs[0]` is the value, the rest the
 /// parameters; `f` returns the value and the K partials.
 pub(crate) fn lp_map<'t, const K: usize>(

@@ -70,11 +70,7 @@ impl<'t> Weibull<'t> {
 
 fn kernel([x, l, k]: [f64; 3]) -> (f64, [f64; 3]) {
     if !(x > 0.0) || x.is_infinite() {
-        return if x.is_nan() {
-            (f64::NAN, [0.0; 3])
-        } else {
-            util::neg_inf()
-        };
+        return util::off_support(x);
     }
     let lt = x.ln() - l.ln();
     let tk = (k * lt).exp();
