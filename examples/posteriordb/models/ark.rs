@@ -1,4 +1,8 @@
 //! posteriordb `arK`: an autoregression of order K.
+//!
+//! Model code: 10 lines from `fn log_density` to its closing brace (blank and comment lines not
+//! counted), against 14 lines of the Stan program's parameters, transformed parameters and
+//! model blocks (0.71×).
 //! ```stan
 //! data {
 //!   int<lower=0> K; int<lower=0> T; array[T] real y;

@@ -1,4 +1,8 @@
 //! posteriordb `arma11`: ARMA(1, 1), the errors computed by a recursion.
+//!
+//! Model code: 20 lines from `fn log_density` to its closing brace (blank and comment lines not
+//! counted), against 17 lines of the Stan program's parameters, transformed parameters and
+//! model blocks (1.2×).
 //! ```stan
 //! data {
 //!   int<lower=1> T; array[T] real y;

@@ -1,4 +1,8 @@
 //! posteriordb `garch11`: GARCH(1, 1), with `beta1` bounded above by `1 - alpha1`.
+//!
+//! Model code: 20 lines from `fn log_density` to its closing brace (blank and comment lines not
+//! counted), against 11 lines of the Stan program's parameters, transformed parameters and
+//! model blocks (1.8×).
 //! ```stan
 //! data {
 //!   int<lower=0> T; array[T] real y; real<lower=0> sigma1;

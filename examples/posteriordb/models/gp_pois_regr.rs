@@ -1,5 +1,9 @@
 //! posteriordb `gp_pois_regr`: a latent Gaussian process with a squared-exponential kernel,
 //! non-centred through the Cholesky factor of its covariance, and a Poisson likelihood.
+//!
+//! Model code: 13 lines from `fn log_density` to its closing brace (blank and comment lines not
+//! counted), against 14 lines of the Stan program's parameters, transformed parameters and
+//! model blocks (0.93×).
 //! ```stan
 //! data {
 //!   int<lower=1> N; array[N] real x; array[N] int k;

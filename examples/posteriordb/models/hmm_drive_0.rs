@@ -1,5 +1,9 @@
 //! posteriordb `hmm_drive_0`: a two-state hidden Markov model of basketball drives with
 //! exponential emissions, marginalized over the states by the forward algorithm.
+//!
+//! Model code: 21 lines from `fn log_density` to its closing brace (blank and comment lines not
+//! counted), against 33 lines of the Stan program's parameters, transformed parameters and
+//! model blocks (0.64×).
 //! ```stan
 //! data {
 //!   int<lower=1> K; // number of states (1 = none, 2 = drive)

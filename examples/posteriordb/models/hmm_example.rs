@@ -1,5 +1,9 @@
 //! posteriordb `hmm_example`: a two-state hidden Markov model with normal emissions,
 //! marginalized over the states by the forward algorithm.
+//!
+//! Model code: 15 lines from `fn log_density` to its closing brace (blank and comment lines not
+//! counted), against 25 lines of the Stan program's parameters, transformed parameters and
+//! model blocks (0.6×).
 //! ```stan
 //! data {
 //!   int<lower=0> N; int<lower=0> K; array[N] real y;

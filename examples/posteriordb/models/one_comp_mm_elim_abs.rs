@@ -1,6 +1,10 @@
 //! posteriordb `one_comp_mm_elim_abs`: a one-compartment pharmacokinetic model with first-order
 //! absorption and Michaelis–Menten elimination, an ODE solved at the measurement times with
 //! its parameter sensitivities ([`infer::ad::ode::ode_solve`]; Stan uses `integrate_ode_bdf`).
+//!
+//! Model code: 34 lines from `fn log_density` to its closing brace (blank and comment lines not
+//! counted), against 17 lines of the Stan program's parameters, transformed parameters and
+//! model blocks (2.0×).
 //! ```stan
 //! functions {
 //!   array[] real one_comp_mm_elim_abs(real t, array[] real y, array[] real theta,
