@@ -12,7 +12,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use infer_ad::Tape;
-use infer_dist::{Bernoulli, BernoulliLogitGlm, BernoulliLogitGlmDist, Distribution, GlmDesign};
+use infer_dist::{Bernoulli, BernoulliLogitGlm, BernoulliLogitGlmDist, GlmDesign};
 use ndarray::Array2;
 use std::hint::black_box;
 use std::sync::Arc;

@@ -283,6 +283,30 @@ impl StanData {
         }
     }
 
+    /// An `array[n] int` of a given length.
+    ///
+    /// # Errors
+    /// As [`StanData::ints`], and [`StanDataError::Shape`] for another length.
+    ///
+    /// # Examples
+    /// ```
+    /// let data = infer_mcmc::stan_data::StanData::from_json_str(r#"{"k": [0, 3]}"#)?;
+    /// assert_eq!(data.ints_of("k", 2)?, vec![0, 3]);
+    /// assert!(data.ints_of("k", 3).is_err());
+    /// # Ok::<(), infer_mcmc::stan_data::StanDataError>(())
+    /// ```
+    pub fn ints_of(&self, name: &str, len: usize) -> Result<Vec<i64>, StanDataError> {
+        let v = self.ints(name)?;
+        if v.len() != len {
+            return Err(StanDataError::Shape {
+                name: name.to_owned(),
+                expected: format!("{len} elements"),
+                found: format!("{} elements", v.len()),
+            });
+        }
+        Ok(v)
+    }
+
     /// An `array[] int<lower=1, upper=n>` of Stan's 1-based indices into something of length
     /// `n`, returned 0-based (for [`infer_ad::Tensor::gather`]).
     ///

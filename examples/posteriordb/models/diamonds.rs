@@ -80,9 +80,8 @@ impl Model for Diamonds {
         if self.prior_only {
             return Ok(prior);
         }
-        let y = p.tape().constant(&self.y);
         let lik =
             NormalIdGlmDist::new(&self.xc, Some(intercept.as_tensor()), b, sigma.as_tensor())?;
-        Ok(prior + lik.log_prob_sum(y)?)
+        Ok(prior + lik.log_prob_sum(&self.y)?)
     }
 }

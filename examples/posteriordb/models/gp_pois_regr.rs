@@ -42,14 +42,7 @@ impl GpPoisRegr {
     pub fn new(d: &StanData) -> Result<Self, StanDataError> {
         let n = d.usize("N")?;
         let x = d.vector_of("x", n)?;
-        let k = d.ints("k")?;
-        if k.len() != n {
-            return Err(StanDataError::Shape {
-                name: "k".into(),
-                expected: format!("{n} elements"),
-                found: format!("{} elements", k.len()),
-            });
-        }
+        let k = d.ints_of("k", n)?;
         Ok(GpPoisRegr {
             n,
             half_sq_dist: Array2::from_shape_fn((n, n), |(i, j)| -0.5 * (x[i] - x[j]).powi(2)),

@@ -38,14 +38,7 @@ impl KidscoreMomWork {
     pub fn new(d: &StanData) -> Result<Self, StanDataError> {
         let n = d.usize("N")?;
         let kid_score = d.vector_of("kid_score", n)?;
-        let mom_work = d.ints("mom_work")?;
-        if mom_work.len() != n {
-            return Err(StanDataError::Shape {
-                name: "mom_work".into(),
-                expected: format!("{n} integers"),
-                found: format!("{}", mom_work.len()),
-            });
-        }
+        let mom_work = d.ints_of("mom_work", n)?;
         let x = Array2::from_shape_fn((n, 4), |(i, j)| match j {
             0 => 1.0,
             _ => f64::from(u8::from(mom_work[i] == j as i64 + 1)),

@@ -41,14 +41,7 @@ pub struct Nes {
 impl Nes {
     pub fn new(d: &StanData) -> Result<Self, StanDataError> {
         let n = d.usize("N")?;
-        let age = d.ints("age_discrete")?;
-        if age.len() != n {
-            return Err(StanDataError::Shape {
-                name: "age_discrete".into(),
-                expected: format!("{n} integers"),
-                found: format!("{}", age.len()),
-            });
-        }
+        let age = d.ints_of("age_discrete", n)?;
         let age_is = |k: i64| age.iter().map(|&a| f64::from(u8::from(a == k))).collect();
         let cols: [Array1<f64>; 9] = [
             Array1::ones(n),

@@ -443,6 +443,67 @@ macro_rules! glm_items {
     };
 }
 
+/// `log_prob_sum` at a value given as data (`&Array1`, `&[f64]`, …), a tensor or a scalar, as
+/// the families take it: data goes onto the coefficients' tape. (The trait method takes a
+/// tensor; this inherent method is found first.)
+macro_rules! glm_value_methods {
+    ($ty:ident, $example:literal) => {
+        impl<'t> $ty<'t> {
+            /// Σ of the log likelihood at `value` (outcomes as data, a tensor or a scalar):
+            /// [`Distribution::log_prob_sum`] with data bound to the coefficients' tape.
+            ///
+            /// # Errors
+            /// As [`Distribution::log_prob_sum`]; [`DistError::Ad`] for a tensor on another
+            /// tape.
+            ///
+            /// # Examples
+            /// ```
+            #[doc = $example]
+            /// ```
+            pub fn log_prob_sum(
+                &self,
+                value: impl crate::IntoValue<'t>,
+            ) -> Result<Var<'t>, DistError> {
+                let v = value.value_on(self.p.beta.tape())?;
+                Distribution::log_prob_sum(self, v)
+            }
+        }
+    };
+}
+
+glm_value_methods!(
+    BernoulliLogitGlmDist,
+    "use infer_dist::{BernoulliLogitGlmDist, GlmDesign};
+let design = GlmDesign::new(std::sync::Arc::new(ndarray::array![[1.0], [-1.0]]))?;
+let tape = infer_ad::Tape::new();
+let lik = BernoulliLogitGlmDist::new(&design, None, tape.tensor(&ndarray::array![0.0]))?;
+let lp = lik.log_prob_sum(&ndarray::array![1.0, 0.0])?;
+assert!((lp.value() - 2.0 * 0.5f64.ln()).abs() < 1e-15);
+# Ok::<(), infer_dist::DistError>(())"
+);
+glm_value_methods!(
+    PoissonLogGlmDist,
+    "use infer_dist::{GlmDesign, PoissonLogGlmDist};
+let design = GlmDesign::new(std::sync::Arc::new(ndarray::array![[0.0], [0.0]]))?;
+let tape = infer_ad::Tape::new();
+let lik = PoissonLogGlmDist::new(&design, None, tape.tensor(&ndarray::array![0.3]))?;
+// rate 1 for both: ln p(0) + ln p(1) = −1 + (−1)
+assert!((lik.log_prob_sum(&[0.0, 1.0][..])?.value() + 2.0).abs() < 1e-15);
+# Ok::<(), infer_dist::DistError>(())"
+);
+glm_value_methods!(
+    NormalIdGlmDist,
+    "use infer_dist::{GlmDesign, NormalIdGlmDist};
+let design = GlmDesign::new(std::sync::Arc::new(ndarray::array![[1.0], [2.0]]))?;
+let tape = infer_ad::Tape::new();
+let beta = tape.tensor(&ndarray::array![0.5]);
+let lik = NormalIdGlmDist::new(&design, None, beta, tape.scalar(1.0))?;
+let y = ndarray::array![0.5, 1.0];
+let want = -(2.0 * std::f64::consts::PI).ln();
+assert!((lik.log_prob_sum(&y)?.value() - want).abs() < 1e-12);
+# Ok::<(), infer_dist::DistError>(())"
+);
+
 /// Stan's `bernoulli_logit_glm`: independent outcomes yᵢ ∈ {0, 1} with
 /// P(yᵢ = 1) = σ(α + xᵢ·β), the logistic regression likelihood, as a [`Distribution`] of
 /// batch shape `[n]` over a [`GlmDesign`].
