@@ -244,13 +244,7 @@ impl StanData {
     /// ```
     pub fn vector_of(&self, name: &str, len: usize) -> Result<Array1<f64>, StanDataError> {
         let v = self.vector(name)?;
-        if v.len() != len {
-            return Err(StanDataError::Shape {
-                name: name.to_owned(),
-                expected: format!("{len} elements"),
-                found: format!("{} elements", v.len()),
-            });
-        }
+        check_len(name, v.len(), len)?;
         Ok(v)
     }
 
@@ -297,13 +291,7 @@ impl StanData {
     /// ```
     pub fn ints_of(&self, name: &str, len: usize) -> Result<Vec<i64>, StanDataError> {
         let v = self.ints(name)?;
-        if v.len() != len {
-            return Err(StanDataError::Shape {
-                name: name.to_owned(),
-                expected: format!("{len} elements"),
-                found: format!("{} elements", v.len()),
-            });
-        }
+        check_len(name, v.len(), len)?;
         Ok(v)
     }
 
@@ -392,6 +380,19 @@ impl StanData {
             name: name.to_owned(),
             expected: format!("{n} × {k}"),
             found: e.to_string(),
+        })
+    }
+}
+
+/// [`StanDataError::Shape`] unless `found == len`.
+fn check_len(name: &str, found: usize, len: usize) -> Result<(), StanDataError> {
+    if found == len {
+        Ok(())
+    } else {
+        Err(StanDataError::Shape {
+            name: name.to_owned(),
+            expected: format!("{len} elements"),
+            found: format!("{found} elements"),
         })
     }
 }
