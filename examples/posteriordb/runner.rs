@@ -2,7 +2,7 @@
 //! runner (`main.rs`) and the CI test of a fast subset (`tests/it/posteriordb.rs`).
 
 use crate::models;
-use infer::mcmc::diagnostics::{ess_bulk, mcse_mean, mcse_sd, rhat};
+use infer::mcmc::diagnostics::{Diagnostics, mcse_sd};
 use infer::prelude::*;
 use serde_json::Value;
 use std::error::Error;
@@ -48,7 +48,7 @@ pub enum Outcome {
     /// Sampled and compared.
     Ran {
         rows: Vec<Row>,
-        missing: Vec<String>,
+        unusable: Vec<String>,
         divergent: usize,
         gradients: u64,
         seconds: f64,
@@ -60,8 +60,8 @@ impl Outcome {
     pub fn passed(&self) -> bool {
         match self {
             Outcome::Unsupported(_) => false,
-            Outcome::Ran { rows, missing, .. } => {
-                missing.is_empty() && !rows.iter().any(Row::failed)
+            Outcome::Ran { rows, unusable, .. } => {
+                unusable.is_empty() && !rows.iter().any(Row::failed)
             }
         }
     }
@@ -76,7 +76,7 @@ impl Outcome {
             }
             Outcome::Ran {
                 rows,
-                missing,
+                unusable,
                 divergent,
                 gradients,
                 seconds,
@@ -89,7 +89,7 @@ impl Outcome {
                 format!(
                     "{name:<45} {} {:>3} qty {seconds:7.2} s {gradients:>9} grads  min ESS {min_ess:7.0}  ESS/grad {:.4}  max|z| {:5.2}  max|z_sd| {:5.2}  sd/ref {:.2}–{:.2}  R-hat ≤ {:.4}  div {divergent}",
                     if self.passed() { "PASS" } else { "FAIL" },
-                    rows.len() + missing.len(),
+                    rows.len() + unusable.len(),
                     min_ess / *gradients as f64,
                     fold(|r| r.z, 0.0, f64::max),
                     fold(|r| r.z_sd, 0.0, f64::max),
@@ -101,9 +101,9 @@ impl Outcome {
         }
     }
 
-    /// One line per failing or missing quantity.
+    /// One line per failing or unusable quantity.
     pub fn details(&self) -> Vec<String> {
-        let Outcome::Ran { rows, missing, .. } = self else {
+        let Outcome::Ran { rows, unusable, .. } = self else {
             return Vec::new();
         };
         rows.iter()
@@ -114,7 +114,7 @@ impl Outcome {
                     r.name, r.mean, r.ref_mean, r.z, r.sd, r.ref_sd, r.z_sd, r.rhat
                 )
             })
-            .chain(missing.iter().map(|m| format!("    {m:<20} missing from the fit")))
+            .chain(unusable.iter().map(|m| format!("    {m}")))
             .collect()
     }
 }
@@ -192,18 +192,23 @@ pub fn run(
         fit.write_cmdstan_csvs(format!("{prefix}{name}"))?;
     }
     let mut rows = Vec::new();
-    let mut missing = Vec::new();
+    let mut unusable = Vec::new();
     for r in refs {
         let Ok(draws) = fit.draws_by_name(&r.name) else {
-            missing.push(r.name);
+            unusable.push(format!("{}: missing from the fit", r.name));
             continue;
         };
-        let n = draws.len() as f64;
-        let mean = draws.sum() / n;
-        let sd = (draws.mapv(|x| (x - mean) * (x - mean)).sum() / (n - 1.0)).sqrt();
-        // a quantity constant in every draw has no MCSE (ArviZ gives NaN): 0, so that any
-        // difference from the reference fails
-        let m_err = mcse_mean(draws.view()).unwrap_or(0.0);
+        // non-finite draws (or too few) make the quantity fail, with the reason
+        let d = match Diagnostics::new(draws.view()) {
+            Ok(d) => d,
+            Err(e) => {
+                unusable.push(format!("{}: {e}", r.name));
+                continue;
+            }
+        };
+        let (mean, sd, m_err) = (d.mean, d.sd, d.mcse_mean);
+        // a quantity constant in every draw has no MCSE of its sd (ArviZ gives NaN): 0, so
+        // that any difference from the reference fails
         let s_err = mcse_sd(draws.view()).unwrap_or(0.0);
         let z = (mean - r.mean).abs() / (m_err * m_err + r.sd * r.sd / r.ess_bulk).sqrt();
         let z_sd = (sd - r.sd).abs() / (s_err * s_err + r.sd * r.sd / (2.0 * r.ess_bulk)).sqrt();
@@ -211,18 +216,19 @@ pub fn run(
             name: r.name,
             mean,
             ref_mean: r.mean,
-            // 0/0: a constant quantity equal to its constant reference
+            // 0/0 (the inputs are finite): a constant quantity equal to its constant reference
             z: if z.is_nan() { 0.0 } else { z },
             sd,
             ref_sd: r.sd,
             z_sd: if z_sd.is_nan() { 0.0 } else { z_sd },
-            rhat: rhat(draws.view()).unwrap_or(1.0),
-            ess_bulk: ess_bulk(draws.view()).unwrap_or(f64::NAN),
+            // NaN with one chain: not comparable, not a failure
+            rhat: if d.rhat.is_nan() { 1.0 } else { d.rhat },
+            ess_bulk: d.ess_bulk,
         });
     }
     Ok(Outcome::Ran {
         rows,
-        missing,
+        unusable,
         divergent: fit.num_divergent(),
         gradients: fit.gradient_evals(),
         seconds,

@@ -440,7 +440,14 @@ fn cholesky_into(a: &[f64], l: &mut [f64], n: usize) -> Result<(), (usize, f64)>
 /// symmetric part of A is what the forward pass reads, so Ā goes to both triangles). From
 /// dA = dL Lᵀ + L dLᵀ, i.e. L⁻¹ dL = Φ(L⁻¹ dA L⁻ᵀ) (Murray 2016, "Differentiation of the
 /// Cholesky decomposition", arXiv:1602.07527, section 3).
-pub(crate) fn cholesky_backward(vals: &[f64], adj: &mut [f64], out: usize, a: usize, n: usize) {
+pub(crate) fn cholesky_backward(
+    vals: &[f64],
+    adj: &mut [f64],
+    scratch: &mut Vec<f64>,
+    out: usize,
+    a: usize,
+    n: usize,
+) {
     let (lo, hi) = adj.split_at_mut(out);
     let lbar = &hi[..n * n];
     // a zero adjoint sends nothing (the tape's convention; see `trisolve_backward`)
@@ -450,7 +457,10 @@ pub(crate) fn cholesky_backward(vals: &[f64], adj: &mut [f64], out: usize, a: us
     let l = &vals[out..out + n * n];
     // P = Lᵀ L̄ on the lower triangle (only that part enters Φ): P[i][j] = Σ_k L[k][i] L̄[k][j],
     // k ≥ i (L lower)
-    let mut s = vec![0.0; n * n];
+    // S and W in the tape's scratch buffer (no allocation per gradient)
+    scratch.clear();
+    scratch.resize(2 * n * n, 0.0);
+    let (s, w) = scratch.split_at_mut(n * n);
     for i in 0..n {
         for j in 0..=i {
             let mut p = 0.0;
@@ -469,14 +479,13 @@ pub(crate) fn cholesky_backward(vals: &[f64], adj: &mut [f64], out: usize, a: us
         }
     }
     // Z = L⁻ᵀ S, then W = L⁻ᵀ Zᵀ = (Z L⁻¹)ᵀ = Āᵀ
-    tri_solve_into(l, &mut s, n, n, true, true);
-    let mut w = vec![0.0; n * n];
+    tri_solve_into(l, s, n, n, true, true);
     for i in 0..n {
         for j in 0..n {
             w[i * n + j] = s[j * n + i];
         }
     }
-    tri_solve_into(l, &mut w, n, n, true, true);
+    tri_solve_into(l, w, n, n, true, true);
     let abar = &mut lo[a..a + n * n];
     for i in 0..n {
         for j in 0..n {

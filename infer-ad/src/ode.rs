@@ -109,6 +109,8 @@ struct Augmented<'f, F> {
     with_y0: bool,
     with_theta: bool,
     scratch: Tape,
+    /// One row of ∂f/∂y, reused by every evaluation (the solver's inner loop).
+    jy: Vec<f64>,
 }
 
 impl<F> Augmented<'_, F>
@@ -121,7 +123,7 @@ where
 
     /// dz/dt for z = [y, S] (S row-major n × cols).
     fn eval(&mut self, t: f64, z: &[f64], dz: &mut [f64]) -> Result<(), AdError> {
-        let (n, p, m) = (self.n, self.theta.len(), self.cols());
+        let (n, m) = (self.n, self.cols());
         self.scratch.clear();
         let tape = &self.scratch;
         let y: Vec<Var<'_>> = z[..n].iter().map(|&v| tape.var(v)).collect();
@@ -144,11 +146,12 @@ where
         let ds = &mut dz[n..];
         for i in 0..n {
             tape.backward(out[i])?;
-            let jy: Vec<f64> = y.iter().map(|v| v.grad()).collect();
+            self.jy.clear();
+            self.jy.extend(y.iter().map(|v| v.grad()));
             // (J_y S)ᵢ,c = Σⱼ J_y[i][j] S[j][c]
             for c in 0..m {
                 let mut acc = 0.0;
-                for (j, &g) in jy.iter().enumerate() {
+                for (j, &g) in self.jy.iter().enumerate() {
                     if g != 0.0 {
                         acc += g * s[j * m + c];
                     }
@@ -157,7 +160,7 @@ where
             }
             if self.with_theta {
                 let off = if self.with_y0 { n } else { 0 };
-                for (q, v) in th.iter().enumerate().take(p) {
+                for (q, v) in th.iter().enumerate() {
                     ds[i * m + off + q] += v.grad();
                 }
             }
@@ -231,6 +234,7 @@ where
         with_y0: y0.is_tracked(),
         with_theta: theta.is_tracked(),
         scratch: Tape::new(),
+        jy: Vec::with_capacity(n),
     };
     let m = aug.cols();
     let len = n * (1 + m);
@@ -290,9 +294,7 @@ where
                     }
                     tmp[i] = acc;
                 }
-                let (done, rest) = k.split_at_mut(s);
-                let _ = done;
-                aug.eval(t + C[s] * hh, &tmp, &mut rest[0])?;
+                aug.eval(t + C[s] * hh, &tmp, &mut k[s])?;
             }
             // tmp holds the 5th-order solution (stage 7's argument); the error estimate
             let mut err = 0.0;

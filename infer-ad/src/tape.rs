@@ -740,7 +740,8 @@ fn sweep<const LAZY: bool>(mut lz: Lazy<'_, LAZY>, root: usize, recs: &[Rec], pa
                 linalg::matmul_data_backward(mat, adj, out as usize, b as usize, n as usize);
             }
             Node::Cholesky { out, a, n } => {
-                linalg::cholesky_backward(vals, adj, out as usize, a as usize, n as usize);
+                let [out, a, n] = [out, a, n].map(|v| v as usize);
+                linalg::cholesky_backward(vals, adj, scratch, out, a, n);
             }
             Node::TriSolve {
                 out,

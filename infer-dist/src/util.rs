@@ -433,13 +433,17 @@ pub(crate) struct Scaled<const K: usize> {
 }
 
 impl<const K: usize> Scaled<K> {
-    /// The partials `d` in scaled form divided back by σ^pow (by σ repeatedly: σ² underflows
-    /// for σ ≲ 1e-154 where (x − μ)/σ/σ is an ordinary number).
+    /// The partials `d` in scaled form divided back by σ^pow, one factor at a time (σ²
+    /// underflows for σ ≲ 1e-154 where (x − μ)/σ/σ is an ordinary number): as products with
+    /// 1/σ when that is a normal number (one division per element on the elementwise path,
+    /// not one per factor), by division when 1/σ overflows or is subnormal.
     #[inline(always)]
     pub(crate) fn unscale(&self, s: f64, mut d: [f64; K]) -> [f64; K] {
+        let r = 1.0 / s;
+        let normal = r.is_normal();
         for k in 0..K {
             for _ in 0..self.pow[k] {
-                d[k] /= s;
+                d[k] = if normal { d[k] * r } else { d[k] / s };
             }
         }
         d
