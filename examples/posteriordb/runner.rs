@@ -2,7 +2,7 @@
 //! runner (`main.rs`) and the CI test of a fast subset (`tests/it/posteriordb.rs`).
 
 use crate::models;
-use infer::mcmc::diagnostics::{Diagnostics, mcse_sd};
+use infer::mcmc::diagnostics::{Diagnostics, mcse_sd, pareto_khat};
 use infer::prelude::*;
 use serde_json::Value;
 use std::error::Error;
@@ -13,6 +13,12 @@ use std::time::Instant;
 pub const MAX_Z: f64 = 4.0;
 /// R-hat above this fails.
 pub const MAX_RHAT: f64 = 1.01;
+/// A mean is compared only when its draws' Pareto k̂ is below this: its Monte Carlo error
+/// needs a finite variance (1/k̂ moments are finite).
+pub const MAX_KHAT_MEAN: f64 = 0.5;
+/// An sd is compared only when k̂ is below this: the MCSE of an sd is the error of a
+/// variance, which needs a finite fourth moment.
+pub const MAX_KHAT_SD: f64 = 0.25;
 
 /// One reference quantity.
 struct Reference {
@@ -33,11 +39,23 @@ pub struct Row {
     pub z_sd: f64,
     pub rhat: f64,
     pub ess_bulk: f64,
+    /// The Pareto k̂ of the draws (both tails); NaN when it could not be fitted.
+    pub khat: f64,
 }
 
 impl Row {
+    /// Whether the mean is compared: k̂ < ½ (or a tail too flat to fit, as for constant draws).
+    fn mean_tested(&self) -> bool {
+        !(self.khat >= MAX_KHAT_MEAN)
+    }
+    /// Whether the sd is compared: k̂ < ¼.
+    fn sd_tested(&self) -> bool {
+        !(self.khat >= MAX_KHAT_SD)
+    }
     fn failed(&self) -> bool {
-        self.z > MAX_Z || self.z_sd > MAX_Z || self.rhat > MAX_RHAT
+        (self.mean_tested() && self.z > MAX_Z)
+            || (self.sd_tested() && self.z_sd > MAX_Z)
+            || self.rhat > MAX_RHAT
     }
 }
 
@@ -86,31 +104,58 @@ impl Outcome {
                 };
                 let min_ess = fold(|r| r.ess_bulk, f64::INFINITY, f64::min);
                 let ratio = |r: &Row| r.sd / r.ref_sd;
+                let tested = |on: fn(&Row) -> bool, f: fn(&Row) -> f64| {
+                    rows.iter().filter(|r| on(r)).map(f).fold(0.0, f64::max)
+                };
+                let untested = rows.iter().filter(|r| !r.sd_tested()).count();
                 format!(
-                    "{name:<45} {} {:>3} qty {seconds:7.2} s {gradients:>9} grads  min ESS {min_ess:7.0}  ESS/grad {:.4}  max|z| {:5.2}  max|z_sd| {:5.2}  sd/ref {:.2}–{:.2}  R-hat ≤ {:.4}  div {divergent}",
+                    "{name:<45} {} {:>3} qty {seconds:7.2} s {gradients:>9} grads  min ESS {min_ess:7.0}  ESS/grad {:.4}  max|z| {:5.2}  max|z_sd| {:5.2}  sd/ref {:.2}–{:.2}  R-hat ≤ {:.4}  div {divergent}  max k̂ {:.2}{}",
                     if self.passed() { "PASS" } else { "FAIL" },
                     rows.len() + unusable.len(),
                     min_ess / *gradients as f64,
-                    fold(|r| r.z, 0.0, f64::max),
-                    fold(|r| r.z_sd, 0.0, f64::max),
-                    fold(ratio, f64::INFINITY, f64::min),
-                    fold(ratio, 0.0, f64::max),
+                    tested(Row::mean_tested, |r| r.z),
+                    tested(Row::sd_tested, |r| r.z_sd),
+                    rows.iter()
+                        .filter(|r| r.sd_tested())
+                        .map(ratio)
+                        .fold(f64::INFINITY, f64::min),
+                    tested(Row::sd_tested, ratio),
                     fold(|r| r.rhat, 0.0, f64::max),
+                    rows.iter()
+                        .map(|r| r.khat)
+                        .filter(|k| !k.is_nan())
+                        .fold(f64::NEG_INFINITY, f64::max),
+                    if untested > 0 {
+                        format!("  ({untested} heavy-tailed: see below)")
+                    } else {
+                        String::new()
+                    },
                 )
             }
         }
     }
 
-    /// One line per failing or unusable quantity.
+    /// One line per failing, heavy-tailed (a comparison left out) or unusable quantity.
     pub fn details(&self) -> Vec<String> {
         let Outcome::Ran { rows, unusable, .. } = self else {
             return Vec::new();
         };
         rows.iter()
-            .filter(|r| r.failed())
+            .filter(|r| r.failed() || !r.sd_tested())
             .map(|r| {
+                let left_out = match (r.mean_tested(), r.sd_tested()) {
+                    (true, true) => String::new(),
+                    (true, false) => format!(
+                        "  sd not compared: Pareto k̂ {:.2} ≥ {MAX_KHAT_SD} (no finite 4th moment)",
+                        r.khat
+                    ),
+                    _ => format!(
+                        "  mean and sd not compared: Pareto k̂ {:.2} ≥ {MAX_KHAT_MEAN} (no finite variance)",
+                        r.khat
+                    ),
+                };
                 format!(
-                    "    {:<20} mean {:12.5} ref {:12.5} z {:5.2}  sd {:10.4} ref {:10.4} z_sd {:5.2}  R-hat {:.4}",
+                    "    {:<20} mean {:12.5} ref {:12.5} z {:5.2}  sd {:10.4} ref {:10.4} z_sd {:5.2}  R-hat {:.4}{left_out}",
                     r.name, r.mean, r.ref_mean, r.z, r.sd, r.ref_sd, r.z_sd, r.rhat
                 )
             })
@@ -224,6 +269,8 @@ pub fn run(
             // NaN with one chain: not comparable, not a failure
             rhat: if d.rhat.is_nan() { 1.0 } else { d.rhat },
             ess_bulk: d.ess_bulk,
+            // constant draws or a constant tail have no Pareto shape: NaN, both compared
+            khat: pareto_khat(draws.view()).unwrap_or(f64::NAN),
         });
     }
     Ok(Outcome::Ran {

@@ -37,6 +37,7 @@ mod chains;
 mod ess;
 mod fft;
 mod mcse;
+mod pareto;
 mod quantile;
 mod rank;
 mod rhat;
@@ -45,6 +46,7 @@ use ndarray::ArrayView2;
 
 pub use ess::{ess_bulk, ess_mean, ess_quantile, ess_tail};
 pub use mcse::{mcse_mean, mcse_sd};
+pub use pareto::{GpdFit, gpd_fit, pareto_khat};
 pub use quantile::{quantile, quantiles};
 pub use rhat::rhat;
 
