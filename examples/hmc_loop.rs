@@ -4,7 +4,7 @@
 //! Run: `cargo run --release --example hmc_loop`
 
 use infer::ad::{AdError, Bound, ParamStore, Tape};
-use infer::mcmc::seed::{closure, find_reasonable_epsilon, hmc_step};
+use infer::mcmc::step::{closure, find_reasonable_epsilon, hmc_step};
 use infer::mcmc::{DualAveragingOptions, dual_averaging};
 use rand::SeedableRng;
 

@@ -16,7 +16,8 @@
 //! Run: `cargo run --release --example nuts_loop`
 
 use infer::ad::{AdError, Bound, ParamStore, Tape};
-use infer::mcmc::seed::{NutsStepOptions, closure, find_reasonable_epsilon, nuts_step_details};
+use infer::mcmc::NutsOptions;
+use infer::mcmc::step::{closure, find_reasonable_epsilon, nuts_step_details};
 use infer::mcmc::{DualAveragingOptions, dual_averaging};
 use rand::SeedableRng;
 
@@ -47,7 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             epsilon,
             &mut parameters,
             nll,
-            NutsStepOptions::default(),
+            NutsOptions::default(),
             &mut rng,
         )?;
         if i < iterations / 2 {

@@ -9,7 +9,8 @@ use std::cell::Cell;
 use std::time::Instant;
 
 use infer_ad::{AdError, Bound, ParamStore, Tape, Var};
-use infer_mcmc::seed::{NutsStepOptions, StepSession, closure, nuts_step_details};
+use infer_mcmc::NutsOptions;
+use infer_mcmc::step::{StepSession, closure, nuts_step_details};
 use infer_mcmc::{DualAveragingOptions, dual_averaging};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -44,7 +45,7 @@ fn adapted_step_size() -> Result<f64, Box<dyn std::error::Error>> {
     let (eps0, mut eps_bar, mut h_bar) = session.find_reasonable_epsilon(&mut params, &mut rng)?;
     let mut eps = eps0;
     for i in 1..=1000 {
-        let a = session.nuts_step(eps, &mut params, NutsStepOptions::default(), &mut rng)?;
+        let a = session.nuts_step(eps, &mut params, NutsOptions::default(), &mut rng)?;
         (eps, eps_bar, h_bar) =
             dual_averaging(a, i, eps0, eps_bar, h_bar, DualAveragingOptions::default())?;
     }
@@ -66,7 +67,7 @@ fn run(session: bool, eps: f64) -> Result<Run, Box<dyn std::error::Error>> {
     let mut s = StepSession::new(f);
     let mut params = start();
     let mut rng = StdRng::seed_from_u64(2);
-    let opts = NutsStepOptions::default();
+    let opts = NutsOptions::default();
     let mut leapfrog = 0;
     let t0 = Instant::now();
     for _ in 0..STEPS {

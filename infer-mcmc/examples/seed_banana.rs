@@ -17,7 +17,8 @@
 //! Run: `cargo run --release -p infer-mcmc --example seed_banana [σ] [seeds]`
 
 use infer_ad::{AdError, Bound, ParamStore, Tape};
-use infer_mcmc::seed::{NutsStepOptions, closure, find_reasonable_epsilon, nuts_step_details};
+use infer_mcmc::NutsOptions;
+use infer_mcmc::step::{closure, find_reasonable_epsilon, nuts_step_details};
 use infer_mcmc::{
     DualAveragingOptions, LogDensity, LogDensityError, Sampler, SamplerSettings, dual_averaging,
 };
@@ -44,13 +45,7 @@ fn seed_loop(sigma: f64, seed: u64) -> Result<(usize, usize, f64), Box<dyn std::
     let mut epsilon = initial_epsilon;
     let (mut divergent, mut sum_x2) = (0, 0.0);
     for i in 1..=WARMUP + SAMPLES {
-        let t = nuts_step_details(
-            epsilon,
-            &mut params,
-            nll,
-            NutsStepOptions::default(),
-            &mut rng,
-        )?;
+        let t = nuts_step_details(epsilon, &mut params, nll, NutsOptions::default(), &mut rng)?;
         if i <= WARMUP {
             (epsilon, epsilon_bar, h_bar) = dual_averaging(
                 t.accept_stat,

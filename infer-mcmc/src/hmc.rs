@@ -5,8 +5,8 @@ use rand::Rng;
 use crate::density::LogDensity;
 use crate::error::{McmcError, check};
 use crate::hamiltonian::{LeapfrogOutcome, PhasePoint, Position, leapfrog};
+use crate::kernel::{Integrator, Kernel, check_dims, check_step_size};
 use crate::metric::Metric;
-use crate::nuts::{check_dims, check_step_size};
 use crate::transition::Transition;
 
 /// Static HMC with `num_steps` leapfrog steps of a fixed size per transition.
@@ -19,7 +19,7 @@ use crate::transition::Transition;
 /// # Examples
 ///
 /// ```
-/// use infer_mcmc::{FnDensity, Metric, MetricKind, Position, StaticHmc};
+/// use infer_mcmc::{FnDensity, Kernel, Metric, MetricKind, Position, StaticHmc};
 /// use rand::SeedableRng;
 ///
 /// let mut model = FnDensity::new(2, |x: &[f64], g: &mut [f64]| {
@@ -39,8 +39,7 @@ use crate::transition::Transition;
 /// Neal (2011), *MCMC using Hamiltonian dynamics*, Handbook of MCMC, ch. 5.
 #[derive(Clone, Debug)]
 pub struct StaticHmc {
-    metric: Metric,
-    step_size: f64,
+    integrator: Integrator,
     num_steps: usize,
     max_delta_h: f64,
     z: PhasePoint,
@@ -62,33 +61,13 @@ impl StaticHmc {
         check_step_size(step_size)?;
         check(num_steps >= 1, "num_steps", num_steps as f64, ">= 1")?;
         check(max_delta_h > 0.0, "max_delta_h", max_delta_h, "> 0")?;
-        if metric.dim() == 0 {
-            return Err(McmcError::ZeroDimension);
-        }
+        let integrator = Integrator::new(metric, step_size)?;
         Ok(Self {
-            z: PhasePoint::new(metric.dim()),
-            metric,
-            step_size,
+            z: PhasePoint::new(integrator.dim()),
+            integrator,
             num_steps,
             max_delta_h,
         })
-    }
-
-    /// The step size.
-    #[must_use]
-    pub fn step_size(&self) -> f64 {
-        self.step_size
-    }
-
-    /// Sets the step size.
-    ///
-    /// # Errors
-    ///
-    /// [`McmcError::InvalidSetting`] unless finite and positive.
-    pub fn set_step_size(&mut self, step_size: f64) -> Result<(), McmcError> {
-        check_step_size(step_size)?;
-        self.step_size = step_size;
-        Ok(())
     }
 
     /// The number of leapfrog steps per transition.
@@ -96,57 +75,38 @@ impl StaticHmc {
     pub fn num_steps(&self) -> usize {
         self.num_steps
     }
+}
 
-    /// The metric.
-    #[must_use]
-    pub fn metric(&self) -> &Metric {
-        &self.metric
+impl Kernel for StaticHmc {
+    fn integrator(&self) -> &Integrator {
+        &self.integrator
     }
 
-    /// Replaces the metric (same dimension).
-    ///
-    /// # Errors
-    ///
-    /// [`McmcError::DimensionMismatch`] if the dimension differs.
-    pub fn set_metric(&mut self, metric: Metric) -> Result<(), McmcError> {
-        if metric.dim() != self.metric.dim() {
-            return Err(McmcError::DimensionMismatch {
-                name: "metric",
-                expected: self.metric.dim(),
-                found: metric.dim(),
-            });
-        }
-        self.metric = metric;
-        Ok(())
+    fn integrator_mut(&mut self) -> &mut Integrator {
+        &mut self.integrator
     }
 
     /// One transition from `position` (moved in place if the proposal is accepted).
     ///
     /// # Errors
     ///
-    /// As [`Nuts::transition`](crate::Nuts::transition).
-    pub fn transition<M: LogDensity + ?Sized, R: Rng + ?Sized>(
+    /// As [`Kernel::transition`].
+    fn transition<M: LogDensity + ?Sized, R: Rng + ?Sized>(
         &mut self,
         density: &mut M,
         position: &mut Position,
         rng: &mut R,
     ) -> Result<Transition, McmcError> {
-        check_dims(self.metric.dim(), density.dim(), position)?;
+        let (metric, step_size) = (self.integrator.metric(), self.integrator.step_size());
+        check_dims(metric.dim(), density.dim(), position)?;
         let z = &mut self.z;
-        z.start(position, &self.metric, rng);
+        z.start(position, metric, rng);
         let h0 = z.energy;
         let mut n_leapfrog = 0;
         let mut divergence = None;
         let mut energy = h0;
         for _ in 0..self.num_steps {
-            let outcome = leapfrog(
-                density,
-                &self.metric,
-                z,
-                self.step_size,
-                h0,
-                self.max_delta_h,
-            )?;
+            let outcome = leapfrog(density, metric, z, step_size, h0, self.max_delta_h)?;
             n_leapfrog += 1;
             energy = outcome.energy();
             if let LeapfrogOutcome::Divergent(d) = outcome {
@@ -172,7 +132,7 @@ impl StaticHmc {
             divergence,
             energy,
             logp,
-            step_size: self.step_size,
+            step_size,
         })
     }
 }

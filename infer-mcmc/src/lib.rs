@@ -35,12 +35,13 @@
 pub mod diagnostics;
 
 pub mod adapt;
-pub mod chains;
 pub mod density;
 pub mod error;
+pub mod fit;
 pub mod hamiltonian;
 pub mod hmc;
 pub mod init;
+pub mod kernel;
 pub mod layout;
 mod linalg;
 pub mod metric;
@@ -50,18 +51,19 @@ pub mod nuts;
 pub mod observer;
 pub mod panic;
 pub mod sampler;
-pub mod seed;
 pub mod settings;
 pub mod stan_data;
+pub mod step;
 pub mod transition;
 
 pub use adapt::{DualAveraging, DualAveragingOptions, dual_averaging};
-pub use chains::{Chain, DrawStats, Fit, STAT_NAMES};
 pub use density::{FnDensity, LogDensity};
 pub use error::{BoxError, LogDensityError, McmcError};
+pub use fit::{Chain, DrawStats, Fit, STAT_NAMES};
 pub use hamiltonian::{Divergence, LeapfrogOutcome, Position};
 pub use hmc::StaticHmc;
 pub use init::random_init;
+pub use kernel::{Integrator, Kernel};
 pub use metric::{Metric, MetricKind};
 pub use nuts::{Nuts, NutsOptions};
 pub use observer::{DrawEvent, NoObserver, Observer, Phase};

@@ -5,6 +5,7 @@ use rand::Rng;
 use crate::density::LogDensity;
 use crate::error::{McmcError, check};
 use crate::hamiltonian::{Divergence, LeapfrogOutcome, PhasePoint, Position, leapfrog};
+use crate::kernel::{Integrator, Kernel, check_dims};
 use crate::metric::Metric;
 use crate::transition::Transition;
 
@@ -207,7 +208,7 @@ struct Ctx<'a, M: ?Sized, R: ?Sized> {
 /// # Examples
 ///
 /// ```
-/// use infer_mcmc::{FnDensity, Metric, MetricKind, Nuts, NutsOptions, Position};
+/// use infer_mcmc::{FnDensity, Kernel, Metric, MetricKind, Nuts, NutsOptions, Position};
 /// use rand::SeedableRng;
 ///
 /// let mut model = FnDensity::new(3, |x: &[f64], g: &mut [f64]| {
@@ -235,8 +236,7 @@ struct Ctx<'a, M: ?Sized, R: ?Sized> {
 #[derive(Clone, Debug)]
 pub struct Nuts {
     options: NutsOptions,
-    step_size: f64,
-    metric: Metric,
+    integrator: Integrator,
     buf: Buffers,
 }
 
@@ -249,63 +249,28 @@ impl Nuts {
     /// invalid options; [`McmcError::ZeroDimension`] for a 0-dimensional metric.
     pub fn new(metric: Metric, step_size: f64, options: NutsOptions) -> Result<Self, McmcError> {
         options.validate()?;
-        check_step_size(step_size)?;
-        let dim = metric.dim();
-        if dim == 0 {
-            return Err(McmcError::ZeroDimension);
-        }
+        let integrator = Integrator::new(metric, step_size)?;
         Ok(Self {
             options,
-            step_size,
-            buf: Buffers::new(dim),
-            metric,
+            buf: Buffers::new(integrator.dim()),
+            integrator,
         })
-    }
-
-    /// The current step size.
-    #[must_use]
-    pub fn step_size(&self) -> f64 {
-        self.step_size
-    }
-
-    /// Sets the step size.
-    ///
-    /// # Errors
-    ///
-    /// [`McmcError::InvalidSetting`] unless finite and positive.
-    pub fn set_step_size(&mut self, step_size: f64) -> Result<(), McmcError> {
-        check_step_size(step_size)?;
-        self.step_size = step_size;
-        Ok(())
-    }
-
-    /// The current metric.
-    #[must_use]
-    pub fn metric(&self) -> &Metric {
-        &self.metric
-    }
-
-    /// Replaces the metric (same dimension).
-    ///
-    /// # Errors
-    ///
-    /// [`McmcError::DimensionMismatch`] if the dimension differs.
-    pub fn set_metric(&mut self, metric: Metric) -> Result<(), McmcError> {
-        if metric.dim() != self.metric.dim() {
-            return Err(McmcError::DimensionMismatch {
-                name: "metric",
-                expected: self.metric.dim(),
-                found: metric.dim(),
-            });
-        }
-        self.metric = metric;
-        Ok(())
     }
 
     /// The options.
     #[must_use]
     pub fn options(&self) -> NutsOptions {
         self.options
+    }
+}
+
+impl Kernel for Nuts {
+    fn integrator(&self) -> &Integrator {
+        &self.integrator
+    }
+
+    fn integrator_mut(&mut self) -> &mut Integrator {
+        &mut self.integrator
     }
 
     /// One NUTS transition from `position`, which is moved to the selected state.
@@ -316,13 +281,14 @@ impl Nuts {
     /// metric's dimension; [`McmcError::NonFiniteStart`] if the position's log p is not
     /// finite; [`McmcError::LogDensity`] for a fatal density failure (the position is then
     /// unchanged).
-    pub fn transition<M: LogDensity + ?Sized, R: Rng + ?Sized>(
+    fn transition<M: LogDensity + ?Sized, R: Rng + ?Sized>(
         &mut self,
         density: &mut M,
         position: &mut Position,
         rng: &mut R,
     ) -> Result<Transition, McmcError> {
-        let dim = self.metric.dim();
+        let (metric, step_size) = (self.integrator.metric(), self.integrator.step_size());
+        let dim = metric.dim();
         check_dims(dim, density.dim(), position)?;
         let Buffers {
             levels,
@@ -343,7 +309,7 @@ impl Nuts {
             rho_bck,
         } = &mut self.buf;
 
-        z_fwd.start(position, &self.metric, rng);
+        z_fwd.start(position, metric, rng);
         z_bck.copy_from(z_fwd);
         sample.set(z_fwd);
         for v in [&mut *p_fwd_fwd, p_fwd_bck, p_bck_fwd, p_bck_bck, rho] {
@@ -355,9 +321,9 @@ impl Nuts {
         let h0 = z_fwd.energy;
         let mut ctx = Ctx {
             density,
-            metric: &self.metric,
+            metric,
             rng,
-            eps: self.step_size,
+            eps: step_size,
             h0,
             max_delta_h: self.options.max_delta_h,
             n_leapfrog: 0,
@@ -380,7 +346,7 @@ impl Nuts {
                 std::mem::swap(rho_bck, rho);
                 std::mem::swap(p_bck_fwd, p_fwd_fwd);
                 std::mem::swap(ps_bck_fwd, ps_fwd_fwd);
-                ctx.eps = self.step_size;
+                ctx.eps = step_size;
                 let valid = build_tree(&mut ctx, z_fwd, depth, top, &mut levels[..depth])?;
                 std::mem::swap(p_fwd_bck, &mut top.p_beg);
                 std::mem::swap(ps_fwd_bck, &mut top.ps_beg);
@@ -393,7 +359,7 @@ impl Nuts {
                 std::mem::swap(rho_fwd, rho);
                 std::mem::swap(p_fwd_bck, p_bck_bck);
                 std::mem::swap(ps_fwd_bck, ps_bck_bck);
-                ctx.eps = -self.step_size;
+                ctx.eps = -step_size;
                 let valid = build_tree(&mut ctx, z_bck, depth, top, &mut levels[..depth])?;
                 std::mem::swap(p_bck_fwd, &mut top.p_beg);
                 std::mem::swap(ps_bck_fwd, &mut top.ps_beg);
@@ -451,7 +417,7 @@ impl Nuts {
             divergence,
             energy: sample.energy,
             logp: sample.logp,
-            step_size: self.step_size,
+            step_size,
         })
     }
 }
@@ -526,42 +492,6 @@ fn build_tree<M: LogDensity + ?Sized, R: Rng + ?Sized>(
     std::mem::swap(&mut out.p_end, &mut fin.p_end);
     std::mem::swap(&mut out.ps_end, &mut fin.ps_end);
     Ok(d.iter().all(|&v| v > 0.0))
-}
-
-pub(crate) fn check_step_size(step_size: f64) -> Result<(), McmcError> {
-    check(
-        step_size > 0.0 && step_size.is_finite(),
-        "step_size",
-        step_size,
-        "finite and > 0",
-    )
-}
-
-pub(crate) fn check_dims(
-    dim: usize,
-    density_dim: usize,
-    position: &Position,
-) -> Result<(), McmcError> {
-    if density_dim != dim {
-        return Err(McmcError::DimensionMismatch {
-            name: "density",
-            expected: dim,
-            found: density_dim,
-        });
-    }
-    if position.dim() != dim {
-        return Err(McmcError::DimensionMismatch {
-            name: "position",
-            expected: dim,
-            found: position.dim(),
-        });
-    }
-    if !position.logp.is_finite() {
-        return Err(McmcError::NonFiniteStart {
-            logp: position.logp,
-        });
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -32,11 +32,11 @@ use std::path::{Path, PathBuf};
 
 use ndarray::Array3;
 
-use crate::chains::{Chain, DrawStats, Fit, STAT_NAMES};
 use crate::csv::{
     Adaptation, CsvError, CsvMetadata, Engine, InverseMetric, MetricKind as CsvMetricKind, StanCsv,
     Timing,
 };
+use crate::fit::{Chain, DrawStats, Fit, STAT_NAMES};
 use crate::metric::{Metric, MetricKind};
 use crate::settings::Algorithm;
 use crate::summary::{ChainReport, Summary, SummaryError};

@@ -8,13 +8,14 @@ use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 
-use crate::adapt::{DualAveraging, MetricEstimator, WarmupWindows, init_step_size};
-use crate::chains::{Chain, DrawStats, Fit};
+use crate::adapt::{StanWarmup, Warmup};
 use crate::density::LogDensity;
 use crate::error::{LogDensityError, McmcError};
+use crate::fit::{Chain, DrawStats, Fit};
 use crate::hamiltonian::Position;
 use crate::hmc::StaticHmc;
 use crate::init::{Inits, named_init, random_init};
+use crate::kernel::Kernel;
 use crate::layout::Layout;
 use crate::metric::Metric;
 use crate::model::{Model, TapeModel};
@@ -103,51 +104,6 @@ impl<M: LogDensity + ?Sized> LogDensity for Counted<'_, M> {
 
 /// A chain's output with the model's layout, or its error.
 type ChainResult = Result<(Chain, Layout), McmcError>;
-
-/// The transition kernel of a chain.
-#[derive(Debug)]
-enum Kernel {
-    Nuts(Box<Nuts>),
-    Hmc(StaticHmc),
-}
-
-impl Kernel {
-    fn transition<M: LogDensity + ?Sized>(
-        &mut self,
-        density: &mut M,
-        pos: &mut Position,
-        rng: &mut StdRng,
-    ) -> Result<Transition, McmcError> {
-        match self {
-            Self::Nuts(k) => k.transition(density, pos, rng),
-            Self::Hmc(k) => k.transition(density, pos, rng),
-        }
-    }
-    fn step_size(&self) -> f64 {
-        match self {
-            Self::Nuts(k) => k.step_size(),
-            Self::Hmc(k) => k.step_size(),
-        }
-    }
-    fn set_step_size(&mut self, eps: f64) -> Result<(), McmcError> {
-        match self {
-            Self::Nuts(k) => k.set_step_size(eps),
-            Self::Hmc(k) => k.set_step_size(eps),
-        }
-    }
-    fn metric(&self) -> &Metric {
-        match self {
-            Self::Nuts(k) => k.metric(),
-            Self::Hmc(k) => k.metric(),
-        }
-    }
-    fn set_metric(&mut self, m: Metric) -> Result<(), McmcError> {
-        match self {
-            Self::Nuts(k) => k.set_metric(m),
-            Self::Hmc(k) => k.set_metric(m),
-        }
-    }
-}
 
 /// Runs NUTS (or static HMC) with Stan's warmup on one or more chains.
 ///
@@ -411,7 +367,8 @@ impl<O: Observer> Sampler<O> {
         catch_model_panic(chain, || self.run_chain(chain, model))
     }
 
-    /// [`Sampler::sample_chain`] without catching panics.
+    /// [`Sampler::sample_chain`] without catching panics: the initial point, then the
+    /// chosen kernel driven by [`Sampler::run_kernel`].
     fn run_chain<M: LogDensity + ?Sized>(
         &self,
         chain: usize,
@@ -425,19 +382,40 @@ impl<O: Observer> Sampler<O> {
         let rng_seed = chain_seed(s.seed, chain);
         let mut rng = StdRng::seed_from_u64(rng_seed);
         // Every gradient evaluation of the chain is counted, whatever asked for it.
-        let mut counted = Counted {
+        let mut model = Counted {
             inner: model,
             evals: 0,
         };
-        let model = &mut counted;
-        let at = |iteration: usize| {
-            move |e: McmcError| McmcError::Chain {
-                chain,
-                iteration,
-                source: Box::new(e),
-            }
+        let pos = self.initial_position(chain, &mut model, &mut rng)?;
+        let metric = Metric::identity(dim, s.metric);
+        let run = ChainRun {
+            chain,
+            rng_seed,
+            rng,
+            model,
+            pos,
         };
+        match s.algorithm {
+            Algorithm::Nuts => {
+                let kernel = Nuts::new(metric, s.initial_step_size, s.nuts_options())?;
+                self.run_kernel(run, kernel)
+            }
+            Algorithm::StaticHmc { num_steps } => {
+                let kernel = StaticHmc::new(metric, s.initial_step_size, num_steps, s.max_delta_h)?;
+                self.run_kernel(run, kernel)
+            }
+        }
+    }
 
+    /// The chain's initial point: the user's inits (unconstrained, or named and completed
+    /// by random draws) or random inits.
+    fn initial_position<M: LogDensity + ?Sized>(
+        &self,
+        chain: usize,
+        model: &mut M,
+        rng: &mut StdRng,
+    ) -> Result<Position, McmcError> {
+        let s = &self.settings;
         let pick = |n: usize| -> Result<usize, McmcError> {
             if n == 1 {
                 Ok(0)
@@ -451,74 +429,56 @@ impl<O: Observer> Sampler<O> {
                 })
             }
         };
-        let mut pos = match &self.inits {
+        match &self.inits {
             Some(InitSource::Unconstrained(inits)) => {
-                Position::new(model, inits[pick(inits.len())?].clone())?
+                Position::new(model, inits[pick(inits.len())?].clone())
             }
-            Some(InitSource::Named(inits)) => {
-                let inits = &inits[pick(inits.len())?];
-                named_init(
-                    model,
-                    inits,
-                    s.init_radius,
-                    s.max_init_tries,
-                    chain,
-                    &mut rng,
-                )?
+            Some(InitSource::Named(inits)) => named_init(
+                model,
+                &inits[pick(inits.len())?],
+                s.init_radius,
+                s.max_init_tries,
+                chain,
+                rng,
+            ),
+            None => random_init(model, s.init_radius, s.max_init_tries, chain, rng),
+        }
+    }
+
+    /// Warms up and samples one chain with `kernel`: Stan's warmup ([`StanWarmup`]), then
+    /// `num_samples` transitions at the adapted step size and metric, each kept draw
+    /// recorded on the constrained scale with its generated quantities.
+    fn run_kernel<M: LogDensity + ?Sized, K: Kernel>(
+        &self,
+        run: ChainRun<'_, M>,
+        mut kernel: K,
+    ) -> Result<Chain, McmcError> {
+        let s = &self.settings;
+        let ChainRun {
+            chain,
+            rng_seed,
+            mut rng,
+            mut model,
+            mut pos,
+        } = run;
+        let model = &mut model;
+        let at = |iteration: usize| {
+            move |e: McmcError| McmcError::Chain {
+                chain,
+                iteration,
+                source: Box::new(e),
             }
-            None => random_init(model, s.init_radius, s.max_init_tries, chain, &mut rng)?,
         };
         let init = pos.q().to_vec();
+        let mut rec = Recorder::new(s, model.layout().len(), rng_seed)?;
 
-        let metric = Metric::identity(dim, s.metric);
-        let mut kernel = match s.algorithm {
-            Algorithm::Nuts => Kernel::Nuts(Box::new(Nuts::new(
-                metric,
-                s.initial_step_size,
-                s.nuts_options(),
-            )?)),
-            Algorithm::StaticHmc { num_steps } => Kernel::Hmc(StaticHmc::new(
-                metric,
-                s.initial_step_size,
-                num_steps,
-                s.max_delta_h,
-            )?),
-        };
-
-        let n_out = model.layout().len();
-        // Generated quantities draw from a stream of their own: adding one to a model does
-        // not change its draws.
-        let mut gq_rng = StdRng::seed_from_u64(splitmix64(rng_seed ^ GQ_STREAM));
-        let mut row = vec![0.0; n_out];
-        // Every output buffer is reserved before the first iteration, fallibly: a setting
-        // asking for more than can be allocated is an error, not an abort hours later.
-        let n_keep = s.num_samples.div_ceil(s.thin);
-        let n_warm = if s.save_warmup { s.num_warmup } else { 0 };
-        let mut draws = reserve::<f64>(n_keep, n_out, "num_samples", s.num_samples)?;
-        let mut stats = reserve::<DrawStats>(n_keep, 1, "num_samples", s.num_samples)?;
-        let mut warmup_draws = reserve::<f64>(n_warm, n_out, "num_warmup", s.num_warmup)?;
-        let mut warmup_stats = reserve::<DrawStats>(n_warm, 1, "num_warmup", s.num_warmup)?;
-        let mut record = |model: &mut Counted<'_, M>, pos: &Position, out: &mut Vec<f64>| {
-            model
-                .inner
-                .write_draw(pos.q(), &mut gq_rng, &mut row)
-                .map(|()| out.extend_from_slice(&row))
-        };
-
-        // Warmup.
+        // Warm up.
         let t_warmup = Instant::now();
-        let mut da = DualAveraging::new(s.dual_averaging_options(), s.initial_step_size)?;
-        let mut windows = WarmupWindows::new(
-            s.num_warmup,
-            s.adapt.init_buffer,
-            s.adapt.term_buffer,
-            s.adapt.base_window,
-        );
-        let mut estimator = MetricEstimator::new(s.metric, dim);
+        let mut warmup = StanWarmup::new(s, model.dim(), chain)?;
         if s.num_warmup > 0 {
-            let eps = init_step_size(model, &pos, kernel.metric(), kernel.step_size(), &mut rng)
+            warmup
+                .start(kernel.integrator_mut(), model, &pos, &mut rng)
                 .map_err(at(0))?;
-            kernel.set_step_size(eps).map_err(at(0))?;
         }
         let mut divergences = 0;
         for it in 0..s.num_warmup {
@@ -527,34 +487,11 @@ impl<O: Observer> Sampler<O> {
                 .map_err(at(it))?;
             divergences += usize::from(t.divergent);
             if s.save_warmup {
-                record(model, &pos, &mut warmup_draws).map_err(|e| at(it)(e.into()))?;
-                warmup_stats.push(DrawStats::from_transition(&t));
+                rec.warmup(model, &pos, &t).map_err(|e| at(it)(e.into()))?;
             }
-            let eps = da.update(t.accept_stat);
-            kernel.set_step_size(eps).map_err(at(it))?;
-            let (add, end) = windows.advance();
-            if add {
-                estimator.add(pos.q());
-            }
-            if end {
-                let metric = estimator
-                    .metric()
-                    .map_err(|e| match e {
-                        McmcError::InvalidSetting { .. } | McmcError::InvalidMetric { .. } => {
-                            McmcError::NonFiniteMetric { chain }
-                        }
-                        other => other,
-                    })
-                    .map_err(at(it))?;
-                estimator.reset();
-                kernel.set_metric(metric).map_err(at(it))?;
-                let eps =
-                    init_step_size(model, &pos, kernel.metric(), kernel.step_size(), &mut rng)
-                        .map_err(at(it))?;
-                kernel.set_step_size(eps).map_err(at(it))?;
-                da.set_mu_from(eps);
-                da.restart();
-            }
+            warmup
+                .adapt(it, &t, &pos, kernel.integrator_mut(), model, &mut rng)
+                .map_err(at(it))?;
             self.observer.on_draw(&DrawEvent {
                 chain,
                 iteration: it,
@@ -566,14 +503,14 @@ impl<O: Observer> Sampler<O> {
             });
         }
         if s.num_warmup > 0 {
-            kernel
-                .set_step_size(da.final_step_size())
+            warmup
+                .finish(kernel.integrator_mut())
                 .map_err(at(s.num_warmup))?;
         }
         let warmup_seconds = t_warmup.elapsed().as_secs_f64();
         let warmup_gradient_evals = model.evals;
 
-        // Sampling.
+        // Sample.
         let t_sampling = Instant::now();
         let mut divergences = 0;
         for it in 0..s.num_samples {
@@ -584,9 +521,8 @@ impl<O: Observer> Sampler<O> {
                 .map_err(at(iteration))?;
             divergences += usize::from(t.divergent);
             if it % s.thin == 0 {
-                record(model, &pos, &mut draws)
+                rec.draw(model, &pos, &t)
                     .map_err(|e: LogDensityError| at(iteration)(e.into()))?;
-                stats.push(DrawStats::from_transition(&t));
             }
             self.observer.on_draw(&DrawEvent {
                 chain,
@@ -601,21 +537,14 @@ impl<O: Observer> Sampler<O> {
         let sampling_seconds = t_sampling.elapsed().as_secs_f64();
         let sampling_gradient_evals = model.evals - warmup_gradient_evals;
 
-        let to_array = |v: Vec<f64>, rows: usize| {
-            Array2::from_shape_vec((rows, n_out), v).map_err(|_| McmcError::DimensionMismatch {
-                name: "recorded draws",
-                expected: rows * n_out,
-                found: 0,
-            })
-        };
-        let n_warm = warmup_stats.len();
-        let n_draws = stats.len();
+        // Record.
+        let (draws, stats, warmup_draws, warmup_stats) = rec.finish()?;
         Ok(Chain {
             chain,
             rng_seed,
-            draws: to_array(draws, n_draws)?,
+            draws,
             stats,
-            warmup_draws: to_array(warmup_draws, n_warm)?,
+            warmup_draws,
             warmup_stats,
             step_size: kernel.step_size(),
             metric: kernel.metric().clone(),
@@ -625,5 +554,100 @@ impl<O: Observer> Sampler<O> {
             warmup_gradient_evals,
             sampling_gradient_evals,
         })
+    }
+}
+
+/// A chain ready to run: its number, seed, RNG, counted model and initial position.
+struct ChainRun<'m, M: ?Sized> {
+    chain: usize,
+    rng_seed: u64,
+    rng: StdRng,
+    model: Counted<'m, M>,
+    pos: Position,
+}
+
+/// A chain's output buffers, reserved before the first iteration (fallibly: a setting asking
+/// for more than can be allocated is an error, not an abort hours later), and the RNG of its
+/// generated quantities.
+struct Recorder {
+    /// Generated quantities draw from a stream of their own: adding one to a model does not
+    /// change its draws.
+    gq_rng: StdRng,
+    row: Vec<f64>,
+    draws: Vec<f64>,
+    stats: Vec<DrawStats>,
+    warmup_draws: Vec<f64>,
+    warmup_stats: Vec<DrawStats>,
+}
+
+impl Recorder {
+    fn new(s: &SamplerSettings, n_out: usize, rng_seed: u64) -> Result<Self, McmcError> {
+        let n_keep = s.num_samples.div_ceil(s.thin);
+        let n_warm = if s.save_warmup { s.num_warmup } else { 0 };
+        Ok(Self {
+            gq_rng: StdRng::seed_from_u64(splitmix64(rng_seed ^ GQ_STREAM)),
+            row: vec![0.0; n_out],
+            draws: reserve(n_keep, n_out, "num_samples", s.num_samples)?,
+            stats: reserve(n_keep, 1, "num_samples", s.num_samples)?,
+            warmup_draws: reserve(n_warm, n_out, "num_warmup", s.num_warmup)?,
+            warmup_stats: reserve(n_warm, 1, "num_warmup", s.num_warmup)?,
+        })
+    }
+
+    /// Writes the constrained draw (and generated quantities) at `pos` into the row.
+    fn write<M: LogDensity + ?Sized>(
+        &mut self,
+        model: &mut Counted<'_, M>,
+        pos: &Position,
+    ) -> Result<(), LogDensityError> {
+        model
+            .inner
+            .write_draw(pos.q(), &mut self.gq_rng, &mut self.row)
+    }
+
+    fn warmup<M: LogDensity + ?Sized>(
+        &mut self,
+        model: &mut Counted<'_, M>,
+        pos: &Position,
+        t: &Transition,
+    ) -> Result<(), LogDensityError> {
+        self.write(model, pos)?;
+        self.warmup_draws.extend_from_slice(&self.row);
+        self.warmup_stats.push(DrawStats::from_transition(t));
+        Ok(())
+    }
+
+    fn draw<M: LogDensity + ?Sized>(
+        &mut self,
+        model: &mut Counted<'_, M>,
+        pos: &Position,
+        t: &Transition,
+    ) -> Result<(), LogDensityError> {
+        self.write(model, pos)?;
+        self.draws.extend_from_slice(&self.row);
+        self.stats.push(DrawStats::from_transition(t));
+        Ok(())
+    }
+
+    /// The draws and warmup draws as (rows × outputs) arrays, with their statistics.
+    #[allow(clippy::type_complexity)]
+    fn finish(
+        self,
+    ) -> Result<(Array2<f64>, Vec<DrawStats>, Array2<f64>, Vec<DrawStats>), McmcError> {
+        let n_out = self.row.len();
+        let to_array = |v: Vec<f64>, rows: usize| {
+            Array2::from_shape_vec((rows, n_out), v).map_err(|_| McmcError::DimensionMismatch {
+                name: "recorded draws",
+                expected: rows * n_out,
+                found: 0,
+            })
+        };
+        let (n_draws, n_warm) = (self.stats.len(), self.warmup_stats.len());
+        Ok((
+            to_array(self.draws, n_draws)?,
+            self.stats,
+            to_array(self.warmup_draws, n_warm)?,
+            self.warmup_stats,
+        ))
     }
 }

@@ -7,7 +7,7 @@ use crate::hamiltonian::Divergence;
 /// # Examples
 ///
 /// ```
-/// use infer_mcmc::{FnDensity, Metric, MetricKind, Nuts, NutsOptions, Position};
+/// use infer_mcmc::{FnDensity, Kernel, Metric, MetricKind, Nuts, NutsOptions, Position};
 /// use rand::SeedableRng;
 ///
 /// let mut model = FnDensity::new(1, |x: &[f64], g: &mut [f64]| {

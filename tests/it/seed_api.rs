@@ -2,8 +2,9 @@
 //! `dual_averaging`) driven exactly as the seed document's NUTS loop does.
 
 use infer::ad::{AdError, Bound, ParamStore, Tape};
+use infer::mcmc::NutsOptions;
 use infer::mcmc::diagnostics::{ess_bulk, mcse_mean};
-use infer::mcmc::seed::{NutsStepOptions, closure, find_reasonable_epsilon, hmc_step, nuts_step};
+use infer::mcmc::step::{closure, find_reasonable_epsilon, hmc_step, nuts_step};
 use infer::mcmc::{DualAveragingOptions, dual_averaging};
 use ndarray::{Array1, Array2};
 use rand::rngs::StdRng;
@@ -42,13 +43,7 @@ fn run(kernel: &Kernel, iters: usize, seed: u64) -> Array2<f64> {
     let mut draws = Array2::zeros((iters - warmup, DIM));
     for i in 1..=iters {
         let a = match kernel {
-            Kernel::Nuts => nuts_step(
-                eps,
-                &mut params,
-                closure,
-                NutsStepOptions::default(),
-                &mut rng,
-            ),
+            Kernel::Nuts => nuts_step(eps, &mut params, closure, NutsOptions::default(), &mut rng),
             Kernel::Hmc(l) => {
                 let steps = rng.random_range(l.clone());
                 hmc_step(eps, steps, &mut params, closure, &mut rng)
@@ -150,13 +145,7 @@ fn nan_region_is_a_divergence_and_never_entered() {
     let mut seen_boundary = false;
     for i in 0..2000 {
         let a = if i % 2 == 0 {
-            nuts_step(
-                0.5,
-                &mut params,
-                closure,
-                NutsStepOptions::default(),
-                &mut rng,
-            )
+            nuts_step(0.5, &mut params, closure, NutsOptions::default(), &mut rng)
         } else {
             hmc_step(0.3, 7, &mut params, closure, &mut rng)
         }
@@ -176,14 +165,7 @@ fn non_finite_start_is_a_typed_error() {
     let closure =
         closure(|_: &Tape, p: &Bound<'_>| Ok::<_, AdError>(p.leaves()[0].ln().sum() * f64::NAN));
     let mut rng = StdRng::seed_from_u64(1);
-    let err = nuts_step(
-        0.1,
-        &mut params,
-        closure,
-        NutsStepOptions::default(),
-        &mut rng,
-    )
-    .unwrap_err();
+    let err = nuts_step(0.1, &mut params, closure, NutsOptions::default(), &mut rng).unwrap_err();
     assert!(
         matches!(err, infer::mcmc::McmcError::NonFiniteStart { .. }),
         "{err}"

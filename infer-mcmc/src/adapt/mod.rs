@@ -3,10 +3,12 @@
 
 mod dual_averaging;
 mod step_size;
+mod warmup;
 mod welford;
 mod windows;
 
 pub use dual_averaging::{DualAveraging, DualAveragingOptions, dual_averaging};
 pub use step_size::{find_reasonable_epsilon, init_step_size};
+pub use warmup::{StanWarmup, Warmup};
 pub use welford::{MetricEstimator, WelfordCovariance, WelfordVariance};
 pub use windows::WarmupWindows;

@@ -3,7 +3,8 @@
 //! energy, acceptance).
 
 use infer_ad::{AdError, Bound, ParamStore, Tape};
-use infer_mcmc::seed::{NutsStepOptions, closure, nuts_step, nuts_step_details};
+use infer_mcmc::NutsOptions;
+use infer_mcmc::step::{closure, nuts_step, nuts_step_details};
 use infer_mcmc::{DualAveragingOptions, McmcError, dual_averaging};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -23,8 +24,8 @@ fn nuts_step_returns_the_accept_stat_of_the_details() {
     let (mut a, mut b) = (store(&[1.0, -2.0, 0.5]), store(&[1.0, -2.0, 0.5]));
     let (mut ra, mut rb) = (StdRng::seed_from_u64(11), StdRng::seed_from_u64(11));
     for _ in 0..50 {
-        let accept = nuts_step(0.7, &mut a, nll, NutsStepOptions::default(), &mut ra).unwrap();
-        let t = nuts_step_details(0.7, &mut b, nll, NutsStepOptions::default(), &mut rb).unwrap();
+        let accept = nuts_step(0.7, &mut a, nll, NutsOptions::default(), &mut ra).unwrap();
+        let t = nuts_step_details(0.7, &mut b, nll, NutsOptions::default(), &mut rb).unwrap();
         assert_eq!(accept.to_bits(), t.accept_stat.to_bits());
         assert_eq!(a.to_flat(), b.to_flat());
     }
@@ -38,9 +39,9 @@ fn details_are_consistent_with_the_state() {
         closure(|_: &Tape, p: &Bound<'_>| Ok::<_, AdError>(p.leaves()[0].square().sum() * 0.5));
     let mut params = store(&[0.3, 0.3]);
     let mut rng = StdRng::seed_from_u64(5);
-    let options = NutsStepOptions {
-        max_tree_depth: 4,
-        ..NutsStepOptions::default()
+    let options = NutsOptions {
+        max_depth: 4,
+        ..NutsOptions::default()
     };
     let mut depths = [0usize; 5];
     for eps in [0.05, 0.3, 0.9, 1.5] {
@@ -87,8 +88,7 @@ fn a_divergence_is_reported() {
     let mut rng = StdRng::seed_from_u64(2);
     let mut divergent = 0;
     for _ in 0..50 {
-        let t =
-            nuts_step_details(1.9, &mut params, nll, NutsStepOptions::default(), &mut rng).unwrap();
+        let t = nuts_step_details(1.9, &mut params, nll, NutsOptions::default(), &mut rng).unwrap();
         assert_eq!(t.divergent, t.divergence.is_some());
         divergent += usize::from(t.divergent);
         assert!(
@@ -117,11 +117,11 @@ fn the_seed_loop_diverges_on_a_banana() {
         let mut params = store(&[0.0, 0.0]);
         let mut rng = StdRng::seed_from_u64(seed);
         let (eps0, mut eps_bar, mut h_bar) =
-            infer_mcmc::seed::find_reasonable_epsilon(&mut params, nll, &mut rng).unwrap();
+            infer_mcmc::step::find_reasonable_epsilon(&mut params, nll, &mut rng).unwrap();
         let mut eps = eps0;
         for i in 1..=2000 {
-            let t = nuts_step_details(eps, &mut params, nll, NutsStepOptions::default(), &mut rng)
-                .unwrap();
+            let t =
+                nuts_step_details(eps, &mut params, nll, NutsOptions::default(), &mut rng).unwrap();
             if i <= 1000 {
                 (eps, eps_bar, h_bar) = dual_averaging(
                     t.accept_stat,
@@ -150,13 +150,13 @@ fn bad_arguments_are_typed_errors() {
     let mut params = store(&[0.0]);
     let mut rng = StdRng::seed_from_u64(1);
     for eps in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-        let err = nuts_step_details(eps, &mut params, nll, NutsStepOptions::default(), &mut rng)
-            .unwrap_err();
+        let err =
+            nuts_step_details(eps, &mut params, nll, NutsOptions::default(), &mut rng).unwrap_err();
         assert!(matches!(err, McmcError::InvalidSetting { .. }), "{err:?}");
     }
-    let options = NutsStepOptions {
-        max_tree_depth: 0,
-        ..NutsStepOptions::default()
+    let options = NutsOptions {
+        max_depth: 0,
+        ..NutsOptions::default()
     };
     let err = nuts_step_details(0.1, &mut params, nll, options, &mut rng).unwrap_err();
     assert!(

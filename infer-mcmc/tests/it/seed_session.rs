@@ -6,9 +6,9 @@
 use std::cell::Cell;
 
 use infer_ad::{AdError, Bound, ParamStore, Tape, Var};
-use infer_mcmc::seed::{
-    NutsStepOptions, StepSession, closure, find_reasonable_epsilon, hmc_step, nuts_step,
-    nuts_step_details,
+use infer_mcmc::NutsOptions;
+use infer_mcmc::step::{
+    StepSession, closure, find_reasonable_epsilon, hmc_step, nuts_step, nuts_step_details,
 };
 use infer_mcmc::{DualAveragingOptions, McmcError, Transition, dual_averaging};
 use rand::SeedableRng;
@@ -89,9 +89,9 @@ fn session_and_free_functions_make_the_same_draws() {
     let (mut leapfrog, steps) = (0, 400);
     let (free_before, session_before) = (free_count.get(), session_count.get());
     for i in 1..=steps {
-        let ta = nuts_step_details(eps, &mut a, nll, NutsStepOptions::default(), &mut ra).unwrap();
+        let ta = nuts_step_details(eps, &mut a, nll, NutsOptions::default(), &mut ra).unwrap();
         let tb = session
-            .nuts_step_details(eps, &mut b, NutsStepOptions::default(), &mut rb)
+            .nuts_step_details(eps, &mut b, NutsOptions::default(), &mut rb)
             .unwrap();
         same_transition(&ta, &tb);
         assert_eq!(bits(&a), bits(&b), "step {i}");
@@ -149,9 +149,9 @@ fn divergences_cost_their_leapfrog_steps() {
     let (mut ra, mut rb) = (StdRng::seed_from_u64(9), StdRng::seed_from_u64(9));
     let (mut leapfrog, mut divergent, steps) = (0, 0, 300);
     for _ in 0..steps {
-        let ta = nuts_step_details(0.9, &mut a, nll, NutsStepOptions::default(), &mut ra).unwrap();
+        let ta = nuts_step_details(0.9, &mut a, nll, NutsOptions::default(), &mut ra).unwrap();
         let tb = session
-            .nuts_step_details(0.9, &mut b, NutsStepOptions::default(), &mut rb)
+            .nuts_step_details(0.9, &mut b, NutsOptions::default(), &mut rb)
             .unwrap();
         same_transition(&ta, &tb);
         assert_eq!(bits(&a), bits(&b));
@@ -176,7 +176,7 @@ fn a_store_changed_outside_is_evaluated_again() {
     let mut session = StepSession::new(counted(&session_count));
     let (mut a, mut b) = (store(&[0.2, 0.1, -0.3]), store(&[0.2, 0.1, -0.3]));
     let (mut ra, mut rb) = (StdRng::seed_from_u64(5), StdRng::seed_from_u64(5));
-    let opts = NutsStepOptions::default();
+    let opts = NutsOptions::default();
     let mut step = |a: &mut ParamStore, b: &mut ParamStore, session: &mut StepSession<_>| {
         let before = session_count.get();
         let ta = nuts_step_details(0.4, a, nll, opts, &mut ra).unwrap();
@@ -242,7 +242,7 @@ fn invalidate_forgets_the_kept_gradient() {
     let (mut a, mut b, mut c) = (store(&[0.1, 0.2]), store(&[0.1, 0.2]), store(&[0.1, 0.2]));
     let seed = |s| StdRng::seed_from_u64(s);
     let (mut ra, mut rb, mut rc) = (seed(4), seed(4), seed(4));
-    let opts = NutsStepOptions::default();
+    let opts = NutsOptions::default();
     for _ in 0..5 {
         nuts_step(0.5, &mut a, shifted, opts, &mut ra).unwrap();
         told.nuts_step(0.5, &mut b, opts, &mut rb).unwrap();
@@ -276,7 +276,7 @@ fn session_errors_and_recovery() {
         Ok(p.leaves()[0].square().sum() * 0.5)
     });
     let mut session = StepSession::new(nll);
-    let opts = NutsStepOptions::default();
+    let opts = NutsOptions::default();
     let mut rng = StdRng::seed_from_u64(1);
     let mut empty = ParamStore::new();
     assert!(matches!(

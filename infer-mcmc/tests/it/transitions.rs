@@ -2,8 +2,8 @@
 //! bookkeeping, error behaviour.
 
 use infer_mcmc::{
-    FnDensity, LogDensity, LogDensityError, McmcError, Metric, MetricKind, Nuts, NutsOptions,
-    Position, StaticHmc,
+    FnDensity, Kernel, LogDensity, LogDensityError, McmcError, Metric, MetricKind, Nuts,
+    NutsOptions, Position, StaticHmc,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;

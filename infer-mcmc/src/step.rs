@@ -20,7 +20,7 @@
 //! The seed's NUTS loop:
 //! ```
 //! use infer_ad::{ParamStore, Tape, Bound};
-//! use infer_mcmc::seed::{closure, find_reasonable_epsilon, nuts_step, NutsStepOptions};
+//! use infer_mcmc::step::{closure, find_reasonable_epsilon, nuts_step, NutsOptions};
 //! use infer_mcmc::{dual_averaging, DualAveragingOptions};
 //! use rand::SeedableRng;
 //!
@@ -40,7 +40,7 @@
 //! let mut epsilon = initial_epsilon;
 //! let mut draws = Vec::new();
 //! for i in 1..10 {
-//!     let accept_prob = nuts_step(epsilon, &mut params, closure, NutsStepOptions::default(), &mut rng)?;
+//!     let accept_prob = nuts_step(epsilon, &mut params, closure, NutsOptions::default(), &mut rng)?;
 //!     if i < 5 {
 //!         (epsilon, epsilon_bar, h_bar) = dual_averaging(accept_prob, i, initial_epsilon, epsilon_bar, h_bar, DualAveragingOptions::default())?;
 //!     } else {
@@ -58,7 +58,11 @@
 
 use crate::density::{TapeInputs, tape_logp_and_grad};
 use crate::error::{BoxError, LogDensityError, McmcError};
-use crate::{LogDensity, Metric, MetricKind, Nuts, NutsOptions, Position, StaticHmc, Transition};
+use crate::{Kernel, LogDensity, Metric, MetricKind, Nuts, Position, StaticHmc, Transition};
+
+/// The options of [`nuts_step`]: the NUTS kernel's own ([`crate::NutsOptions`]), whose
+/// defaults are the seed's (tree depth 10, energy error 1000).
+pub use crate::NutsOptions;
 use infer_ad::{Bound, ParamStore, Tape, Var};
 use rand::Rng;
 
@@ -70,14 +74,14 @@ use rand::Rng;
 /// # Examples
 /// ```
 /// use infer_ad::{ParamStore, Tape, Bound};
-/// let nll = infer_mcmc::seed::closure(|_tape: &Tape, p: &Bound<'_>| {
+/// let nll = infer_mcmc::step::closure(|_tape: &Tape, p: &Bound<'_>| {
 ///     Ok::<_, infer_ad::AdError>(p.leaves()[0].square().sum() * 0.5)
 /// });
 /// let mut params = ParamStore::new();
 /// params.add("x", ndarray::arr1(&[0.3]))?;
 /// let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(1);
-/// infer_mcmc::seed::hmc_step(0.2, 5, &mut params, nll, &mut rng)?;
-/// infer_mcmc::seed::hmc_step(0.2, 5, &mut params, nll, &mut rng)?;
+/// infer_mcmc::step::hmc_step(0.2, 5, &mut params, nll, &mut rng)?;
+/// infer_mcmc::step::hmc_step(0.2, 5, &mut params, nll, &mut rng)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn closure<F, E>(f: F) -> F
@@ -85,24 +89,6 @@ where
     F: for<'t> FnMut(&'t Tape, &Bound<'t>) -> Result<Var<'t>, E>,
 {
     f
-}
-
-/// Options of [`nuts_step`], with the seed's defaults.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct NutsStepOptions {
-    /// Maximum tree depth. Default 10.
-    pub max_tree_depth: usize,
-    /// Largest allowed energy error before the trajectory counts as divergent. Default 1000.
-    pub delta_energy_max: f64,
-}
-
-impl Default for NutsStepOptions {
-    fn default() -> Self {
-        NutsStepOptions {
-            max_tree_depth: 10,
-            delta_energy_max: 1000.0,
-        }
-    }
 }
 
 /// The seed's closure as a [`LogDensity`] (log p = −loss) at coordinates bound to the shapes
@@ -257,7 +243,7 @@ where
 /// The seed's NUTS loop with a session; the closure counts its evaluations:
 /// ```
 /// use infer_ad::{ParamStore, Tape, Bound};
-/// use infer_mcmc::seed::{NutsStepOptions, StepSession};
+/// use infer_mcmc::step::{NutsOptions, StepSession};
 /// use infer_mcmc::{dual_averaging, DualAveragingOptions};
 /// use rand::SeedableRng;
 /// use std::cell::Cell;
@@ -276,7 +262,7 @@ where
 /// let before = gradients.get();
 /// let mut leapfrog_steps = 0;
 /// for i in 1..100 {
-///     let t = session.nuts_step_details(epsilon, &mut params, NutsStepOptions::default(), &mut rng)?;
+///     let t = session.nuts_step_details(epsilon, &mut params, NutsOptions::default(), &mut rng)?;
 ///     leapfrog_steps += t.n_leapfrog;
 ///     if i < 50 {
 ///         (epsilon, epsilon_bar, h_bar) = dual_averaging(t.accept_stat, i, initial_epsilon, epsilon_bar, h_bar, DualAveragingOptions::default())?;
@@ -340,7 +326,7 @@ where
     /// let mut params = ParamStore::new();
     /// let x = params.add("x", ndarray::arr1(&[0.5]))?;
     /// let centre = Cell::new(0.0); // the "data" the closure reads
-    /// let mut session = infer_mcmc::seed::StepSession::new(|_: &Tape, p: &Bound<'_>| {
+    /// let mut session = infer_mcmc::step::StepSession::new(|_: &Tape, p: &Bound<'_>| {
     ///     Ok::<_, infer_ad::AdError>((p[x] - centre.get()).square().sum() * 0.5)
     /// });
     /// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
@@ -387,7 +373,7 @@ where
     /// use rand::SeedableRng;
     /// let mut params = ParamStore::new();
     /// params.add("x", ndarray::arr1(&[1.0, -1.0]))?;
-    /// let mut session = infer_mcmc::seed::StepSession::new(|_: &Tape, p: &Bound<'_>| {
+    /// let mut session = infer_mcmc::step::StepSession::new(|_: &Tape, p: &Bound<'_>| {
     ///     Ok::<_, infer_ad::AdError>(p.leaves()[0].square().sum() * 0.5)
     /// });
     /// let mut rng = rand::rngs::StdRng::seed_from_u64(2);
@@ -435,7 +421,7 @@ where
         &mut self,
         epsilon: f64,
         parameters: &mut ParamStore,
-        options: NutsStepOptions,
+        options: NutsOptions,
         rng: &mut R,
     ) -> Result<f64, McmcError> {
         self.nuts_step_details(epsilon, parameters, options, rng)
@@ -455,14 +441,10 @@ where
         &mut self,
         epsilon: f64,
         parameters: &mut ParamStore,
-        options: NutsStepOptions,
+        options: NutsOptions,
         rng: &mut R,
     ) -> Result<Transition, McmcError> {
         let dim = parameters.num_elements().max(1);
-        let options = NutsOptions {
-            max_depth: options.max_tree_depth,
-            max_delta_h: options.delta_energy_max,
-        };
         let kernel = match &mut self.nuts {
             Some(k) if k.metric().dim() == dim && k.options() == options => {
                 k.set_step_size(epsilon)?;
@@ -535,7 +517,7 @@ where
 /// let mut params = ParamStore::new();
 /// params.add("x", ndarray::arr1(&[1.0, 1.0, 1.0]))?;
 /// let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-/// let a = infer_mcmc::seed::hmc_step(0.1, 10, &mut params,
+/// let a = infer_mcmc::step::hmc_step(0.1, 10, &mut params,
 ///     |_: &Tape, p: &Bound<'_>| Ok::<_, infer_ad::AdError>(p.leaves()[0].square().sum()), &mut rng)?;
 /// assert!((0.0..=1.0).contains(&a));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -587,8 +569,8 @@ where
 /// [`crate::Sampler`], raise the target acceptance, or reparameterize.
 ///
 /// # Errors
-/// [`McmcError::InvalidSetting`] for a bad `epsilon`, `max_tree_depth` outside 1..=30 or
-/// `delta_energy_max ≤ 0`; [`McmcError::NonFiniteStart`] when the loss is not finite at the
+/// [`McmcError::InvalidSetting`] for a bad `epsilon`, `max_depth` outside 1..=30 or
+/// `max_delta_h ≤ 0`; [`McmcError::NonFiniteStart`] when the loss is not finite at the
 /// current parameters; [`McmcError::LogDensity`] when the closure returns an error.
 ///
 /// # Examples
@@ -597,7 +579,7 @@ pub fn nuts_step<F, E, R>(
     epsilon: f64,
     parameters: &mut ParamStore,
     closure: F,
-    options: NutsStepOptions,
+    options: NutsOptions,
     rng: &mut R,
 ) -> Result<f64, McmcError>
 where
@@ -621,7 +603,7 @@ where
 /// # Examples
 /// ```
 /// use infer_ad::{ParamStore, Tape, Bound};
-/// use infer_mcmc::seed::{closure, nuts_step_details, NutsStepOptions};
+/// use infer_mcmc::step::{closure, nuts_step_details, NutsOptions};
 /// use rand::SeedableRng;
 ///
 /// let mut params = ParamStore::new();
@@ -631,7 +613,7 @@ where
 /// let mut rng = rand::rngs::StdRng::seed_from_u64(3);
 /// let mut divergent = 0;
 /// for _ in 0..100 {
-///     let t = nuts_step_details(0.5, &mut params, nll, NutsStepOptions::default(), &mut rng)?;
+///     let t = nuts_step_details(0.5, &mut params, nll, NutsOptions::default(), &mut rng)?;
 ///     assert!(t.n_leapfrog >= 1 && t.tree_depth >= 1 && (0.0..=1.0).contains(&t.accept_stat));
 ///     let x = params.to_flat();
 ///     assert!((t.logp + 0.5 * (x[0] * x[0] + x[1] * x[1])).abs() < 1e-12); // log p = −loss
@@ -644,7 +626,7 @@ pub fn nuts_step_details<F, E, R>(
     epsilon: f64,
     parameters: &mut ParamStore,
     closure: F,
-    options: NutsStepOptions,
+    options: NutsOptions,
     rng: &mut R,
 ) -> Result<Transition, McmcError>
 where
@@ -676,7 +658,7 @@ where
 /// let mut params = ParamStore::new();
 /// params.add("x", ndarray::arr1(&[1.0, 1.0, 1.0]))?;
 /// let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-/// let (eps, eps_bar, h_bar) = infer_mcmc::seed::find_reasonable_epsilon(&mut params,
+/// let (eps, eps_bar, h_bar) = infer_mcmc::step::find_reasonable_epsilon(&mut params,
 ///     |_: &Tape, p: &Bound<'_>| Ok::<_, infer_ad::AdError>(p.leaves()[0].square().sum()), &mut rng)?;
 /// assert!(eps > 0.0 && eps_bar == 1.0 && h_bar == 0.0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
