@@ -79,6 +79,20 @@ impl DrawStats {
 }
 
 /// The output of one chain.
+///
+/// # Examples
+///
+/// ```
+/// use infer_mcmc::{Sampler, SamplerSettings, models::Gauss};
+///
+/// let settings = SamplerSettings { num_chains: 1, num_warmup: 100, num_samples: 50,
+///                                  ..SamplerSettings::default() };
+/// let chain = Sampler::new(settings)?.sample_chain(0, &mut Gauss::new(2))?;
+/// assert_eq!(chain.draws.dim(), (50, 2));
+/// assert_eq!(chain.num_leapfrog() as u64, chain.sampling_gradient_evals);
+/// assert!(chain.step_size > 0.0 && chain.num_divergent() == 0);
+/// # Ok::<(), infer_mcmc::McmcError>(())
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Chain {
@@ -144,6 +158,22 @@ impl Chain {
 }
 
 /// The output of a [`Sampler`](crate::Sampler) run: every chain plus the model's layout.
+///
+/// # Examples
+///
+/// ```
+/// use infer_mcmc::{Sampler, SamplerSettings, models::Gauss};
+///
+/// let settings = SamplerSettings { num_chains: 2, num_warmup: 100, num_samples: 50,
+///                                  ..SamplerSettings::default() };
+/// let fit = Sampler::new(settings)?.sample(|_| Gauss::new(2))?;
+/// assert_eq!((fit.num_chains(), fit.num_draws()), (2, 50));
+/// assert_eq!(fit.param_names(), ["x[1]", "x[2]"]);
+/// let x2 = fit.draws_by_name("x[2]")?; // chains × draws
+/// assert_eq!(x2.dim(), (2, 50));
+/// assert_eq!(fit.stat_draws("treedepth__").map(|a| a.dim()), Some((2, 50)));
+/// # Ok::<(), infer_mcmc::McmcError>(())
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Fit {
