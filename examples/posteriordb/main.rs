@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example posteriordb -- [--dir DIR] [--chains N] [--draws D]
-//!                                               [--seed S] [--csv PREFIX] [NAME ...]
+//!     [--warmup W] [--adaptation stan|fisher] [--seed S] [--csv PREFIX] [NAME ...]
 //! ```
 //!
 //! `DIR` (default: the repository's `tests/data/posteriordb`) holds one folder per posterior
@@ -10,8 +10,9 @@
 //! README there); `NAME`s select folders (default: all). The model is found by the folder's
 //! `model_name` (`models/`), so any folder of this layout whose model is implemented runs; the
 //! others are reported as unsupported. Each posterior is sampled with the reference run's
-//! `adapt_delta` and `max_treedepth`, `N` chains (default 4) × 1000 warmup + `D` draws
-//! (default 1000), and every reference quantity (parameters and transformed parameters, Stan's
+//! `adapt_delta` and `max_treedepth`, `N` chains (default 4) × `W` warmup (default 1000) +
+//! `D` draws (default 1000), with Stan's warmup or nutpie's gradient-informed diagonal
+//! (`--adaptation fisher`), and every reference quantity (parameters and transformed parameters, Stan's
 //! names) is compared:
 //!
 //! - mean: z = |mean − ref_mean| / √(mcse² + ref_sd²/ref_ess_bulk) ≤ 4, when the draws'
@@ -49,6 +50,7 @@
 mod models;
 mod runner;
 
+use infer::mcmc::{Adaptation, SamplerSettings};
 use std::error::Error;
 use std::path::{Path, PathBuf};
 
@@ -57,6 +59,8 @@ struct Options {
     chains: usize,
     draws: usize,
     seed: u64,
+    warmup: usize,
+    adaptation: Adaptation,
     csv: Option<String>,
     names: Vec<String>,
 }
@@ -67,6 +71,8 @@ fn options() -> Result<Options, Box<dyn Error>> {
         chains: 4,
         draws: 1000,
         seed: 20261203,
+        warmup: 1000,
+        adaptation: Adaptation::Stan,
         csv: None,
         names: Vec::new(),
     };
@@ -78,10 +84,20 @@ fn options() -> Result<Options, Box<dyn Error>> {
             "--chains" => o.chains = value("--chains")?.parse()?,
             "--seed" => o.seed = value("--seed")?.parse()?,
             "--draws" => o.draws = value("--draws")?.parse()?,
+            "--warmup" => o.warmup = value("--warmup")?.parse()?,
+            "--adaptation" => {
+                o.adaptation = match value("--adaptation")?.as_str() {
+                    "stan" => Adaptation::Stan,
+                    "fisher" => Adaptation::FisherDiagonal,
+                    other => {
+                        return Err(format!("unknown adaptation {other} (stan, fisher)").into());
+                    }
+                }
+            }
             "--csv" => o.csv = Some(value("--csv")?),
             "-h" | "--help" => {
                 println!(
-                    "usage: posteriordb [--dir DIR] [--chains N] [--draws D] [--seed S] [--csv PREFIX] [NAME ...]"
+                    "usage: posteriordb [--dir DIR] [--chains N] [--draws D] [--warmup W] [--adaptation stan|fisher] [--seed S] [--csv PREFIX] [NAME ...]"
                 );
                 std::process::exit(0);
             }
@@ -119,7 +135,15 @@ fn main() -> Result<(), Box<dyn Error>> {
         let name = folder
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into());
-        match runner::run(folder, o.chains, o.draws, o.seed, o.csv.as_deref()) {
+        let base = SamplerSettings {
+            num_chains: o.chains,
+            num_warmup: o.warmup,
+            num_samples: o.draws,
+            seed: o.seed,
+            adaptation: o.adaptation,
+            ..SamplerSettings::default()
+        };
+        match runner::run(folder, &base, o.csv.as_deref()) {
             Ok(outcome) => {
                 match &outcome {
                     runner::Outcome::Unsupported(_) => unsupported += 1,

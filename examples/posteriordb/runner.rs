@@ -200,11 +200,11 @@ fn references(path: &Path) -> Result<Vec<Reference>, Box<dyn Error>> {
 ///
 /// # Errors
 /// Unreadable files, data the model rejects, a sampler error.
+/// Samples the posterior in `folder` with the settings `base` (chains, warmup, draws, seed,
+/// adaptation) and the reference run's `adapt_delta` and `max_treedepth`, and compares it.
 pub fn run(
     folder: &Path,
-    chains: usize,
-    draws: usize,
-    seed: u64,
+    base: &SamplerSettings,
     csv: Option<&str>,
 ) -> Result<Outcome, Box<dyn Error>> {
     let info = read_json(&folder.join("info.json"))?;
@@ -218,14 +218,11 @@ pub fn run(
     let model = model?;
     let refs = references(&folder.join("reference.json"))?;
     let settings = SamplerSettings {
-        num_chains: chains,
-        num_samples: draws,
-        seed,
         target_accept: info["adapt_delta"].as_f64().unwrap_or(0.8),
         max_depth: info["max_treedepth"]
             .as_u64()
             .map_or(10, |d| usize::try_from(d).unwrap_or(10)),
-        ..SamplerSettings::default()
+        ..*base
     };
     let start = Instant::now();
     let fit = Sampler::new(settings)?.sample_model(&&*model)?;

@@ -69,7 +69,7 @@ pub use nuts::{Nuts, NutsOptions};
 pub use observer::{DrawEvent, NoObserver, Observer, Phase};
 pub use panic::PanicLocation;
 pub use sampler::{Sampler, chain_seed};
-pub use settings::{AdaptSettings, Algorithm, SamplerSettings};
+pub use settings::{AdaptSettings, Adaptation, Algorithm, SamplerSettings};
 pub use transition::Transition;
 pub mod csv;
 pub mod output;

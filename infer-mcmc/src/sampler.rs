@@ -8,7 +8,7 @@ use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 
-use crate::adapt::{StanWarmup, Warmup};
+use crate::adapt::{FisherWarmup, StanWarmup, Warmup};
 use crate::density::LogDensity;
 use crate::error::{LogDensityError, McmcError};
 use crate::fit::{Chain, DrawStats, Fit};
@@ -22,7 +22,7 @@ use crate::model::{Model, TapeModel};
 use crate::nuts::Nuts;
 use crate::observer::{DrawEvent, NoObserver, Observer, Phase};
 use crate::panic::catch_model_panic;
-use crate::settings::{Algorithm, SamplerSettings};
+use crate::settings::{Adaptation, Algorithm, SamplerSettings};
 use crate::transition::Transition;
 
 /// Mixed into a chain's seed for the RNG of its generated quantities.
@@ -398,11 +398,31 @@ impl<O: Observer> Sampler<O> {
         match s.algorithm {
             Algorithm::Nuts => {
                 let kernel = Nuts::new(metric, s.initial_step_size, s.nuts_options())?;
-                self.run_kernel(run, kernel)
+                self.run_with_warmup(run, kernel)
             }
             Algorithm::StaticHmc { num_steps } => {
                 let kernel = StaticHmc::new(metric, s.initial_step_size, num_steps, s.max_delta_h)?;
-                self.run_kernel(run, kernel)
+                self.run_with_warmup(run, kernel)
+            }
+        }
+    }
+
+    /// [`Sampler::run_kernel`] with the warmup strategy of the settings.
+    fn run_with_warmup<M: LogDensity + ?Sized, K: Kernel>(
+        &self,
+        run: ChainRun<'_, M>,
+        kernel: K,
+    ) -> Result<Chain, McmcError> {
+        let s = &self.settings;
+        let dim = run.pos.dim();
+        match s.adaptation {
+            Adaptation::Stan => {
+                let warmup = StanWarmup::new(s, dim, run.chain)?;
+                self.run_kernel(run, kernel, warmup)
+            }
+            Adaptation::FisherDiagonal => {
+                let warmup = FisherWarmup::new(s, dim, run.chain)?;
+                self.run_kernel(run, kernel, warmup)
             }
         }
     }
@@ -445,13 +465,14 @@ impl<O: Observer> Sampler<O> {
         }
     }
 
-    /// Warms up and samples one chain with `kernel`: Stan's warmup ([`StanWarmup`]), then
-    /// `num_samples` transitions at the adapted step size and metric, each kept draw
-    /// recorded on the constrained scale with its generated quantities.
-    fn run_kernel<M: LogDensity + ?Sized, K: Kernel>(
+    /// Warms up and samples one chain with `kernel`: `num_warmup` transitions tuned by
+    /// `warmup`, then `num_samples` transitions at the adapted step size and metric, each kept
+    /// draw recorded on the constrained scale with its generated quantities.
+    fn run_kernel<M: LogDensity + ?Sized, K: Kernel, W: Warmup>(
         &self,
         run: ChainRun<'_, M>,
         mut kernel: K,
+        mut warmup: W,
     ) -> Result<Chain, McmcError> {
         let s = &self.settings;
         let ChainRun {
@@ -474,7 +495,6 @@ impl<O: Observer> Sampler<O> {
 
         // Warm up.
         let t_warmup = Instant::now();
-        let mut warmup = StanWarmup::new(s, model.dim(), chain)?;
         if s.num_warmup > 0 {
             warmup
                 .start(kernel.integrator_mut(), model, &pos, &mut rng)

@@ -5,6 +5,32 @@ use crate::error::{McmcError, check};
 use crate::metric::MetricKind;
 use crate::nuts::NutsOptions;
 
+/// How warmup adapts the metric (the step size is dual-averaged by every strategy).
+///
+/// # Examples
+///
+/// ```
+/// use infer_mcmc::SamplerSettings;
+/// use infer_mcmc::settings::Adaptation;
+///
+/// let s = SamplerSettings { adaptation: Adaptation::FisherDiagonal, num_warmup: 400,
+///                           ..SamplerSettings::default() };
+/// assert!(s.validate().is_ok());
+/// assert_eq!(SamplerSettings::default().adaptation, Adaptation::Stan);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Adaptation {
+    /// Stan's windowed adaptation of a diagonal or dense metric from the draws' variances
+    /// ([`StanWarmup`](crate::adapt::StanWarmup)). The default.
+    #[default]
+    Stan,
+    /// nutpie's gradient-informed diagonal, √(Var(x) / Var(∇ log p)), updated every draw
+    /// ([`FisherWarmup`](crate::adapt::FisherWarmup)); needs a diagonal metric. nutpie
+    /// warms up for 400 draws with it.
+    FisherDiagonal,
+}
+
 /// Which transition kernel the sampler runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -191,6 +217,8 @@ pub struct SamplerSettings {
     pub max_init_tries: usize,
     /// Warmup constants. Default [`AdaptSettings::default`].
     pub adapt: AdaptSettings,
+    /// The warmup strategy. Default [`Adaptation::Stan`].
+    pub adaptation: Adaptation,
 }
 
 impl Default for SamplerSettings {
@@ -212,6 +240,7 @@ impl Default for SamplerSettings {
             init_radius: 2.0,
             max_init_tries: 100,
             adapt: AdaptSettings::default(),
+            adaptation: Adaptation::Stan,
         }
     }
 }
@@ -304,6 +333,12 @@ impl SamplerSettings {
         )?;
         self.nuts_options().validate()?;
         self.adapt.validate()?;
+        check(
+            self.adaptation != Adaptation::FisherDiagonal || self.metric == MetricKind::Diagonal,
+            "metric",
+            1.0,
+            "the diagonal metric with Adaptation::FisherDiagonal",
+        )?;
         self.dual_averaging_options().validate()?;
         if let Algorithm::StaticHmc { num_steps } = self.algorithm {
             check(

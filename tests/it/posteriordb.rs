@@ -10,6 +10,7 @@
 //! this fixed seed the outcome is the same on every run.
 
 use crate::runner;
+use infer::mcmc::SamplerSettings;
 use std::path::Path;
 
 const FAST: &[&str] = &[
@@ -21,13 +22,13 @@ const FAST: &[&str] = &[
     "hmm_example-hmm_example",
 ];
 
-#[test]
-fn fast_posteriors_match_their_references() {
+/// Runs the fast subset with `base` settings and fails with every failing row.
+fn check_fast_subset(base: &SamplerSettings) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/posteriordb");
     let mut failures = Vec::new();
     for name in FAST {
-        let outcome = runner::run(&dir.join(name), 4, 1000, 20261203, None)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let outcome =
+            runner::run(&dir.join(name), base, None).unwrap_or_else(|e| panic!("{name}: {e}"));
         println!("{}", outcome.line(name));
         if !outcome.passed() {
             failures.push(format!(
@@ -38,4 +39,15 @@ fn fast_posteriors_match_their_references() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn fast_posteriors_match_their_references() {
+    check_fast_subset(&SamplerSettings {
+        num_chains: 4,
+        num_warmup: 1000,
+        num_samples: 1000,
+        seed: 20261203,
+        ..SamplerSettings::default()
+    });
 }

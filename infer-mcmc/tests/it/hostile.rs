@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use infer_mcmc::adapt::{DualAveraging, DualAveragingOptions, WarmupWindows, dual_averaging};
 use infer_mcmc::{
-    AdaptSettings, Algorithm, LogDensity, LogDensityError, McmcError, Metric, MetricKind, Sampler,
-    SamplerSettings, models::Gauss, random_init,
+    AdaptSettings, Adaptation, Algorithm, LogDensity, LogDensityError, McmcError, Metric,
+    MetricKind, Sampler, SamplerSettings, models::Gauss, random_init,
 };
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -449,6 +449,7 @@ prop_compose! {
         save_warmup in any::<bool>(),
         init_radius in hostile_f64(),
         adapt in hostile_adapt(),
+        fisher in any::<bool>(),
     ) -> SamplerSettings {
         SamplerSettings {
             num_warmup: counts[0],
@@ -467,6 +468,7 @@ prop_compose! {
             init_radius,
             max_init_tries: counts[7],
             adapt,
+            adaptation: if fisher { Adaptation::FisherDiagonal } else { Adaptation::Stan },
         }
     }
 }
