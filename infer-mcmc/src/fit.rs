@@ -1,6 +1,7 @@
 //! Sampler output: per-chain draws, Stan's per-draw statistics and the adapted parameters.
 
 use ndarray::Array2;
+use rand::rngs::StdRng;
 
 use crate::layout::Layout;
 use crate::metric::Metric;
@@ -126,6 +127,48 @@ pub struct Chain {
     /// Gradient evaluations of the sampling trajectories (every transition, also those that
     /// thinning drops; equal to the sum of `n_leapfrog__` when `thin` is 1).
     pub sampling_gradient_evals: u64,
+    /// Where the chain stopped, for [`Sampler::extend`](crate::Sampler::extend).
+    pub state: ChainState,
+}
+
+/// Where a chain stopped: its transition and generated-quantity RNG streams, its position
+/// (unconstrained) and the number of sampling iterations done — with the chain's step size
+/// and metric, everything [`Sampler::extend`](crate::Sampler::extend) needs to continue it
+/// exactly as an uninterrupted run would have.
+///
+/// # Examples
+///
+/// ```
+/// use infer_mcmc::{Sampler, SamplerSettings, models::Gauss};
+///
+/// let settings = SamplerSettings { num_chains: 1, num_warmup: 50, num_samples: 20,
+///                                  ..SamplerSettings::default() };
+/// let fit = Sampler::new(settings)?.sample(|_| Gauss::new(2))?;
+/// let state = &fit.chains[0].state;
+/// assert_eq!(state.sampling_iterations(), 20);
+/// assert_eq!(state.position().len(), 2);
+/// # Ok::<(), infer_mcmc::McmcError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct ChainState {
+    pub(crate) rng: StdRng,
+    pub(crate) gq_rng: StdRng,
+    pub(crate) q: Vec<f64>,
+    pub(crate) sampling_iterations: usize,
+}
+
+impl ChainState {
+    /// The last position, on the unconstrained scale.
+    #[must_use]
+    pub fn position(&self) -> &[f64] {
+        &self.q
+    }
+
+    /// Sampling iterations done (before thinning).
+    #[must_use]
+    pub fn sampling_iterations(&self) -> usize {
+        self.sampling_iterations
+    }
 }
 
 impl Chain {

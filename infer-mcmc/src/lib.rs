@@ -59,7 +59,7 @@ pub mod transition;
 pub use adapt::{DualAveraging, DualAveragingOptions, dual_averaging};
 pub use density::{FnDensity, LogDensity};
 pub use error::{BoxError, LogDensityError, McmcError};
-pub use fit::{Chain, DrawStats, Fit, STAT_NAMES};
+pub use fit::{Chain, ChainState, DrawStats, Fit, STAT_NAMES};
 pub use hamiltonian::{Divergence, LeapfrogOutcome, Position};
 pub use hmc::StaticHmc;
 pub use init::random_init;

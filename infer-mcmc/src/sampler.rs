@@ -11,7 +11,7 @@ use rand::{RngCore, SeedableRng};
 use crate::adapt::{FisherWarmup, StanWarmup, Warmup};
 use crate::density::LogDensity;
 use crate::error::{LogDensityError, McmcError};
-use crate::fit::{Chain, DrawStats, Fit};
+use crate::fit::{Chain, ChainState, DrawStats, Fit};
 use crate::hamiltonian::Position;
 use crate::hmc::StaticHmc;
 use crate::init::{Inits, named_init, random_init};
@@ -137,6 +137,9 @@ type ChainResult = Result<(Chain, Layout), McmcError>;
 pub struct Sampler<O = NoObserver> {
     settings: SamplerSettings,
     inits: Option<InitSource>,
+    /// Per-chain (or shared) metric and step size to start from instead of the identity and
+    /// `initial_step_size`.
+    adapted: Option<Vec<(Metric, f64)>>,
     observer: O,
 }
 
@@ -168,6 +171,7 @@ impl Sampler<NoObserver> {
         Ok(Self {
             settings,
             inits: None,
+            adapted: None,
             observer: NoObserver,
         })
     }
@@ -209,11 +213,40 @@ impl<O: Observer> Sampler<O> {
         self
     }
 
+    /// Starts each chain's kernel from a saved metric and step size — one pair shared by every
+    /// chain, or one per chain, e.g. `fit.chains.iter().map(|c| (c.metric.clone(),
+    /// c.step_size))` of an earlier run — instead of the identity metric and
+    /// `initial_step_size`. With `num_warmup = 0` the run samples at once with them; with a
+    /// warmup they are its starting point. A pair's metric must have the model's dimension.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use infer_mcmc::{Sampler, SamplerSettings, models::Gauss};
+    ///
+    /// let settings = SamplerSettings { num_chains: 2, num_warmup: 300, num_samples: 100,
+    ///                                  ..SamplerSettings::default() };
+    /// let first = Sampler::new(settings)?.sample(|_| Gauss::new(3))?;
+    /// let saved: Vec<_> = first.chains.iter().map(|c| (c.metric.clone(), c.step_size)).collect();
+    /// let again = Sampler::new(SamplerSettings { num_warmup: 0, seed: 1, ..settings })?
+    ///     .with_adapted(saved)
+    ///     .sample(|_| Gauss::new(3))?;
+    /// assert_eq!(again.chains[1].step_size, first.chains[1].step_size);
+    /// assert_eq!(again.chains[1].warmup_draws.nrows(), 0);
+    /// # Ok::<(), infer_mcmc::McmcError>(())
+    /// ```
+    #[must_use]
+    pub fn with_adapted(mut self, adapted: Vec<(Metric, f64)>) -> Self {
+        self.adapted = Some(adapted);
+        self
+    }
+
     /// Reports every iteration to `observer`.
     pub fn with_observer<P: Observer>(self, observer: P) -> Sampler<P> {
         Sampler {
             settings: self.settings,
             inits: self.inits,
+            adapted: self.adapted,
             observer,
         }
     }
@@ -249,19 +282,44 @@ impl<O: Observer> Sampler<O> {
                 found: inits.len(),
             });
         }
+        if let Some(a) = &self.adapted
+            && a.len() != 1
+            && a.len() != n_chains
+        {
+            return Err(McmcError::DimensionMismatch {
+                name: "adapted",
+                expected: n_chains,
+                found: a.len(),
+            });
+        }
+        let t_wall = Instant::now();
+        let (chains, layout) = self.run_chains(|chain| {
+            let mut model = make_model(chain);
+            let chain_out = self.run_chain(chain, &mut model)?;
+            Ok((chain_out, model.layout()))
+        })?;
+        Ok(Fit {
+            layout,
+            chains,
+            settings: self.settings,
+            wall_seconds: t_wall.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// Runs `run(chain)` for every chain on `num_threads` scoped threads (panics caught as
+    /// the chain's error) and returns the chains in order with the model's layout, or the
+    /// first chain's error.
+    fn run_chains<R>(&self, run: R) -> Result<(Vec<Chain>, Layout), McmcError>
+    where
+        R: Fn(usize) -> ChainResult + Sync,
+    {
+        let n_chains = self.settings.num_chains;
         let available = std::thread::available_parallelism().map_or(1, usize::from);
-        let n_threads = match s.num_threads {
+        let n_threads = match self.settings.num_threads {
             0 => available.min(n_chains),
             t => t.min(n_chains),
         };
-        let run = |chain: usize| -> ChainResult {
-            catch_model_panic(chain, || {
-                let mut model = make_model(chain);
-                let chain_out = self.run_chain(chain, &mut model)?;
-                Ok((chain_out, model.layout()))
-            })
-        };
-        let t_wall = Instant::now();
+        let run = |chain: usize| -> ChainResult { catch_model_panic(chain, || run(chain)) };
         let too_large = || McmcError::OutputTooLarge {
             name: "num_chains",
             value: n_chains,
@@ -315,16 +373,12 @@ impl<O: Observer> Sampler<O> {
             chains.push(chain);
             layout = Some(n);
         }
-        Ok(Fit {
-            layout: layout.ok_or(McmcError::DimensionMismatch {
-                name: "num_chains",
-                expected: 1,
-                found: 0,
-            })?,
-            chains,
-            settings: self.settings,
-            wall_seconds: t_wall.elapsed().as_secs_f64(),
-        })
+        let layout = layout.ok_or(McmcError::DimensionMismatch {
+            name: "num_chains",
+            expected: 1,
+            found: 0,
+        })?;
+        Ok((chains, layout))
     }
 
     /// Samples every chain from clones of one model.
@@ -387,7 +441,20 @@ impl<O: Observer> Sampler<O> {
             evals: 0,
         };
         let pos = self.initial_position(chain, &mut model, &mut rng)?;
-        let metric = Metric::identity(dim, s.metric);
+        let (metric, step_size) = match &self.adapted {
+            Some(a) => {
+                let (m, eps) = &a[if a.len() == 1 { 0 } else { chain }];
+                if m.dim() != dim {
+                    return Err(McmcError::DimensionMismatch {
+                        name: "metric",
+                        expected: dim,
+                        found: m.dim(),
+                    });
+                }
+                (m.clone(), *eps)
+            }
+            None => (Metric::identity(dim, s.metric), s.initial_step_size),
+        };
         let run = ChainRun {
             chain,
             rng_seed,
@@ -397,11 +464,11 @@ impl<O: Observer> Sampler<O> {
         };
         match s.algorithm {
             Algorithm::Nuts => {
-                let kernel = Nuts::new(metric, s.initial_step_size, s.nuts_options())?;
+                let kernel = Nuts::new(metric, step_size, s.nuts_options())?;
                 self.run_with_warmup(run, kernel)
             }
             Algorithm::StaticHmc { num_steps } => {
-                let kernel = StaticHmc::new(metric, s.initial_step_size, num_steps, s.max_delta_h)?;
+                let kernel = StaticHmc::new(metric, step_size, num_steps, s.max_delta_h)?;
                 self.run_with_warmup(run, kernel)
             }
         }
@@ -532,33 +599,23 @@ impl<O: Observer> Sampler<O> {
 
         // Sample.
         let t_sampling = Instant::now();
-        let mut divergences = 0;
-        for it in 0..s.num_samples {
-            // Cannot overflow: `validate` checks num_warmup + num_samples.
-            let iteration = s.num_warmup.saturating_add(it);
-            let t = kernel
-                .transition(model, &mut pos, &mut rng)
-                .map_err(at(iteration))?;
-            divergences += usize::from(t.divergent);
-            if it % s.thin == 0 {
-                rec.draw(model, &pos, &t)
-                    .map_err(|e: LogDensityError| at(iteration)(e.into()))?;
-            }
-            self.observer.on_draw(&DrawEvent {
-                chain,
-                iteration: it,
-                phase: Phase::Sampling,
-                phase_len: s.num_samples,
-                divergences,
-                divergent: t.divergent,
-                step_size: t.step_size,
-            });
-        }
+        self.sample_phase(
+            &mut Phase0 {
+                kernel: &mut kernel,
+                model,
+                pos: &mut pos,
+                rng: &mut rng,
+                rec: &mut rec,
+            },
+            chain,
+            0,
+            s.num_samples,
+        )?;
         let sampling_seconds = t_sampling.elapsed().as_secs_f64();
         let sampling_gradient_evals = model.evals - warmup_gradient_evals;
 
         // Record.
-        let (draws, stats, warmup_draws, warmup_stats) = rec.finish()?;
+        let (draws, stats, warmup_draws, warmup_stats, gq_rng) = rec.finish()?;
         Ok(Chain {
             chain,
             rng_seed,
@@ -573,8 +630,233 @@ impl<O: Observer> Sampler<O> {
             sampling_seconds,
             warmup_gradient_evals,
             sampling_gradient_evals,
+            state: ChainState {
+                rng,
+                gq_rng,
+                q: pos.q().to_vec(),
+                sampling_iterations: s.num_samples,
+            },
         })
     }
+
+    /// `n` sampling transitions numbered from `start` (their place in the whole sampling
+    /// phase, which sets the thinning and the reported iteration), each kept draw recorded.
+    fn sample_phase<M: LogDensity + ?Sized, K: Kernel>(
+        &self,
+        p: &mut Phase0<'_, '_, M, K>,
+        chain: usize,
+        start: usize,
+        n: usize,
+    ) -> Result<(), McmcError> {
+        let s = &self.settings;
+        let mut divergences = 0;
+        for k in 0..n {
+            let it = start.saturating_add(k);
+            // the chain's iteration counting warmup, for errors
+            let iteration = s.num_warmup.saturating_add(it);
+            let at = |e: McmcError| McmcError::Chain {
+                chain,
+                iteration,
+                source: Box::new(e),
+            };
+            let t = p.kernel.transition(p.model, p.pos, p.rng).map_err(at)?;
+            divergences += usize::from(t.divergent);
+            if it % s.thin == 0 {
+                p.rec
+                    .draw(p.model, p.pos, &t)
+                    .map_err(|e: LogDensityError| at(e.into()))?;
+            }
+            self.observer.on_draw(&DrawEvent {
+                chain,
+                iteration: k,
+                phase: Phase::Sampling,
+                phase_len: n,
+                divergences,
+                divergent: t.divergent,
+                step_size: t.step_size,
+            });
+        }
+        Ok(())
+    }
+
+    /// Continues every chain of `fit` for `num_samples` more sampling iterations from where it
+    /// stopped — its RNG streams, position, step size and metric ([`Chain::state`]) — with a
+    /// model instance per chain from `make_model(chain)`. The result holds the old draws
+    /// followed by the new ones, exactly the draws of one uninterrupted run with
+    /// `num_samples` more sampling iterations (same seed, settings and model). The run's
+    /// settings are `fit`'s (this sampler's observer reports the new iterations); restarting
+    /// costs one gradient per chain, counted in its sampling gradients.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use infer_mcmc::{Sampler, SamplerSettings, models::Gauss};
+    ///
+    /// let settings = SamplerSettings { num_chains: 2, num_warmup: 200, num_samples: 300, seed: 4,
+    ///                                  ..SamplerSettings::default() };
+    /// let short = Sampler::new(settings)?.sample(|_| Gauss::new(2))?;
+    /// let extended = Sampler::new(settings)?.extend(&short, 200, |_| Gauss::new(2))?;
+    /// let long = Sampler::new(SamplerSettings { num_samples: 500, ..settings })?
+    ///     .sample(|_| Gauss::new(2))?;
+    /// assert_eq!(extended.chains[1].draws, long.chains[1].draws);
+    /// # Ok::<(), infer_mcmc::McmcError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`McmcError::InvalidSetting`] when the total number of samples overflows; otherwise as
+    /// [`Sampler::sample`].
+    pub fn extend<M, F>(
+        &self,
+        fit: &Fit,
+        num_samples: usize,
+        make_model: F,
+    ) -> Result<Fit, McmcError>
+    where
+        M: LogDensity,
+        F: Fn(usize) -> M + Sync,
+    {
+        let total = fit.settings.num_samples.checked_add(num_samples);
+        let settings = SamplerSettings {
+            num_samples: total.unwrap_or(usize::MAX),
+            num_chains: fit.chains.len().max(1),
+            ..fit.settings
+        };
+        settings.validate()?;
+        let continuation = Sampler {
+            settings,
+            inits: None,
+            adapted: None,
+            observer: &self.observer,
+        };
+        let t_wall = Instant::now();
+        let (chains, layout) = continuation.run_chains(|c| {
+            let old = &fit.chains[c];
+            let mut model = make_model(c);
+            let chain = continuation.continue_chain(old, num_samples, &mut model)?;
+            Ok((chain, model.layout()))
+        })?;
+        Ok(Fit {
+            layout,
+            chains,
+            settings,
+            wall_seconds: fit.wall_seconds + t_wall.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// [`Sampler::extend`] for a [`Model`], as [`Sampler::sample_model`] samples one.
+    ///
+    /// # Errors
+    ///
+    /// As [`Sampler::extend`] and [`Sampler::sample_model`].
+    pub fn extend_model<M: Model + Sync>(
+        &self,
+        fit: &Fit,
+        num_samples: usize,
+        model: &M,
+    ) -> Result<Fit, McmcError> {
+        let (layout, order) = catch_model_panic(0, || TapeModel::new(model))?.parts();
+        self.extend(fit, num_samples, |_| {
+            TapeModel::with_parts(model, layout.clone(), order.clone())
+        })
+    }
+
+    /// One chain of [`Sampler::extend`].
+    fn continue_chain<M: LogDensity + ?Sized>(
+        &self,
+        old: &Chain,
+        num_samples: usize,
+        model: &mut M,
+    ) -> Result<Chain, McmcError> {
+        let s = &self.settings;
+        let mut model = Counted {
+            inner: model,
+            evals: 0,
+        };
+        let model = &mut model;
+        let state = &old.state;
+        let mut pos = Position::new(model, state.q.clone())?;
+        let mut rng = state.rng.clone();
+        let mut rec = Recorder::new(
+            &SamplerSettings {
+                num_samples,
+                save_warmup: false,
+                ..*s
+            },
+            old.draws.ncols(),
+            old.rng_seed,
+        )?;
+        rec.gq_rng = state.gq_rng.clone();
+        let t_sampling = Instant::now();
+        match s.algorithm {
+            Algorithm::Nuts => {
+                let mut kernel = Nuts::new(old.metric.clone(), old.step_size, s.nuts_options())?;
+                self.sample_phase(
+                    &mut Phase0 {
+                        kernel: &mut kernel,
+                        model,
+                        pos: &mut pos,
+                        rng: &mut rng,
+                        rec: &mut rec,
+                    },
+                    old.chain,
+                    state.sampling_iterations,
+                    num_samples,
+                )?;
+            }
+            Algorithm::StaticHmc { num_steps } => {
+                let mut kernel =
+                    StaticHmc::new(old.metric.clone(), old.step_size, num_steps, s.max_delta_h)?;
+                self.sample_phase(
+                    &mut Phase0 {
+                        kernel: &mut kernel,
+                        model,
+                        pos: &mut pos,
+                        rng: &mut rng,
+                        rec: &mut rec,
+                    },
+                    old.chain,
+                    state.sampling_iterations,
+                    num_samples,
+                )?;
+            }
+        }
+        let seconds = t_sampling.elapsed().as_secs_f64();
+        let (draws, stats, _, _, gq_rng) = rec.finish()?;
+        let join = |a: &Array2<f64>, b: Array2<f64>| {
+            ndarray::concatenate(ndarray::Axis(0), &[a.view(), b.view()]).map_err(|_| {
+                McmcError::DimensionMismatch {
+                    name: "recorded draws",
+                    expected: a.ncols(),
+                    found: b.ncols(),
+                }
+            })
+        };
+        let mut all_stats = old.stats.clone();
+        all_stats.extend(stats);
+        Ok(Chain {
+            draws: join(&old.draws, draws)?,
+            stats: all_stats,
+            sampling_seconds: old.sampling_seconds + seconds,
+            sampling_gradient_evals: old.sampling_gradient_evals + model.evals,
+            state: ChainState {
+                rng,
+                gq_rng,
+                q: pos.q().to_vec(),
+                sampling_iterations: state.sampling_iterations + num_samples,
+            },
+            ..old.clone()
+        })
+    }
+}
+
+/// The mutable parts of a chain's sampling phase.
+struct Phase0<'a, 'm, M: ?Sized, K> {
+    kernel: &'a mut K,
+    model: &'a mut Counted<'m, M>,
+    pos: &'a mut Position,
+    rng: &'a mut StdRng,
+    rec: &'a mut Recorder,
 }
 
 /// A chain ready to run: its number, seed, RNG, counted model and initial position.
@@ -649,11 +931,21 @@ impl Recorder {
         Ok(())
     }
 
-    /// The draws and warmup draws as (rows × outputs) arrays, with their statistics.
+    /// The draws and warmup draws as (rows × outputs) arrays, with their statistics, and the
+    /// generated quantities' RNG where it stopped.
     #[allow(clippy::type_complexity)]
     fn finish(
         self,
-    ) -> Result<(Array2<f64>, Vec<DrawStats>, Array2<f64>, Vec<DrawStats>), McmcError> {
+    ) -> Result<
+        (
+            Array2<f64>,
+            Vec<DrawStats>,
+            Array2<f64>,
+            Vec<DrawStats>,
+            StdRng,
+        ),
+        McmcError,
+    > {
         let n_out = self.row.len();
         let to_array = |v: Vec<f64>, rows: usize| {
             Array2::from_shape_vec((rows, n_out), v).map_err(|_| McmcError::DimensionMismatch {
@@ -668,6 +960,7 @@ impl Recorder {
             self.stats,
             to_array(self.warmup_draws, n_warm)?,
             self.warmup_stats,
+            self.gq_rng,
         ))
     }
 }

@@ -5,6 +5,7 @@ mod csv;
 mod csv_hostile;
 mod diagnostics;
 mod divergence;
+mod extend;
 mod fisher;
 mod hostile;
 mod model;

@@ -1,0 +1,87 @@
+//! `Sampler::extend`: a finished run continued gives the draws of one uninterrupted run.
+
+use infer_ad::Var;
+use infer_mcmc::model::{Model, Params, bounds};
+use infer_mcmc::{Algorithm, LogDensityError, Sampler, SamplerSettings};
+
+/// A bounded parameter, a dependent bound and a generated quantity drawing from its RNG.
+struct Triangle;
+
+impl Model for Triangle {
+    fn log_density<'t>(&self, p: &mut Params<'t>) -> Result<Var<'t>, LogDensityError> {
+        let alpha = p.scalar("alpha", bounds(0.0, 1.0))?;
+        let beta = p.scalar("beta", bounds(0.0, 1.0 - alpha))?;
+        p.generated("coin", |rng| {
+            Ok::<_, LogDensityError>(rand::Rng::random::<f64>(rng))
+        })?;
+        Ok(alpha * 0.5 + beta)
+    }
+}
+
+/// 301 + 200 sampling iterations against 501 in one run, thinned by 3 (the boundary falls
+/// mid-way through a thinning period), for NUTS and static HMC: every kept draw (parameters
+/// and the generated quantity), every sampler statistic and the final state agree bit for bit.
+#[test]
+fn extend_equals_one_uninterrupted_run() {
+    for algorithm in [Algorithm::Nuts, Algorithm::StaticHmc { num_steps: 7 }] {
+        let settings = SamplerSettings {
+            num_chains: 3,
+            num_warmup: 150,
+            num_samples: 301,
+            thin: 3,
+            seed: 11,
+            algorithm,
+            ..SamplerSettings::default()
+        };
+        let short = Sampler::new(settings)
+            .unwrap()
+            .sample_model(&Triangle)
+            .unwrap();
+        let extended = Sampler::new(settings)
+            .unwrap()
+            .extend_model(&short, 200, &Triangle)
+            .unwrap();
+        let long = Sampler::new(SamplerSettings {
+            num_samples: 501,
+            ..settings
+        })
+        .unwrap()
+        .sample_model(&Triangle)
+        .unwrap();
+        assert_eq!(extended.settings.num_samples, 501);
+        for (e, l) in extended.chains.iter().zip(&long.chains) {
+            assert_eq!(e.draws.dim(), (167, 3));
+            assert_eq!(e.draws, l.draws, "{algorithm:?}, chain {}", e.chain);
+            assert_eq!(e.stats, l.stats);
+            assert_eq!(e.state.position(), l.state.position());
+            assert_eq!(e.state.sampling_iterations(), 501);
+        }
+    }
+}
+
+/// Extending by nothing changes nothing; a run can be extended twice.
+#[test]
+fn extend_twice_and_by_zero() {
+    let settings = SamplerSettings {
+        num_chains: 2,
+        num_warmup: 100,
+        num_samples: 100,
+        seed: 3,
+        ..SamplerSettings::default()
+    };
+    let s = Sampler::new(settings).unwrap();
+    let fit = s.sample_model(&Triangle).unwrap();
+    let same = s.extend_model(&fit, 0, &Triangle).unwrap();
+    assert_eq!(same.chains[0].draws, fit.chains[0].draws);
+    let twice = s
+        .extend_model(&s.extend_model(&fit, 50, &Triangle).unwrap(), 70, &Triangle)
+        .unwrap();
+    let long = Sampler::new(SamplerSettings {
+        num_samples: 220,
+        ..settings
+    })
+    .unwrap()
+    .sample_model(&Triangle)
+    .unwrap();
+    assert_eq!(twice.chains[1].draws, long.chains[1].draws);
+}
