@@ -1,7 +1,11 @@
 //! Sampler output: per-chain draws, Stan's per-draw statistics and the adapted parameters.
 
 use ndarray::Array2;
-use rand::rngs::StdRng;
+
+/// The RNG of a chain: ChaCha12, the generator behind `rand::rngs::StdRng` (the same stream for
+/// the same seed), used by name so that a [`Checkpoint`](crate::checkpoint::Checkpoint) can
+/// hold its state.
+pub(crate) type ChainRng = rand_chacha::ChaCha12Rng;
 
 use crate::layout::Layout;
 use crate::metric::Metric;
@@ -151,8 +155,8 @@ pub struct Chain {
 /// ```
 #[derive(Clone, Debug)]
 pub struct ChainState {
-    pub(crate) rng: StdRng,
-    pub(crate) gq_rng: StdRng,
+    pub(crate) rng: ChainRng,
+    pub(crate) gq_rng: ChainRng,
     pub(crate) q: Vec<f64>,
     pub(crate) sampling_iterations: usize,
 }

@@ -5,13 +5,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use ndarray::Array2;
-use rand::rngs::StdRng;
+
 use rand::{RngCore, SeedableRng};
 
 use crate::adapt::{FisherWarmup, StanWarmup, Warmup};
 use crate::density::LogDensity;
 use crate::error::{LogDensityError, McmcError};
-use crate::fit::{Chain, ChainState, DrawStats, Fit};
+use crate::fit::{Chain, ChainRng, ChainState, DrawStats, Fit};
 use crate::hamiltonian::Position;
 use crate::hmc::StaticHmc;
 use crate::init::{Inits, named_init, random_init};
@@ -434,7 +434,7 @@ impl<O: Observer> Sampler<O> {
             return Err(McmcError::ZeroDimension);
         }
         let rng_seed = chain_seed(s.seed, chain);
-        let mut rng = StdRng::seed_from_u64(rng_seed);
+        let mut rng = ChainRng::seed_from_u64(rng_seed);
         // Every gradient evaluation of the chain is counted, whatever asked for it.
         let mut model = Counted {
             inner: model,
@@ -500,7 +500,7 @@ impl<O: Observer> Sampler<O> {
         &self,
         chain: usize,
         model: &mut M,
-        rng: &mut StdRng,
+        rng: &mut ChainRng,
     ) -> Result<Position, McmcError> {
         let s = &self.settings;
         let pick = |n: usize| -> Result<usize, McmcError> {
@@ -855,7 +855,7 @@ struct Phase0<'a, 'm, M: ?Sized, K> {
     kernel: &'a mut K,
     model: &'a mut Counted<'m, M>,
     pos: &'a mut Position,
-    rng: &'a mut StdRng,
+    rng: &'a mut ChainRng,
     rec: &'a mut Recorder,
 }
 
@@ -863,7 +863,7 @@ struct Phase0<'a, 'm, M: ?Sized, K> {
 struct ChainRun<'m, M: ?Sized> {
     chain: usize,
     rng_seed: u64,
-    rng: StdRng,
+    rng: ChainRng,
     model: Counted<'m, M>,
     pos: Position,
 }
@@ -874,7 +874,7 @@ struct ChainRun<'m, M: ?Sized> {
 struct Recorder {
     /// Generated quantities draw from a stream of their own: adding one to a model does not
     /// change its draws.
-    gq_rng: StdRng,
+    gq_rng: ChainRng,
     row: Vec<f64>,
     draws: Vec<f64>,
     stats: Vec<DrawStats>,
@@ -887,7 +887,7 @@ impl Recorder {
         let n_keep = s.num_samples.div_ceil(s.thin);
         let n_warm = if s.save_warmup { s.num_warmup } else { 0 };
         Ok(Self {
-            gq_rng: StdRng::seed_from_u64(splitmix64(rng_seed ^ GQ_STREAM)),
+            gq_rng: ChainRng::seed_from_u64(splitmix64(rng_seed ^ GQ_STREAM)),
             row: vec![0.0; n_out],
             draws: reserve(n_keep, n_out, "num_samples", s.num_samples)?,
             stats: reserve(n_keep, 1, "num_samples", s.num_samples)?,
@@ -942,7 +942,7 @@ impl Recorder {
             Vec<DrawStats>,
             Array2<f64>,
             Vec<DrawStats>,
-            StdRng,
+            ChainRng,
         ),
         McmcError,
     > {
