@@ -1,5 +1,5 @@
 //! Cumulative sums ([`Tensor::cumsum`]): one node whose backward pass is the reverse
-//! cumulative sum of the output adjoints, O(n).
+//! cumulative sum of the output adjoints, O(n) (`kernels::cumsum_backward`).
 
 use crate::error::AdError;
 use crate::tape::Node;
@@ -65,35 +65,5 @@ impl<'t> Tensor<'t> {
             self.shape,
             self.tracked,
         ))
-    }
-}
-
-/// The backward pass of [`Tensor::cumsum`]: `adj[a + k·inner + j] += Σ_{i ≥ k}
-/// adj[out + i·inner + j]`, one sweep from the last row up, with the running sums of the
-/// `inner` columns kept in `acc`.
-pub(crate) fn cumsum_backward(
-    adj: &mut [f64],
-    acc: &mut Vec<f64>,
-    out: usize,
-    a: usize,
-    n: usize,
-    inner: usize,
-) {
-    if inner == 1 {
-        let mut s = 0.0;
-        for i in (0..n).rev() {
-            s += adj[out + i];
-            adj[a + i] += s;
-        }
-        return;
-    }
-    acc.clear();
-    acc.resize(inner, 0.0);
-    for i in (0..n).rev() {
-        let (o, x) = (out + i * inner, a + i * inner);
-        for j in 0..inner {
-            acc[j] += adj[o + j];
-            adj[x + j] += acc[j];
-        }
     }
 }

@@ -205,32 +205,3 @@ pub enum AdError {
         value: f64,
     },
 }
-
-/// Checks that two tapes are the same tape, for an operation that combines handles.
-///
-/// Every operation of this workspace that takes two or more handles ([`crate::Var`],
-/// [`crate::Tensor`]) calls this before reading either operand: a handle indexes slots of its
-/// own tape, so reading it through another tape would silently use the wrong values and send
-/// gradients to the wrong slots.
-///
-/// # Examples
-///
-/// ```
-/// use infer_ad::{AdError, Tape, check_same_tape};
-///
-/// let (t1, t2) = (Tape::new(), Tape::new());
-/// assert!(check_same_tape("dot", &t1, &t1).is_ok());
-/// assert_eq!(check_same_tape("dot", &t1, &t2), Err(AdError::DifferentTapes { op: "dot" }));
-/// ```
-///
-/// # Errors
-///
-/// [`AdError::DifferentTapes`] naming `op` when `a` and `b` are different tapes.
-#[inline]
-pub fn check_same_tape(op: &'static str, a: &crate::Tape, b: &crate::Tape) -> Result<(), AdError> {
-    if std::ptr::eq(a, b) {
-        Ok(())
-    } else {
-        Err(AdError::DifferentTapes { op })
-    }
-}

@@ -3,9 +3,10 @@
 //! This is how distributions record a log density over N observations at about the cost of
 //! evaluating it.
 
-use crate::error::{AdError, check_same_tape};
+use crate::error::AdError;
+use crate::kernels::lane_sum4;
 use crate::shape::Shape;
-use crate::tape::{Node, Tape};
+use crate::tape::{Node, Tape, check_same_tape};
 use crate::tensor::{Tensor, fit, mismatch};
 use crate::var::Var;
 
@@ -215,7 +216,7 @@ impl Tape {
                         dst[k][i] = d[k];
                     }
                 }
-                total = lane_sum(terms);
+                total = lane_sum4(terms);
                 partials.truncate(p);
                 return;
             }
@@ -525,10 +526,10 @@ impl<const K: usize> Blocks<'_, K> {
                     dst[k][i] = d[k];
                 }
             }
-            total += lane_sum(terms);
+            total += lane_sum4(terms);
             for k in 0..K {
                 if !full[k] {
-                    acc[k] += lane_sum(&sums[k][..len]);
+                    acc[k] += lane_sum4(&sums[k][..len]);
                 }
             }
             b += len;
@@ -543,20 +544,3 @@ const FUSED_BLOCK: usize = 256;
 
 /// Fewer elements than this take [`Tape::fused_sum`]'s strided loop instead of the blocks.
 const FUSED_BLOCK_MIN: usize = 64;
-
-/// `Σ xᵢ` with element i added into lane i mod 4 and the lanes summed as a fixed tree: the
-/// same result on every machine, and a loop that vectorizes.
-#[inline]
-fn lane_sum(x: &[f64]) -> f64 {
-    let mut lanes = [0.0f64; 4];
-    let mut chunks = x.chunks_exact(4);
-    for c in &mut chunks {
-        for l in 0..4 {
-            lanes[l] += c[l];
-        }
-    }
-    for (l, &v) in chunks.remainder().iter().enumerate() {
-        lanes[l] += v;
-    }
-    (lanes[0] + lanes[2]) + (lanes[1] + lanes[3])
-}

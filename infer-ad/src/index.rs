@@ -2,9 +2,9 @@
 //! selection by mask. Contiguous results are views (no node); the rest are single gather
 //! nodes.
 
-use crate::error::{AdError, check_same_tape};
+use crate::error::AdError;
 use crate::shape::Shape;
-use crate::tape::Tape;
+use crate::tape::{Tape, check_same_tape};
 use crate::tensor::{Tensor, gather_recorded};
 use crate::var::Var;
 

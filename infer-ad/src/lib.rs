@@ -30,10 +30,12 @@
 //! # Ok::<(), infer_ad::AdError>(())
 //! ```
 
-// Two audited exceptions, both in `tape.rs` and each documented with its safety argument:
-// `Tape::inner_mut` (the recording lives in an `UnsafeCell`; a `RefCell`'s flag cost ~12% of a
-// recorded scalar operation) and `push_within_capacity` (`Vec::push_within_capacity` is not
-// yet stable). Every other module is safe code.
+// Three audited exceptions, each documented with its safety argument: `Tape::inner_mut` in
+// `tape/handle.rs` (the recording lives in an `UnsafeCell`; a `RefCell`'s flag cost ~12% of a
+// recorded scalar operation), `push_within_capacity` in `tape/recording.rs`
+// (`Vec::push_within_capacity` is not yet stable), and the call of a kernel instance compiled
+// for the CPU's features in `with_target_features!` (`dispatch.rs`; expanded in
+// `kernels/linalg.rs` here and in infer-dist's GLM kernel). Every other module is safe code.
 #![deny(unsafe_code)]
 
 mod cumsum;
@@ -43,6 +45,7 @@ pub mod fastmath;
 mod fused;
 pub mod gradcheck;
 mod index;
+pub mod kernels;
 mod linalg;
 mod logsumexp;
 pub mod ode;
@@ -53,13 +56,14 @@ pub mod scalar;
 mod shape;
 mod tape;
 mod tensor;
+mod unary;
 mod var;
 
-pub use error::{AdError, check_same_tape};
+pub use error::AdError;
 pub use linalg::DataAffine;
 pub use logsumexp::{LogMixArgs, SIMPLEX_TOLERANCE, log_mix, log_mix_weights, log_sum_exp};
 pub use param::{Bound, ParamId, ParamStore};
 pub use shape::{MAX_NDIM, Shape};
-pub use tape::{Tape, TapeCapacity};
+pub use tape::{Tape, TapeCapacity, check_same_tape};
 pub use tensor::Tensor;
 pub use var::Var;

@@ -21,10 +21,10 @@
 //! Reference: the max shift is the standard one (e.g. Stan Math's `log_sum_exp` and `log_mix`,
 //! `stan/math/prim/fun/log_mix.hpp`); the code and the limits above are this crate's.
 
-use crate::error::{AdError, check_same_tape};
+use crate::error::AdError;
 use crate::fastmath;
 use crate::shape::Shape;
-use crate::tape::{Node, Tape};
+use crate::tape::{Node, Tape, check_same_tape};
 use crate::tensor::Tensor;
 use crate::var::Var;
 

@@ -1,80 +1,11 @@
 //! Reductions: sums, means, log-sum-exp, softmax (over all elements or along an axis).
 
-use crate::error::{AdError, check_same_tape};
+use crate::error::AdError;
+use crate::kernels::{dev_moments, lane_sum8};
 use crate::shape::Shape;
-use crate::tape::{NONE, Node};
+use crate::tape::{NONE, Node, check_same_tape};
 use crate::tensor::Tensor;
 use crate::var::Var;
-
-/// (Σ (xᵢ − m), Σ (xᵢ − m)²), each with eight independent accumulators, so the loops are
-/// throughput-bound (and vectorize) rather than bound by the latency of one add chain. Two
-/// passes: fused into one loop, the vectorizer packs the two sums of one element into a
-/// register instead of neighbouring elements, and the loop runs about 1.5× slower (measured
-/// with `cargo bench -p infer-dist --bench normal_logprob`).
-fn dev_moments(x: &[f64], m: f64) -> (f64, f64) {
-    (lane_sum(x, |v| v - m), lane_sum(x, |v| (v - m) * (v - m)))
-}
-
-/// The backward pass of [`Tensor::sum_sq_dev`] over a tracked range: `adj[i] += g2 (xᵢ − m)`
-/// for every element (`adj[i] = g2 (xᵢ − m)` when `WRITE`: the range held no adjoints yet),
-/// and returns Σ (xᵢ − m) — one pass, eight lanes.
-pub(crate) fn sq_dev_backward<const WRITE: bool>(
-    adj: &mut [f64],
-    vals: &[f64],
-    m: f64,
-    g2: f64,
-) -> f64 {
-    const L: usize = 8;
-    let mut acc = [0.0f64; L];
-    let mut ac = adj.chunks_exact_mut(L);
-    let vc = vals.chunks_exact(L);
-    let vrest = vc.remainder();
-    for (a, v) in (&mut ac).zip(vc) {
-        for l in 0..L {
-            let d = v[l] - m;
-            if WRITE {
-                a[l] = g2 * d;
-            } else {
-                a[l] += g2 * d;
-            }
-            acc[l] += d;
-        }
-    }
-    for (j, (a, v)) in ac.into_remainder().iter_mut().zip(vrest).enumerate() {
-        let d = v - m;
-        if WRITE {
-            *a = g2 * d;
-        } else {
-            *a += g2 * d;
-        }
-        acc[j] += d;
-    }
-    pairwise8(acc)
-}
-
-/// The sum of eight lane accumulators, combined pairwise.
-#[inline(always)]
-fn pairwise8(s: [f64; 8]) -> f64 {
-    ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]))
-}
-
-/// Σ f(xᵢ) with eight independent accumulators, combined pairwise at the end.
-#[inline(always)]
-fn lane_sum(x: &[f64], f: impl Fn(f64) -> f64) -> f64 {
-    const L: usize = 8;
-    let mut s = [0.0f64; L];
-    let chunks = x.chunks_exact(L);
-    let rest = chunks.remainder();
-    for c in chunks {
-        for j in 0..L {
-            s[j] += f(c[j]);
-        }
-    }
-    for (j, &v) in rest.iter().enumerate() {
-        s[j] += f(v);
-    }
-    pairwise8(s)
-}
 
 impl<'t> Tensor<'t> {
     /// Sum of all elements (one node, no partials stored).
@@ -125,7 +56,7 @@ impl<'t> Tensor<'t> {
         let out = g.next_slot();
         if self.tracked {
             // Both gradients in one backward pass; the forward pass only needs Σ (x − m)².
-            let s2 = lane_sum(&g.vals[a..a + n], |v| (v - mv) * (v - mv));
+            let s2 = lane_sum8(&g.vals[a..a + n], |v| (v - mv) * (v - mv));
             g.vals.push(s2);
             g.push_node(Node::SqDev {
                 out,

@@ -1,8 +1,10 @@
-//! Scalar variables: `Copy` handles into a [`Tape`] with operator overloading.
+//! Scalar variables: `Copy` handles into a [`Tape`] with operator overloading, and the
+//! tape's scalar entry points ([`Tape::var`], [`Tape::backward`]). The elementwise functions
+//! (`exp`, `ln`, …) are generated in `unary.rs`, from the list they share with [`Tensor`].
 
-use crate::error::{AdError, check_same_tape};
+use crate::error::AdError;
 use crate::scalar as s;
-use crate::tape::Tape;
+use crate::tape::{Tape, check_same_tape};
 use crate::tensor::Tensor;
 use std::fmt;
 use std::ops::{Add, Div, Mul, Neg, Sub};
@@ -41,16 +43,64 @@ impl fmt::Debug for Var<'_> {
     }
 }
 
-macro_rules! unary_methods {
-    ($($(#[$doc:meta])* $name:ident => $d:path;)*) => {
-        $(
-            $(#[$doc])*
-            #[inline]
-            pub fn $name(self) -> Var<'t> {
-                self.unary($d)
-            }
-        )*
-    };
+impl Tape {
+    /// A new scalar leaf with value `x`.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let x = tape.var(1.5);
+    /// assert_eq!(x.value(), 1.5);
+    /// ```
+    #[inline]
+    pub fn var(&self, x: f64) -> Var<'_> {
+        let mut g = self.inner_mut();
+        let idx = g.next_slot();
+        g.vals.push(x);
+        Var {
+            tape: self,
+            idx,
+            val: x,
+        }
+    }
+
+    /// Runs the backward pass from `root`: afterwards [`Var::grad`] and [`crate::Tensor::grad`]
+    /// return ∂root/∂(that value) for every value recorded before `root`. A later call with
+    /// another root replaces the gradients. [`Var::backward`] is the same without the check
+    /// (a variable's own tape).
+    ///
+    /// # Errors
+    /// [`crate::AdError::DifferentTapes`] when `root` belongs to another tape;
+    /// [`crate::AdError::OutOfMemory`] when the adjoint vector (one `f64` per slot) cannot be
+    /// allocated. Tensor operations reserve the adjoints' capacity as they record, so this
+    /// can only happen on a tape grown by scalar operations to near the memory's size.
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let x = tape.var(3.0);
+    /// tape.backward(x * x)?;
+    /// assert_eq!(x.grad(), 6.0);
+    /// let other = infer_ad::Tape::new();
+    /// assert!(other.backward(x).is_err());
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn backward(&self, root: Var<'_>) -> Result<(), crate::AdError> {
+        check_same_tape("backward", self, root.tape)?;
+        self.inner_mut().backward(root.idx)
+    }
+
+    /// The backward pass from a root known to live on this tape.
+    ///
+    /// # Panics
+    /// When the adjoints cannot be allocated (see [`Var::backward`]).
+    pub(crate) fn backward_own(&self, root: Var<'_>) {
+        debug_assert!(std::ptr::eq(self, root.tape));
+        let r = self.inner_mut().backward(root.idx);
+        if let Err(e) = r {
+            panic!("{e}");
+        }
+    }
 }
 
 impl<'t> Var<'t> {
@@ -174,47 +224,6 @@ impl<'t> Var<'t> {
             idx,
             val,
         }
-    }
-
-    unary_methods! {
-        /// eˣ.
-        exp => s::d_exp;
-        /// Natural logarithm (NaN below 0, −∞ at 0).
-        ln => s::d_ln;
-        /// ln(1 + x), accurate near 0.
-        ln_1p => s::d_ln_1p;
-        /// eˣ − 1, accurate near 0.
-        exp_m1 => s::d_exp_m1;
-        /// Square root.
-        sqrt => s::d_sqrt;
-        /// Sine.
-        sin => s::d_sin;
-        /// Cosine.
-        cos => s::d_cos;
-        /// Hyperbolic tangent.
-        tanh => s::d_tanh;
-        /// Logistic sigmoid, stable for large |x|.
-        sigmoid => s::d_sigmoid;
-        /// ln(1 + eˣ), stable for large |x|.
-        softplus => s::d_softplus;
-        /// ln σ(x) = −softplus(−x).
-        log_sigmoid => s::d_log_sigmoid;
-        /// |x|; the derivative at 0 is taken as 0.
-        abs => s::d_abs;
-        /// 1/x.
-        recip => s::d_recip;
-        /// x².
-        square => s::d_square;
-        /// ln Γ(x); derivative digamma.
-        lgamma => s::d_lgamma;
-        /// Digamma ψ(x); derivative trigamma (see [`crate::scalar::digamma`]).
-        digamma => s::d_digamma;
-        /// Error function.
-        erf => s::d_erf;
-        /// Complementary error function.
-        erfc => s::d_erfc;
-        /// ln Φ(x), accurate far in the lower tail (see [`crate::scalar::log_normal_cdf`]).
-        log_normal_cdf => s::d_log_normal_cdf;
     }
 
     /// xⁿ for an integer power.

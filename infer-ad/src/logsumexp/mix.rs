@@ -1,9 +1,9 @@
 //! The operand combinations of [`log_mix`](crate::log_mix) and its elementwise (tensor) form.
 
 use super::{bad_proportion, log_mix_scalar, mix_one};
-use crate::error::{AdError, check_same_tape};
+use crate::error::AdError;
 use crate::shape::Shape;
-use crate::tape::{Node, Tape};
+use crate::tape::{Node, Tape, check_same_tape};
 use crate::tensor::{Tensor, fit};
 use crate::var::Var;
 
