@@ -32,10 +32,7 @@ use std::path::{Path, PathBuf};
 
 use ndarray::Array3;
 
-use crate::csv::{
-    Adaptation, CsvError, CsvMetadata, Engine, InverseMetric, MetricKind as CsvMetricKind, StanCsv,
-    Timing,
-};
+use crate::csv::{Adaptation, CsvError, CsvMetadata, Engine, InverseMetric, StanCsv, Timing};
 use crate::fit::{Chain, DrawStats, Fit, STAT_NAMES};
 use crate::metric::{Metric, MetricKind};
 use crate::settings::Algorithm;
@@ -203,7 +200,7 @@ impl Fit {
             adapt_term_buffer: s.adapt.term_buffer,
             adapt_window: s.adapt.base_window,
             engine,
-            metric: csv_metric_kind(&c.metric),
+            metric: c.metric.kind().into(),
             stepsize: s.initial_step_size,
             stepsize_jitter: 0.0,
             chain_id: chain + 1,
@@ -357,13 +354,6 @@ impl Fit {
             chain,
             chains: self.num_chains(),
         })
-    }
-}
-
-fn csv_metric_kind(metric: &Metric) -> CsvMetricKind {
-    match metric.kind() {
-        MetricKind::Dense => CsvMetricKind::Dense,
-        MetricKind::Diagonal => CsvMetricKind::Diagonal,
     }
 }
 

@@ -60,14 +60,24 @@ pub enum MeanTeacherError {
         /// Its shape in the teacher.
         teacher: Vec<usize>,
     },
-    /// A saved state could not be read: bad magic bytes, unknown version, an impossible value,
-    /// or a file cut short.
+    /// A saved state could not be read: bad magic bytes, an impossible value, or a file cut
+    /// short.
     #[error("corrupt mean-teacher state: {what} ({detail})")]
     Corrupt {
         /// The field being read.
         what: &'static str,
         /// What was wrong with it.
         detail: String,
+    },
+    /// A saved state in a format version that this build does not read.
+    #[error(
+        "mean-teacher state format version {found} is not supported (this build reads version {supported})"
+    )]
+    UnsupportedVersion {
+        /// The version the state declares.
+        found: u32,
+        /// The version this build reads and writes.
+        supported: u32,
     },
     /// Student and teacher logits for a consistency loss are not two matrices of the same
     /// shape (batch × classes).

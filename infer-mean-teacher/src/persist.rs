@@ -158,9 +158,10 @@ impl<P: ParameterSet> MeanTeacher<P> {
     /// are the saved ones. Continuing training from it gives bit-identical results.
     ///
     /// # Errors
-    /// [`MeanTeacherError::Corrupt`] for bad magic bytes, an unknown version, invalid
-    /// settings or counters (the number of EMA updates must be the one the settings give for
-    /// the saved step), data cut short, a checksum mismatch, or bytes after the checksum
+    /// [`MeanTeacherError::UnsupportedVersion`] for a format version other than 1;
+    /// [`MeanTeacherError::Corrupt`] for bad magic bytes, invalid settings or counters (the
+    /// number of EMA updates must be the one the settings give for the saved step), data cut
+    /// short, a checksum mismatch, or bytes after the checksum
     /// (`reader` must end where the state ends);
     /// [`MeanTeacherError::CountMismatch`], [`MeanTeacherError::NameMismatch`] or
     /// [`MeanTeacherError::ShapeMismatch`] when the saved teacher does not fit `student`
@@ -173,6 +174,8 @@ impl<P: ParameterSet> MeanTeacher<P> {
     /// let student = vec![("w".to_string(), ndarray::arr1(&[1.0]).into_dyn())];
     /// let err = MeanTeacher::load(&b"not a state"[..], &student).unwrap_err();
     /// assert!(matches!(err, MeanTeacherError::Corrupt { .. }));
+    /// let err = MeanTeacher::load(&b"INFERMT\0\x02\0\0\0"[..], &student).unwrap_err();
+    /// assert!(matches!(err, MeanTeacherError::UnsupportedVersion { found: 2, supported: 1 }));
     /// # Ok::<(), MeanTeacherError>(())
     /// ```
     pub fn load<R: Read>(reader: R, student: &P) -> Result<Self, MeanTeacherError>
@@ -195,10 +198,10 @@ impl<P: ParameterSet> MeanTeacher<P> {
         r.take(&mut v, "version")?;
         let version = u32::from_le_bytes(v);
         if version != VERSION {
-            return Err(corrupt(
-                "version",
-                format!("{version} (this build reads {VERSION})"),
-            ));
+            return Err(MeanTeacherError::UnsupportedVersion {
+                found: version,
+                supported: VERSION,
+            });
         }
         let alpha_max = r.f64("alpha_max")?;
         let mut flag = [0u8; 1];

@@ -35,7 +35,6 @@
 mod autocov;
 mod chains;
 mod ess;
-mod fft;
 mod mcse;
 mod pareto;
 mod quantile;

@@ -381,3 +381,109 @@ fn write_errors() {
         Err(CsvError::UnexpectedWarmup)
     ));
 }
+
+/// The whole file, byte for byte, as the writer has always written it (pinned when the
+/// writer moved onto the `csv` crate): configuration, header, warmup row, dense adaptation
+/// block, draws with non-finite values and every number form, timing block.
+#[test]
+fn writes_the_pinned_bytes() {
+    let csv = StanCsv {
+        metadata: CsvMetadata {
+            model: "golden".into(),
+            num_samples: 2,
+            num_warmup: 1,
+            save_warmup: true,
+            seed: 4_000_000_000,
+            chain_id: 2,
+            metric: MetricKind::Dense,
+            engine: Engine::Static { int_time: 1.5 },
+            ..CsvMetadata::default()
+        },
+        columns: StanCsv::nuts_columns(&["a.1", "a.2"]),
+        warmup_draws: vec![vec![-3.5, 0.25, 1.0, 2.0, 3.0, 0.0, 4.5, 1e-300, -0.0]],
+        adaptation: Some(Adaptation {
+            step_size: 0.625,
+            inverse_metric: InverseMetric::Dense(vec![vec![2.0, 0.5], vec![0.5, 1e20]]),
+        }),
+        draws: vec![
+            vec![
+                -1.0 / 3.0,
+                0.9,
+                0.625,
+                1.0,
+                1.0,
+                1.0,
+                f64::NAN,
+                f64::INFINITY,
+                6.02214076e23,
+            ],
+            vec![
+                -2.0,
+                1.0,
+                0.625,
+                2.0,
+                3.0,
+                0.0,
+                2.5,
+                f64::NEG_INFINITY,
+                123456789.125,
+            ],
+        ],
+        timing: Some(Timing {
+            warmup_seconds: 0.125,
+            sampling_seconds: 2e-6,
+        }),
+    };
+    let expected = format!(
+        "\
+# model = golden
+# method = sample
+#   sample
+#     num_samples = 2
+#     num_warmup = 1
+#     save_warmup = 1
+#     thin = 1
+#     adapt
+#       engaged = 1
+#       gamma = 0.05
+#       delta = 0.8
+#       kappa = 0.75
+#       t0 = 10
+#       init_buffer = 75
+#       term_buffer = 50
+#       window = 25
+#     algorithm = hmc
+#       hmc
+#         engine = static
+#           static
+#             int_time = 1.5
+#         metric = dense_e
+#         stepsize = 1
+#         stepsize_jitter = 0
+# id = 2
+# init = 2
+# random
+#   seed = 4000000000
+# infer_version = {}
+lp__,accept_stat__,stepsize__,treedepth__,n_leapfrog__,divergent__,energy__,a.1,a.2
+-3.5,0.25,1,2,3,0,4.5,1e-300,-0
+# Adaptation terminated
+# Step size = 0.625
+# Elements of inverse mass matrix:
+# 2, 0.5
+# 0.5, 1e20
+-0.3333333333333333,0.9,0.625,1,1,1,NaN,inf,6.02214076e23
+-2,1,0.625,2,3,0,2.5,-inf,123456789.125
+# 
+#  Elapsed Time: 0.125 seconds (Warm-up)
+#                2e-6 seconds (Sampling)
+#                0.125002 seconds (Total)
+# 
+",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert_eq!(write_to_string(&csv), expected);
+    let back = read_csv(expected.as_bytes()).unwrap();
+    assert_eq!(back.draws[1], csv.draws[1]);
+    assert!(back.draws[0][6].is_nan());
+}
