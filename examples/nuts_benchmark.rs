@@ -1,4 +1,4 @@
-//! NUTS on the four benchmark models (ANCHORS.md) with gradients from the infer-ad tape — the
+//! NUTS on the four benchmark models (Stan's figures in BENCHMARKS.md) with gradients from the infer-ad tape — the
 //! like-for-like comparison with Stan, which also differentiates its models automatically —
 //! and with the hand-written gradients of `infer_mcmc::models` for reference. Logistic
 //! regression is also run with its likelihood as one fused tape node (`glm`,
@@ -7,7 +7,7 @@
 //! One chain, 1000 warmup + 1000 draws, diagonal metric, target acceptance 0.8; averages over
 //! seeds. Printed: wall time of warmup + sampling, minimum bulk ESS over the parameters, and
 //! that minimum per gradient evaluation (leapfrog steps in the 1000 sampling iterations), next
-//! to Stan's figures: the anchors of ANCHORS.md (Stan's wall time and the ESS/grad of its
+//! to Stan's figures: the anchor run recorded in BENCHMARKS.md (Stan's wall time and the ESS/grad of its
 //! seed-1 run), and Stan's mean ESS/grad over 200–400 seeds measured on this machine class
 //! with the anchors' settings and scored with our `ess_bulk` (BENCHMARKS.md, "ESS per
 //! gradient against Stan"), since one run's minimum ESS varies by ±30% between seeds.
@@ -275,7 +275,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         "grads",
         "in grad"
     );
-    // (model, Stan's seed-1 ESS/grad and wall time from ANCHORS.md, Stan's mean ESS/grad
+    // (model, Stan's seed-1 ESS/grad and wall time from the anchor run (BENCHMARKS.md), Stan's mean ESS/grad
     // over 400, 200, 200 and 400 seeds from BENCHMARKS.md)
     let anchors = [
         ("gauss100", 0.125, 0.49, 0.1038),

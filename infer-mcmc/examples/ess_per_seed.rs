@@ -1,4 +1,4 @@
-//! Per-seed ESS-per-gradient figures on the benchmark models (ANCHORS.md), for our sampler or
+//! Per-seed ESS-per-gradient figures on the benchmark models (Stan's figures in BENCHMARKS.md), for our sampler or
 //! for Stan CSV files, with the same estimator, so that the two can be compared over many
 //! seeds rather than one run.
 //!

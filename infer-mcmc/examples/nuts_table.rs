@@ -1,5 +1,5 @@
 //! Benchmark table: one chain, 1000 warmup + 1000 draws, NUTS with a diagonal metric and
-//! target acceptance 0.8, on the four benchmark models, next to Stan's figures (ANCHORS.md).
+//! target acceptance 0.8, on the four benchmark models, next to Stan's figures (BENCHMARKS.md).
 //!
 //! ```text
 //! cargo run -p infer-mcmc --release --example nuts_table -- [--seeds N] [--model NAME] [--progress]

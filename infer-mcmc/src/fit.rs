@@ -3,8 +3,8 @@
 use ndarray::Array2;
 
 /// The RNG of a chain: ChaCha12, the generator behind `rand::rngs::StdRng` (the same stream for
-/// the same seed), used by name so that a [`Checkpoint`](crate::checkpoint::Checkpoint) can
-/// hold its state.
+/// the same seed), used by name so that its state can be saved (rand_chacha's `serde`
+/// feature) when checkpoints are written to disk.
 pub(crate) type ChainRng = rand_chacha::ChaCha12Rng;
 
 use crate::layout::Layout;

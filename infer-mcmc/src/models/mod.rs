@@ -1,5 +1,5 @@
 //! Reference models with hand-written exact gradients, used by the tests and benchmarks:
-//! the four benchmark posteriors of `ANCHORS.md`.
+//! the four benchmark posteriors (Stan's figures for them are in BENCHMARKS.md).
 //!
 //! The models take their data as arrays; nothing is read from disk at run time.
 

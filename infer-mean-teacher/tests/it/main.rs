@@ -1,4 +1,4 @@
-//! Integration tests of infer-mean-teacher (one binary; see STYLE.md 10).
+//! Integration tests of infer-mean-teacher (one binary, so that they link once).
 
 #[path = "../../examples/common/moons.rs"]
 #[allow(dead_code)]
