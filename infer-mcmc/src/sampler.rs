@@ -788,17 +788,18 @@ impl<O: Observer> Sampler<O> {
         )?;
         rec.gq_rng = state.gq_rng.clone();
         let t_sampling = Instant::now();
+        let mut phase = Phase0 {
+            kernel: &mut (),
+            model,
+            pos: &mut pos,
+            rng: &mut rng,
+            rec: &mut rec,
+        };
         match s.algorithm {
             Algorithm::Nuts => {
                 let mut kernel = Nuts::new(old.metric.clone(), old.step_size, s.nuts_options())?;
                 self.sample_phase(
-                    &mut Phase0 {
-                        kernel: &mut kernel,
-                        model,
-                        pos: &mut pos,
-                        rng: &mut rng,
-                        rec: &mut rec,
-                    },
+                    &mut phase.with(&mut kernel),
                     old.chain,
                     state.sampling_iterations,
                     num_samples,
@@ -808,13 +809,7 @@ impl<O: Observer> Sampler<O> {
                 let mut kernel =
                     StaticHmc::new(old.metric.clone(), old.step_size, num_steps, s.max_delta_h)?;
                 self.sample_phase(
-                    &mut Phase0 {
-                        kernel: &mut kernel,
-                        model,
-                        pos: &mut pos,
-                        rng: &mut rng,
-                        rec: &mut rec,
-                    },
+                    &mut phase.with(&mut kernel),
                     old.chain,
                     state.sampling_iterations,
                     num_samples,
@@ -857,6 +852,19 @@ struct Phase0<'a, 'm, M: ?Sized, K> {
     pos: &'a mut Position,
     rng: &'a mut ChainRng,
     rec: &'a mut Recorder,
+}
+
+impl<'m, M: ?Sized, K> Phase0<'_, 'm, M, K> {
+    /// The same parts with `kernel`.
+    fn with<'b, J>(&'b mut self, kernel: &'b mut J) -> Phase0<'b, 'm, M, J> {
+        Phase0 {
+            kernel,
+            model: self.model,
+            pos: self.pos,
+            rng: self.rng,
+            rec: self.rec,
+        }
+    }
 }
 
 /// A chain ready to run: its number, seed, RNG, counted model and initial position.

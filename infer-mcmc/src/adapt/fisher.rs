@@ -5,7 +5,8 @@
 
 use rand::Rng;
 
-use super::{DualAveraging, WelfordVariance, init_step_size};
+use super::warmup::{metric_error, restart_step_size};
+use super::{DualAveraging, WelfordVariance};
 use crate::density::LogDensity;
 use crate::error::McmcError;
 use crate::hamiltonian::Position;
@@ -162,36 +163,6 @@ impl FisherWarmup {
             chain,
         })
     }
-
-    fn metric_error(&self, e: McmcError) -> McmcError {
-        match e {
-            McmcError::InvalidSetting { .. } | McmcError::InvalidMetric { .. } => {
-                McmcError::NonFiniteMetric { chain: self.chain }
-            }
-            other => other,
-        }
-    }
-
-    /// The step-size heuristic at the current metric, and dual averaging restarted from it.
-    fn restart_step_size<M: LogDensity + ?Sized, R: Rng + ?Sized>(
-        &mut self,
-        integrator: &mut Integrator,
-        density: &mut M,
-        position: &Position,
-        rng: &mut R,
-    ) -> Result<(), McmcError> {
-        let eps = init_step_size(
-            density,
-            position,
-            integrator.metric(),
-            integrator.step_size(),
-            rng,
-        )?;
-        integrator.set_step_size(eps)?;
-        self.da.set_mu_from(eps);
-        self.da.restart();
-        Ok(())
-    }
 }
 
 impl Warmup for FisherWarmup {
@@ -216,9 +187,9 @@ impl Warmup for FisherWarmup {
                 }
             })
             .collect();
-        let metric = Metric::diagonal(inv).map_err(|e| self.metric_error(e))?;
+        let metric = Metric::diagonal(inv).map_err(|e| metric_error(self.chain, e))?;
         integrator.set_metric(metric)?;
-        self.restart_step_size(integrator, density, position, rng)
+        restart_step_size(&mut self.da, integrator, density, position, rng)
     }
 
     fn adapt<M: LogDensity + ?Sized, R: Rng + ?Sized>(
@@ -245,11 +216,14 @@ impl Warmup for FisherWarmup {
                 self.foreground = std::mem::replace(&mut self.background, DrawGrad::new(dim));
             }
             if self.foreground.count() >= MIN_DRAWS {
-                let metric = self.foreground.metric().map_err(|e| self.metric_error(e))?;
+                let metric = self
+                    .foreground
+                    .metric()
+                    .map_err(|e| metric_error(self.chain, e))?;
                 integrator.set_metric(metric)?;
                 if self.initial_metric {
                     self.initial_metric = false;
-                    return self.restart_step_size(integrator, density, position, rng);
+                    return restart_step_size(&mut self.da, integrator, density, position, rng);
                 }
             }
         }

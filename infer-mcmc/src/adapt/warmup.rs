@@ -131,14 +131,7 @@ impl Warmup for StanWarmup {
         position: &Position,
         rng: &mut R,
     ) -> Result<(), McmcError> {
-        let eps = init_step_size(
-            density,
-            position,
-            integrator.metric(),
-            integrator.step_size(),
-            rng,
-        )?;
-        integrator.set_step_size(eps)
+        heuristic_step_size(integrator, density, position, rng).map(|_| ())
     }
 
     fn adapt<M: LogDensity + ?Sized, R: Rng + ?Sized>(
@@ -157,30 +150,62 @@ impl Warmup for StanWarmup {
             self.estimator.add(position.q());
         }
         if end {
-            let chain = self.chain;
-            let metric = self.estimator.metric().map_err(|e| match e {
-                McmcError::InvalidSetting { .. } | McmcError::InvalidMetric { .. } => {
-                    McmcError::NonFiniteMetric { chain }
-                }
-                other => other,
-            })?;
+            let metric = self
+                .estimator
+                .metric()
+                .map_err(|e| metric_error(self.chain, e))?;
             self.estimator.reset();
             integrator.set_metric(metric)?;
-            let eps = init_step_size(
-                density,
-                position,
-                integrator.metric(),
-                integrator.step_size(),
-                rng,
-            )?;
-            integrator.set_step_size(eps)?;
-            self.da.set_mu_from(eps);
-            self.da.restart();
+            restart_step_size(&mut self.da, integrator, density, position, rng)?;
         }
         Ok(())
     }
 
     fn finish(&mut self, integrator: &mut Integrator) -> Result<(), McmcError> {
         integrator.set_step_size(self.da.final_step_size())
+    }
+}
+
+/// Stan's step-size heuristic at the integrator's metric and step size; sets and returns the
+/// step size it finds.
+pub(crate) fn heuristic_step_size<M: LogDensity + ?Sized, R: Rng + ?Sized>(
+    integrator: &mut Integrator,
+    density: &mut M,
+    position: &Position,
+    rng: &mut R,
+) -> Result<f64, McmcError> {
+    let eps = init_step_size(
+        density,
+        position,
+        integrator.metric(),
+        integrator.step_size(),
+        rng,
+    )?;
+    integrator.set_step_size(eps)?;
+    Ok(eps)
+}
+
+/// The heuristic step size after a metric update, and dual averaging restarted from it
+/// (μ = ln 10ε), as Stan does at the end of each metric window.
+pub(crate) fn restart_step_size<M: LogDensity + ?Sized, R: Rng + ?Sized>(
+    da: &mut DualAveraging,
+    integrator: &mut Integrator,
+    density: &mut M,
+    position: &Position,
+    rng: &mut R,
+) -> Result<(), McmcError> {
+    let eps = heuristic_step_size(integrator, density, position, rng)?;
+    da.set_mu_from(eps);
+    da.restart();
+    Ok(())
+}
+
+/// A metric estimate that is not finite and positive, reported as the chain's.
+pub(crate) fn metric_error(chain: usize, e: McmcError) -> McmcError {
+    match e {
+        McmcError::InvalidSetting { .. } | McmcError::InvalidMetric { .. } => {
+            McmcError::NonFiniteMetric { chain }
+        }
+        other => other,
     }
 }
