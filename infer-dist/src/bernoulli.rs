@@ -1,13 +1,11 @@
 //! The Bernoulli distribution, parameterized by probabilities or logits.
 
-use crate::bind::{Kernel, family, kernel_items};
+use crate::bind::{Kernel, family};
 use crate::util::{self, FINITE, PROB, check_param, finite, lp_map, lp_sum, param_map, prob};
 use crate::{Constraint, DistError};
 use infer_ad::scalar::{sigmoid, softplus_and_sigmoid};
 use infer_ad::{Tensor, Var};
 use ndarray::ArrayD;
-
-const NAME: &str = "Bernoulli";
 
 family! {
     /// The Bernoulli distribution on {0, 1} with success probability p (or logit l = ln(p/(1 − p))):
@@ -37,10 +35,10 @@ family! {
     pub struct Bernoulli / BernoulliK {
         params: [param],
         extra: {logits: bool},
+        names: |d| [if d.logits { "logits" } else { "probs" }],
+        support: |_| Constraint::Boolean,
+        rsample: false,
     }
-    name: NAME,
-    rsample: false,
-    names: |d| [if d.logits { "logits" } else { "probs" }],
 }
 
 impl<'t> Bernoulli<'t> {
@@ -189,11 +187,6 @@ fn binary_entropy(p: f64) -> (f64, f64) {
 }
 
 impl<'t> Kernel<'t> for BernoulliK<'t> {
-    kernel_items!(NAME);
-
-    fn is_discrete(&self) -> bool {
-        true
-    }
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         if self.logits {
@@ -249,10 +242,6 @@ impl<'t> Kernel<'t> for BernoulliK<'t> {
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
         let p = self.probs();
         param_map(self.batch, [p], |[p]| (p * (1.0 - p), [1.0 - 2.0 * p]))
-    }
-
-    fn support(&self) -> Constraint {
-        Constraint::Boolean
     }
 }
 

@@ -1,17 +1,10 @@
 //! The beta distribution.
 
-use crate::bind::{Kernel, RKernel, family, kernel_items};
+use crate::elementwise::prelude::*;
 use crate::binomial::{bd0, stirlerr};
 use crate::gamma::{dx_power, ln_ratio_of_draws, ln_standard_gamma_parts, xlogy};
 use crate::special::dlnx_dalpha;
-use crate::util::check_param;
-use crate::util::{self, POSITIVE, lp_map, param_map, positive};
-use crate::{Constraint, DistError};
 use infer_ad::scalar::{lgamma, sigmoid, trigamma};
-use infer_ad::{Tensor, Var};
-use ndarray::ArrayD;
-
-const NAME: &str = "Beta";
 
 family! {
     /// The beta distribution with `concentration1` a and `concentration0` b:
@@ -36,258 +29,104 @@ family! {
     /// # References
     /// PyTorch, `torch.distributions.Beta`.
     pub struct Beta / BetaK {
-        params: [concentration1, concentration0],
+        params: [concentration1: Check::POSITIVE, concentration0: Check::POSITIVE],
         extra: {},
-    }
-    name: NAME,
-    rsample: true,
-}
-
-impl<'t> Beta<'t> {
-    /// A beta distribution.
-    ///
-    /// # Errors
-    /// [`DistError::InvalidParameter`] when a concentration is not finite and > 0;
-    /// [`DistError::ShapeMismatch`].
-    ///
-    /// # Examples
-    /// ```
-    /// let tape = infer_ad::Tape::new();
-    /// assert!(infer_dist::Beta::new(tape.var(1.0), tape.var(-2.0)).is_err());
-    /// ```
-    #[inline]
-    pub fn new(
-        concentration1: impl crate::IntoParam<'t>,
-        concentration0: impl crate::IntoParam<'t>,
-    ) -> Result<Self, DistError> {
-        let [c1, c0] = crate::param::take_params!(NAME; concentration1, concentration0);
-        check_param(NAME, "concentration1", &c1, positive, POSITIVE)?;
-        check_param(NAME, "concentration0", &c0, positive, POSITIVE)?;
-        let batch = util::param_batch(NAME, &[&c1, &c0])?;
-        Ok(Beta {
-            concentration1: c1,
-            concentration0: c0,
-            batch,
-        })
+        /// A beta distribution.
+        ///
+        /// # Errors
+        /// [`DistError::InvalidParameter`] when a concentration is not finite and > 0;
+        /// [`DistError::ShapeMismatch`].
+        ///
+        /// # Examples
+        /// ```
+        /// let tape = infer_ad::Tape::new();
+        /// assert!(infer_dist::Beta::new(tape.var(1.0), tape.var(-2.0)).is_err());
+        /// ```
+        new,
+        support: |_| Constraint::UnitInterval,
+        rsample: true,
     }
 }
 
-fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
-    if !(0.0..=1.0).contains(&x) {
-        return util::off_support(x);
-    }
-    let y = 1.0 - x;
-    // ln(1 − x) by ln_1p (1 − x rounds to 1 for x < 1e-16, and (b − 1) ln(1 − x) matters
-    // for a huge b)
-    let ly = (-x).ln_1p();
-    let lx = x.ln();
-    let value = if a.min(b) >= LARGE {
-        ln_density_large(x, a, b, lx, ly)
-    } else {
-        data_value(x, a, b, ly) + neg_lbeta(a, b)
-    };
-    let dx = value_partial(x, a, b, y);
-    // ∂/∂a = ln x + ψ(a + b) − ψ(a), the ψ difference by `digamma_diff` (ψ of a subnormal
-    // argument is −∞ in f64); at x = 0 ln x = −∞ dominates (the difference is then
-    // ∞ in f64 for a subnormal a, and the sum was NaN), likewise ∂/∂b at x = 1
-    let da = if lx == f64::NEG_INFINITY {
-        f64::NEG_INFINITY
-    } else {
-        lx + util::digamma_diff(a, b)
-    };
-    let db = if ly == f64::NEG_INFINITY {
-        f64::NEG_INFINITY
-    } else {
-        ly + util::digamma_diff(b, a)
-    };
-    (value, [dx, da, db])
-}
-
-/// −ln B(a, b) = ln Γ(a + b) − ln Γ(a) − ln Γ(b), with the larger argument's difference by
-/// Stirling (ln Γ(1e308) = ∞, and ∞ − ∞).
-fn neg_lbeta(a: f64, b: f64) -> f64 {
-    if b >= a {
-        util::lgamma_diff(b, a) - lgamma(a)
-    } else {
-        util::lgamma_diff(a, b) - lgamma(b)
-    }
-}
-
-/// (a − 1) ln x + (b − 1) ln(1 − x), given ly = ln(1 − x) (xlogy conventions at a, b = 1).
-fn data_value(x: f64, a: f64, b: f64, ly: f64) -> f64 {
-    let cy = if b == 1.0 { 0.0 } else { (b - 1.0) * ly };
-    xlogy(a - 1.0, x) + cy
-}
-
-/// ∂/∂x = (a − 1)/x − (b − 1)/(1 − x), y = 1 − x: for huge a and b both quotients overflow
-/// (∞ − ∞ at a = f64::MAX, b = 1e308, x = ½); their halves cannot both overflow (x or 1 − x is
-/// ≥ ½).
-fn value_partial(x: f64, a: f64, b: f64, y: f64) -> f64 {
-    let dx = dx_power(a, x) - dx_power(b, y);
-    if dx.is_nan() {
-        2.0 * ((0.5 * (a - 1.0)) / x - (0.5 * (b - 1.0)) / y)
-    } else {
-        dx
-    }
-}
-
-/// [`kernel`] without −ln B(a, b) ([`norm`]), for `log_prob_sum` with scalar a and b:
-/// (a − 1) ln x + (b − 1) ln(1 − x), with the partials ln x and ln(1 − x).
-fn data([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
-    if !(0.0..=1.0).contains(&x) {
-        return util::off_support(x);
-    }
-    let y = 1.0 - x;
-    let ly = (-x).ln_1p();
-    (
-        data_value(x, a, b, ly),
-        [value_partial(x, a, b, y), x.ln(), ly],
-    )
-}
-
-/// −ln B(a, b) and its partials ψ(a + b) − ψ(a), ψ(a + b) − ψ(b), while the smaller
-/// concentration is below [`LARGE`] (NaN beyond, where [`kernel`] takes Loader's form:
-/// `log_prob_sum` then sums the kernel).
-fn norm([_, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
-    if a.min(b) >= LARGE {
-        return (f64::NAN, [0.0; 3]);
-    }
-    (
-        neg_lbeta(a, b),
-        [0.0, util::digamma_diff(a, b), util::digamma_diff(b, a)],
-    )
-}
-
-/// No scale parameter: the partials are as they are.
-const SCALED: util::Scaled<3> = util::Scaled {
-    by: 1,
-    pow: [0, 0, 0],
-};
-
-/// From this size of both concentrations on, the log density is taken in Loader's form
-/// ([`ln_density_large`]).
-const LARGE: f64 = 1e10;
-
-/// The Beta(a, b) log density for a, b ≥ 1e10 in Loader's saddle-point form (Loader 2000,
-/// *Fast and accurate computation of binomial probabilities*; Stirling's series in each
-/// ln Γ of ln B, DLMF 5.11.1):
-///
-/// ln p = −bd0(a, sx) − bd0(b, s(1 − x)) + ½ ln(ab/s) − ½ ln 2π − ln x − ln(1 − x)
-///        − δ(a) − δ(b) + δ(s), s = a + b,
-///
-/// with bd0(k, m) = k ln(k/m) + m − k ≥ 0 and δ Stirling's error. The textbook terms
-/// (a − 1) ln x, ln Γ(a + b), ln Γ(a) are each of size a ln a: ∞ − ∞ for a ≳ 1e306 (NaN
-/// at a = f64::MAX, b = 1e308), and cancelling to ~a·1e-16 before. s may overflow; it enters
-/// by halves (bd0(k, m) = 2 bd0(k/2, m/2), ln s = ln(s/2) + ln 2).
-fn ln_density_large(x: f64, a: f64, b: f64, lx: f64, ly: f64) -> f64 {
-    if x == 0.0 || x == 1.0 {
-        // a, b > 1: the density vanishes at both ends
-        return f64::NEG_INFINITY;
-    }
-    let (ha, hb) = (0.5 * a, 0.5 * b);
-    let hs = ha + hb;
-    let (mx, my) = (hs * x, hs * (1.0 - x));
-    let d = ha - mx;
-    let dev = 2.0 * (bd0(ha, mx, d) + bd0(hb, my, -d));
-    let ln_s = hs.ln() + std::f64::consts::LN_2;
-    -dev + 0.5 * (a.ln() + b.ln() - ln_s)
-        - 0.5 * (2.0 * std::f64::consts::PI).ln()
-        - lx
-        - ly
-        - stirlerr(a)
-        - stirlerr(b)
-        + stirlerr(2.0 * hs)
-}
-
-/// The Beta(a, b) entropy with its partials.
-///
-/// H = ln B(a, b) − (a − 1)ψ(a) − (b − 1)ψ(b) + (a + b − 2)ψ(a + b), regrouped as
-/// ln B − (a − 1)(ψ(a) − ψ(s)) − (b − 1)(ψ(b) − ψ(s)) with the ψ differences by
-/// [`util::digamma_diff`] and ln B by Stirling for a huge argument (each term was ∞ − ∞ at
-/// b = 1e308, and ψ(a) − ψ(s) at subnormal a, b). ∂H/∂a = −(a − 1)ψ′(a) + (s − 2)ψ′(s):
-/// - for s < 1 with ψ′(x) = ψ′(x + 1) + 1/x², the two poles in one quotient,
-///   (1 − a)/a² − (2 − s)/s² = ((1 − a) − (2 − s)(a/s)²)/a² (each pole overflows for
-///   a, b ≲ 1e-154, and ∞ − ∞ was NaN);
-/// - (s − 2)ψ′(s) → 1 as s → ∞ (s = a + b overflows: ∞ · 0).
-fn beta_entropy(a: f64, b: f64) -> (f64, [f64; 2]) {
-    let s = a + b;
-    let lbeta = if a.min(b) >= LARGE {
-        util::ln_beta_large(a, b)
-    } else if b >= a {
-        lgamma(a) - util::lgamma_diff(b, a)
-    } else {
-        lgamma(b) - util::lgamma_diff(a, b)
-    };
-    let (da, db) = (util::digamma_diff(a, b), util::digamma_diff(b, a));
-    let h = lbeta + (a - 1.0) * da + (b - 1.0) * db;
-    let grad = |c: f64| {
-        if s < 1.0 {
-            let r = c / s;
-            -(c - 1.0) * trigamma(c + 1.0)
-                + (s - 2.0) * trigamma(s + 1.0)
-                + ((1.0 - c) - (2.0 - s) * r * r) / c / c
-        } else if s == f64::INFINITY {
-            -(c - 1.0) * trigamma(c) + 1.0
+impl<'t> Elementwise<'t> for BetaK<'t> {
+    fn density([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
+        if !(0.0..=1.0).contains(&x) {
+            return util::off_support(x);
+        }
+        let y = 1.0 - x;
+        // ln(1 − x) by ln_1p (1 − x rounds to 1 for x < 1e-16, and (b − 1) ln(1 − x) matters
+        // for a huge b)
+        let ly = (-x).ln_1p();
+        let lx = x.ln();
+        let value = if a.min(b) >= LARGE {
+            ln_density_large(x, a, b, lx, ly)
         } else {
-            -(c - 1.0) * trigamma(c) + (s - 2.0) * trigamma(s)
-        }
-    };
-    (h, [grad(a), grad(b)])
-}
-
-/// Draws x = G₁/(G₁ + G₂) as σ(ln G₁ − ln G₂), with ∂x/∂a and ∂x/∂b.
-pub(crate) fn beta_draw(
-    rng: &mut dyn rand::RngCore,
-    a: f64,
-    b: f64,
-) -> Result<(f64, f64, f64), DistError> {
-    let p1 = ln_standard_gamma_parts(rng, a, NAME)?;
-    let p2 = ln_standard_gamma_parts(rng, b, NAME)?;
-    let (l1, l2) = (p1.0 + p1.1 / a, p2.0 + p2.1 / b);
-    let (d1, d2) = (dlnx_dalpha(a, l1), dlnx_dalpha(b, l2));
-    let x = sigmoid(ln_ratio_of_draws(p1, a, p2, b));
-    let w = x * (1.0 - x);
-    if w == 0.0 {
-        // a draw pinned at 0 or 1 (subnormal shapes): x does not move with a or b
-        return Ok((x, 0.0, 0.0));
+            data_value(x, a, b, ly) + neg_lbeta(a, b)
+        };
+        let dx = value_partial(x, a, b, y);
+        // ∂/∂a = ln x + ψ(a + b) − ψ(a), the ψ difference by `digamma_diff` (ψ of a subnormal
+        // argument is −∞ in f64); at x = 0 ln x = −∞ dominates (the difference is then
+        // ∞ in f64 for a subnormal a, and the sum was NaN), likewise ∂/∂b at x = 1
+        let da = if lx == f64::NEG_INFINITY {
+            f64::NEG_INFINITY
+        } else {
+            lx + special::digamma_diff(a, b)
+        };
+        let db = if ly == f64::NEG_INFINITY {
+            f64::NEG_INFINITY
+        } else {
+            ly + special::digamma_diff(b, a)
+        };
+        (value, [dx, da, db])
     }
-    Ok((x, w * d1, -w * d2))
-}
 
-impl<'t> Kernel<'t> for BetaK<'t> {
-    kernel_items!(NAME);
+    const HOISTED: bool = true;
 
-    fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(
-            NAME,
-            self.batch,
-            [value, self.concentration1, self.concentration0],
-            kernel,
+    /// The density without −ln B(a, b) ([`norm`]), for `log_prob_sum` with scalar a and b:
+    /// (a − 1) ln x + (b − 1) ln(1 − x), with the partials ln x and ln(1 − x).
+    fn data([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
+        if !(0.0..=1.0).contains(&x) {
+            return util::off_support(x);
+        }
+        let y = 1.0 - x;
+        let ly = (-x).ln_1p();
+        (
+            data_value(x, a, b, ly),
+            [value_partial(x, a, b, y), x.ln(), ly],
         )
     }
 
-    fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        util::lp_sum_hoisted(
-            NAME,
-            self.batch,
-            [value, self.concentration1, self.concentration0],
-            kernel,
-            data,
-            norm,
-            SCALED,
+    /// −ln B(a, b) and its partials ψ(a + b) − ψ(a), ψ(a + b) − ψ(b), while the smaller
+    /// concentration is below [`LARGE`] (NaN beyond, where the density takes Loader's form:
+    /// `log_prob_sum` then sums the kernel).
+    fn norm([_, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
+        if a.min(b) >= LARGE {
+            return (f64::NAN, [0.0; 3]);
+        }
+        (
+            neg_lbeta(a, b),
+            [0.0, special::digamma_diff(a, b), special::digamma_diff(b, a)],
         )
     }
 
-    fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
-        let a = util::bvals(self.concentration1, self.batch);
-        let b = util::bvals(self.concentration0, self.batch);
-        let mut x = Vec::with_capacity(a.len());
-        for i in 0..a.len() {
-            let p1 = ln_standard_gamma_parts(rng, a[i], NAME)?;
-            let p2 = ln_standard_gamma_parts(rng, b[i], NAME)?;
-            x.push(sigmoid(ln_ratio_of_draws(p1, a[i], p2, b[i])));
-        }
-        util::draws(NAME, self.batch, x)
+    fn draw([_, a, b]: [f64; 3], rng: &mut dyn rand::RngCore) -> Result<f64, DistError> {
+        let p1 = ln_standard_gamma_parts(rng, a, NAME)?;
+        let p2 = ln_standard_gamma_parts(rng, b, NAME)?;
+        Ok(sigmoid(ln_ratio_of_draws(p1, a, p2, b)))
+    }
+
+    fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
+        let [x, da, db] = implicit(self, rng, |[_, a, b], rng| {
+            let (x, da, db) = beta_draw(rng, a, b)?;
+            Ok([x, da, db])
+        })?;
+        util::rdraws(
+            NAME,
+            self.concentration1.tape().fused_map(
+                [self.concentration1, self.concentration0, x, da, db],
+                |_, [_, _, x, da, db]| (x, [da, db, 0.0, 0.0, 0.0]),
+            )?,
+        )
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
@@ -330,38 +169,123 @@ impl<'t> Kernel<'t> for BetaK<'t> {
             },
         )
     }
+}
 
-    fn support(&self) -> Constraint {
-        Constraint::UnitInterval
+/// −ln B(a, b) = ln Γ(a + b) − ln Γ(a) − ln Γ(b), with the larger argument's difference by
+/// Stirling (ln Γ(1e308) = ∞, and ∞ − ∞).
+fn neg_lbeta(a: f64, b: f64) -> f64 {
+    if b >= a {
+        special::lgamma_diff(b, a) - lgamma(a)
+    } else {
+        special::lgamma_diff(a, b) - lgamma(b)
     }
 }
 
-impl<'t> RKernel<'t> for BetaK<'t> {
-    fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
-        let tape = self.concentration1.tape();
-        let a = util::bvals(self.concentration1, self.batch);
-        let b = util::bvals(self.concentration0, self.batch);
-        let n = a.len();
-        let (mut x, mut da, mut db) = (
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-        );
-        for i in 0..n {
-            let (xi, dai, dbi) = beta_draw(rng, a[i], b[i])?;
-            x.push(xi);
-            da.push(dai);
-            db.push(dbi);
+/// (a − 1) ln x + (b − 1) ln(1 − x), given ly = ln(1 − x) (xlogy conventions at a, b = 1).
+fn data_value(x: f64, a: f64, b: f64, ly: f64) -> f64 {
+    let cy = if b == 1.0 { 0.0 } else { (b - 1.0) * ly };
+    xlogy(a - 1.0, x) + cy
+}
+
+/// ∂/∂x = (a − 1)/x − (b − 1)/(1 − x), y = 1 − x: for huge a and b both quotients overflow
+/// (∞ − ∞ at a = f64::MAX, b = 1e308, x = ½); their halves cannot both overflow (x or 1 − x is
+/// ≥ ½).
+fn value_partial(x: f64, a: f64, b: f64, y: f64) -> f64 {
+    let dx = dx_power(a, x) - dx_power(b, y);
+    if dx.is_nan() {
+        2.0 * ((0.5 * (a - 1.0)) / x - (0.5 * (b - 1.0)) / y)
+    } else {
+        dx
+    }
+}
+
+/// From this size of both concentrations on, the log density is taken in Loader's form
+/// ([`ln_density_large`]).
+const LARGE: f64 = 1e10;
+
+/// The Beta(a, b) log density for a, b ≥ 1e10 in Loader's saddle-point form (Loader 2000,
+/// *Fast and accurate computation of binomial probabilities*; Stirling's series in each
+/// ln Γ of ln B, DLMF 5.11.1):
+///
+/// ln p = −bd0(a, sx) − bd0(b, s(1 − x)) + ½ ln(ab/s) − ½ ln 2π − ln x − ln(1 − x)
+///        − δ(a) − δ(b) + δ(s), s = a + b,
+///
+/// with bd0(k, m) = k ln(k/m) + m − k ≥ 0 and δ Stirling's error. The textbook terms
+/// (a − 1) ln x, ln Γ(a + b), ln Γ(a) are each of size a ln a: ∞ − ∞ for a ≳ 1e306 (NaN
+/// at a = f64::MAX, b = 1e308), and cancelling to ~a·1e-16 before. s may overflow; it enters
+/// by halves (bd0(k, m) = 2 bd0(k/2, m/2), ln s = ln(s/2) + ln 2).
+fn ln_density_large(x: f64, a: f64, b: f64, lx: f64, ly: f64) -> f64 {
+    if x == 0.0 || x == 1.0 {
+        // a, b > 1: the density vanishes at both ends
+        return f64::NEG_INFINITY;
+    }
+    let (ha, hb) = (0.5 * a, 0.5 * b);
+    let hs = ha + hb;
+    let (mx, my) = (hs * x, hs * (1.0 - x));
+    let d = ha - mx;
+    let dev = 2.0 * (bd0(ha, mx, d) + bd0(hb, my, -d));
+    let ln_s = hs.ln() + std::f64::consts::LN_2;
+    -dev + 0.5 * (a.ln() + b.ln() - ln_s)
+        - 0.5 * (2.0 * std::f64::consts::PI).ln()
+        - lx
+        - ly
+        - stirlerr(a)
+        - stirlerr(b)
+        + stirlerr(2.0 * hs)
+}
+
+/// The Beta(a, b) entropy with its partials.
+///
+/// H = ln B(a, b) − (a − 1)ψ(a) − (b − 1)ψ(b) + (a + b − 2)ψ(a + b), regrouped as
+/// ln B − (a − 1)(ψ(a) − ψ(s)) − (b − 1)(ψ(b) − ψ(s)) with the ψ differences by
+/// [`special::digamma_diff`] and ln B by Stirling for a huge argument (each term was ∞ − ∞ at
+/// b = 1e308, and ψ(a) − ψ(s) at subnormal a, b). ∂H/∂a = −(a − 1)ψ′(a) + (s − 2)ψ′(s):
+/// - for s < 1 with ψ′(x) = ψ′(x + 1) + 1/x², the two poles in one quotient,
+///   (1 − a)/a² − (2 − s)/s² = ((1 − a) − (2 − s)(a/s)²)/a² (each pole overflows for
+///   a, b ≲ 1e-154, and ∞ − ∞ was NaN);
+/// - (s − 2)ψ′(s) → 1 as s → ∞ (s = a + b overflows: ∞ · 0).
+fn beta_entropy(a: f64, b: f64) -> (f64, [f64; 2]) {
+    let s = a + b;
+    let lbeta = if a.min(b) >= LARGE {
+        special::ln_beta_large(a, b)
+    } else if b >= a {
+        lgamma(a) - special::lgamma_diff(b, a)
+    } else {
+        lgamma(b) - special::lgamma_diff(a, b)
+    };
+    let (da, db) = (special::digamma_diff(a, b), special::digamma_diff(b, a));
+    let h = lbeta + (a - 1.0) * da + (b - 1.0) * db;
+    let grad = |c: f64| {
+        if s < 1.0 {
+            let r = c / s;
+            -(c - 1.0) * trigamma(c + 1.0)
+                + (s - 2.0) * trigamma(s + 1.0)
+                + ((1.0 - c) - (2.0 - s) * r * r) / c / c
+        } else if s == f64::INFINITY {
+            -(c - 1.0) * trigamma(c) + 1.0
+        } else {
+            -(c - 1.0) * trigamma(c) + (s - 2.0) * trigamma(s)
         }
-        let x = util::constant(tape, self.batch, x)?;
-        let da = util::constant(tape, self.batch, da)?;
-        let db = util::constant(tape, self.batch, db)?;
-        util::rdraws(
-            NAME,
-            tape.fused_map(
-                [self.concentration1, self.concentration0, x, da, db],
-                |_, [_, _, x, da, db]| (x, [da, db, 0.0, 0.0, 0.0]),
-            )?,
-        )
-    }
+    };
+    (h, [grad(a), grad(b)])
 }
+
+/// Draws x = G₁/(G₁ + G₂) as σ(ln G₁ − ln G₂), with ∂x/∂a and ∂x/∂b.
+pub(crate) fn beta_draw(
+    rng: &mut dyn rand::RngCore,
+    a: f64,
+    b: f64,
+) -> Result<(f64, f64, f64), DistError> {
+    let p1 = ln_standard_gamma_parts(rng, a, NAME)?;
+    let p2 = ln_standard_gamma_parts(rng, b, NAME)?;
+    let (l1, l2) = (p1.0 + p1.1 / a, p2.0 + p2.1 / b);
+    let (d1, d2) = (dlnx_dalpha(a, l1), dlnx_dalpha(b, l2));
+    let x = sigmoid(ln_ratio_of_draws(p1, a, p2, b));
+    let w = x * (1.0 - x);
+    if w == 0.0 {
+        // a draw pinned at 0 or 1 (subnormal shapes): x does not move with a or b
+        return Ok((x, 0.0, 0.0));
+    }
+    Ok((x, w * d1, -w * d2))
+}
+

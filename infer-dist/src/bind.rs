@@ -12,18 +12,45 @@
 //! tape handle has its constants placed on that tape at construction, so binding it later
 //! costs nothing but the handle copies.
 
+use crate::elementwise::Arity;
 use crate::{Constraint, DistError};
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::ArrayD;
 
-/// The mathematics of a family on bound (tape) parameters: the computing methods of
-/// [`crate::Distribution`], with the same meaning and defaults.
-pub(crate) trait Kernel<'t> {
+/// What [`family!`] records of every kernel: PyTorch's class name, the batch shape and the
+/// parameters.
+pub(crate) trait Base<'t> {
     /// PyTorch's class name.
-    fn name(&self) -> &'static str;
+    const NAME: &'static str;
+
+    /// `[f64; K]`: a value and the K − 1 parameters, as an elementwise family's formulas take
+    /// them ([`crate::elementwise::Elementwise`]).
+    type Args: Arity;
 
     /// The broadcast shape of the parameters.
-    fn batch_shape(&self) -> Shape;
+    fn batch(&self) -> Shape;
+
+    /// The parameters, in the order of the struct (and of [`Base::Args`] after the value).
+    fn params(&self) -> <Self::Args as Arity>::Params<'t>;
+
+    /// The support (for parameter-dependent bounds, the hull over the batch); a family is
+    /// discrete when its support is a set of integers ([`Constraint::is_discrete`]).
+    fn support(&self) -> Constraint;
+}
+
+/// The mathematics of a family on bound (tape) parameters: the computing methods of
+/// [`crate::Distribution`], with the same meaning and defaults. The elementwise families have it
+/// from [`crate::elementwise::Elementwise`].
+pub(crate) trait Kernel<'t>: Base<'t> {
+    /// PyTorch's class name.
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    /// The broadcast shape of the parameters.
+    fn batch_shape(&self) -> Shape {
+        self.batch()
+    }
 
     /// See [`crate::Distribution::event_shape`].
     fn event_shape(&self) -> Shape {
@@ -73,14 +100,6 @@ pub(crate) trait Kernel<'t> {
             what: "cdf",
         })
     }
-
-    /// See [`crate::Distribution::support`].
-    fn support(&self) -> Constraint;
-
-    /// See [`crate::Distribution::is_discrete`].
-    fn is_discrete(&self) -> bool {
-        false
-    }
 }
 
 /// Pathwise sampling on bound parameters: see [`crate::Reparameterizable::rsample`].
@@ -99,38 +118,35 @@ pub(crate) trait KlBind<'t> {
     fn kl_bind(&self, tape: &'t infer_ad::Tape) -> Result<Self::K, DistError>;
 }
 
-/// `name` and `batch_shape` of a kernel whose struct has a `batch` field.
-macro_rules! kernel_items {
-    ($name:expr) => {
-        fn name(&self) -> &'static str {
-            $name
-        }
-        fn batch_shape(&self) -> infer_ad::Shape {
-            self.batch
-        }
-    };
-}
-pub(crate) use kernel_items;
-
 /// Defines a family's public struct (parameters as [`crate::Param`]) and its kernel struct
 /// (parameters as tensors), the binding between them, the parameter accessors of both, and the
 /// public struct's [`crate::Distribution`] (and, with `rsample`, [`crate::Reparameterizable`])
 /// by forwarding to the kernel's [`Kernel`] (and [`RKernel`]) implementation.
 ///
-/// `extra` fields (plain data such as flags) are copied from one struct to the other; `names`
-/// (optional) gives the parameters' names in [`crate::Distribution::params`] when they are not
-/// the field names (a family built from probabilities or from logits).
+/// It also defines the module's `const NAME`, PyTorch's class name (`name`, by default the type's
+/// name). `extra` fields (plain data such as flags) are copied from one struct to the other;
+/// `names` (optional) gives the parameters' names in [`crate::Distribution::params`] when they
+/// are not the field names (a family built from probabilities or from logits); `new`
+/// (optional, after its docs) makes the public constructor `new(param, …)`, checking each
+/// parameter with the [`Check`](crate::util::Check) written after its name in `params`;
+/// `support` is a function of the kernel; `rsample` says whether the family is
+/// reparameterizable.
 macro_rules! family {
     (
         $(#[$doc:meta])*
         pub struct $name:ident / $kname:ident {
-            params: [$($p:ident),+ $(,)?],
+            params: [$($p:ident $(: $c:expr)?),+ $(,)?],
             extra: {$($e:ident : $et:ty),* $(,)?},
+            $(name: $pyname:expr,)?
+            $(names: |$d:ident| $names:expr,)?
+            $($(#[$ndoc:meta])* new,)?
+            support: $sup:expr,
+            rsample: $rs:tt $(,)?
         }
-        name: $dist:expr,
-        rsample: $rs:tt
-        $(, names: |$d:ident| $names:expr)? $(,)?
     ) => {
+        /// PyTorch's class name of the family.
+        const NAME: &str = $crate::bind::family!(@name $name $($pyname)?);
+
         $(#[$doc])*
         #[derive(Debug, Clone)]
         pub struct $name<'t> {
@@ -156,6 +172,26 @@ macro_rules! family {
             )+
         }
 
+        impl<'t> $crate::bind::Base<'t> for $kname<'t> {
+            const NAME: &'static str = NAME;
+            type Args = [f64; 1 + [$(stringify!($p)),+].len()];
+            #[inline(always)]
+            fn batch(&self) -> infer_ad::Shape {
+                self.batch
+            }
+            #[inline(always)]
+            fn params(&self) -> <Self::Args as $crate::elementwise::Arity>::Params<'t> {
+                [$(self.$p),+]
+            }
+            #[inline]
+            fn support(&self) -> $crate::Constraint {
+                let support: fn(&Self) -> $crate::Constraint = $sup;
+                support(self)
+            }
+        }
+
+        $crate::bind::family!(@new $name [$($p $(: $c)?),+] $({ $(#[$ndoc])* })?);
+
         impl<'t> $name<'t> {
             $(
                 #[doc = concat!(
@@ -166,6 +202,26 @@ macro_rules! family {
                     &self.$p
                 }
             )+
+
+            /// The distribution from its parameters (numbers, data or tape handles): each
+            /// checked elementwise with its [`Check`](crate::util::Check) of `checks` (in the
+            /// order of the parameters), then the batch shape from their broadcast.
+            #[allow(dead_code)]
+            #[inline(always)]
+            fn checked(
+                $($p: impl $crate::IntoParam<'t>,)+
+                checks: [$crate::util::Check; [$(stringify!($p)),+].len()],
+            ) -> Result<Self, $crate::DistError> {
+                let [$($p),+] = $crate::param::take_params!(NAME; $($p),+);
+                let mut checks = checks.into_iter();
+                $(
+                    if let Some(c) = checks.next() {
+                        $crate::util::check_param(NAME, stringify!($p), &$p, c.ok, c.reason)?;
+                    }
+                )+
+                let batch = $crate::util::param_batch(NAME, &[$(&$p),+])?;
+                Ok($name { $($p,)+ $($e: Default::default(),)* batch })
+            }
 
             /// The tape of the parameters, `None` when every parameter is a constant.
             #[inline(always)]
@@ -226,7 +282,7 @@ macro_rules! family {
             pub(crate) fn bound(&self, what: &'static str) -> Result<$kname<'t>, $crate::DistError> {
                 match self.tape() {
                     Some(tape) => self.bind(tape),
-                    None => Err($crate::DistError::Unbound { dist: $dist, what }),
+                    None => Err($crate::DistError::Unbound { dist: NAME, what }),
                 }
             }
 
@@ -240,63 +296,38 @@ macro_rules! family {
                 let tape = value
                     .value_tape()
                     .or_else(|| self.tape())
-                    .ok_or($crate::DistError::Unbound { dist: $dist, what })?;
+                    .ok_or($crate::DistError::Unbound { dist: NAME, what })?;
                 Ok((self.bind(tape)?, value.value_on(tape)?))
             }
 
-            /// Elementwise log density of `value` (a tensor, a scalar `Var`, or observed data
-            /// such as `&y`); see [`Distribution::log_prob`](crate::Distribution::log_prob).
-            ///
-            /// # Errors
-            /// As [`Distribution::log_prob`](crate::Distribution::log_prob);
-            /// [`DistError::Unbound`](crate::DistError::Unbound) when neither the value nor
-            /// any parameter is on a tape.
-            #[inline(always)]
-            pub fn log_prob(
-                &self,
-                value: impl $crate::param::IntoValue<'t>,
-            ) -> Result<infer_ad::Tensor<'t>, $crate::DistError> {
-                let (k, v) = self.bind_value(value, "log_prob")?;
-                $crate::bind::Kernel::log_prob(&k, v)
+            $crate::bind::family! {
+                @at_value
+                /// Elementwise log density of `value` (a tensor, a scalar `Var`, or observed data
+                /// such as `&y`); see [`Distribution::log_prob`](crate::Distribution::log_prob).
+                #[inline(always)]
+                log_prob -> infer_ad::Tensor<'t>, "log_prob"
             }
-
-            /// Σ of the log density of `value` (a tensor, a scalar `Var`, or observed data such
-            /// as `&y`); see [`Distribution::log_prob_sum`](crate::Distribution::log_prob_sum).
-            ///
-            /// # Errors
-            /// As [`Distribution::log_prob_sum`](crate::Distribution::log_prob_sum);
-            /// [`DistError::Unbound`](crate::DistError::Unbound) when neither the value nor
-            /// any parameter is on a tape.
-            #[inline(always)]
-            pub fn log_prob_sum(
-                &self,
-                value: impl $crate::param::IntoValue<'t>,
-            ) -> Result<infer_ad::Var<'t>, $crate::DistError> {
-                let (k, v) = self.bind_value(value, "log_prob_sum")?;
-                $crate::bind::Kernel::log_prob_sum(&k, v)
+            $crate::bind::family! {
+                @at_value
+                /// Σ of the log density of `value` (a tensor, a scalar `Var`, or observed data
+                /// such as `&y`); see
+                /// [`Distribution::log_prob_sum`](crate::Distribution::log_prob_sum).
+                #[inline(always)]
+                log_prob_sum -> infer_ad::Var<'t>, "log_prob_sum"
             }
-
-            /// The cdf at `value` (a tensor, a scalar `Var`, or data); see
-            /// [`Distribution::cdf`](crate::Distribution::cdf).
-            ///
-            /// # Errors
-            /// As [`Distribution::cdf`](crate::Distribution::cdf);
-            /// [`DistError::Unbound`](crate::DistError::Unbound) when neither the value nor
-            /// any parameter is on a tape.
-            #[inline]
-            pub fn cdf(
-                &self,
-                value: impl $crate::param::IntoValue<'t>,
-            ) -> Result<infer_ad::Tensor<'t>, $crate::DistError> {
-                let (k, v) = self.bind_value(value, "cdf")?;
-                $crate::bind::Kernel::cdf(&k, v)
+            $crate::bind::family! {
+                @at_value
+                /// The cdf at `value` (a tensor, a scalar `Var`, or data); see
+                /// [`Distribution::cdf`](crate::Distribution::cdf).
+                #[inline]
+                cdf -> infer_ad::Tensor<'t>, "cdf"
             }
         }
 
         impl<'t> $crate::Distribution<'t> for $name<'t> {
             #[inline]
             fn name(&self) -> &'static str {
-                $dist
+                NAME
             }
             #[inline]
             fn batch_shape(&self) -> infer_ad::Shape {
@@ -352,13 +383,12 @@ macro_rules! family {
             #[inline]
             fn support(&self) -> $crate::Constraint {
                 // as in `event_shape`: the binding cannot fail
-                self.with_own(|k| Ok($crate::bind::Kernel::support(k)))
+                self.with_own(|k| Ok($crate::bind::Base::support(k)))
                     .unwrap_or($crate::Constraint::Real)
             }
             #[inline]
             fn is_discrete(&self) -> bool {
-                self.with_own(|k| Ok($crate::bind::Kernel::is_discrete(k)))
-                    .unwrap_or(false)
+                $crate::Distribution::support(self).is_discrete()
             }
             $crate::bind::family!(@reparam $rs);
             #[inline]
@@ -389,6 +419,41 @@ macro_rules! family {
             }
         }
     };
+    (@at_value $(#[$attr:meta])* $m:ident -> $ret:ty, $what:literal) => {
+        $(#[$attr])*
+        ///
+        /// # Errors
+        #[doc = concat!("As [`Distribution::", $what, "`](crate::Distribution::", $what, ");")]
+        /// [`DistError::Unbound`](crate::DistError::Unbound) when neither the value nor any
+        /// parameter is on a tape.
+        pub fn $m(
+            &self,
+            value: impl $crate::param::IntoValue<'t>,
+        ) -> Result<$ret, $crate::DistError> {
+            let (k, v) = self.bind_value(value, $what)?;
+            $crate::bind::Kernel::$m(&k, v)
+        }
+    };
+    (@name $name:ident $pyname:expr) => {
+        $pyname
+    };
+    (@name $name:ident) => {
+        stringify!($name)
+    };
+    (@new $name:ident [$($p:ident : $c:expr),+] {
+        $(#[$doc:meta])*
+    }) => {
+        impl<'t> $name<'t> {
+            $(#[$doc])*
+            #[inline]
+            pub fn new(
+                $($p: impl $crate::IntoParam<'t>,)+
+            ) -> Result<Self, $crate::DistError> {
+                Self::checked($($p,)+ [$($c),+])
+            }
+        }
+    };
+    (@new $name:ident [$($p:ident $(: $c:expr)?),+]) => {};
     (@reparam true) => {
         #[inline]
         fn as_reparameterizable(&self) -> Option<&dyn $crate::Reparameterizable<'t>> {

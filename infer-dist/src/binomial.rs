@@ -1,15 +1,8 @@
 //! The binomial distribution.
 
-use crate::bind::{Kernel, family, kernel_items};
-use crate::util::check_param;
-use crate::util::{self, PROB, lp_map, lp_sum, param_map, prob};
-use crate::{Constraint, DistError};
+use crate::elementwise::prelude::*;
 use infer_ad::scalar::lgamma;
-use infer_ad::{Tensor, Var};
-use ndarray::ArrayD;
 use rand::Rng;
-
-const NAME: &str = "Binomial";
 
 family! {
     /// The binomial distribution: successes in n = `total_count` trials with probability p:
@@ -33,44 +26,75 @@ family! {
     /// # References
     /// PyTorch, `torch.distributions.Binomial`.
     pub struct Binomial / BinomialK {
-        params: [total_count, probs],
+        params: [total_count: Check::COUNT, probs: Check::PROB],
         extra: {},
+        /// A binomial distribution.
+        ///
+        /// # Errors
+        /// [`DistError::InvalidParameter`] for a `total_count` that is not a finite non-negative
+        /// integer or a probability outside [0, 1]; [`DistError::ShapeMismatch`].
+        ///
+        /// # Examples
+        /// ```
+        /// let tape = infer_ad::Tape::new();
+        /// assert!(infer_dist::Binomial::new(tape.var(2.5), tape.var(0.5)).is_err());
+        /// ```
+        new,
+        support: |k| {
+            let high = k.total_count.to_vec().into_iter().fold(0.0, f64::max);
+            Constraint::IntegerInterval { low: 0.0, high }
+        },
+        rsample: false,
     }
-    name: NAME,
-    rsample: false,
 }
 
-impl<'t> Binomial<'t> {
-    /// A binomial distribution.
-    ///
-    /// # Errors
-    /// [`DistError::InvalidParameter`] for a `total_count` that is not a finite non-negative
-    /// integer or a probability outside [0, 1]; [`DistError::ShapeMismatch`].
-    ///
-    /// # Examples
-    /// ```
-    /// let tape = infer_ad::Tape::new();
-    /// assert!(infer_dist::Binomial::new(tape.var(2.5), tape.var(0.5)).is_err());
-    /// ```
-    #[inline]
-    pub fn new(
-        total_count: impl crate::IntoParam<'t>,
-        probs: impl crate::IntoParam<'t>,
-    ) -> Result<Self, DistError> {
-        let [total_count, probs] = crate::param::take_params!(NAME; total_count, probs);
-        check_param(
-            NAME,
-            "total_count",
-            &total_count,
-            |n| n >= 0.0 && n.is_finite() && n.fract() == 0.0 && n < 9.0e15,
-            "must be a non-negative integer",
-        )?;
-        check_param(NAME, "probs", &probs, prob, PROB)?;
-        let batch = util::param_batch(NAME, &[&total_count, &probs])?;
-        Ok(Binomial {
-            total_count,
-            probs,
-            batch,
+impl Check {
+    /// A count of trials: a non-negative integer below 9e15 (where f64 still holds every integer
+    /// and the sampler's u64 the count).
+    const COUNT: Check = Check {
+        ok: |n| n >= 0.0 && n.is_finite() && n.fract() == 0.0 && n < 9.0e15,
+        reason: "must be a non-negative integer",
+    };
+}
+
+impl<'t> Elementwise<'t> for BinomialK<'t> {
+    fn density([k, n, p]: [f64; 3]) -> (f64, [f64; 3]) {
+        if !(k >= 0.0 && k <= n && k.fract() == 0.0) {
+            return if k.is_nan() {
+                (f64::NAN, [0.0; 3])
+            } else {
+                util::neg_inf()
+            };
+        }
+        let dp =
+            (if k == 0.0 { 0.0 } else { k / p }) - (if k == n { 0.0 } else { (n - k) / (1.0 - p) });
+        (ln_pmf(k, n, p), [0.0, 0.0, dp])
+    }
+
+    fn draw([_, n, p]: [f64; 3], rng: &mut dyn rand::RngCore) -> Result<f64, DistError> {
+        let d = rand_distr::Binomial::new(n as u64, p).map_err(|_| DistError::Sampling {
+            dist: NAME,
+            reason: "rand_distr rejected the parameters",
+        })?;
+        Ok(rng.sample(d) as f64)
+    }
+
+    fn entropy(&self) -> Result<Tensor<'t>, DistError> {
+        param_map(self.batch, [self.total_count, self.probs], |[n, p]| {
+            let (h, dh) = entropy(n, p);
+            (h, [0.0, dh])
+        })
+    }
+
+    fn mean(&self) -> Result<Tensor<'t>, DistError> {
+        param_map(self.batch, [self.total_count, self.probs], |[n, p]| {
+            (n * p, [0.0, n])
+        })
+    }
+
+    fn variance(&self) -> Result<Tensor<'t>, DistError> {
+        param_map(self.batch, [self.total_count, self.probs], |[n, p]| {
+            (n * p * (1.0 - p), [0.0, n * (1.0 - 2.0 * p)])
         })
     }
 }
@@ -146,19 +170,6 @@ pub(crate) fn ln_pmf(k: f64, n: f64, p: f64) -> f64 {
         - 0.5 * ((2.0 * std::f64::consts::PI).ln() + k.ln() + ((n - k) / n).ln())
 }
 
-fn kernel([k, n, p]: [f64; 3]) -> (f64, [f64; 3]) {
-    if !(k >= 0.0 && k <= n && k.fract() == 0.0) {
-        return if k.is_nan() {
-            (f64::NAN, [0.0; 3])
-        } else {
-            util::neg_inf()
-        };
-    }
-    let dp =
-        (if k == 0.0 { 0.0 } else { k / p }) - (if k == n { 0.0 } else { (n - k) / (1.0 - p) });
-    (ln_pmf(k, n, p), [0.0, 0.0, dp])
-}
-
 /// Above this variance n·p·q, the entropy is its asymptotic series.
 const ENTROPY_SERIES: f64 = 1e5;
 
@@ -215,67 +226,3 @@ fn entropy(n: f64, p: f64) -> (f64, f64) {
     (h, dh)
 }
 
-impl<'t> Kernel<'t> for BinomialK<'t> {
-    kernel_items!(NAME);
-
-    fn is_discrete(&self) -> bool {
-        true
-    }
-
-    fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(
-            NAME,
-            self.batch,
-            [value, self.total_count, self.probs],
-            kernel,
-        )
-    }
-
-    fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        lp_sum(
-            NAME,
-            self.batch,
-            [value, self.total_count, self.probs],
-            kernel,
-        )
-    }
-
-    fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
-        let n = util::bvals(self.total_count, self.batch);
-        let p = util::bvals(self.probs, self.batch);
-        let mut x = Vec::with_capacity(n.len());
-        for i in 0..n.len() {
-            let d =
-                rand_distr::Binomial::new(n[i] as u64, p[i]).map_err(|_| DistError::Sampling {
-                    dist: NAME,
-                    reason: "rand_distr rejected the parameters",
-                })?;
-            x.push(rng.sample(d) as f64);
-        }
-        util::draws(NAME, self.batch, x)
-    }
-
-    fn entropy(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.total_count, self.probs], |[n, p]| {
-            let (h, dh) = entropy(n, p);
-            (h, [0.0, dh])
-        })
-    }
-
-    fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.total_count, self.probs], |[n, p]| {
-            (n * p, [0.0, n])
-        })
-    }
-
-    fn variance(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.total_count, self.probs], |[n, p]| {
-            (n * p * (1.0 - p), [0.0, n * (1.0 - 2.0 * p)])
-        })
-    }
-
-    fn support(&self) -> Constraint {
-        let high = self.total_count.to_vec().into_iter().fold(0.0, f64::max);
-        Constraint::IntegerInterval { low: 0.0, high }
-    }
-}

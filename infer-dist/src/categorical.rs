@@ -1,12 +1,10 @@
 //! The categorical distribution over {0, …, K − 1}, parameterized by probabilities or logits.
 
-use crate::bind::{Kernel, family, kernel_items};
+use crate::bind::{Kernel, family};
 use crate::util::{self};
 use crate::{Constraint, DistError, Param};
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::ArrayD;
-
-const NAME: &str = "Categorical";
 
 family! {
     /// The categorical distribution: P(k) = p_k / Σⱼ p_j (probabilities need not be normalized,
@@ -33,10 +31,13 @@ family! {
     pub struct Categorical / CategoricalK {
         params: [param],
         extra: {logits: bool, k: usize},
+        names: |d| [if d.logits { "logits" } else { "probs" }],
+        support: |k| Constraint::IntegerInterval {
+            low: 0.0,
+            high: (k.k - 1) as f64,
+        },
+        rsample: false,
     }
-    name: NAME,
-    rsample: false,
-    names: |d| [if d.logits { "logits" } else { "probs" }],
 }
 
 impl<'t> Categorical<'t> {
@@ -262,11 +263,6 @@ fn split(param: &Param<'_>) -> Result<(Shape, usize), DistError> {
 }
 
 impl<'t> Kernel<'t> for CategoricalK<'t> {
-    kernel_items!(NAME);
-
-    fn is_discrete(&self) -> bool {
-        true
-    }
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         let (idx, out) = self.indices(value)?;
@@ -355,12 +351,5 @@ impl<'t> Kernel<'t> for CategoricalK<'t> {
             }
         });
         Ok(terms.sum_axis(lp.ndim() - 1)?)
-    }
-
-    fn support(&self) -> Constraint {
-        Constraint::IntegerInterval {
-            low: 0.0,
-            high: (self.k - 1) as f64,
-        }
     }
 }

@@ -1,12 +1,6 @@
 //! The Delta distribution: a point mass (used for MAP estimation).
 
-use crate::bind::{Kernel, RKernel, kernel_items};
-use crate::util::{self, FINITE, check_param, finite, lp_map, lp_sum};
-use crate::{Constraint, DistError};
-use infer_ad::{Tensor, Var};
-use ndarray::ArrayD;
-
-const NAME: &str = "Delta";
+use crate::elementwise::prelude::*;
 
 crate::bind::family! {
     /// A point mass at v: ln p(x) = 0 if x = v, −∞ otherwise (with gradient 0).
@@ -33,56 +27,41 @@ crate::bind::family! {
     /// # References
     /// Pyro, `pyro.distributions.Delta`; PyTorch's `torch.distributions` has no Delta.
     pub struct Delta / DeltaK {
-        params: [value],
+        params: [value: Check::FINITE],
         extra: {},
-    }
-    name: NAME,
-    rsample: true,
-}
-
-impl<'t> Delta<'t> {
-    /// A point mass at `value`.
-    ///
-    /// # Errors
-    /// [`DistError::InvalidParameter`] for a non-finite element.
-    ///
-    /// # Examples
-    /// ```
-    /// let tape = infer_ad::Tape::new();
-    /// assert!(infer_dist::Delta::new(tape.var(f64::NAN)).is_err());
-    /// ```
-    #[inline]
-    pub fn new(value: impl crate::IntoParam<'t>) -> Result<Self, DistError> {
-        let [value] = crate::param::take_params!(NAME; value);
-        check_param(NAME, "value", &value, finite, FINITE)?;
-        let batch = value.shape()?;
-        Ok(Delta { value, batch })
+        /// A point mass at `value`.
+        ///
+        /// # Errors
+        /// [`DistError::InvalidParameter`] for a non-finite element.
+        ///
+        /// # Examples
+        /// ```
+        /// let tape = infer_ad::Tape::new();
+        /// assert!(infer_dist::Delta::new(tape.var(f64::NAN)).is_err());
+        /// ```
+        new,
+        support: |_| Constraint::Real,
+        rsample: true,
     }
 }
 
-fn kernel([x, v]: [f64; 2]) -> (f64, [f64; 2]) {
-    if x == v {
-        (0.0, [0.0; 2])
-    } else if x.is_nan() {
-        (f64::NAN, [0.0; 2])
-    } else {
-        util::neg_inf()
-    }
-}
-
-impl<'t> Kernel<'t> for DeltaK<'t> {
-    kernel_items!(NAME);
-
-    fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(NAME, self.batch, [value, self.value], kernel)
+impl<'t> Elementwise<'t> for DeltaK<'t> {
+    fn density([x, v]: [f64; 2]) -> (f64, [f64; 2]) {
+        if x == v {
+            (0.0, [0.0; 2])
+        } else if x.is_nan() {
+            (f64::NAN, [0.0; 2])
+        } else {
+            util::neg_inf()
+        }
     }
 
-    fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        lp_sum(NAME, self.batch, [value, self.value], kernel)
+    fn draw([_, v]: [f64; 2], _rng: &mut dyn rand::RngCore) -> Result<f64, DistError> {
+        Ok(v)
     }
 
-    fn sample(&self, _rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
-        util::draws(NAME, self.batch, self.value.to_vec())
+    fn rsample(&self, _rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
+        Ok(self.value)
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
@@ -92,14 +71,5 @@ impl<'t> Kernel<'t> for DeltaK<'t> {
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
         Ok(self.value.map_with_derivative(|_| (0.0, 0.0)))
     }
-
-    fn support(&self) -> Constraint {
-        Constraint::Real
-    }
 }
 
-impl<'t> RKernel<'t> for DeltaK<'t> {
-    fn rsample(&self, _rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
-        Ok(self.value)
-    }
-}

@@ -1,5 +1,6 @@
 //! The Dirichlet distribution on the probability simplex.
 
+use crate::special;
 use crate::gamma::{dx_power, ln_standard_gamma_parts, xlogy};
 use crate::special::dlnx_dalpha;
 use crate::util::{self, POSITIVE, positive};
@@ -7,8 +8,6 @@ use crate::{Constraint, DistError};
 use infer_ad::scalar::{digamma, lgamma, trigamma};
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::ArrayD;
-
-const NAME: &str = "Dirichlet";
 
 crate::bind::family! {
     /// The Dirichlet distribution with concentration α (last axis: the K components):
@@ -37,9 +36,9 @@ crate::bind::family! {
     pub struct Dirichlet / DirichletK {
         params: [concentration],
         extra: {k: usize},
+        support: |_| Constraint::Simplex,
+        rsample: true,
     }
-    name: NAME,
-    rsample: true,
 }
 
 impl<'t> Dirichlet<'t> {
@@ -162,7 +161,6 @@ fn term([x, a]: [f64; 2]) -> (f64, [f64; 2]) {
 }
 
 impl<'t> crate::bind::Kernel<'t> for DirichletK<'t> {
-    crate::bind::kernel_items!(NAME);
 
     fn event_shape(&self) -> Shape {
         Shape::vector(self.k)
@@ -235,11 +233,11 @@ impl<'t> crate::bind::Kernel<'t> for DirichletK<'t> {
         let terms = tape.fused_map(
             [self.concentration, self.total()?, largest],
             |_, [a, s, big]| {
-                let d = util::digamma_diff(a, s - a); // ψ(α₀) − ψ(αⱼ)
+                let d = special::digamma_diff(a, s - a); // ψ(α₀) − ψ(αⱼ)
                 let t = (a - 1.0) * d;
                 let v = if big == 1.0 {
                     // ln Γ(αₘ) − ln Γ(α₀) = −(ln Γ(α₀) − ln Γ(αₘ))
-                    t - util::lgamma_diff(a, s - a)
+                    t - special::lgamma_diff(a, s - a)
                 } else {
                     t + lgamma(a)
                 };
@@ -286,10 +284,6 @@ impl<'t> crate::bind::Kernel<'t> for DirichletK<'t> {
             let v = m * ((s - a) / s) * h;
             (v, [r * h / s, -(r * h * m) / s - v * h * ci, 0.0])
         })?)
-    }
-
-    fn support(&self) -> Constraint {
-        Constraint::Simplex
     }
 }
 

@@ -1,7 +1,8 @@
 //! The Dirichlet-multinomial (multivariate Pólya) distribution: multinomial counts whose
 //! probabilities are Dirichlet-distributed.
 
-use crate::bind::{Kernel, kernel_items};
+use crate::special;
+use crate::bind::Kernel;
 use crate::gamma::ln_standard_gamma;
 use crate::multinomial::{check_total_count, count_rows, is_count, sample_counts, split_last};
 use crate::util::{self, POSITIVE, check_param, positive};
@@ -9,8 +10,6 @@ use crate::{Constraint, DistError};
 use infer_ad::scalar::lgamma;
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::ArrayD;
-
-const NAME: &str = "DirichletMultinomial";
 
 crate::bind::family! {
     /// The Dirichlet-multinomial distribution with `total_count` = n trials and concentration α
@@ -46,9 +45,12 @@ crate::bind::family! {
     pub struct DirichletMultinomial / DirichletMultinomialK {
         params: [concentration],
         extra: {total_count: u64, k: usize},
+        support: |k| Constraint::IntegerInterval {
+            low: 0.0,
+            high: k.total_count as f64,
+        },
+        rsample: false,
     }
-    name: NAME,
-    rsample: false,
 }
 
 impl<'t> DirichletMultinomial<'t> {
@@ -120,8 +122,8 @@ impl<'t> DirichletMultinomialK<'t> {
     fn row_norm(n: f64) -> impl Fn(f64) -> (f64, f64) {
         move |a0| {
             (
-                lgamma(n + 1.0) - util::lgamma_diff(a0, n),
-                -util::digamma_diff(a0, n),
+                lgamma(n + 1.0) - special::lgamma_diff(a0, n),
+                -special::digamma_diff(a0, n),
             )
         }
     }
@@ -147,20 +149,15 @@ fn term([x, a]: [f64; 2]) -> (f64, [f64; 2]) {
         return (0.0, [0.0; 2]);
     }
     (
-        util::lgamma_diff(a, x) - lgamma(x + 1.0),
-        [0.0, util::digamma_diff(a, x)],
+        special::lgamma_diff(a, x) - lgamma(x + 1.0),
+        [0.0, special::digamma_diff(a, x)],
     )
 }
 
 impl<'t> Kernel<'t> for DirichletMultinomialK<'t> {
-    kernel_items!(NAME);
 
     fn event_shape(&self) -> Shape {
         Shape::vector(self.k)
-    }
-
-    fn is_discrete(&self) -> bool {
-        true
     }
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
@@ -234,12 +231,5 @@ impl<'t> Kernel<'t> for DirichletMultinomialK<'t> {
             let b = n * q * (1.0 - q);
             (b * r, n * (1.0 - 2.0 * q) * r, b * dr)
         })
-    }
-
-    fn support(&self) -> Constraint {
-        Constraint::IntegerInterval {
-            low: 0.0,
-            high: self.total_count as f64,
-        }
     }
 }

@@ -1,12 +1,7 @@
 //! The [`Distribution`] trait, the [`Reparameterizable`] capability, and [`Family`] for run-time
 //! discovery of the concrete type.
 
-use crate::{
-    Bernoulli, Beta, Binomial, Categorical, Cauchy, Chi2, Constraint, Delta, Dirichlet,
-    DirichletMultinomial, DistError, Exponential, Gamma, Geometric, Gumbel, HalfCauchy, HalfNormal,
-    InverseGamma, Kumaraswamy, Laplace, LkjCholesky, LogNormal, Multinomial, MultivariateNormal,
-    NegativeBinomial, Normal, Param, Pareto, Poisson, StudentT, Uniform, Weibull,
-};
+use crate::{Constraint, DistError, Param};
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::{ArrayD, Axis};
 
@@ -193,55 +188,35 @@ pub trait Reparameterizable<'t>: Distribution<'t> {
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError>;
 }
 
-/// The concrete type behind a `&dyn Distribution`, one variant per family (`Other` for types
-/// defined outside this crate).
-///
-/// # Examples
-/// ```
-/// use infer_ad::Tape;
-/// use infer_dist::{Distribution, Family, Normal};
-/// let tape = Tape::new();
-/// let d = Normal::new(tape.var(0.0), tape.var(1.0))?;
-/// assert!(matches!(d.family(), Family::Normal(_)));
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-#[derive(Debug, Clone, Copy)]
-#[non_exhaustive]
-#[allow(missing_docs)]
-pub enum Family<'a, 't> {
-    Normal(&'a Normal<'t>),
-    Cauchy(&'a Cauchy<'t>),
-    LogNormal(&'a LogNormal<'t>),
-    HalfNormal(&'a HalfNormal<'t>),
-    HalfCauchy(&'a HalfCauchy<'t>),
-    Exponential(&'a Exponential<'t>),
-    Gamma(&'a Gamma<'t>),
-    InverseGamma(&'a InverseGamma<'t>),
-    Beta(&'a Beta<'t>),
-    StudentT(&'a StudentT<'t>),
-    Laplace(&'a Laplace<'t>),
-    Uniform(&'a Uniform<'t>),
-    Gumbel(&'a Gumbel<'t>),
-    Weibull(&'a Weibull<'t>),
-    Chi2(&'a Chi2<'t>),
-    Pareto(&'a Pareto<'t>),
-    Kumaraswamy(&'a Kumaraswamy<'t>),
-    Bernoulli(&'a Bernoulli<'t>),
-    Binomial(&'a Binomial<'t>),
-    Poisson(&'a Poisson<'t>),
-    Geometric(&'a Geometric<'t>),
-    NegativeBinomial(&'a NegativeBinomial<'t>),
-    Categorical(&'a Categorical<'t>),
-    Dirichlet(&'a Dirichlet<'t>),
-    MultivariateNormal(&'a MultivariateNormal<'t>),
-    Delta(&'a Delta<'t>),
-    Multinomial(&'a Multinomial<'t>),
-    DirichletMultinomial(&'a DirichletMultinomial<'t>),
-    LkjCholesky(&'a LkjCholesky<'t>),
-    /// A [`Mixture`](crate::Mixture). Without a reference: a mixture holds its components as a
-    /// `Box<dyn Distribution<'t>>`, and a reference to it would make `Family` invariant in
-    /// `'t` (two families of different lifetimes could no longer be compared).
-    Mixture,
-    /// A distribution defined outside this crate.
-    Other,
+/// [`Family`], one variant per registered family (`for_each_family!` in `lib.rs`).
+macro_rules! family_enum {
+    ($($module:ident::$ty:ident),* $(,)?) => {
+        /// The concrete type behind a `&dyn Distribution`, one variant per family (`Other` for types
+        /// defined outside this crate).
+        ///
+        /// # Examples
+        /// ```
+        /// use infer_ad::Tape;
+        /// use infer_dist::{Distribution, Family, Normal};
+        /// let tape = Tape::new();
+        /// let d = Normal::new(tape.var(0.0), tape.var(1.0))?;
+        /// assert!(matches!(d.family(), Family::Normal(_)));
+        /// # Ok::<(), infer_dist::DistError>(())
+        /// ```
+        #[derive(Debug, Clone, Copy)]
+        #[non_exhaustive]
+        #[allow(missing_docs)]
+        pub enum Family<'a, 't> {
+            $($ty(&'a crate::$ty<'t>),)*
+            /// A [`Mixture`](crate::Mixture). Without a reference: a mixture holds its
+            /// components as a `Box<dyn Distribution<'t>>`, and a reference to it would make
+            /// `Family` invariant in `'t` (two families of different lifetimes could no longer
+            /// be compared).
+            Mixture,
+            /// A distribution defined outside this crate.
+            Other,
+        }
+    };
 }
+
+for_each_family!(family_enum);

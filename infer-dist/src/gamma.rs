@@ -1,18 +1,11 @@
 //! The gamma distribution, and the standard-gamma draws (with their implicit
 //! reparameterization gradients) that Beta, Dirichlet, Chi2, StudentT and InverseGamma share.
 
-use crate::bind::{Kernel, RKernel, family, kernel_items};
+use crate::elementwise::prelude::*;
 use crate::binomial::{bd0, stirlerr};
 use crate::special::{dlnx_dalpha, gamma_p, gamma_p_da};
-use crate::util::check_param;
-use crate::util::{self, POSITIVE, lp_map, param_map, positive};
-use crate::{Constraint, DistError};
 use infer_ad::scalar::{digamma, lgamma, trigamma};
-use infer_ad::{Tensor, Var};
-use ndarray::ArrayD;
 use rand::Rng;
-
-const NAME: &str = "Gamma";
 
 /// The logarithm of a standard Gamma(α, 1) draw. For α ≥ 1 it is `rand_distr`'s
 /// Marsaglia–Tsang sampler; for α < 1 the boost G(α) = G(α + 1)·U^{1/α} is applied in log space,
@@ -137,81 +130,117 @@ family! {
     /// PyTorch, `torch.distributions.Gamma`; M. Figurnov, S. Mohamed, A. Mnih (2018), *Implicit
     /// Reparameterization Gradients*.
     pub struct Gamma / GammaK {
-        params: [concentration, rate],
+        params: [concentration: Check::POSITIVE, rate: Check::POSITIVE],
         extra: {},
+        /// A gamma distribution with shape `concentration` and `rate`.
+        ///
+        /// # Errors
+        /// [`DistError::InvalidParameter`] when a parameter is not finite and > 0;
+        /// [`DistError::ShapeMismatch`].
+        ///
+        /// # Examples
+        /// ```
+        /// let tape = infer_ad::Tape::new();
+        /// assert!(infer_dist::Gamma::new(tape.var(0.0), tape.var(1.0)).is_err());
+        /// ```
+        new,
+        support: |_| util::NON_NEGATIVE,
+        rsample: true,
     }
-    name: NAME,
-    rsample: true,
 }
 
-impl<'t> Gamma<'t> {
-    /// A gamma distribution with shape `concentration` and `rate`.
-    ///
-    /// # Errors
-    /// [`DistError::InvalidParameter`] when a parameter is not finite and > 0;
-    /// [`DistError::ShapeMismatch`].
-    ///
-    /// # Examples
-    /// ```
-    /// let tape = infer_ad::Tape::new();
-    /// assert!(infer_dist::Gamma::new(tape.var(0.0), tape.var(1.0)).is_err());
-    /// ```
-    #[inline]
-    pub fn new(
-        concentration: impl crate::IntoParam<'t>,
-        rate: impl crate::IntoParam<'t>,
-    ) -> Result<Self, DistError> {
-        let [concentration, rate] = crate::param::take_params!(NAME; concentration, rate);
-        check_param(NAME, "concentration", &concentration, positive, POSITIVE)?;
-        check_param(NAME, "rate", &rate, positive, POSITIVE)?;
-        let batch = util::param_batch(NAME, &[&concentration, &rate])?;
-        Ok(Gamma {
-            concentration,
-            rate,
-            batch,
+impl<'t> Elementwise<'t> for GammaK<'t> {
+    fn density([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
+        if !(x >= 0.0) || x.is_infinite() {
+            return util::off_support(x);
+        }
+        let lx = x.ln();
+        (
+            gamma_ln_density(a, b.ln(), lx, b * x),
+            [dx_power(a, x) - b, shape_partial(b.ln(), lx, a), a - b * x],
+        )
+    }
+
+    /// The partial of the density, [`data`] and [`norm`] for the rate β is in scaled form (times
+    /// β: α − βx, where α/β − x is ∞ − ∞ for a subnormal β and a huge x).
+    const SCALED: Option<Scaled<3>> = Some(Scaled::new(2, [0, 0, 1]));
+
+    const HOISTED: bool = true;
+
+    /// The density without its parameter-only terms ([`norm`]), for `log_prob_sum` with scalar α
+    /// and β: (α − 1) ln x − βx, with the partials ln x for α and −βx for β (times β).
+    fn data([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
+        if !(x >= 0.0) || x.is_infinite() {
+            return util::off_support(x);
+        }
+        let lx = x.ln();
+        let y = b * x;
+        (xlogy_l(a - 1.0, lx) - y, [dx_power(a, x) - b, lx, -y])
+    }
+
+    /// The parameter-only terms of the density: [`gamma_norm`].
+    fn norm(a: [f64; 3]) -> (f64, [f64; 3]) {
+        gamma_norm(a)
+    }
+
+    fn cdf() -> Option<impl Formula<[f64; 3]>> {
+        Some(|[x, a, b]: [f64; 3]| gamma_cdf(x, a, b))
+    }
+
+    fn draw([_, a, b]: [f64; 3], rng: &mut dyn rand::RngCore) -> Result<f64, DistError> {
+        Ok(ln_standard_gamma(rng, a, NAME)?.exp() / b)
+    }
+
+    fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
+        let [g, dg] = implicit(self, rng, |[_, a, _], rng| {
+            let (l, d) = ln_gamma_with_grad(rng, a, NAME)?;
+            let g = l.exp();
+            // G ∂ln G/∂α with 0 · ∞ = 0: a draw that underflowed to 0 at a tiny α has an
+            // infinite ∂ln G/∂α, and G itself does not move
+            Ok([g, util::mul0(g, d)])
+        })?;
+        util::rdraws(
+            NAME,
+            self.rate.tape().fused_map(
+                [self.concentration, self.rate, g, dg],
+                // −g/b² as −(g/b)/b (b² underflows to 0 for a tiny rate: 0/0)
+                |_, [_, b, g, dg]| (g / b, [dg / b, -(g / b) / b, 0.0, 0.0]),
+            )?,
+        )
+    }
+
+    fn entropy(&self) -> Result<Tensor<'t>, DistError> {
+        param_map(self.batch, [self.concentration, self.rate], |[a, b]| {
+            gamma_entropy(a, b)
+        })
+    }
+
+    fn mean(&self) -> Result<Tensor<'t>, DistError> {
+        param_map(self.batch, [self.concentration, self.rate], |[a, b]| {
+            (a / b, [1.0 / b, -a / (b * b)])
+        })
+    }
+
+    fn variance(&self) -> Result<Tensor<'t>, DistError> {
+        // a/b² as (a/b)/b and ∂/∂b = −2V/b: b² or 2a alone may overflow (a = 1e308,
+        // b = 1e200: V = 1e-92 while b² = ∞, and 2a/b³ was ∞/∞)
+        param_map(self.batch, [self.concentration, self.rate], |[a, b]| {
+            let v = a / b / b;
+            (v, [1.0 / b / b, -2.0 * (v / b)])
         })
     }
 }
 
-fn kernel([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
-    if !(x >= 0.0) || x.is_infinite() {
-        return util::off_support(x);
-    }
-    let lx = x.ln();
-    (
-        gamma_ln_density(a, b.ln(), lx, b * x),
-        [dx_power(a, x) - b, shape_partial(b.ln(), lx, a), a - b * x],
-    )
-}
-
-/// [`kernel`] without its parameter-only terms ([`norm`]), for `log_prob_sum` with scalar α
-/// and β: (α − 1) ln x − βx, with the partials ln x for α and −βx for β (times β).
-fn data([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
-    if !(x >= 0.0) || x.is_infinite() {
-        return util::off_support(x);
-    }
-    let lx = x.ln();
-    let y = b * x;
-    (xlogy_l(a - 1.0, lx) - y, [dx_power(a, x) - b, lx, -y])
-}
-
-/// The parameter-only terms of [`kernel`], α ln β − ln Γ(α), while α is below the size
+/// The parameter-only terms of the density, α ln β − ln Γ(α), while α is below the size
 /// where [`gamma_ln_density`] takes the saddle-point form (NaN beyond, and `log_prob_sum`
 /// then sums the kernel).
-pub(crate) fn norm([_, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
+pub(crate) fn gamma_norm([_, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
     if a >= SADDLE_POINT_SHAPE {
         return (f64::NAN, [0.0; 3]);
     }
     let lb = b.ln();
     (a * lb - lgamma(a), [0.0, lb - digamma(a), a])
 }
-
-/// The partial of [`kernel`], [`data`] and [`norm`] for the rate β is in scaled form (times β:
-/// α − βx, where α/β − x is ∞ − ∞ for a subnormal β and a huge x).
-const SCALED: util::Scaled<3> = util::Scaled {
-    by: 2,
-    pow: [0, 0, 1],
-};
 
 /// From this shape on, [`gamma_ln_density`] is in the saddle-point form; below it the
 /// textbook terms, which a `log_prob_sum` with scalar parameters hoists.
@@ -292,97 +321,3 @@ pub(crate) fn gamma_cdf(x: f64, a: f64, b: f64) -> (f64, [f64; 3]) {
     (gamma_p(a, y), [b * p, gamma_p_da(a, y), util::mul0(x, p)])
 }
 
-impl<'t> Kernel<'t> for GammaK<'t> {
-    kernel_items!(NAME);
-
-    fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(
-            NAME,
-            self.batch,
-            [value, self.concentration, self.rate],
-            SCALED.kernel(kernel),
-        )
-    }
-
-    fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        util::lp_sum_hoisted(
-            NAME,
-            self.batch,
-            [value, self.concentration, self.rate],
-            kernel,
-            data,
-            norm,
-            SCALED,
-        )
-    }
-
-    fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
-        let a = util::bvals(self.concentration, self.batch);
-        let b = util::bvals(self.rate, self.batch);
-        let mut x = Vec::with_capacity(a.len());
-        for i in 0..a.len() {
-            x.push(ln_standard_gamma(rng, a[i], NAME)?.exp() / b[i]);
-        }
-        util::draws(NAME, self.batch, x)
-    }
-
-    fn entropy(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.concentration, self.rate], |[a, b]| {
-            gamma_entropy(a, b)
-        })
-    }
-
-    fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.concentration, self.rate], |[a, b]| {
-            (a / b, [1.0 / b, -a / (b * b)])
-        })
-    }
-
-    fn variance(&self) -> Result<Tensor<'t>, DistError> {
-        // a/b² as (a/b)/b and ∂/∂b = −2V/b: b² or 2a alone may overflow (a = 1e308,
-        // b = 1e200: V = 1e-92 while b² = ∞, and 2a/b³ was ∞/∞)
-        param_map(self.batch, [self.concentration, self.rate], |[a, b]| {
-            let v = a / b / b;
-            (v, [1.0 / b / b, -2.0 * (v / b)])
-        })
-    }
-
-    fn cdf(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(
-            NAME,
-            self.batch,
-            [value, self.concentration, self.rate],
-            |[x, a, b]| gamma_cdf(x, a, b),
-        )
-    }
-
-    fn support(&self) -> Constraint {
-        Constraint::GreaterThanEq(0.0)
-    }
-}
-
-impl<'t> RKernel<'t> for GammaK<'t> {
-    fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
-        let tape = self.rate.tape();
-        let a = util::bvals(self.concentration, self.batch);
-        let (mut g, mut dg) = (Vec::with_capacity(a.len()), Vec::with_capacity(a.len()));
-        for &ai in &a {
-            let (l, d) = ln_gamma_with_grad(rng, ai, NAME)?;
-            let gi = l.exp();
-            g.push(gi);
-            // G ∂ln G/∂α with 0 · ∞ = 0: a draw that underflowed to 0 at a tiny α has an
-            // infinite ∂ln G/∂α, and G itself does not move
-            dg.push(util::mul0(gi, d));
-        }
-        let g = util::constant(tape, self.batch, g)?;
-        let dg = util::constant(tape, self.batch, dg)?;
-        util::rdraws(
-            NAME,
-            tape.fused_map(
-                [self.concentration, self.rate, g, dg],
-                // −g/b² as −(g/b)/b (b² underflows to 0 for a tiny rate: 0/0)
-                |_, [_, b, g, dg]| (g / b, [dg / b, -(g / b) / b, 0.0, 0.0]),
-            )?,
-        )
-    }
-}

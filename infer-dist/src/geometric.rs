@@ -1,13 +1,6 @@
 //! The geometric distribution (failures before the first success).
 
-use crate::bind::{Kernel, family, kernel_items};
-use crate::util::check_param;
-use crate::util::{self, lp_map, lp_sum, param_map};
-use crate::{Constraint, DistError};
-use infer_ad::{Tensor, Var};
-use ndarray::ArrayD;
-
-const NAME: &str = "Geometric";
+use crate::elementwise::prelude::*;
 
 family! {
     /// The geometric distribution: the number of failures before the first success in Bernoulli(p)
@@ -31,81 +24,53 @@ family! {
     /// # References
     /// PyTorch, `torch.distributions.Geometric`.
     pub struct Geometric / GeometricK {
-        params: [probs],
+        params: [probs: Check::ABOVE_ZERO],
         extra: {},
-    }
-    name: NAME,
-    rsample: false,
-}
-
-impl<'t> Geometric<'t> {
-    /// A geometric distribution with success probability `probs` ∈ (0, 1].
-    ///
-    /// # Errors
-    /// [`DistError::InvalidParameter`] for a probability outside (0, 1] (or NaN).
-    ///
-    /// # Examples
-    /// ```
-    /// let tape = infer_ad::Tape::new();
-    /// assert!(infer_dist::Geometric::new(tape.var(0.0)).is_err());
-    /// ```
-    #[inline]
-    pub fn new(probs: impl crate::IntoParam<'t>) -> Result<Self, DistError> {
-        let [probs] = crate::param::take_params!(NAME; probs);
-        check_param(
-            NAME,
-            "probs",
-            &probs,
-            |p| p > 0.0 && p <= 1.0,
-            "must be a probability in (0, 1]",
-        )?;
-        let batch = probs.shape()?;
-        Ok(Geometric { probs, batch })
+        /// A geometric distribution with success probability `probs` ∈ (0, 1].
+        ///
+        /// # Errors
+        /// [`DistError::InvalidParameter`] for a probability outside (0, 1] (or NaN).
+        ///
+        /// # Examples
+        /// ```
+        /// let tape = infer_ad::Tape::new();
+        /// assert!(infer_dist::Geometric::new(tape.var(0.0)).is_err());
+        /// ```
+        new,
+        support: |_| Constraint::NonNegativeInteger,
+        rsample: false,
     }
 }
 
-fn kernel([k, p]: [f64; 2]) -> (f64, [f64; 2]) {
-    if !(k >= 0.0 && k.fract() == 0.0 && k.is_finite()) {
-        return if k.is_nan() {
-            (f64::NAN, [0.0; 2])
-        } else {
-            util::neg_inf()
-        };
-    }
-    if k == 0.0 {
-        return (p.ln(), [0.0, 1.0 / p]);
-    }
-    (k * (-p).ln_1p() + p.ln(), [0.0, -k / (1.0 - p) + 1.0 / p])
+impl Check {
+    /// A success probability above 0 (at p = 0 the first success never comes).
+    const ABOVE_ZERO: Check = Check {
+        ok: |p| p > 0.0 && p <= 1.0,
+        reason: "must be a probability in (0, 1]",
+    };
 }
 
-impl<'t> Kernel<'t> for GeometricK<'t> {
-    kernel_items!(NAME);
-
-    fn is_discrete(&self) -> bool {
-        true
+impl<'t> Elementwise<'t> for GeometricK<'t> {
+    fn density([k, p]: [f64; 2]) -> (f64, [f64; 2]) {
+        if !(k >= 0.0 && k.fract() == 0.0 && k.is_finite()) {
+            return if k.is_nan() {
+                (f64::NAN, [0.0; 2])
+            } else {
+                util::neg_inf()
+            };
+        }
+        if k == 0.0 {
+            return (p.ln(), [0.0, 1.0 / p]);
+        }
+        (k * (-p).ln_1p() + p.ln(), [0.0, -k / (1.0 - p) + 1.0 / p])
     }
 
-    fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(NAME, self.batch, [value, self.probs], kernel)
-    }
-
-    fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        lp_sum(NAME, self.batch, [value, self.probs], kernel)
-    }
-
-    fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
-        // Inversion, K = ⌊ln U / ln(1 − p)⌋ with ln(1 − p) by ln_1p: P(K ≥ k) = P(U ≤ (1 − p)ᵏ)
-        // = (1 − p)ᵏ. rand_distr's Geometric loops forever when 1 − p rounds to 1
-        // (p ≲ 1e-17); this is one draw and exact for every p in (0, 1]. U is in (0, 1), so
-        // ln U < 0 and p = 1 gives ln(1 − p) = −∞, K = 0.
-        let p = util::bvals(self.probs, self.batch);
-        let u = util::uniforms(rng, p.len());
-        let x = p
-            .iter()
-            .zip(&u)
-            .map(|(&pi, &ui)| (ui.ln() / (-pi).ln_1p()).floor())
-            .collect();
-        util::draws(NAME, self.batch, x)
+    /// Inversion, K = ⌊ln U / ln(1 − p)⌋ with ln(1 − p) by ln_1p: P(K ≥ k) = P(U ≤ (1 − p)ᵏ)
+    /// = (1 − p)ᵏ. rand_distr's Geometric loops forever when 1 − p rounds to 1
+    /// (p ≲ 1e-17); this is one draw and exact for every p in (0, 1]. U is in (0, 1), so
+    /// ln U < 0 and p = 1 gives ln(1 − p) = −∞, K = 0.
+    fn draw([_, p]: [f64; 2], rng: &mut dyn rand::RngCore) -> Result<f64, DistError> {
+        Ok((util::uniform(rng).ln() / (-p).ln_1p()).floor())
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
@@ -133,8 +98,5 @@ impl<'t> Kernel<'t> for GeometricK<'t> {
             ((1.0 - p) / p / p, [(p - 2.0) / p / p / p])
         })
     }
-
-    fn support(&self) -> Constraint {
-        Constraint::NonNegativeInteger
-    }
 }
+

@@ -35,101 +35,99 @@
 //! # Ok::<(), infer_dist::DistError>(())
 //! ```
 // One audited exception: the calls of the AVX2/AVX-512 instances of the GLM kernels after
-// the CPU check (`glm::glm_dispatch`, `glm::affine::dispatch`, through
+// the CPU check (`glm::kernel::glm_dispatch`, `glm::affine::dispatch`, through
 // `infer_ad::with_target_features!`), documented with its safety argument.
 #![deny(unsafe_code)]
+
+/// The registry of the families: `module::Type`, one line a family. Each entry declares the
+/// module, re-exports the type at the crate root and in the [`prelude`], and gives it its variant
+/// of [`Family`]. A new family is its file and its line here.
+macro_rules! for_each_family {
+    ($m:ident) => {
+        $m! {
+            normal::Normal,
+            cauchy::Cauchy,
+            log_normal::LogNormal,
+            half_normal::HalfNormal,
+            half_cauchy::HalfCauchy,
+            exponential::Exponential,
+            gamma::Gamma,
+            inverse_gamma::InverseGamma,
+            beta::Beta,
+            student_t::StudentT,
+            laplace::Laplace,
+            uniform::Uniform,
+            gumbel::Gumbel,
+            weibull::Weibull,
+            chi2::Chi2,
+            pareto::Pareto,
+            kumaraswamy::Kumaraswamy,
+            bernoulli::Bernoulli,
+            binomial::Binomial,
+            poisson::Poisson,
+            geometric::Geometric,
+            negative_binomial::NegativeBinomial,
+            categorical::Categorical,
+            dirichlet::Dirichlet,
+            multivariate_normal::MultivariateNormal,
+            delta::Delta,
+            multinomial::Multinomial,
+            dirichlet_multinomial::DirichletMultinomial,
+            lkj_cholesky::LkjCholesky,
+        }
+    };
+}
+
+/// The modules and root re-exports of the registered families.
+macro_rules! declare_families {
+    ($($module:ident::$ty:ident),* $(,)?) => {
+        $(
+            mod $module;
+            pub use $module::$ty;
+        )*
+    };
+}
 
 mod bind;
 pub mod param;
 mod util;
 
-mod bernoulli;
-mod beta;
 pub mod bijector;
-mod binomial;
-mod categorical;
-mod cauchy;
-mod chi2;
 mod constraint;
-mod delta;
-mod dirichlet;
-mod dirichlet_multinomial;
 mod distribution;
+mod elementwise;
 mod error;
-mod exponential;
-mod gamma;
-mod geometric;
 mod glm;
-mod gumbel;
-mod half_cauchy;
-mod half_normal;
-mod inverse_gamma;
 pub mod kl;
-mod kumaraswamy;
-mod laplace;
-mod lkj_cholesky;
-mod log_normal;
 mod mixture;
-mod multinomial;
-mod multivariate_normal;
-mod negative_binomial;
-mod normal;
-mod pareto;
-mod poisson;
 pub mod special;
-mod student_t;
-mod uniform;
-mod weibull;
 
-pub use bernoulli::Bernoulli;
-pub use beta::Beta;
+for_each_family!(declare_families);
+
 pub use bijector::{Bijector, bounded, unbounded};
-pub use binomial::Binomial;
-pub use categorical::Categorical;
-pub use cauchy::Cauchy;
-pub use chi2::Chi2;
 pub use constraint::Constraint;
-pub use delta::Delta;
-pub use dirichlet::Dirichlet;
-pub use dirichlet_multinomial::DirichletMultinomial;
 pub use distribution::{Distribution, Family, Reparameterizable};
 pub use error::DistError;
-pub use exponential::Exponential;
-pub use gamma::Gamma;
-pub use geometric::Geometric;
 pub use glm::{
     BernoulliLogitGlm, BernoulliLogitGlmDist, GlmDesign, NormalIdGlmDist, PoissonLogGlmDist,
 };
-pub use gumbel::Gumbel;
-pub use half_cauchy::HalfCauchy;
-pub use half_normal::HalfNormal;
-pub use inverse_gamma::InverseGamma;
 pub use kl::{KL_PAIRS, KlDivergence, has_closed_form_kl, kl_divergence};
-pub use kumaraswamy::Kumaraswamy;
-pub use laplace::Laplace;
-pub use lkj_cholesky::LkjCholesky;
-pub use log_normal::LogNormal;
 pub use mixture::Mixture;
-pub use multinomial::Multinomial;
-pub use multivariate_normal::MultivariateNormal;
-pub use negative_binomial::NegativeBinomial;
-pub use normal::Normal;
 pub use param::{IntoParam, IntoValue, Param};
-pub use pareto::Pareto;
-pub use poisson::Poisson;
-pub use student_t::StudentT;
-pub use uniform::Uniform;
-pub use weibull::Weibull;
+
+/// The prelude's re-exports of the registered families.
+macro_rules! prelude_families {
+    ($($module:ident::$ty:ident),* $(,)?) => {
+        pub use crate::{$($ty),*};
+    };
+}
 
 /// The names most programs need.
 pub mod prelude {
     pub use crate::{
-        Bernoulli, BernoulliLogitGlm, BernoulliLogitGlmDist, Beta, Bijector, Binomial, Categorical,
-        Cauchy, Chi2, Constraint, Delta, Dirichlet, DirichletMultinomial, DistError, Distribution,
-        Exponential, Family, Gamma, Geometric, GlmDesign, Gumbel, HalfCauchy, HalfNormal,
-        IntoParam, IntoValue, InverseGamma, KlDivergence, Kumaraswamy, Laplace, LkjCholesky,
-        LogNormal, Mixture, Multinomial, MultivariateNormal, NegativeBinomial, Normal,
-        NormalIdGlmDist, Param, Pareto, Poisson, PoissonLogGlmDist, Reparameterizable, StudentT,
-        Uniform, Weibull, bounded, unbounded,
+        BernoulliLogitGlm, BernoulliLogitGlmDist, Bijector, Constraint, DistError, Distribution,
+        Family, GlmDesign, IntoParam, IntoValue, KlDivergence, Mixture, NormalIdGlmDist, Param,
+        PoissonLogGlmDist, Reparameterizable, bounded, unbounded,
     };
+    for_each_family!(prelude_families);
 }

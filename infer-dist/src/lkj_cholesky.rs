@@ -1,12 +1,11 @@
 //! The LKJ distribution over Cholesky factors of correlation matrices.
 
+use crate::special;
 use crate::gamma::ln_standard_gamma;
 use crate::util::{self, POSITIVE, positive};
 use crate::{Constraint, DistError};
 use infer_ad::{Shape, Tensor};
 use ndarray::ArrayD;
-
-const NAME: &str = "LKJCholesky";
 
 crate::bind::family! {
     /// The LKJ distribution with concentration η > 0 over the lower Cholesky factors L of K×K
@@ -58,9 +57,10 @@ crate::bind::family! {
     pub struct LkjCholesky / LkjCholeskyK {
         params: [concentration],
         extra: {dim: usize},
+        name: "LKJCholesky",
+        support: |_| Constraint::CholeskyFactorCorr,
+        rsample: false,
     }
-    name: NAME,
-    rsample: false,
 }
 
 impl<'t> LkjCholesky<'t> {
@@ -144,14 +144,13 @@ fn neg_log_normalizer(k: usize, eta: f64) -> (f64, f64) {
     let (mut v, mut dv) = (0.0, 0.0);
     for j in 1..k {
         let h = 0.5 * j as f64;
-        v -= util::lgamma_diff(alpha - h, h);
-        dv -= util::digamma_diff(alpha - h, h);
+        v -= special::lgamma_diff(alpha - h, h);
+        dv -= special::digamma_diff(alpha - h, h);
     }
     (-(pi_terms + v), -dv)
 }
 
 impl<'t> crate::bind::Kernel<'t> for LkjCholeskyK<'t> {
-    crate::bind::kernel_items!(NAME);
 
     fn event_shape(&self) -> Shape {
         Shape::new(&[self.dim, self.dim]).unwrap_or(Shape::SCALAR)
@@ -238,10 +237,6 @@ impl<'t> crate::bind::Kernel<'t> for LkjCholeskyK<'t> {
         let mut dims = self.batch.dims().to_vec();
         dims.extend([k, k]);
         util::draws(NAME, Shape::new(&dims)?, x)
-    }
-
-    fn support(&self) -> Constraint {
-        Constraint::CholeskyFactorCorr
     }
 }
 

@@ -1,14 +1,7 @@
 //! The log-normal distribution.
 
-use crate::bind::{Kernel, RKernel, family, kernel_items};
-use crate::util::check_param;
-use crate::util::{self, FINITE, POSITIVE, finite, lp_map, param_map, positive};
-use crate::{Constraint, DistError};
-use infer_ad::scalar::{LN_SQRT_2PI, normal_cdf};
-use infer_ad::{Tensor, Var};
-use ndarray::ArrayD;
-
-const NAME: &str = "LogNormal";
+use crate::elementwise::prelude::*;
+use crate::special::{LN_SQRT_2PI, normal_cdf};
 
 family! {
     /// The log-normal distribution: ln X ~ N(loc, scale²),
@@ -32,105 +25,79 @@ family! {
     /// # References
     /// PyTorch, `torch.distributions.LogNormal`.
     pub struct LogNormal / LogNormalK {
-        params: [loc, scale],
+        params: [loc: Check::FINITE, scale: Check::POSITIVE],
         extra: {},
-    }
-    name: NAME,
-    rsample: true,
-}
-
-impl<'t> LogNormal<'t> {
-    /// A log-normal distribution with log-mean `loc` and log-standard deviation `scale`.
-    ///
-    /// # Errors
-    /// [`DistError::InvalidParameter`] for a non-finite `loc` or a `scale` that is not finite
-    /// and > 0; [`DistError::ShapeMismatch`].
-    ///
-    /// # Examples
-    /// ```
-    /// let tape = infer_ad::Tape::new();
-    /// assert!(infer_dist::LogNormal::new(tape.var(0.0), tape.var(-1.0)).is_err());
-    /// ```
-    #[inline]
-    pub fn new(
-        loc: impl crate::IntoParam<'t>,
-        scale: impl crate::IntoParam<'t>,
-    ) -> Result<Self, DistError> {
-        let [loc, scale] = crate::param::take_params!(NAME; loc, scale);
-        check_param(NAME, "loc", &loc, finite, FINITE)?;
-        check_param(NAME, "scale", &scale, positive, POSITIVE)?;
-        let batch = util::param_batch(NAME, &[&loc, &scale])?;
-        Ok(LogNormal { loc, scale, batch })
+        /// A log-normal distribution with log-mean `loc` and log-standard deviation `scale`.
+        ///
+        /// # Errors
+        /// [`DistError::InvalidParameter`] for a non-finite `loc` or a `scale` that is not finite
+        /// and > 0; [`DistError::ShapeMismatch`].
+        ///
+        /// # Examples
+        /// ```
+        /// let tape = infer_ad::Tape::new();
+        /// assert!(infer_dist::LogNormal::new(tape.var(0.0), tape.var(-1.0)).is_err());
+        /// ```
+        new,
+        support: |_| Constraint::Positive,
+        rsample: true,
     }
 }
 
-fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
-    if !(x > 0.0) || x.is_infinite() {
-        return util::off_support(x);
-    }
-    let y = x.ln();
-    let z = (y - m) / s;
-    (
-        -0.5 * z * z - s.ln() - LN_SQRT_2PI - y,
-        [(-z / s - 1.0) / x, y - m, z * z - 1.0],
-    )
-}
-
-/// [`kernel`] without its parameter-only terms ([`norm`]), for `log_prob_sum` with scalar
-/// μ and σ.
-fn data([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
-    if !(x > 0.0) || x.is_infinite() {
-        return util::off_support(x);
-    }
-    let y = x.ln();
-    let z = (y - m) / s;
-    (-0.5 * z * z - y, [(-z / s - 1.0) / x, y - m, z * z])
-}
-
-/// The parameter-only terms of [`kernel`]: −ln σ − ln √(2π).
-fn norm([_, _, s]: [f64; 3]) -> (f64, [f64; 3]) {
-    (-s.ln() - LN_SQRT_2PI, [0.0, 0.0, -1.0])
-}
-
-/// The partials of [`kernel`], [`data`] and [`norm`] are in scaled form: for μ times σ²
-/// (ln x − μ), for σ times σ.
-const SCALED: util::Scaled<3> = util::Scaled {
-    by: 2,
-    pow: [0, 2, 1],
-};
-
-impl<'t> Kernel<'t> for LogNormalK<'t> {
-    kernel_items!(NAME);
-
-    fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(
-            NAME,
-            self.batch,
-            [value, self.loc, self.scale],
-            SCALED.kernel(kernel),
+impl<'t> Elementwise<'t> for LogNormalK<'t> {
+    fn density([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
+        if !(x > 0.0) || x.is_infinite() {
+            return util::off_support(x);
+        }
+        let y = x.ln();
+        let z = (y - m) / s;
+        (
+            -0.5 * z * z - s.ln() - LN_SQRT_2PI - y,
+            [(-z / s - 1.0) / x, y - m, z * z - 1.0],
         )
     }
 
-    fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        util::lp_sum_hoisted(
-            NAME,
-            self.batch,
-            [value, self.loc, self.scale],
-            kernel,
-            data,
-            norm,
-            SCALED,
-        )
+    /// The partials of the density, [`data`] and [`norm`] are in scaled form: for μ times σ²
+    /// (ln x − μ), for σ times σ.
+    const SCALED: Option<Scaled<3>> = Some(Scaled::new(2, [0, 2, 1]));
+
+    const HOISTED: bool = true;
+
+    /// The density without its parameter-only terms ([`norm`]), for `log_prob_sum` with scalar
+    /// μ and σ.
+    fn data([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
+        if !(x > 0.0) || x.is_infinite() {
+            return util::off_support(x);
+        }
+        let y = x.ln();
+        let z = (y - m) / s;
+        (-0.5 * z * z - y, [(-z / s - 1.0) / x, y - m, z * z])
     }
 
-    fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
-        let eps = util::normals(rng, self.batch.numel());
-        let m = util::bvals(self.loc, self.batch);
-        let s = util::bvals(self.scale, self.batch);
-        let x = (0..eps.len())
-            .map(|i| (m[i] + s[i] * eps[i]).exp())
-            .collect();
-        util::draws(NAME, self.batch, x)
+    /// The parameter-only terms of the density: −ln σ − ln √(2π).
+    fn norm([_, _, s]: [f64; 3]) -> (f64, [f64; 3]) {
+        (-s.ln() - LN_SQRT_2PI, [0.0, 0.0, -1.0])
+    }
+
+    fn cdf() -> Option<impl Formula<[f64; 3]>> {
+        Some(|[x, m, s]: [f64; 3]| {
+            if !(x > 0.0) {
+                return (0.0, [0.0; 3]);
+            }
+            let z = (x.ln() - m) / s;
+            let d = (-0.5 * z * z - LN_SQRT_2PI).exp() / s;
+            // φ(z)·z → 0 as |z| → ∞ (0·∞ at z = ±∞)
+            let dz = util::mul0(d, z);
+            (normal_cdf(z), [d / x, -d, -dz])
+        })
+    }
+
+    /// x = e^{μ + σε}, ε standard normal.
+    fn pathwise() -> Option<(impl Noise, impl Formula<[f64; 3]>)> {
+        Some((util::normal, |[e, m, s]: [f64; 3]| {
+            let x = (m + s * e).exp();
+            (x, [0.0, x, x * e])
+        }))
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
@@ -165,40 +132,5 @@ impl<'t> Kernel<'t> for LogNormalK<'t> {
             (v, [2.0 * v, ds])
         })
     }
-
-    fn cdf(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(
-            NAME,
-            self.batch,
-            [value, self.loc, self.scale],
-            |[x, m, s]| {
-                if !(x > 0.0) {
-                    return (0.0, [0.0; 3]);
-                }
-                let z = (x.ln() - m) / s;
-                let d = (-0.5 * z * z - LN_SQRT_2PI).exp() / s;
-                // φ(z)·z → 0 as |z| → ∞ (0·∞ at z = ±∞)
-                let dz = util::mul0(d, z);
-                (normal_cdf(z), [d / x, -d, -dz])
-            },
-        )
-    }
-
-    fn support(&self) -> Constraint {
-        Constraint::Positive
-    }
 }
 
-impl<'t> RKernel<'t> for LogNormalK<'t> {
-    fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
-        let tape = self.loc.tape();
-        let eps = util::constant(tape, self.batch, util::normals(rng, self.batch.numel()))?;
-        util::rdraws(
-            NAME,
-            tape.fused_map([self.loc, self.scale, eps], |_, [m, s, e]| {
-                let x = (m + s * e).exp();
-                (x, [x, x * e, 0.0])
-            })?,
-        )
-    }
-}

@@ -1,13 +1,11 @@
 //! The multinomial distribution: counts of `total_count` categorical trials over K categories.
 
-use crate::bind::{Kernel, kernel_items};
+use crate::bind::Kernel;
 use crate::util::{self, check_param};
 use crate::{Constraint, DistError, Param};
 use infer_ad::scalar::lgamma;
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::ArrayD;
-
-const NAME: &str = "Multinomial";
 
 /// The largest total count accepted: every count up to it is an exact `f64`.
 pub(crate) const MAX_TOTAL_COUNT: u64 = 1 << 53;
@@ -53,10 +51,13 @@ crate::bind::family! {
     pub struct Multinomial / MultinomialK {
         params: [param],
         extra: {total_count: u64, logits: bool, k: usize},
+        names: |d| [if d.logits { "logits" } else { "probs" }],
+        support: |k| Constraint::IntegerInterval {
+            low: 0.0,
+            high: k.total_count as f64,
+        },
+        rsample: false,
     }
-    name: NAME,
-    rsample: false,
-    names: |d| [if d.logits { "logits" } else { "probs" }],
 }
 
 /// Checks a total count: at most 2⁵³ (exact in f64).
@@ -317,14 +318,9 @@ impl<'t> MultinomialK<'t> {
 }
 
 impl<'t> Kernel<'t> for MultinomialK<'t> {
-    kernel_items!(NAME);
 
     fn event_shape(&self) -> Shape {
         Shape::vector(self.k)
-    }
-
-    fn is_discrete(&self) -> bool {
-        true
     }
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
@@ -382,12 +378,5 @@ impl<'t> Kernel<'t> for MultinomialK<'t> {
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
         let n = self.total_count as f64;
         self.scaled(|q| (n * q * (1.0 - q), n * (1.0 - 2.0 * q)))
-    }
-
-    fn support(&self) -> Constraint {
-        Constraint::IntegerInterval {
-            low: 0.0,
-            high: self.total_count as f64,
-        }
     }
 }

@@ -1,13 +1,11 @@
 //! The multivariate normal distribution, parameterized by a Cholesky factor.
 
-use crate::bind::{Kernel, RKernel, kernel_items};
+use crate::bind::{Kernel, RKernel};
 use crate::util::{self, FINITE, check_param, finite};
 use crate::{Constraint, DistError};
 use infer_ad::scalar::LN_SQRT_2PI;
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::ArrayD;
-
-const NAME: &str = "MultivariateNormal";
 
 crate::bind::family! {
     /// The multivariate normal distribution N(μ, LLᵀ) with `loc` μ (last axis: the n coordinates;
@@ -37,9 +35,9 @@ crate::bind::family! {
     pub struct MultivariateNormal / MultivariateNormalK {
         params: [loc, scale_tril],
         extra: {n: usize},
+        support: |_| Constraint::RealVector,
+        rsample: true,
     }
-    name: NAME,
-    rsample: true,
 }
 
 impl<'t> MultivariateNormal<'t> {
@@ -234,7 +232,6 @@ impl<'t> MultivariateNormalK<'t> {
 }
 
 impl<'t> Kernel<'t> for MultivariateNormalK<'t> {
-    kernel_items!(NAME);
 
     fn event_shape(&self) -> Shape {
         Shape::vector(self.n)
@@ -283,10 +280,6 @@ impl<'t> Kernel<'t> for MultivariateNormalK<'t> {
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
         let v = self.scale_tril.square().sum_axis(1)?;
         Ok(v.broadcast_to(self.loc.shape())?)
-    }
-
-    fn support(&self) -> Constraint {
-        Constraint::RealVector
     }
 }
 

@@ -1,17 +1,10 @@
 //! The negative binomial distribution (PyTorch's convention).
 
-use crate::bind::{Kernel, family, kernel_items};
+use crate::elementwise::prelude::*;
 use crate::binomial::{bd0, stirlerr};
 use crate::gamma::{ln_standard_gamma, xlogy};
 use crate::poisson::poisson_draw;
-use crate::util::check_param;
-use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
-use crate::{Constraint, DistError};
 use infer_ad::scalar::lgamma;
-use infer_ad::{Tensor, Var};
-use ndarray::ArrayD;
-
-const NAME: &str = "NegativeBinomial";
 
 family! {
     /// The negative binomial distribution as PyTorch defines it: the number of successes before
@@ -35,44 +28,96 @@ family! {
     /// # References
     /// PyTorch, `torch.distributions.NegativeBinomial`.
     pub struct NegativeBinomial / NegativeBinomialK {
-        params: [total_count, probs],
+        params: [total_count: Check::POSITIVE, probs: Check::BELOW_ONE],
         extra: {},
+        /// A negative binomial distribution.
+        ///
+        /// # Errors
+        /// [`DistError::InvalidParameter`] for a `total_count` that is not finite and > 0 or a
+        /// probability outside [0, 1); [`DistError::ShapeMismatch`].
+        ///
+        /// # Examples
+        /// ```
+        /// let tape = infer_ad::Tape::new();
+        /// assert!(infer_dist::NegativeBinomial::new(tape.var(2.0), tape.var(1.0)).is_err());
+        /// ```
+        new,
+        support: |_| Constraint::NonNegativeInteger,
+        rsample: false,
     }
-    name: NAME,
-    rsample: false,
 }
 
-impl<'t> NegativeBinomial<'t> {
-    /// A negative binomial distribution.
-    ///
-    /// # Errors
-    /// [`DistError::InvalidParameter`] for a `total_count` that is not finite and > 0 or a
-    /// probability outside [0, 1); [`DistError::ShapeMismatch`].
-    ///
-    /// # Examples
-    /// ```
-    /// let tape = infer_ad::Tape::new();
-    /// assert!(infer_dist::NegativeBinomial::new(tape.var(2.0), tape.var(1.0)).is_err());
-    /// ```
-    #[inline]
-    pub fn new(
-        total_count: impl crate::IntoParam<'t>,
-        probs: impl crate::IntoParam<'t>,
-    ) -> Result<Self, DistError> {
-        let [total_count, probs] = crate::param::take_params!(NAME; total_count, probs);
-        check_param(NAME, "total_count", &total_count, positive, POSITIVE)?;
-        check_param(
-            NAME,
-            "probs",
-            &probs,
-            |p| (0.0..1.0).contains(&p),
-            "must be a probability in [0, 1)",
-        )?;
-        let batch = util::param_batch(NAME, &[&total_count, &probs])?;
-        Ok(NegativeBinomial {
-            total_count,
-            probs,
-            batch,
+impl Check {
+    /// A success probability below 1 (at p = 1 there is no failure to wait for).
+    const BELOW_ONE: Check = Check {
+        ok: |p| (0.0..1.0).contains(&p),
+        reason: "must be a probability in [0, 1)",
+    };
+}
+
+impl<'t> Elementwise<'t> for NegativeBinomialK<'t> {
+    fn density([k, r, p]: [f64; 3]) -> (f64, [f64; 3]) {
+        if !(k >= 0.0 && k.fract() == 0.0 && k.is_finite()) {
+            return if k.is_nan() {
+                (f64::NAN, [0.0; 3])
+            } else {
+                util::neg_inf()
+            };
+        }
+        if p == 0.0 {
+            // the point mass at 0 (ln C(k + r − 1, k) + k ln 0 is ∞ − ∞ for huge k and r)
+            return if k == 0.0 {
+                (0.0, [0.0, 0.0, -r])
+            } else {
+                util::neg_inf()
+            };
+        }
+        let l1p = (-p).ln_1p();
+        let mut dp = (if k == 0.0 { 0.0 } else { k / p }) - r / (1.0 - p);
+        if dp.is_nan() {
+            // k/p and r/(1 − p) both overflow (k = f64::MAX, p = 1 − 2⁻⁵³): one quotient,
+            // (k(1 − p) − rp)/(p(1 − p)), whose numerator cannot overflow
+            let q = 1.0 - p;
+            dp = (k * q - r * p) / p / q;
+        }
+        // for r, k ≥ 1e10 the whole log probability in Loader's form (the terms k ln p and
+        // r ln(1 − p) are of size k, r and cancel against the ln Γs); else ln C(k + r − 1, k) =
+        // ln Γ(r + k) − ln Γ(k + 1) − ln Γ(r), the difference of the two ln Γs of the larger
+        // argument by Stirling's difference (∞ − ∞ for an argument ≳ 1e305, and cancelling
+        // before), plus the power terms
+        let lp = if r.min(k) >= 1e10 {
+            ln_pmf_large(k, r, p)
+        } else {
+            let lc = if r >= k {
+                special::lgamma_diff(r, k) - lgamma(k + 1.0)
+            } else {
+                special::lgamma_diff(k + 1.0, r - 1.0) - lgamma(r)
+            };
+            lc + r * l1p + xlogy(k, p)
+        };
+        (lp, [0.0, special::digamma_diff(r, k) + l1p, dp])
+    }
+
+    fn draw([_, r, p]: [f64; 3], rng: &mut dyn rand::RngCore) -> Result<f64, DistError> {
+        if p == 0.0 {
+            return Ok(0.0);
+        }
+        // λ ~ Gamma(r, scale p/(1 − p)), k ~ Poisson(λ)
+        let lam = (ln_standard_gamma(rng, r, NAME)? + p.ln() - (-p).ln_1p()).exp();
+        poisson_draw(rng, lam, NAME)
+    }
+
+    fn mean(&self) -> Result<Tensor<'t>, DistError> {
+        param_map(self.batch, [self.total_count, self.probs], |[r, p]| {
+            let q = 1.0 - p;
+            (r * p / q, [p / q, r / (q * q)])
+        })
+    }
+
+    fn variance(&self) -> Result<Tensor<'t>, DistError> {
+        param_map(self.batch, [self.total_count, self.probs], |[r, p]| {
+            let q = 1.0 - p;
+            (r * p / (q * q), [p / (q * q), r * (1.0 + p) / (q * q * q)])
         })
     }
 }
@@ -95,104 +140,3 @@ fn ln_pmf_large(k: f64, r: f64, p: f64) -> f64 {
         - 0.5 * ((2.0 * std::f64::consts::PI).ln() + k.ln() + r.ln() - ln_n)
 }
 
-fn kernel([k, r, p]: [f64; 3]) -> (f64, [f64; 3]) {
-    if !(k >= 0.0 && k.fract() == 0.0 && k.is_finite()) {
-        return if k.is_nan() {
-            (f64::NAN, [0.0; 3])
-        } else {
-            util::neg_inf()
-        };
-    }
-    if p == 0.0 {
-        // the point mass at 0 (ln C(k + r − 1, k) + k ln 0 is ∞ − ∞ for huge k and r)
-        return if k == 0.0 {
-            (0.0, [0.0, 0.0, -r])
-        } else {
-            util::neg_inf()
-        };
-    }
-    let l1p = (-p).ln_1p();
-    let mut dp = (if k == 0.0 { 0.0 } else { k / p }) - r / (1.0 - p);
-    if dp.is_nan() {
-        // k/p and r/(1 − p) both overflow (k = f64::MAX, p = 1 − 2⁻⁵³): one quotient,
-        // (k(1 − p) − rp)/(p(1 − p)), whose numerator cannot overflow
-        let q = 1.0 - p;
-        dp = (k * q - r * p) / p / q;
-    }
-    // for r, k ≥ 1e10 the whole log probability in Loader's form (the terms k ln p and
-    // r ln(1 − p) are of size k, r and cancel against the ln Γs); else ln C(k + r − 1, k) =
-    // ln Γ(r + k) − ln Γ(k + 1) − ln Γ(r), the difference of the two ln Γs of the larger
-    // argument by Stirling's difference (∞ − ∞ for an argument ≳ 1e305, and cancelling
-    // before), plus the power terms
-    let lp = if r.min(k) >= 1e10 {
-        ln_pmf_large(k, r, p)
-    } else {
-        let lc = if r >= k {
-            util::lgamma_diff(r, k) - lgamma(k + 1.0)
-        } else {
-            util::lgamma_diff(k + 1.0, r - 1.0) - lgamma(r)
-        };
-        lc + r * l1p + xlogy(k, p)
-    };
-    (lp, [0.0, util::digamma_diff(r, k) + l1p, dp])
-}
-
-impl<'t> Kernel<'t> for NegativeBinomialK<'t> {
-    kernel_items!(NAME);
-
-    fn is_discrete(&self) -> bool {
-        true
-    }
-
-    fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(
-            NAME,
-            self.batch,
-            [value, self.total_count, self.probs],
-            kernel,
-        )
-    }
-
-    fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        lp_sum(
-            NAME,
-            self.batch,
-            [value, self.total_count, self.probs],
-            kernel,
-        )
-    }
-
-    fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
-        let r = util::bvals(self.total_count, self.batch);
-        let p = util::bvals(self.probs, self.batch);
-        let mut x = Vec::with_capacity(r.len());
-        for i in 0..r.len() {
-            if p[i] == 0.0 {
-                x.push(0.0);
-                continue;
-            }
-            // λ ~ Gamma(r, scale p/(1 − p)), k ~ Poisson(λ)
-            let lam = (ln_standard_gamma(rng, r[i], NAME)? + p[i].ln() - (-p[i]).ln_1p()).exp();
-            x.push(poisson_draw(rng, lam, NAME)?);
-        }
-        util::draws(NAME, self.batch, x)
-    }
-
-    fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.total_count, self.probs], |[r, p]| {
-            let q = 1.0 - p;
-            (r * p / q, [p / q, r / (q * q)])
-        })
-    }
-
-    fn variance(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.total_count, self.probs], |[r, p]| {
-            let q = 1.0 - p;
-            (r * p / (q * q), [p / (q * q), r * (1.0 + p) / (q * q * q)])
-        })
-    }
-
-    fn support(&self) -> Constraint {
-        Constraint::NonNegativeInteger
-    }
-}

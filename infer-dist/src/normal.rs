@@ -1,14 +1,8 @@
 //! The normal (Gaussian) distribution.
 
-use crate::bind::{Kernel, RKernel, family, kernel_items};
-use crate::util::{self, FINITE, POSITIVE, check_param, finite, lp_map, param_map, positive};
-use crate::{Constraint, DistError};
+use crate::elementwise::prelude::*;
+use crate::special::{LN_SQRT_2PI, normal_cdf};
 use infer_ad::fastmath;
-use infer_ad::scalar::{LN_SQRT_2PI, normal_cdf};
-use infer_ad::{Tensor, Var};
-use ndarray::ArrayD;
-
-const NAME: &str = "Normal";
 
 family! {
     /// The normal distribution N(loc, scale²):
@@ -33,128 +27,102 @@ family! {
     /// # References
     /// PyTorch, `torch.distributions.Normal`.
     pub struct Normal / NormalK {
-        params: [loc, scale],
+        params: [loc: Check::FINITE, scale: Check::POSITIVE],
         extra: {},
+        /// A normal distribution with mean `loc` and standard deviation `scale` (scalars or arrays
+        /// that broadcast).
+        ///
+        /// # Errors
+        /// [`DistError::InvalidParameter`] for a non-finite `loc` or a `scale` that is not finite
+        /// and > 0; [`DistError::ShapeMismatch`] when the shapes do not broadcast.
+        ///
+        /// # Examples
+        /// ```
+        /// use infer_ad::Tape;
+        /// let tape = Tape::new();
+        /// assert!(infer_dist::Normal::new(tape.var(0.0), tape.var(0.0)).is_err());
+        /// let d = infer_dist::Normal::new(tape.var(0.0), tape.var(1.0))?;
+        /// assert_eq!(d.scale().to_vec(), vec![1.0]);
+        /// # Ok::<(), infer_dist::DistError>(())
+        /// ```
+        new,
+        support: |_| Constraint::Real,
+        rsample: true,
     }
-    name: NAME,
-    rsample: true,
 }
 
-impl<'t> Normal<'t> {
-    /// A normal distribution with mean `loc` and standard deviation `scale` (scalars or
-    /// arrays that broadcast).
-    ///
-    /// # Errors
-    /// [`DistError::InvalidParameter`] for a non-finite `loc` or a `scale` that is not finite
-    /// and > 0; [`DistError::ShapeMismatch`] when the shapes do not broadcast.
-    ///
-    /// # Examples
-    /// ```
-    /// use infer_ad::Tape;
-    /// let tape = Tape::new();
-    /// assert!(infer_dist::Normal::new(tape.var(0.0), tape.var(0.0)).is_err());
-    /// let d = infer_dist::Normal::new(tape.var(0.0), tape.var(1.0))?;
-    /// assert_eq!(d.scale().to_vec(), vec![1.0]);
-    /// # Ok::<(), infer_dist::DistError>(())
-    /// ```
+impl<'t> Elementwise<'t> for NormalK<'t> {
     #[inline]
-    pub fn new(
-        loc: impl crate::IntoParam<'t>,
-        scale: impl crate::IntoParam<'t>,
-    ) -> Result<Self, DistError> {
-        let [loc, scale] = crate::param::take_params!(NAME; loc, scale);
-        check_param(NAME, "loc", &loc, finite, FINITE)?;
-        check_param(NAME, "scale", &scale, positive, POSITIVE)?;
-        let batch = util::param_batch(NAME, &[&loc, &scale])?;
-        Ok(Normal { loc, scale, batch })
-    }
-}
-
-#[inline]
-fn kernel([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
-    if !x.is_finite() {
-        return util::off_support(x);
-    }
-    let lp = |z: f64| -0.5 * z * z - fastmath::ln(s) - LN_SQRT_2PI;
-    let r = 1.0 / s;
-    if r.is_finite() {
-        // The usual case: one division, then products.
-        let z = (x - m) * r;
-        (lp(z), [-z * r, x - m, z * z - 1.0])
-    } else {
-        // A subnormal σ: 1/σ is +∞ and (x − μ)·(1/σ) would be 0·∞ = NaN at x = μ, where the
-        // density is finite; divide instead.
-        let z = (x - m) / s;
-        (lp(z), [-z / s, x - m, z * z - 1.0])
-    }
-}
-
-/// The partials of [`kernel`] are in scaled form: for μ times σ² (x − μ), for σ times σ
-/// (z² − 1).
-const SCALED: util::Scaled<3> = util::Scaled {
-    by: 2,
-    pow: [0, 2, 1],
-};
-
-impl<'t> Kernel<'t> for NormalK<'t> {
-    kernel_items!(NAME);
-
-    fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(
-            NAME,
-            self.batch,
-            [value, self.loc, self.scale],
-            SCALED.kernel(kernel),
-        )
-    }
-
-    fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        if self.loc.numel() == 1 && self.scale.numel() == 1 {
-            // Scalar parameters: Σᵢ log N(xᵢ | μ, σ) = −½ Σᵢ (xᵢ − μ)² / σ² − n (ln σ + ln √(2π)).
-            // The data term is one vectorized reduction node that stores nothing per element
-            // (`Tensor::sum_sq_dev`, which also carries the gradient for μ); the rest is one
-            // node with its partials for that sum and for σ.
-            util::value_shape(NAME, value.shape(), self.batch)?;
-            let s = self.scale.item()?.value();
-            // The hoisted factor ∂/∂Σ(x − μ)² = −1/(2σ²) must be representable: for
-            // σ ≲ 1e-154, σ² underflows (and 1/σ² overflows), and the chain rule through the
-            // sum, 0 · ∞ at x = μ, would give NaN. Such scales take the elementwise kernel.
-            // Divide by σ twice rather than by σ²: σ² overflows for σ ≳ 1.3e154 while
-            // Σ(x − μ)²/σ² is of ordinary size (σ = 3.7e154, x − μ = 1e154).
-            let d_ssd = -0.5 / s / s;
-            if d_ssd.is_finite() {
-                let ssd = value.sum_sq_dev(self.loc.item()?)?;
-                let q = ssd.value();
-                if q.is_finite() {
-                    let n = value.numel() as f64;
-                    let qs2 = q / s / s;
-                    let lp = -0.5 * qs2 - n * (fastmath::ln(s) + LN_SQRT_2PI);
-                    // ∂/∂σ = (Σ(x − μ)²/σ² − n)/σ
-                    let d_scale = (qs2 - n) / s;
-                    return Ok(value.tape().scalar_with_gradients(
-                        lp,
-                        &[(ssd.as_tensor(), &[d_ssd]), (self.scale, &[d_scale])],
-                    )?);
-                }
-            }
-            // A value of ±∞ or NaN (or an overflowing square): the elementwise kernel gives
-            // −∞ or NaN exactly as documented.
+    fn density([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
+        if !x.is_finite() {
+            return util::off_support(x);
         }
-        util::lp_sum_scaled(
-            NAME,
-            self.batch,
-            [value, self.loc, self.scale],
-            kernel,
-            SCALED,
-        )
+        let lp = |z: f64| -0.5 * z * z - fastmath::ln(s) - LN_SQRT_2PI;
+        let r = 1.0 / s;
+        if r.is_finite() {
+            // The usual case: one division, then products.
+            let z = (x - m) * r;
+            (lp(z), [-z * r, x - m, z * z - 1.0])
+        } else {
+            // A subnormal σ: 1/σ is +∞ and (x − μ)·(1/σ) would be 0·∞ = NaN at x = μ, where the
+            // density is finite; divide instead.
+            let z = (x - m) / s;
+            (lp(z), [-z / s, x - m, z * z - 1.0])
+        }
     }
 
-    fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
-        let eps = util::normals(rng, self.batch.numel());
-        let m = util::bvals(self.loc, self.batch);
-        let s = util::bvals(self.scale, self.batch);
-        let x = (0..eps.len()).map(|i| m[i] + s[i] * eps[i]).collect();
-        util::draws(NAME, self.batch, x)
+    /// The partials of the density are in scaled form: for μ times σ² (x − μ), for σ times σ
+    /// (z² − 1).
+    const SCALED: Option<Scaled<3>> = Some(Scaled::new(2, [0, 2, 1]));
+
+    fn log_prob_sum_fast(&self, value: Tensor<'t>) -> Result<Option<Var<'t>>, DistError> {
+        if self.loc.numel() != 1 || self.scale.numel() != 1 {
+            return Ok(None);
+        }
+        // Scalar parameters: Σᵢ log N(xᵢ | μ, σ) = −½ Σᵢ (xᵢ − μ)² / σ² − n (ln σ + ln √(2π)).
+        // The data term is one vectorized reduction node that stores nothing per element
+        // (`Tensor::sum_sq_dev`, which also carries the gradient for μ); the rest is one
+        // node with its partials for that sum and for σ.
+        util::value_shape(NAME, value.shape(), self.batch)?;
+        let s = self.scale.item()?.value();
+        // The hoisted factor ∂/∂Σ(x − μ)² = −1/(2σ²) must be representable: for
+        // σ ≲ 1e-154, σ² underflows (and 1/σ² overflows), and the chain rule through the
+        // sum, 0 · ∞ at x = μ, would give NaN. Such scales take the elementwise kernel.
+        // Divide by σ twice rather than by σ²: σ² overflows for σ ≳ 1.3e154 while
+        // Σ(x − μ)²/σ² is of ordinary size (σ = 3.7e154, x − μ = 1e154).
+        let d_ssd = -0.5 / s / s;
+        if d_ssd.is_finite() {
+            let ssd = value.sum_sq_dev(self.loc.item()?)?;
+            let q = ssd.value();
+            if q.is_finite() {
+                let n = value.numel() as f64;
+                let qs2 = q / s / s;
+                let lp = -0.5 * qs2 - n * (fastmath::ln(s) + LN_SQRT_2PI);
+                // ∂/∂σ = (Σ(x − μ)²/σ² − n)/σ
+                let d_scale = (qs2 - n) / s;
+                return Ok(Some(value.tape().scalar_with_gradients(
+                    lp,
+                    &[(ssd.as_tensor(), &[d_ssd]), (self.scale, &[d_scale])],
+                )?));
+            }
+        }
+        // A value of ±∞ or NaN (or an overflowing square): the elementwise kernel gives
+        // −∞ or NaN exactly as documented.
+        Ok(None)
+    }
+
+    fn cdf() -> Option<impl Formula<[f64; 3]>> {
+        Some(|[x, m, s]: [f64; 3]| {
+            let z = (x - m) / s;
+            let d = (-0.5 * z * z - LN_SQRT_2PI).exp() / s;
+            // φ(z)·z → 0 as |z| → ∞; at z = ±∞ the product would be 0·∞
+            let dz = util::mul0(d, z);
+            (normal_cdf(z), [d, -d, -dz])
+        })
+    }
+
+    fn pathwise() -> Option<(impl Noise, impl Formula<[f64; 3]>)> {
+        Some((util::normal, |[e, m, s]: [f64; 3]| (m + s * e, [0.0, 1.0, e])))
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
@@ -170,36 +138,5 @@ impl<'t> Kernel<'t> for NormalK<'t> {
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
         param_map(self.batch, [self.scale], |[s]| (s * s, [2.0 * s]))
     }
-
-    fn cdf(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(
-            NAME,
-            self.batch,
-            [value, self.loc, self.scale],
-            |[x, m, s]| {
-                let z = (x - m) / s;
-                let d = (-0.5 * z * z - LN_SQRT_2PI).exp() / s;
-                // φ(z)·z → 0 as |z| → ∞; at z = ±∞ the product would be 0·∞
-                let dz = util::mul0(d, z);
-                (normal_cdf(z), [d, -d, -dz])
-            },
-        )
-    }
-
-    fn support(&self) -> Constraint {
-        Constraint::Real
-    }
 }
 
-impl<'t> RKernel<'t> for NormalK<'t> {
-    fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
-        let tape = self.loc.tape();
-        let eps = util::constant(tape, self.batch, util::normals(rng, self.batch.numel()))?;
-        util::rdraws(
-            NAME,
-            tape.fused_map([self.loc, self.scale, eps], |_, [m, s, e]| {
-                (m + s * e, [1.0, e, 0.0])
-            })?,
-        )
-    }
-}

@@ -1,13 +1,6 @@
 //! The Pareto (type I) distribution.
 
-use crate::bind::{Kernel, RKernel, family, kernel_items};
-use crate::util::check_param;
-use crate::util::{self, POSITIVE, lp_map, lp_sum, param_map, positive};
-use crate::{Constraint, DistError};
-use infer_ad::{Tensor, Var};
-use ndarray::ArrayD;
-
-const NAME: &str = "Pareto";
+use crate::elementwise::prelude::*;
 
 family! {
     /// The Pareto distribution with scale s (the minimum) and shape α:
@@ -32,76 +25,65 @@ family! {
     /// # References
     /// PyTorch, `torch.distributions.Pareto`.
     pub struct Pareto / ParetoK {
-        params: [scale, alpha],
+        params: [scale: Check::POSITIVE, alpha: Check::POSITIVE],
         extra: {},
+        /// A Pareto distribution with minimum `scale` and shape `alpha`.
+        ///
+        /// # Errors
+        /// [`DistError::InvalidParameter`] when a parameter is not finite and > 0;
+        /// [`DistError::ShapeMismatch`].
+        ///
+        /// # Examples
+        /// ```
+        /// let tape = infer_ad::Tape::new();
+        /// assert!(infer_dist::Pareto::new(tape.var(1.0), tape.var(f64::NAN)).is_err());
+        /// ```
+        new,
+        support: |k| Constraint::GreaterThanEq(util::lowest(k.scale)),
+        rsample: true,
     }
-    name: NAME,
-    rsample: true,
 }
 
-impl<'t> Pareto<'t> {
-    /// A Pareto distribution with minimum `scale` and shape `alpha`.
-    ///
-    /// # Errors
-    /// [`DistError::InvalidParameter`] when a parameter is not finite and > 0;
-    /// [`DistError::ShapeMismatch`].
-    ///
-    /// # Examples
-    /// ```
-    /// let tape = infer_ad::Tape::new();
-    /// assert!(infer_dist::Pareto::new(tape.var(1.0), tape.var(f64::NAN)).is_err());
-    /// ```
-    #[inline]
-    pub fn new(
-        scale: impl crate::IntoParam<'t>,
-        alpha: impl crate::IntoParam<'t>,
-    ) -> Result<Self, DistError> {
-        let [scale, alpha] = crate::param::take_params!(NAME; scale, alpha);
-        check_param(NAME, "scale", &scale, positive, POSITIVE)?;
-        check_param(NAME, "alpha", &alpha, positive, POSITIVE)?;
-        let batch = util::param_batch(NAME, &[&scale, &alpha])?;
-        Ok(Pareto {
-            scale,
-            alpha,
-            batch,
+impl<'t> Elementwise<'t> for ParetoK<'t> {
+    fn density([x, s, a]: [f64; 3]) -> (f64, [f64; 3]) {
+        if !(x >= s) || x.is_infinite() {
+            return util::off_support(x);
+        }
+        let (lx, ls) = (x.ln(), s.ln());
+        (
+            // a (ln s − ln x) − ln x: a ln s − (a + 1) ln x is ∞ − ∞ for a huge a
+            a.ln() + a * (ls - lx) - lx,
+            [-(a + 1.0) / x, a / s, 1.0 / a + ls - lx],
+        )
+    }
+
+    fn cdf() -> Option<impl Formula<[f64; 3]>> {
+        Some(|[x, s, a]: [f64; 3]| {
+            if !(x > s) {
+                return (0.0, [0.0; 3]);
+            }
+            let l = (s / x).ln();
+            let r = (a * l).exp();
+            // (s/x)^a ln(s/x) → 0 as x → ∞ (0·∞ at x = ∞)
+            (
+                -(a * l).exp_m1(),
+                [a * r / x, -a * r / s, -util::mul0(r, l)],
+            )
         })
     }
-}
 
-fn kernel([x, s, a]: [f64; 3]) -> (f64, [f64; 3]) {
-    if !(x >= s) || x.is_infinite() {
-        return util::off_support(x);
-    }
-    let (lx, ls) = (x.ln(), s.ln());
-    (
-        // a (ln s − ln x) − ln x: a ln s − (a + 1) ln x is ∞ − ∞ for a huge a
-        a.ln() + a * (ls - lx) - lx,
-        [-(a + 1.0) / x, a / s, 1.0 / a + ls - lx],
-    )
-}
-
-impl<'t> Kernel<'t> for ParetoK<'t> {
-    kernel_items!(NAME);
-
-    fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(NAME, self.batch, [value, self.scale, self.alpha], kernel)
-    }
-
-    fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        lp_sum(NAME, self.batch, [value, self.scale, self.alpha], kernel)
-    }
-
-    fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
-        let u = util::uniforms(rng, self.batch.numel());
-        let s = util::bvals(self.scale, self.batch);
-        let a = util::bvals(self.alpha, self.batch);
-        util::draws(
-            NAME,
-            self.batch,
-            (0..u.len())
-                .map(|i| s[i] * (-u[i].ln() / a[i]).exp())
-                .collect(),
-        )
+    /// x = s e^{E/α}, E = −ln u.
+    fn pathwise() -> Option<(impl Noise, impl Formula<[f64; 3]>)> {
+        Some((
+            |rng: &mut dyn rand::RngCore| -util::uniform(rng).ln(),
+            |[e, s, a]: [f64; 3]| {
+                let w = (e / a).exp();
+                let x = s * w;
+                // ∂x/∂α = −x e/α² as −(x · (e/α))/α: α² and x·e overflow separately
+                // (α = 1e200, x = f64::MAX: ∞/∞) while the partial is ~1e-92
+                (x, [0.0, w, -(x * (e / a)) / a])
+            },
+        ))
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
@@ -144,54 +126,5 @@ impl<'t> Kernel<'t> for ParetoK<'t> {
             }
         })
     }
-
-    fn cdf(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(
-            NAME,
-            self.batch,
-            [value, self.scale, self.alpha],
-            |[x, s, a]| {
-                if !(x > s) {
-                    return (0.0, [0.0; 3]);
-                }
-                let l = (s / x).ln();
-                let r = (a * l).exp();
-                // (s/x)^a ln(s/x) → 0 as x → ∞ (0·∞ at x = ∞)
-                (
-                    -(a * l).exp_m1(),
-                    [a * r / x, -a * r / s, -util::mul0(r, l)],
-                )
-            },
-        )
-    }
-
-    fn support(&self) -> Constraint {
-        let low = self
-            .scale
-            .to_vec()
-            .into_iter()
-            .fold(f64::INFINITY, f64::min);
-        Constraint::GreaterThanEq(low)
-    }
 }
 
-impl<'t> RKernel<'t> for ParetoK<'t> {
-    fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
-        let tape = self.scale.tape();
-        let e = util::uniforms(rng, self.batch.numel())
-            .into_iter()
-            .map(|u| -u.ln())
-            .collect();
-        let e = util::constant(tape, self.batch, e)?;
-        util::rdraws(
-            NAME,
-            tape.fused_map([self.scale, self.alpha, e], |_, [s, a, e]| {
-                let w = (e / a).exp();
-                let x = s * w;
-                // ∂x/∂α = −x e/α² as −(x · (e/α))/α: α² and x·e overflow separately
-                // (α = 1e200, x = f64::MAX: ∞/∞) while the partial is ~1e-92
-                (x, [w, -(x * (e / a)) / a, 0.0])
-            })?,
-        )
-    }
-}

@@ -1,16 +1,10 @@
 //! Student's t distribution.
 
-use crate::bind::{Kernel, RKernel, family, kernel_items};
+use crate::elementwise::prelude::*;
 use crate::gamma::ln_standard_gamma;
-use crate::special::alpha_dlnx_dalpha;
-use crate::util::check_param;
-use crate::util::{self, FINITE, POSITIVE, finite, lp_map, param_map, positive};
-use crate::{Constraint, DistError};
-use infer_ad::scalar::{LN_SQRT_2PI, digamma, lgamma, trigamma};
-use infer_ad::{Tensor, Var, fastmath};
-use ndarray::ArrayD;
-
-const NAME: &str = "StudentT";
+use crate::special::{LN_SQRT_2PI, alpha_dlnx_dalpha};
+use infer_ad::scalar::{digamma, lgamma, trigamma};
+use infer_ad::fastmath;
 
 family! {
     /// Student's t distribution with ν = `df` degrees of freedom, location μ and scale σ:
@@ -37,41 +31,147 @@ family! {
     /// # References
     /// PyTorch, `torch.distributions.StudentT`.
     pub struct StudentT / StudentTK {
-        params: [df, loc, scale],
+        params: [df: Check::POSITIVE, loc: Check::FINITE, scale: Check::POSITIVE],
         extra: {},
+        /// A Student's t distribution.
+        ///
+        /// # Errors
+        /// [`DistError::InvalidParameter`] for a `df` or `scale` that is not finite and > 0, or a
+        /// non-finite `loc`; [`DistError::ShapeMismatch`].
+        ///
+        /// # Examples
+        /// ```
+        /// let tape = infer_ad::Tape::new();
+        /// assert!(infer_dist::StudentT::new(tape.var(0.0), tape.var(0.0), tape.var(1.0)).is_err());
+        /// ```
+        new,
+        support: |_| Constraint::Real,
+        rsample: true,
     }
-    name: NAME,
-    rsample: true,
 }
 
-impl<'t> StudentT<'t> {
-    /// A Student's t distribution.
-    ///
-    /// # Errors
-    /// [`DistError::InvalidParameter`] for a `df` or `scale` that is not finite and > 0, or a
-    /// non-finite `loc`; [`DistError::ShapeMismatch`].
-    ///
-    /// # Examples
-    /// ```
-    /// let tape = infer_ad::Tape::new();
-    /// assert!(infer_dist::StudentT::new(tape.var(0.0), tape.var(0.0), tape.var(1.0)).is_err());
-    /// ```
-    #[inline]
-    pub fn new(
-        df: impl crate::IntoParam<'t>,
-        loc: impl crate::IntoParam<'t>,
-        scale: impl crate::IntoParam<'t>,
-    ) -> Result<Self, DistError> {
-        let [df, loc, scale] = crate::param::take_params!(NAME; df, loc, scale);
-        check_param(NAME, "df", &df, positive, POSITIVE)?;
-        check_param(NAME, "loc", &loc, finite, FINITE)?;
-        check_param(NAME, "scale", &scale, positive, POSITIVE)?;
-        let batch = util::param_batch(NAME, &[&df, &loc, &scale])?;
-        Ok(StudentT {
-            df,
-            loc,
-            scale,
-            batch,
+impl<'t> Elementwise<'t> for StudentTK<'t> {
+    /// The log density and its partials in the form that tends to the normal limit:
+    /// with w² = z²/ν and a = ν/2,
+    /// ln p = −((ν + 1)/2) ln(1 + w²) − ln σ − ln √(2π) + D(a)
+    /// ([`half_ratio`]; the textbook −½ ln(νπ) − ln Γ(ν/2) + ln Γ((ν + 1)/2) is −½ ln(2π) + D(a),
+    /// which loses every digit for ν ≳ 1e15). ((ν + 1)/2) ln(1 + w²) is taken as
+    /// ½(z² + w²)(1 − w²/2 + w⁴/3) for w² < 1e-8 (exact to 1e-24, and free of the underflow of
+    /// z²/ν), and as 2 ln|w| computed in logs when w² overflows.
+    fn density([x, v, m, s]: [f64; 4]) -> (f64, [f64; 4]) {
+        if x.is_infinite() {
+            return util::neg_inf();
+        }
+        let z = (x - m) / s;
+        let rv = v.sqrt();
+        let w = z / rv;
+        let w2 = w * w;
+        let (l, u, g) = if w2.is_finite() {
+            (w2.ln_1p(), w2 / (1.0 + w2), w / (1.0 + w2))
+        } else {
+            // |w| ≥ 1.3e154: ln(1 + w²) = 2 ln|w| to 1e-308; w²/(1 + w²) = 1; w/(1 + w²) = 1/w
+            (
+                2.0 * (util::ln_abs_diff(x, m) - s.ln() - 0.5 * v.ln()),
+                1.0,
+                1.0 / w,
+            )
+        };
+        let hl = if w2 < 1e-8 {
+            0.5 * (z * z + w2) * (1.0 - w2 * (0.5 - w2 / 3.0))
+        } else {
+            0.5 * (v + 1.0) * l
+        };
+        let (d0, d1, _) = half_ratio(v);
+        // ∂/∂z = −(ν + 1) z/(ν + z²) = −((ν + 1)/√ν) · w/(1 + w²)
+        let dz = -((v + 1.0) / rv) * g;
+        // ∂/∂ν = −½ ln(1 + w²) + ½ u + u/(2ν) + ½ D′(ν/2), u = w²/(1 + w²); u − ln(1 + w²) =
+        // Σ (−1)ⁿ⁺¹ (1 − 1/n) w²ⁿ by its series for a small w² (the two cancel to ~w⁴/2)
+        let u_l = if w2 < 1e-3 {
+            -w2 * w2 * (0.5 - w2 * (2.0 / 3.0 - w2 * (0.75 - w2 * (0.8 - w2 * (5.0 / 6.0)))))
+        } else {
+            u - l
+        };
+        let dv = 0.5 * u_l + 0.5 * u / v + 0.5 * d1;
+        // ∂/∂σ = (−z ∂/∂z − 1)/σ = ((ν + 1) u − 1)/σ; the partials for μ and σ in scaled form
+        // (times σ, [`SCALED`])
+        let ds = (v + 1.0) * u - 1.0;
+        (-hl - s.ln() - LN_SQRT_2PI + d0, [dz / s, dv, -dz, ds])
+    }
+
+    const SCALED: Option<Scaled<4>> = Some(SCALED);
+
+    fn log_prob_sum_fast(&self, value: Tensor<'t>) -> Result<Option<Var<'t>>, DistError> {
+        if self.df.numel() == 1 && self.loc.numel() == 1 && self.scale.numel() == 1 {
+            util::value_shape(NAME, value.shape(), self.batch)?;
+            return self.log_prob_sum_hoisted(value);
+        }
+        Ok(None)
+    }
+
+    fn draw([_, v, m, s]: [f64; 4], rng: &mut dyn rand::RngCore) -> Result<f64, DistError> {
+        let z = util::normal(rng);
+        let lg = ln_standard_gamma(rng, 0.5 * v, NAME)?;
+        // √(ν/V) with V = 2G
+        let t = z * (0.5 * (v.ln() - std::f64::consts::LN_2 - lg)).exp();
+        Ok(m + s * t)
+    }
+
+    fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
+        let [t, dt] = implicit(self, rng, |[_, v, _, _], rng| {
+            let z = util::normal(rng);
+            let lg = ln_standard_gamma(rng, 0.5 * v, NAME)?;
+            let t = z * (0.5 * (v.ln() - std::f64::consts::LN_2 - lg)).exp();
+            // d ln T/dν = ½/ν − ½ · d ln G/dν, d ln G/dν = ½ · d ln G/dα, taken as
+            // ½ (1 − α d ln G/dα)/ν with α = ν/2: for a subnormal ν both ½/ν and d ln G/dα
+            // overflow (∞ − ∞), while α d ln G/dα stays finite; 0 · ∞ = 0 for a draw at 0
+            let sc = alpha_dlnx_dalpha(0.5 * v, lg);
+            Ok([t, util::mul0(t, 0.5 * (1.0 - sc) / v)])
+        })?;
+        util::rdraws(
+            NAME,
+            self.df.tape().fused_map(
+                [self.df, self.loc, self.scale, t, dt],
+                |_, [_, m, s, t, dt]| (m + s * t, [s * dt, 1.0, t, 0.0, 0.0]),
+            )?,
+        )
+    }
+
+    fn entropy(&self) -> Result<Tensor<'t>, DistError> {
+        // H = ln σ + ((ν + 1)/2)(ψ((ν + 1)/2) − ψ(ν/2)) + ½ ln ν + ln B(ν/2, ½)
+        //   = ln σ + ln √(2π) + ½ + 1/(2ν) + ((ν + 1)/2) D′(ν/2) − D(ν/2)
+        // (D of `half_ratio`), which tends to the normal's ln σ + ln √(2π) + ½ as ν → ∞;
+        // ∂H/∂ν = −1/(2ν²) + ¼ (ν + 1) D″(ν/2).
+        param_map(self.batch, [self.df, self.scale], |[v, s]| {
+            let (d0, d1, d2) = half_ratio(v);
+            let h1 = 0.5 * (v + 1.0);
+            let h = s.ln() + LN_SQRT_2PI + 0.5 + 0.5 / v + h1 * d1 - d0;
+            let dv = 0.5 * h1 * d2 - 0.5 / (v * v);
+            (h, [dv, 1.0 / s])
+        })
+    }
+
+    fn mean(&self) -> Result<Tensor<'t>, DistError> {
+        param_map(self.batch, [self.df, self.loc], |[v, m]| {
+            if v > 1.0 {
+                (m, [0.0, 1.0])
+            } else {
+                (f64::NAN, [0.0; 2])
+            }
+        })
+    }
+
+    fn variance(&self) -> Result<Tensor<'t>, DistError> {
+        param_map(self.batch, [self.df, self.scale], |[v, s]| {
+            if v > 2.0 {
+                let r = v / (v - 2.0);
+                // ∂/∂ν = −2σ²/(ν − 2)², squared after the division (no ∞/∞ for huge ν)
+                let q = s / (v - 2.0);
+                (s * s * r, [-2.0 * q * q, 2.0 * s * r])
+            } else if v > 1.0 {
+                (f64::INFINITY, [0.0; 2])
+            } else {
+                (f64::NAN, [0.0; 2])
+            }
         })
     }
 }
@@ -126,56 +226,9 @@ pub(crate) fn half_ratio(v: f64) -> (f64, f64, f64) {
     }
 }
 
-/// The log density and its partials in the form that tends to the normal limit:
-/// with w² = z²/ν and a = ν/2,
-/// ln p = −((ν + 1)/2) ln(1 + w²) − ln σ − ln √(2π) + D(a)
-/// ([`half_ratio`]; the textbook −½ ln(νπ) − ln Γ(ν/2) + ln Γ((ν + 1)/2) is −½ ln(2π) + D(a),
-/// which loses every digit for ν ≳ 1e15). ((ν + 1)/2) ln(1 + w²) is taken as
-/// ½(z² + w²)(1 − w²/2 + w⁴/3) for w² < 1e-8 (exact to 1e-24, and free of the underflow of
-/// z²/ν), and as 2 ln|w| computed in logs when w² overflows.
-fn kernel([x, v, m, s]: [f64; 4]) -> (f64, [f64; 4]) {
-    if x.is_infinite() {
-        return util::neg_inf();
-    }
-    let z = (x - m) / s;
-    let rv = v.sqrt();
-    let w = z / rv;
-    let w2 = w * w;
-    let (l, u, g) = if w2.is_finite() {
-        (w2.ln_1p(), w2 / (1.0 + w2), w / (1.0 + w2))
-    } else {
-        // |w| ≥ 1.3e154: ln(1 + w²) = 2 ln|w| to 1e-308; w²/(1 + w²) = 1; w/(1 + w²) = 1/w
-        (
-            2.0 * (util::ln_abs_diff(x, m) - s.ln() - 0.5 * v.ln()),
-            1.0,
-            1.0 / w,
-        )
-    };
-    let hl = if w2 < 1e-8 {
-        0.5 * (z * z + w2) * (1.0 - w2 * (0.5 - w2 / 3.0))
-    } else {
-        0.5 * (v + 1.0) * l
-    };
-    let (d0, d1, _) = half_ratio(v);
-    // ∂/∂z = −(ν + 1) z/(ν + z²) = −((ν + 1)/√ν) · w/(1 + w²)
-    let dz = -((v + 1.0) / rv) * g;
-    // ∂/∂ν = −½ ln(1 + w²) + ½ u + u/(2ν) + ½ D′(ν/2), u = w²/(1 + w²); u − ln(1 + w²) =
-    // Σ (−1)ⁿ⁺¹ (1 − 1/n) w²ⁿ by its series for a small w² (the two cancel to ~w⁴/2)
-    let u_l = if w2 < 1e-3 {
-        -w2 * w2 * (0.5 - w2 * (2.0 / 3.0 - w2 * (0.75 - w2 * (0.8 - w2 * (5.0 / 6.0)))))
-    } else {
-        u - l
-    };
-    let dv = 0.5 * u_l + 0.5 * u / v + 0.5 * d1;
-    // ∂/∂σ = (−z ∂/∂z − 1)/σ = ((ν + 1) u − 1)/σ; the partials for μ and σ in scaled form
-    // (times σ, [`SCALED`])
-    let ds = (v + 1.0) * u - 1.0;
-    (-hl - s.ln() - LN_SQRT_2PI + d0, [dz / s, dv, -dz, ds])
-}
-
-/// The partials of [`kernel`] and [`Hoisted::term`] for μ and σ are in scaled form (times σ:
+/// The partials of the density and [`Hoisted::term`] for μ and σ are in scaled form (times σ:
 /// bounded where the partials overflow for a subnormal σ).
-const SCALED: util::Scaled<4> = util::Scaled {
+const SCALED: Scaled<4> = Scaled {
     by: 3,
     pow: [0, 0, 1, 1],
 };
@@ -195,10 +248,10 @@ struct Hoisted {
 }
 
 impl Hoisted {
-    /// The per-observation part of [`kernel`] — everything that involves x — with the
+    /// The per-observation part of the density — everything that involves x — with the
     /// parameter-only terms left out: −((ν + 1)/2) ln(1 + w²) and its partials for
     /// x, ν, μ, σ (∂/∂ν without ½ D′(ν/2), ∂/∂σ without −1/σ). The same formulas and
-    /// small-w² series as [`kernel`], written with selects instead of branches and the
+    /// small-w² series as the density, written with selects instead of branches and the
     /// branch-free [`fastmath::ln_1p_and_recip`] (one division for ln(1 + w²) and 1/(1 + w²))
     /// so that the loop over observations vectorizes. An infinite or NaN x, or a w² that
     /// overflows, gives a non-finite term (the caller then takes the elementwise kernel,
@@ -284,117 +337,3 @@ impl<'t> StudentTK<'t> {
     }
 }
 
-impl<'t> Kernel<'t> for StudentTK<'t> {
-    kernel_items!(NAME);
-
-    fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(
-            NAME,
-            self.batch,
-            [value, self.df, self.loc, self.scale],
-            SCALED.kernel(kernel),
-        )
-    }
-
-    fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        if self.df.numel() == 1 && self.loc.numel() == 1 && self.scale.numel() == 1 {
-            util::value_shape(NAME, value.shape(), self.batch)?;
-            if let Some(lp) = self.log_prob_sum_hoisted(value)? {
-                return Ok(lp);
-            }
-        }
-        util::lp_sum_scaled(
-            NAME,
-            self.batch,
-            [value, self.df, self.loc, self.scale],
-            kernel,
-            SCALED,
-        )
-    }
-
-    fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
-        let v = util::bvals(self.df, self.batch);
-        let m = util::bvals(self.loc, self.batch);
-        let s = util::bvals(self.scale, self.batch);
-        let mut x = Vec::with_capacity(v.len());
-        for i in 0..v.len() {
-            let z = util::normals(rng, 1)[0];
-            let lg = ln_standard_gamma(rng, 0.5 * v[i], NAME)?;
-            // √(ν/V) with V = 2G
-            let t = z * (0.5 * (v[i].ln() - std::f64::consts::LN_2 - lg)).exp();
-            x.push(m[i] + s[i] * t);
-        }
-        util::draws(NAME, self.batch, x)
-    }
-
-    fn entropy(&self) -> Result<Tensor<'t>, DistError> {
-        // H = ln σ + ((ν + 1)/2)(ψ((ν + 1)/2) − ψ(ν/2)) + ½ ln ν + ln B(ν/2, ½)
-        //   = ln σ + ln √(2π) + ½ + 1/(2ν) + ((ν + 1)/2) D′(ν/2) − D(ν/2)
-        // (D of `half_ratio`), which tends to the normal's ln σ + ln √(2π) + ½ as ν → ∞;
-        // ∂H/∂ν = −1/(2ν²) + ¼ (ν + 1) D″(ν/2).
-        param_map(self.batch, [self.df, self.scale], |[v, s]| {
-            let (d0, d1, d2) = half_ratio(v);
-            let h1 = 0.5 * (v + 1.0);
-            let h = s.ln() + LN_SQRT_2PI + 0.5 + 0.5 / v + h1 * d1 - d0;
-            let dv = 0.5 * h1 * d2 - 0.5 / (v * v);
-            (h, [dv, 1.0 / s])
-        })
-    }
-
-    fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.df, self.loc], |[v, m]| {
-            if v > 1.0 {
-                (m, [0.0, 1.0])
-            } else {
-                (f64::NAN, [0.0; 2])
-            }
-        })
-    }
-
-    fn variance(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.df, self.scale], |[v, s]| {
-            if v > 2.0 {
-                let r = v / (v - 2.0);
-                // ∂/∂ν = −2σ²/(ν − 2)², squared after the division (no ∞/∞ for huge ν)
-                let q = s / (v - 2.0);
-                (s * s * r, [-2.0 * q * q, 2.0 * s * r])
-            } else if v > 1.0 {
-                (f64::INFINITY, [0.0; 2])
-            } else {
-                (f64::NAN, [0.0; 2])
-            }
-        })
-    }
-
-    fn support(&self) -> Constraint {
-        Constraint::Real
-    }
-}
-
-impl<'t> RKernel<'t> for StudentTK<'t> {
-    fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
-        let tape = self.df.tape();
-        let v = util::bvals(self.df, self.batch);
-        let (mut t, mut dt) = (Vec::with_capacity(v.len()), Vec::with_capacity(v.len()));
-        for &vi in &v {
-            let z = util::normals(rng, 1)[0];
-            let lg = ln_standard_gamma(rng, 0.5 * vi, NAME)?;
-            let ti = z * (0.5 * (vi.ln() - std::f64::consts::LN_2 - lg)).exp();
-            t.push(ti);
-            // d ln T/dν = ½/ν − ½ · d ln G/dν, d ln G/dν = ½ · d ln G/dα, taken as
-            // ½ (1 − α d ln G/dα)/ν with α = ν/2: for a subnormal ν both ½/ν and d ln G/dα
-            // overflow (∞ − ∞), while α d ln G/dα stays finite; 0 · ∞ = 0 for a draw at 0
-            let sc = alpha_dlnx_dalpha(0.5 * vi, lg);
-            dt.push(util::mul0(ti, 0.5 * (1.0 - sc) / vi));
-        }
-        let t = util::constant(tape, self.batch, t)?;
-        let dt = util::constant(tape, self.batch, dt)?;
-        util::rdraws(
-            NAME,
-            tape.fused_map(
-                [self.df, self.loc, self.scale, t, dt],
-                |_, [_, m, s, t, dt]| (m + s * t, [s * dt, 1.0, t, 0.0, 0.0]),
-            )?,
-        )
-    }
-}

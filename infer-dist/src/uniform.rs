@@ -1,13 +1,6 @@
 //! The continuous uniform distribution.
 
-use crate::bind::{Kernel, RKernel, family, kernel_items};
-use crate::util::check_param;
-use crate::util::{self, FINITE, finite, lp_map, lp_sum, param_map};
-use crate::{Constraint, DistError};
-use infer_ad::{Tensor, Var};
-use ndarray::ArrayD;
-
-const NAME: &str = "Uniform";
+use crate::elementwise::prelude::*;
 
 family! {
     /// The uniform distribution on [low, high):
@@ -34,9 +27,71 @@ family! {
     pub struct Uniform / UniformK {
         params: [low, high],
         extra: {},
+        support: |k| Constraint::Interval {
+            low: util::lowest(k.low),
+            high: util::highest(k.high),
+        },
+        rsample: true,
     }
-    name: NAME,
-    rsample: true,
+}
+
+impl<'t> Elementwise<'t> for UniformK<'t> {
+    fn density([x, l, h]: [f64; 3]) -> (f64, [f64; 3]) {
+        if !(x >= l && x < h) {
+            return util::off_support(x);
+        }
+        let (ln_w, r) = width(l, h);
+        (-ln_w, [0.0, r, -r])
+    }
+
+    fn cdf() -> Option<impl Formula<[f64; 3]>> {
+        Some(|[x, l, h]: [f64; 3]| {
+            let c = fraction(x, l, h);
+            if c <= 0.0 {
+                (0.0, [0.0; 3])
+            } else if c >= 1.0 {
+                (1.0, [0.0; 3])
+            } else {
+                // ∂c/∂x = 1/w, ∂c/∂l = (c − 1)/w, ∂c/∂h = −c/w
+                let (_, r) = width(l, h);
+                (c, [r, (c - 1.0) * r, -c * r])
+            }
+        })
+    }
+
+    /// x = low + (high − low) u.
+    fn pathwise() -> Option<(impl Noise, impl Formula<[f64; 3]>)> {
+        Some((util::uniform, |[u, l, h]: [f64; 3]| {
+            (lerp(l, h, u), [0.0, 1.0 - u, u])
+        }))
+    }
+
+    fn entropy(&self) -> Result<Tensor<'t>, DistError> {
+        param_map(self.batch, [self.low, self.high], |[l, h]| {
+            let (ln_w, r) = width(l, h);
+            (ln_w, [-r, r])
+        })
+    }
+
+    fn mean(&self) -> Result<Tensor<'t>, DistError> {
+        param_map(self.batch, [self.low, self.high], |[l, h]| {
+            // the halves when l + h overflows (l = 1e308, h = 1.7e308)
+            let s = l + h;
+            let m = if s.is_finite() {
+                0.5 * s
+            } else {
+                0.5 * l + 0.5 * h
+            };
+            (m, [0.5, 0.5])
+        })
+    }
+
+    fn variance(&self) -> Result<Tensor<'t>, DistError> {
+        param_map(self.batch, [self.low, self.high], |[l, h]| {
+            let w = h - l;
+            (w * w / 12.0, [-w / 6.0, w / 6.0])
+        })
+    }
 }
 
 impl<'t> Uniform<'t> {
@@ -56,13 +111,11 @@ impl<'t> Uniform<'t> {
         low: impl crate::IntoParam<'t>,
         high: impl crate::IntoParam<'t>,
     ) -> Result<Self, DistError> {
-        let [low, high] = crate::param::take_params!(NAME; low, high);
-        check_param(NAME, "low", &low, finite, FINITE)?;
-        check_param(NAME, "high", &high, finite, FINITE)?;
-        let batch = util::param_batch(NAME, &[&low, &high])?;
+        let d = Self::checked(low, high, [Check::FINITE, Check::FINITE])?;
+        let batch = d.batch;
         let (l, h) = (
-            util::param_bvals(&low, batch),
-            util::param_bvals(&high, batch),
+            util::param_bvals(&d.low, batch),
+            util::param_bvals(&d.high, batch),
         );
         for i in 0..l.len() {
             if !(h[i] > l[i]) {
@@ -74,16 +127,8 @@ impl<'t> Uniform<'t> {
                 });
             }
         }
-        Ok(Uniform { low, high, batch })
+        Ok(d)
     }
-}
-
-fn kernel([x, l, h]: [f64; 3]) -> (f64, [f64; 3]) {
-    if !(x >= l && x < h) {
-        return util::off_support(x);
-    }
-    let (ln_w, r) = width(l, h);
-    (-ln_w, [0.0, r, -r])
 }
 
 /// ln(h − l) and 1/(h − l), also when h − l overflows (e.g. l = −1e308, h = 1e308): then
@@ -120,95 +165,3 @@ fn lerp(l: f64, h: f64, u: f64) -> f64 {
     }
 }
 
-impl<'t> Kernel<'t> for UniformK<'t> {
-    kernel_items!(NAME);
-
-    fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(NAME, self.batch, [value, self.low, self.high], kernel)
-    }
-
-    fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-        lp_sum(NAME, self.batch, [value, self.low, self.high], kernel)
-    }
-
-    fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
-        let u = util::uniforms(rng, self.batch.numel());
-        let l = util::bvals(self.low, self.batch);
-        let h = util::bvals(self.high, self.batch);
-        util::draws(
-            NAME,
-            self.batch,
-            (0..u.len()).map(|i| lerp(l[i], h[i], u[i])).collect(),
-        )
-    }
-
-    fn entropy(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.low, self.high], |[l, h]| {
-            let (ln_w, r) = width(l, h);
-            (ln_w, [-r, r])
-        })
-    }
-
-    fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.low, self.high], |[l, h]| {
-            // the halves when l + h overflows (l = 1e308, h = 1.7e308)
-            let s = l + h;
-            let m = if s.is_finite() {
-                0.5 * s
-            } else {
-                0.5 * l + 0.5 * h
-            };
-            (m, [0.5, 0.5])
-        })
-    }
-
-    fn variance(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.low, self.high], |[l, h]| {
-            let w = h - l;
-            (w * w / 12.0, [-w / 6.0, w / 6.0])
-        })
-    }
-
-    fn cdf(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
-        lp_map(
-            NAME,
-            self.batch,
-            [value, self.low, self.high],
-            |[x, l, h]| {
-                let c = fraction(x, l, h);
-                if c <= 0.0 {
-                    (0.0, [0.0; 3])
-                } else if c >= 1.0 {
-                    (1.0, [0.0; 3])
-                } else {
-                    // ∂c/∂x = 1/w, ∂c/∂l = (c − 1)/w, ∂c/∂h = −c/w
-                    let (_, r) = width(l, h);
-                    (c, [r, (c - 1.0) * r, -c * r])
-                }
-            },
-        )
-    }
-
-    fn support(&self) -> Constraint {
-        let low = self.low.to_vec().into_iter().fold(f64::INFINITY, f64::min);
-        let high = self
-            .high
-            .to_vec()
-            .into_iter()
-            .fold(f64::NEG_INFINITY, f64::max);
-        Constraint::Interval { low, high }
-    }
-}
-
-impl<'t> RKernel<'t> for UniformK<'t> {
-    fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
-        let tape = self.low.tape();
-        let u = util::constant(tape, self.batch, util::uniforms(rng, self.batch.numel()))?;
-        util::rdraws(
-            NAME,
-            tape.fused_map([self.low, self.high, u], |_, [l, h, u]| {
-                (lerp(l, h, u), [1.0 - u, u, 0.0])
-            })?,
-        )
-    }
-}

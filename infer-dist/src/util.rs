@@ -127,6 +127,37 @@ pub(crate) const POSITIVE: &str = "must be finite and > 0";
 pub(crate) const FINITE: &str = "must be finite";
 pub(crate) const PROB: &str = "must be a probability in [0, 1]";
 
+/// The support [0, ∞).
+pub(crate) const NON_NEGATIVE: crate::Constraint = crate::Constraint::GreaterThanEq(0.0);
+
+/// A constructor's check of one parameter: the test every element must pass, and the reason
+/// [`DistError::InvalidParameter`] gives for the first element that fails.
+#[derive(Clone, Copy)]
+pub(crate) struct Check {
+    /// The test of one element.
+    pub ok: fn(f64) -> bool,
+    /// Why an element failed.
+    pub reason: &'static str,
+}
+
+impl Check {
+    /// Finite.
+    pub(crate) const FINITE: Check = Check {
+        ok: finite,
+        reason: FINITE,
+    };
+    /// Finite and > 0.
+    pub(crate) const POSITIVE: Check = Check {
+        ok: positive,
+        reason: POSITIVE,
+    };
+    /// A probability in [0, 1].
+    pub(crate) const PROB: Check = Check {
+        ok: prob,
+        reason: PROB,
+    };
+}
+
 /// Checks that every handle in `ts` is recorded on the tape of the first: a handle indexes slots
 /// of its own tape, so combining handles of two tapes would read the wrong values (or panic in
 /// the tape's fused operations). The constructors check it through [`batch`], and the families
@@ -207,6 +238,16 @@ pub(crate) fn broadcast_slice(src: &[f64], from: Shape, to: Shape) -> Vec<f64> {
     out
 }
 
+/// The least element of `t` (+∞ for none): the lower end of a support's hull.
+pub(crate) fn lowest(t: Tensor<'_>) -> f64 {
+    t.to_vec().into_iter().fold(f64::INFINITY, f64::min)
+}
+
+/// The greatest element of `t` (−∞ for none): the upper end of a support's hull.
+pub(crate) fn highest(t: Tensor<'_>) -> f64 {
+    t.to_vec().into_iter().fold(f64::NEG_INFINITY, f64::max)
+}
+
 /// An array of `shape` holding `data` (row-major).
 pub(crate) fn array(shape: Shape, data: Vec<f64>) -> Result<ArrayD<f64>, DistError> {
     let len = data.len();
@@ -264,25 +305,31 @@ pub(crate) fn scalar(tape: &Tape, x: f64) -> Tensor<'_> {
 
 /// `n` standard normal draws.
 pub(crate) fn normals(rng: &mut dyn rand::RngCore, n: usize) -> Vec<f64> {
+    (0..n).map(|_| normal(rng)).collect()
+}
+
+/// One standard normal draw.
+#[inline]
+pub(crate) fn normal(rng: &mut dyn rand::RngCore) -> f64 {
     use rand::Rng;
-    (0..n)
-        .map(|_| rng.sample::<f64, _>(rand_distr::StandardNormal))
-        .collect()
+    rng.sample::<f64, _>(rand_distr::StandardNormal)
 }
 
 /// `n` uniform draws in the open interval (0, 1).
 pub(crate) fn uniforms(rng: &mut dyn rand::RngCore, n: usize) -> Vec<f64> {
+    (0..n).map(|_| uniform(rng)).collect()
+}
+
+/// One uniform draw in the open interval (0, 1).
+#[inline]
+pub(crate) fn uniform(rng: &mut dyn rand::RngCore) -> f64 {
     use rand::Rng;
-    (0..n)
-        .map(|_| rng.sample::<f64, _>(rand_distr::OpenClosed01))
-        .map(|u| {
-            if u >= 1.0 {
-                1.0 - f64::EPSILON / 2.0
-            } else {
-                u
-            }
-        })
-        .collect()
+    let u = rng.sample::<f64, _>(rand_distr::OpenClosed01);
+    if u >= 1.0 {
+        1.0 - f64::EPSILON / 2.0
+    } else {
+        u
+    }
 }
 
 /// ln|x − m|, also when x − m overflows.
@@ -293,80 +340,6 @@ pub(crate) fn ln_abs_diff(x: f64, m: f64) -> f64 {
     } else {
         (0.5 * x - 0.5 * m).abs().ln() + std::f64::consts::LN_2
     }
-}
-
-/// ln Γ(x + h) − ln Γ(x) for h > −x with x + h ≥ 20 or x < 20, without the cancellation of two ln Γs of size x ln x (for x < 20 and |h| ≤ 1e-5 x by the midpoint rule h ψ(x + h/2)): for
-/// x ≥ 20 from Stirling's series, (x − ½) ln(1 + h/x) + h ln(x + h) − h + st(x + h) − st(x),
-/// st(y) = 1/(12y) − 1/(360y³) + 1/(1260y⁵) − 1/(1680y⁷) + 1/(1188y⁹) (truncation < 1e-17 at
-/// y ≥ 20); directly below.
-pub(crate) fn lgamma_diff(x: f64, h: f64) -> f64 {
-    if x < 20.0 {
-        if h == 0.0 {
-            return 0.0;
-        }
-        if h.abs() <= 1e-5 * x && x >= 1e-300 {
-            // h ψ(x + h/2), the midpoint rule (error h³ψ″/24, below 1e-11 relative here): the
-            // difference of two ln Γs keeps only ~1e-16·|ln Γ(x)|/|h ψ| of its digits
-            return h * infer_ad::scalar::digamma(x + 0.5 * h);
-        }
-        return infer_ad::scalar::lgamma(x + h) - infer_ad::scalar::lgamma(x);
-    }
-    let st = |y: f64| {
-        let r = 1.0 / y;
-        let r2 = r * r;
-        r * (1.0 / 12.0
-            - r2 * (1.0 / 360.0 - r2 * (1.0 / 1260.0 - r2 * (1.0 / 1680.0 - r2 / 1188.0))))
-    };
-    // ln(x + h) as ln x + ln(1 + h/x): x + h overflows for x, h ~ 1e308; and
-    // x ln(1 + u) − h, u = h/x, by its series −h(u/2 − u²/3 + u³/4) for |u| < 1e-5
-    // (truncation below 1e-15 relative): ln(1 + u) underflows to 0 for u ≲ 1e-308 and the
-    // two terms then left −h instead of ≈ 0
-    let u = h / x;
-    let r = u.ln_1p();
-    let xr_h = if u.abs() < 1e-5 {
-        -h * u * (0.5 - u * (1.0 / 3.0 - 0.25 * u))
-    } else {
-        x * r - h
-    };
-    xr_h - 0.5 * r + h * (x.ln() + r) + st(x + h) - st(x)
-}
-
-/// ln B(x, y) for x, y ≥ 1e10 by Stirling's formula (DLMF 5.11.1 in each ln Γ):
-/// ½ ln 2π − (x − ½) ln(1 + y/x) − (y − ½) ln(1 + x/y) − ½ ln(x + y), without forming x + y
-/// (it may overflow) or ln Γ(x) (∞ beyond 2.5e305, where ln Γ differences are ∞ − ∞). The
-/// omitted corrections 1/(12x) + 1/(12y) − 1/(12(x + y)) are below 1e-11, against a result
-/// of magnitude above 1e10.
-pub(crate) fn ln_beta_large(x: f64, y: f64) -> f64 {
-    let (r, s) = ((y / x).ln_1p(), (x / y).ln_1p());
-    0.5 * (2.0 * std::f64::consts::PI).ln() - (x - 0.5) * r - (y - 0.5) * s - 0.5 * (x.ln() + r)
-}
-
-/// ψ(x + h) − ψ(x) for h ≥ 0 without the cancellation of two ψs ≈ ln x: for x ≥ 20 from
-/// ψ(y) ~ ln y − 1/(2y) − 1/(12y²) + 1/(120y⁴) − 1/(252y⁶) (truncation < 1e-16 at y ≥ 20),
-/// differences of reciprocals taken as 1/x − 1/(x + h) = h/(x(x + h)); directly for
-/// 1 ≤ x < 20; for x < 1 by the recurrence ψ(x) = ψ(x + 1) − 1/x as
-/// ψ(x + 1 + h) − ψ(x + 1) + (h/x)/(x + h): ψ(x) is −∞ in f64 for a subnormal x, and the
-/// direct difference was ∞ − ∞ (or −∞ − (−∞) when x + h is subnormal too). Exactly 0 for h = 0.
-pub(crate) fn digamma_diff(x: f64, h: f64) -> f64 {
-    if h == 0.0 && !x.is_nan() {
-        return 0.0;
-    }
-    if x < 1.0 {
-        return infer_ad::scalar::digamma(x + 1.0 + h) - infer_ad::scalar::digamma(x + 1.0)
-            + h / x / (x + h);
-    }
-    if x < 20.0 {
-        return infer_ad::scalar::digamma(x + h) - infer_ad::scalar::digamma(x);
-    }
-    let y = x + h;
-    let (r1, r2) = (1.0 / x, 1.0 / y);
-    let (q1, q2) = (r1 * r1, r2 * r2);
-    // 1/xⁿ − 1/yⁿ for n = 1, 2, 4, 6
-    let d1 = h / x / y;
-    let d2 = d1 * (r1 + r2);
-    let d4 = d2 * (q1 + q2);
-    let d6 = d2 * (q1 * q1 + q1 * q2 + q2 * q2);
-    (h / x).ln_1p() + 0.5 * d1 + d2 / 12.0 - d4 / 120.0 + d6 / 252.0
 }
 
 /// a·b where a vanishing factor wins: 0·∞ = 0. For the partials of a cdf, a density (which
@@ -433,6 +406,11 @@ pub(crate) struct Scaled<const K: usize> {
 }
 
 impl<const K: usize> Scaled<K> {
+    /// Partials scaled by operand `by` to the powers `pow`.
+    pub(crate) const fn new(by: usize, pow: [u8; K]) -> Self {
+        Scaled { by, pow }
+    }
+
     /// The partials `d` in scaled form divided back by σ^pow, one factor at a time (σ²
     /// underflows for σ ≲ 1e-154 where (x − μ)/σ/σ is an ordinary number): as products with
     /// 1/σ when that is a normal number (one division per element on the elementwise path,

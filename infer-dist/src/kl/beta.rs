@@ -10,14 +10,11 @@ use super::beta_parts::{
     beta_d, beta_neg_entropy, beta_parts, digamma_gap_ln, dirichlet_kl, ln_gap_estimate,
     s_minus_k_trigamma, sum_signed,
 };
-use super::gamma::AsGamma;
 use super::stable::{
     clamp_rounding, ln_prod_ratio, phi, psi1_minus_ln, scaled_phi, stirling_rest, times_trigamma,
 };
-use super::{joint_shape, kl, ln_diff, scaled_diff, to_shape};
-use crate::DistError;
+use super::{against_gamma_family, joint_shape, kl, kl_map, ln_diff, scaled_diff};
 use crate::util::{bvals, mul0};
-use infer_ad::Tensor;
 use infer_ad::scalar::digamma;
 
 /// KL(Beta(α, β) ‖ Normal(m, σ)) and its partials in (α, β, m, σ).
@@ -29,7 +26,7 @@ use infer_ad::scalar::digamma;
 ///
 /// φ(s) = eˢ − 1 − s ≥ 0: the terms that grow without bound are non-negative, the rest are
 /// logarithm-sized (see `kl/beta_parts.rs`).
-fn beta_normal_kl(a: f64, b: f64, m: f64, s: f64) -> (f64, [f64; 4]) {
+fn beta_normal_kl([a, b, m, s]: [f64; 4]) -> (f64, [f64; 4]) {
     let bp = beta_parts(a, b);
     let ls = s.ln();
     // ln(S + 1) − ln S = ln(1 + 1/S), finite for a subnormal S.
@@ -84,14 +81,7 @@ fn beta_normal_kl(a: f64, b: f64, m: f64, s: f64) -> (f64, [f64; 4]) {
 kl!(
     /// KL(Beta(α, β) ‖ Normal(m, σ)) = −H(p) + ½ ln(2πσ²) + (Var_p + (E_p − m)²)/(2σ²)
     /// (PyTorch `_kl_beta_normal`), evaluated in the regrouped form of `beta_normal_kl`.
-    Beta, Normal, |p, q| {
-        let (a, b, m, s) = (p.concentration1(), p.concentration0(), q.loc(), q.scale());
-        let shape = joint_shape("Beta", "Normal", &[a, b, m, s])?;
-        let kl = a
-            .tape()
-            .fused_map([a, b, m, s], |_, [a, b, m, s]| beta_normal_kl(a, b, m, s))?;
-        to_shape(kl, shape)
-    }
+    Beta, Normal, [concentration1, concentration0], [loc, scale], beta_normal_kl
 );
 
 /// KL(Beta(α, β) ‖ Gamma(αq, βq)) = −H(p) + ln Γ(αq) − αq ln βq − (αq − 1) E_p[ln X] +
@@ -105,7 +95,7 @@ kl!(
 /// ς = ln(βq π₁/αq), φ(s) = eˢ − 1 − s ≥ 0 and J = ln π₁ − E_p[ln X] ≥ 0 (Jensen), taken as
 /// ln π₁ + ψ(S + 1) − ψ(α + 1) + π₂/α (αq π₂/α from logarithms) or, for α ≥ 20, from the
 /// asymptotic series of ψ(S) − ψ(α) − ln(S/α) (no cancellation of two logarithms).
-fn beta_gamma_kl(a: f64, b: f64, aq: f64, rq: f64) -> (f64, [f64; 4]) {
+fn beta_gamma_kl([a, b, aq, rq]: [f64; 4]) -> (f64, [f64; 4]) {
     let bp = beta_parts(a, b);
     let (la, laq, lrq) = (a.ln(), aq.ln(), rq.ln());
     let aq_j = if a >= 20.0 {
@@ -162,34 +152,11 @@ fn beta_gamma_kl(a: f64, b: f64, aq: f64, rq: f64) -> (f64, [f64; 4]) {
     (v, [da, db, daq, drq])
 }
 
-fn beta_gamma<'t>(
-    q_name: &'static str,
-    a: Tensor<'t>,
-    b: Tensor<'t>,
-    aq: Tensor<'t>,
-    rq: Tensor<'t>,
-) -> Result<Tensor<'t>, DistError> {
-    let shape = joint_shape("Beta", q_name, &[a, b, aq, rq])?;
-    let kl = a.tape().fused_map([a, b, aq, rq], |_, [a, b, aq, rq]| {
-        beta_gamma_kl(a, b, aq, rq)
-    })?;
-    to_shape(kl, shape)
-}
-
-macro_rules! beta_gamma_pairs {
-    ($($q:ident),*) => {$(
-        kl!(
-            /// KL(Beta ‖ gamma-family q), q written as Gamma(αq, βq) (PyTorch `_kl_beta_gamma`,
-            /// `_kl_beta_exponential`), in the regrouped form of `beta_gamma_kl`.
-            Beta, $q, |p, q| {
-                let (aq, rq) = q.as_gamma();
-                beta_gamma(stringify!($q), p.concentration1(), p.concentration0(), aq, rq)
-            }
-        );
-    )*};
-}
-
-beta_gamma_pairs!(Exponential, Gamma, Chi2);
+against_gamma_family!(
+    /// KL(Beta ‖ gamma-family q), q written as Gamma(αq, βq) (PyTorch `_kl_beta_gamma`,
+    /// `_kl_beta_exponential`), in the regrouped form of `beta_gamma_kl`.
+    Beta [concentration1, concentration0], beta_gamma_kl
+);
 
 kl!(
     /// KL(Beta(αp, βp) ‖ Beta(αq, βq)) = ln B(αq, βq) − ln B(αp, βp) + (αp − αq)ψ(αp) +
@@ -203,20 +170,16 @@ kl!(
             q.concentration1(),
             q.concentration0(),
         );
-        let shape = joint_shape("Beta", "Beta", &[ap, bp, aq, bq])?;
-        let kl = ap
-            .tape()
-            .fused_map([ap, bp, aq, bq], |_, [ap, bp, aq, bq]| {
+        kl_map("Beta", "Beta", [ap, bp, aq, bq], |[ap, bp, aq, bq]| {
                 let (v, ga, gb) = dirichlet_kl(&[ap, bp], &[aq, bq]);
                 (v, [ga[0], ga[1], gb[0], gb[1]])
-            })?;
-        to_shape(kl, shape)
+            })
     }
 );
 
 /// KL(Beta(α, β) ‖ Uniform(lo, hi)) = −H(p) + ln(hi − lo) and its partials; +∞ unless
 /// [0, 1] ⊆ [lo, hi]. −H(p) ≥ 0 in Stirling's form (`beta_neg_entropy`), ln(hi − lo) ≥ 0.
-fn beta_uniform_kl(a: f64, b: f64, lo: f64, hi: f64) -> (f64, [f64; 4]) {
+fn beta_uniform_kl([a, b, lo, hi]: [f64; 4]) -> (f64, [f64; 4]) {
     if lo > 0.0 || hi < 1.0 {
         return (f64::INFINITY, [0.0; 4]);
     }
@@ -245,14 +208,7 @@ fn beta_uniform_kl(a: f64, b: f64, lo: f64, hi: f64) -> (f64, [f64; 4]) {
 kl!(
     /// KL(Beta ‖ Uniform(a, b)) = −H(p) + ln(b − a), and +∞ unless [0, 1] ⊆ [a, b] (PyTorch
     /// `_kl_beta_uniform`).
-    Beta, Uniform, |p, q| {
-        let (a, b, lo, hi) = (p.concentration1(), p.concentration0(), q.low(), q.high());
-        let shape = joint_shape("Beta", "Uniform", &[a, b, lo, hi])?;
-        let kl = a
-            .tape()
-            .fused_map([a, b, lo, hi], |_, [a, b, lo, hi]| beta_uniform_kl(a, b, lo, hi))?;
-        to_shape(kl, shape)
-    }
+    Beta, Uniform, [concentration1, concentration0], [low, high], beta_uniform_kl
 );
 
 kl!(
@@ -262,15 +218,7 @@ kl!(
     /// row is evaluated in f64 and recorded as one fused node with the row's partials.
     Dirichlet, Dirichlet, |p, q| {
         let (ap, aq) = (p.concentration(), q.concentration());
-        let k = ap.dims().last().copied().unwrap_or(0);
-        if ap.ndim() == 0 || aq.ndim() == 0 || aq.dims().last() != Some(&k) {
-            return Err(DistError::ShapeMismatch {
-                dist: "Dirichlet",
-                what: "KL divergence: event sizes of p and q",
-                left: ap.shape(),
-                right: aq.shape(),
-            });
-        }
+        let k = super::event_size("Dirichlet", "KL divergence: event sizes of p and q", ap, aq)?;
         let full = joint_shape("Dirichlet", "Dirichlet", &[ap, aq])?;
         let (va, vb) = (bvals(ap, full), bvals(aq, full));
         let n = full.numel();

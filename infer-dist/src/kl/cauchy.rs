@@ -6,34 +6,15 @@
 //! with both locations 0 gives the half-Cauchy divergence: both are the image of a Cauchy
 //! centred at 0 under x ↦ |x| (PyTorch `_kl_transformed_transformed`).
 
-use super::{joint_shape, kl, to_shape};
-use crate::DistError;
+use super::{kl, kl_map};
 use crate::util::ln_abs_diff;
-use infer_ad::Tensor;
 use std::f64::consts::LN_2;
 
-/// ln(((γp + γq)² + (μp − μq)²) / (4 γp γq)) as one fused node.
-fn cauchy_cauchy<'t>(
-    p_name: &'static str,
-    mp: Tensor<'t>,
-    sp: Tensor<'t>,
-    mq: Tensor<'t>,
-    sq: Tensor<'t>,
-) -> Result<Tensor<'t>, DistError> {
-    let shape = joint_shape(p_name, p_name, &[mp, sp, mq, sq])?;
-    let kl = mp
-        .tape()
-        .fused_map([mp, sp, mq, sq], |_, [mp, sp, mq, sq]| {
-            cauchy_cauchy_kl(mp, sp, mq, sq)
-        })?;
-    to_shape(kl, shape)
-}
-
-/// The value and partials of [`cauchy_cauchy`], written as ln(1 + u² + w²) with
+/// ln(((γp + γq)² + (μp − μq)²) / (4 γp γq)) and its partials, written as ln(1 + u² + w²) with
 /// u = (γp − γq)/(2√(γp γq)) and w = (μp − μq)/(2√(γp γq)): directly for moderate parameters,
 /// else from ln|u| and ln|w| (so subnormal scales and locations at ±f64::MAX give the finite
 /// value, never ∞/∞ or 0 · ∞). The partials use e^{−KL} = 1/(1 + u² + w²).
-fn cauchy_cauchy_kl(mp: f64, sp: f64, mq: f64, sq: f64) -> (f64, [f64; 4]) {
+fn cauchy_cauchy_kl([mp, sp, mq, sq]: [f64; 4]) -> (f64, [f64; 4]) {
     let moderate = |x: f64| (1e-150..1e150).contains(&x);
     let d = mp - mq;
     let (lp, lq) = (sp.ln(), sq.ln());
@@ -75,13 +56,13 @@ fn cauchy_cauchy_kl(mp: f64, sp: f64, mq: f64, sq: f64) -> (f64, [f64; 4]) {
 
 kl!(
     /// KL(Cauchy ‖ Cauchy) = ln(((γp + γq)² + (μp − μq)²) / (4 γp γq)) (Chyzak & Nielsen 2019).
-    Cauchy, Cauchy, |p, q| cauchy_cauchy("Cauchy", p.loc(), p.scale(), q.loc(), q.scale())
+    Cauchy, Cauchy, [loc, scale], [loc, scale], cauchy_cauchy_kl
 );
 
 kl!(
     /// KL(HalfCauchy(γp) ‖ HalfCauchy(γq)) = ln((γp + γq)² / (4 γp γq)).
     HalfCauchy, HalfCauchy, |p, q| {
         let zero = super::constant(p.scale(), 0.0);
-        cauchy_cauchy("HalfCauchy", zero, p.scale(), zero, q.scale())
+        kl_map("HalfCauchy", "HalfCauchy", [zero, p.scale(), zero, q.scale()], cauchy_cauchy_kl)
     }
 );

@@ -26,7 +26,7 @@
 //!
 //! Poisson–Poisson is λq · bd0(λp/λq) in Loader's stable form (no cancellation when λp ≈ λq).
 
-use super::{joint_shape, kl, ln_ratio, to_shape};
+use super::{joint_shape, kl, kl_map, ln_ratio, to_shape};
 use crate::DistError;
 use crate::poisson::PoissonK as Poisson;
 use infer_ad::Tensor;
@@ -258,7 +258,7 @@ kl!(
 
 /// KL(Bernoulli(p) ‖ Poisson(λ)) = (1 − p) ln(1 − p) + p ln(p/λ) + λ and its partials; +∞ when
 /// p > 0 = λ. At p ∈ {0, 1} the partial in p is the one-sided limit ∓∞.
-fn bernoulli_poisson_kl(p: f64, l: f64) -> (f64, [f64; 2]) {
+fn bernoulli_poisson_kl([p, l]: [f64; 2]) -> (f64, [f64; 2]) {
     if p > 0.0 && l == 0.0 {
         return (f64::INFINITY, [0.0, 0.0]);
     }
@@ -279,16 +279,12 @@ kl!(
     /// `_kl_bernoulli_poisson`), 0 for p = λ = 0 and +∞ for p > 0 = λ.
     Bernoulli, Poisson, |p, q| {
         let (pp, rate) = (p.probs(), q.rate());
-        let shape = joint_shape("Bernoulli", "Poisson", &[pp, rate])?;
-        let kl = pp
-            .tape()
-            .fused_map([pp, rate], |_, [p, l]| bernoulli_poisson_kl(p, l))?;
-        to_shape(kl, shape)
+        kl_map("Bernoulli", "Poisson", [pp, rate], bernoulli_poisson_kl)
     }
 );
 
 /// KL(Poisson(a) ‖ Poisson(b)) = a ln(a/b) − a + b = bd0(a, b), and its partials.
-fn poisson_kl(a: f64, b: f64) -> (f64, [f64; 2]) {
+fn poisson_kl([a, b]: [f64; 2]) -> (f64, [f64; 2]) {
     if b == 0.0 {
         return if a == 0.0 {
             (0.0, [f64::NEG_INFINITY, 1.0])
@@ -305,11 +301,7 @@ fn poisson_kl(a: f64, b: f64) -> (f64, [f64; 2]) {
 /// KL(Poisson(λp) ‖ Poisson(λq)) = λp ln(λp/λq) − λp + λq.
 fn poisson_poisson<'t>(p: &Poisson<'t>, q: &Poisson<'t>) -> Result<Tensor<'t>, DistError> {
     let (lp, lq) = (p.rate(), q.rate());
-    let shape = joint_shape("Poisson", "Poisson", &[lp, lq])?;
-    let kl = lp
-        .tape()
-        .fused_map([lp, lq], |_, [a, b]| poisson_kl(a, b))?;
-    to_shape(kl, shape)
+    kl_map("Poisson", "Poisson", [lp, lq], poisson_kl)
 }
 
 kl!(
@@ -320,7 +312,7 @@ kl!(
 
 /// KL(Geometric(p) ‖ Geometric(q)) = ln(p/q) + ((1 − p)/p)(ln(1 − p) − ln(1 − q)) and its
 /// partials; +∞ when p < 1 = q.
-fn geometric_kl(p: f64, q: f64) -> (f64, [f64; 2]) {
+fn geometric_kl([p, q]: [f64; 2]) -> (f64, [f64; 2]) {
     if p == 1.0 {
         // A point mass at 0: KL = −ln q; the partial in p is the one-sided limit.
         return (-q.ln(), [f64::INFINITY, -1.0 / q]);
@@ -342,9 +334,7 @@ kl!(
     /// before the first success; PyTorch `_kl_geometric_geometric`).
     Geometric, Geometric, |p, q| {
         let (pp, pq) = (p.probs(), q.probs());
-        let shape = joint_shape("Geometric", "Geometric", &[pp, pq])?;
-        let kl = pp.tape().fused_map([pp, pq], |_, [p, q]| geometric_kl(p, q))?;
-        to_shape(kl, shape)
+        kl_map("Geometric", "Geometric", [pp, pq], geometric_kl)
     }
 );
 
@@ -354,15 +344,7 @@ kl!(
     /// flow through the normalisation of `probs` (or the log-softmax of `logits`).
     Categorical, Categorical, |p, q| {
         let (pp, lp, lq) = (p.probs(), p.logits(), q.logits());
-        let k = pp.dims().last().copied().unwrap_or(0);
-        if pp.ndim() == 0 || lq.ndim() == 0 || lq.dims().last() != Some(&k) {
-            return Err(DistError::ShapeMismatch {
-                dist: "Categorical",
-                what: "KL divergence: numbers of categories of p and q",
-                left: pp.shape(),
-                right: lq.shape(),
-            });
-        }
+        super::event_size("Categorical", "KL divergence: numbers of categories of p and q", pp, lq)?;
         joint_shape("Categorical", "Categorical", &[pp, lq])?;
         let terms = pp.tape().fused_map([pp, lp, lq], |_, [p, a, b]| {
             if p == 0.0 {

@@ -11,8 +11,7 @@ use super::stable::{
     add_overflowed, clamp_rounding, digamma_gap, gamma_normal_gap, ln_trigamma, phi, psi1_minus_ln,
     stirling_rest, times_trigamma,
 };
-use super::{constant, joint_shape, kl, ln_ratio, scaled_diff, to_shape};
-use crate::DistError;
+use super::{constant, kl, kl_map, ln_ratio, scaled_diff};
 use crate::chi2::Chi2K as Chi2;
 use crate::exponential::ExponentialK as Exponential;
 use crate::gamma::GammaK as Gamma;
@@ -58,7 +57,7 @@ impl<'t> AsGamma<'t> for Chi2<'t> {
 }
 
 /// KL(Gamma(αp, βp) ‖ Gamma(αq, βq)) = αq ln(βp/βq) + ln Γ(αq) − ln Γ(αp) +
-/// (αp − αq) ψ(αp) + (βq − βp) αp/βp, as one fused node.
+/// (αp − αq) ψ(αp) + (βq − βp) αp/βp.
 ///
 /// Evaluated for every valid parameter (subnormal to f64::MAX) in the regrouped form
 /// αq φ(s) − ½ ln(αq/αp) + R(αq) − R(αp) + (αp − αq)(ψ(αp + 1) − ln αp) + (αq/αp − 1), with
@@ -66,25 +65,8 @@ impl<'t> AsGamma<'t> for Chi2<'t> {
 /// `kl/stable.rs`): substituting ln Γ(a) = (a − ½) ln a − a + ½ ln 2π + R(a) and
 /// ψ(a) = ψ(a + 1) − 1/a, the terms of size a ln a cancel analytically, and what remains is
 /// one non-negative product plus terms of size O(ln a) (or αq/αp, which is +∞ only when the
-/// divergence is).
-pub(crate) fn gamma_gamma<'t>(
-    names: (&'static str, &'static str),
-    ap: Tensor<'t>,
-    rp: Tensor<'t>,
-    aq: Tensor<'t>,
-    rq: Tensor<'t>,
-) -> Result<Tensor<'t>, DistError> {
-    let shape = joint_shape(names.0, names.1, &[ap, rp, aq, rq])?;
-    let kl = ap
-        .tape()
-        .fused_map([ap, rp, aq, rq], |_, [ap, rp, aq, rq]| {
-            gamma_gamma_kl(ap, rp, aq, rq)
-        })?;
-    to_shape(kl, shape)
-}
-
-/// The value and partials (in αp, βp, αq, βq) of [`gamma_gamma`].
-fn gamma_gamma_kl(p: f64, bp: f64, q: f64, bq: f64) -> (f64, [f64; 4]) {
+/// divergence is). The value and its partials in (αp, βp, αq, βq).
+fn gamma_gamma_kl([p, bp, q, bq]: [f64; 4]) -> (f64, [f64; 4]) {
     // ℓ = ln(βq/βp) and ln(αp/αq): each exactly 0 for equal parameters.
     let ell = ln_ratio(bq, bp);
     let ln_pq = ln_ratio(p, q);
@@ -143,7 +125,7 @@ fn gamma_gamma_kl(p: f64, bp: f64, q: f64, bq: f64) -> (f64, [f64; 4]) {
 /// the moment-matched normal (`gamma_normal_gap`): three non-negative terms, each finite or
 /// +∞ where the divergence exceeds f64 (v from logarithms, z from logarithms where α/β
 /// overflows).
-fn gamma_normal_kl(a: f64, r: f64, m: f64, s: f64) -> (f64, [f64; 4]) {
+fn gamma_normal_kl([a, r, m, s]: [f64; 4]) -> (f64, [f64; 4]) {
     let (la, lr, ls) = (a.ln(), r.ln(), s.ln());
     // ln(1/(βσ)) and v = ln α − 2 ln(βσ).
     let lk = -(lr + ls);
@@ -171,20 +153,6 @@ fn gamma_normal_kl(a: f64, r: f64, m: f64, s: f64) -> (f64, [f64; 4]) {
     // ∂/∂β = (1 − e^v)/β − z (α/(βσ))/β.
     let db = (-v_.exp_m1() - mul0(z, (la + lk).exp())) / r;
     (v, [da, db, -z / s, (1.0 - ev - z * z) / s])
-}
-
-fn gamma_normal<'t>(
-    names: (&'static str, &'static str),
-    a: Tensor<'t>,
-    r: Tensor<'t>,
-    m: Tensor<'t>,
-    s: Tensor<'t>,
-) -> Result<Tensor<'t>, DistError> {
-    let shape = joint_shape(names.0, names.1, &[a, r, m, s])?;
-    let kl = a
-        .tape()
-        .fused_map([a, r, m, s], |_, [a, r, m, s]| gamma_normal_kl(a, r, m, s))?;
-    to_shape(kl, shape)
 }
 
 /// ln G(y) for G(y) = y − ln(1 + y) ≥ 0 (y > 0 given with its logarithm), and ln(1 + y): the series
@@ -217,7 +185,7 @@ fn ln_y_minus_ln1p(ln_y: f64, y: f64) -> (f64, f64) {
 /// φ(s) = eˢ − 1 − s ≥ 0 and h(α) ≥ 0 (`gamma_normal_gap`): non-negative terms and terms of
 /// the size of a logarithm (≤ ~2·10³), so no ∞ − ∞; y, ln G and αL are taken from
 /// logarithms.
-fn gamma_gumbel_kl(a: f64, r: f64, m: f64, b: f64) -> (f64, [f64; 4]) {
+fn gamma_gumbel_kl([a, r, m, b]: [f64; 4]) -> (f64, [f64; 4]) {
     let (la, lr, lb) = (a.ln(), r.ln(), b.ln());
     // y = 1/(βb) from the product where it is a normal number (w = u − αL cancels when the
     // Gumbel's location is near the Gamma's mean), else from logarithms.
@@ -262,20 +230,6 @@ fn gamma_gumbel_kl(a: f64, r: f64, m: f64, b: f64) -> (f64, [f64; 4]) {
     (v, [da, c / r, du / b, (c - mul0(u, du)) / b])
 }
 
-fn gamma_gumbel<'t>(
-    names: (&'static str, &'static str),
-    a: Tensor<'t>,
-    r: Tensor<'t>,
-    m: Tensor<'t>,
-    b: Tensor<'t>,
-) -> Result<Tensor<'t>, DistError> {
-    let shape = joint_shape(names.0, names.1, &[a, r, m, b])?;
-    let kl = a
-        .tape()
-        .fused_map([a, r, m, b], |_, [a, r, m, b]| gamma_gumbel_kl(a, r, m, b))?;
-    to_shape(kl, shape)
-}
-
 /// Gamma-family p against Gamma-family q, Normal q and Gumbel q.
 macro_rules! gamma_pairs {
     ($($p:ident),*) => {$(
@@ -285,14 +239,14 @@ macro_rules! gamma_pairs {
             /// Gamma(α, β) (PyTorch `_kl_gamma_normal`).
             $p, Normal, |p, q| {
                 let (a, r) = p.as_gamma();
-                gamma_normal((<$p<'t> as AsGamma<'t>>::NAME, "Normal"), a, r, q.loc(), q.scale())
+                kl_map(<$p<'t> as AsGamma<'t>>::NAME, "Normal", [a, r, q.loc(), q.scale()], gamma_normal_kl)
             }
         );
         kl!(
             /// KL(p ‖ Gumbel), with p written as Gamma(α, β) (PyTorch `_kl_gamma_gumbel`).
             $p, Gumbel, |p, q| {
                 let (a, r) = p.as_gamma();
-                gamma_gumbel((<$p<'t> as AsGamma<'t>>::NAME, "Gumbel"), a, r, q.loc(), q.scale())
+                kl_map(<$p<'t> as AsGamma<'t>>::NAME, "Gumbel", [a, r, q.loc(), q.scale()], gamma_gumbel_kl)
             }
         );
     )*};
@@ -302,10 +256,8 @@ macro_rules! gamma_pairs {
             /// `_kl_gamma_gamma`).
             $p, $q, |p, q| {
                 let ((ap, rp), (aq, rq)) = (p.as_gamma(), q.as_gamma());
-                gamma_gamma(
-                    (<$p<'t> as AsGamma<'t>>::NAME, <$q<'t> as AsGamma<'t>>::NAME),
-                    ap, rp, aq, rq,
-                )
+                let names = (<$p<'t> as AsGamma<'t>>::NAME, <$q<'t> as AsGamma<'t>>::NAME);
+                kl_map(names.0, names.1, [ap, rp, aq, rq], gamma_gamma_kl)
             }
         );
     )*};
@@ -316,11 +268,5 @@ gamma_pairs!(Exponential, Gamma, Chi2);
 kl!(
     /// KL(InverseGamma(αp, βp) ‖ InverseGamma(αq, βq)) = KL(Gamma(αp, βp) ‖ Gamma(αq, βq)): both
     /// are the image of the Gamma under x ↦ 1/x (PyTorch `_kl_transformed_transformed`).
-    InverseGamma, InverseGamma, |p, q| gamma_gamma(
-        ("InverseGamma", "InverseGamma"),
-        p.concentration(),
-        p.rate(),
-        q.concentration(),
-        q.rate(),
-    )
+    InverseGamma, InverseGamma, [concentration, rate], [concentration, rate], gamma_gamma_kl
 );

@@ -10,7 +10,7 @@
 //! `E|X − m| = σ √(2/π) e^{−δ²/(2σ²)} + δ erf(δ/(σ√2))`, `δ = μ − m`.
 
 use super::stable::{add_overflowed, clamp_rounding, phi};
-use super::{EULER_GAMMA, constant, joint_shape, kl, ln_ratio, scaled_diff, to_shape};
+use super::{EULER_GAMMA, constant, kl, kl_map, ln_ratio, scaled_diff};
 use crate::DistError;
 use crate::util::{ln_abs_diff, mul0};
 use infer_ad::Tensor;
@@ -33,19 +33,15 @@ pub(crate) fn normal_normal<'t>(
     mq: Tensor<'t>,
     sq: Tensor<'t>,
 ) -> Result<Tensor<'t>, DistError> {
-    let shape = joint_shape("Normal", "Normal", &[mp, sp, mq, sq])?;
-    let kl = mp
-        .tape()
-        .fused_map([mp, sp, mq, sq], |_, [mp, sp, mq, sq]| {
-            let z = scaled_diff(mp, mq, sq);
-            let two_ln_r = 2.0 * ln_ratio(sp, sq);
-            let v = 0.5 * phi(two_ln_r) + 0.5 * (z * z);
-            // r² − 1 and z/σq; the partials ∂/∂σp = (r² − 1)/σp, ∂/∂σq = (1 − r² − z²)/σq.
-            let r2m1 = two_ln_r.exp_m1();
-            let z_s = z / sq;
-            (v, [z_s, r2m1 / sp, -z_s, (-r2m1 - z * z) / sq])
-        })?;
-    to_shape(kl, shape)
+    kl_map("Normal", "Normal", [mp, sp, mq, sq], |[mp, sp, mq, sq]| {
+        let z = scaled_diff(mp, mq, sq);
+        let two_ln_r = 2.0 * ln_ratio(sp, sq);
+        let v = 0.5 * phi(two_ln_r) + 0.5 * (z * z);
+        // r² − 1 and z/σq; the partials ∂/∂σp = (r² − 1)/σp, ∂/∂σq = (1 − r² − z²)/σq.
+        let r2m1 = two_ln_r.exp_m1();
+        let z_s = z / sq;
+        (v, [z_s, r2m1 / sp, -z_s, (-r2m1 - z * z) / sq])
+    })
 }
 
 kl!(
@@ -79,7 +75,7 @@ kl!(
 /// φ(s) = eˢ − 1 − s ≥ 0: ln ρ and ln F are taken from logarithms (ln F(t) = ln t for t ≥ 10,
 /// where the omitted part is below 1e-20 relative), so subnormal scales and locations at
 /// ±f64::MAX give a finite value or +∞, never ∞ − ∞ or 0 · ∞.
-fn normal_laplace_kl(mp: f64, sp: f64, mq: f64, bq: f64) -> (f64, [f64; 4]) {
+fn normal_laplace_kl([mp, sp, mq, bq]: [f64; 4]) -> (f64, [f64; 4]) {
     let c = (2.0 / PI).sqrt();
     let ln_rho = ln_ratio(sp, bq);
     let t = scaled_diff(mp, mq, sp).abs();
@@ -111,14 +107,7 @@ kl!(
     /// KL(Normal(μ, σ) ‖ Laplace(m, b)) = −½ ln(2πe σ²) + ln(2b) + E|X − m|/b with
     /// E|X − m| = σ√(2/π) e^{−δ²/(2σ²)} + δ erf(δ/(σ√2)), δ = μ − m, evaluated in the
     /// regrouped form of `normal_laplace_kl` (one fused node).
-    Normal, Laplace, |p, q| {
-        let (mp, sp, mq, bq) = (p.loc(), p.scale(), q.loc(), q.scale());
-        let shape = joint_shape("Normal", "Laplace", &[mp, sp, mq, bq])?;
-        let kl = mp
-            .tape()
-            .fused_map([mp, sp, mq, bq], |_, [mp, sp, mq, bq]| normal_laplace_kl(mp, sp, mq, bq))?;
-        to_shape(kl, shape)
-    }
+    Normal, Laplace, [loc, scale], [loc, scale], normal_laplace_kl
 );
 
 /// KL(Normal(μ, σ) ‖ Gumbel(m, β)) and its partials in (μ, σ, m, β).
@@ -127,7 +116,7 @@ kl!(
 /// equals φ(w) + ½ φ(2 ln r) + 1 − ½ ln 2π (φ(s) = eˢ − 1 − s ≥ 0): two non-negative terms
 /// and a positive constant. r² and u are formed from logarithms and halves, and where both
 /// overflow their difference takes the sign of the larger (from their logarithms).
-fn normal_gumbel_kl(mp: f64, sp: f64, mq: f64, bq: f64) -> (f64, [f64; 4]) {
+fn normal_gumbel_kl([mp, sp, mq, bq]: [f64; 4]) -> (f64, [f64; 4]) {
     let ln_r = ln_ratio(sp, bq);
     let u = scaled_diff(mp, mq, bq);
     let ln_half_r2 = 2.0 * ln_r - std::f64::consts::LN_2;
@@ -163,21 +152,14 @@ kl!(
     /// KL(Normal(μ, σ) ‖ Gumbel(m, β)) = −ln(σ/β) + (μ − m)/β + exp(−(μ − m)/β + σ²/(2β²))
     /// − ½(1 + ln 2π) (PyTorch `_kl_normal_gumbel`), evaluated in the regrouped form of
     /// `normal_gumbel_kl` (one fused node).
-    Normal, Gumbel, |p, q| {
-        let (mp, sp, mq, bq) = (p.loc(), p.scale(), q.loc(), q.scale());
-        let shape = joint_shape("Normal", "Gumbel", &[mp, sp, mq, bq])?;
-        let kl = mp
-            .tape()
-            .fused_map([mp, sp, mq, bq], |_, [mp, sp, mq, bq]| normal_gumbel_kl(mp, sp, mq, bq))?;
-        to_shape(kl, shape)
-    }
+    Normal, Gumbel, [loc, scale], [loc, scale], normal_gumbel_kl
 );
 
 /// KL(Laplace(μ, b) ‖ Normal(m, σ)) and its partials, as ½ φ(2 ln(b/σ) + ln 2) + ½ z² +
 /// ½(ln π − 1) with z = (μ − m)/σ and φ(s) = eˢ − 1 − s ≥ 0 (the same expression regrouped:
 /// ln(σ/b) + b²/σ² = ½(φ(2 ln(b/σ) + ln 2) + 1 + ln 2)), so no 0 · ∞ or ∞ − ∞ arises for
 /// subnormal scales or locations at ±f64::MAX.
-fn laplace_normal_kl(mp: f64, bp: f64, mq: f64, sq: f64) -> (f64, [f64; 4]) {
+fn laplace_normal_kl([mp, bp, mq, sq]: [f64; 4]) -> (f64, [f64; 4]) {
     let z = scaled_diff(mp, mq, sq);
     let s = 2.0 * ln_ratio(bp, sq) + std::f64::consts::LN_2;
     let v = 0.5 * phi(s) + 0.5 * (z * z) + 0.5 * (PI.ln() - 1.0);
@@ -190,21 +172,14 @@ fn laplace_normal_kl(mp: f64, bp: f64, mq: f64, sq: f64) -> (f64, [f64; 4]) {
 kl!(
     /// KL(Laplace(μ, b) ‖ Normal(m, σ)) = −1 − ln(2b) + ½ ln(2πσ²) + (2b² + (μ − m)²)/(2σ²)
     /// (PyTorch `_kl_laplace_normal`).
-    Laplace, Normal, |p, q| {
-        let (mp, bp, mq, sq) = (p.loc(), p.scale(), q.loc(), q.scale());
-        let shape = joint_shape("Laplace", "Normal", &[mp, bp, mq, sq])?;
-        let kl = mp
-            .tape()
-            .fused_map([mp, bp, mq, sq], |_, [mp, bp, mq, sq]| laplace_normal_kl(mp, bp, mq, sq))?;
-        to_shape(kl, shape)
-    }
+    Laplace, Normal, [loc, scale], [loc, scale], laplace_normal_kl
 );
 
 /// KL(Laplace(μp, bp) ‖ Laplace(μq, bq)) and its partials, as φ(ln r) + (u + r(e^{−t} − 1))
 /// with r = bp/bq (from logarithms), t = |μp − μq|/bp, u = |μp − μq|/bq = r t and
 /// φ(s) = eˢ − 1 − s: two non-negative terms (the second is r(e^{−t} − 1 + t)), so
 /// subnormal scales and locations at ±f64::MAX give a finite value or +∞, never ∞ − ∞.
-fn laplace_laplace_kl(mp: f64, bp: f64, mq: f64, bq: f64) -> (f64, [f64; 4]) {
+fn laplace_laplace_kl([mp, bp, mq, bq]: [f64; 4]) -> (f64, [f64; 4]) {
     let ln_r = ln_ratio(bp, bq);
     let head = phi(ln_r);
     if head.is_infinite() {
@@ -236,14 +211,7 @@ fn laplace_laplace_kl(mp: f64, bp: f64, mq: f64, bq: f64) -> (f64, [f64; 4]) {
 kl!(
     /// KL(Laplace(μp, bp) ‖ Laplace(μq, bq)) = −ln(bp/bq) + |μp − μq|/bq +
     /// (bp/bq) e^{−|μp − μq|/bp} − 1 (Gil 2011; PyTorch `_kl_laplace_laplace`).
-    Laplace, Laplace, |p, q| {
-        let (mp, bp, mq, bq) = (p.loc(), p.scale(), q.loc(), q.scale());
-        let shape = joint_shape("Laplace", "Laplace", &[mp, bp, mq, bq])?;
-        let kl = mp
-            .tape()
-            .fused_map([mp, bp, mq, bq], |_, [mp, bp, mq, bq]| laplace_laplace_kl(mp, bp, mq, bq))?;
-        to_shape(kl, shape)
-    }
+    Laplace, Laplace, [loc, scale], [loc, scale], laplace_laplace_kl
 );
 
 /// ln(π²/6).
@@ -255,7 +223,7 @@ const LN_PI2_6: f64 = 0.497_700_302_470_745_3;
 /// π²r²/12 + ½z² − (γ + 1) equals ½ φ(s) + ½ z² + ½(1 + ln(π²/6)) + ½ ln 2π − γ − 1 (the
 /// constant is ≈ 0.0906 > 0): no difference of large terms; s from logarithms, z from
 /// quarters where μ − m + βγ overflows.
-fn gumbel_normal_kl(mp: f64, bp: f64, mq: f64, sq: f64) -> (f64, [f64; 4]) {
+fn gumbel_normal_kl([mp, bp, mq, sq]: [f64; 4]) -> (f64, [f64; 4]) {
     let ln_r = ln_ratio(bp, sq);
     let s = 2.0 * ln_r + LN_PI2_6;
     let num = (mp - mq) + EULER_GAMMA * bp;
@@ -288,14 +256,7 @@ kl!(
     /// KL(Gumbel(μ, β) ‖ Normal(m, σ)) = −ln(β/σ) + ½ ln 2π + π²β²/(12σ²) +
     /// ½((μ + βγ − m)/σ)² − (γ + 1) (PyTorch `_kl_gumbel_normal`), evaluated in the regrouped
     /// form of `gumbel_normal_kl` (one fused node).
-    Gumbel, Normal, |p, q| {
-        let (mp, bp, mq, sq) = (p.loc(), p.scale(), q.loc(), q.scale());
-        let shape = joint_shape("Gumbel", "Normal", &[mp, bp, mq, sq])?;
-        let kl = mp
-            .tape()
-            .fused_map([mp, bp, mq, sq], |_, [mp, bp, mq, sq]| gumbel_normal_kl(mp, bp, mq, sq))?;
-        to_shape(kl, shape)
-    }
+    Gumbel, Normal, [loc, scale], [loc, scale], gumbel_normal_kl
 );
 
 /// KL(Gumbel(μp, βp) ‖ Gumbel(μq, βq)) and its partials in (μp, βp, μq, βq).
@@ -304,7 +265,7 @@ kl!(
 /// − (1 + γ) equals φ(w) + g(r), g(r) = ln Γ(r) + γ(r − 1) ≥ 0 (convex, 0 at r = 1; φ(s) =
 /// eˢ − 1 − s ≥ 0): g is +∞ only where ln Γ(r) overflows (r ≳ 2.5e305), and r is taken from
 /// logarithms (ln Γ(r) = −ln r below 1e-300, where γr is below 1e-300).
-fn gumbel_gumbel_kl(mp: f64, bp: f64, mq: f64, bq: f64) -> (f64, [f64; 4]) {
+fn gumbel_gumbel_kl([mp, bp, mq, bq]: [f64; 4]) -> (f64, [f64; 4]) {
     let ln_r = ln_ratio(bp, bq);
     let r = match bp / bq {
         r if r.is_normal() => r,
@@ -339,12 +300,5 @@ kl!(
     /// KL(Gumbel(μp, βp) ‖ Gumbel(μq, βq)) = −ln(βp/βq) + (μp − μq)/βq + (βp/βq)γ +
     /// exp((μq − μp)/βq + ln Γ(1 + βp/βq)) − (1 + γ) (PyTorch `_kl_gumbel_gumbel`), evaluated
     /// in the regrouped form of `gumbel_gumbel_kl` (one fused node).
-    Gumbel, Gumbel, |p, q| {
-        let (mp, bp, mq, bq) = (p.loc(), p.scale(), q.loc(), q.scale());
-        let shape = joint_shape("Gumbel", "Gumbel", &[mp, bp, mq, bq])?;
-        let kl = mp
-            .tape()
-            .fused_map([mp, bp, mq, bq], |_, [mp, bp, mq, bq]| gumbel_gumbel_kl(mp, bp, mq, bq))?;
-        to_shape(kl, shape)
-    }
+    Gumbel, Gumbel, [loc, scale], [loc, scale], gumbel_gumbel_kl
 );

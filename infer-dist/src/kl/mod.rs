@@ -241,6 +241,68 @@ pub(crate) fn joint_shape(
     Ok(shape)
 }
 
+/// KL(p ‖ q) elementwise as one fused node over `ops` (parameters of p, then of q): `f` gives
+/// the divergence at one element with its partials; the result has the broadcast shape of all
+/// of `ops` (`p`, `q` name the families in a shape error).
+pub(crate) fn kl_map<'t, const K: usize>(
+    p: &'static str,
+    q: &'static str,
+    ops: [Tensor<'t>; K],
+    f: impl Fn([f64; K]) -> (f64, [f64; K]),
+) -> Result<Tensor<'t>, DistError> {
+    let shape = joint_shape(p, q, &ops)?;
+    let kl = ops[0].tape().fused_map(ops, |_, a| f(a))?;
+    to_shape(kl, shape)
+}
+
+/// `KlDivergence` of `P` against each gamma-family `Q` (Exponential, Gamma, Chi2, written as
+/// Gamma(αq, βq) by `AsGamma`): one fused node of `f(θ₁, θ₂, αq, βq)` over the parameters
+/// `[θ₁, θ₂]` of `P` (given by their accessors) and the Gamma form of `Q`.
+macro_rules! against_gamma_family {
+    ($(#[$doc:meta])* $p:ident [$p1:ident, $p2:ident], $f:ident) => {
+        $crate::kl::against_gamma_family!(@q $(#[$doc])* $p [$p1, $p2], $f, Exponential);
+        $crate::kl::against_gamma_family!(@q $(#[$doc])* $p [$p1, $p2], $f, Gamma);
+        $crate::kl::against_gamma_family!(@q $(#[$doc])* $p [$p1, $p2], $f, Chi2);
+    };
+    (@q $(#[$doc:meta])* $p:ident [$p1:ident, $p2:ident], $f:ident, $q:ident) => {
+        $crate::kl::kl!(
+            $(#[$doc])*
+            $p, $q, |p, q| {
+                let (aq, rq) = $crate::kl::gamma::AsGamma::as_gamma(q);
+                $crate::kl::kl_map(
+                    stringify!($p),
+                    stringify!($q),
+                    [p.$p1(), p.$p2(), aq, rq],
+                    $f,
+                )
+            }
+        );
+    };
+}
+pub(crate) use against_gamma_family;
+
+/// The event size K shared by `p` and `q` (the last axis of both, neither 0-d).
+///
+/// # Errors
+/// [`DistError::ShapeMismatch`] naming `dist` and `what` otherwise.
+pub(crate) fn event_size(
+    dist: &'static str,
+    what: &'static str,
+    p: Tensor<'_>,
+    q: Tensor<'_>,
+) -> Result<usize, DistError> {
+    let k = p.dims().last().copied().unwrap_or(0);
+    if p.ndim() == 0 || q.ndim() == 0 || q.dims().last() != Some(&k) {
+        return Err(DistError::ShapeMismatch {
+            dist,
+            what,
+            left: p.shape(),
+            right: q.shape(),
+        });
+    }
+    Ok(k)
+}
+
 /// `kl` broadcast to `shape` (a no-op when it already has it).
 pub(crate) fn to_shape<'t>(kl: Tensor<'t>, shape: Shape) -> Result<Tensor<'t>, DistError> {
     Ok(kl.broadcast_to(shape)?)
@@ -284,7 +346,9 @@ pub(crate) fn constant(like: Tensor<'_>, x: f64) -> Tensor<'_> {
     like.tape().constant(&ndarray::arr0(x))
 }
 
-/// Implements [`KlDivergence`] for one pair: `kl!(P, Q, |p, q| body)` with a doc comment.
+/// Implements [`KlDivergence`] for one pair: `kl!(P, Q, |p, q| body)` with a doc comment, or
+/// `kl!(P, Q, [p's parameters], [q's parameters], f)` for the divergence [`kl_map`] of `f` over
+/// the parameters (by their accessors on the bound kernels).
 macro_rules! kl {
     ($(#[$doc:meta])* $p_ty:ident, $q_ty:ident, |$p:ident, $q:ident $(, $tape:ident)?| $body:expr) => {
         $(#[$doc])*
@@ -305,6 +369,19 @@ macro_rules! kl {
                 $body
             }
         }
+    };
+    (
+        $(#[$doc:meta])* $p_ty:ident, $q_ty:ident, [$($pp:ident),+], [$($qp:ident),+], $f:expr
+    ) => {
+        $crate::kl::kl!(
+            $(#[$doc])*
+            $p_ty, $q_ty, |p, q| $crate::kl::kl_map(
+                stringify!($p_ty),
+                stringify!($q_ty),
+                [$(p.$pp(),)+ $(q.$qp(),)+],
+                $f,
+            )
+        );
     };
 }
 pub(crate) use kl;

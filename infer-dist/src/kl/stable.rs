@@ -2,7 +2,7 @@
 //! valid parameter: the large parts of ln Γ and ψ are combined analytically (Stirling), and
 //! the remaining terms are each O(ln x) or a non-negative product.
 
-use crate::util::digamma_diff;
+use crate::special::digamma_diff;
 use infer_ad::scalar::{digamma, lgamma, trigamma};
 
 /// ½ ln(2π).

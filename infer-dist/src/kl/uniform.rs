@@ -8,15 +8,12 @@
 //! (Pareto with α ≤ 1, or α ≤ 2 against a Normal): the parameters of those elements are
 //! replaced by harmless values before the formula runs, so no NaN reaches value or gradient.
 
-use super::gamma::AsGamma;
 use super::stable::{
     add_overflowed, clamp_rounding, digamma_gap, ln_prod_ratio, neg_ln1m_minus, phi, scaled_phi,
     stirling_rest,
 };
-use super::{joint_shape, kl, ln_diff, ln_ratio, scaled_diff, to_shape};
-use crate::DistError;
+use super::{against_gamma_family, kl, kl_map, ln_diff, ln_ratio, scaled_diff};
 use crate::util::mul0;
-use infer_ad::Tensor;
 use infer_ad::scalar::{digamma, lgamma};
 
 /// ½ ln(2π).
@@ -35,7 +32,7 @@ fn recip_diff(x: f64, y: f64) -> f64 {
 /// KL(Uniform(a, b) ‖ Normal(m, σ)) written in the scaled width t = (b − a)/σ and centre
 /// z = ((a + b)/2 − m)/σ: −ln t + ½ ln 2π + t²/24 + z²/2 (no difference of large terms; ln t
 /// from logarithms when t over- or underflows), and its partials in (a, b, m, σ).
-fn uniform_normal_kl(a: f64, b: f64, m: f64, s: f64) -> (f64, [f64; 4]) {
+fn uniform_normal_kl([a, b, m, s]: [f64; 4]) -> (f64, [f64; 4]) {
     let t = scaled_diff(b, a, s);
     let ln_t = if t.is_normal() {
         t.ln()
@@ -59,14 +56,7 @@ kl!(
     /// KL(Uniform(a, b) ‖ Normal(m, σ)) = ln(√(2π) σ/(b − a)) + ((b − a)²/12 +
     /// ((a + b)/2 − m)²)/(2σ²) (PyTorch `_kl_uniform_normal`), evaluated in the scaled width
     /// and centre so that no intermediate overflows into ∞ − ∞.
-    Uniform, Normal, |p, q| {
-        let (a, b, m, s) = (p.low(), p.high(), q.loc(), q.scale());
-        let shape = joint_shape("Uniform", "Normal", &[a, b, m, s])?;
-        let kl = a
-            .tape()
-            .fused_map([a, b, m, s], |_, [a, b, m, s]| uniform_normal_kl(a, b, m, s))?;
-        to_shape(kl, shape)
-    }
+    Uniform, Normal, [low, high], [loc, scale], uniform_normal_kl
 );
 
 /// ln Γ(α) − α ln α + α = −½ ln α + ½ ln 2π + ω(α) (Stirling), O(ln α) for every α > 0.
@@ -86,7 +76,7 @@ fn lgamma_minus_stirling_head(al: f64) -> f64 {
 /// u = β m/α (m the midpoint), φ(u) = u − 1 − ln u ≥ 0 and J = ln m − E[ln X] ≥ 0 (Jensen):
 /// the terms that grow with α or β are one non-negative product, so parameters near 1e308
 /// give +∞ (or a finite value), never ∞ − ∞.
-fn uniform_gamma_kl(a: f64, b: f64, al: f64, r: f64) -> (f64, [f64; 4]) {
+fn uniform_gamma_kl([a, b, al, r]: [f64; 4]) -> (f64, [f64; 4]) {
     if a < 0.0 {
         return (f64::INFINITY, [0.0; 4]);
     }
@@ -118,34 +108,11 @@ fn uniform_gamma_kl(a: f64, b: f64, al: f64, r: f64) -> (f64, [f64; 4]) {
     (v, [da, db, digamma(al) - r.ln() - e1, mid - al / r])
 }
 
-fn uniform_gamma<'t>(
-    q_name: &'static str,
-    a: Tensor<'t>,
-    b: Tensor<'t>,
-    aq: Tensor<'t>,
-    rq: Tensor<'t>,
-) -> Result<Tensor<'t>, DistError> {
-    let shape = joint_shape("Uniform", q_name, &[a, b, aq, rq])?;
-    let kl = a.tape().fused_map([a, b, aq, rq], |_, [a, b, al, r]| {
-        uniform_gamma_kl(a, b, al, r)
-    })?;
-    to_shape(kl, shape)
-}
-
-macro_rules! uniform_gamma_pairs {
-    ($($q:ident),*) => {$(
-        kl!(
-            /// KL(Uniform ‖ gamma-family q), q written as Gamma(α, β); +∞ where `low < 0`
-            /// (PyTorch `_kl_uniform_gamma`, `_kl_uniform_exponetial`).
-            Uniform, $q, |p, q| {
-                let (aq, rq) = q.as_gamma();
-                uniform_gamma(stringify!($q), p.low(), p.high(), aq, rq)
-            }
-        );
-    )*};
-}
-
-uniform_gamma_pairs!(Exponential, Gamma, Chi2);
+against_gamma_family!(
+    /// KL(Uniform ‖ gamma-family q), q written as Gamma(α, β); +∞ where `low < 0`
+    /// (PyTorch `_kl_uniform_gamma`, `_kl_uniform_exponetial`).
+    Uniform [low, high], uniform_gamma_kl
+);
 
 kl!(
     /// KL(Uniform(ap, bp) ‖ Uniform(aq, bq)) = ln((bq − aq)/(bp − ap)), +∞ unless
@@ -153,8 +120,7 @@ kl!(
     /// near ±1.8e308) are handled in logarithms.
     Uniform, Uniform, |p, q| {
         let (ap, bp, aq, bq) = (p.low(), p.high(), q.low(), q.high());
-        let shape = joint_shape("Uniform", "Uniform", &[ap, bp, aq, bq])?;
-        let kl = ap.tape().fused_map([ap, bp, aq, bq], |_, [ap, bp, aq, bq]| {
+        kl_map("Uniform", "Uniform", [ap, bp, aq, bq], |[ap, bp, aq, bq]| {
             if aq > ap || bq < bp {
                 return (f64::INFINITY, [0.0; 4]);
             }
@@ -168,8 +134,7 @@ kl!(
             let (rp, rq) = (recip_diff(bp, ap), recip_diff(bq, aq));
             // The inner width never exceeds the outer: KL ≥ 0 up to rounding, clamped.
             (v.max(0.0), [rp, -rp, -rq, rq])
-        })?;
-        to_shape(kl, shape)
+        })
     }
 );
 
@@ -202,7 +167,7 @@ fn langevin(u: f64) -> f64 {
 ///
 /// a sum of terms that are each finite or +∞ (e^w − w ≥ 1; the rest ≥ −1 and finite), so
 /// no ∞ − ∞ arises where the exponentials of the direct form overflow.
-fn uniform_gumbel_kl(a: f64, b: f64, m: f64, beta: f64) -> (f64, [f64; 4]) {
+fn uniform_gumbel_kl([a, b, m, beta]: [f64; 4]) -> (f64, [f64; 4]) {
     let t = scaled_diff(b, a, beta);
     let ln_t = if t.is_normal() {
         t.ln()
@@ -244,19 +209,12 @@ kl!(
     /// KL(Uniform(a, b) ‖ Gumbel(m, β)) = ln(β/(b − a)) + ½(h + l) − β/(b − a)(e^{−h} − e^{−l})
     /// with h = (b − m)/β, l = (a − m)/β (PyTorch `_kl_uniform_gumbel`), evaluated as a sum of
     /// terms that cannot cancel to ∞ − ∞ (see `uniform_gumbel_kl`).
-    Uniform, Gumbel, |p, q| {
-        let (a, b, m, s) = (p.low(), p.high(), q.loc(), q.scale());
-        let shape = joint_shape("Uniform", "Gumbel", &[a, b, m, s])?;
-        let kl = a
-            .tape()
-            .fused_map([a, b, m, s], |_, [a, b, m, s]| uniform_gumbel_kl(a, b, m, s))?;
-        to_shape(kl, shape)
-    }
+    Uniform, Gumbel, [low, high], [loc, scale], uniform_gumbel_kl
 );
 
 /// KL(Uniform(a, b) ‖ Pareto(s, α)) = α (E[ln X] − ln s) + E[ln X] − ln α − ln(b − a) and its
 /// partials in (a, b, s, α); +∞ where a < s.
-fn uniform_pareto_kl(a: f64, b: f64, s: f64, al: f64) -> (f64, [f64; 4]) {
+fn uniform_pareto_kl([a, b, s, al]: [f64; 4]) -> (f64, [f64; 4]) {
     if a < s {
         return (f64::INFINITY, [0.0; 4]);
     }
@@ -284,14 +242,7 @@ fn uniform_pareto_kl(a: f64, b: f64, s: f64, al: f64) -> (f64, [f64; 4]) {
 kl!(
     /// KL(Uniform(a, b) ‖ Pareto(s, α)) = (α + 1) E[ln X] − ln(α s^α (b − a)), +∞ where a < s
     /// (PyTorch `_kl_uniform_pareto`).
-    Uniform, Pareto, |p, q| {
-        let (a, b, sq, aq) = (p.low(), p.high(), q.scale(), q.alpha());
-        let shape = joint_shape("Uniform", "Pareto", &[a, b, sq, aq])?;
-        let kl = a
-            .tape()
-            .fused_map([a, b, sq, aq], |_, [a, b, s, al]| uniform_pareto_kl(a, b, s, al))?;
-        to_shape(kl, shape)
-    }
+    Uniform, Pareto, [low, high], [scale, alpha], uniform_pareto_kl
 );
 
 /// ln(1 + t)/t − 1 for t ≥ 0 (−1 at t = ∞), with its series near 0.
@@ -328,7 +279,7 @@ fn times(k: f64, d: f64) -> f64 {
 }
 
 /// KL(Uniform(a, b) ‖ Beta(α, β)) and its partials in (a, b, α, β); +∞ unless [a, b] ⊆ [0, 1].
-fn uniform_beta_kl(a: f64, b: f64, al: f64, be: f64) -> (f64, [f64; 4]) {
+fn uniform_beta_kl([a, b, al, be]: [f64; 4]) -> (f64, [f64; 4]) {
     if a < 0.0 || b > 1.0 {
         return (f64::INFINITY, [0.0; 4]);
     }
@@ -386,14 +337,7 @@ kl!(
     /// ln B(α, β), +∞ unless [a, b] ⊆ [0, 1] (PyTorch `_kl_uniform_beta`). E[ln X] is taken as
     /// ln b + h((b − a)/a), h(t) = ln(1 + t)/t − 1, which keeps its digits for narrow
     /// intervals (the direct (b ln b − a ln a)/(b − a) − 1 loses them all at b − a = 1e-8).
-    Uniform, Beta, |p, q| {
-        let (a, b, aq, bq) = (p.low(), p.high(), q.concentration1(), q.concentration0());
-        let shape = joint_shape("Uniform", "Beta", &[a, b, aq, bq])?;
-        let kl = a
-            .tape()
-            .fused_map([a, b, aq, bq], |_, [a, b, al, be]| uniform_beta_kl(a, b, al, be))?;
-        to_shape(kl, shape)
-    }
+    Uniform, Beta, [low, high], [concentration1, concentration0], uniform_beta_kl
 );
 
 /// KL(Pareto(s, α) ‖ Normal(m, σ)) and its partials in (s, α, m, σ); +∞ where α ≤ 2.
@@ -405,7 +349,7 @@ kl!(
 ///
 /// φ(s) = eˢ − 1 − s ≥ 0: every term is non-negative (the constant ≈ 0.419), v is taken from
 /// logarithms and z from halves where E − m overflows, so no ∞ − ∞ arises.
-fn pareto_normal_kl(sp: f64, ap: f64, m: f64, sq: f64) -> (f64, [f64; 4]) {
+fn pareto_normal_kl([sp, ap, m, sq]: [f64; 4]) -> (f64, [f64; 4]) {
     if !(ap > 2.0) {
         return (f64::INFINITY, [0.0; 4]);
     }
@@ -440,14 +384,7 @@ kl!(
     /// KL(Pareto(s, α) ‖ Normal(m, σ)) = ln(√(2π) σ α/s) − 1/α + (Var_p + (E_p − m)²)/(2σ²) − 1
     /// with E_p = αs/(α − 1), Var_p = α s²/((α − 1)²(α − 2)); +∞ where α ≤ 2 (PyTorch
     /// `_kl_pareto_normal`), evaluated in the regrouped form of `pareto_normal_kl`.
-    Pareto, Normal, |p, q| {
-        let (sp, ap, m, s) = (p.scale(), p.alpha(), q.loc(), q.scale());
-        let shape = joint_shape("Pareto", "Normal", &[sp, ap, m, s])?;
-        let kl = sp
-            .tape()
-            .fused_map([sp, ap, m, s], |_, [sp, ap, m, s]| pareto_normal_kl(sp, ap, m, s))?;
-        to_shape(kl, shape)
-    }
+    Pareto, Normal, [scale, alpha], [loc, scale], pareto_normal_kl
 );
 
 /// KL(Pareto(s, α) ‖ Gamma(αq, βq)) and its partials in (s, α, αq, βq); +∞ where α ≤ 1.
@@ -460,7 +397,7 @@ kl!(
 ///
 /// ς = ln(βq E/αq), φ(s) = eˢ − 1 − s ≥ 0 and J = ln E − E_p[ln X] = −ln(1 − 1/α) − 1/α ≥ 0:
 /// the terms that grow with αq, βq or s are non-negative products, the rest are logarithms.
-fn pareto_gamma_kl(sp: f64, ap: f64, aq: f64, rq: f64) -> (f64, [f64; 4]) {
+fn pareto_gamma_kl([sp, ap, aq, rq]: [f64; 4]) -> (f64, [f64; 4]) {
     if !(ap > 1.0) {
         return (f64::INFINITY, [0.0; 4]);
     }
@@ -489,37 +426,11 @@ fn pareto_gamma_kl(sp: f64, ap: f64, aq: f64, rq: f64) -> (f64, [f64; 4]) {
     )
 }
 
-/// KL(Pareto(s, α) ‖ Gamma(αq, βq)) as one fused node (see `pareto_gamma_kl`).
-fn pareto_gamma<'t>(
-    q_name: &'static str,
-    sp: Tensor<'t>,
-    ap: Tensor<'t>,
-    aq: Tensor<'t>,
-    rq: Tensor<'t>,
-) -> Result<Tensor<'t>, DistError> {
-    let shape = joint_shape("Pareto", q_name, &[sp, ap, aq, rq])?;
-    let kl = sp
-        .tape()
-        .fused_map([sp, ap, aq, rq], |_, [sp, ap, aq, rq]| {
-            pareto_gamma_kl(sp, ap, aq, rq)
-        })?;
-    to_shape(kl, shape)
-}
-
-macro_rules! pareto_gamma_pairs {
-    ($($q:ident),*) => {$(
-        kl!(
-            /// KL(Pareto ‖ gamma-family q), q written as Gamma(α, β); +∞ where α ≤ 1 (PyTorch
-            /// `_kl_pareto_gamma`, `_kl_pareto_exponential`).
-            Pareto, $q, |p, q| {
-                let (aq, rq) = q.as_gamma();
-                pareto_gamma(stringify!($q), p.scale(), p.alpha(), aq, rq)
-            }
-        );
-    )*};
-}
-
-pareto_gamma_pairs!(Exponential, Gamma, Chi2);
+against_gamma_family!(
+    /// KL(Pareto ‖ gamma-family q), q written as Gamma(α, β); +∞ where α ≤ 1 (PyTorch
+    /// `_kl_pareto_gamma`, `_kl_pareto_exponential`).
+    Pareto [scale, alpha], pareto_gamma_kl
+);
 
 /// r − 1 − ln r ≥ 0 for r > 0, without cancellation near r = 1.
 fn r_minus_ln_r(r: f64, ln_r: f64) -> f64 {
@@ -535,7 +446,7 @@ fn r_minus_ln_r(r: f64, ln_r: f64) -> f64 {
 
 /// KL(Pareto(sp, αp) ‖ Pareto(sq, αq)) = αq ln(sp/sq) + (r − 1 − ln r), r = αq/αp, and its
 /// partials in (sp, αp, sq, αq); +∞ where sp < sq.
-fn pareto_pareto_kl(sp: f64, ap: f64, sq: f64, aq: f64) -> (f64, [f64; 4]) {
+fn pareto_pareto_kl([sp, ap, sq, aq]: [f64; 4]) -> (f64, [f64; 4]) {
     if sp < sq {
         return (f64::INFINITY, [0.0; 4]);
     }
@@ -555,12 +466,5 @@ fn pareto_pareto_kl(sp: f64, ap: f64, sq: f64, aq: f64) -> (f64, [f64; 4]) {
 kl!(
     /// KL(Pareto(sp, αp) ‖ Pareto(sq, αq)) = αq ln(sp/sq) − ln(αq/αp) + αq/αp − 1, +∞ where
     /// sp < sq (Gil 2011; PyTorch `_kl_pareto_pareto`).
-    Pareto, Pareto, |p, q| {
-        let (sp, ap, sq, aq) = (p.scale(), p.alpha(), q.scale(), q.alpha());
-        let shape = joint_shape("Pareto", "Pareto", &[sp, ap, sq, aq])?;
-        let kl = sp
-            .tape()
-            .fused_map([sp, ap, sq, aq], |_, [sp, ap, sq, aq]| pareto_pareto_kl(sp, ap, sq, aq))?;
-        to_shape(kl, shape)
-    }
+    Pareto, Pareto, [scale, alpha], [scale, alpha], pareto_pareto_kl
 );
