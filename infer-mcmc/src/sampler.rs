@@ -574,7 +574,8 @@ impl<O: Observer> Sampler<O> {
                 .map_err(at(it))?;
             divergences += usize::from(t.divergent);
             if s.save_warmup {
-                rec.warmup(model, &pos, &t).map_err(|e| at(it)(e.into()))?;
+                rec.record(Phase::Warmup, model, &pos, &t)
+                    .map_err(|e| at(it)(e.into()))?;
             }
             warmup
                 .adapt(it, &t, &pos, kernel.integrator_mut(), model, &mut rng)
@@ -663,7 +664,7 @@ impl<O: Observer> Sampler<O> {
             divergences += usize::from(t.divergent);
             if it % s.thin == 0 {
                 p.rec
-                    .draw(p.model, p.pos, &t)
+                    .record(Phase::Sampling, p.model, p.pos, &t)
                     .map_err(|e: LogDensityError| at(e.into()))?;
             }
             self.observer.on_draw(&DrawEvent {
@@ -840,7 +841,16 @@ impl<O: Observer> Sampler<O> {
                 q: pos.q().to_vec(),
                 sampling_iterations: state.sampling_iterations + num_samples,
             },
-            ..old.clone()
+            // the rest as it was (not `..old.clone()`, which would copy the old draws too)
+            chain: old.chain,
+            rng_seed: old.rng_seed,
+            warmup_draws: old.warmup_draws.clone(),
+            warmup_stats: old.warmup_stats.clone(),
+            step_size: old.step_size,
+            metric: old.metric.clone(),
+            init: old.init.clone(),
+            warmup_seconds: old.warmup_seconds,
+            warmup_gradient_evals: old.warmup_gradient_evals,
         })
     }
 }
@@ -904,38 +914,24 @@ impl Recorder {
         })
     }
 
-    /// Writes the constrained draw (and generated quantities) at `pos` into the row.
-    fn write<M: LogDensity + ?Sized>(
+    /// Records the constrained draw (with its generated quantities) at `pos` and the
+    /// transition's statistics, as a warmup or a sampling draw.
+    fn record<M: LogDensity + ?Sized>(
         &mut self,
+        phase: Phase,
         model: &mut Counted<'_, M>,
         pos: &Position,
+        t: &Transition,
     ) -> Result<(), LogDensityError> {
         model
             .inner
-            .write_draw(pos.q(), &mut self.gq_rng, &mut self.row)
-    }
-
-    fn warmup<M: LogDensity + ?Sized>(
-        &mut self,
-        model: &mut Counted<'_, M>,
-        pos: &Position,
-        t: &Transition,
-    ) -> Result<(), LogDensityError> {
-        self.write(model, pos)?;
-        self.warmup_draws.extend_from_slice(&self.row);
-        self.warmup_stats.push(DrawStats::from_transition(t));
-        Ok(())
-    }
-
-    fn draw<M: LogDensity + ?Sized>(
-        &mut self,
-        model: &mut Counted<'_, M>,
-        pos: &Position,
-        t: &Transition,
-    ) -> Result<(), LogDensityError> {
-        self.write(model, pos)?;
-        self.draws.extend_from_slice(&self.row);
-        self.stats.push(DrawStats::from_transition(t));
+            .write_draw(pos.q(), &mut self.gq_rng, &mut self.row)?;
+        let (draws, stats) = match phase {
+            Phase::Warmup => (&mut self.warmup_draws, &mut self.warmup_stats),
+            _ => (&mut self.draws, &mut self.stats),
+        };
+        draws.extend_from_slice(&self.row);
+        stats.push(DrawStats::from_transition(t));
         Ok(())
     }
 
