@@ -186,6 +186,15 @@ pub enum McmcError {
         /// What the valid names are (for an indexed name, the valid 1-based index range).
         hint: String,
     },
+    /// The diagnostics of a recorded value could not be computed (e.g. a non-finite draw),
+    /// when a stopping rule needed them ([`Sampler::sample_until`](crate::Sampler::sample_until)).
+    #[error("diagnostics of `{name}`: {source}")]
+    Diagnostics {
+        /// The recorded value's name (`theta[2]`).
+        name: String,
+        /// Why.
+        source: crate::diagnostics::DiagnosticsError,
+    },
     /// The model's declarations or inits are invalid (see [`ModelError`](crate::model::ModelError)).
     #[error("model: {0}")]
     Model(#[from] crate::model::ModelError),

@@ -55,6 +55,7 @@ pub mod settings;
 pub mod stan_data;
 pub mod step;
 pub mod transition;
+pub mod until;
 
 pub use adapt::{DualAveraging, DualAveragingOptions, dual_averaging};
 pub use density::{FnDensity, LogDensity};
@@ -71,6 +72,7 @@ pub use panic::PanicLocation;
 pub use sampler::{Sampler, chain_seed};
 pub use settings::{AdaptSettings, Adaptation, Algorithm, SamplerSettings};
 pub use transition::Transition;
+pub use until::{SamplingTarget, TargetReport};
 pub mod csv;
 pub mod output;
 pub mod progress;

@@ -19,3 +19,4 @@ mod seed_session;
 mod stansummary;
 mod threads;
 mod transitions;
+mod until;
