@@ -35,6 +35,7 @@
 pub mod diagnostics;
 
 pub mod adapt;
+pub mod checkpoint;
 pub mod density;
 pub mod error;
 pub mod fit;

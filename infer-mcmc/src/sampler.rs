@@ -103,7 +103,7 @@ impl<M: LogDensity + ?Sized> LogDensity for Counted<'_, M> {
 }
 
 /// A chain's output with the model's layout, or its error.
-type ChainResult = Result<(Chain, Layout), McmcError>;
+pub(crate) type ChainResult = Result<(Chain, Layout), McmcError>;
 
 /// Runs NUTS (or static HMC) with Stan's warmup on one or more chains.
 ///
@@ -309,7 +309,7 @@ impl<O: Observer> Sampler<O> {
     /// Runs `run(chain)` for every chain on `num_threads` scoped threads (panics caught as
     /// the chain's error) and returns the chains in order with the model's layout, or the
     /// first chain's error.
-    fn run_chains<R>(&self, run: R) -> Result<(Vec<Chain>, Layout), McmcError>
+    pub(crate) fn run_chains<R>(&self, run: R) -> Result<(Vec<Chain>, Layout), McmcError>
     where
         R: Fn(usize) -> ChainResult + Sync,
     {
@@ -724,12 +724,7 @@ impl<O: Observer> Sampler<O> {
             ..fit.settings
         };
         settings.validate()?;
-        let continuation = Sampler {
-            settings,
-            inits: None,
-            adapted: None,
-            observer: &self.observer,
-        };
+        let continuation = self.continuation(settings);
         let t_wall = Instant::now();
         let (chains, layout) = continuation.run_chains(|c| {
             let old = &fit.chains[c];
@@ -769,57 +764,16 @@ impl<O: Observer> Sampler<O> {
         num_samples: usize,
         model: &mut M,
     ) -> Result<Chain, McmcError> {
-        let s = &self.settings;
-        let mut model = Counted {
-            inner: model,
-            evals: 0,
+        let resume = Resume {
+            chain: old.chain,
+            rng_seed: old.rng_seed,
+            state: &old.state,
+            metric: &old.metric,
+            step_size: old.step_size,
+            columns: old.draws.ncols(),
         };
-        let model = &mut model;
-        let state = &old.state;
-        let mut pos = Position::new(model, state.q.clone())?;
-        let mut rng = state.rng.clone();
-        let mut rec = Recorder::new(
-            &SamplerSettings {
-                num_samples,
-                save_warmup: false,
-                ..*s
-            },
-            old.draws.ncols(),
-            old.rng_seed,
-        )?;
-        rec.gq_rng = state.gq_rng.clone();
-        let t_sampling = Instant::now();
-        let mut phase = Phase0 {
-            kernel: &mut (),
-            model,
-            pos: &mut pos,
-            rng: &mut rng,
-            rec: &mut rec,
-        };
-        match s.algorithm {
-            Algorithm::Nuts => {
-                let mut kernel = Nuts::new(old.metric.clone(), old.step_size, s.nuts_options())?;
-                self.sample_phase(
-                    &mut phase.with(&mut kernel),
-                    old.chain,
-                    state.sampling_iterations,
-                    num_samples,
-                )?;
-            }
-            Algorithm::StaticHmc { num_steps } => {
-                let mut kernel =
-                    StaticHmc::new(old.metric.clone(), old.step_size, num_steps, s.max_delta_h)?;
-                self.sample_phase(
-                    &mut phase.with(&mut kernel),
-                    old.chain,
-                    state.sampling_iterations,
-                    num_samples,
-                )?;
-            }
-        }
-        let seconds = t_sampling.elapsed().as_secs_f64();
-        let (draws, stats, _, _, gq_rng) = rec.finish()?;
-        let join = |a: &Array2<f64>, b: Array2<f64>| {
+        let new = self.resume_chain(&resume, num_samples, model)?;
+        let join = |a: &Array2<f64>, b: &Array2<f64>| {
             ndarray::concatenate(ndarray::Axis(0), &[a.view(), b.view()]).map_err(|_| {
                 McmcError::DimensionMismatch {
                     name: "recorded draws",
@@ -829,18 +783,13 @@ impl<O: Observer> Sampler<O> {
             })
         };
         let mut all_stats = old.stats.clone();
-        all_stats.extend(stats);
+        all_stats.extend(new.stats);
         Ok(Chain {
-            draws: join(&old.draws, draws)?,
+            draws: join(&old.draws, &new.draws)?,
             stats: all_stats,
-            sampling_seconds: old.sampling_seconds + seconds,
-            sampling_gradient_evals: old.sampling_gradient_evals + model.evals,
-            state: ChainState {
-                rng,
-                gq_rng,
-                q: pos.q().to_vec(),
-                sampling_iterations: state.sampling_iterations + num_samples,
-            },
+            sampling_seconds: old.sampling_seconds + new.sampling_seconds,
+            sampling_gradient_evals: old.sampling_gradient_evals + new.sampling_gradient_evals,
+            state: new.state,
             // the rest as it was (not `..old.clone()`, which would copy the old draws too)
             chain: old.chain,
             rng_seed: old.rng_seed,
@@ -853,6 +802,115 @@ impl<O: Observer> Sampler<O> {
             warmup_gradient_evals: old.warmup_gradient_evals,
         })
     }
+
+    /// A sampler with `settings` (already validated) reporting to this one's observer, to
+    /// continue chains.
+    pub(crate) fn continuation(&self, settings: SamplerSettings) -> Sampler<&O> {
+        Sampler {
+            settings,
+            inits: None,
+            adapted: None,
+            observer: &self.observer,
+        }
+    }
+
+    /// `num_samples` sampling iterations of one chain continued from `resume`: a chain holding
+    /// only the new draws (no warmup; its `init` is the position it continued from).
+    pub(crate) fn resume_chain<M: LogDensity + ?Sized>(
+        &self,
+        resume: &Resume<'_>,
+        num_samples: usize,
+        model: &mut M,
+    ) -> Result<Chain, McmcError> {
+        let s = &self.settings;
+        let mut model = Counted {
+            inner: model,
+            evals: 0,
+        };
+        let model = &mut model;
+        let state = resume.state;
+        let mut pos = Position::new(model, state.q.clone())?;
+        let mut rng = state.rng.clone();
+        let mut rec = Recorder::new(
+            &SamplerSettings {
+                num_samples,
+                save_warmup: false,
+                ..*s
+            },
+            resume.columns,
+            resume.rng_seed,
+        )?;
+        rec.gq_rng = state.gq_rng.clone();
+        let t_sampling = Instant::now();
+        let mut phase = Phase0 {
+            kernel: &mut (),
+            model,
+            pos: &mut pos,
+            rng: &mut rng,
+            rec: &mut rec,
+        };
+        match s.algorithm {
+            Algorithm::Nuts => {
+                let mut kernel =
+                    Nuts::new(resume.metric.clone(), resume.step_size, s.nuts_options())?;
+                self.sample_phase(
+                    &mut phase.with(&mut kernel),
+                    resume.chain,
+                    state.sampling_iterations,
+                    num_samples,
+                )?;
+            }
+            Algorithm::StaticHmc { num_steps } => {
+                let mut kernel = StaticHmc::new(
+                    resume.metric.clone(),
+                    resume.step_size,
+                    num_steps,
+                    s.max_delta_h,
+                )?;
+                self.sample_phase(
+                    &mut phase.with(&mut kernel),
+                    resume.chain,
+                    state.sampling_iterations,
+                    num_samples,
+                )?;
+            }
+        }
+        let seconds = t_sampling.elapsed().as_secs_f64();
+        let (draws, stats, _, _, gq_rng) = rec.finish()?;
+        Ok(Chain {
+            chain: resume.chain,
+            rng_seed: resume.rng_seed,
+            draws,
+            stats,
+            warmup_draws: Array2::zeros((0, resume.columns)),
+            warmup_stats: Vec::new(),
+            step_size: resume.step_size,
+            metric: resume.metric.clone(),
+            init: state.q.clone(),
+            warmup_seconds: 0.0,
+            sampling_seconds: seconds,
+            warmup_gradient_evals: 0,
+            sampling_gradient_evals: model.evals,
+            state: ChainState {
+                rng,
+                gq_rng,
+                q: pos.q().to_vec(),
+                sampling_iterations: state.sampling_iterations + num_samples,
+            },
+        })
+    }
+}
+
+/// Where a chain continues from: [`Sampler::extend`] takes it from a [`Chain`], a
+/// [`Checkpoint`](crate::checkpoint::Checkpoint) from its saved state.
+pub(crate) struct Resume<'a> {
+    pub(crate) chain: usize,
+    pub(crate) rng_seed: u64,
+    pub(crate) state: &'a ChainState,
+    pub(crate) metric: &'a Metric,
+    pub(crate) step_size: f64,
+    /// The width of a recorded row.
+    pub(crate) columns: usize,
 }
 
 /// The mutable parts of a chain's sampling phase.

@@ -189,8 +189,8 @@ impl<O: Observer> Sampler<O> {
     /// ```
     /// use infer_mcmc::{Sampler, SamplerSettings};
     /// use infer_dist::Constraint;
-/// use infer_mcmc::LogDensityError;
-/// use infer_mcmc::model::{Model, Params};
+    /// use infer_mcmc::LogDensityError;
+    /// use infer_mcmc::model::{Model, Params};
     /// use infer_mcmc::until::SamplingTarget;
     /// use infer_ad::Var;
     ///

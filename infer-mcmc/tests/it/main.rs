@@ -1,5 +1,6 @@
 //! Integration tests of infer-mcmc, one binary (run in release: `cargo test -p infer-mcmc --release`).
 
+mod checkpoint;
 mod common;
 mod csv;
 mod csv_hostile;
