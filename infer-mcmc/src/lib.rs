@@ -68,7 +68,7 @@ pub use init::random_init;
 pub use kernel::{Integrator, Kernel};
 pub use metric::{Metric, MetricKind};
 pub use nuts::{Nuts, NutsOptions};
-pub use observer::{DrawEvent, NoObserver, Observer, Phase};
+pub use observer::{AdaptStage, DrawEvent, NoObserver, Observer, Phase};
 pub use panic::PanicLocation;
 pub use sampler::{Sampler, chain_seed};
 pub use settings::{AdaptSettings, Adaptation, Algorithm, SamplerSettings};

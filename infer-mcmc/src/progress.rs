@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::McmcError;
-use crate::observer::{DrawEvent, Observer, Phase};
+use crate::observer::{AdaptStage, DrawEvent, Observer, Phase};
 use crate::settings::SamplerSettings;
 
 /// The most chains [`ProgressBars`] draws bars for (2²⁰; one line per chain).
@@ -56,6 +56,10 @@ struct Slot {
     sampling: AtomicBool,
     /// Divergences in the current phase.
     divergences: AtomicUsize,
+    /// The current step size (`f64` bits).
+    step_size: AtomicU64,
+    /// The warmup's adaptation stage (locked by the chain's thread only to write it).
+    stage: Mutex<AdaptStage>,
 }
 
 struct Output {
@@ -68,10 +72,13 @@ struct Output {
 /// [`Sampler::with_observer`](crate::Sampler::with_observer).
 ///
 /// Each chain has one line: a bar, the phase (warmup or sampling), iterations done out of
-/// the total, the percentage and the divergences of the current phase so far:
+/// the total, the percentage, the divergences of the current phase so far, during warmup the
+/// adaptation's stage ([`AdaptStage`]: Stan's fast interval or slow window, nutpie's early or
+/// later metric phase, the final step-size-only stretch) and the current step size:
 ///
 /// ```text
-/// chain 1 [##############----------] sampling  1150/2000  57%  div 0
+/// chain 1 [######------------------] warmup    460/2000  23%  div 0  slow 3/5  step 0.412
+/// chain 2 [##############----------] sampling 1150/2000  57%  div 0  step 0.387
 /// ```
 ///
 /// On a terminal (`std::io::IsTerminal`) the lines are redrawn in place at most every 100 ms
@@ -292,8 +299,14 @@ impl ProgressBars {
             "warmup"
         };
         let width = digits(self.total);
+        let step = f64::from_bits(slot.step_size.load(Ordering::Relaxed));
+        let stage = match *slot.stage.lock().unwrap_or_else(|e| e.into_inner()) {
+            AdaptStage::None => String::new(),
+            stage if phase == "warmup" => format!("  {stage}"),
+            _ => String::new(),
+        };
         let counts = format!(
-            "{phase:<8} {done:>width$}/{} {percent:>3}%  div {divergences}",
+            "{phase:<8} {done:>width$}/{} {percent:>3}%  div {divergences}{stage}  step {step:.3}",
             self.total
         );
         if with_bar {
@@ -348,6 +361,9 @@ impl Observer for ProgressBars {
             }
         };
         slot.divergences.store(event.divergences, Ordering::Relaxed);
+        slot.step_size
+            .store(event.step_size.to_bits(), Ordering::Relaxed);
+        *slot.stage.lock().unwrap_or_else(|e| e.into_inner()) = event.stage;
         let previous = slot.done.swap(done, Ordering::Relaxed);
         let finished = done >= self.total
             || (event.phase == Phase::Sampling && event.iteration + 1 == event.phase_len);
@@ -408,6 +424,10 @@ mod tests {
             divergences: usize::from(iteration >= 3),
             divergent: iteration == 3,
             step_size: 0.5,
+            stage: match phase {
+                Phase::Warmup => AdaptStage::SlowWindow { index: 1, count: 2 },
+                Phase::Sampling => AdaptStage::None,
+            },
         }
     }
 
@@ -432,15 +452,15 @@ mod tests {
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert!(
-            lines.contains(&"chain 1: warmup    3/30  10%  div 0"),
+            lines.contains(&"chain 1: warmup    3/30  10%  div 0  slow 1/2  step 0.500"),
             "{text}"
         );
         assert!(
-            lines.contains(&"chain 1: sampling 11/30  36%  div 0"),
+            lines.contains(&"chain 1: sampling 11/30  36%  div 0  step 0.500"),
             "{text}"
         );
         assert!(
-            lines.contains(&"chain 2: done     30/30 100%  div 1"),
+            lines.contains(&"chain 2: done     30/30 100%  div 1  step 0.500"),
             "{text}"
         );
         // 10 tenths, plus the start of sampling (iteration 11 is not a tenth), per chain.
@@ -465,7 +485,7 @@ mod tests {
         assert_eq!(
             last[1],
             format!(
-                "\r\x1b[2Kchain 2  [{}] done     8/8 100%  div 1",
+                "\r\x1b[2Kchain 2  [{}] done     8/8 100%  div 1  step 0.500",
                 "#".repeat(24)
             )
         );

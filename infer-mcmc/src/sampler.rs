@@ -20,7 +20,7 @@ use crate::layout::Layout;
 use crate::metric::Metric;
 use crate::model::{Model, TapeModel};
 use crate::nuts::Nuts;
-use crate::observer::{DrawEvent, NoObserver, Observer, Phase};
+use crate::observer::{AdaptStage, DrawEvent, NoObserver, Observer, Phase};
 use crate::panic::catch_model_panic;
 use crate::settings::{Adaptation, Algorithm, SamplerSettings};
 use crate::transition::Transition;
@@ -588,6 +588,7 @@ impl<O: Observer> Sampler<O> {
                 divergences,
                 divergent: t.divergent,
                 step_size: t.step_size,
+                stage: warmup.stage(it),
             });
         }
         if s.num_warmup > 0 {
@@ -675,6 +676,7 @@ impl<O: Observer> Sampler<O> {
                 divergences,
                 divergent: t.divergent,
                 step_size: t.step_size,
+                stage: AdaptStage::None,
             });
         }
         Ok(())

@@ -12,6 +12,7 @@ use crate::error::McmcError;
 use crate::hamiltonian::Position;
 use crate::kernel::Integrator;
 use crate::metric::Metric;
+use crate::observer::AdaptStage;
 use crate::settings::SamplerSettings;
 use crate::transition::Transition;
 
@@ -229,6 +230,16 @@ impl Warmup for FisherWarmup {
         }
         let eps = self.da.update(transition.accept_stat);
         integrator.set_step_size(eps)
+    }
+
+    fn stage(&self, iteration: usize) -> AdaptStage {
+        if iteration >= self.final_start {
+            AdaptStage::StepSizeOnly
+        } else if iteration < self.early_end {
+            AdaptStage::EarlyMetric
+        } else {
+            AdaptStage::Metric
+        }
     }
 
     fn finish(&mut self, integrator: &mut Integrator) -> Result<(), McmcError> {

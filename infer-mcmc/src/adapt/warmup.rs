@@ -7,6 +7,7 @@ use crate::density::LogDensity;
 use crate::error::McmcError;
 use crate::hamiltonian::Position;
 use crate::kernel::Integrator;
+use crate::observer::AdaptStage;
 use crate::settings::SamplerSettings;
 use crate::transition::Transition;
 
@@ -71,6 +72,13 @@ pub trait Warmup {
         rng: &mut R,
     ) -> Result<(), McmcError>;
 
+    /// The stage of the adaptation after warmup iteration `iteration` (0-based), for
+    /// progress displays. Default: [`AdaptStage::Other`].
+    fn stage(&self, iteration: usize) -> AdaptStage {
+        let _ = iteration;
+        AdaptStage::Other
+    }
+
     /// Sets the integrator for the sampling phase after the last warmup transition.
     ///
     /// # Errors
@@ -95,6 +103,8 @@ pub struct StanWarmup {
     da: DualAveraging,
     windows: WarmupWindows,
     estimator: MetricEstimator,
+    /// The slow windows as iteration ranges, for [`Warmup::stage`].
+    slow_windows: Vec<(usize, usize)>,
     chain: usize,
 }
 
@@ -106,17 +116,19 @@ impl StanWarmup {
     ///
     /// [`McmcError::InvalidSetting`] for invalid dual-averaging settings.
     pub fn new(settings: &SamplerSettings, dim: usize, chain: usize) -> Result<Self, McmcError> {
+        let windows = WarmupWindows::new(
+            settings.num_warmup,
+            settings.adapt.init_buffer,
+            settings.adapt.term_buffer,
+            settings.adapt.base_window,
+        );
         Ok(Self {
             da: DualAveraging::new(
                 settings.dual_averaging_options(),
                 settings.initial_step_size,
             )?,
-            windows: WarmupWindows::new(
-                settings.num_warmup,
-                settings.adapt.init_buffer,
-                settings.adapt.term_buffer,
-                settings.adapt.base_window,
-            ),
+            slow_windows: windows.windows(),
+            windows,
             estimator: MetricEstimator::new(settings.metric, dim),
             chain,
         })
@@ -159,6 +171,23 @@ impl Warmup for StanWarmup {
             restart_step_size(&mut self.da, integrator, density, position, rng)?;
         }
         Ok(())
+    }
+
+    fn stage(&self, iteration: usize) -> AdaptStage {
+        let count = self.slow_windows.len();
+        match self
+            .slow_windows
+            .iter()
+            .position(|&(_, end)| iteration < end)
+        {
+            _ if count == 0 => AdaptStage::StepSizeOnly,
+            Some(0) if iteration < self.slow_windows[0].0 => AdaptStage::InitialFast,
+            Some(w) => AdaptStage::SlowWindow {
+                index: w + 1,
+                count,
+            },
+            None => AdaptStage::StepSizeOnly,
+        }
     }
 
     fn finish(&mut self, integrator: &mut Integrator) -> Result<(), McmcError> {
