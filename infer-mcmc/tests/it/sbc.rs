@@ -8,10 +8,13 @@
 //! average of the posteriors over prior-predictive data), so the ranks, grouped in `BINS`
 //! equal bins, pass a chi-square test of uniformity.
 //!
+//! The calibration runs once per warmup strategy (Stan's; nutpie's Fisher diagonal): the
+//! strategy must not change the posterior the chain samples.
+//!
 //! Every p-value must exceed `ALPHA` = 0.001. The test is deterministic (seeds derived from
 //! the replication index, results independent of the number of threads); over seed choices,
-//! a correct sampler fails it with probability at most 6 × 0.001 = 0.6% (Bonferroni over the
-//! six parameters), plus the small bias of the chi-square approximation and of the residual
+//! a correct sampler fails one strategy's test with probability at most 6 × 0.001 = 0.6%
+//! (Bonferroni over the six parameters; 1.2% for the two strategies together), plus the small bias of the chi-square approximation and of the residual
 //! autocorrelation of the thinned draws. A deliberately under-dispersed sampler (draws shrunk
 //! by 30% about their mean) must fail, so the test has power.
 //!
@@ -22,7 +25,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use infer_mcmc::layout::{Block, EntrySpec, Layout};
-use infer_mcmc::{LogDensity, LogDensityError, Sampler, SamplerSettings};
+use infer_mcmc::{Adaptation, LogDensity, LogDensityError, Sampler, SamplerSettings};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
@@ -154,7 +157,7 @@ struct Replication {
     divergences: usize,
 }
 
-fn replicate(r: usize) -> Replication {
+fn replicate(r: usize, adaptation: Adaptation) -> Replication {
     let mut rng = StdRng::seed_from_u64(0x5BC0_0000 + r as u64);
     let (truth, mut model) = simulate(&mut rng);
     let settings = SamplerSettings {
@@ -163,6 +166,7 @@ fn replicate(r: usize) -> Replication {
         num_samples: L * THIN,
         thin: THIN,
         seed: 1_000_003 * r as u64 + 7,
+        adaptation,
         ..SamplerSettings::default()
     };
     let chain = Sampler::new(settings)
@@ -186,7 +190,7 @@ fn replicate(r: usize) -> Replication {
 }
 
 /// Runs every replication on a few threads; the results do not depend on their number.
-fn replications() -> Vec<Replication> {
+fn replications(adaptation: Adaptation) -> Vec<Replication> {
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(4);
@@ -201,7 +205,7 @@ fn replications() -> Vec<Replication> {
                     if r >= REPLICATIONS {
                         break;
                     }
-                    let out = replicate(r);
+                    let out = replicate(r, adaptation);
                     *slots[r].lock().unwrap() = Some(out);
                 }
             });
@@ -250,10 +254,21 @@ fn hierarchical_gradient_matches_central_differences() {
     }
 }
 
+/// SBC with Stan's warmup (the default).
 #[test]
 fn simulation_based_calibration() {
+    calibrate(Adaptation::Stan);
+}
+
+/// SBC with nutpie's gradient-informed diagonal warmup.
+#[test]
+fn simulation_based_calibration_fisher() {
+    calibrate(Adaptation::FisherDiagonal);
+}
+
+fn calibrate(adaptation: Adaptation) {
     let start = Instant::now();
-    let reps = replications();
+    let reps = replications(adaptation);
     let layout = Hierarchical { y: vec![0.0; J] }.layout();
     let names: Vec<&str> = checked_columns()
         .iter()
@@ -261,7 +276,7 @@ fn simulation_based_calibration() {
         .collect();
     let divergences: usize = reps.iter().map(|r| r.divergences).sum();
     println!(
-        "SBC: {REPLICATIONS} replications × {L} draws (thin {THIN}), {BINS} bins, {divergences} divergences in {} transitions, {:.1} s",
+        "SBC ({adaptation:?}): {REPLICATIONS} replications × {L} draws (thin {THIN}), {BINS} bins, {divergences} divergences in {} transitions, {:.1} s",
         REPLICATIONS * L * THIN,
         start.elapsed().as_secs_f64()
     );
