@@ -31,6 +31,27 @@ pub enum Adaptation {
     FisherDiagonal,
 }
 
+impl Adaptation {
+    /// The warmup length the strategy is designed for: Stan's 1000 iterations, nutpie's 400
+    /// for the Fisher diagonal. [`SamplerSettings::with_adaptation`] sets it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use infer_mcmc::settings::Adaptation;
+    ///
+    /// assert_eq!(Adaptation::Stan.default_num_warmup(), 1000);
+    /// assert_eq!(Adaptation::FisherDiagonal.default_num_warmup(), 400);
+    /// ```
+    #[must_use]
+    pub fn default_num_warmup(self) -> usize {
+        match self {
+            Self::Stan => 1000,
+            Self::FisherDiagonal => 400,
+        }
+    }
+}
+
 /// Which transition kernel the sampler runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -246,6 +267,27 @@ impl Default for SamplerSettings {
 }
 
 impl SamplerSettings {
+    /// These settings with warmup strategy `adaptation` and the warmup length it is designed
+    /// for ([`Adaptation::default_num_warmup`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use infer_mcmc::SamplerSettings;
+    /// use infer_mcmc::settings::Adaptation;
+    ///
+    /// let s = SamplerSettings::default().with_adaptation(Adaptation::FisherDiagonal);
+    /// assert_eq!((s.adaptation, s.num_warmup), (Adaptation::FisherDiagonal, 400));
+    /// ```
+    #[must_use]
+    pub fn with_adaptation(self, adaptation: Adaptation) -> Self {
+        Self {
+            adaptation,
+            num_warmup: adaptation.default_num_warmup(),
+            ..self
+        }
+    }
+
     /// Checks every field: counts in range (`num_chains`, `thin` ≥ 1; `max_init_tries` in
     /// 1 ..= [`MAX_INIT_TRIES`];
     /// `num_warmup + num_samples` and the per-chain output representable: at most
