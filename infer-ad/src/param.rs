@@ -8,6 +8,12 @@ use crate::tensor::Tensor;
 use ndarray::{Array, ArrayD, Dimension};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+mod bound;
+mod constraint;
+
+pub use bound::Bound;
+pub use constraint::{ParamConstraint, PositiveMap};
+
 /// Source of store identities (see [`ParamStore::accumulate_grads`]).
 static NEXT_STORE: AtomicU64 = AtomicU64::new(1);
 
@@ -55,6 +61,8 @@ pub struct ParamStore {
     names: Vec<String>,
     values: Vec<ArrayD<f64>>,
     grads: Vec<ArrayD<f64>>,
+    /// One per parameter ([`ParamConstraint::Real`] for [`ParamStore::add`]).
+    constraints: Vec<ParamConstraint>,
 }
 
 impl Default for ParamStore {
@@ -64,54 +72,8 @@ impl Default for ParamStore {
             names: Vec::new(),
             values: Vec::new(),
             grads: Vec::new(),
+            constraints: Vec::new(),
         }
-    }
-}
-
-/// The parameters of a [`ParamStore`] bound to one tape as tracked leaves; index it with a
-/// [`ParamId`].
-#[derive(Debug, Clone)]
-pub struct Bound<'t> {
-    /// The identity of the store that made it.
-    store: u64,
-    leaves: Vec<Tensor<'t>>,
-}
-
-impl<'t> Bound<'t> {
-    /// The leaf of a parameter.
-    ///
-    /// # Panics
-    /// If `id` is not from the store that made this binding.
-    pub fn get(&self, id: ParamId) -> Tensor<'t> {
-        self.leaves[id.0]
-    }
-
-    /// The gradients of the last backward pass for all leaves, concatenated in store order,
-    /// written into `out` without allocating.
-    ///
-    /// # Panics
-    /// If `out.len()` differs from the total number of elements.
-    pub fn grad_into_flat(&self, out: &mut [f64]) {
-        let total: usize = self.leaves.iter().map(Tensor::numel).sum();
-        assert_eq!(out.len(), total, "grad_into_flat: wrong output length");
-        let mut at = 0;
-        for leaf in &self.leaves {
-            let n = leaf.numel();
-            leaf.grad_into(&mut out[at..at + n]);
-            at += n;
-        }
-    }
-
-    /// All leaves, in the store's order.
-    pub fn leaves(&self) -> &[Tensor<'t>] {
-        &self.leaves
-    }
-}
-
-impl<'t> std::ops::Index<ParamId> for Bound<'t> {
-    type Output = Tensor<'t>;
-    fn index(&self, id: ParamId) -> &Tensor<'t> {
-        &self.leaves[id.0]
     }
 }
 
@@ -139,7 +101,111 @@ impl ParamStore {
         self.grads.push(ArrayD::zeros(value.raw_dim()));
         self.values.push(value);
         self.names.push(name);
+        self.constraints.push(ParamConstraint::Real);
         Ok(ParamId(self.names.len() - 1))
+    }
+
+    /// Adds a parameter declared to live in a domain (Pyro's `pyro.param(name, init,
+    /// constraint=...)`), with its initial value given on the constrained scale. The store
+    /// keeps the unconstrained value `T⁻¹(value)`: optimizers update it there, and
+    /// [`ParamStore::bind`] records the constrained value `T(u)` on the tape (see
+    /// [`ParamConstraint`] for the transforms), so a guide's scale declared positive stays
+    /// positive whatever step the optimizer takes. [`ParamStore::value`],
+    /// [`ParamStore::to_flat`] and [`ParamStore::write_flat`] work on the unconstrained
+    /// scale; [`ParamStore::constrained_value`] reads the constrained one.
+    ///
+    /// The constraint is a reparameterization for optimization: a sampler that moves the
+    /// stored values (infer-mcmc's step functions over a store) moves the unconstrained
+    /// ones and targets the closure's density in those coordinates, without the
+    /// change-of-variables term; declare constraints of sampled parameters through a model's
+    /// parameter layout instead.
+    ///
+    /// # Errors
+    /// [`AdError::InvalidHyperParameter`] for a constraint with bad bounds (see
+    /// [`ParamConstraint::validate`]); [`AdError::InvalidArgument`] naming the parameter's
+    /// element when an initial value lies outside the open domain, or so close to a bound
+    /// that its unconstrained value is not finite; then as [`ParamStore::add`].
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::{AdError, ParamConstraint, ParamStore};
+    /// let mut s = ParamStore::new();
+    /// let p = s.add_constrained(
+    ///     "p",
+    ///     ndarray::arr1(&[0.25, 0.5]),
+    ///     ParamConstraint::Interval { lower: 0.0, upper: 1.0 },
+    /// )?;
+    /// assert!((s.constrained_value(p)[0] - 0.25).abs() < 1e-15);
+    /// assert_eq!(s.value(p)[1], 0.0); // logit 0.5
+    /// let err = s.add_constrained("sd", ndarray::arr1(&[-1.0]), ParamConstraint::positive());
+    /// assert!(matches!(err, Err(AdError::InvalidArgument { .. })));
+    /// # Ok::<(), AdError>(())
+    /// ```
+    pub fn add_constrained<D: Dimension>(
+        &mut self,
+        name: impl Into<String>,
+        value: Array<f64, D>,
+        constraint: ParamConstraint,
+    ) -> Result<ParamId, AdError> {
+        constraint.validate()?;
+        let name = name.into();
+        let mut unconstrained = value.into_dyn();
+        for (k, x) in unconstrained.iter_mut().enumerate() {
+            let u = constraint.inverse(*x);
+            if !u.is_finite() {
+                return Err(AdError::InvalidArgument {
+                    op: "ParamStore::add_constrained",
+                    name: format!("{name}[{k}]"),
+                    value: *x,
+                    reason: constraint.domain(),
+                });
+            }
+            *x = u;
+        }
+        let id = self.add(name, unconstrained)?;
+        self.constraints[id.0] = constraint;
+        Ok(id)
+    }
+
+    /// A parameter's declared constraint ([`ParamConstraint::Real`] when added with
+    /// [`ParamStore::add`]).
+    ///
+    /// # Panics
+    /// If `id` is not from this store.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::{ParamConstraint, ParamStore};
+    /// let mut s = ParamStore::new();
+    /// let w = s.add("w", ndarray::arr1(&[1.0]))?;
+    /// let sd = s.add_constrained("sd", ndarray::arr1(&[1.0]), ParamConstraint::positive())?;
+    /// assert_eq!(s.constraint(w), ParamConstraint::Real);
+    /// assert_eq!(s.constraint(sd), ParamConstraint::positive());
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn constraint(&self, id: ParamId) -> ParamConstraint {
+        self.constraints[id.0]
+    }
+
+    /// A parameter's value on its constrained scale (for a parameter without a
+    /// constraint, a copy of [`ParamStore::value`]), computed as [`ParamStore::bind`]
+    /// computes it on the tape.
+    ///
+    /// # Panics
+    /// If `id` is not from this store.
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::{ParamConstraint, ParamStore};
+    /// let mut s = ParamStore::new();
+    /// let sd = s.add_constrained("sd", ndarray::arr1(&[2.0]), ParamConstraint::positive())?;
+    /// s.value_mut(sd)[0] = -50.0; // any unconstrained value
+    /// assert!(s.constrained_value(sd)[0] > 0.0);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn constrained_value(&self, id: ParamId) -> ArrayD<f64> {
+        let c = self.constraints[id.0];
+        self.values[id.0].mapv(|u| c.forward(u).0)
     }
 
     /// Looks a parameter up by name.
@@ -246,11 +312,41 @@ impl ParamStore {
         }
     }
 
-    /// Makes every parameter a tracked leaf on `tape`.
+    /// Makes every parameter a tracked leaf on `tape` (a constrained parameter's leaf is
+    /// its unconstrained value, and indexing the binding gives the constrained value, one
+    /// elementwise node; see [`ParamStore::add_constrained`]).
+    ///
+    /// Each binding is counted on the tape until [`Tape::clear`]
+    /// ([`Tape::binds_since_clear`]); a debug build warns once when a tape is bound many
+    /// times without being cleared, the sign of a training loop that forgot to clear it.
     pub fn bind<'t>(&self, tape: &'t Tape) -> Bound<'t> {
+        let leaves: Vec<_> = self.values.iter().map(|v| tape.tensor(v)).collect();
+        self.finish_bind(tape, leaves)
+    }
+
+    /// The binding of `leaves`: their constrained views when the store declares a
+    /// constraint, and the tape's count of bindings.
+    fn finish_bind<'t>(&self, tape: &'t Tape, leaves: Vec<Tensor<'t>>) -> Bound<'t> {
+        tape.note_bind();
+        let views = if self.constraints.iter().all(|c| c.is_real()) {
+            Vec::new()
+        } else {
+            leaves
+                .iter()
+                .zip(&self.constraints)
+                .map(|(&leaf, &c)| {
+                    if c.is_real() {
+                        leaf
+                    } else {
+                        leaf.map_internal(move |u| c.forward(u))
+                    }
+                })
+                .collect()
+        };
         Bound {
             store: self.id,
-            leaves: self.values.iter().map(|v| tape.tensor(v)).collect(),
+            leaves,
+            views,
         }
     }
 
@@ -284,10 +380,7 @@ impl ParamStore {
             leaves.push(tape.tensor_from_slice(v.shape(), &flat[at..at + n])?);
             at += n;
         }
-        Ok(Bound {
-            store: self.id,
-            leaves,
-        })
+        Ok(self.finish_bind(tape, leaves))
     }
 
     /// Copies all values, concatenated in store order, into `out`.

@@ -80,6 +80,16 @@ pub enum LossError {
         /// The family.
         dist: &'static str,
     },
+    /// The loss of an optimization step ([`crate::Svi::step`]) is NaN or ±∞: the guide
+    /// diverged (or the model's density is not finite at the guide's draws). Nothing was
+    /// updated.
+    #[error("the loss at optimization step {step} is {value}; nothing was updated")]
+    NonFiniteLoss {
+        /// The step (0 for the first).
+        step: u64,
+        /// The loss.
+        value: f64,
+    },
     /// A distribution failed (shape mismatch, entropy not defined, …).
     #[error(transparent)]
     Dist(#[from] DistError),

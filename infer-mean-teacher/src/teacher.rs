@@ -2,7 +2,7 @@
 //! infer-ad's [`Bound`](infer_ad::Bound).
 
 use crate::ema::MeanTeacher;
-use infer_ad::{ParamId, ParamStore, Tape, Tensor};
+use infer_ad::{ParamConstraint, ParamId, ParamStore, Tape, Tensor};
 use std::ops::Index;
 
 /// The parameters of a [`ParamStore`] placed on a tape as untracked constants: operations on
@@ -29,7 +29,9 @@ pub struct Constants<'t> {
 }
 
 impl<'t> Constants<'t> {
-    /// Places every parameter of `store` on `tape` as an untracked constant.
+    /// Places every parameter of `store` on `tape` as an untracked constant: its value on
+    /// its declared scale, as [`Bound`](infer_ad::Bound) gives it (the constrained value of
+    /// a parameter added with [`ParamStore::add_constrained`]).
     ///
     /// # Examples
     /// ```
@@ -41,11 +43,29 @@ impl<'t> Constants<'t> {
     /// assert_eq!(c.tensors().len(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// A constrained parameter reads as its constrained value, as on a tracked binding:
+    /// ```
+    /// use infer_ad::{ParamConstraint, ParamStore, Tape};
+    /// let mut store = ParamStore::new();
+    /// let sd = store.add_constrained("sd", ndarray::arr1(&[0.5]), ParamConstraint::positive())?;
+    /// let tape = Tape::new();
+    /// let c = infer_mean_teacher::Constants::bind(&store, &tape);
+    /// assert_eq!(c[sd].to_vec(), store.bind(&tape)[sd].to_vec());
+    /// assert!((c[sd].to_vec()[0] - 0.5).abs() < 1e-15);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn bind(store: &ParamStore, tape: &'t Tape) -> Self {
         Constants {
             tensors: store
                 .ids()
-                .map(|id| tape.constant(store.value(id)))
+                .map(|id| {
+                    if store.constraint(id) == ParamConstraint::Real {
+                        tape.constant(store.value(id))
+                    } else {
+                        tape.constant(&store.constrained_value(id))
+                    }
+                })
                 .collect(),
         }
     }

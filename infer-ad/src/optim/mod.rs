@@ -1,5 +1,6 @@
 //! Optimizers over a [`crate::ParamStore`] (SGD with momentum/Nesterov/weight decay, Adam with
-//! optional AMSGrad) and gradient clipping.
+//! optional AMSGrad), gradient clipping, and learning-rate schedules ([`StepLr`],
+//! [`ExponentialLr`], [`CosineAnnealingLr`]).
 //!
 //! Every hyper-parameter is validated where it is set (constructors and setters), and every
 //! step checks that the values and gradients it reads are finite before it changes anything:
@@ -7,10 +8,12 @@
 
 mod adam;
 mod clip;
+mod schedule;
 mod sgd;
 
 pub use adam::{Adam, AdamConfig};
 pub use clip::clip_grad_norm;
+pub use schedule::{CosineAnnealingLr, ExponentialLr, LrSchedule, StepLr};
 pub use sgd::{Sgd, SgdConfig};
 
 use crate::{AdError, ParamStore};

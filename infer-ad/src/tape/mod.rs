@@ -57,6 +57,6 @@ mod node;
 mod recording;
 mod sweep;
 
-pub use handle::{Tape, TapeCapacity, check_same_tape};
+pub use handle::{Tape, TapeCapacity, UNCLEARED_BINDS_WARNING, check_same_tape};
 pub(crate) use node::{NONE, Node};
 pub(crate) use recording::Inner;
