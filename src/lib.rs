@@ -31,7 +31,8 @@ pub use infer_mean_teacher as mean_teacher;
 /// The names most programs need: with `use infer::prelude::*;` a model can be written and
 /// sampled (tape types, every distribution family and [`Constraint`](infer_dist::Constraint),
 /// `log_sum_exp` / `log_mix`, the [`Model`](infer_mcmc::model::Model) interface with its
-/// bounds, the sampler, its settings and named inits) and a VI loop run (parameters and
+/// bounds, the sampler, its settings and named inits), fitted by ADVI
+/// ([`advi_model`](infer_mcmc::advi::advi_model)) and a VI loop run (parameters and
 /// optimizers).
 ///
 /// ```
@@ -60,6 +61,7 @@ pub mod prelude {
         log_sum_exp,
     };
     pub use infer_dist::prelude::*;
+    pub use infer_mcmc::advi::{AdviFamily, AdviFit, AdviSettings, advi, advi_model};
     pub use infer_mcmc::init::Inits;
     pub use infer_mcmc::model::{Model, Params, bounds, lower, upper};
     pub use infer_mcmc::stan_data::{StanData, StanDataError};

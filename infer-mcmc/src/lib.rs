@@ -35,6 +35,7 @@
 pub mod diagnostics;
 
 pub mod adapt;
+pub mod advi;
 pub mod checkpoint;
 pub mod density;
 pub mod error;

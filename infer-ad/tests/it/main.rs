@@ -15,6 +15,7 @@ mod matmul_kernel;
 mod ode;
 mod ops_values;
 mod prop_ops;
+mod scalar_with_gradients;
 mod schedules;
 mod tape_growth;
 mod training;
