@@ -2,7 +2,9 @@
 //!
 //! ```text
 //! cargo run --release --example posteriordb -- [--dir DIR] [--chains N] [--draws D]
-//!     [--warmup W] [--adaptation stan|fisher] [--seed S] [--csv PREFIX] [NAME ...]
+//!     [--warmup W] [--adaptation stan|fisher] [--init random|pathfinder] [--seed S]
+//!     [--csv PREFIX] [--method nuts|advi-meanfield|advi-fullrank|pathfinder|pathfinder-multi|laplace]
+//!     [NAME ...]
 //! ```
 //!
 //! `DIR` (default: the repository's `tests/data/posteriordb`) holds one folder per posterior
@@ -30,6 +32,21 @@
 //! `posteriordb: N passed, M failed, K unsupported`. With `--csv PREFIX`
 //! each posterior's chains are also written as CmdStan CSV files `PREFIX<name>_<chain>.csv`.
 //!
+//! **Approximations.** With `--method` other than `nuts` (the default) each posterior is
+//! approximated instead — single-path Pathfinder, multi-path Pathfinder (4 paths, PSIS
+//! resampling) or Laplace (at the mode of the unconstrained density, Jacobian included), all
+//! with CmdStan's defaults and the `--seed` — and one line per posterior gives the gradient
+//! evaluations, the wall time, max |mean − ref_mean| / ref_sd over the reference quantities,
+//! the range of sd ÷ reference sd, and the Pareto k̂ (of the resampling weights for
+//! multi-path, of the draws' importance ratios log p − log q otherwise), then the quantities
+//! more than 0.3 reference sds off; the last line is
+//! `posteriordb approx: N within 0.3 sd, M not, K unsupported`. The ADVI methods are
+//! unsupported until ADVI lands. A method that fails on a posterior (its error printed) counts
+//! as not within. The exit status is 1 only for errors of the runner (unreadable files, data
+//! the model rejects), not for approximations that are off or failed. With `--csv PREFIX` the draws
+//! are written to `PREFIX<name>_<method>.csv` (CmdStan's Pathfinder/Laplace layout).
+//! `--init pathfinder` starts the NUTS chains from multi-path Pathfinder draws.
+//!
 //! **Heavy tails.** Both Monte Carlo errors are moment-based: the MCSE of a mean needs a
 //! finite variance, that of an sd (the error of a variance) a finite fourth moment. The
 //! Pareto k̂ of the draws (`diagnostics::pareto_khat`, as the R package `posterior` defines it:
@@ -47,10 +64,12 @@
 //! 1.8 % of full runs (1 − (1 − 6.3e-5)^286), plus the rarer R-hat exceedances of 4 × 1000
 //! well-mixed draws. The exit status is 1 when any posterior fails.
 
+mod approx;
 mod models;
 mod runner;
 
-use infer::mcmc::{Adaptation, SamplerSettings};
+use infer::mcmc::approx::{Method, PathfinderSettings};
+use infer::mcmc::{Adaptation, InitStrategy, SamplerSettings};
 use std::error::Error;
 use std::path::{Path, PathBuf};
 
@@ -61,6 +80,9 @@ struct Options {
     seed: u64,
     warmup: usize,
     adaptation: Adaptation,
+    init: InitStrategy,
+    /// `None` for NUTS.
+    method: Option<Method>,
     csv: Option<String>,
     names: Vec<String>,
 }
@@ -73,6 +95,8 @@ fn options() -> Result<Options, Box<dyn Error>> {
         seed: 20261203,
         warmup: 1000,
         adaptation: Adaptation::Stan,
+        init: InitStrategy::Random,
+        method: None,
         csv: None,
         names: Vec::new(),
     };
@@ -94,10 +118,30 @@ fn options() -> Result<Options, Box<dyn Error>> {
                     }
                 }
             }
+            "--init" => {
+                o.init = match value("--init")?.as_str() {
+                    "random" => InitStrategy::Random,
+                    "pathfinder" => InitStrategy::Pathfinder(PathfinderSettings::default()),
+                    other => {
+                        return Err(format!("unknown init {other} (random, pathfinder)").into());
+                    }
+                }
+            }
+            "--method" => {
+                let m = value("--method")?;
+                o.method = match m.as_str() {
+                    "nuts" => None,
+                    other => Some(approx::parse_method(other).ok_or_else(|| {
+                        format!(
+                            "unknown method {other} (nuts, advi-meanfield, advi-fullrank, pathfinder, pathfinder-multi, laplace)"
+                        )
+                    })?),
+                }
+            }
             "--csv" => o.csv = Some(value("--csv")?),
             "-h" | "--help" => {
                 println!(
-                    "usage: posteriordb [--dir DIR] [--chains N] [--draws D] [--warmup W] [--adaptation stan|fisher] [--seed S] [--csv PREFIX] [NAME ...]"
+                    "usage: posteriordb [--dir DIR] [--chains N] [--draws D] [--warmup W] [--adaptation stan|fisher] [--init random|pathfinder] [--seed S] [--csv PREFIX] [--method nuts|advi-meanfield|advi-fullrank|pathfinder|pathfinder-multi|laplace] [NAME ...]"
                 );
                 std::process::exit(0);
             }
@@ -130,6 +174,9 @@ fn main() -> Result<(), Box<dyn Error>> {
                 .is_some_and(|x| o.names.iter().any(|n| x == n.as_str()))
         });
     }
+    if let Some(method) = o.method {
+        return run_approximations(&folders, method, &o);
+    }
     let (mut passed, mut failed, mut unsupported) = (0, 0, 0);
     for folder in &folders {
         let name = folder
@@ -141,6 +188,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             num_samples: o.draws,
             seed: o.seed,
             adaptation: o.adaptation,
+            init: o.init,
             ..SamplerSettings::default()
         };
         match runner::run(folder, &base, o.csv.as_deref()) {
@@ -163,6 +211,47 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     println!("posteriordb: {passed} passed, {failed} failed, {unsupported} unsupported");
     if failed > 0 {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+/// `--method` other than `nuts`: approximates every posterior and prints the comparison;
+/// exits with 1 only when a posterior could not be approximated.
+fn run_approximations(
+    folders: &[PathBuf],
+    method: Method,
+    o: &Options,
+) -> Result<(), Box<dyn Error>> {
+    let (mut within, mut not, mut unsupported, mut errors) = (0, 0, 0, 0);
+    for folder in folders {
+        let name = folder
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into());
+        match approx::run(folder, method, o.seed, o.csv.as_deref()) {
+            Ok(outcome) => {
+                match &outcome {
+                    approx::ApproxOutcome::Unsupported(_) => unsupported += 1,
+                    _ if outcome.within() => within += 1,
+                    _ => not += 1,
+                }
+                println!("{}", outcome.line(&name, method));
+                for d in outcome.details() {
+                    println!("{d}");
+                }
+            }
+            Err(e) => {
+                errors += 1;
+                not += 1;
+                println!("{name:<45} {method} ERROR: {e}");
+            }
+        }
+    }
+    println!(
+        "posteriordb approx: {within} within {} sd, {not} not, {unsupported} unsupported",
+        approx::WITHIN_SD
+    );
+    if errors > 0 {
         std::process::exit(1);
     }
     Ok(())

@@ -21,11 +21,11 @@ pub const MAX_KHAT_MEAN: f64 = 0.5;
 pub const MAX_KHAT_SD: f64 = 0.25;
 
 /// One reference quantity.
-struct Reference {
-    name: String,
-    mean: f64,
-    sd: f64,
-    ess_bulk: f64,
+pub struct Reference {
+    pub name: String,
+    pub mean: f64,
+    pub sd: f64,
+    pub ess_bulk: f64,
 }
 
 /// The comparison of one quantity.
@@ -69,6 +69,9 @@ pub enum Outcome {
         unusable: Vec<String>,
         divergent: usize,
         gradients: u64,
+        /// Gradient evaluations before sampling: the chains' warmups (and the Pathfinder
+        /// run of Pathfinder inits).
+        warmup_gradients: u64,
         seconds: f64,
     },
 }
@@ -97,6 +100,7 @@ impl Outcome {
                 unusable,
                 divergent,
                 gradients,
+                warmup_gradients,
                 seconds,
             } => {
                 let fold = |f: fn(&Row) -> f64, init: f64, pick: fn(f64, f64) -> f64| {
@@ -109,7 +113,7 @@ impl Outcome {
                 };
                 let untested = rows.iter().filter(|r| !r.sd_tested()).count();
                 format!(
-                    "{name:<45} {} {:>3} qty {seconds:7.2} s {gradients:>9} grads  min ESS {min_ess:7.0}  ESS/grad {:.4}  max|z| {:5.2}  max|z_sd| {:5.2}  sd/ref {:.2}–{:.2}  R-hat ≤ {:.4}  div {divergent}  max k̂ {:.2}{}",
+                    "{name:<45} {} {:>3} qty {seconds:7.2} s {gradients:>9} grads ({warmup_gradients} before sampling)  min ESS {min_ess:7.0}  ESS/grad {:.4}  max|z| {:5.2}  max|z_sd| {:5.2}  sd/ref {:.2}–{:.2}  R-hat ≤ {:.4}  div {divergent}  max k̂ {:.2}{}",
                     if self.passed() { "PASS" } else { "FAIL" },
                     rows.len() + unusable.len(),
                     min_ess / *gradients as f64,
@@ -164,13 +168,13 @@ impl Outcome {
     }
 }
 
-fn read_json(path: &Path) -> Result<Value, Box<dyn Error>> {
+pub fn read_json(path: &Path) -> Result<Value, Box<dyn Error>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Ok(serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?)
 }
 
-fn references(path: &Path) -> Result<Vec<Reference>, Box<dyn Error>> {
+pub fn references(path: &Path) -> Result<Vec<Reference>, Box<dyn Error>> {
     let v = read_json(path)?;
     let qs = v["quantities"]
         .as_array()
@@ -275,6 +279,12 @@ pub fn run(
         unusable,
         divergent: fit.num_divergent(),
         gradients: fit.gradient_evals(),
+        warmup_gradients: fit.init_gradient_evals
+            + fit
+                .chains
+                .iter()
+                .map(|c| c.warmup_gradient_evals)
+                .sum::<u64>(),
         seconds,
     })
 }

@@ -362,6 +362,8 @@ impl<O: Observer> Sampler<O> {
             chains,
             settings,
             wall_seconds: t_wall.elapsed().as_secs_f64(),
+            // the inits were found by the run that wrote the checkpoint
+            init_gradient_evals: 0,
         })
     }
 

@@ -191,6 +191,49 @@ where
     }
 }
 
+/// A log density that counts its gradient evaluations (the sampler's chains and the
+/// approximations of [`crate::approx`]).
+pub(crate) struct Counted<'m, M: ?Sized> {
+    pub(crate) inner: &'m mut M,
+    pub(crate) evals: u64,
+}
+
+impl<'m, M: ?Sized> Counted<'m, M> {
+    /// Wraps `inner` with a count of 0.
+    pub(crate) fn new(inner: &'m mut M) -> Self {
+        Self { inner, evals: 0 }
+    }
+}
+
+impl<M: LogDensity + ?Sized> LogDensity for Counted<'_, M> {
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+    fn logp_and_grad(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, LogDensityError> {
+        self.evals += 1;
+        self.inner.logp_and_grad(x, grad)
+    }
+    fn layout(&self) -> Layout {
+        self.inner.layout()
+    }
+    fn write_draw(
+        &mut self,
+        x: &[f64],
+        rng: &mut dyn RngCore,
+        out: &mut [f64],
+    ) -> Result<(), LogDensityError> {
+        self.inner.write_draw(x, rng, out)
+    }
+    fn init_point(
+        &mut self,
+        inits: &Inits,
+        radius: f64,
+        rng: &mut dyn RngCore,
+    ) -> Result<Vec<f64>, LogDensityError> {
+        self.inner.init_point(inits, radius, rng)
+    }
+}
+
 /// The leaves whose gradient one recorded evaluation reads back.
 pub(crate) enum TapeInputs<'t> {
     /// One vector leaf holding all coordinates ([`TapeModel`](crate::model::TapeModel)).

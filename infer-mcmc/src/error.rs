@@ -201,6 +201,14 @@ pub enum McmcError {
     /// A fatal log-density failure.
     #[error("log density failed: {0}")]
     LogDensity(#[from] LogDensityError),
+    /// The approximation that was to give the chains' initial points
+    /// ([`InitStrategy::Pathfinder`](crate::settings::InitStrategy::Pathfinder)) failed.
+    #[error("Pathfinder inits failed: {source}")]
+    InitApproximation {
+        /// Pathfinder's error.
+        #[source]
+        source: Box<crate::approx::ApproxError>,
+    },
     /// A chain stopped with an error.
     #[error("chain {chain} failed at iteration {iteration}: {source}")]
     Chain {

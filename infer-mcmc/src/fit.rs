@@ -232,8 +232,14 @@ pub struct Fit {
     /// The settings of the run.
     pub settings: SamplerSettings,
     /// Wall time of the whole run, seconds (the chains run in parallel on threads, so this is
-    /// less than the sum of their times when there are several threads).
+    /// less than the sum of their times when there are several threads; it includes the
+    /// approximation of [`InitStrategy::Pathfinder`](crate::InitStrategy::Pathfinder)).
     pub wall_seconds: f64,
+    /// Gradient evaluations spent finding the chains' initial points before they started:
+    /// those of the approximation of
+    /// [`InitStrategy::Pathfinder`](crate::InitStrategy::Pathfinder), 0 otherwise (each
+    /// chain's own search for a finite point is in its `warmup_gradient_evals`).
+    pub init_gradient_evals: u64,
 }
 
 impl Fit {
@@ -283,30 +289,13 @@ impl Fit {
     /// [`McmcError::UnknownName`](crate::McmcError::UnknownName) when nothing is recorded
     /// under `name`.
     pub fn draws_of(&self, name: &str) -> Result<ndarray::ArrayD<f64>, crate::McmcError> {
-        let e = self
-            .layout
-            .entry(name)
-            .ok_or_else(|| crate::McmcError::UnknownName {
-                name: name.to_owned(),
-                hint: self.name_hint(name),
-            })?;
         let (c, n) = (self.num_chains(), self.num_draws());
-        let mut shape = vec![c, n];
-        shape.extend_from_slice(&e.shape);
-        let cols = e.columns();
-        let mut values = Vec::with_capacity(c * n * e.numel());
-        for ch in &self.chains {
-            for row in ch.draws.rows() {
-                values.extend(cols.clone().map(|k| row[k]));
-            }
-        }
-        ndarray::ArrayD::from_shape_vec(shape, values).map_err(|_| {
-            crate::McmcError::DimensionMismatch {
-                name: "recorded draws",
-                expected: c * n * e.numel(),
-                found: 0,
-            }
-        })
+        quantity_draws(
+            &self.layout,
+            name,
+            &[c, n],
+            self.chains.iter().flat_map(|ch| ch.draws.rows()),
+        )
     }
 
     /// Draws of the `index`-th recorded value as chains × draws (the layout of the
@@ -348,35 +337,7 @@ impl Fit {
     pub fn draws_by_name(&self, name: &str) -> Result<Array2<f64>, crate::McmcError> {
         self.param_index(name)
             .and_then(|i| self.param_draws(i))
-            .ok_or_else(|| crate::McmcError::UnknownName {
-                name: name.to_owned(),
-                hint: self.name_hint(name),
-            })
-    }
-
-    /// What the valid names look like, for the error of [`draws_by_name`](Self::draws_by_name).
-    fn name_hint(&self, name: &str) -> String {
-        let wanted = name.split_once('[').map_or(name, |(b, _)| b).trim();
-        let names = self.param_names();
-        match self.layout.entry(wanted) {
-            Some(e) if !e.shape.is_empty() => {
-                let cols = e.columns();
-                format!(
-                    "`{wanted}` has {} elements, {} ..= {} (indices are 1-based)",
-                    e.numel(),
-                    names[cols.start],
-                    names[cols.end - 1]
-                )
-            }
-            _ => {
-                const SHOWN: usize = 20;
-                let mut list: Vec<&str> = names.iter().take(SHOWN).map(String::as_str).collect();
-                if names.len() > SHOWN {
-                    list.push("…");
-                }
-                format!("the recorded values are {}", list.join(", "))
-            }
-        }
+            .ok_or_else(|| unknown_name(&self.layout, name))
     }
 
     /// A sampler statistic (one of [`STAT_NAMES`]) as chains × draws.
@@ -395,10 +356,11 @@ impl Fit {
         self.chains.iter().map(Chain::num_divergent).sum()
     }
 
-    /// Gradient evaluations of every chain, warmup and sampling.
+    /// Gradient evaluations of every chain, warmup and sampling, and of the approximation
+    /// that gave their initial points ([`init_gradient_evals`](Self::init_gradient_evals)).
     #[must_use]
     pub fn gradient_evals(&self) -> u64 {
-        self.chains.iter().map(Chain::gradient_evals).sum()
+        self.init_gradient_evals + self.chains.iter().map(Chain::gradient_evals).sum::<u64>()
     }
 
     /// Sampling transitions that hit the maximum tree depth, over all chains.
@@ -408,5 +370,75 @@ impl Fit {
             .iter()
             .map(|c| c.num_max_depth(self.settings.max_depth))
             .sum()
+    }
+}
+
+/// Every recorded draw of the quantity `name` as `lead` × its shape (`lead` the chains and
+/// draws of a [`Fit`], the draws of an [`Approximation`](crate::approx::Approximation)),
+/// from the recorded rows in that order.
+///
+/// # Errors
+///
+/// [`McmcError::UnknownName`](crate::McmcError::UnknownName) when nothing is recorded under
+/// `name`; [`McmcError::DimensionMismatch`](crate::McmcError::DimensionMismatch) when the rows
+/// do not fill `lead`.
+pub(crate) fn quantity_draws<'a>(
+    layout: &Layout,
+    name: &str,
+    lead: &[usize],
+    rows: impl Iterator<Item = ndarray::ArrayView1<'a, f64>>,
+) -> Result<ndarray::ArrayD<f64>, crate::McmcError> {
+    let e = layout
+        .entry(name)
+        .ok_or_else(|| unknown_name(layout, name))?;
+    let mut shape = lead.to_vec();
+    shape.extend_from_slice(&e.shape);
+    let cols = e.columns();
+    let total = lead.iter().product::<usize>() * e.numel();
+    let mut values = Vec::with_capacity(total);
+    for row in rows {
+        values.extend(cols.clone().map(|k| row[k]));
+    }
+    ndarray::ArrayD::from_shape_vec(shape, values).map_err(|_| {
+        crate::McmcError::DimensionMismatch {
+            name: "recorded draws",
+            expected: total,
+            found: 0,
+        }
+    })
+}
+
+/// The error for a name nothing is recorded under: for an indexed name whose base exists
+/// (`eta[0]`, `eta[9]` of `eta[1]` … `eta[8]`) the message gives the valid 1-based range,
+/// otherwise it lists the recorded names.
+pub(crate) fn unknown_name(layout: &Layout, name: &str) -> crate::McmcError {
+    crate::McmcError::UnknownName {
+        name: name.to_owned(),
+        hint: name_hint(layout, name),
+    }
+}
+
+/// What the valid names look like, for [`unknown_name`].
+fn name_hint(layout: &Layout, name: &str) -> String {
+    let wanted = name.split_once('[').map_or(name, |(b, _)| b).trim();
+    let names = layout.names();
+    match layout.entry(wanted) {
+        Some(e) if !e.shape.is_empty() => {
+            let cols = e.columns();
+            format!(
+                "`{wanted}` has {} elements, {} ..= {} (indices are 1-based)",
+                e.numel(),
+                names[cols.start],
+                names[cols.end - 1]
+            )
+        }
+        _ => {
+            const SHOWN: usize = 20;
+            let mut list: Vec<&str> = names.iter().take(SHOWN).map(String::as_str).collect();
+            if names.len() > SHOWN {
+                list.push("…");
+            }
+            format!("the recorded values are {}", list.join(", "))
+        }
     }
 }

@@ -10,6 +10,10 @@
 //! - [`Sampler`]: Stan's warmup, several chains on threads, reproducible per-chain seeds,
 //!   Stan's per-draw statistics, an [`Observer`] for progress.
 //! - [`models`]: the benchmark posteriors with exact hand-written gradients.
+//! - [`approx`]: fast approximations of the same densities — the mode by L-BFGS (MAP),
+//!   Laplace, single- and multi-path Pathfinder — as an [`approx::Approximation`] with the
+//!   names, summary and CSV of a [`Fit`]; Pathfinder draws can start the chains
+//!   ([`InitStrategy::Pathfinder`]).
 //!
 //! # Examples
 //!
@@ -36,6 +40,7 @@ pub mod diagnostics;
 
 pub mod adapt;
 pub mod advi;
+pub mod approx;
 pub mod checkpoint;
 pub mod density;
 pub mod error;
@@ -72,7 +77,7 @@ pub use nuts::{Nuts, NutsOptions};
 pub use observer::{AdaptStage, DrawEvent, NoObserver, Observer, Phase};
 pub use panic::PanicLocation;
 pub use sampler::{Sampler, chain_seed};
-pub use settings::{AdaptSettings, Adaptation, Algorithm, SamplerSettings};
+pub use settings::{AdaptSettings, Adaptation, Algorithm, InitStrategy, SamplerSettings};
 pub use transition::Transition;
 pub use until::{SamplingTarget, TargetReport};
 pub mod csv;

@@ -838,6 +838,8 @@ pub struct TapeModel<M> {
     /// Position in the layout's entries of each declaration, in call order.
     order: Vec<usize>,
     tape: Tape,
+    /// Whether log p includes the log |Jacobian| of the parameters' transforms.
+    jacobian: bool,
 }
 
 /// Tries at random points when the model cannot be evaluated at the unconstrained origin
@@ -906,6 +908,7 @@ impl<M: Model> TapeModel<M> {
             layout,
             order,
             tape: Tape::new(),
+            jacobian: true,
         })
     }
 
@@ -928,7 +931,49 @@ impl<M: Model> TapeModel<M> {
             layout,
             order,
             tape: Tape::new(),
+            jacobian: true,
         }
+    }
+
+    /// Whether log p includes the log |Jacobian| of the parameters' transforms (Stan's
+    /// `jacobian` flag). With it (the default, what the sampler needs) the log density is that
+    /// of the unconstrained coordinates; without it, that of the constrained parameters,
+    /// evaluated at their transforms — its maximum is the posterior mode (MAP) of the
+    /// constrained parameters, what CmdStan's `optimize` finds by default
+    /// ([`optimize_model`](crate::approx::optimize_model)).
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::Var;
+    /// use infer_dist::{Constraint, Distribution, Exponential};
+    /// use infer_mcmc::model::{Model, Params, TapeModel};
+    /// use infer_mcmc::{LogDensity, LogDensityError};
+    ///
+    /// struct Rate;
+    /// impl Model for Rate {
+    ///     fn log_density<'t>(&self, p: &mut Params<'t>) -> Result<Var<'t>, LogDensityError> {
+    ///         let lambda = p.scalar("lambda", Constraint::Positive)?;
+    ///         Ok(Exponential::new(p.tape().scalar(1.0))?.log_prob_sum(lambda.as_tensor())?)
+    ///     }
+    /// }
+    /// let mut m = TapeModel::new(Rate)?.with_jacobian(false);
+    /// assert!(!m.jacobian());
+    /// let mut grad = [0.0];
+    /// // log p(λ) = −λ at λ = e¹ (no + y of the Jacobian), gradient −eʸ
+    /// let lp = m.logp_and_grad(&[1.0], &mut grad)?;
+    /// assert!((lp + 1f64.exp()).abs() < 1e-12 && (grad[0] + 1f64.exp()).abs() < 1e-12);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_jacobian(mut self, jacobian: bool) -> Self {
+        self.jacobian = jacobian;
+        self
+    }
+
+    /// Whether log p includes the log |Jacobian| (see [`TapeModel::with_jacobian`]).
+    #[must_use]
+    pub fn jacobian(&self) -> bool {
+        self.jacobian
     }
 
     /// Runs the model in `mode` at unconstrained point `y` (if any): the log density with the
@@ -982,11 +1027,20 @@ impl<M: Model> LogDensity for TapeModel<M> {
             layout,
             order,
             tape,
-            ..
+            jacobian,
         } = self;
+        let jacobian = *jacobian;
         tape_logp_and_grad(tape, grad, |tape| {
             let y = tape.tensor_from_slice(&[layout.dim()], x)?;
-            let lp = Self::run(model, tape, layout, order, Some(y), Mode::Gradient, true)?;
+            let lp = Self::run(
+                model,
+                tape,
+                layout,
+                order,
+                Some(y),
+                Mode::Gradient,
+                jacobian,
+            )?;
             Ok((TapeInputs::Vector(y), lp))
         })
     }

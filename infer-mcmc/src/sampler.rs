@@ -6,10 +6,10 @@ use std::time::Instant;
 
 use ndarray::Array2;
 
-use rand::{RngCore, SeedableRng};
+use rand::SeedableRng;
 
 use crate::adapt::{FisherWarmup, StanWarmup, Warmup};
-use crate::density::LogDensity;
+use crate::density::{Counted, LogDensity};
 use crate::error::{LogDensityError, McmcError};
 use crate::fit::{Chain, ChainRng, ChainState, DrawStats, Fit};
 use crate::hamiltonian::Position;
@@ -22,14 +22,24 @@ use crate::model::{Model, TapeModel};
 use crate::nuts::Nuts;
 use crate::observer::{AdaptStage, DrawEvent, NoObserver, Observer, Phase};
 use crate::panic::catch_model_panic;
-use crate::settings::{Adaptation, Algorithm, SamplerSettings};
+use crate::settings::{Adaptation, Algorithm, InitStrategy, SamplerSettings};
 use crate::transition::Transition;
+
+/// Mixed into the run's seed for the Pathfinder run of [`InitStrategy::Pathfinder`].
+const PATHFINDER_STREAM: u64 = 0x7066_696e_6974_7321;
+
+/// The error of the Pathfinder run of [`InitStrategy::Pathfinder`].
+fn init_error(e: crate::approx::ApproxError) -> McmcError {
+    McmcError::InitApproximation {
+        source: Box::new(e),
+    }
+}
 
 /// Mixed into a chain's seed for the RNG of its generated quantities.
 const GQ_STREAM: u64 = 0x6765_6e65_7261_7465;
 
 /// SplitMix64 finalizer (Steele, Lea & Flood 2014).
-fn splitmix64(mut z: u64) -> u64 {
+pub(crate) fn splitmix64(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -65,41 +75,6 @@ fn reserve<T>(
     v.try_reserve_exact(n)
         .map_err(|_| McmcError::OutputTooLarge { name, value })?;
     Ok(v)
-}
-
-/// A log density that counts its gradient evaluations.
-struct Counted<'m, M: ?Sized> {
-    inner: &'m mut M,
-    evals: u64,
-}
-
-impl<M: LogDensity + ?Sized> LogDensity for Counted<'_, M> {
-    fn dim(&self) -> usize {
-        self.inner.dim()
-    }
-    fn logp_and_grad(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, LogDensityError> {
-        self.evals += 1;
-        self.inner.logp_and_grad(x, grad)
-    }
-    fn layout(&self) -> Layout {
-        self.inner.layout()
-    }
-    fn write_draw(
-        &mut self,
-        x: &[f64],
-        rng: &mut dyn RngCore,
-        out: &mut [f64],
-    ) -> Result<(), LogDensityError> {
-        self.inner.write_draw(x, rng, out)
-    }
-    fn init_point(
-        &mut self,
-        inits: &Inits,
-        radius: f64,
-        rng: &mut dyn RngCore,
-    ) -> Result<Vec<f64>, LogDensityError> {
-        self.inner.init_point(inits, radius, rng)
-    }
 }
 
 /// A chain's output with the model's layout, or its error.
@@ -264,15 +239,42 @@ impl<O: Observer> Sampler<O> {
     /// The first failing chain's error, wrapped in [`McmcError::Chain`] when it happened
     /// during an iteration; [`McmcError::ChainPanicked`] with the panic's message and
     /// location (the model's file and line) if the factory or the model panicked;
-    /// [`McmcError::DimensionMismatch`] for inits of the wrong number or length.
+    /// [`McmcError::DimensionMismatch`] for inits of the wrong number or length;
+    /// [`McmcError::InitApproximation`] when the Pathfinder run of
+    /// [`InitStrategy::Pathfinder`] fails.
     pub fn sample<M, F>(&self, make_model: F) -> Result<Fit, McmcError>
+    where
+        M: LogDensity,
+        F: Fn(usize) -> M + Sync,
+    {
+        if let Some(pf) = self.pathfinder_init() {
+            let t_wall = Instant::now();
+            let approx = crate::approx::pathfinder(&pf, &make_model).map_err(init_error)?;
+            let inits = approx
+                .unconstrained
+                .rows()
+                .into_iter()
+                .take(self.settings.num_chains)
+                .map(|r| r.to_vec())
+                .collect();
+            let inits = InitSource::Unconstrained(inits);
+            let mut fit = self.sample_from(make_model, Some(&inits))?;
+            fit.init_gradient_evals = approx.gradient_evals;
+            fit.wall_seconds = t_wall.elapsed().as_secs_f64();
+            return Ok(fit);
+        }
+        self.sample_from(make_model, self.inits.as_ref())
+    }
+
+    /// [`Sampler::sample`] with the chains' inits `inits` (the user's, or Pathfinder's).
+    fn sample_from<M, F>(&self, make_model: F, inits: Option<&InitSource>) -> Result<Fit, McmcError>
     where
         M: LogDensity,
         F: Fn(usize) -> M + Sync,
     {
         let s = &self.settings;
         let n_chains = s.num_chains;
-        if let Some(inits) = &self.inits
+        if let Some(inits) = inits
             && inits.len() != 1
             && inits.len() != n_chains
         {
@@ -295,7 +297,7 @@ impl<O: Observer> Sampler<O> {
         let t_wall = Instant::now();
         let (chains, layout) = self.run_chains(|chain| {
             let mut model = make_model(chain);
-            let chain_out = self.run_chain(chain, &mut model)?;
+            let chain_out = self.run_chain(chain, &mut model, inits)?;
             Ok((chain_out, model.layout()))
         })?;
         Ok(Fit {
@@ -303,7 +305,24 @@ impl<O: Observer> Sampler<O> {
             chains,
             settings: self.settings,
             wall_seconds: t_wall.elapsed().as_secs_f64(),
+            init_gradient_evals: 0,
         })
+    }
+
+    /// The Pathfinder settings of [`InitStrategy::Pathfinder`] (with the run's seed, mixed
+    /// with a stream of its own, and thread count) when the chains start from it: no inits
+    /// were given.
+    fn pathfinder_init(&self) -> Option<crate::approx::PathfinderSettings> {
+        match self.settings.init {
+            InitStrategy::Pathfinder(p) if self.inits.is_none() => {
+                Some(crate::approx::PathfinderSettings {
+                    seed: splitmix64(self.settings.seed ^ PATHFINDER_STREAM),
+                    num_threads: self.settings.num_threads,
+                    ..p
+                })
+            }
+            _ => None,
+        }
     }
 
     /// Runs `run(chain)` for every chain on `num_threads` scoped threads (panics caught as
@@ -418,7 +437,25 @@ impl<O: Observer> Sampler<O> {
         chain: usize,
         model: &mut M,
     ) -> Result<Chain, McmcError> {
-        catch_model_panic(chain, || self.run_chain(chain, model))
+        if let Some(pf) = self.pathfinder_init() {
+            // the same approximation as in `sample` (its draws do not depend on the threads
+            // or on the density instance), the paths run here in turn
+            let approx = crate::approx::pathfinder_on(model, &pf).map_err(init_error)?;
+            let init = approx
+                .unconstrained
+                .rows()
+                .into_iter()
+                .nth(chain)
+                .map(|r| r.to_vec())
+                .ok_or(McmcError::DimensionMismatch {
+                    name: "inits",
+                    expected: chain + 1,
+                    found: approx.num_draws(),
+                })?;
+            let inits = InitSource::Unconstrained(vec![init]);
+            return catch_model_panic(chain, || self.run_chain(chain, model, Some(&inits)));
+        }
+        catch_model_panic(chain, || self.run_chain(chain, model, self.inits.as_ref()))
     }
 
     /// [`Sampler::sample_chain`] without catching panics: the initial point, then the
@@ -427,6 +464,7 @@ impl<O: Observer> Sampler<O> {
         &self,
         chain: usize,
         model: &mut M,
+        inits: Option<&InitSource>,
     ) -> Result<Chain, McmcError> {
         let s = &self.settings;
         let dim = model.dim();
@@ -440,7 +478,7 @@ impl<O: Observer> Sampler<O> {
             inner: model,
             evals: 0,
         };
-        let pos = self.initial_position(chain, &mut model, &mut rng)?;
+        let pos = self.initial_position(chain, &mut model, &mut rng, inits)?;
         let (metric, step_size) = match &self.adapted {
             Some(a) => {
                 let (m, eps) = &a[if a.len() == 1 { 0 } else { chain }];
@@ -501,6 +539,7 @@ impl<O: Observer> Sampler<O> {
         chain: usize,
         model: &mut M,
         rng: &mut ChainRng,
+        inits: Option<&InitSource>,
     ) -> Result<Position, McmcError> {
         let s = &self.settings;
         let pick = |n: usize| -> Result<usize, McmcError> {
@@ -516,7 +555,7 @@ impl<O: Observer> Sampler<O> {
                 })
             }
         };
-        match &self.inits {
+        match inits {
             Some(InitSource::Unconstrained(inits)) => {
                 Position::new(model, inits[pick(inits.len())?].clone())
             }
@@ -739,6 +778,7 @@ impl<O: Observer> Sampler<O> {
             chains,
             settings,
             wall_seconds: fit.wall_seconds + t_wall.elapsed().as_secs_f64(),
+            init_gradient_evals: fit.init_gradient_evals,
         })
     }
 

@@ -52,6 +52,44 @@ impl Adaptation {
     }
 }
 
+/// How each chain's initial point is chosen (unless inits are given with
+/// [`Sampler::with_inits`](crate::Sampler::with_inits) or
+/// [`Sampler::with_named_inits`](crate::Sampler::with_named_inits), which take precedence).
+///
+/// # Examples
+///
+/// ```
+/// use infer_mcmc::{SamplerSettings, Sampler, models::EightSchools};
+/// use infer_mcmc::approx::PathfinderSettings;
+/// use infer_mcmc::settings::InitStrategy;
+///
+/// let settings = SamplerSettings {
+///     num_chains: 2, num_warmup: 200, num_samples: 100,
+///     init: InitStrategy::Pathfinder(PathfinderSettings::default()),
+///     ..SamplerSettings::default()
+/// };
+/// let fit = Sampler::new(settings)?.sample(|_| EightSchools::classic())?;
+/// assert!(fit.init_gradient_evals > 0); // Pathfinder's evaluations
+/// assert_eq!(SamplerSettings::default().init, InitStrategy::Random);
+/// # Ok::<(), infer_mcmc::McmcError>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub enum InitStrategy {
+    /// Stan's: Uniform(−`init_radius`, `init_radius`) per unconstrained coordinate, the
+    /// first of up to `max_init_tries` points with a finite log density. The default.
+    #[default]
+    Random,
+    /// Chain c starts at draw c of a Pathfinder approximation
+    /// ([`approx::pathfinder`](crate::approx::pathfinder), multi-path with importance
+    /// resampling by default: independent draws of the PSIS-weighted pooled paths, nearer the
+    /// typical set than random points). The settings' `seed` and `num_threads` are replaced
+    /// by the sampler's (the seed mixed with a stream of its own), so the inits depend on the
+    /// run's seed only; its evaluations are counted in
+    /// [`Fit::init_gradient_evals`](crate::Fit::init_gradient_evals).
+    Pathfinder(crate::approx::PathfinderSettings),
+}
+
 /// Which transition kernel the sampler runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -240,6 +278,8 @@ pub struct SamplerSettings {
     pub adapt: AdaptSettings,
     /// The warmup strategy. Default [`Adaptation::Stan`].
     pub adaptation: Adaptation,
+    /// How the chains' initial points are chosen. Default [`InitStrategy::Random`].
+    pub init: InitStrategy,
 }
 
 impl Default for SamplerSettings {
@@ -262,6 +302,7 @@ impl Default for SamplerSettings {
             max_init_tries: 100,
             adapt: AdaptSettings::default(),
             adaptation: Adaptation::Stan,
+            init: InitStrategy::Random,
         }
     }
 }
@@ -289,7 +330,8 @@ impl SamplerSettings {
     }
 
     /// Checks every field: counts in range (`num_chains`, `thin` ≥ 1; `max_init_tries` in
-    /// 1 ..= [`MAX_INIT_TRIES`];
+    /// 1 ..= [`MAX_INIT_TRIES`]; the Pathfinder settings of [`InitStrategy::Pathfinder`],
+    /// whose draws must number at least `num_chains`;
     /// `num_warmup + num_samples` and the per-chain output representable: at most
     /// [`MAX_OUTPUT_BYTES`] of statistics per chain and per run), `init_radius` finite and
     /// ≥ 0, `initial_step_size` finite and > 0 with 10·ε finite (dual averaging starts at
@@ -382,6 +424,28 @@ impl SamplerSettings {
             "the diagonal metric with Adaptation::FisherDiagonal",
         )?;
         self.dual_averaging_options().validate()?;
+        if let InitStrategy::Pathfinder(p) = &self.init {
+            p.validate().map_err(|e| match e {
+                crate::approx::ApproxError::InvalidSetting {
+                    name,
+                    value,
+                    expected,
+                } => McmcError::InvalidSetting {
+                    name,
+                    value,
+                    expected,
+                },
+                other => McmcError::InitApproximation {
+                    source: Box::new(other),
+                },
+            })?;
+            check(
+                p.output_draws() >= self.num_chains,
+                "num_chains",
+                self.num_chains as f64,
+                "at most the number of Pathfinder draws (num_psis_draws, or num_draws for one path)",
+            )?;
+        }
         if let Algorithm::StaticHmc { num_steps } = self.algorithm {
             check(
                 (1..=MAX_STATIC_STEPS).contains(&num_steps),

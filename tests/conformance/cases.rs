@@ -9,6 +9,7 @@ pub fn check(case: &Value) -> Outcome {
         Some("dist") => crate::dist::check(case),
         Some("kl") => crate::kl::check(case),
         Some("diagnostics") => crate::diagnostics::check(case),
+        Some("psis") => crate::psis::check(case),
         Some("loss" | "doc") => crate::loss::check(case),
         Some("dual_averaging") => crate::mcmc::check_dual_averaging(case),
         Some("hard_negative_mining") => crate::mcmc::check_hard_negative_mining(case),

@@ -14,6 +14,7 @@ mod dist;
 mod kl;
 mod loss;
 mod mcmc;
+mod psis;
 
 use serde_json::Value;
 use std::path::PathBuf;

@@ -185,3 +185,60 @@ impl AdviFit {
         })
     }
 }
+
+impl AdviFit {
+    /// The fit's output draws as an [`Approximation`](crate::approx::Approximation): the
+    /// recorded values under the model's names, the unconstrained draws with their log p
+    /// (`lp__`) and log q (`lp_approx__`), the gradient evaluations and wall time of the fit;
+    /// with the approximations' summary and CmdStan CSV.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use infer_mcmc::advi::{AdviSettings, advi};
+    /// use infer_mcmc::approx::Method;
+    /// use infer_mcmc::models::Gauss;
+    /// use rand::SeedableRng;
+    ///
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    /// let fit = advi(&mut Gauss::new(2), &AdviSettings::default(), &mut rng)?;
+    /// let approx = fit.approximation();
+    /// assert_eq!(approx.method, Method::AdviMeanField);
+    /// assert_eq!(approx.num_draws(), 1000);
+    /// assert_eq!(approx.param_names(), ["x[1]", "x[2]"]);
+    /// println!("{}", approx.summary()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn approximation(&self) -> crate::approx::Approximation {
+        use crate::approx::Method;
+        let method = match self.family {
+            AdviFamily::MeanField => Method::AdviMeanField,
+            AdviFamily::FullRank => Method::AdviFullRank,
+        };
+        crate::approx::Approximation {
+            method,
+            layout: self.layout.clone(),
+            draws: self.values.clone(),
+            unconstrained: self.draws.clone(),
+            log_p: self.log_p.clone(),
+            log_q: self.log_q.clone(),
+            gradient_evals: self.gradient_evals,
+            wall_seconds: self.wall_time.as_secs_f64(),
+            pareto_k: None,
+            config: vec![
+                (
+                    "algorithm".to_owned(),
+                    match self.family {
+                        AdviFamily::MeanField => "meanfield",
+                        AdviFamily::FullRank => "fullrank",
+                    }
+                    .to_owned(),
+                ),
+                ("eta".to_owned(), self.eta.to_string()),
+                ("iterations".to_owned(), self.iterations.to_string()),
+                ("converged".to_owned(), u8::from(self.converged).to_string()),
+            ],
+        }
+    }
+}

@@ -23,6 +23,16 @@ pub enum CsvError {
         /// The offending name.
         name: String,
     },
+    /// A header comment line given to
+    /// [`CsvWriter::with_comments`](super::CsvWriter::with_comments) does not start with `#`,
+    /// holds a carriage return, or is not ended by a line feed.
+    #[error(
+        "invalid header comment line {line:?}: it must start with `#` and end with a line feed"
+    )]
+    InvalidComment {
+        /// The offending line.
+        line: String,
+    },
     /// The first column must be `lp__`: Stan's readers recognise the header by it.
     #[error("the first column must be `lp__`, got {first:?}")]
     FirstColumnNotLp {

@@ -55,8 +55,41 @@ impl<W: Write> CsvWriter<W> {
     /// break; [`CsvError::FirstColumnNotLp`] unless the first column is `lp__`;
     /// [`CsvError::Io`].
     pub fn new<S: AsRef<str>>(
-        mut out: W,
+        out: W,
         metadata: &CsvMetadata,
+        columns: &[S],
+    ) -> Result<Self, CsvError> {
+        Self::with_comments(out, &config_comments(metadata), columns)
+    }
+
+    /// Writes the given header comments (`comments`: whole lines, each starting with `#` and
+    /// ended by `\n`) and the header line: the constructor for outputs other than
+    /// [`CsvMetadata`]'s sampler configuration (Pathfinder, Laplace and ADVI, whose header
+    /// CmdStan also opens with `# method = …`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use infer_mcmc::csv::{CsvError, CsvWriter};
+    ///
+    /// let mut w = CsvWriter::with_comments(Vec::new(), "# method = laplace\n", &["lp__", "lp_approx__", "x"])?;
+    /// w.write_draw(&[-1.0, -1.5, 0.25])?;
+    /// let text = String::from_utf8(w.finish(None)?).unwrap();
+    /// assert_eq!(text, "# method = laplace\nlp__,lp_approx__,x\n-1,-1.5,0.25\n");
+    /// assert!(matches!(
+    ///     CsvWriter::with_comments(Vec::new(), "method = laplace\n", &["lp__"]),
+    ///     Err(CsvError::InvalidComment { .. })
+    /// ));
+    /// # Ok::<(), CsvError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`CsvWriter::new`], and [`CsvError::InvalidComment`] for a comment line that does
+    /// not start with `#`, holds a carriage return, or is not ended by `\n`.
+    pub fn with_comments<S: AsRef<str>>(
+        mut out: W,
+        comments: &str,
         columns: &[S],
     ) -> Result<Self, CsvError> {
         let first = columns.first().map(|c| c.as_ref());
@@ -71,7 +104,20 @@ impl<W: Write> CsvWriter<W> {
                 return Err(CsvError::InvalidName { name: c.to_owned() });
             }
         }
-        out.write_all(config_comments(metadata).as_bytes())?;
+        if !comments.is_empty() && !comments.ends_with('\n') {
+            return Err(CsvError::InvalidComment {
+                line: comments.lines().last().unwrap_or_default().to_owned(),
+            });
+        }
+        if let Some(bad) = comments
+            .split_terminator('\n')
+            .find(|l| !l.starts_with('#') || l.contains('\r'))
+        {
+            return Err(CsvError::InvalidComment {
+                line: bad.to_owned(),
+            });
+        }
+        out.write_all(comments.as_bytes())?;
         // Names and numbers never need quotes (names are checked above), so the rows are
         // written as they are, each ended by `\n`.
         let mut out = ::csv::WriterBuilder::new()

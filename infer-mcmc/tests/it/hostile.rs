@@ -469,6 +469,7 @@ prop_compose! {
             max_init_tries: counts[7],
             adapt,
             adaptation: if fisher { Adaptation::FisherDiagonal } else { Adaptation::Stan },
+            init: infer_mcmc::InitStrategy::Random,
         }
     }
 }
