@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example posteriordb -- [--dir DIR] [--chains N] [--draws D]
-//!     [--warmup W] [--adaptation stan|fisher] [--init random|pathfinder] [--seed S]
+//!     [--warmup W] [--adaptation stan|fisher|lowrank] [--init random|pathfinder] [--seed S]
 //!     [--csv PREFIX] [--method nuts|advi-meanfield|advi-fullrank|pathfinder|pathfinder-multi|laplace]
 //!     [NAME ...]
 //! ```
@@ -13,9 +13,9 @@
 //! `model_name` (`models/`), so any folder of this layout whose model is implemented runs; the
 //! others are reported as unsupported. Each posterior is sampled with the reference run's
 //! `adapt_delta` and `max_treedepth`, `N` chains (default 4) × `W` warmup (default 1000) +
-//! `D` draws (default 1000), with Stan's warmup or nutpie's gradient-informed diagonal
-//! (`--adaptation fisher`), and every reference quantity (parameters and transformed parameters, Stan's
-//! names) is compared:
+//! `D` draws (default 1000), with Stan's warmup, nutpie's gradient-informed diagonal
+//! (`--adaptation fisher`) or its diagonal plus low rank (`--adaptation lowrank`), and every
+//! reference quantity (parameters and transformed parameters, Stan's names) is compared:
 //!
 //! - mean: z = |mean − ref_mean| / √(mcse² + ref_sd²/ref_ess_bulk) ≤ 4, when the draws'
 //!   Pareto k̂ < ½;
@@ -113,8 +113,11 @@ fn options() -> Result<Options, Box<dyn Error>> {
                 o.adaptation = match value("--adaptation")?.as_str() {
                     "stan" => Adaptation::Stan,
                     "fisher" => Adaptation::FisherDiagonal,
+                    "lowrank" => Adaptation::FisherLowRank,
                     other => {
-                        return Err(format!("unknown adaptation {other} (stan, fisher)").into());
+                        return Err(
+                            format!("unknown adaptation {other} (stan, fisher, lowrank)").into(),
+                        );
                     }
                 }
             }
@@ -141,7 +144,7 @@ fn options() -> Result<Options, Box<dyn Error>> {
             "--csv" => o.csv = Some(value("--csv")?),
             "-h" | "--help" => {
                 println!(
-                    "usage: posteriordb [--dir DIR] [--chains N] [--draws D] [--warmup W] [--adaptation stan|fisher] [--init random|pathfinder] [--seed S] [--csv PREFIX] [--method nuts|advi-meanfield|advi-fullrank|pathfinder|pathfinder-multi|laplace] [NAME ...]"
+                    "usage: posteriordb [--dir DIR] [--chains N] [--draws D] [--warmup W] [--adaptation stan|fisher|lowrank] [--init random|pathfinder] [--seed S] [--csv PREFIX] [--method nuts|advi-meanfield|advi-fullrank|pathfinder|pathfinder-multi|laplace] [NAME ...]"
                 );
                 std::process::exit(0);
             }

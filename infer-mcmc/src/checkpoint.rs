@@ -97,8 +97,18 @@ pub enum CheckpointError {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum SavedMetric {
-    Diagonal { inverse: Vec<f64> },
-    Dense { dim: usize, inverse: Vec<f64> },
+    Diagonal {
+        inverse: Vec<f64>,
+    },
+    Dense {
+        dim: usize,
+        inverse: Vec<f64>,
+    },
+    LowRank {
+        diagonal: Vec<f64>,
+        eigenvalues: Vec<f64>,
+        eigenvectors: Vec<Vec<f64>>,
+    },
 }
 
 impl SavedMetric {
@@ -111,6 +121,17 @@ impl SavedMetric {
                 dim: m.dim(),
                 inverse: m.inverse_matrix(),
             },
+            MetricKind::LowRank => match m.low_rank_factors() {
+                Some(f) => Self::LowRank {
+                    diagonal: f.diagonal,
+                    eigenvalues: f.eigenvalues,
+                    eigenvectors: f.eigenvectors,
+                },
+                // a low-rank kind always has factors; the diagonal is the metric otherwise
+                None => Self::Diagonal {
+                    inverse: m.inverse_diagonal(),
+                },
+            },
         }
     }
 
@@ -118,6 +139,11 @@ impl SavedMetric {
         match self {
             Self::Diagonal { inverse } => Metric::diagonal(inverse.clone()),
             Self::Dense { dim, inverse } => Metric::dense(inverse.clone(), *dim),
+            Self::LowRank {
+                diagonal,
+                eigenvalues,
+                eigenvectors,
+            } => Metric::low_rank(diagonal.clone(), eigenvalues.clone(), eigenvectors.clone()),
         }
     }
 }

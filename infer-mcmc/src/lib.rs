@@ -6,7 +6,8 @@
 //! - [`Nuts`]: multinomial NUTS exactly as Stan's `base_nuts` (generalized U-turn criterion
 //!   with the checks across subtree boundaries, divergence at H − H₀ > 1000, max depth 10),
 //!   and [`StaticHmc`]; both expose a single-transition API.
-//! - [`adapt`]: dual averaging, Stan's step-size heuristic, windowed metric adaptation.
+//! - [`adapt`]: dual averaging, Stan's step-size heuristic, windowed metric adaptation, and
+//!   nutpie's gradient-informed diagonal and diagonal-plus-low-rank warmups.
 //! - [`Sampler`]: Stan's warmup, several chains on threads, reproducible per-chain seeds,
 //!   Stan's per-draw statistics, an [`Observer`] for progress.
 //! - [`models`]: the benchmark posteriors with exact hand-written gradients.

@@ -365,6 +365,10 @@ fn inverse_metric(metric: &Metric) -> InverseMetric {
             InverseMetric::Dense(m.chunks(n.max(1)).map(<[f64]>::to_vec).collect())
         }
         MetricKind::Diagonal => InverseMetric::Diagonal(metric.inverse_diagonal()),
+        MetricKind::LowRank => match metric.low_rank_factors() {
+            Some(f) => InverseMetric::LowRank(f),
+            None => InverseMetric::Diagonal(metric.inverse_diagonal()),
+        },
     }
 }
 

@@ -8,7 +8,7 @@ use ndarray::Array2;
 
 use rand::SeedableRng;
 
-use crate::adapt::{FisherWarmup, StanWarmup, Warmup};
+use crate::adapt::{FisherWarmup, LowRankWarmup, StanWarmup, Warmup};
 use crate::density::{Counted, LogDensity};
 use crate::error::{LogDensityError, McmcError};
 use crate::fit::{Chain, ChainRng, ChainState, DrawStats, Fit};
@@ -527,6 +527,10 @@ impl<O: Observer> Sampler<O> {
             }
             Adaptation::FisherDiagonal => {
                 let warmup = FisherWarmup::new(s, dim, run.chain)?;
+                self.run_kernel(run, kernel, warmup)
+            }
+            Adaptation::FisherLowRank => {
+                let warmup = LowRankWarmup::new(s, dim, run.chain)?;
                 self.run_kernel(run, kernel, warmup)
             }
         }

@@ -29,11 +29,29 @@ pub enum Adaptation {
     /// ([`FisherWarmup`](crate::adapt::FisherWarmup)); needs a diagonal metric. nutpie
     /// warms up for 400 draws with it.
     FisherDiagonal,
+    /// nutpie's diagonal plus low rank: the Fisher diagonal, then the covariance that
+    /// minimizes the sample Fisher divergence within the span of the window's draws and
+    /// gradients, its eigenvalues outside (1/c, c) kept
+    /// ([`LowRankWarmup`](crate::adapt::LowRankWarmup); the sampler uses nuts-rs's
+    /// c = 2 and regularization γ = 10⁻⁵, [`LowRankOptions`](crate::adapt::LowRankOptions)).
+    /// Needs [`MetricKind::Diagonal`] (the default) or
+    /// [`MetricKind::LowRank`] in [`SamplerSettings::metric`]; the result is a
+    /// [`MetricKind::LowRank`] metric. nuts-rs warms up for 800 draws with it.
+    ///
+    /// ```
+    /// use infer_mcmc::{MetricKind, SamplerSettings, settings::Adaptation};
+    ///
+    /// let s = SamplerSettings { adaptation: Adaptation::FisherLowRank, ..SamplerSettings::default() };
+    /// assert!(s.validate().is_ok());
+    /// let dense = SamplerSettings { metric: MetricKind::Dense, ..s };
+    /// assert!(dense.validate().is_err());
+    /// ```
+    FisherLowRank,
 }
 
 impl Adaptation {
     /// The warmup length the strategy is designed for: Stan's 1000 iterations, nutpie's 400
-    /// for the Fisher diagonal. [`SamplerSettings::with_adaptation`] sets it.
+    /// for the Fisher diagonal and its low-rank extension. [`SamplerSettings::with_adaptation`] sets it.
     ///
     /// # Examples
     ///
@@ -42,12 +60,13 @@ impl Adaptation {
     ///
     /// assert_eq!(Adaptation::Stan.default_num_warmup(), 1000);
     /// assert_eq!(Adaptation::FisherDiagonal.default_num_warmup(), 400);
+    /// assert_eq!(Adaptation::FisherLowRank.default_num_warmup(), 400);
     /// ```
     #[must_use]
     pub fn default_num_warmup(self) -> usize {
         match self {
             Self::Stan => 1000,
-            Self::FisherDiagonal => 400,
+            Self::FisherDiagonal | Self::FisherLowRank => 400,
         }
     }
 }
@@ -422,6 +441,19 @@ impl SamplerSettings {
             "metric",
             1.0,
             "the diagonal metric with Adaptation::FisherDiagonal",
+        )?;
+        check(
+            self.adaptation != Adaptation::FisherLowRank
+                || matches!(self.metric, MetricKind::Diagonal | MetricKind::LowRank),
+            "metric",
+            1.0,
+            "the diagonal (default) or low-rank metric with Adaptation::FisherLowRank (value: 1 = dense)",
+        )?;
+        check(
+            self.adaptation != Adaptation::Stan || self.metric != MetricKind::LowRank,
+            "metric",
+            2.0,
+            "the diagonal or dense metric with Adaptation::Stan (value: 2 = low rank, which Adaptation::FisherLowRank adapts)",
         )?;
         self.dual_averaging_options().validate()?;
         if let InitStrategy::Pathfinder(p) = &self.init {

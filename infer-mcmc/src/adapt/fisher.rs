@@ -20,14 +20,14 @@ use super::warmup::Warmup;
 
 /// Fraction of the warmup in the early phase, when the background estimator replaces the
 /// foreground one every [`EARLY_SWITCH`] draws (nutpie's `early_window`).
-const EARLY_FRACTION: f64 = 0.3;
+pub(super) const EARLY_FRACTION: f64 = 0.3;
 /// Fraction of the warmup at its end that adapts the step size only (nutpie's
 /// `step_size_window`).
-const STEP_SIZE_FRACTION: f64 = 0.15;
+pub(super) const STEP_SIZE_FRACTION: f64 = 0.15;
 /// Draws in the background estimator before it replaces the foreground one, early ...
-const EARLY_SWITCH: usize = 10;
+pub(super) const EARLY_SWITCH: usize = 10;
 /// ... and later (nutpie's `early_mass_matrix_switch_freq`, `mass_matrix_switch_freq`).
-const LATE_SWITCH: usize = 80;
+pub(super) const LATE_SWITCH: usize = 80;
 /// Draws the foreground estimator needs before the metric is taken from it.
 const MIN_DRAWS: usize = 3;
 /// The range an inverse-mass entry is clamped to.
@@ -70,14 +70,42 @@ impl DrawGrad {
     }
 }
 
+/// The stage of nutpie's schedule at `iteration`, with the early phase ending at `early_end`
+/// and the step-size-only stretch starting at `final_start` (shared by the Fisher diagonal and
+/// its low-rank extension).
+pub(super) fn schedule_stage(iteration: usize, early_end: usize, final_start: usize) -> AdaptStage {
+    if iteration >= final_start {
+        AdaptStage::StepSizeOnly
+    } else if iteration < early_end {
+        AdaptStage::EarlyMetric
+    } else {
+        AdaptStage::Metric
+    }
+}
+
 /// One entry √(var_x / var_g) of the Fisher diagonal, clamped to [`CLAMP`]; 1 when it is NaN.
-fn fisher_entry(var_x: f64, var_g: f64) -> f64 {
+pub(super) fn fisher_entry(var_x: f64, var_g: f64) -> f64 {
     let v = (var_x / var_g).sqrt();
     if v.is_nan() {
         1.0
     } else {
         v.clamp(CLAMP.0, CLAMP.1)
     }
+}
+
+/// The initial inverse mass 1/|∂ᵢ log p| at a point, clamped to [`CLAMP`]; 1 where the
+/// gradient is 0 (nutpie's start).
+pub(super) fn gradient_diagonal(grad: &[f64]) -> Vec<f64> {
+    grad.iter()
+        .map(|g| {
+            let v = 1.0 / g.abs();
+            if v.is_finite() {
+                v.clamp(CLAMP.0, CLAMP.1)
+            } else {
+                1.0
+            }
+        })
+        .collect()
 }
 
 /// nutpie's gradient-informed diagonal warmup (selected with
@@ -176,19 +204,8 @@ impl Warmup for FisherWarmup {
     ) -> Result<(), McmcError> {
         self.foreground.add(position);
         self.background.add(position);
-        let inv = position
-            .grad()
-            .iter()
-            .map(|g| {
-                let v = 1.0 / g.abs();
-                if v.is_finite() {
-                    v.clamp(CLAMP.0, CLAMP.1)
-                } else {
-                    1.0
-                }
-            })
-            .collect();
-        let metric = Metric::diagonal(inv).map_err(|e| metric_error(self.chain, e))?;
+        let metric = Metric::diagonal(gradient_diagonal(position.grad()))
+            .map_err(|e| metric_error(self.chain, e))?;
         integrator.set_metric(metric)?;
         restart_step_size(&mut self.da, integrator, density, position, rng)
     }
@@ -233,13 +250,7 @@ impl Warmup for FisherWarmup {
     }
 
     fn stage(&self, iteration: usize) -> AdaptStage {
-        if iteration >= self.final_start {
-            AdaptStage::StepSizeOnly
-        } else if iteration < self.early_end {
-            AdaptStage::EarlyMetric
-        } else {
-            AdaptStage::Metric
-        }
+        schedule_stage(iteration, self.early_end, self.final_start)
     }
 
     fn finish(&mut self, integrator: &mut Integrator) -> Result<(), McmcError> {

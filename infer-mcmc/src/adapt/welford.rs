@@ -173,12 +173,15 @@ pub enum MetricEstimator {
 }
 
 impl MetricEstimator {
-    /// An empty estimator for a metric of the given kind.
+    /// An empty estimator for a metric of the given kind (for [`MetricKind::LowRank`], the
+    /// diagonal one: [`Adaptation::FisherLowRank`](crate::settings::Adaptation::FisherLowRank)
+    /// fits the low-rank factors, not this estimator).
     #[must_use]
     pub fn new(kind: MetricKind, dim: usize) -> Self {
         match kind {
             MetricKind::Dense => Self::Dense(WelfordCovariance::new(dim)),
-            MetricKind::Diagonal => Self::Diagonal(WelfordVariance::new(dim)),
+            // Stan's windows estimate no low-rank factors: the diagonal part.
+            MetricKind::Diagonal | MetricKind::LowRank => Self::Diagonal(WelfordVariance::new(dim)),
         }
     }
 

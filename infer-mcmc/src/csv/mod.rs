@@ -57,6 +57,7 @@
 //! # Ok::<(), infer_mcmc::csv::CsvError>(())
 //! ```
 
+mod adaptation;
 mod config;
 mod error;
 mod reader;

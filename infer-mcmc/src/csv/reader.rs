@@ -2,8 +2,9 @@
 
 use std::io::{BufRead, ErrorKind, Read};
 
+use super::adaptation::{self, AdaptationState};
 use super::config::{Declared, parse_config};
-use super::{Adaptation, CsvError, CsvMetadata, Engine, InverseMetric, StanCsv, Timing, io_error};
+use super::{Adaptation, CsvError, CsvMetadata, Engine, StanCsv, Timing, io_error};
 
 /// Reads a Stan CSV file (one chain): configuration, column names, warmup draws (when
 /// `save_warmup` is on), adaptation block, draws and timing. Files written by CmdStan are
@@ -132,60 +133,8 @@ pub fn read_csv<R: BufRead>(input: R) -> Result<StanCsv, CsvError> {
                 continue;
             }
             // After the header: adaptation and timing blocks.
-            match adaptation_state {
-                AdaptationState::StepSize => {
-                    let value = comment
-                        .strip_prefix("Step size")
-                        .and_then(|v| v.trim().strip_prefix('='))
-                        .ok_or(CsvError::InvalidAdaptation { line: line_no })?;
-                    let step_size = parse_number(value.trim(), line_no)?;
-                    adaptation = Some(Adaptation {
-                        step_size,
-                        inverse_metric: InverseMetric::Unit,
-                    });
-                    adaptation_state = AdaptationState::MetricTitle;
-                    continue;
-                }
-                AdaptationState::MetricTitle => {
-                    adaptation_state = if comment.starts_with("Diagonal elements of inverse") {
-                        AdaptationState::DiagonalRow
-                    } else if comment.starts_with("Elements of inverse") {
-                        set_metric(&mut adaptation, InverseMetric::Dense(Vec::new()));
-                        AdaptationState::DenseRows
-                    } else if comment.starts_with("No free parameters") {
-                        AdaptationState::None
-                    } else {
-                        return Err(CsvError::InvalidAdaptation { line: line_no });
-                    };
-                    continue;
-                }
-                AdaptationState::DiagonalRow => {
-                    set_metric(
-                        &mut adaptation,
-                        InverseMetric::Diagonal(parse_list(comment, line_no)?),
-                    );
-                    adaptation_state = AdaptationState::None;
-                    continue;
-                }
-                AdaptationState::DenseRows => {
-                    let is_row = comment
-                        .chars()
-                        .next()
-                        .is_some_and(|c| c.is_ascii_digit() || "+-.".contains(c) || c == 'N');
-                    if is_row {
-                        let row = parse_list(comment, line_no)?;
-                        if let Some(Adaptation {
-                            inverse_metric: InverseMetric::Dense(m),
-                            ..
-                        }) = &mut adaptation
-                        {
-                            m.push(row);
-                        }
-                        continue;
-                    }
-                    adaptation_state = AdaptationState::None;
-                }
-                AdaptationState::None => {}
+            if adaptation::read_comment(&mut adaptation_state, &mut adaptation, comment, line_no)? {
+                continue;
             }
             if comment == "Adaptation terminated" {
                 if rows_before_adaptation.is_some() {
@@ -221,13 +170,11 @@ pub fn read_csv<R: BufRead>(input: R) -> Result<StanCsv, CsvError> {
                 columns = Some(parse_header(&fields, line_no)?);
             }
             Some(cols) => {
-                match adaptation_state {
-                    // The rows of a dense metric end at the first draw.
-                    AdaptationState::DenseRows => adaptation_state = AdaptationState::None,
-                    AdaptationState::None => {}
-                    // A draw inside the adaptation block: the block is cut short.
-                    _ => return Err(CsvError::InvalidAdaptation { line: line_no }),
+                // A draw inside the adaptation block: the block is cut short.
+                if !adaptation_state.ends_at_a_draw() {
+                    return Err(CsvError::InvalidAdaptation { line: line_no });
                 }
+                adaptation_state = AdaptationState::None;
                 let row = fields
                     .iter()
                     .map(|f| parse_number(f.trim(), line_no))
@@ -247,10 +194,7 @@ pub fn read_csv<R: BufRead>(input: R) -> Result<StanCsv, CsvError> {
     let line_no =
         lines.position().line() as usize - 1 + usize::from(lines.get_ref().ends_without_break());
     let end_line = line_no + 1;
-    if matches!(
-        adaptation_state,
-        AdaptationState::StepSize | AdaptationState::MetricTitle | AdaptationState::DiagonalRow
-    ) {
+    if adaptation_state.is_cut_short() {
         return Err(CsvError::Truncated {
             line: end_line,
             reason: "the adaptation block is cut short",
@@ -267,7 +211,7 @@ pub fn read_csv<R: BufRead>(input: R) -> Result<StanCsv, CsvError> {
     let hmc = !declared.fixed_param && columns.iter().any(|c| c == "stepsize__");
     if let Some(a) = &adaptation {
         let params = columns.iter().filter(|c| !c.ends_with("__")).count();
-        check_adaptation(a, params, adaptation_line)?;
+        adaptation::check(a, params, adaptation_line)?;
     } else if hmc && declared.engaged && metadata.adapt_engaged && metadata.num_warmup > 0 {
         return Err(CsvError::Truncated {
             line: end_line,
@@ -349,74 +293,11 @@ fn parse_header(fields: &[&str], line: usize) -> Result<Vec<String>, CsvError> {
     Ok(names)
 }
 
-/// The adapted step size and metric: finite, positive where they must be, and a shape that
-/// `params` parameter columns can hold.
-fn check_adaptation(a: &Adaptation, params: usize, line: usize) -> Result<(), CsvError> {
-    let fail = |reason: String| Err(CsvError::InvalidMetric { line, reason });
-    if !(a.step_size > 0.0 && a.step_size.is_finite()) {
-        return fail(format!(
-            "step size {} is not finite and positive",
-            a.step_size
-        ));
-    }
-    let size_ok = |n: usize| (1..=params).contains(&n);
-    match &a.inverse_metric {
-        InverseMetric::Unit => Ok(()),
-        InverseMetric::Diagonal(d) => {
-            if !size_ok(d.len()) {
-                return fail(format!(
-                    "diagonal metric of length {} for {params} parameter columns (1 ..= {params})",
-                    d.len()
-                ));
-            }
-            match d.iter().find(|v| !(**v > 0.0 && v.is_finite())) {
-                Some(v) => fail(format!(
-                    "diagonal metric element {v} is not finite and positive"
-                )),
-                None => Ok(()),
-            }
-        }
-        InverseMetric::Dense(rows) => {
-            let n = rows.len();
-            if !size_ok(n) {
-                return fail(format!(
-                    "dense metric of {n} rows for {params} parameter columns (1 ..= {params})"
-                ));
-            }
-            if let Some(r) = rows.iter().find(|r| r.len() != n) {
-                return fail(format!(
-                    "dense metric is not square: a row of {} values in {n} rows",
-                    r.len()
-                ));
-            }
-            match rows.iter().flatten().find(|v| !v.is_finite()) {
-                Some(v) => fail(format!("dense metric element {v} is not finite")),
-                None => Ok(()),
-            }
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AdaptationState {
-    None,
-    StepSize,
-    MetricTitle,
-    DiagonalRow,
-    DenseRows,
-}
-
 #[derive(Clone, Copy)]
 enum TimingKind {
     Warmup = 0,
     Sampling = 1,
     Total = 2,
-}
-
-fn set_metric(adaptation: &mut Option<Adaptation>, metric: InverseMetric) {
-    if let Some(a) = adaptation {
-        a.inverse_metric = metric;
-    }
 }
 
 /// A number as CmdStan writes them; `inf`, `-inf`, `Infinity` and `NaN` (any case) are the
@@ -438,7 +319,7 @@ pub(super) fn parse_number(text: &str, line: usize) -> Result<f64, CsvError> {
     Ok(x)
 }
 
-fn parse_list(text: &str, line: usize) -> Result<Vec<f64>, CsvError> {
+pub(super) fn parse_list(text: &str, line: usize) -> Result<Vec<f64>, CsvError> {
     text.split(',')
         .map(|v| parse_number(v.trim(), line))
         .collect()

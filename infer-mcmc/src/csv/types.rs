@@ -76,6 +76,9 @@ impl From<crate::metric::MetricKind> for MetricKind {
         match kind {
             crate::metric::MetricKind::Diagonal => Self::Diagonal,
             crate::metric::MetricKind::Dense => Self::Dense,
+            // CmdStan has no low-rank metric: the file declares `diag_e` and its adaptation
+            // block holds the diagonal of M⁻¹, then the factors (`InverseMetric::LowRank`).
+            crate::metric::MetricKind::LowRank => Self::Diagonal,
         }
     }
 }
@@ -186,6 +189,30 @@ pub enum InverseMetric {
     Diagonal(Vec<f64>),
     /// A dense inverse metric, row by row.
     Dense(Vec<Vec<f64>>),
+    /// A diagonal-plus-low-rank inverse metric D^{1/2} (I + U (Λ − I) Uᵀ) D^{1/2}
+    /// ([`Metric::low_rank`](crate::Metric::low_rank)). Written as CmdStan's diagonal block
+    /// with the diagonal of the whole M⁻¹ (what CmdStan's and ArviZ's readers take), then
+    /// comment lines `Low-rank factors of the metric …`, `D: …`, `lambda: …` and one
+    /// `uⱼ: …` per eigenvector, which those readers pass over; read back as written.
+    ///
+    /// ```
+    /// use infer_mcmc::csv::{Adaptation, CsvMetadata, CsvWriter, InverseMetric, StanCsv};
+    /// use infer_mcmc::metric::LowRankFactors;
+    ///
+    /// let f = LowRankFactors { diagonal: vec![4.0, 1.0], eigenvalues: vec![3.0],
+    ///                          eigenvectors: vec![vec![1.0, 0.0]] };
+    /// let meta = CsvMetadata { num_samples: 0, ..CsvMetadata::default() };
+    /// let mut w = CsvWriter::new(Vec::new(), &meta, &StanCsv::nuts_columns(&["a", "b"]))?;
+    /// w.write_adaptation(&Adaptation { step_size: 0.5, inverse_metric: InverseMetric::LowRank(f) })?;
+    /// let text = String::from_utf8(w.finish(None)?).unwrap();
+    /// // diag(M⁻¹) = D ⊙ (1 + (λ − 1) u²) = (4 · 3, 1 · 1)
+    /// assert!(text.contains("# Diagonal elements of inverse mass matrix:\n# 12, 1\n"));
+    /// assert!(text.ends_with("# D: 4, 1\n# lambda: 3\n# u1: 1, 0\n"));
+    /// let back = infer_mcmc::csv::read_csv(text.as_bytes())?;
+    /// assert!(matches!(back.adaptation.unwrap().inverse_metric, InverseMetric::LowRank(g) if g.eigenvalues == [3.0]));
+    /// # Ok::<(), infer_mcmc::csv::CsvError>(())
+    /// ```
+    LowRank(crate::metric::LowRankFactors),
 }
 
 /// The adaptation results written after warmup.

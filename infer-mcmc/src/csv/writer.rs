@@ -4,7 +4,9 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
+use super::adaptation::LOW_RANK_TITLE;
 use super::{Adaptation, CsvError, CsvMetadata, Engine, InverseMetric, Timing, io_error};
+use crate::metric::LowRankFactors;
 
 /// Writes a Stan CSV file incrementally: configuration and header on creation, then draws,
 /// the adaptation block and draws again, then the timing block on [`finish`](Self::finish).
@@ -201,6 +203,25 @@ impl<W: Write> CsvWriter<W> {
                 push_joined(&mut s, diag, ", ");
                 s.push('\n');
             }
+            InverseMetric::LowRank(f) => {
+                s.push_str("# Diagonal elements of inverse mass matrix:\n# ");
+                push_joined(&mut s, &low_rank_diagonal(f), ", ");
+                let _ = writeln!(
+                    s,
+                    "\n# {LOW_RANK_TITLE} (rank {}): M^-1 is D^1/2 (I + U (diag(lambda) - I) U^T) D^1/2",
+                    f.eigenvalues.len()
+                );
+                s.push_str("# D: ");
+                push_joined(&mut s, &f.diagonal, ", ");
+                s.push_str("\n# lambda: ");
+                push_joined(&mut s, &f.eigenvalues, ", ");
+                s.push('\n');
+                for (j, u) in f.eigenvectors.iter().enumerate() {
+                    let _ = write!(s, "# u{}: ", j + 1);
+                    push_joined(&mut s, u, ", ");
+                    s.push('\n');
+                }
+            }
             InverseMetric::Dense(rows) => {
                 s.push_str("# Elements of inverse mass matrix:\n");
                 for row in rows {
@@ -275,6 +296,17 @@ impl std::fmt::Display for Num {
             write!(f, "{x:e}")
         }
     }
+}
+
+/// The diagonal of M⁻¹ = D^{1/2} (I + U (Λ − I) Uᵀ) D^{1/2}: Dᵢ (1 + Σⱼ (λⱼ − 1) uⱼᵢ²).
+fn low_rank_diagonal(f: &LowRankFactors) -> Vec<f64> {
+    let mut out: Vec<f64> = vec![1.0; f.diagonal.len()];
+    for (u, l) in f.eigenvectors.iter().zip(&f.eigenvalues) {
+        for (o, x) in out.iter_mut().zip(u) {
+            *o += (l - 1.0) * x * x;
+        }
+    }
+    out.iter().zip(&f.diagonal).map(|(o, d)| o * d).collect()
 }
 
 fn push_joined(s: &mut String, values: &[f64], sep: &str) {

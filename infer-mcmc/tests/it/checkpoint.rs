@@ -4,7 +4,7 @@
 use infer_ad::Var;
 use infer_mcmc::checkpoint::{Checkpoint, CheckpointError};
 use infer_mcmc::model::{Model, Params, bounds};
-use infer_mcmc::{LogDensityError, McmcError, MetricKind, Sampler, SamplerSettings};
+use infer_mcmc::{Adaptation, LogDensityError, McmcError, MetricKind, Sampler, SamplerSettings};
 use ndarray::s;
 
 /// A bounded parameter, a dependent bound and a generated quantity drawing from its RNG.
@@ -22,13 +22,17 @@ impl Model for Triangle {
 }
 
 /// 200 draws, a checkpoint written to a file and read back, 150 more: the 150 equal draws
-/// 200..350 of one run of 350 (parameters, generated quantity, statistics), for a diagonal
-/// and a dense metric, thinned by 2.
+/// 200..350 of one run of 350 (parameters, generated quantity, statistics), for a diagonal,
+/// a dense and a low-rank metric, thinned by 2.
 #[test]
 fn resume_from_disk_equals_one_uninterrupted_run() {
     let dir = std::env::temp_dir().join(format!("infer-checkpoint-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for metric in [MetricKind::Diagonal, MetricKind::Dense] {
+    for (metric, adaptation) in [
+        (MetricKind::Diagonal, Adaptation::Stan),
+        (MetricKind::Dense, Adaptation::Stan),
+        (MetricKind::LowRank, Adaptation::FisherLowRank),
+    ] {
         let settings = SamplerSettings {
             num_chains: 3,
             num_warmup: 200,
@@ -36,6 +40,7 @@ fn resume_from_disk_equals_one_uninterrupted_run() {
             thin: 2,
             seed: 77,
             metric,
+            adaptation,
             ..SamplerSettings::default()
         };
         let first = Sampler::new(settings)

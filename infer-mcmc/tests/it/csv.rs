@@ -49,6 +49,7 @@ fn example(save_warmup: bool, metric: InverseMetric) -> StanCsv {
                 InverseMetric::Unit => MetricKind::Unit,
                 InverseMetric::Diagonal(_) => MetricKind::Diagonal,
                 InverseMetric::Dense(_) => MetricKind::Dense,
+                InverseMetric::LowRank(_) => MetricKind::Diagonal,
             },
             ..CsvMetadata::default()
         },

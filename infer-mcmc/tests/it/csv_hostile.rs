@@ -299,6 +299,17 @@ fn assert_valid(c: &StanCsv) {
                 assert!(rows.iter().all(|r| r.len() == rows.len()));
                 assert!(rows.iter().flatten().all(|v| v.is_finite()));
             }
+            InverseMetric::LowRank(f) => {
+                assert!((1..=params).contains(&f.diagonal.len()));
+                assert!(
+                    infer_mcmc::Metric::low_rank(
+                        f.diagonal.clone(),
+                        f.eigenvalues.clone(),
+                        f.eigenvectors.clone()
+                    )
+                    .is_ok()
+                );
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ mod divergence;
 mod extend;
 mod fisher;
 mod hostile;
+mod low_rank;
 mod model;
 mod models;
 mod output;

@@ -8,13 +8,13 @@
 //! average of the posteriors over prior-predictive data), so the ranks, grouped in `BINS`
 //! equal bins, pass a chi-square test of uniformity.
 //!
-//! The calibration runs once per warmup strategy (Stan's; nutpie's Fisher diagonal): the
-//! strategy must not change the posterior the chain samples.
+//! The calibration runs once per warmup strategy (Stan's; nutpie's Fisher diagonal; its
+//! low-rank extension): the strategy must not change the posterior the chain samples.
 //!
 //! Every p-value must exceed `ALPHA` = 0.001. The test is deterministic (seeds derived from
 //! the replication index, results independent of the number of threads); over seed choices,
 //! a correct sampler fails one strategy's test with probability at most 6 × 0.001 = 0.6%
-//! (Bonferroni over the six parameters; 1.2% for the two strategies together), plus the small bias of the chi-square approximation and of the residual
+//! (Bonferroni over the six parameters; 1.8% for the three strategies together), plus the small bias of the chi-square approximation and of the residual
 //! autocorrelation of the thinned draws. A deliberately under-dispersed sampler (draws shrunk
 //! by 30% about their mean) must fail, so the test has power.
 //!
@@ -264,6 +264,12 @@ fn simulation_based_calibration() {
 #[test]
 fn simulation_based_calibration_fisher() {
     calibrate(Adaptation::FisherDiagonal);
+}
+
+/// SBC with the Fisher diagonal plus low rank.
+#[test]
+fn simulation_based_calibration_low_rank() {
+    calibrate(Adaptation::FisherLowRank);
 }
 
 fn calibrate(adaptation: Adaptation) {

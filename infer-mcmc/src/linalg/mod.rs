@@ -1,4 +1,7 @@
-//! Small dense linear algebra on row-major `f64` slices: Cholesky, SPD inverse, mat-vec.
+//! Small dense linear algebra on row-major `f64` slices: Cholesky, SPD inverse, mat-vec, and
+//! the symmetric eigen-decomposition ([`eigen`]).
+
+pub(crate) mod eigen;
 
 /// Lower Cholesky factor L (row-major, upper part zero) of the symmetric positive-definite
 /// n×n matrix `a`, with `a = L Lᵀ`. On failure returns the row and the offending pivot.

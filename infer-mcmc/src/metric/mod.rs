@@ -1,10 +1,16 @@
-//! The Euclidean metric (inverse mass matrix) of Hamiltonian Monte Carlo, diagonal or dense.
+//! The Euclidean metric (inverse mass matrix) of Hamiltonian Monte Carlo: diagonal, dense, or
+//! diagonal plus low rank ([`Metric::low_rank`]).
+
+mod low_rank;
+
+pub use low_rank::ORTHONORMALITY_TOLERANCE;
 
 use rand::Rng;
 use rand_distr::StandardNormal;
 
 use crate::error::McmcError;
 use crate::linalg;
+use low_rank::LowRank;
 
 /// Relative tolerance of the symmetry check of [`Metric::dense`].
 ///
@@ -20,7 +26,8 @@ use crate::linalg;
 /// ```
 pub const SYMMETRY_TOLERANCE: f64 = 1e-10;
 
-/// Which form of metric the sampler adapts: Stan's `diag_e` (default) or `dense_e`.
+/// Which form of metric the sampler adapts: Stan's `diag_e` (default), `dense_e`, or the
+/// diagonal plus low rank of [`Adaptation::FisherLowRank`](crate::settings::Adaptation::FisherLowRank).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MetricKind {
@@ -29,6 +36,10 @@ pub enum MetricKind {
     Diagonal,
     /// Dense inverse metric, estimated from the full covariance.
     Dense,
+    /// Diagonal plus low rank, M⁻¹ = D^{1/2} (I + U (Λ − I) Uᵀ) D^{1/2}
+    /// ([`Metric::low_rank`]), adapted by
+    /// [`Adaptation::FisherLowRank`](crate::settings::Adaptation::FisherLowRank).
+    LowRank,
 }
 
 #[derive(Clone, Debug)]
@@ -43,6 +54,7 @@ enum Inner {
         /// Lower Cholesky factor L of M⁻¹ = L Lᵀ.
         chol: Vec<f64>,
     },
+    LowRank(LowRank),
 }
 
 /// A Euclidean metric, stored as its inverse M⁻¹ (the covariance the sampler adapts to).
@@ -74,10 +86,23 @@ pub struct Metric {
 }
 
 impl Metric {
-    /// The unit metric M = I of the given kind.
+    /// The unit metric M = I of the given kind (for [`MetricKind::LowRank`]: D = I and rank 0).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use infer_mcmc::{Metric, MetricKind};
+    ///
+    /// let m = Metric::identity(3, MetricKind::LowRank);
+    /// assert_eq!((m.kind(), m.inverse_diagonal()), (MetricKind::LowRank, vec![1.0; 3]));
+    /// ```
     #[must_use]
     pub fn identity(dim: usize, kind: MetricKind) -> Self {
         match kind {
+            MetricKind::LowRank => Self {
+                dim,
+                inner: Inner::LowRank(LowRank::identity(dim)),
+            },
             MetricKind::Diagonal => Self {
                 dim,
                 inner: Inner::Diagonal {
@@ -117,16 +142,7 @@ impl Metric {
     ///
     /// [`McmcError::InvalidMetric`] naming the first element that is not finite and positive.
     pub fn diagonal(inverse_diagonal: Vec<f64>) -> Result<Self, McmcError> {
-        for (i, &v) in inverse_diagonal.iter().enumerate() {
-            if !(v > 0.0 && v.is_finite()) {
-                return Err(McmcError::InvalidMetric {
-                    row: i,
-                    col: i,
-                    value: v,
-                    reason: "a diagonal element must be finite and > 0",
-                });
-            }
-        }
+        check_diagonal(&inverse_diagonal)?;
         let inv_sqrt = inverse_diagonal.iter().map(|v| v.sqrt()).collect();
         Ok(Self {
             dim: inverse_diagonal.len(),
@@ -225,6 +241,78 @@ impl Metric {
         })
     }
 
+    /// A diagonal-plus-low-rank metric M⁻¹ = D^{1/2} (I + U (Λ − I) Uᵀ) D^{1/2}: `diagonal`
+    /// is D (d values, finite and > 0), `eigenvalues` the k values λⱼ (finite and > 0, k ≤ d)
+    /// and `eigenvectors` the k columns uⱼ of U (each of length d, orthonormal to
+    /// [`ORTHONORMALITY_TOLERANCE`]). The directions uⱼ of the D^{−1/2}-scaled space have
+    /// variance λⱼ, every other direction variance 1. Products with M⁻¹ and momentum draws
+    /// cost O(d·k); no d×d matrix is formed. With k = 0 the metric samples exactly as
+    /// [`Metric::diagonal`] with D.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use infer_mcmc::{McmcError, Metric, MetricKind};
+    ///
+    /// // D = (4, 1); one direction (1, 1)/√2 of the scaled space with variance 9.
+    /// let s = 0.5f64.sqrt();
+    /// let m = Metric::low_rank(vec![4.0, 1.0], vec![9.0], vec![vec![s, s]])?;
+    /// assert_eq!(m.kind(), MetricKind::LowRank);
+    /// // M⁻¹ = D^{1/2} (I + 8 u uᵀ) D^{1/2} = [[4 + 16, 8], [8, 1 + 4]]
+    /// let full = m.inverse_matrix();
+    /// for (got, want) in full.iter().zip([20.0, 8.0, 8.0, 5.0]) {
+    ///     assert!((got - want).abs() < 1e-12);
+    /// }
+    /// let err = Metric::low_rank(vec![1.0, 1.0], vec![2.0], vec![vec![1.0, 1.0]]).unwrap_err();
+    /// assert!(matches!(err, McmcError::InvalidMetric { row: 0, col: 0, .. }));
+    /// # Ok::<(), McmcError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`McmcError::InvalidMetric`] for a diagonal element or eigenvalue that is not finite
+    /// and positive, a non-finite eigenvector entry, or eigenvectors that are not
+    /// orthonormal (naming the pair); [`McmcError::DimensionMismatch`] for more eigenvalues
+    /// than dimensions, a count of eigenvectors different from that of eigenvalues, or an
+    /// eigenvector whose length is not d.
+    pub fn low_rank(
+        diagonal: Vec<f64>,
+        eigenvalues: Vec<f64>,
+        eigenvectors: Vec<Vec<f64>>,
+    ) -> Result<Self, McmcError> {
+        check_diagonal(&diagonal)?;
+        Ok(Self {
+            dim: diagonal.len(),
+            inner: Inner::LowRank(LowRank::new(diagonal, eigenvalues, eigenvectors)?),
+        })
+    }
+
+    /// The factors (D, λ, U) of a diagonal-plus-low-rank metric; `None` for the other kinds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use infer_mcmc::{Metric, MetricKind};
+    ///
+    /// let m = Metric::low_rank(vec![2.0, 3.0], vec![0.25], vec![vec![0.0, 1.0]])?;
+    /// let f = m.low_rank_factors().expect("low rank");
+    /// assert_eq!((f.diagonal, f.eigenvalues), (vec![2.0, 3.0], vec![0.25]));
+    /// assert_eq!(f.eigenvectors, vec![vec![0.0, 1.0]]);
+    /// assert!(Metric::identity(2, MetricKind::Diagonal).low_rank_factors().is_none());
+    /// # Ok::<(), infer_mcmc::McmcError>(())
+    /// ```
+    #[must_use]
+    pub fn low_rank_factors(&self) -> Option<LowRankFactors> {
+        match &self.inner {
+            Inner::LowRank(lr) => Some(LowRankFactors {
+                diagonal: lr.diag.clone(),
+                eigenvalues: lr.values.clone(),
+                eigenvectors: lr.vectors(),
+            }),
+            _ => None,
+        }
+    }
+
     /// Dimension.
     #[must_use]
     pub fn dim(&self) -> usize {
@@ -237,19 +325,21 @@ impl Metric {
         match self.inner {
             Inner::Diagonal { .. } => MetricKind::Diagonal,
             Inner::Dense { .. } => MetricKind::Dense,
+            Inner::LowRank(_) => MetricKind::LowRank,
         }
     }
 
-    /// The diagonal of M⁻¹ (for a dense metric, the diagonal of the matrix).
+    /// The diagonal of M⁻¹ (for a dense or low-rank metric, the diagonal of the matrix).
     #[must_use]
     pub fn inverse_diagonal(&self) -> Vec<f64> {
         match &self.inner {
             Inner::Diagonal { inv, .. } => inv.clone(),
             Inner::Dense { inv, .. } => (0..self.dim).map(|i| inv[i * self.dim + i]).collect(),
+            Inner::LowRank(lr) => lr.inverse_diagonal(),
         }
     }
 
-    /// M⁻¹ as a full row-major `dim`×`dim` matrix.
+    /// M⁻¹ as a full row-major `dim`×`dim` matrix (for a low-rank metric O(d²·k) work).
     #[must_use]
     pub fn inverse_matrix(&self) -> Vec<f64> {
         match &self.inner {
@@ -262,15 +352,19 @@ impl Metric {
                 m
             }
             Inner::Dense { inv, .. } => inv.clone(),
+            Inner::LowRank(lr) => lr.inverse_matrix(),
         }
     }
 
-    /// The diagonal of M⁻¹ if the metric is diagonal (hot-path access).
+    /// The diagonal of M⁻¹ if the metric is diagonal (hot-path access); a low-rank metric of
+    /// rank 0 is one.
     #[inline]
     pub(crate) fn diag_inv(&self) -> Option<&[f64]> {
         match &self.inner {
             Inner::Diagonal { inv, .. } => Some(inv),
             Inner::Dense { .. } => None,
+            Inner::LowRank(lr) if lr.rank() == 0 => Some(&lr.diag),
+            Inner::LowRank(_) => None,
         }
     }
 
@@ -297,6 +391,7 @@ impl Metric {
                     p[i] = s / chol[i * n + i];
                 }
             }
+            Inner::LowRank(lr) => lr.sample_momentum(rng, p),
         }
     }
 
@@ -317,8 +412,47 @@ impl Metric {
                 linalg::matvec(inv, p, out);
                 linalg::dot(p, out)
             }
+            Inner::LowRank(lr) => lr.sharp(p, out),
         }
     }
+}
+
+/// The factors of a diagonal-plus-low-rank metric M⁻¹ = D^{1/2} (I + U (Λ − I) Uᵀ) D^{1/2}
+/// ([`Metric::low_rank_factors`]; [`Metric::low_rank`] builds a metric from them).
+///
+/// # Examples
+///
+/// ```
+/// use infer_mcmc::metric::{LowRankFactors, Metric};
+///
+/// let f = LowRankFactors { diagonal: vec![1.0, 2.0], eigenvalues: vec![], eigenvectors: vec![] };
+/// let m = Metric::low_rank(f.diagonal.clone(), f.eigenvalues.clone(), f.eigenvectors.clone())?;
+/// assert_eq!(m.low_rank_factors(), Some(f));
+/// # Ok::<(), infer_mcmc::McmcError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct LowRankFactors {
+    /// D: the diagonal scaling (the Fisher diagonal √(Var(x)/Var(∇ log p)) when adapted).
+    pub diagonal: Vec<f64>,
+    /// λⱼ: the variances of the directions uⱼ in the D^{−1/2}-scaled space.
+    pub eigenvalues: Vec<f64>,
+    /// uⱼ: orthonormal directions of the D^{−1/2}-scaled space, one per eigenvalue.
+    pub eigenvectors: Vec<Vec<f64>>,
+}
+
+/// Checks that every element of a diagonal is finite and > 0.
+fn check_diagonal(diagonal: &[f64]) -> Result<(), McmcError> {
+    for (i, &v) in diagonal.iter().enumerate() {
+        if !(v > 0.0 && v.is_finite()) {
+            return Err(McmcError::InvalidMetric {
+                row: i,
+                col: i,
+                value: v,
+                reason: "a diagonal element must be finite and > 0",
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
