@@ -12,7 +12,8 @@
 //! README there); `NAME`s select folders (default: all). The model is found by the folder's
 //! `model_name` (`models/`), so any folder of this layout whose model is implemented runs; the
 //! others are reported as unsupported. Each posterior is sampled with the reference run's
-//! `adapt_delta` and `max_treedepth`, `N` chains (default 4) × `W` warmup (default 1000) +
+//! `adapt_delta` and `max_treedepth`, `N` chains (default 4) × `W` warmup (default: the strategy's, 1000 for Stan's, 400 for
+//! nutpie's) +
 //! `D` draws (default 1000), with Stan's warmup, nutpie's gradient-informed diagonal
 //! (`--adaptation fisher`) or its diagonal plus low rank (`--adaptation lowrank`), and every
 //! reference quantity (parameters and transformed parameters, Stan's names) is compared:
@@ -78,7 +79,8 @@ struct Options {
     chains: usize,
     draws: usize,
     seed: u64,
-    warmup: usize,
+    /// `None`: the strategy's own warmup length (`Adaptation::default_num_warmup`).
+    warmup: Option<usize>,
     adaptation: Adaptation,
     init: InitStrategy,
     /// `None` for NUTS.
@@ -93,7 +95,7 @@ fn options() -> Result<Options, Box<dyn Error>> {
         chains: 4,
         draws: 1000,
         seed: 20261203,
-        warmup: 1000,
+        warmup: None,
         adaptation: Adaptation::Stan,
         init: InitStrategy::Random,
         method: None,
@@ -108,7 +110,7 @@ fn options() -> Result<Options, Box<dyn Error>> {
             "--chains" => o.chains = value("--chains")?.parse()?,
             "--seed" => o.seed = value("--seed")?.parse()?,
             "--draws" => o.draws = value("--draws")?.parse()?,
-            "--warmup" => o.warmup = value("--warmup")?.parse()?,
+            "--warmup" => o.warmup = Some(value("--warmup")?.parse()?),
             "--adaptation" => {
                 o.adaptation = match value("--adaptation")?.as_str() {
                     "stan" => Adaptation::Stan,
@@ -187,7 +189,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             .map_or_else(String::new, |n| n.to_string_lossy().into());
         let base = SamplerSettings {
             num_chains: o.chains,
-            num_warmup: o.warmup,
+            num_warmup: o.warmup.unwrap_or(o.adaptation.default_num_warmup()),
             num_samples: o.draws,
             seed: o.seed,
             adaptation: o.adaptation,
