@@ -29,11 +29,7 @@ impl<'t> Tensor<'t> {
     /// ```
     pub fn cumsum(self) -> Result<Tensor<'t>, AdError> {
         if self.ndim() == 0 {
-            return Err(AdError::WrongRank {
-                op: "cumsum",
-                expected: 1,
-                shape: self.shape,
-            });
+            return Err(AdError::wrong_rank("cumsum", 1, self.shape));
         }
         let total = self.numel();
         let len = self.dims()[0];

@@ -205,3 +205,23 @@ pub enum AdError {
         value: f64,
     },
 }
+
+impl AdError {
+    /// [`AdError::ShapeMismatch`]: the cold path of every shape check.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn mismatch(op: &'static str, left: Shape, right: Shape) -> AdError {
+        AdError::ShapeMismatch { op, left, right }
+    }
+
+    /// [`AdError::WrongRank`]: the cold path of every rank check.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn wrong_rank(op: &'static str, expected: usize, shape: Shape) -> AdError {
+        AdError::WrongRank {
+            op,
+            expected,
+            shape,
+        }
+    }
+}

@@ -7,7 +7,7 @@ use crate::error::AdError;
 use crate::kernels::lane_sum4;
 use crate::shape::Shape;
 use crate::tape::{Node, Tape, check_same_tape};
-use crate::tensor::{Tensor, fit, mismatch};
+use crate::tensor::{Tensor, fit};
 use crate::var::Var;
 
 /// Checks that K operands live on `tape` (before reading any of them) and aligns them to one
@@ -27,7 +27,9 @@ fn align_all<'t, const K: usize>(
     for t in ops.iter() {
         shape = match shape.broadcast(&t.shape) {
             Ok(s) => s,
-            Err(AdError::ShapeMismatch { .. }) => return Err(mismatch(op, shape, t.shape)),
+            Err(AdError::ShapeMismatch { .. }) => {
+                return Err(AdError::mismatch(op, shape, t.shape));
+            }
             Err(e) => return Err(e),
         };
     }
@@ -442,14 +444,7 @@ impl Tape {
             }
             // Tensors are contiguous from `start` in row-major order, so gradient entry i
             // belongs to slot start + i.
-            let p = g.f.len();
-            g.f.extend_from_slice(grad);
-            g.push_node(Node::Red {
-                out,
-                a: t.start,
-                n: grad.len() as u32,
-                p: p as u32,
-            });
+            g.push_red(out, t.start, grad.len(), |_, i| grad[i]);
         }
         Ok(Var {
             tape: self,

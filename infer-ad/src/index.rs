@@ -63,11 +63,7 @@ impl<'t> Tensor<'t> {
     /// ```
     pub fn at(self, index: &[usize]) -> Result<Var<'t>, AdError> {
         if index.len() != self.ndim() {
-            return Err(AdError::WrongRank {
-                op: "at",
-                expected: index.len(),
-                shape: self.shape,
-            });
+            return Err(AdError::wrong_rank("at", index.len(), self.shape));
         }
         let strides = self.shape.strides();
         let mut flat = 0;
@@ -146,11 +142,7 @@ impl<'t> Tensor<'t> {
     /// [`AdError::WrongRank`] unless the tensor is 2-d.
     pub fn t(self) -> Result<Tensor<'t>, AdError> {
         if self.ndim() != 2 {
-            return Err(AdError::WrongRank {
-                op: "t",
-                expected: 2,
-                shape: self.shape,
-            });
+            return Err(AdError::wrong_rank("t", 2, self.shape));
         }
         self.permute(&[1, 0])
     }
@@ -180,11 +172,7 @@ impl<'t> Tensor<'t> {
                 }
             });
         if !valid {
-            return Err(AdError::WrongRank {
-                op: "permute",
-                expected: nd,
-                shape: self.shape,
-            });
+            return Err(AdError::wrong_rank("permute", nd, self.shape));
         }
         let dims: Vec<usize> = axes.iter().map(|&a| self.dims()[a]).collect();
         let shape = Shape::new(&dims)?;
@@ -269,11 +257,7 @@ impl<'t> Tensor<'t> {
     /// ```
     pub fn gather(self, indices: &[usize]) -> Result<Tensor<'t>, AdError> {
         if self.ndim() == 0 {
-            return Err(AdError::WrongRank {
-                op: "gather",
-                expected: 1,
-                shape: self.shape,
-            });
+            return Err(AdError::wrong_rank("gather", 1, self.shape));
         }
         let len = self.dims()[0];
         if let Some(&index) = indices.iter().find(|&&i| i >= len) {
@@ -340,11 +324,7 @@ impl Tape {
             if p.ndim() != first.ndim()
                 || p.shape.with_axis(axis, 0) != first.shape.with_axis(axis, 0)
             {
-                return Err(AdError::ShapeMismatch {
-                    op: "concat",
-                    left: first.shape,
-                    right: p.shape,
-                });
+                return Err(AdError::mismatch("concat", first.shape, p.shape));
             }
             total = total.checked_add(p.dims()[axis]).ok_or_else(|| {
                 let mut dims = first.dims().to_vec();
@@ -404,11 +384,7 @@ impl Tape {
         let mut expanded = Vec::with_capacity(parts.len());
         for p in parts {
             if p.shape != first.shape {
-                return Err(AdError::ShapeMismatch {
-                    op: "stack",
-                    left: first.shape,
-                    right: p.shape,
-                });
+                return Err(AdError::mismatch("stack", first.shape, p.shape));
             }
             expanded.push(p.reshape(&dims)?);
         }

@@ -145,18 +145,7 @@ pub(crate) fn record_lse(t: Tensor<'_>) -> Var<'_> {
     let out = g.next_slot();
     g.vals.push(v);
     if t.tracked {
-        let p = g.f.len();
-        g.f.reserve(n);
-        for i in 0..n {
-            let d = lse.d_term(g.vals[a + i], 1.0);
-            g.f.push(d);
-        }
-        g.push_node(Node::Red {
-            out,
-            a: t.start,
-            n: n as u32,
-            p: p as u32,
-        });
+        g.push_red(out, t.start, n, |vals, i| lse.d_term(vals[a + i], 1.0));
     }
     Var {
         tape: t.tape,
@@ -510,11 +499,7 @@ pub fn log_mix_weights<'t>(weights: Tensor<'t>, lps: Tensor<'t>) -> Result<Var<'
     const OP: &str = "log_mix_weights";
     check_same_tape(OP, weights.tape, lps.tape)?;
     if weights.shape != lps.shape {
-        return Err(AdError::ShapeMismatch {
-            op: OP,
-            left: weights.shape,
-            right: lps.shape,
-        });
+        return Err(AdError::mismatch(OP, weights.shape, lps.shape));
     }
     let n = lps.numel();
     if n == 0 {
@@ -547,22 +532,13 @@ pub fn log_mix_weights<'t>(weights: Tensor<'t>, lps: Tensor<'t>) -> Result<Var<'
         if !t.tracked {
             continue;
         }
-        let p = g.f.len();
-        g.f.reserve(n);
-        for k in 0..n {
-            let (x, w) = (g.vals[xa + k], g.vals[wa + k]);
-            let d = if is_weight {
+        g.push_red(out, t.start, n, |vals, k| {
+            let (x, w) = (vals[xa + k], vals[wa + k]);
+            if is_weight {
                 lse.d_weight(x)
             } else {
                 lse.d_term(x, w)
-            };
-            g.f.push(d);
-        }
-        g.push_node(Node::Red {
-            out,
-            a: t.start,
-            n: n as u32,
-            p: p as u32,
+            }
         });
     }
     drop(g);

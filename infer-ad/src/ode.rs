@@ -199,11 +199,7 @@ where
     check_same_tape("ode_solve", tape, theta.tape())?;
     for (t, what) in [(y0, "ode_solve (y0)"), (theta, "ode_solve (theta)")] {
         if t.ndim() != 1 {
-            return Err(AdError::WrongRank {
-                op: what,
-                expected: 1,
-                shape: t.shape(),
-            });
+            return Err(AdError::wrong_rank(what, 1, t.shape()));
         }
     }
     let invalid = |reason: &'static str, value: f64| AdError::OdeInvalid { reason, value };

@@ -483,11 +483,11 @@ impl ParamStore {
         }
         for (leaf, value) in bound.leaves.iter().zip(&self.values) {
             if leaf.dims() != value.shape() {
-                return Err(AdError::ShapeMismatch {
-                    op: "accumulate_grads",
-                    left: leaf.shape(),
-                    right: Shape::new(value.shape())?,
-                });
+                return Err(AdError::mismatch(
+                    "accumulate_grads",
+                    leaf.shape(),
+                    Shape::new(value.shape())?,
+                ));
             }
         }
         for (i, leaf) in bound.leaves.iter().enumerate() {

@@ -226,11 +226,7 @@ impl Shape {
             } else if a == 1 {
                 b
             } else {
-                return Err(AdError::ShapeMismatch {
-                    op: "broadcast",
-                    left: *self,
-                    right: *other,
-                });
+                return Err(AdError::mismatch("broadcast", *self, *other));
             };
         }
         check_extent(&d[..n])?;

@@ -14,7 +14,7 @@
 // The refusing allocator needs `unsafe impl GlobalAlloc`; it only forwards to `System`.
 #![allow(unsafe_code)]
 
-use infer_ad::{AdError, Shape, Tape};
+use infer_ad::{AdError, Shape, Tape, Tensor};
 use proptest::prelude::*;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -79,6 +79,21 @@ fn oom(op: &'static str, elements: usize) -> AdError {
     AdError::OutOfMemory { op, elements }
 }
 
+/// A tensor of shape `dims` with every element `v`.
+fn filled<'t>(tape: &'t Tape, dims: &[usize], v: f64) -> Tensor<'t> {
+    let n = dims.iter().product();
+    tape.tensor_from_slice(dims, &vec![v; n]).unwrap()
+}
+
+/// The formatted message with which `f` panics.
+fn panic_message(f: impl FnOnce()) -> String {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    let msg = r.unwrap_err();
+    msg.downcast_ref::<String>()
+        .expect("a formatted panic message")
+        .clone()
+}
+
 /// A recording's sizes: slots and records (nothing may be recorded by a refused operation).
 fn lens(t: &Tape) -> (usize, usize) {
     (t.len(), t.num_nodes())
@@ -107,12 +122,8 @@ fn broadcast_beyond_the_slot_space_is_too_many_elements() {
     // element counts exceed the u32 slot space are rejected before any allocation.
     let tape = Tape::new();
     let x = tape.tensor(&ndarray::array![1.0]);
-    let col = tape
-        .tensor_from_slice(&[1 << 20, 1], &vec![1.0; 1 << 20])
-        .unwrap();
-    let row = tape
-        .tensor_from_slice(&[1, 1 << 20], &vec![1.0; 1 << 20])
-        .unwrap();
+    let col = filled(&tape, &[1 << 20, 1], 1.0);
+    let row = filled(&tape, &[1, 1 << 20], 1.0);
     let before = lens(&tape);
     for dims in [vec![1usize << 33], vec![1 << 20, 1 << 20], vec![1 << 40]] {
         let s = Shape::new(&dims).unwrap();
@@ -136,12 +147,8 @@ fn broadcast_beyond_the_slot_space_is_too_many_elements() {
 fn binary_ops_with_a_huge_broadcast_are_out_of_memory() {
     // [2¹⁶, 1] ∘ [1, 2¹⁵]: inputs of 64 Ki and 32 Ki elements, a result of 2³¹.
     let tape = Tape::new();
-    let a = tape
-        .tensor_from_slice(&[1 << 16, 1], &vec![1.0; 1 << 16])
-        .unwrap();
-    let b = tape
-        .tensor_from_slice(&[1, 1 << 15], &vec![2.0; 1 << 15])
-        .unwrap();
+    let a = filled(&tape, &[1 << 16, 1], 1.0);
+    let b = filled(&tape, &[1, 1 << 15], 2.0);
     let before = lens(&tape);
     let e = a.zip_with_derivative(b, |x, y| (x * y, y, x)).unwrap_err();
     assert_eq!(e, oom("broadcast_to", 1 << 31));
@@ -157,25 +164,17 @@ fn binary_ops_with_a_huge_broadcast_are_out_of_memory() {
     );
     assert_eq!(lens(&tape), before);
     // the operators panic with the typed error's message instead of aborting
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let msg = panic_message(|| {
         let _ = a + b;
-    }));
-    let msg = r.unwrap_err();
-    let msg = msg
-        .downcast_ref::<String>()
-        .expect("a formatted panic message");
+    });
     assert!(msg.contains("out of memory"), "{msg}");
 }
 
 #[test]
 fn matrix_products_with_a_huge_result_are_out_of_memory() {
     let tape = Tape::new();
-    let a = tape
-        .tensor_from_slice(&[1 << 16, 1], &vec![1.0; 1 << 16])
-        .unwrap();
-    let b = tape
-        .tensor_from_slice(&[1, 1 << 15], &vec![1.0; 1 << 15])
-        .unwrap();
+    let a = filled(&tape, &[1 << 16, 1], 1.0);
+    let b = filled(&tape, &[1, 1 << 15], 1.0);
     let before = lens(&tape);
     assert_eq!(a.matmul(b).unwrap_err(), oom("matmul", 1 << 31));
     let d = std::sync::Arc::new(ndarray::Array2::<f64>::ones((1 << 16, 1)));
@@ -231,13 +230,9 @@ fn leaves_from_unallocatable_data_are_errors_or_panics_not_aborts() {
         );
         assert!(tape.constant_from_slice(&[n], &data).is_err());
         assert!(tape.is_empty());
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let msg = panic_message(|| {
             let _ = tape.constant(&arr);
-        }));
-        let msg = r.unwrap_err();
-        let msg = msg
-            .downcast_ref::<String>()
-            .expect("a formatted panic message");
+        });
         assert!(msg.starts_with("constant: cannot allocate"), "{msg}");
     });
 }
@@ -273,13 +268,9 @@ fn backward_of_a_scalar_grown_tape_is_out_of_memory_when_refused() {
         with_limit(16 << 20, || tape.backward(acc)).unwrap_err(),
         oom("backward", len)
     );
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let msg = panic_message(|| {
         with_limit(16 << 20, || acc.backward());
-    }));
-    let msg = r.unwrap_err();
-    let msg = msg
-        .downcast_ref::<String>()
-        .expect("a formatted panic message");
+    });
     assert!(msg.starts_with("backward: cannot allocate"), "{msg}");
     // with memory, the same pass works
     tape.backward(acc).unwrap();

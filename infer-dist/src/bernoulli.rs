@@ -55,12 +55,7 @@ impl<'t> Bernoulli<'t> {
     pub fn from_probs(probs: impl crate::IntoParam<'t>) -> Result<Self, DistError> {
         let [param] = crate::param::take_params!(NAME; probs);
         check_param(NAME, "probs", &param, prob, PROB)?;
-        let batch = param.shape()?;
-        Ok(Bernoulli {
-            param,
-            logits: false,
-            batch,
-        })
+        Self::build(param, false)
     }
 
     /// A Bernoulli distribution with success log-odds `logits`.
@@ -76,10 +71,15 @@ impl<'t> Bernoulli<'t> {
     pub fn from_logits(logits: impl crate::IntoParam<'t>) -> Result<Self, DistError> {
         let [param] = crate::param::take_params!(NAME; logits);
         check_param(NAME, "logits", &param, finite, FINITE)?;
+        Self::build(param, true)
+    }
+
+    /// The distribution from its checked parameter, probabilities or (`logits`) log-odds.
+    fn build(param: crate::Param<'t>, logits: bool) -> Result<Self, DistError> {
         let batch = param.shape()?;
         Ok(Bernoulli {
             param,
-            logits: true,
+            logits,
             batch,
         })
     }

@@ -30,7 +30,6 @@ family! {
     /// PyTorch, `torch.distributions.Beta`.
     pub struct Beta / BetaK {
         params: [concentration1: Check::POSITIVE, concentration0: Check::POSITIVE],
-        extra: {},
         /// A beta distribution.
         ///
         /// # Errors

@@ -70,35 +70,23 @@ pub(crate) trait Kernel<'t>: Base<'t> {
 
     /// See [`crate::Distribution::entropy`].
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
-        Err(DistError::NotDefined {
-            dist: self.name(),
-            what: "entropy",
-        })
+        Err(DistError::not_defined(self.name(), "entropy"))
     }
 
     /// See [`crate::Distribution::mean`].
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        Err(DistError::NotDefined {
-            dist: self.name(),
-            what: "mean",
-        })
+        Err(DistError::not_defined(self.name(), "mean"))
     }
 
     /// See [`crate::Distribution::variance`].
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
-        Err(DistError::NotDefined {
-            dist: self.name(),
-            what: "variance",
-        })
+        Err(DistError::not_defined(self.name(), "variance"))
     }
 
     /// See [`crate::Distribution::cdf`].
     fn cdf(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         let _ = value;
-        Err(DistError::NotDefined {
-            dist: self.name(),
-            what: "cdf",
-        })
+        Err(DistError::not_defined(self.name(), "cdf"))
     }
 }
 
@@ -124,19 +112,19 @@ pub(crate) trait KlBind<'t> {
 /// by forwarding to the kernel's [`Kernel`] (and [`RKernel`]) implementation.
 ///
 /// It also defines the module's `const NAME`, PyTorch's class name (`name`, by default the type's
-/// name). `extra` fields (plain data such as flags) are copied from one struct to the other;
-/// `names` (optional) gives the parameters' names in [`crate::Distribution::params`] when they
-/// are not the field names (a family built from probabilities or from logits); `new`
-/// (optional, after its docs) makes the public constructor `new(param, …)`, checking each
-/// parameter with the [`Check`](crate::util::Check) written after its name in `params`;
-/// `support` is a function of the kernel; `rsample` says whether the family is
-/// reparameterizable.
+/// name). `extra` fields (optional; plain data such as flags) are copied from one struct to
+/// the other; `names` (optional) gives the parameters' names in
+/// [`crate::Distribution::params`] when they are not the field names (a family built from
+/// probabilities or from logits); `new` (optional, after its docs) makes the public constructor
+/// `new(param, …)`, checking each parameter with the [`Check`](crate::util::Check) written after
+/// its name in `params`; `support` is a function of the kernel; `rsample` says whether the
+/// family is reparameterizable.
 macro_rules! family {
     (
         $(#[$doc:meta])*
         pub struct $name:ident / $kname:ident {
             params: [$($p:ident $(: $c:expr)?),+ $(,)?],
-            extra: {$($e:ident : $et:ty),* $(,)?},
+            $(extra: {$($e:ident : $et:ty),* $(,)?},)?
             $(name: $pyname:expr,)?
             $(names: |$d:ident| $names:expr,)?
             $($(#[$ndoc:meta])* new,)?
@@ -151,7 +139,7 @@ macro_rules! family {
         #[derive(Debug, Clone)]
         pub struct $name<'t> {
             $($p: $crate::Param<'t>,)+
-            $($e: $et,)*
+            $($($e: $et,)*)?
             batch: infer_ad::Shape,
         }
 
@@ -159,7 +147,7 @@ macro_rules! family {
         #[derive(Debug, Clone, Copy)]
         pub(crate) struct $kname<'t> {
             $(pub(crate) $p: infer_ad::Tensor<'t>,)+
-            $(pub(crate) $e: $et,)*
+            $($(pub(crate) $e: $et,)*)?
             pub(crate) batch: infer_ad::Shape,
         }
 
@@ -220,7 +208,7 @@ macro_rules! family {
                     }
                 )+
                 let batch = $crate::util::param_batch(NAME, &[$(&$p),+])?;
-                Ok($name { $($p,)+ $($e: Default::default(),)* batch })
+                Ok($name { $($p,)+ $($($e: Default::default(),)*)? batch })
             }
 
             /// The tape of the parameters, `None` when every parameter is a constant.
@@ -240,7 +228,7 @@ macro_rules! family {
             pub fn on(&self, tape: &'t infer_ad::Tape) -> Result<Self, $crate::DistError> {
                 Ok($name {
                     $($p: $crate::Param::Tensor(self.$p.on(tape)?),)+
-                    $($e: self.$e,)*
+                    $($($e: self.$e,)*)?
                     batch: self.batch,
                 })
             }
@@ -256,7 +244,7 @@ macro_rules! family {
             {
                 Ok($kname {
                     $($p: self.$p.on(tape)?,)+
-                    $($e: self.$e,)*
+                    $($($e: self.$e,)*)?
                     batch: self.batch,
                 })
             }
@@ -340,19 +328,11 @@ macro_rules! family {
                 self.with_own(|k| Ok($crate::bind::Kernel::event_shape(k)))
                     .unwrap_or(infer_ad::Shape::SCALAR)
             }
-            #[inline(always)]
-            fn log_prob(
-                &self,
-                value: infer_ad::Tensor<'t>,
-            ) -> Result<infer_ad::Tensor<'t>, $crate::DistError> {
-                $crate::bind::Kernel::log_prob(&self.bind(value.tape())?, value)
-            }
-            #[inline(always)]
-            fn log_prob_sum(
-                &self,
-                value: infer_ad::Tensor<'t>,
-            ) -> Result<infer_ad::Var<'t>, $crate::DistError> {
-                $crate::bind::Kernel::log_prob_sum(&self.bind(value.tape())?, value)
+            $crate::bind::family! {
+                @forward_value
+                #[inline(always)] log_prob -> infer_ad::Tensor<'t>,
+                #[inline(always)] log_prob_sum -> infer_ad::Var<'t>,
+                #[inline] cdf -> infer_ad::Tensor<'t>,
             }
             #[inline]
             fn sample(
@@ -361,25 +341,7 @@ macro_rules! family {
             ) -> Result<ndarray::ArrayD<f64>, $crate::DistError> {
                 self.with_own(|k| $crate::bind::Kernel::sample(k, rng))
             }
-            #[inline]
-            fn entropy(&self) -> Result<infer_ad::Tensor<'t>, $crate::DistError> {
-                $crate::bind::Kernel::entropy(&self.bound("entropy")?)
-            }
-            #[inline]
-            fn mean(&self) -> Result<infer_ad::Tensor<'t>, $crate::DistError> {
-                $crate::bind::Kernel::mean(&self.bound("mean")?)
-            }
-            #[inline]
-            fn variance(&self) -> Result<infer_ad::Tensor<'t>, $crate::DistError> {
-                $crate::bind::Kernel::variance(&self.bound("variance")?)
-            }
-            #[inline]
-            fn cdf(
-                &self,
-                value: infer_ad::Tensor<'t>,
-            ) -> Result<infer_ad::Tensor<'t>, $crate::DistError> {
-                $crate::bind::Kernel::cdf(&self.bind(value.tape())?, value)
-            }
+            $crate::bind::family!(@forward_bound entropy, mean, variance);
             #[inline]
             fn support(&self) -> $crate::Constraint {
                 // as in `event_shape`: the binding cannot fail
@@ -434,6 +396,20 @@ macro_rules! family {
             $crate::bind::Kernel::$m(&k, v)
         }
     };
+    // `Distribution` methods at a value: the kernel on the value's tape
+    (@forward_value $($(#[$attr:meta])* $m:ident -> $ret:ty),* $(,)?) => {$(
+        $(#[$attr])*
+        fn $m(&self, value: infer_ad::Tensor<'t>) -> Result<$ret, $crate::DistError> {
+            $crate::bind::Kernel::$m(&self.bind(value.tape())?, value)
+        }
+    )*};
+    // `Distribution` methods without a value: the kernel on the parameters' own tape
+    (@forward_bound $($m:ident),*) => {$(
+        #[inline]
+        fn $m(&self) -> Result<infer_ad::Tensor<'t>, $crate::DistError> {
+            $crate::bind::Kernel::$m(&self.bound(stringify!($m))?)
+        }
+    )*};
     (@name $name:ident $pyname:expr) => {
         $pyname
     };

@@ -27,7 +27,6 @@ family! {
     /// PyTorch, `torch.distributions.Binomial`.
     pub struct Binomial / BinomialK {
         params: [total_count: Check::COUNT, probs: Check::PROB],
-        extra: {},
         /// A binomial distribution.
         ///
         /// # Errors

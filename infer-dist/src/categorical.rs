@@ -54,32 +54,9 @@ impl<'t> Categorical<'t> {
     /// ```
     pub fn from_probs(probs: impl crate::IntoParam<'t>) -> Result<Self, DistError> {
         let [param] = crate::param::take_params!(NAME; probs);
-        util::check_param(
-            NAME,
-            "probs",
-            &param,
-            |p| p >= 0.0 && p.is_finite(),
-            "must be finite and >= 0",
-        )?;
-        let (batch, k) = split(&param)?;
-        let v = param.to_vec();
-        for row in v.chunks(k) {
-            let s: f64 = row.iter().sum();
-            if !(s > 0.0 && s.is_finite()) {
-                return Err(DistError::InvalidParameter {
-                    dist: NAME,
-                    param: "probs",
-                    value: s,
-                    reason: "each row must have a finite positive sum",
-                });
-            }
-        }
-        Ok(Categorical {
-            param,
-            logits: false,
-            batch,
-            k,
-        })
+        let c = util::Check::NON_NEGATIVE;
+        util::check_param(NAME, "probs", &param, c.ok, c.reason)?;
+        Self::build(param, false)
     }
 
     /// A categorical distribution with log-probabilities (up to a constant) along the last
@@ -99,10 +76,17 @@ impl<'t> Categorical<'t> {
     pub fn from_logits(logits: impl crate::IntoParam<'t>) -> Result<Self, DistError> {
         let [param] = crate::param::take_params!(NAME; logits);
         util::check_param(NAME, "logits", &param, util::finite, util::FINITE)?;
-        let (batch, k) = split(&param)?;
+        Self::build(param, true)
+    }
+
+    /// The distribution from its checked parameter, probabilities (their rows checked here)
+    /// or (`logits`) log-probabilities.
+    fn build(param: Param<'t>, logits: bool) -> Result<Self, DistError> {
+        let what = "parameter (needs a non-empty last axis of categories)";
+        let (batch, k) = util::split_categories(NAME, &param, logits, what)?;
         Ok(Categorical {
             param,
-            logits: true,
+            logits,
             batch,
             k,
         })
@@ -246,20 +230,6 @@ impl<'t> CategoricalK<'t> {
             .collect();
         Ok((idx, out))
     }
-}
-
-fn split(param: &Param<'_>) -> Result<(Shape, usize), DistError> {
-    let shape = param.shape()?;
-    let d = shape.dims();
-    if d.is_empty() || d[d.len() - 1] == 0 {
-        return Err(DistError::ShapeMismatch {
-            dist: NAME,
-            what: "parameter (needs a non-empty last axis of categories)",
-            left: shape,
-            right: Shape::vector(1),
-        });
-    }
-    Ok((Shape::new(&d[..d.len() - 1])?, d[d.len() - 1]))
 }
 
 impl<'t> Kernel<'t> for CategoricalK<'t> {

@@ -26,7 +26,6 @@ family! {
     /// PyTorch, `torch.distributions.Cauchy`.
     pub struct Cauchy / CauchyK {
         params: [loc: Check::FINITE, scale: Check::POSITIVE],
-        extra: {},
         /// A Cauchy distribution.
         ///
         /// # Errors

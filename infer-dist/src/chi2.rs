@@ -29,7 +29,6 @@ family! {
     /// PyTorch, `torch.distributions.Chi2`.
     pub struct Chi2 / Chi2K {
         params: [df: Check::HALF_POSITIVE],
-        extra: {},
         /// A chi-squared distribution with `df` degrees of freedom (any positive real).
         ///
         /// # Errors

@@ -28,7 +28,6 @@ crate::bind::family! {
     /// Pyro, `pyro.distributions.Delta`; PyTorch's `torch.distributions` has no Delta.
     pub struct Delta / DeltaK {
         params: [value: Check::FINITE],
-        extra: {},
         /// A point mass at `value`.
         ///
         /// # Errors

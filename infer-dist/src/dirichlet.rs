@@ -41,6 +41,32 @@ crate::bind::family! {
     }
 }
 
+/// The checks of a concentration whose last axis holds the K components (the Dirichlet's and
+/// the DirichletMultinomial's): every element finite and > 0, a non-empty last axis, and
+/// finite row sums Σα (the normalizer ln Γ(α₀) and every moment need them). Returns the batch
+/// shape and K.
+///
+/// # Errors
+/// [`DistError::InvalidParameter`] for an element or a row sum that fails;
+/// [`DistError::ShapeMismatch`] for a 0-d parameter or an empty last axis.
+pub(crate) fn check_concentration(
+    dist: &'static str,
+    concentration: &crate::Param<'_>,
+) -> Result<(Shape, usize), DistError> {
+    util::check_param(dist, "concentration", concentration, positive, POSITIVE)?;
+    let what = "concentration (needs a non-empty last axis)";
+    let (batch, k) = util::split_last(dist, concentration, what)?;
+    util::check_row_sums(
+        dist,
+        "concentration",
+        concentration,
+        k,
+        util::finite,
+        util::ROW_TOTALS,
+    )?;
+    Ok((batch, k))
+}
+
 impl<'t> Dirichlet<'t> {
     /// A Dirichlet distribution; the last axis of `concentration` holds the K components.
     ///
@@ -56,34 +82,11 @@ impl<'t> Dirichlet<'t> {
     /// ```
     pub fn new(concentration: impl crate::IntoParam<'t>) -> Result<Self, DistError> {
         let [concentration] = crate::param::take_params!(NAME; concentration);
-        util::check_param(NAME, "concentration", &concentration, positive, POSITIVE)?;
-        let cshape = concentration.shape()?;
-        let d = cshape.dims();
-        if d.is_empty() || d[d.len() - 1] == 0 {
-            return Err(DistError::ShapeMismatch {
-                dist: NAME,
-                what: "concentration (needs a non-empty last axis)",
-                left: cshape,
-                right: Shape::vector(1),
-            });
-        }
-        // Σα must be finite: the normalizer ln Γ(α₀) and every moment need it
-        let a = concentration.to_vec();
-        for row in a.chunks(d[d.len() - 1]) {
-            let total: f64 = row.iter().sum();
-            if !total.is_finite() {
-                return Err(DistError::InvalidParameter {
-                    dist: NAME,
-                    param: "concentration",
-                    value: total,
-                    reason: "the sum of each row must be finite",
-                });
-            }
-        }
+        let (batch, k) = check_concentration(NAME, &concentration)?;
         Ok(Dirichlet {
             concentration,
-            batch: Shape::new(&d[..d.len() - 1])?,
-            k: d[d.len() - 1],
+            batch,
+            k,
         })
     }
 }

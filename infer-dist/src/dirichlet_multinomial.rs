@@ -4,8 +4,9 @@
 use crate::special;
 use crate::bind::Kernel;
 use crate::gamma::ln_standard_gamma;
-use crate::multinomial::{check_total_count, count_rows, is_count, sample_counts, split_last};
-use crate::util::{self, POSITIVE, check_param, positive};
+use crate::dirichlet::check_concentration;
+use crate::multinomial::{check_total_count, count_rows, sample_counts};
+use crate::util;
 use crate::{Constraint, DistError};
 use infer_ad::scalar::lgamma;
 use infer_ad::{Shape, Tensor, Var};
@@ -74,23 +75,7 @@ impl<'t> DirichletMultinomial<'t> {
     ) -> Result<Self, DistError> {
         let [concentration] = crate::param::take_params!(NAME; concentration);
         check_total_count(NAME, total_count)?;
-        check_param(NAME, "concentration", &concentration, positive, POSITIVE)?;
-        let (batch, k) = split_last(
-            NAME,
-            &concentration,
-            "concentration (needs a non-empty last axis)",
-        )?;
-        for row in concentration.to_vec().chunks(k) {
-            let total: f64 = row.iter().sum();
-            if !total.is_finite() {
-                return Err(DistError::InvalidParameter {
-                    dist: NAME,
-                    param: "concentration",
-                    value: total,
-                    reason: "the sum of each row must be finite",
-                });
-            }
-        }
+        let (batch, k) = check_concentration(NAME, &concentration)?;
         Ok(DirichletMultinomial {
             total_count,
             concentration,
@@ -144,7 +129,7 @@ impl<'t> DirichletMultinomialK<'t> {
 
 /// ln Γ(x + α) − ln Γ(α) − ln x! and its partials (value, α).
 fn term([x, a]: [f64; 2]) -> (f64, [f64; 2]) {
-    if x == 0.0 || !is_count(x) {
+    if x == 0.0 || !util::is_count(x) {
         // a zero count contributes nothing; a row with an invalid count is masked to −∞
         return (0.0, [0.0; 2]);
     }

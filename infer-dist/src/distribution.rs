@@ -96,10 +96,7 @@ pub trait Distribution<'t>: std::fmt::Debug {
     /// # Errors
     /// [`DistError::NotDefined`] where PyTorch does not define it.
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
-        Err(DistError::NotDefined {
-            dist: self.name(),
-            what: "entropy",
-        })
+        Err(DistError::not_defined(self.name(), "entropy"))
     }
 
     /// The mean, shape `batch_shape ++ event_shape` (±∞ or NaN where PyTorch returns them,
@@ -108,10 +105,7 @@ pub trait Distribution<'t>: std::fmt::Debug {
     /// # Errors
     /// [`DistError::NotDefined`] where PyTorch does not define it.
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        Err(DistError::NotDefined {
-            dist: self.name(),
-            what: "mean",
-        })
+        Err(DistError::not_defined(self.name(), "mean"))
     }
 
     /// The variance, shape `batch_shape ++ event_shape`.
@@ -119,10 +113,7 @@ pub trait Distribution<'t>: std::fmt::Debug {
     /// # Errors
     /// [`DistError::NotDefined`] where PyTorch does not define it.
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
-        Err(DistError::NotDefined {
-            dist: self.name(),
-            what: "variance",
-        })
+        Err(DistError::not_defined(self.name(), "variance"))
     }
 
     /// The cumulative distribution function at `value`, elementwise.
@@ -132,10 +123,7 @@ pub trait Distribution<'t>: std::fmt::Debug {
     /// [`DistError::ShapeMismatch`].
     fn cdf(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         let _ = value;
-        Err(DistError::NotDefined {
-            dist: self.name(),
-            what: "cdf",
-        })
+        Err(DistError::not_defined(self.name(), "cdf"))
     }
 
     /// The support. For a batch whose bounds differ per element, the hull of the bounds.

@@ -242,7 +242,7 @@ pub(crate) trait Elementwise<'t>: Base<'t> + Sized {
     fn draw(a: Self::Args, rng: &mut dyn rand::RngCore) -> Result<f64, DistError> {
         match Self::pathwise() {
             Some((noise, g)) => Ok(g(a.with_first(noise(rng))).0),
-            None => Err(not_defined(Self::NAME, "sample")),
+            None => Err(DistError::not_defined(Self::NAME, "sample")),
         }
     }
 
@@ -252,7 +252,7 @@ pub(crate) trait Elementwise<'t>: Base<'t> + Sized {
     /// [`DistError::Sampling`] when the sampler rejects the parameters or a draw is ±∞.
     fn rsample(&self, rng: &mut dyn rand::RngCore) -> Result<Tensor<'t>, DistError> {
         let Some((noise, g)) = Self::pathwise() else {
-            return Err(not_defined(Self::NAME, "rsample"));
+            return Err(DistError::not_defined(Self::NAME, "rsample"));
         };
         let params = self.params();
         let (batch, tape) = (self.batch(), Self::Args::tape(params));
@@ -266,7 +266,7 @@ pub(crate) trait Elementwise<'t>: Base<'t> + Sized {
     /// # Errors
     /// [`DistError::NotDefined`] unless the family defines it.
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
-        Err(not_defined(Self::NAME, "entropy"))
+        Err(DistError::not_defined(Self::NAME, "entropy"))
     }
 
     /// See [`crate::Distribution::mean`].
@@ -274,7 +274,7 @@ pub(crate) trait Elementwise<'t>: Base<'t> + Sized {
     /// # Errors
     /// [`DistError::NotDefined`] unless the family defines it.
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        Err(not_defined(Self::NAME, "mean"))
+        Err(DistError::not_defined(Self::NAME, "mean"))
     }
 
     /// See [`crate::Distribution::variance`].
@@ -282,7 +282,7 @@ pub(crate) trait Elementwise<'t>: Base<'t> + Sized {
     /// # Errors
     /// [`DistError::NotDefined`] unless the family defines it.
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
-        Err(not_defined(Self::NAME, "variance"))
+        Err(DistError::not_defined(Self::NAME, "variance"))
     }
 }
 
@@ -298,10 +298,6 @@ impl<F: Fn(&mut dyn rand::RngCore) -> f64> Noise for F {}
 
 /// A formula as a function pointer: the type of the defaults' `None`.
 type FormulaFn<A> = fn(A) -> (f64, A);
-
-fn not_defined(dist: &'static str, what: &'static str) -> DistError {
-    DistError::NotDefined { dist, what }
-}
 
 /// Draws for an implicit-gradient `rsample`: per element, in order, the N numbers `f` returns
 /// at the element's parameters (a draw and its partials), as N untracked constants of the
@@ -383,7 +379,7 @@ impl<'t, F: Elementwise<'t>> Kernel<'t> for F {
     fn cdf(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         match F::cdf() {
             Some(f) => F::Args::lp_map(F::NAME, self.batch(), value, self.params(), None, f),
-            None => Err(not_defined(F::NAME, "cdf")),
+            None => Err(DistError::not_defined(F::NAME, "cdf")),
         }
     }
 }

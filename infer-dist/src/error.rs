@@ -106,3 +106,10 @@ pub enum DistError {
     #[error(transparent)]
     Ad(#[from] AdError),
 }
+
+impl DistError {
+    /// [`DistError::NotDefined`]: the default of every quantity a family may leave out.
+    pub(crate) fn not_defined(dist: &'static str, what: &'static str) -> DistError {
+        DistError::NotDefined { dist, what }
+    }
+}

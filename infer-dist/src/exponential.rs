@@ -24,7 +24,6 @@ family! {
     /// PyTorch, `torch.distributions.Exponential`.
     pub struct Exponential / ExponentialK {
         params: [rate: Check::POSITIVE],
-        extra: {},
         /// An exponential distribution with rate λ.
         ///
         /// # Errors

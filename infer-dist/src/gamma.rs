@@ -131,7 +131,6 @@ family! {
     /// Reparameterization Gradients*.
     pub struct Gamma / GammaK {
         params: [concentration: Check::POSITIVE, rate: Check::POSITIVE],
-        extra: {},
         /// A gamma distribution with shape `concentration` and `rate`.
         ///
         /// # Errors

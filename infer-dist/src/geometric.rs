@@ -25,7 +25,6 @@ family! {
     /// PyTorch, `torch.distributions.Geometric`.
     pub struct Geometric / GeometricK {
         params: [probs: Check::ABOVE_ZERO],
-        extra: {},
         /// A geometric distribution with success probability `probs` ∈ (0, 1].
         ///
         /// # Errors
@@ -52,12 +51,8 @@ impl Check {
 
 impl<'t> Elementwise<'t> for GeometricK<'t> {
     fn density([k, p]: [f64; 2]) -> (f64, [f64; 2]) {
-        if !(k >= 0.0 && k.fract() == 0.0 && k.is_finite()) {
-            return if k.is_nan() {
-                (f64::NAN, [0.0; 2])
-            } else {
-                util::neg_inf()
-            };
+        if !util::is_count(k) {
+            return util::off_support(k);
         }
         if k == 0.0 {
             return (p.ln(), [0.0, 1.0 / p]);

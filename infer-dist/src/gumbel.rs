@@ -29,7 +29,6 @@ family! {
     /// PyTorch, `torch.distributions.Gumbel`.
     pub struct Gumbel / GumbelK {
         params: [loc: Check::FINITE, scale: Check::POSITIVE],
-        extra: {},
         /// A Gumbel distribution.
         ///
         /// # Errors

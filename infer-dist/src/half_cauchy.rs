@@ -26,7 +26,6 @@ family! {
     /// PyTorch, `torch.distributions.HalfCauchy`.
     pub struct HalfCauchy / HalfCauchyK {
         params: [scale: Check::POSITIVE],
-        extra: {},
         /// A half-Cauchy distribution with scale γ.
         ///
         /// # Errors

@@ -26,7 +26,6 @@ family! {
     /// PyTorch, `torch.distributions.HalfNormal`.
     pub struct HalfNormal / HalfNormalK {
         params: [scale: Check::POSITIVE],
-        extra: {},
         /// A half-normal distribution with scale σ.
         ///
         /// # Errors

@@ -31,7 +31,6 @@ family! {
     /// PyTorch, `torch.distributions.InverseGamma`.
     pub struct InverseGamma / InverseGammaK {
         params: [concentration: Check::POSITIVE, rate: Check::POSITIVE],
-        extra: {},
         /// An inverse-gamma distribution with shape `concentration` and scale `rate` (the rate of
         /// the underlying Gamma).
         ///

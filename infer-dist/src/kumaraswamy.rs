@@ -28,7 +28,6 @@ family! {
     /// probability density function for double-bounded random processes*.
     pub struct Kumaraswamy / KumaraswamyK {
         params: [concentration1: Check::POSITIVE, concentration0: Check::POSITIVE],
-        extra: {},
         /// A Kumaraswamy distribution.
         ///
         /// # Errors

@@ -34,7 +34,6 @@ family! {
     /// PyTorch, `torch.distributions.Laplace`.
     pub struct Laplace / LaplaceK {
         params: [loc: Check::FINITE, scale: Check::POSITIVE],
-        extra: {},
         /// A Laplace distribution.
         ///
         /// # Errors

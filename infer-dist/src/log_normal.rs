@@ -26,7 +26,6 @@ family! {
     /// PyTorch, `torch.distributions.LogNormal`.
     pub struct LogNormal / LogNormalK {
         params: [loc: Check::FINITE, scale: Check::POSITIVE],
-        extra: {},
         /// A log-normal distribution with log-mean `loc` and log-standard deviation `scale`.
         ///
         /// # Errors

@@ -88,17 +88,14 @@ impl<'t> Mixture<'t> {
         let w = crate::IntoParam::into_param(weights, None);
         util::check_param(NAME, "weights", &w, util::prob, util::PROB)?;
         let m = Self::build(w, false, Box::new(components))?;
-        for row in m.param.to_vec().chunks(m.k) {
-            let s: f64 = row.iter().sum();
-            if (s - 1.0).abs() > SIMPLEX_TOLERANCE {
-                return Err(DistError::InvalidParameter {
-                    dist: NAME,
-                    param: "weights",
-                    value: s,
-                    reason: "each row must sum to 1 (within 1e-8)",
-                });
-            }
-        }
+        util::check_row_sums(
+            NAME,
+            "weights",
+            &m.param,
+            m.k,
+            |s| !((s - 1.0).abs() > SIMPLEX_TOLERANCE),
+            "each row must sum to 1 (within 1e-8)",
+        )?;
         Ok(m)
     }
 

@@ -1,7 +1,7 @@
 //! The multinomial distribution: counts of `total_count` categorical trials over K categories.
 
 use crate::bind::Kernel;
-use crate::util::{self, check_param};
+use crate::util::{self, Check, check_param};
 use crate::{Constraint, DistError, Param};
 use infer_ad::scalar::lgamma;
 use infer_ad::{Shape, Tensor, Var};
@@ -73,25 +73,6 @@ pub(crate) fn check_total_count(dist: &'static str, n: u64) -> Result<(), DistEr
     Ok(())
 }
 
-/// The batch shape and K of a parameter whose last axis holds the K categories.
-pub(crate) fn split_last(
-    dist: &'static str,
-    param: &Param<'_>,
-    what: &'static str,
-) -> Result<(Shape, usize), DistError> {
-    let shape = param.shape()?;
-    let d = shape.dims();
-    if d.is_empty() || d[d.len() - 1] == 0 {
-        return Err(DistError::ShapeMismatch {
-            dist,
-            what,
-            left: shape,
-            right: Shape::vector(1),
-        });
-    }
-    Ok((Shape::new(&d[..d.len() - 1])?, d[d.len() - 1]))
-}
-
 /// For a count-vector family: the broadcast shape of value and parameter (`full`, ending in
 /// K), the output shape (`full` without its last axis), and whether each row is a vector of
 /// non-negative integers summing to `n`.
@@ -117,15 +98,9 @@ pub(crate) fn count_rows(
     let x = util::bvals(value, full);
     let ok = x
         .chunks(k)
-        .map(|r| r.iter().all(|&v| is_count(v)) && r.iter().sum::<f64>() == n as f64)
+        .map(|r| r.iter().all(|&v| util::is_count(v)) && r.iter().sum::<f64>() == n as f64)
         .collect();
     Ok((full, out, ok))
-}
-
-/// A non-negative integer (as f64).
-#[inline]
-pub(crate) fn is_count(x: f64) -> bool {
-    x >= 0.0 && x.fract() == 0.0 && x.is_finite()
 }
 
 /// Draws counts of `n` trials over the categories with probabilities `q` (normalized or not)
@@ -188,32 +163,9 @@ impl<'t> Multinomial<'t> {
     ) -> Result<Self, DistError> {
         let [param] = crate::param::take_params!(NAME; probs);
         check_total_count(NAME, total_count)?;
-        check_param(
-            NAME,
-            "probs",
-            &param,
-            |p| p >= 0.0 && p.is_finite(),
-            "must be finite and >= 0",
-        )?;
-        let (batch, k) = split_last(NAME, &param, "probs (needs a non-empty last axis)")?;
-        for row in param.to_vec().chunks(k) {
-            let s: f64 = row.iter().sum();
-            if !(s > 0.0 && s.is_finite()) {
-                return Err(DistError::InvalidParameter {
-                    dist: NAME,
-                    param: "probs",
-                    value: s,
-                    reason: "each row must have a finite positive sum",
-                });
-            }
-        }
-        Ok(Multinomial {
-            total_count,
-            param,
-            logits: false,
-            batch,
-            k,
-        })
+        let c = Check::NON_NEGATIVE;
+        check_param(NAME, "probs", &param, c.ok, c.reason)?;
+        Self::build(total_count, param, false)
     }
 
     /// A multinomial distribution of `total_count` trials with log-probabilities (up to a
@@ -237,11 +189,22 @@ impl<'t> Multinomial<'t> {
         let [param] = crate::param::take_params!(NAME; logits);
         check_total_count(NAME, total_count)?;
         check_param(NAME, "logits", &param, util::finite, util::FINITE)?;
-        let (batch, k) = split_last(NAME, &param, "logits (needs a non-empty last axis)")?;
+        Self::build(total_count, param, true)
+    }
+
+    /// The distribution from its checked parameter, probabilities (their rows checked here)
+    /// or (`logits`) log-probabilities.
+    fn build(total_count: u64, param: Param<'t>, logits: bool) -> Result<Self, DistError> {
+        let what = if logits {
+            "logits (needs a non-empty last axis)"
+        } else {
+            "probs (needs a non-empty last axis)"
+        };
+        let (batch, k) = util::split_categories(NAME, &param, logits, what)?;
         Ok(Multinomial {
             total_count,
             param,
-            logits: true,
+            logits,
             batch,
             k,
         })
@@ -282,7 +245,7 @@ impl<'t> MultinomialK<'t> {
     fn term(&self) -> impl Fn([f64; 3]) -> (f64, [f64; 3]) + use<> {
         let logits = self.logits;
         move |[x, p, m]| {
-            if x == 0.0 || !is_count(x) {
+            if x == 0.0 || !util::is_count(x) {
                 // a zero count contributes nothing (also for p = 0); a row with an invalid
                 // count is masked to −∞ afterwards
                 return (0.0, [0.0; 3]);

@@ -29,7 +29,6 @@ family! {
     /// PyTorch, `torch.distributions.NegativeBinomial`.
     pub struct NegativeBinomial / NegativeBinomialK {
         params: [total_count: Check::POSITIVE, probs: Check::BELOW_ONE],
-        extra: {},
         /// A negative binomial distribution.
         ///
         /// # Errors
@@ -57,12 +56,8 @@ impl Check {
 
 impl<'t> Elementwise<'t> for NegativeBinomialK<'t> {
     fn density([k, r, p]: [f64; 3]) -> (f64, [f64; 3]) {
-        if !(k >= 0.0 && k.fract() == 0.0 && k.is_finite()) {
-            return if k.is_nan() {
-                (f64::NAN, [0.0; 3])
-            } else {
-                util::neg_inf()
-            };
+        if !util::is_count(k) {
+            return util::off_support(k);
         }
         if p == 0.0 {
             // the point mass at 0 (ln C(k + r − 1, k) + k ln 0 is ∞ − ∞ for huge k and r)

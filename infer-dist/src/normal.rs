@@ -28,7 +28,6 @@ family! {
     /// PyTorch, `torch.distributions.Normal`.
     pub struct Normal / NormalK {
         params: [loc: Check::FINITE, scale: Check::POSITIVE],
-        extra: {},
         /// A normal distribution with mean `loc` and standard deviation `scale` (scalars or arrays
         /// that broadcast).
         ///

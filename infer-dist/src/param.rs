@@ -256,8 +256,11 @@ impl<'t> From<&Param<'t>> for Param<'t> {
 /// # Ok::<(), infer_dist::DistError>(())
 /// ```
 pub trait IntoValue<'t> {
-    /// The tape of a tensor value; `None` for data.
-    fn value_tape(&self) -> Option<&'t Tape>;
+    /// The tape of a tensor value; `None` for data (the default).
+    #[inline(always)]
+    fn value_tape(&self) -> Option<&'t Tape> {
+        None
+    }
     /// The value on `tape`.
     ///
     /// # Errors
@@ -291,10 +294,6 @@ impl<'t> IntoValue<'t> for Var<'t> {
 
 impl<'t> IntoValue<'t> for f64 {
     #[inline(always)]
-    fn value_tape(&self) -> Option<&'t Tape> {
-        None
-    }
-    #[inline(always)]
     fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
         Ok(tape.scalar(self))
     }
@@ -313,10 +312,6 @@ impl<'t> IntoValue<'t> for Param<'t> {
 
 impl<'t, S: Data<Elem = f64>, D: Dimension> IntoValue<'t> for &ArrayBase<S, D> {
     #[inline(always)]
-    fn value_tape(&self) -> Option<&'t Tape> {
-        None
-    }
-    #[inline(always)]
     fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
         Shape::new(self.shape())?;
         Ok(tape.constant(self))
@@ -325,20 +320,12 @@ impl<'t, S: Data<Elem = f64>, D: Dimension> IntoValue<'t> for &ArrayBase<S, D> {
 
 impl<'t> IntoValue<'t> for &[f64] {
     #[inline(always)]
-    fn value_tape(&self) -> Option<&'t Tape> {
-        None
-    }
-    #[inline(always)]
     fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
         Ok(tape.constant_from_slice(&[self.len()], self)?)
     }
 }
 
 impl<'t> IntoValue<'t> for &Vec<f64> {
-    #[inline(always)]
-    fn value_tape(&self) -> Option<&'t Tape> {
-        None
-    }
     #[inline(always)]
     fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
         self.as_slice().value_on(tape)
@@ -361,8 +348,11 @@ impl<'t> IntoValue<'t> for &Vec<f64> {
 /// assert!(matches!((&sigma).into_param(None), Param::Array(_)));
 /// ```
 pub trait IntoParam<'t> {
-    /// The tape of a tape handle; `None` for a constant.
-    fn param_tape(&self) -> Option<&'t Tape>;
+    /// The tape of a tape handle; `None` for a constant (the default).
+    #[inline(always)]
+    fn param_tape(&self) -> Option<&'t Tape> {
+        None
+    }
     /// The parameter, on `tape` if one is given and this is a data array.
     fn into_param(self, tape: Option<&'t Tape>) -> Param<'t>;
 }
@@ -413,10 +403,6 @@ impl<'t> IntoParam<'t> for Var<'t> {
 
 impl<'t> IntoParam<'t> for f64 {
     #[inline(always)]
-    fn param_tape(&self) -> Option<&'t Tape> {
-        None
-    }
-    #[inline(always)]
     fn into_param(self, _tape: Option<&'t Tape>) -> Param<'t> {
         Param::Scalar(self)
     }
@@ -424,20 +410,12 @@ impl<'t> IntoParam<'t> for f64 {
 
 impl<'t> IntoParam<'t> for Arc<ArrayD<f64>> {
     #[inline(always)]
-    fn param_tape(&self) -> Option<&'t Tape> {
-        None
-    }
-    #[inline(always)]
     fn into_param(self, _tape: Option<&'t Tape>) -> Param<'t> {
         Param::Array(self)
     }
 }
 
 impl<'t, S: Data<Elem = f64>, D: Dimension> IntoParam<'t> for &ArrayBase<S, D> {
-    #[inline(always)]
-    fn param_tape(&self) -> Option<&'t Tape> {
-        None
-    }
     #[inline(always)]
     fn into_param(self, tape: Option<&'t Tape>) -> Param<'t> {
         match tape {
@@ -450,10 +428,6 @@ impl<'t, S: Data<Elem = f64>, D: Dimension> IntoParam<'t> for &ArrayBase<S, D> {
 
 impl<'t> IntoParam<'t> for &[f64] {
     #[inline(always)]
-    fn param_tape(&self) -> Option<&'t Tape> {
-        None
-    }
-    #[inline(always)]
     fn into_param(self, tape: Option<&'t Tape>) -> Param<'t> {
         match tape {
             Some(tape) => Param::Tensor(tape.constant(&ndarray::ArrayView1::from(self))),
@@ -463,10 +437,6 @@ impl<'t> IntoParam<'t> for &[f64] {
 }
 
 impl<'t> IntoParam<'t> for &Vec<f64> {
-    #[inline(always)]
-    fn param_tape(&self) -> Option<&'t Tape> {
-        None
-    }
     #[inline(always)]
     fn into_param(self, tape: Option<&'t Tape>) -> Param<'t> {
         self.as_slice().into_param(tape)

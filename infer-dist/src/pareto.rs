@@ -26,7 +26,6 @@ family! {
     /// PyTorch, `torch.distributions.Pareto`.
     pub struct Pareto / ParetoK {
         params: [scale: Check::POSITIVE, alpha: Check::POSITIVE],
-        extra: {},
         /// A Pareto distribution with minimum `scale` and shape `alpha`.
         ///
         /// # Errors

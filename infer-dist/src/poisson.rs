@@ -27,7 +27,6 @@ family! {
     /// PyTorch, `torch.distributions.Poisson`.
     pub struct Poisson / PoissonK {
         params: [rate: Check::NON_NEGATIVE],
-        extra: {},
         /// A Poisson distribution with rate λ.
         ///
         /// # Errors
@@ -44,22 +43,10 @@ family! {
     }
 }
 
-impl Check {
-    /// A finite rate ≥ 0 (0: the point mass at 0).
-    const NON_NEGATIVE: Check = Check {
-        ok: |r| r >= 0.0 && r.is_finite(),
-        reason: "must be finite and >= 0",
-    };
-}
-
 impl<'t> Elementwise<'t> for PoissonK<'t> {
     fn density([k, r]: [f64; 2]) -> (f64, [f64; 2]) {
-        if !(k >= 0.0 && k.fract() == 0.0 && k.is_finite()) {
-            return if k.is_nan() {
-                (f64::NAN, [0.0; 2])
-            } else {
-                util::neg_inf()
-            };
+        if !util::is_count(k) {
+            return util::off_support(k);
         }
         let dr = if k == 0.0 { -1.0 } else { k / r - 1.0 };
         if k == 0.0 {

@@ -143,19 +143,7 @@ fn parts(a: f64, x: f64) -> Parts {
 /// # References
 /// Numerical Recipes, 3rd ed., §6.2 (series and continued fraction).
 pub fn gamma_p(a: f64, x: f64) -> f64 {
-    if let Some(v) = edge(a, x, 0.0, 1.0) {
-        return v;
-    }
-    if a >= TEMME_SHAPE {
-        return temme(a, x).0;
-    }
-    let p = match parts(a, x) {
-        Parts::Series { s, .. } => ln_prefactor(a, x).exp() * s,
-        Parts::Fraction { f, .. } => 1.0 - (ln_prefactor(a, x) + a.ln()).exp() * f,
-    };
-    // A probability: the product of the prefactor and the sum rounds above 1 by an ulp or two
-    // when P ≈ 1 (P(5e-324, 0.5) was 1 + 2e-16); only rounding-size excess is clipped.
-    p.clamp(0.0, 1.0)
+    regularized::<false>(a, x)
 }
 
 /// The regularized upper incomplete gamma function Q(a, x) = 1 − P(a, x), computed directly
@@ -171,18 +159,28 @@ pub fn gamma_p(a: f64, x: f64) -> f64 {
 /// # References
 /// Numerical Recipes, 3rd ed., §6.2.
 pub fn gamma_q(a: f64, x: f64) -> f64 {
-    if let Some(v) = edge(a, x, 1.0, 0.0) {
+    regularized::<true>(a, x)
+}
+
+/// P(a, x), or with `UPPER` Q(a, x): the series gives P and the continued fraction Q
+/// directly, the other as its complement; Temme's expansion gives both for a large a.
+fn regularized<const UPPER: bool>(a: f64, x: f64) -> f64 {
+    let (at_zero, at_inf) = if UPPER { (1.0, 0.0) } else { (0.0, 1.0) };
+    if let Some(v) = edge(a, x, at_zero, at_inf) {
         return v;
     }
     if a >= TEMME_SHAPE {
-        return temme(a, x).1;
+        let (p, q) = temme(a, x);
+        return if UPPER { q } else { p };
     }
-    let q = match parts(a, x) {
-        Parts::Series { s, .. } => 1.0 - ln_prefactor(a, x).exp() * s,
-        Parts::Fraction { f, .. } => (ln_prefactor(a, x) + a.ln()).exp() * f,
+    let (lower, t) = match parts(a, x) {
+        Parts::Series { s, .. } => (true, ln_prefactor(a, x).exp() * s),
+        Parts::Fraction { f, .. } => (false, (ln_prefactor(a, x) + a.ln()).exp() * f),
     };
-    // a probability: rounding-size excursions outside [0, 1] are clipped (see `gamma_p`)
-    q.clamp(0.0, 1.0)
+    let v = if lower != UPPER { t } else { 1.0 - t };
+    // A probability: the product of the prefactor and the sum rounds above 1 by an ulp or two
+    // when it is ≈ 1 (P(5e-324, 0.5) was 1 + 2e-16); only rounding-size excess is clipped.
+    v.clamp(0.0, 1.0)
 }
 
 /// ∂P(a, x)/∂a, the derivative of the regularized lower incomplete gamma function in its

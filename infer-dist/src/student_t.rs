@@ -32,7 +32,6 @@ family! {
     /// PyTorch, `torch.distributions.StudentT`.
     pub struct StudentT / StudentTK {
         params: [df: Check::POSITIVE, loc: Check::FINITE, scale: Check::POSITIVE],
-        extra: {},
         /// A Student's t distribution.
         ///
         /// # Errors

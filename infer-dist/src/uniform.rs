@@ -26,7 +26,6 @@ family! {
     /// PyTorch, `torch.distributions.Uniform`.
     pub struct Uniform / UniformK {
         params: [low, high],
-        extra: {},
         support: |k| Constraint::Interval {
             low: util::lowest(k.low),
             high: util::highest(k.high),

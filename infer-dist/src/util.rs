@@ -1,162 +1,20 @@
-//! Private helpers shared by the families: parameter validation, shapes, broadcasting of plain
-//! values, and the noise/array plumbing of samplers.
+//! Private helpers shared by the families: parameter validation ([`check`]), shapes,
+//! broadcasting of plain values, the noise/array plumbing of samplers, and the fused log
+//! density nodes.
 
 use crate::DistError;
 use infer_ad::{Shape, Tape, Tensor};
 use ndarray::{ArrayD, IxDyn};
 
-/// Checks every element of `t` with `ok`; the first failure is reported with its value.
-#[inline]
-pub(crate) fn check(
-    dist: &'static str,
-    param: &'static str,
-    t: Tensor<'_>,
-    ok: impl Fn(f64) -> bool,
-    reason: &'static str,
-) -> Result<(), DistError> {
-    let n = t.numel();
-    if n == 1 {
-        // A scalar parameter: read it directly (the common case, e.g. `Normal::new(0, 5)`).
-        let v = t.flat(0)?.value();
-        return if ok(v) {
-            Ok(())
-        } else {
-            Err(invalid(dist, param, v, reason))
-        };
-    }
-    // Small arrays are read into a stack buffer (no allocation per construction).
-    const CHUNK: usize = 16;
-    if n <= CHUNK {
-        let mut stack = [0.0f64; CHUNK];
-        t.value_into(&mut stack[..n]);
-        return check_values(dist, param, &stack[..n], ok, reason);
-    }
-    check_values(dist, param, &t.to_vec(), ok, reason)
-}
+mod check;
 
-/// [`check`] for a parameter that may be a constant.
-#[inline(always)]
-pub(crate) fn check_param(
-    dist: &'static str,
-    param: &'static str,
-    p: &crate::Param<'_>,
-    ok: impl Fn(f64) -> bool,
-    reason: &'static str,
-) -> Result<(), DistError> {
-    match p {
-        crate::Param::Tensor(t) => check(dist, param, *t, ok, reason),
-        crate::Param::Scalar(v) => {
-            if ok(*v) {
-                Ok(())
-            } else {
-                Err(invalid(dist, param, *v, reason))
-            }
-        }
-        crate::Param::Array(a) => match a.iter().find(|&&v| !ok(v)) {
-            None => Ok(()),
-            Some(&v) => Err(invalid(dist, param, v, reason)),
-        },
-    }
-}
-
-/// The broadcast shape of parameters that may be constants (their tapes were checked by
-/// [`crate::param::bind_eager`]).
-///
-/// # Errors
-/// [`DistError::ShapeMismatch`] when the shapes do not broadcast; [`DistError::Ad`] for a data
-/// array with too many dimensions.
-#[inline(always)]
-pub(crate) fn param_batch(
-    dist: &'static str,
-    params: &[&crate::Param<'_>],
-) -> Result<Shape, DistError> {
-    let mut shape = Shape::SCALAR;
-    for p in params {
-        let s = p.shape()?;
-        shape = shape.broadcast(&s).map_err(|_| DistError::ShapeMismatch {
-            dist,
-            what: "parameters",
-            left: shape,
-            right: s,
-        })?;
-    }
-    Ok(shape)
-}
-
-#[inline(always)]
-fn check_values(
-    dist: &'static str,
-    param: &'static str,
-    vals: &[f64],
-    ok: impl Fn(f64) -> bool,
-    reason: &'static str,
-) -> Result<(), DistError> {
-    match vals.iter().find(|&&v| !ok(v)) {
-        None => Ok(()),
-        Some(&v) => Err(invalid(dist, param, v, reason)),
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn invalid(dist: &'static str, param: &'static str, value: f64, reason: &'static str) -> DistError {
-    DistError::InvalidParameter {
-        dist,
-        param,
-        value,
-        reason,
-    }
-}
-
-/// A finite, strictly positive number.
-pub(crate) fn positive(x: f64) -> bool {
-    x > 0.0 && x.is_finite()
-}
-
-/// A finite number.
-pub(crate) fn finite(x: f64) -> bool {
-    x.is_finite()
-}
-
-/// A probability in [0, 1].
-pub(crate) fn prob(x: f64) -> bool {
-    (0.0..=1.0).contains(&x)
-}
-
-pub(crate) const POSITIVE: &str = "must be finite and > 0";
-pub(crate) const FINITE: &str = "must be finite";
-pub(crate) const PROB: &str = "must be a probability in [0, 1]";
+pub(crate) use check::{
+    Check, FINITE, POSITIVE, PROB, ROW_TOTALS, check_param, check_row_sums, finite, param_batch,
+    positive, prob, split_categories, split_last,
+};
 
 /// The support [0, ∞).
 pub(crate) const NON_NEGATIVE: crate::Constraint = crate::Constraint::GreaterThanEq(0.0);
-
-/// A constructor's check of one parameter: the test every element must pass, and the reason
-/// [`DistError::InvalidParameter`] gives for the first element that fails.
-#[derive(Clone, Copy)]
-pub(crate) struct Check {
-    /// The test of one element.
-    pub ok: fn(f64) -> bool,
-    /// Why an element failed.
-    pub reason: &'static str,
-}
-
-impl Check {
-    /// Finite.
-    pub(crate) const FINITE: Check = Check {
-        ok: finite,
-        reason: FINITE,
-    };
-    /// Finite and > 0.
-    pub(crate) const POSITIVE: Check = Check {
-        ok: positive,
-        reason: POSITIVE,
-    };
-    /// A probability in [0, 1].
-    pub(crate) const PROB: Check = Check {
-        ok: prob,
-        reason: PROB,
-    };
-}
 
 /// Checks that every handle in `ts` is recorded on the tape of the first: a handle indexes slots
 /// of its own tape, so combining handles of two tapes would read the wrong values (or panic in
@@ -354,6 +212,12 @@ pub(crate) fn mul0(a: f64, b: f64) -> f64 {
 #[inline]
 pub(crate) fn neg_inf<const K: usize>() -> (f64, [f64; K]) {
     (f64::NEG_INFINITY, [0.0; K])
+}
+
+/// A non-negative integer (as f64): a count, a value in the support of the counting families.
+#[inline]
+pub(crate) fn is_count(x: f64) -> bool {
+    x >= 0.0 && x.fract() == 0.0 && x.is_finite()
 }
 
 /// The log density at a value outside the support: NaN for a NaN value (NaN in, NaN out),

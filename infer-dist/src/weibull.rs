@@ -26,7 +26,6 @@ family! {
     /// PyTorch, `torch.distributions.Weibull`.
     pub struct Weibull / WeibullK {
         params: [scale: Check::POSITIVE, concentration: Check::POSITIVE],
-        extra: {},
         /// A Weibull distribution with `scale` λ and `concentration` k.
         ///
         /// # Errors

@@ -169,6 +169,20 @@ fn matvec_data_backward_body(data: &[f64], hi: &[f64], gx: &mut [f64]) {
     }
 }
 
+/// The adjoint split at a node's output slot `out`: the inputs' part (below `out`, where the
+/// node's gradients are added) and the output's `len` adjoints; `None` when every output
+/// adjoint is 0, as a zero adjoint sends nothing.
+#[inline]
+fn out_adjoint(adj: &mut [f64], out: usize, len: usize) -> Option<(&mut [f64], &[f64])> {
+    let (lo, hi) = adj.split_at_mut(out);
+    let g = &hi[..len];
+    if g.iter().all(|&g| g == 0.0) {
+        None
+    } else {
+        Some((lo, g))
+    }
+}
+
 pub(crate) fn matmul_backward(
     vals: &[f64],
     adj: &mut [f64],
@@ -181,12 +195,10 @@ pub(crate) fn matmul_backward(
         // an empty product sends no gradient (and m or n may be huge when the other is 0)
         return;
     }
-    let (lo, hi) = adj.split_at_mut(out);
-    let gc = &hi[..m * n];
-    if gc.iter().all(|&g| g == 0.0) {
-        // no gradient reaches this product (see `zero_skipping_gemm_acc`)
+    // no gradient reaches this product when its adjoint is 0 (see `zero_skipping_gemm_acc`)
+    let Some((lo, gc)) = out_adjoint(adj, out, m * n) else {
         return;
-    }
+    };
     if ta {
         // gA (m×k) += gC (m×n) · Bᵀ
         gemm_acc_adj(
@@ -277,19 +289,11 @@ pub(crate) fn matmul_data_backward(
     let data = mat
         .as_slice()
         .expect("data matrices are stored in standard layout");
-    let (lo, hi) = adj.split_at_mut(out);
-    if hi[..m * n].iter().all(|&g| g == 0.0) {
+    let Some((lo, gc)) = out_adjoint(adj, out, m * n) else {
         return;
-    }
+    };
     // gB (k×n) += Dᵀ · gC
-    gemm_acc_adj(
-        [k, m, n],
-        data,
-        true,
-        &hi[..m * n],
-        false,
-        &mut lo[b..b + k * n],
-    );
+    gemm_acc_adj([k, m, n], data, true, gc, false, &mut lo[b..b + k * n]);
 }
 
 /// Solves `T X = B` in place in `x` (n×m, row-major) for triangular `t` (n×n).
@@ -360,11 +364,9 @@ pub(crate) fn trisolve_backward(
     // sweep visits every node recorded before the root, also a solve whose output no gradient
     // reaches and whose X holds NaN or ∞ (a log density at a NaN value); 0 · NaN there made
     // the gradients of the triangle NaN in every later backward pass (issue 13).
-    let (lo, hi) = adj.split_at_mut(out);
-    let gx = &hi[..n * m];
-    if gx.iter().all(|&g| g == 0.0) {
+    let Some((lo, gx)) = out_adjoint(adj, out, n * m) else {
         return;
-    }
+    };
     scratch.clear();
     scratch.extend_from_slice(gx);
     tri_solve_into(&vals[l..l + n * n], scratch, n, m, lower, true);
@@ -430,12 +432,10 @@ pub(crate) fn cholesky_backward(
     a: usize,
     n: usize,
 ) {
-    let (lo, hi) = adj.split_at_mut(out);
-    let lbar = &hi[..n * n];
     // a zero adjoint sends nothing (the tape's convention; see `trisolve_backward`)
-    if lbar.iter().all(|&g| g == 0.0) {
+    let Some((lo, lbar)) = out_adjoint(adj, out, n * n) else {
         return;
-    }
+    };
     let l = &vals[out..out + n * n];
     // P = Lᵀ L̄ on the lower triangle (only that part enters Φ): P[i][j] = Σ_k L[k][i] L̄[k][j],
     // k ≥ i (L lower)

@@ -65,11 +65,11 @@ impl Tape {
         need_rank(&x, "data_matvec", 1)?;
         let (m, k) = data.dim();
         if x.numel() != k {
-            return Err(AdError::ShapeMismatch {
-                op: "data_matvec",
-                left: Shape::matrix(m, k)?,
-                right: x.shape,
-            });
+            return Err(AdError::mismatch(
+                "data_matvec",
+                Shape::matrix(m, k)?,
+                x.shape,
+            ));
         }
         let data = standard(data);
         let slice = data.as_slice().expect("standard layout");
@@ -200,11 +200,11 @@ impl Tape {
         let (m, k) = data.dim();
         let n = b.dims()[1];
         if b.dims()[0] != k {
-            return Err(AdError::ShapeMismatch {
-                op: "data_matmul",
-                left: Shape::matrix(m, k)?,
-                right: b.shape,
-            });
+            return Err(AdError::mismatch(
+                "data_matmul",
+                Shape::matrix(m, k)?,
+                b.shape,
+            ));
         }
         let shape = Shape::matrix(m, n)?;
         let data = standard(data);

@@ -18,11 +18,7 @@ fn need_rank(t: &Tensor<'_>, op: &'static str, r: usize) -> Result<(), AdError> 
     if t.ndim() == r {
         Ok(())
     } else {
-        Err(AdError::WrongRank {
-            op,
-            expected: r,
-            shape: t.shape,
-        })
+        Err(AdError::wrong_rank(op, r, t.shape))
     }
 }
 
@@ -49,11 +45,7 @@ impl<'t> Tensor<'t> {
         need_rank(&self, "dot", 1)?;
         need_rank(&o, "dot", 1)?;
         if self.numel() != o.numel() {
-            return Err(AdError::ShapeMismatch {
-                op: "dot",
-                left: self.shape,
-                right: o.shape,
-            });
+            return Err(AdError::mismatch("dot", self.shape, o.shape));
         }
         let n = self.numel();
         let mut g = self.tape.inner_mut();
@@ -99,11 +91,7 @@ impl<'t> Tensor<'t> {
         need_rank(&x, "matvec", 1)?;
         let (m, k) = (self.dims()[0], self.dims()[1]);
         if x.numel() != k {
-            return Err(AdError::ShapeMismatch {
-                op: "matvec",
-                left: self.shape,
-                right: x.shape,
-            });
+            return Err(AdError::mismatch("matvec", self.shape, x.shape));
         }
         let tape = self.tape;
         let mut g = tape.inner_mut();
@@ -151,11 +139,7 @@ impl<'t> Tensor<'t> {
         let (m, k) = (self.dims()[0], self.dims()[1]);
         let n = b.dims()[1];
         if b.dims()[0] != k {
-            return Err(AdError::ShapeMismatch {
-                op: "matmul",
-                left: self.shape,
-                right: b.shape,
-            });
+            return Err(AdError::mismatch("matmul", self.shape, b.shape));
         }
         let shape = Shape::matrix(m, n)?;
         let tape = self.tape;
@@ -220,11 +204,7 @@ impl<'t> Tensor<'t> {
             _ => false,
         };
         if self.dims()[1] != n || !ok_b {
-            return Err(AdError::ShapeMismatch {
-                op: "tri_solve",
-                left: self.shape,
-                right: b.shape,
-            });
+            return Err(AdError::mismatch("tri_solve", self.shape, b.shape));
         }
         let m = if b.ndim() == 1 { 1 } else { b.dims()[1] };
         let tape = self.tape;
@@ -284,11 +264,7 @@ impl<'t> Tensor<'t> {
         need_rank(&self, "cholesky", 2)?;
         let n = self.dims()[0];
         if self.dims()[1] != n {
-            return Err(AdError::ShapeMismatch {
-                op: "cholesky",
-                left: self.shape,
-                right: self.shape,
-            });
+            return Err(AdError::mismatch("cholesky", self.shape, self.shape));
         }
         let tape = self.tape;
         let mut g = tape.inner_mut();
@@ -324,11 +300,7 @@ impl<'t> Tensor<'t> {
         need_rank(&self, "diag", 2)?;
         let n = self.dims()[0];
         if self.dims()[1] != n {
-            return Err(AdError::ShapeMismatch {
-                op: "diag",
-                left: self.shape,
-                right: self.shape,
-            });
+            return Err(AdError::mismatch("diag", self.shape, self.shape));
         }
         let idx: Vec<u32> = (0..n).map(|i| self.start + (i * n + i) as u32).collect();
         self.gather_slots("diag", &idx, Shape::vector(n))

@@ -269,9 +269,5 @@ fn mismatch3(t: Shape, a: Shape, b: Shape) -> AdError {
     } else {
         (t, b)
     };
-    AdError::ShapeMismatch {
-        op: "log_mix",
-        left,
-        right,
-    }
+    AdError::mismatch("log_mix", left, right)
 }

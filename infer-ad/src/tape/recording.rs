@@ -217,6 +217,31 @@ impl Inner {
         self.recs.push(Rec::new(MARK, k, 0.0));
     }
 
+    /// Records a reduction node `adj[a + i] += adj[out] · dᵢ` (i < `n`): the partials
+    /// dᵢ = `d(vals, i)`, `vals` the values recorded so far, go to the partial buffer in order,
+    /// then the node.
+    #[inline]
+    pub(crate) fn push_red(
+        &mut self,
+        out: u32,
+        a: u32,
+        n: usize,
+        d: impl Fn(&[f64], usize) -> f64,
+    ) {
+        let p = self.f.len();
+        self.f.reserve(n);
+        for i in 0..n {
+            let di = d(&self.vals, i);
+            self.f.push(di);
+        }
+        self.push_node(Node::Red {
+            out,
+            a,
+            n: n as u32,
+            p: p as u32,
+        });
+    }
+
     /// The output slot of a record (of the node it marks, for a marker).
     #[inline]
     pub(super) fn rec_out(&self, r: &Rec) -> u32 {

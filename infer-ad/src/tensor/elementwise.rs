@@ -97,7 +97,8 @@ impl<'t> Tensor<'t> {
         other: Tensor<'t>,
         f: impl Fn(f64, f64) -> (f64, f64, f64),
     ) -> Result<Tensor<'t>, AdError> {
-        binary_user(self, other, "zip_with_derivative", f)
+        // a user-supplied `f` runs on the recording moved out of the tape
+        binary_impl(self, other, "zip_with_derivative", f, true)
     }
 
     /// Elementwise `self ⊕ c` for a linear op with constant partial `c` on `self`.
@@ -188,7 +189,7 @@ pub(crate) fn align<'t>(
     check_same_tape(op, a.tape, b.tape)?;
     let shape = match a.shape.broadcast(&b.shape) {
         Ok(s) => s,
-        Err(AdError::ShapeMismatch { .. }) => return Err(mismatch(op, a.shape, b.shape)),
+        Err(AdError::ShapeMismatch { .. }) => return Err(AdError::mismatch(op, a.shape, b.shape)),
         Err(e) => return Err(e),
     };
     fit(a, shape)?;
@@ -207,12 +208,6 @@ pub(crate) fn fit(t: &mut Tensor<'_>, shape: Shape) -> Result<(), AdError> {
     Ok(())
 }
 
-#[cold]
-#[inline(never)]
-pub(crate) fn mismatch(op: &'static str, left: Shape, right: Shape) -> AdError {
-    AdError::ShapeMismatch { op, left, right }
-}
-
 /// Elementwise binary operation with a crate-internal derivative function (which never touches
 /// a tape, so it may run while the recording is borrowed).
 pub(crate) fn binary<'t>(
@@ -224,16 +219,8 @@ pub(crate) fn binary<'t>(
     binary_impl(a, b, op, f, false)
 }
 
-/// [`binary`] for a user-supplied `f`: it runs on the recording moved out of the tape.
-fn binary_user<'t>(
-    a: Tensor<'t>,
-    b: Tensor<'t>,
-    op: &'static str,
-    f: impl Fn(f64, f64) -> (f64, f64, f64),
-) -> Result<Tensor<'t>, AdError> {
-    binary_impl(a, b, op, f, true)
-}
-
+/// [`binary`]; with `user`, `f` is user-supplied and runs on the recording moved out of the
+/// tape (it may record on the tape itself).
 #[inline(always)]
 fn binary_impl<'t>(
     a: Tensor<'t>,

@@ -13,7 +13,7 @@ mod elementwise;
 mod leaves;
 mod ops;
 
-pub(crate) use elementwise::{fit, mismatch};
+pub(crate) use elementwise::fit;
 
 use crate::error::AdError;
 use crate::shape::{Shape, broadcast_indices};
@@ -282,11 +282,7 @@ impl<'t> Tensor<'t> {
     #[inline]
     pub fn item(self) -> Result<Var<'t>, AdError> {
         if self.numel() != 1 {
-            return Err(AdError::WrongRank {
-                op: "item",
-                expected: 0,
-                shape: self.shape,
-            });
+            return Err(AdError::wrong_rank("item", 0, self.shape));
         }
         Ok(self.var_at(0))
     }
@@ -313,11 +309,7 @@ impl<'t> Tensor<'t> {
         }
         let b = self.shape.broadcast(&shape)?;
         if b != shape {
-            return Err(AdError::ShapeMismatch {
-                op: "broadcast_to",
-                left: self.shape,
-                right: shape,
-            });
+            return Err(AdError::mismatch("broadcast_to", self.shape, shape));
         }
         let mut g = self.tape.inner_mut();
         g.reserve(

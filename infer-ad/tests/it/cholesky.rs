@@ -6,18 +6,11 @@
 //! by chance; tolerances are stated at each comparison.
 
 use infer_ad::gradcheck::{GradCheckConfig, check_gradient};
-use infer_ad::{AdError, Tape, Tensor, Var};
+use infer_ad::{AdError, Tape};
 use ndarray::{Array2, ArrayD, IxDyn};
 use proptest::prelude::*;
 
-/// Σ wᵢ Lᵢ with fixed weights.
-fn weigh<'t>(tape: &'t Tape, t: Tensor<'t>) -> Var<'t> {
-    let w: Vec<f64> = (0..t.numel())
-        .map(|i| 0.3 + ((i * 7919) % 13) as f64 / 10.0)
-        .collect();
-    let w = tape.constant(&ArrayD::from_shape_vec(IxDyn(t.dims()), w).unwrap());
-    (t * w).sum()
-}
+use crate::common::weigh;
 
 /// A well-conditioned SPD matrix B Bᵀ + n I from arbitrary entries of B.
 fn spd(n: usize, b: &[f64]) -> Array2<f64> {

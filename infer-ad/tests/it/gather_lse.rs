@@ -5,37 +5,14 @@
 //! Property tests draw from the fixed proptest seed (`.cargo/config.toml`), so they cannot
 //! fail by chance; the tolerances are stated at each comparison.
 
-use infer_ad::gradcheck::{GradCheckConfig, check_gradient, check_gradient_scalar};
+use infer_ad::gradcheck::{check_gradient, check_gradient_scalar};
 use infer_ad::{AdError, Tape, Tensor, Var, log_mix, log_mix_weights, log_sum_exp};
-use ndarray::{ArrayD, IxDyn};
 use proptest::prelude::*;
 
-fn cfg() -> GradCheckConfig {
-    GradCheckConfig::default()
-}
-
-fn arr(dims: &[usize], v: &[f64]) -> ArrayD<f64> {
-    ArrayD::from_shape_vec(IxDyn(dims), v.to_vec()).unwrap()
-}
-
-/// A fixed pseudo-random weight per element (so that every output's adjoint differs).
-fn weight(i: usize) -> f64 {
-    0.3 + ((i * 7919) % 13) as f64 / 10.0
-}
-
-/// Σ wᵢ tᵢ with the weights of [`weight`].
-fn weigh<'t>(tape: &'t Tape, t: Tensor<'t>) -> Var<'t> {
-    let w: Vec<f64> = (0..t.numel()).map(weight).collect();
-    let w = tape.constant(&arr(t.dims(), &w));
-    (t * w).sum()
-}
+use crate::common::{arr, cfg, close, naive_mix, weigh, weight};
 
 fn grad_vec(t: Tensor<'_>) -> Vec<f64> {
     t.grad().iter().copied().collect()
-}
-
-fn close(a: f64, b: f64, tol: f64) -> bool {
-    (a - b).abs() <= tol * (1.0 + b.abs())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -337,11 +314,6 @@ fn log_sum_exp_limits() {
 
 // ---------------------------------------------------------------------------------------
 // log_mix
-
-/// ln(θ e^a + (1 − θ) e^b) unshifted: exact enough for |a|, |b| ≤ 30.
-fn naive_mix(th: f64, a: f64, b: f64) -> f64 {
-    (th * a.exp() + (1.0 - th) * b.exp()).ln()
-}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]

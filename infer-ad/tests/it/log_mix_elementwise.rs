@@ -6,30 +6,18 @@
 
 use infer_ad::gradcheck::{GradCheckConfig, check_gradient};
 use infer_ad::{AdError, Shape, Tape, Tensor, Var, log_mix};
-use ndarray::{ArrayD, IxDyn};
 use proptest::prelude::*;
 
-fn arr(dims: &[usize], v: &[f64]) -> ArrayD<f64> {
-    ArrayD::from_shape_vec(IxDyn(dims), v.to_vec()).unwrap()
-}
+use crate::common::{arr, close, naive_mix, weigh_by};
 
 /// A fixed weight per element, so that every output's adjoint differs.
 fn weight(i: usize) -> f64 {
     0.4 + ((i * 7919) % 11) as f64 / 10.0
 }
 
+/// Σ wᵢ tᵢ with the weights of [`weight`].
 fn weigh<'t>(tape: &'t Tape, t: Tensor<'t>) -> Var<'t> {
-    let w: Vec<f64> = (0..t.numel()).map(weight).collect();
-    (t * tape.constant(&arr(t.dims(), &w))).sum()
-}
-
-/// ln(θ e^a + (1 − θ) e^b) unshifted: exact enough for |a|, |b| ≤ 30.
-fn naive_mix(th: f64, a: f64, b: f64) -> f64 {
-    (th * a.exp() + (1.0 - th) * b.exp()).ln()
-}
-
-fn close(a: f64, b: f64, tol: f64) -> bool {
-    (a - b).abs() <= tol * (1.0 + b.abs())
+    weigh_by(tape, t, weight)
 }
 
 proptest! {

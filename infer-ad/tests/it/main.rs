@@ -4,6 +4,7 @@ mod algebra;
 mod alloc;
 mod backward_passes;
 mod cholesky;
+mod common;
 mod constrained_params;
 mod fastmath;
 mod gather_lse;

@@ -2,28 +2,12 @@
 //! random inputs in its domain (proptest). Tensor-valued operations are reduced with a random
 //! constant weight tensor, so the whole Jacobian is exercised.
 
-use infer_ad::gradcheck::{GradCheckConfig, check_gradient, check_gradient_scalar};
+use infer_ad::gradcheck::{check_gradient, check_gradient_scalar};
 use infer_ad::{AdError, Tape, Tensor, Var};
-use ndarray::{ArrayD, IxDyn};
 use proptest::prelude::*;
 use std::sync::Arc;
 
-fn cfg() -> GradCheckConfig {
-    GradCheckConfig::default()
-}
-
-fn arr(dims: &[usize], v: &[f64]) -> ArrayD<f64> {
-    ArrayD::from_shape_vec(IxDyn(dims), v.to_vec()).unwrap()
-}
-
-/// Σ w ⊙ t with a fixed pseudo-random constant weight per element.
-fn weigh<'t>(tape: &'t Tape, t: Tensor<'t>) -> Var<'t> {
-    let w: Vec<f64> = (0..t.numel())
-        .map(|i| 0.3 + ((i * 7919) % 13) as f64 / 10.0)
-        .collect();
-    let w = tape.constant(&arr(t.dims(), &w));
-    (t * w).sum()
-}
+use crate::common::{arr, cfg, weigh};
 
 fn vec_in(lo: f64, hi: f64, n: usize) -> impl Strategy<Value = Vec<f64>> {
     proptest::collection::vec(lo..hi, n)

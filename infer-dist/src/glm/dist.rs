@@ -181,9 +181,10 @@ impl<'t> Params<'t> {
 }
 
 /// The trait items the three likelihoods share: `log_prob_sum` the fused node, the
-/// per-observation methods those of the type's `elementwise()` family on η.
+/// per-observation methods those of the type's `elementwise()` family on η, the support (and
+/// with it `is_discrete`) as given.
 macro_rules! glm_items {
-    ($name:expr, $link:expr) => {
+    ($name:expr, $link:expr, $support:expr) => {
         fn name(&self) -> &'static str {
             $name
         }
@@ -217,6 +218,12 @@ macro_rules! glm_items {
         }
         fn cdf(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
             self.elementwise()?.cdf(value)
+        }
+        fn support(&self) -> Constraint {
+            $support
+        }
+        fn is_discrete(&self) -> bool {
+            $support.is_discrete()
         }
     };
 }
@@ -371,18 +378,10 @@ impl<'t> BernoulliLogitGlmDist<'t> {
 }
 
 impl<'t> Distribution<'t> for BernoulliLogitGlmDist<'t> {
-    glm_items!(BERNOULLI, LinkKind::Logit);
+    glm_items!(BERNOULLI, LinkKind::Logit, Constraint::Boolean);
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
         self.elementwise()?.entropy()
-    }
-
-    fn support(&self) -> Constraint {
-        Constraint::Boolean
-    }
-
-    fn is_discrete(&self) -> bool {
-        true
     }
 }
 
@@ -463,15 +462,7 @@ impl<'t> PoissonLogGlmDist<'t> {
 }
 
 impl<'t> Distribution<'t> for PoissonLogGlmDist<'t> {
-    glm_items!(POISSON, LinkKind::Log);
-
-    fn support(&self) -> Constraint {
-        Constraint::NonNegativeInteger
-    }
-
-    fn is_discrete(&self) -> bool {
-        true
-    }
+    glm_items!(POISSON, LinkKind::Log, Constraint::NonNegativeInteger);
 }
 
 /// Stan's `normal_id_glm`: independent observations yᵢ ~ Normal(α + xᵢ·β, σ), the linear
@@ -557,23 +548,16 @@ impl<'t> NormalIdGlmDist<'t> {
     pub fn elementwise(&self) -> Result<Normal<'t>, DistError> {
         // always present: `new` takes it
         let Some(sigma) = self.p.sigma else {
-            return Err(DistError::NotDefined {
-                dist: NORMAL,
-                what: "scale",
-            });
+            return Err(DistError::not_defined(NORMAL, "scale"));
         };
         Normal::new(self.p.eta()?, sigma.reshape(&[])?)
     }
 }
 
 impl<'t> Distribution<'t> for NormalIdGlmDist<'t> {
-    glm_items!(NORMAL, LinkKind::Identity);
+    glm_items!(NORMAL, LinkKind::Identity, Constraint::Real);
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
         self.elementwise()?.entropy()
-    }
-
-    fn support(&self) -> Constraint {
-        Constraint::Real
     }
 }

@@ -2,7 +2,7 @@
 //! ([`Blocked`]), the run-time choice of the instruction set ([`glm_dispatch`]), and the pass
 //! over blocks of rows that forms the value, `Xᵀr` and `Σ r` for a link ([`super::link`]).
 
-use super::link::{Identity, Link, LogLink, Logit, Sums};
+use super::link::{Identity, Link, LogLink, Logit, Sums, by_lanes};
 use super::{BLOCK, L, STACK_COEFS};
 use infer_ad::Tensor;
 use infer_ad::fastmath::mad;
@@ -239,34 +239,12 @@ fn glm_block<const FUSED: bool, const R: usize, K: Link>(
 ) {
     let m_ = mad::<FUSED>;
     let s = m.next_multiple_of(L);
-    let full = m - m % L;
     let [eta, res, ope] = rows;
     let (eta, res, ope) = (&mut eta.0[..m], &mut res.0[..m], &mut ope.0[..m]);
     let ys = &ys[..m];
     // η: R rows, then L rows, then single rows at a time
-    let mut i0 = 0;
-    while i0 + R <= m {
-        let mut a = [alpha; R];
-        for (j, &b) in beta.iter().enumerate() {
-            let col = &blk[j * s + i0..j * s + i0 + R];
-            for l in 0..R {
-                a[l] = m_(b, col[l], a[l]);
-            }
-        }
-        eta[i0..i0 + R].copy_from_slice(&a);
-        i0 += R;
-    }
-    while i0 + L <= m {
-        let mut a = [alpha; L];
-        for (j, &b) in beta.iter().enumerate() {
-            let col = &blk[j * s + i0..j * s + i0 + L];
-            for l in 0..L {
-                a[l] = m_(b, col[l], a[l]);
-            }
-        }
-        eta[i0..i0 + L].copy_from_slice(&a);
-        i0 += L;
-    }
+    let i0 = eta_rows::<FUSED, R>(blk, s, alpha, beta, eta, 0);
+    let i0 = eta_rows::<FUSED, L>(blk, s, alpha, beta, eta, i0);
     for (i, e) in eta.iter_mut().enumerate().skip(i0) {
         *e = alpha;
         for (j, &b) in beta.iter().enumerate() {
@@ -279,16 +257,35 @@ fn glm_block<const FUSED: bool, const R: usize, K: Link>(
     for (j, a) in lanes.iter_mut().enumerate() {
         let col = &blk[j * s..j * s + m];
         let mut v = *a;
-        for i0 in (0..full).step_by(L) {
-            for l in 0..L {
-                v[l] = m_(col[i0 + l], res[i0 + l], v[l]);
-            }
-        }
-        for i in full..m {
-            v[i - full] = m_(col[i], res[i], v[i - full]);
-        }
+        by_lanes(m, |i, l| v[l] = m_(col[i], res[i], v[l]));
         *a = v;
     }
+}
+
+/// ηᵢ of [`glm_block`] for the rows from `i0` on, `N` rows at a time with the accumulators in
+/// registers, as far as whole groups of `N` reach (`s` the block's column stride); returns the
+/// first row not done.
+#[inline(always)]
+fn eta_rows<const FUSED: bool, const N: usize>(
+    blk: &[f64],
+    s: usize,
+    alpha: f64,
+    beta: &[f64],
+    eta: &mut [f64],
+    mut i0: usize,
+) -> usize {
+    while i0 + N <= eta.len() {
+        let mut a = [alpha; N];
+        for (j, &b) in beta.iter().enumerate() {
+            let col = &blk[j * s + i0..j * s + i0 + N];
+            for l in 0..N {
+                a[l] = mad::<FUSED>(b, col[l], a[l]);
+            }
+        }
+        eta[i0..i0 + N].copy_from_slice(&a);
+        i0 += N;
+    }
+    i0
 }
 
 /// The sum of eight lanes as a fixed tree.

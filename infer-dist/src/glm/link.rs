@@ -16,6 +16,22 @@ pub(crate) struct Sums {
     pub(crate) logs: f64,
 }
 
+/// Calls `f(i, l)` for the rows `i` of a block of `m` rows in order, row i into lane
+/// l = i mod [`L`]: whole groups of [`L`] rows (a fixed-length inner loop over the lanes,
+/// which the compiler keeps in vector registers), then the remaining rows.
+#[inline(always)]
+pub(crate) fn by_lanes(m: usize, mut f: impl FnMut(usize, usize)) {
+    let full = m - m % L;
+    for i0 in (0..full).step_by(L) {
+        for l in 0..L {
+            f(i0 + l, l);
+        }
+    }
+    for i in full..m {
+        f(i, i - full);
+    }
+}
+
 /// The family-specific part of the GLM kernel, per block of `m` = `eta.len()` rows: from the
 /// linear predictors `eta` and outcomes `ys`, the residuals `res` (∂ log p/∂η), whose
 /// products with the design's columns give the gradient, and the terms of the value, added
@@ -48,7 +64,6 @@ impl Link for Logit {
     ) {
         let m = eta.len();
         let (ys, res, ope) = (&ys[..m], &mut res[..m], &mut ope[..m]);
-        let full = m - m % L;
         for i in 0..m {
             let h = eta[i];
             let e = exp_normal::<FUSED>(-h.abs());
@@ -58,22 +73,13 @@ impl Link for Logit {
             res[i] = ys[i] - sigma;
             ope[i] = one_e;
         }
-        // row i of the block goes to lane i mod L
         let mut prod = [1.0f64; L];
-        for i0 in (0..full).step_by(L) {
-            for l in 0..L {
-                let h = eta[i0 + l];
-                acc.lin[l] += ys[i0 + l] * h - if h > 0.0 { h } else { 0.0 };
-                prod[l] *= ope[i0 + l];
-                acc.ga[l] += res[i0 + l];
-            }
-        }
-        for i in full..m {
-            let (h, l) = (eta[i], i - full);
+        by_lanes(m, |i, l| {
+            let h = eta[i];
             acc.lin[l] += ys[i] * h - if h > 0.0 { h } else { 0.0 };
             prod[l] *= ope[i];
             acc.ga[l] += res[i];
-        }
+        });
         acc.logs += (((prod[0] * prod[1]) * (prod[2] * prod[3]))
             * ((prod[4] * prod[5]) * (prod[6] * prod[7])))
             .ln();
@@ -96,7 +102,6 @@ impl Link for LogLink {
     ) {
         let m = eta.len();
         let (ys, res, ope) = (&ys[..m], &mut res[..m], &mut ope[..m]);
-        let full = m - m % L;
         for i in 0..m {
             let h = eta[i];
             let e = exp_normal::<FUSED>(h);
@@ -104,17 +109,10 @@ impl Link for LogLink {
             res[i] = ys[i] - mu;
             ope[i] = mu;
         }
-        for i0 in (0..full).step_by(L) {
-            for l in 0..L {
-                acc.lin[l] += mad::<FUSED>(ys[i0 + l], eta[i0 + l], -ope[i0 + l]);
-                acc.ga[l] += res[i0 + l];
-            }
-        }
-        for i in full..m {
-            let l = i - full;
+        by_lanes(m, |i, l| {
             acc.lin[l] += mad::<FUSED>(ys[i], eta[i], -ope[i]);
             acc.ga[l] += res[i];
-        }
+        });
     }
 }
 
@@ -133,21 +131,13 @@ impl Link for Identity {
     ) {
         let m = eta.len();
         let (ys, res) = (&ys[..m], &mut res[..m]);
-        let full = m - m % L;
         for i in 0..m {
             res[i] = ys[i] - eta[i];
         }
-        for i0 in (0..full).step_by(L) {
-            for l in 0..L {
-                let r = res[i0 + l];
-                acc.lin[l] = mad::<FUSED>(r, r, acc.lin[l]);
-                acc.ga[l] += r;
-            }
-        }
-        for i in full..m {
-            let (r, l) = (res[i], i - full);
+        by_lanes(m, |i, l| {
+            let r = res[i];
             acc.lin[l] = mad::<FUSED>(r, r, acc.lin[l]);
             acc.ga[l] += r;
-        }
+        });
     }
 }

@@ -4,6 +4,7 @@
 // `DistError`/`AdError` carry two `Shape`s by value; the test helpers return them as they are.
 #![allow(clippy::result_large_err)]
 
+use crate::bijector_stan::{as_ad, close};
 use infer_ad::Tape;
 use infer_ad::gradcheck::{GradCheckConfig, check_gradient};
 use infer_dist::Bijector;
@@ -85,18 +86,6 @@ fn numeric_log_det(b: Bijector, y: &[f64]) -> f64 {
         }
     }
     ln_abs_det(jac, m)
-}
-
-/// The gradient checker wants `AdError`; the bijector's inputs here are always valid.
-fn as_ad(e: infer_dist::DistError) -> infer_ad::AdError {
-    match e {
-        infer_dist::DistError::Ad(e) => e,
-        _ => infer_ad::AdError::Empty { op: "bijector" },
-    }
-}
-
-fn close(a: f64, b: f64, tol: f64) -> bool {
-    (a - b).abs() <= tol * a.abs().max(b.abs()).max(1.0)
 }
 
 fn elementwise() -> impl Strategy<Value = Bijector> {

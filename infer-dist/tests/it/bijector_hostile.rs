@@ -8,25 +8,10 @@
 // `DistError` carries two `Shape`s by value; the helpers return it as it is.
 #![allow(clippy::result_large_err)]
 
-use infer_ad::Tape;
+use crate::bijector_stan::{forward, log_det};
+use crate::common::extreme_or_any;
 use infer_dist::{Bijector, Constraint, DistError};
 use proptest::prelude::*;
-
-fn forward(b: Bijector, y: &[f64]) -> Result<Vec<f64>, DistError> {
-    let tape = Tape::new();
-    let t = tape.tensor(&ndarray::Array1::from(y.to_vec()));
-    Ok(b.forward(t)?.to_vec())
-}
-
-/// ln|det J| and the gradient of it in y.
-fn log_det(b: Bijector, y: &[f64]) -> Result<(f64, Vec<f64>), DistError> {
-    let tape = Tape::new();
-    let t = tape.tensor(&ndarray::Array1::from(y.to_vec()));
-    let lj = b.log_abs_det_jacobian(t)?;
-    let v = lj.value();
-    lj.backward();
-    Ok((v, t.grad().iter().copied().collect()))
-}
 
 /// Issue 13: `Identity.inverse(&[∞])` was `Ok(∞)` although the docs promise an error.
 #[test]
@@ -162,11 +147,7 @@ const EXTREMES: &[f64] = &[
 ];
 
 fn value() -> impl Strategy<Value = f64> {
-    prop_oneof![
-        3 => prop::sample::select(EXTREMES),
-        1 => -50.0..50.0f64,
-        1 => any::<f64>(),
-    ]
+    extreme_or_any(EXTREMES)
 }
 
 fn bound() -> impl Strategy<Value = f64> {

@@ -129,6 +129,7 @@ pub(crate) fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol * a.abs().max(b.abs()).max(1.0)
 }
 
+/// The gradient checker wants `AdError`; the bijector's inputs here are always valid.
 pub(crate) fn as_ad(e: DistError) -> infer_ad::AdError {
     match e {
         DistError::Ad(e) => e,

@@ -8,6 +8,7 @@
 #![allow(clippy::result_large_err)]
 
 use crate::bijector_stan::{forward, log_det};
+use crate::common::extreme_or_any;
 use infer_ad::Tape;
 use infer_dist::{Bijector, bounded, unbounded};
 use proptest::prelude::*;
@@ -36,11 +37,7 @@ const EXTREMES: &[f64] = &[
 ];
 
 fn value() -> impl Strategy<Value = f64> {
-    prop_oneof![
-        3 => prop::sample::select(EXTREMES),
-        1 => -50.0..50.0f64,
-        1 => any::<f64>(),
-    ]
+    extreme_or_any(EXTREMES)
 }
 
 fn stan_bijector() -> impl Strategy<Value = Bijector> {

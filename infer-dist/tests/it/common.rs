@@ -1,7 +1,30 @@
-//! Shared statistics for the tests: the Kolmogorov–Smirnov statistic and its asymptotic
-//! p-value, Pearson's chi-square test, and a numeric cdf by quadrature of the density.
+//! Shared helpers for the tests: the Kolmogorov–Smirnov statistic and its asymptotic p-value,
+//! Pearson's chi-square test, a numeric cdf by quadrature of the density, a tolerance, the
+//! different-tapes error, and a strategy of hostile values.
 
+use infer_ad::AdError;
+use infer_dist::DistError;
 use infer_dist::special::gamma_q;
+use proptest::prelude::*;
+
+/// `a` within `tol` of `b`, relative to 1 + |b|.
+pub fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol * (1.0 + b.abs())
+}
+
+/// Whether `r` is the typed error of handles from two tapes.
+pub fn is_different_tapes<T: std::fmt::Debug>(r: Result<T, DistError>) -> bool {
+    matches!(r, Err(DistError::Ad(AdError::DifferentTapes { .. })))
+}
+
+/// A value drawn mostly from `extremes`, else from [−50, 50) or any f64.
+pub fn extreme_or_any(extremes: &'static [f64]) -> impl Strategy<Value = f64> {
+    prop_oneof![
+        3 => prop::sample::select(extremes),
+        1 => -50.0..50.0f64,
+        1 => any::<f64>(),
+    ]
+}
 
 /// The KS statistic D = sup |F_n(x) − F(x)| given the cdf values at the *sorted* draws.
 pub fn ks_statistic(cdf_sorted: &[f64]) -> f64 {

@@ -14,6 +14,8 @@ use ndarray::{Array1, Array2, ArrayD, arr0, arr1};
 use proptest::prelude::*;
 use std::sync::Arc;
 
+use crate::common::close;
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Fam {
     Bernoulli,
@@ -126,10 +128,6 @@ fn run(
 }
 
 /// |a − b| ≤ tol · (1 + |b|).
-fn close(a: f64, b: f64, tol: f64) -> bool {
-    (a - b).abs() <= tol * (1.0 + b.abs())
-}
-
 fn assert_agree(what: &str, f: &(f64, Vec<f64>, f64, f64), r: &(f64, Vec<f64>, f64, f64)) {
     // rounding only: the two spellings sum the same n terms in different orders, with
     // different (correctly rounded to ~1 ulp) exp/log implementations

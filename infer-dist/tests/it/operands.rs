@@ -19,11 +19,13 @@
 //! suites check against independent references); the assertions are exact equalities: both
 //! paths run the same kernel on the same numbers, so any difference is a defect in binding.
 
-use infer_ad::{AdError, Tape};
+use infer_ad::Tape;
 use infer_dist::*;
 use ndarray::{ArrayD, arr0, array};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+
+use crate::common::is_different_tapes;
 
 /// A parameter constant of a test case.
 #[derive(Clone)]
@@ -82,10 +84,6 @@ fn first_tracked<'t>(cs: &[C], tape: &'t Tape) -> Vec<Param<'t>> {
 
 fn is_unbound<T: std::fmt::Debug>(r: Result<T, DistError>) -> bool {
     matches!(r, Err(DistError::Unbound { .. }))
-}
-
-fn is_different_tapes<T: std::fmt::Debug>(r: Result<T, DistError>) -> bool {
-    matches!(r, Err(DistError::Ad(AdError::DifferentTapes { .. })))
 }
 
 /// Exact equality of two slices, NaN-free (every case is inside the support).
