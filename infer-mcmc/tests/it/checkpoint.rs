@@ -1,25 +1,10 @@
 //! Checkpoints on disk: a run saved, read back and resumed gives the draws of one
 //! uninterrupted run; bad files and mismatched settings are typed errors.
 
-use infer_ad::Var;
+use crate::common::Triangle;
 use infer_mcmc::checkpoint::{Checkpoint, CheckpointError};
-use infer_mcmc::model::{Model, Params, bounds};
-use infer_mcmc::{Adaptation, LogDensityError, McmcError, MetricKind, Sampler, SamplerSettings};
+use infer_mcmc::{Adaptation, McmcError, MetricKind, Sampler, SamplerSettings};
 use ndarray::s;
-
-/// A bounded parameter, a dependent bound and a generated quantity drawing from its RNG.
-struct Triangle;
-
-impl Model for Triangle {
-    fn log_density<'t>(&self, p: &mut Params<'t>) -> Result<Var<'t>, LogDensityError> {
-        let alpha = p.scalar("alpha", bounds(0.0, 1.0))?;
-        let beta = p.scalar("beta", bounds(0.0, 1.0 - alpha))?;
-        p.generated("coin", |rng| {
-            Ok::<_, LogDensityError>(rand::Rng::random::<f64>(rng))
-        })?;
-        Ok(alpha * 0.5 + beta)
-    }
-}
 
 /// 200 draws, a checkpoint written to a file and read back, 150 more: the 150 equal draws
 /// 200..350 of one run of 350 (parameters, generated quantity, statistics), for a diagonal,

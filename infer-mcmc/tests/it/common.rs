@@ -2,8 +2,11 @@
 
 use std::path::PathBuf;
 
+use infer_ad::Var;
 use infer_mcmc::Fit;
+use infer_mcmc::LogDensityError;
 use infer_mcmc::diagnostics::{ess_bulk, mcse_mean};
+use infer_mcmc::model::{Model, Params, bounds};
 use infer_mcmc::models::{CorrGauss, EightSchools, LogReg};
 use serde_json::Value;
 
@@ -98,4 +101,19 @@ pub fn check_moments(fit: &Fit, expected: &[(String, f64, f64)], sd_tol: f64) ->
         fit.num_divergent()
     );
     failures
+}
+
+/// For the continuation tests (extend, checkpoints): a bounded parameter, a dependent bound
+/// and a generated quantity drawing from its RNG.
+pub struct Triangle;
+
+impl Model for Triangle {
+    fn log_density<'t>(&self, p: &mut Params<'t>) -> Result<Var<'t>, LogDensityError> {
+        let alpha = p.scalar("alpha", bounds(0.0, 1.0))?;
+        let beta = p.scalar("beta", bounds(0.0, 1.0 - alpha))?;
+        p.generated("coin", |rng| {
+            Ok::<_, LogDensityError>(rand::Rng::random::<f64>(rng))
+        })?;
+        Ok(alpha * 0.5 + beta)
+    }
 }

@@ -1,22 +1,7 @@
 //! `Sampler::extend`: a finished run continued gives the draws of one uninterrupted run.
 
-use infer_ad::Var;
-use infer_mcmc::model::{Model, Params, bounds};
-use infer_mcmc::{Algorithm, LogDensityError, Sampler, SamplerSettings};
-
-/// A bounded parameter, a dependent bound and a generated quantity drawing from its RNG.
-struct Triangle;
-
-impl Model for Triangle {
-    fn log_density<'t>(&self, p: &mut Params<'t>) -> Result<Var<'t>, LogDensityError> {
-        let alpha = p.scalar("alpha", bounds(0.0, 1.0))?;
-        let beta = p.scalar("beta", bounds(0.0, 1.0 - alpha))?;
-        p.generated("coin", |rng| {
-            Ok::<_, LogDensityError>(rand::Rng::random::<f64>(rng))
-        })?;
-        Ok(alpha * 0.5 + beta)
-    }
-}
+use crate::common::Triangle;
+use infer_mcmc::{Algorithm, Sampler, SamplerSettings};
 
 /// 301 + 200 sampling iterations against 501 in one run, thinned by 3 (the boundary falls
 /// mid-way through a thinning period), for NUTS and static HMC: every kept draw (parameters
