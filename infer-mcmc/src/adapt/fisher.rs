@@ -20,14 +20,14 @@ use super::warmup::Warmup;
 
 /// Fraction of the warmup in the early phase, when the background estimator replaces the
 /// foreground one every [`EARLY_SWITCH`] draws (nutpie's `early_window`).
-pub(super) const EARLY_FRACTION: f64 = 0.3;
+const EARLY_FRACTION: f64 = 0.3;
 /// Fraction of the warmup at its end that adapts the step size only (nutpie's
 /// `step_size_window`).
-pub(super) const STEP_SIZE_FRACTION: f64 = 0.15;
+const STEP_SIZE_FRACTION: f64 = 0.15;
 /// Draws in the background estimator before it replaces the foreground one, early ...
-pub(super) const EARLY_SWITCH: usize = 10;
+const EARLY_SWITCH: usize = 10;
 /// ... and later (nutpie's `early_mass_matrix_switch_freq`, `mass_matrix_switch_freq`).
-pub(super) const LATE_SWITCH: usize = 80;
+const LATE_SWITCH: usize = 80;
 /// Draws the foreground estimator needs before the metric is taken from it.
 const MIN_DRAWS: usize = 3;
 /// The range an inverse-mass entry is clamped to.
@@ -70,16 +70,53 @@ impl DrawGrad {
     }
 }
 
-/// The stage of nutpie's schedule at `iteration`, with the early phase ending at `early_end`
-/// and the step-size-only stretch starting at `final_start` (shared by the Fisher diagonal and
-/// its low-rank extension).
-pub(super) fn schedule_stage(iteration: usize, early_end: usize, final_start: usize) -> AdaptStage {
-    if iteration >= final_start {
-        AdaptStage::StepSizeOnly
-    } else if iteration < early_end {
-        AdaptStage::EarlyMetric
-    } else {
-        AdaptStage::Metric
+/// nutpie's schedule, shared by the Fisher diagonal and its low-rank extension: an early phase
+/// (the first 30 % of the warmup) with an estimator swap every [`EARLY_SWITCH`] draws, a later
+/// one swapping every [`LATE_SWITCH`], and a final step-size-only stretch (the last 15 %).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Schedule {
+    /// First draw after the early phase.
+    early_end: usize,
+    /// First draw of the final step-size-only stretch.
+    final_start: usize,
+}
+
+impl Schedule {
+    /// The schedule of `num_warmup` draws.
+    pub(super) fn new(num_warmup: usize) -> Self {
+        let nf = num_warmup as f64;
+        Self {
+            early_end: (EARLY_FRACTION * nf) as usize,
+            final_start: num_warmup - (STEP_SIZE_FRACTION * nf) as usize,
+        }
+    }
+
+    /// Whether draw `iteration` still adapts the metric (it is before the final stretch).
+    pub(super) fn adapts_metric(self, iteration: usize) -> bool {
+        iteration < self.final_start
+    }
+
+    /// Whether the background estimator, holding `background` draws after draw `iteration`,
+    /// replaces the foreground one: it holds the phase's switch count and that many draws
+    /// remain before the final stretch.
+    pub(super) fn switch_due(self, iteration: usize, background: usize) -> bool {
+        let switch = if iteration < self.early_end {
+            EARLY_SWITCH
+        } else {
+            LATE_SWITCH
+        };
+        background >= switch && iteration + switch <= self.final_start
+    }
+
+    /// The stage at `iteration`, for progress displays.
+    pub(super) fn stage(self, iteration: usize) -> AdaptStage {
+        if iteration >= self.final_start {
+            AdaptStage::StepSizeOnly
+        } else if iteration < self.early_end {
+            AdaptStage::EarlyMetric
+        } else {
+            AdaptStage::Metric
+        }
     }
 }
 
@@ -161,9 +198,7 @@ pub struct FisherWarmup {
     da: DualAveraging,
     foreground: DrawGrad,
     background: DrawGrad,
-    /// First draw of the early phase's end and of the final step-size-only stretch.
-    early_end: usize,
-    final_start: usize,
+    schedule: Schedule,
     /// Whether the metric is still the one from the initial gradient.
     initial_metric: bool,
     chain: usize,
@@ -178,7 +213,6 @@ impl FisherWarmup {
     /// [`McmcError::InvalidSetting`] for invalid dual-averaging settings.
     pub fn new(settings: &SamplerSettings, dim: usize, chain: usize) -> Result<Self, McmcError> {
         let n = settings.num_warmup;
-        let nf = n as f64;
         Ok(Self {
             da: DualAveraging::new(
                 settings.dual_averaging_options(),
@@ -186,8 +220,7 @@ impl FisherWarmup {
             )?,
             foreground: DrawGrad::new(dim),
             background: DrawGrad::new(dim),
-            early_end: (EARLY_FRACTION * nf) as usize,
-            final_start: n - (STEP_SIZE_FRACTION * nf) as usize,
+            schedule: Schedule::new(n),
             initial_metric: true,
             chain,
         })
@@ -219,17 +252,12 @@ impl Warmup for FisherWarmup {
         density: &mut M,
         rng: &mut R,
     ) -> Result<(), McmcError> {
-        if iteration < self.final_start {
+        if self.schedule.adapts_metric(iteration) {
             if !transition.divergent {
                 self.foreground.add(position);
                 self.background.add(position);
             }
-            let switch = if iteration < self.early_end {
-                EARLY_SWITCH
-            } else {
-                LATE_SWITCH
-            };
-            if self.background.count() >= switch && iteration + switch <= self.final_start {
+            if self.schedule.switch_due(iteration, self.background.count()) {
                 let dim = position.dim();
                 self.foreground = std::mem::replace(&mut self.background, DrawGrad::new(dim));
             }
@@ -250,7 +278,7 @@ impl Warmup for FisherWarmup {
     }
 
     fn stage(&self, iteration: usize) -> AdaptStage {
-        schedule_stage(iteration, self.early_end, self.final_start)
+        self.schedule.stage(iteration)
     }
 
     fn finish(&mut self, integrator: &mut Integrator) -> Result<(), McmcError> {

@@ -8,9 +8,7 @@ mod fit;
 use rand::Rng;
 
 use super::DualAveraging;
-use super::fisher::{
-    EARLY_FRACTION, EARLY_SWITCH, LATE_SWITCH, STEP_SIZE_FRACTION, gradient_diagonal,
-};
+use super::fisher::{Schedule, gradient_diagonal};
 use super::warmup::{Warmup, metric_error, restart_step_size};
 use crate::density::LogDensity;
 use crate::error::{McmcError, check};
@@ -173,8 +171,7 @@ impl Window {
 pub struct LowRankWarmup {
     da: DualAveraging,
     window: Window,
-    early_end: usize,
-    final_start: usize,
+    schedule: Schedule,
     /// Whether the metric is still the one from the initial gradient.
     initial_metric: bool,
     gamma: f64,
@@ -220,15 +217,13 @@ impl LowRankWarmup {
     ) -> Result<Self, McmcError> {
         options.validate()?;
         let n = settings.num_warmup;
-        let nf = n as f64;
         Ok(Self {
             da: DualAveraging::new(
                 settings.dual_averaging_options(),
                 settings.initial_step_size,
             )?,
             window: Window::new(dim),
-            early_end: (EARLY_FRACTION * nf) as usize,
-            final_start: n - (STEP_SIZE_FRACTION * nf) as usize,
+            schedule: Schedule::new(n),
             initial_metric: true,
             gamma: options.gamma,
             cutoff: options.cutoff,
@@ -261,16 +256,14 @@ impl Warmup for LowRankWarmup {
         density: &mut M,
         rng: &mut R,
     ) -> Result<(), McmcError> {
-        if iteration < self.final_start {
+        if self.schedule.adapts_metric(iteration) {
             if !transition.divergent {
                 self.window.add(position);
             }
-            let switch = if iteration < self.early_end {
-                EARLY_SWITCH
-            } else {
-                LATE_SWITCH
-            };
-            if self.window.background_count() >= switch && iteration + switch <= self.final_start {
+            if self
+                .schedule
+                .switch_due(iteration, self.window.background_count())
+            {
                 self.window.switch();
                 let fitted = fit::fit_low_rank(
                     &self.window.draws,
@@ -293,7 +286,7 @@ impl Warmup for LowRankWarmup {
     }
 
     fn stage(&self, iteration: usize) -> crate::observer::AdaptStage {
-        crate::adapt::fisher::schedule_stage(iteration, self.early_end, self.final_start)
+        self.schedule.stage(iteration)
     }
 
     fn finish(&mut self, integrator: &mut Integrator) -> Result<(), McmcError> {
