@@ -13,18 +13,16 @@
 //! repeated R times and its wall time is the fastest of them (the draws are the same; the
 //! machine's noise only ever adds time).
 
-use infer::mcmc::diagnostics::ess_bulk;
+#[path = "common/bench.rs"]
+mod bench;
+
+use bench::{data, min_ess_bulk};
 use infer::mcmc::models::{CorrGauss, EightSchools, Gauss, LogReg};
 use infer::mcmc::settings::Adaptation;
 use infer::mcmc::{LogDensity, Sampler, SamplerSettings};
 use serde_json::Value;
 use std::error::Error;
 use std::time::Instant;
-
-fn data(name: &str) -> Result<Value, Box<dyn Error>> {
-    let path = format!("{}/tests/data/bench/{name}", env!("CARGO_MANIFEST_DIR"));
-    Ok(serde_json::from_str(&std::fs::read_to_string(path)?)?)
-}
 
 fn rows(v: &Value) -> Result<Vec<Vec<f64>>, Box<dyn Error>> {
     Ok(serde_json::from_value(v.clone())?)
@@ -61,15 +59,7 @@ fn run<M: LogDensity>(
         wall = wall.min(start.elapsed().as_secs_f64());
     }
     let chain = chain.ok_or("no run")?;
-    let mut min_ess = f64::INFINITY;
-    for j in 0..chain.draws.ncols() {
-        let col = chain
-            .draws
-            .column(j)
-            .to_owned()
-            .insert_axis(ndarray::Axis(0));
-        min_ess = min_ess.min(ess_bulk(col.view())?);
-    }
+    let min_ess = min_ess_bulk(&chain.draws)?;
     Ok(Run {
         wall,
         grads: chain.gradient_evals(),
@@ -94,11 +84,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let flag = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-    };
+    let flag = |name: &str| bench::flag(&args, name);
     let seeds: u64 = flag("--seeds").map_or(Ok(10), |s| s.parse())?;
     let only = flag("--only").cloned();
     let lowrank_warmup: usize = flag("--lowrank-warmup").map_or(Ok(400), |s| s.parse())?;

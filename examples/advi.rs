@@ -20,19 +20,14 @@
 
 use infer::mcmc::layout::Block;
 use infer::prelude::*;
-use ndarray::Array1;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand_distr::Distribution as _;
 use std::error::Error;
 
-/// Group index (0-based) and covariate of each observation, and the outcomes.
-struct Hierarchical {
-    j: usize,
-    g: Vec<usize>,
-    x: Array1<f64>,
-    y: Array1<f64>,
-}
+#[path = "common/hierarchical.rs"]
+mod data;
+
+use data::{Hierarchical, simulate};
 
 impl Model for Hierarchical {
     fn log_density<'t>(&self, p: &mut Params<'t>) -> Result<Var<'t>, LogDensityError> {
@@ -49,33 +44,6 @@ impl Model for Hierarchical {
             + Normal::new(0.0, 2.0)?.log_prob_sum(b)?
             + HalfNormal::new(2.0)?.log_prob_sum(sigma_y)?
             + Normal::new(mean, sigma_y)?.log_prob_sum(&self.y)?)
-    }
-}
-
-/// J = 8 groups, N = 80 observations from μ_a = 1, σ_a = 0.8, b = 0.5, σ_y = 0.6 (fixed seed).
-fn simulate() -> Hierarchical {
-    let (j, n) = (8, 80);
-    let mut rng = StdRng::seed_from_u64(20261202);
-    let std = rand_distr::StandardNormal;
-    let a: Vec<f64> = (0..j)
-        .map(|_| {
-            let z: f64 = std.sample(&mut rng);
-            1.0 + 0.8 * z
-        })
-        .collect();
-    let g: Vec<usize> = (0..n).map(|i| i % j).collect();
-    let x: Vec<f64> = (0..n).map(|_| std.sample(&mut rng)).collect();
-    let y: Vec<f64> = (0..n)
-        .map(|i| {
-            let e: f64 = std.sample(&mut rng);
-            a[g[i]] + 0.5 * x[i] + 0.6 * e
-        })
-        .collect();
-    Hierarchical {
-        j,
-        g,
-        x: Array1::from(x),
-        y: Array1::from(y),
     }
 }
 

@@ -20,25 +20,20 @@
 //! The model below is 16 lines from `fn log_density` to its closing brace (1.23 × the Stan blocks).
 //!
 //! Data: J = 8 groups, N = 80 observations simulated with a fixed seed from
-//! μ_a = 1, σ_a = 0.8, b = 0.5, σ_y = 0.6. The run prints the summary (parameters, the
+//! μ_a = 1, σ_a = 0.8, b = 0.5, σ_y = 0.6 (`examples/common/hierarchical.rs`, shared with
+//! `examples/advi.rs`). The run prints the summary (parameters, the
 //! transformed parameter `a`, the generated quantity `y_rep`) and writes CmdStan CSV files to
 //! `out/hierarchical_*.csv`.
 //!
 //! Run: `cargo run --release --example hierarchical`
 
 use infer::prelude::*;
-use ndarray::Array1;
-use rand::SeedableRng;
-use rand_distr::Distribution as _;
 use std::error::Error;
 
-/// Group index (0-based) and covariate of each observation, and the outcomes.
-struct Hierarchical {
-    j: usize,
-    g: Vec<usize>,
-    x: Array1<f64>,
-    y: Array1<f64>,
-}
+#[path = "common/hierarchical.rs"]
+mod data;
+
+use data::{Hierarchical, simulate};
 
 impl Model for Hierarchical {
     fn log_density<'t>(&self, p: &mut Params<'t>) -> Result<Var<'t>, LogDensityError> {
@@ -56,32 +51,6 @@ impl Model for Hierarchical {
             + Normal::new(0.0, 2.0)?.log_prob_sum(b)?
             + HalfNormal::new(2.0)?.log_prob_sum(sigma_y)?
             + Normal::new(mean, sigma_y)?.log_prob_sum(&self.y)?)
-    }
-}
-
-fn simulate() -> Hierarchical {
-    let (j, n) = (8, 80);
-    let mut rng = rand::rngs::StdRng::seed_from_u64(20261202);
-    let std = rand_distr::StandardNormal;
-    let a: Vec<f64> = (0..j)
-        .map(|_| {
-            let z: f64 = std.sample(&mut rng);
-            1.0 + 0.8 * z
-        })
-        .collect();
-    let g: Vec<usize> = (0..n).map(|i| i % j).collect();
-    let x: Vec<f64> = (0..n).map(|_| std.sample(&mut rng)).collect();
-    let y: Vec<f64> = (0..n)
-        .map(|i| {
-            let e: f64 = std.sample(&mut rng);
-            a[g[i]] + 0.5 * x[i] + 0.6 * e
-        })
-        .collect();
-    Hierarchical {
-        j,
-        g,
-        x: Array1::from(x),
-        y: Array1::from(y),
     }
 }
 

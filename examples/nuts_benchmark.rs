@@ -20,10 +20,13 @@
 //! share of the wall time spent in them (off by default: two clock reads per call add to the
 //! wall time being measured).
 
+#[path = "common/bench.rs"]
+mod bench;
+
+use bench::{data, min_ess_bulk};
 use infer::ad::Var;
 use infer::ad::scalar::softplus_and_sigmoid;
 use infer::dist::{BernoulliLogitGlm, Constraint, HalfCauchy, Normal};
-use infer::mcmc::diagnostics::ess_bulk;
 use infer::mcmc::layout::Layout;
 use infer::mcmc::model::{Model, Params, TapeModel};
 use infer::mcmc::models::{CorrGauss, EightSchools, Gauss, LogReg};
@@ -33,11 +36,6 @@ use serde_json::Value;
 use std::error::Error;
 use std::sync::Arc;
 use std::time::Instant;
-
-fn data(name: &str) -> Result<Value, Box<dyn Error>> {
-    let path = format!("{}/tests/data/bench/{name}", env!("CARGO_MANIFEST_DIR"));
-    Ok(serde_json::from_str(&std::fs::read_to_string(path)?)?)
-}
 
 fn matrix(v: &Value) -> Result<Array2<f64>, Box<dyn Error>> {
     let rows: Vec<Vec<f64>> = serde_json::from_value(v.clone())?;
@@ -173,15 +171,7 @@ fn run<M: LogDensity>(model: &mut M, seed: u64, timed: bool) -> Result<Row, Box<
     let start = Instant::now();
     let chain = sampler.sample_chain(0, &mut counted)?;
     let wall = start.elapsed().as_secs_f64();
-    let mut min_ess = f64::INFINITY;
-    for j in 0..chain.draws.ncols() {
-        let col = chain
-            .draws
-            .column(j)
-            .to_owned()
-            .insert_axis(ndarray::Axis(0));
-        min_ess = min_ess.min(ess_bulk(col.view())?);
-    }
+    let min_ess = min_ess_bulk(&chain.draws)?;
     Ok(Row {
         wall,
         grads: counted.calls,
@@ -224,11 +214,7 @@ fn time_grad<M: LogDensity>(model: &mut M, evals: usize) -> Result<f64, Box<dyn 
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let flag = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-    };
+    let flag = |name: &str| bench::flag(&args, name);
     let seeds: u64 = flag("--seeds").map_or(Ok(5), |s| s.parse())?;
     let only = flag("--only").cloned();
     let grad_evals: usize = flag("--grad-evals").map_or(Ok(0), |s| s.parse())?;

@@ -14,61 +14,22 @@
 //! Run: `cargo run --release --example vi_logistic`
 
 use infer::ad::optim::{Adam, AdamConfig, CosineAnnealingLr, LrSchedule, Optimizer};
-use infer::ad::{ParamConstraint, ParamStore, Tape, Tensor, Var};
-use infer::dist::{Bernoulli, Distribution, Normal, Reparameterizable};
-use infer::loss::{BoxedDist, LossError, Predictive, Svi, vi_loss};
+use infer::ad::{ParamConstraint, ParamStore, Tape};
+use infer::dist::{Bernoulli, Normal};
+use infer::loss::{BoxedDist, Predictive, Svi};
 use ndarray::{Array1, Array2};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand_distr::{Distribution as _, StandardNormal};
 use std::error::Error;
 
+#[path = "common/logistic.rs"]
+mod logistic;
+
+use logistic::{D, TRUE_W, data, loss};
+
 const N: usize = 2000;
-const D: usize = 3;
-const PRIOR_SD: f64 = 2.0;
-const TRUE_W: [f64; D] = [0.5, 1.0, -2.0];
 const STEPS: u64 = 3000;
 const LR: f64 = 0.05;
-
-/// Simulated data: the design matrix (first column 1) and 0/1 outcomes.
-fn data() -> (Array2<f64>, Array1<f64>) {
-    let mut rng = StdRng::seed_from_u64(2024);
-    let mut x = Array2::zeros((N, D));
-    let mut y = Array1::zeros(N);
-    for i in 0..N {
-        x[[i, 0]] = 1.0;
-        for j in 1..D {
-            x[[i, j]] = StandardNormal.sample(&mut rng);
-        }
-        let eta: f64 = (0..D).map(|j| x[[i, j]] * TRUE_W[j]).sum();
-        let u: f64 = rand::Rng::random(&mut rng);
-        y[i] = if u < 1.0 / (1.0 + (-eta).exp()) {
-            1.0
-        } else {
-            0.0
-        };
-    }
-    (x, y)
-}
-
-/// The negative ELBO of one draw w ~ q = N(loc, scale): prior N(0, 2²), y ~ Bernoulli(logits
-/// = X w).
-fn loss<'t>(
-    tape: &'t Tape,
-    loc: Tensor<'t>,
-    scale: Tensor<'t>,
-    x: &Array2<f64>,
-    y: &Array1<f64>,
-    rng: &mut StdRng,
-) -> Result<Var<'t>, LossError> {
-    let q = Normal::new(loc, scale)?;
-    let w = q.rsample(rng)?;
-    let prior = Normal::new(tape.var(0.0), tape.var(PRIOR_SD))?;
-    let lik = Bernoulli::from_logits(tape.constant(x).matvec(w)?)?;
-    let ps: [&dyn Distribution; 2] = [&prior, &lik];
-    let qs: [&dyn Distribution; 2] = [&q, &lik];
-    vi_loss(&ps, &qs, &[w, tape.constant(y)], &[false, true], 1.0)
-}
 
 /// The seed's pattern: raw scale parameters initialized at 0.1, Adam at lr 0.05. Returns the
 /// step at which it failed and the error, if it did.
@@ -97,7 +58,7 @@ fn raw_scale(x: &Array2<f64>, y: &Array1<f64>) -> Result<Option<(u64, String)>, 
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let (x, y) = data();
+    let (x, y) = data(N);
 
     match raw_scale(&x, &y)? {
         Some((step, e)) => println!("raw scale parameter (the seed's pattern): step {step}: {e}"),

@@ -12,57 +12,22 @@
 //! Run: `cargo run --release --example vi_tape_growth`
 
 use infer::ad::optim::{Adam, AdamConfig, Optimizer};
-use infer::ad::{ParamConstraint, ParamId, ParamStore, Tape, Tensor, Var};
-use infer::dist::{Bernoulli, Distribution, Normal, Reparameterizable};
-use infer::loss::{LossError, Svi, vi_loss};
-use ndarray::{Array1, Array2};
+use infer::ad::{ParamConstraint, ParamId, ParamStore, Tape};
+use infer::loss::Svi;
+use ndarray::Array1;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand_distr::{Distribution as _, StandardNormal};
 use std::error::Error;
 use std::time::Instant;
 
+#[path = "common/logistic.rs"]
+mod logistic;
+
+use logistic::{D, data, loss};
+
 const N: usize = 200;
-const D: usize = 3;
 const STEPS: usize = 4000;
 const WINDOW: usize = 10;
-
-fn data() -> (Array2<f64>, Array1<f64>) {
-    let mut rng = StdRng::seed_from_u64(2024);
-    let mut x = Array2::zeros((N, D));
-    let mut y = Array1::zeros(N);
-    for i in 0..N {
-        x[[i, 0]] = 1.0;
-        for j in 1..D {
-            x[[i, j]] = StandardNormal.sample(&mut rng);
-        }
-        let eta: f64 = 0.5 + x[[i, 1]] - 2.0 * x[[i, 2]];
-        let u: f64 = rand::Rng::random(&mut rng);
-        y[i] = if u < 1.0 / (1.0 + (-eta).exp()) {
-            1.0
-        } else {
-            0.0
-        };
-    }
-    (x, y)
-}
-
-fn loss<'t>(
-    tape: &'t Tape,
-    loc: Tensor<'t>,
-    scale: Tensor<'t>,
-    x: &Array2<f64>,
-    y: &Array1<f64>,
-    rng: &mut StdRng,
-) -> Result<Var<'t>, LossError> {
-    let q = Normal::new(loc, scale)?;
-    let w = q.rsample(rng)?;
-    let prior = Normal::new(tape.var(0.0), tape.var(2.0))?;
-    let lik = Bernoulli::from_logits(tape.constant(x).matvec(w)?)?;
-    let ps: [&dyn Distribution; 2] = [&prior, &lik];
-    let qs: [&dyn Distribution; 2] = [&q, &lik];
-    vi_loss(&ps, &qs, &[w, tape.constant(y)], &[false, true], 1.0)
-}
 
 fn guide() -> Result<(ParamStore, ParamId, ParamId), Box<dyn Error>> {
     let mut store = ParamStore::new();
@@ -102,7 +67,7 @@ fn report(name: &str, times: &[f64], tape: &Tape) {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let (x, y) = data();
+    let (x, y) = data(N);
 
     // The hand-written loop without `tape.clear()`.
     let (mut store, loc, scale) = guide()?;

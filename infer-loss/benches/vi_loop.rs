@@ -14,7 +14,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use infer_ad::optim::{Adam, AdamConfig, Optimizer};
-use infer_ad::{ParamId, ParamStore, Tape};
+use infer_ad::{Bound, ParamId, ParamStore, Tape, Var};
 use infer_dist::{Cauchy, Distribution, Normal, Reparameterizable};
 use infer_loss::vi_loss;
 use rand::SeedableRng;
@@ -63,19 +63,8 @@ impl SeedLoop {
                 Normal::new(bound[self.params[2 * i]], bound[self.params[2 * i + 1]]).expect("q")
             })
             .collect();
-        let values: Vec<_> = q_dists
-            .iter()
-            .map(|q| q.rsample(&mut self.rng).expect("rsample"))
-            .collect();
-        let p_refs: Vec<&dyn Distribution> = vec![&prior; self.k];
-        let q_refs: Vec<&dyn Distribution> = q_dists.iter().map(|q| q as _).collect();
-        let loss = vi_loss(&p_refs, &q_refs, &values, &self.observed, 1.0).expect("loss");
-        let value = loss.value();
-        loss.backward();
-        self.store.zero_grads();
-        self.store.accumulate_grads(&bound).expect("own binding");
-        self.adam.step(&mut self.store).expect("finite gradients");
-        value
+        let loss = sites_loss(&prior, &q_dists, &mut self.rng, &self.observed);
+        update(loss, &bound, &mut self.store, &mut self.adam)
     }
 }
 
@@ -107,19 +96,8 @@ impl SeedFlatLoop {
                 Normal::new(loc.flat(i).expect("i < k"), scale.flat(i).expect("i < k")).expect("q")
             })
             .collect();
-        let values: Vec<_> = q_dists
-            .iter()
-            .map(|q| q.rsample(&mut s.rng).expect("rsample"))
-            .collect();
-        let p_refs: Vec<&dyn Distribution> = vec![&prior; self.k];
-        let q_refs: Vec<&dyn Distribution> = q_dists.iter().map(|q| q as _).collect();
-        let loss = vi_loss(&p_refs, &q_refs, &values, &self.observed, 1.0).expect("loss");
-        let value = loss.value();
-        loss.backward();
-        s.store.zero_grads();
-        s.store.accumulate_grads(&bound).expect("own binding");
-        s.adam.step(&mut s.store).expect("finite gradients");
-        value
+        let loss = sites_loss(&prior, &q_dists, &mut s.rng, &self.observed);
+        update(loss, &bound, &mut s.store, &mut s.adam)
     }
 }
 
@@ -160,13 +138,35 @@ impl BatchedLoop {
         let q = Normal::new(bound[self.loc], bound[self.scale]).expect("q");
         let x = q.rsample(&mut self.rng).expect("rsample");
         let loss = vi_loss(&[&prior], &[&q], &[x], &[false], 1.0).expect("loss");
-        let value = loss.value();
-        loss.backward();
-        self.store.zero_grads();
-        self.store.accumulate_grads(&bound).expect("own binding");
-        self.adam.step(&mut self.store).expect("finite gradients");
-        value
+        update(loss, &bound, &mut self.store, &mut self.adam)
     }
+}
+
+/// The seed's loss over K scalar sites: one draw of each q, the same prior at every site.
+fn sites_loss<'t>(
+    prior: &Cauchy<'t>,
+    q_dists: &[Normal<'t>],
+    rng: &mut StdRng,
+    observed: &[bool],
+) -> Var<'t> {
+    let values: Vec<_> = q_dists
+        .iter()
+        .map(|q| q.rsample(rng).expect("rsample"))
+        .collect();
+    let p_refs: Vec<&dyn Distribution> = vec![prior; q_dists.len()];
+    let q_refs: Vec<&dyn Distribution> = q_dists.iter().map(|q| q as _).collect();
+    vi_loss(&p_refs, &q_refs, &values, observed, 1.0).expect("loss")
+}
+
+/// The end of every loop's step: backward, the gradients into the store, one Adam step;
+/// returns the loss.
+fn update(loss: Var<'_>, bound: &Bound<'_>, store: &mut ParamStore, adam: &mut Adam) -> f64 {
+    let value = loss.value();
+    loss.backward();
+    store.zero_grads();
+    store.accumulate_grads(bound).expect("own binding");
+    adam.step(store).expect("finite gradients");
+    value
 }
 
 fn bench(c: &mut Criterion) {

@@ -92,15 +92,7 @@ impl<P: ParameterSet + Clone> MeanTeacher<P> {
     /// ```
     pub fn new(settings: EmaSettings, student: &P) -> Result<Self, MeanTeacherError> {
         settings.validate()?;
-        let mut teacher = student.clone();
-        teacher.reset_auxiliary();
-        Ok(MeanTeacher {
-            settings,
-            teacher,
-            step: 0,
-            ema_updates: 0,
-            decay_product: 1.0,
-        })
+        Ok(Self::starting_from(settings, student.clone()))
     }
 }
 
@@ -129,18 +121,24 @@ impl<P: ParameterSet> MeanTeacher<P> {
     pub fn with_teacher_weights(
         settings: EmaSettings,
         student: &P,
-        mut teacher: P,
+        teacher: P,
     ) -> Result<Self, MeanTeacherError> {
         settings.validate()?;
         check_layout(student, &teacher)?;
+        Ok(Self::starting_from(settings, teacher))
+    }
+
+    /// A teacher at step 0 from the weights `teacher` (auxiliary state reset), for settings
+    /// already validated.
+    fn starting_from(settings: EmaSettings, mut teacher: P) -> Self {
         teacher.reset_auxiliary();
-        Ok(MeanTeacher {
+        MeanTeacher {
             settings,
             teacher,
             step: 0,
             ema_updates: 0,
             decay_product: 1.0,
-        })
+        }
     }
 
     /// Records one optimizer step of the student and updates the teacher as the settings

@@ -192,21 +192,19 @@ fn build_with<'t>(tape: &'t Tape, spec: &Value, mix: Weights<'t>) -> Result<Buil
         "HalfNormal" => fin!(HalfNormal::new(expect(&["scale"])?[0]).map_err(fail)?),
         "HalfCauchy" => fin!(HalfCauchy::new(expect(&["scale"])?[0]).map_err(fail)?),
         "Exponential" => fin!(Exponential::new(expect(&["rate"])?[0]).map_err(fail)?),
-        "Gamma" => {
+        "Gamma" | "InverseGamma" => {
             let p = expect(&["concentration", "rate"])?;
-            fin!(Gamma::new(p[0], p[1]).map_err(fail)?)
+            match name {
+                "Gamma" => fin!(Gamma::new(p[0], p[1]).map_err(fail)?),
+                _ => fin!(InverseGamma::new(p[0], p[1]).map_err(fail)?),
+            }
         }
-        "InverseGamma" => {
-            let p = expect(&["concentration", "rate"])?;
-            fin!(InverseGamma::new(p[0], p[1]).map_err(fail)?)
-        }
-        "Beta" => {
+        "Beta" | "Kumaraswamy" => {
             let p = expect(&["concentration1", "concentration0"])?;
-            fin!(Beta::new(p[0], p[1]).map_err(fail)?)
-        }
-        "Kumaraswamy" => {
-            let p = expect(&["concentration1", "concentration0"])?;
-            fin!(Kumaraswamy::new(p[0], p[1]).map_err(fail)?)
+            match name {
+                "Beta" => fin!(Beta::new(p[0], p[1]).map_err(fail)?),
+                _ => fin!(Kumaraswamy::new(p[0], p[1]).map_err(fail)?),
+            }
         }
         "StudentT" => {
             let p = expect(&["df", "loc", "scale"])?;
@@ -229,16 +227,15 @@ fn build_with<'t>(tape: &'t Tape, spec: &Value, mix: Weights<'t>) -> Result<Buil
             fin!(Bernoulli::from_logits(expect(&["logits"])?[0]).map_err(fail)?)
         }
         "Bernoulli" => fin!(Bernoulli::from_probs(expect(&["probs"])?[0]).map_err(fail)?),
-        "Binomial" => {
+        "Binomial" | "NegativeBinomial" => {
             let p = expect(&["total_count", "probs"])?;
-            fin!(Binomial::new(p[0], p[1]).map_err(fail)?)
+            match name {
+                "Binomial" => fin!(Binomial::new(p[0], p[1]).map_err(fail)?),
+                _ => fin!(NegativeBinomial::new(p[0], p[1]).map_err(fail)?),
+            }
         }
         "Poisson" => fin!(Poisson::new(expect(&["rate"])?[0]).map_err(fail)?),
         "Geometric" => fin!(Geometric::new(expect(&["probs"])?[0]).map_err(fail)?),
-        "NegativeBinomial" => {
-            let p = expect(&["total_count", "probs"])?;
-            fin!(NegativeBinomial::new(p[0], p[1]).map_err(fail)?)
-        }
         "Categorical" if keys == ["logits"] => {
             fin!(Categorical::from_logits(expect(&["logits"])?[0]).map_err(fail)?)
         }

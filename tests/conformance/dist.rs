@@ -4,7 +4,7 @@
 
 use crate::Outcome;
 use crate::build::{build, json_array};
-use crate::cases::matches;
+use crate::cases::{compare, expected, matches, outcome};
 use infer::ad::{Tape, Tensor, Var};
 use serde_json::Value;
 
@@ -12,46 +12,13 @@ const TOL: f64 = 1e-8;
 const CDF_TOL: f64 = 1e-7;
 const KNOWN: [&str; 6] = ["log_prob", "grad", "entropy", "mean", "variance", "cdf"];
 
-/// Compares every element of `got` with the (nested) JSON `want`.
-fn compare(
-    what: &str,
-    got: &[f64],
-    want: &Value,
-    tol: f64,
-    dec: Option<i32>,
-) -> Result<(), String> {
-    let want = json_array(want).ok_or_else(|| format!("{what}: expected value is not numeric"))?;
-    let want: Vec<f64> = want.iter().copied().collect();
-    if got.len() != want.len() {
-        return Err(format!(
-            "{what}: {} values, expected {}",
-            got.len(),
-            want.len()
-        ));
-    }
-    for (i, (&g, &w)) in got.iter().zip(&want).enumerate() {
-        if !matches(g, w, tol, dec) {
-            return Err(format!("{what}[{i}]: got {g:e}, want {w:e}"));
-        }
-    }
-    Ok(())
-}
-
 /// Checks one `dist` case.
 pub fn check(case: &Value) -> Outcome {
-    match run(case) {
-        Ok(()) => Outcome::Pass,
-        Err(o) => o,
-    }
+    outcome(run(case))
 }
 
 fn run(case: &Value) -> Result<(), Outcome> {
-    let expect = case["expect"]
-        .as_object()
-        .ok_or_else(|| Outcome::Fail("no expect object".into()))?;
-    if let Some(k) = expect.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(Outcome::Unsupported(format!("expected quantity {k:?}")));
-    }
+    let expect = expected(case, &KNOWN)?;
     let dec = case["decimals"].as_i64().map(|d| d as i32);
     let fail = |e: String| Outcome::Fail(e);
     let value = json_array(&case["value"]).ok_or_else(|| fail("value is not numeric".into()))?;

@@ -2,8 +2,8 @@
 //! to the parameters of both (`expect.grad` keyed `p.<param>` / `q.<param>`).
 
 use crate::Outcome;
-use crate::build::{Built, build, json_array};
-use crate::cases::matches;
+use crate::build::{Built, build};
+use crate::cases::{compare, expected, outcome};
 use infer::ad::Tape;
 use infer::dist::{DistError, kl_divergence};
 use serde_json::Value;
@@ -12,42 +12,16 @@ use serde_json::Value;
 const TOL: f64 = 1e-8;
 const KNOWN: [&str; 2] = ["kl", "grad"];
 
-/// Compares every element of `got` with the (nested) JSON `want`.
-fn compare(what: &str, got: &[f64], want: &Value, dec: Option<i32>) -> Result<(), String> {
-    let want = json_array(want).ok_or_else(|| format!("{what}: expected value is not numeric"))?;
-    if got.len() != want.len() {
-        return Err(format!(
-            "{what}: {} values, expected {}",
-            got.len(),
-            want.len()
-        ));
-    }
-    for (i, (&g, &w)) in got.iter().zip(want.iter()).enumerate() {
-        if !matches(g, w, TOL, dec) {
-            return Err(format!("{what}[{i}]: got {g:e}, want {w:e}"));
-        }
-    }
-    Ok(())
-}
-
 /// Checks one `kl` case: builds `p` and `q` with every parameter a tracked leaf, computes
 /// KL(p ‖ q) through the run-time registry, and compares the value and the gradient of its
 /// sum. A pair without a closed form, or a gradient key naming an unknown side or parameter,
 /// makes the case unsupported.
 pub fn check(case: &Value) -> Outcome {
-    match run(case) {
-        Ok(()) => Outcome::Pass,
-        Err(o) => o,
-    }
+    outcome(run(case))
 }
 
 fn run(case: &Value) -> Result<(), Outcome> {
-    let expect = case["expect"]
-        .as_object()
-        .ok_or_else(|| Outcome::Fail("no expect object".into()))?;
-    if let Some(k) = expect.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(Outcome::Unsupported(format!("expected quantity {k:?}")));
-    }
+    let expect = expected(case, &KNOWN)?;
     let dec = case["decimals"].as_i64().map(|d| d as i32);
     let tape = Tape::new();
     let p = build(&tape, &case["p"])?;
@@ -58,7 +32,7 @@ fn run(case: &Value) -> Result<(), Outcome> {
         Err(e) => return Err(Outcome::Fail(format!("kl_divergence: {e}"))),
     };
     if let Some(want) = expect.get("kl") {
-        compare("kl", &kl.to_vec(), want, dec).map_err(Outcome::Fail)?;
+        compare("kl", &kl.to_vec(), want, TOL, dec).map_err(Outcome::Fail)?;
     }
     kl.sum().backward();
     if let Some(grads) = expect.get("grad") {
@@ -79,7 +53,7 @@ fn run(case: &Value) -> Result<(), Outcome> {
                 .map(|(_, t)| *t)
                 .ok_or_else(|| Outcome::Unsupported(format!("gradient for {key:?}")))?;
             let got: Vec<f64> = leaf.grad().iter().copied().collect();
-            compare(&format!("grad[{key}]"), &got, want, dec).map_err(Outcome::Fail)?;
+            compare(&format!("grad[{key}]"), &got, want, TOL, dec).map_err(Outcome::Fail)?;
         }
     }
     Ok(())

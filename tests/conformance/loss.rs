@@ -7,7 +7,7 @@
 
 use crate::Outcome;
 use crate::build::{Built, build, json_array};
-use crate::cases::matches;
+use crate::cases::{expected, matches, outcome};
 use infer::ad::{Tape, Tensor, Var};
 use infer::dist::Distribution;
 use infer::loss;
@@ -18,10 +18,7 @@ const KNOWN: [&str; 2] = ["loss", "grad"];
 
 /// Checks one `loss` or `doc` case.
 pub fn check(case: &Value) -> Outcome {
-    match run(case) {
-        Ok(()) => Outcome::Pass,
-        Err(o) => o,
-    }
+    outcome(run(case))
 }
 
 /// The distributions of a list (`p` or `q`; `null` is an empty list).
@@ -77,12 +74,7 @@ fn loss_values<'t>(
 
 fn run(case: &Value) -> Result<(), Outcome> {
     let fail = |e: String| Outcome::Fail(e);
-    let expect = case["expect"]
-        .as_object()
-        .ok_or_else(|| fail("no expect object".into()))?;
-    if let Some(k) = expect.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(Outcome::Unsupported(format!("expected quantity {k:?}")));
-    }
+    let expect = expected(case, &KNOWN)?;
     let func = case["fn"]
         .as_str()
         .ok_or_else(|| fail("no fn name".into()))?;

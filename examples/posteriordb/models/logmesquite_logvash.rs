@@ -1,8 +1,9 @@
 //! posteriordb `logmesquite_logvash`:
 //!
-//! Model code: 6 lines from `fn log_density` to its closing brace (blank and comment lines not
-//! counted), against 6 lines of the Stan program's parameters, transformed parameters and model
-//! blocks (1.0×).
+//! Model code: the shared normal linear regression `regression::LinearRegression` (its
+//! `fn log_density` is 12 lines) and 15 lines here from `fn new` to its closing brace
+//! reading the data (blank and comment lines not counted), against 6 lines of the Stan
+//! program's parameters, transformed parameters and model blocks.
 //! ```stan
 //! data {
 //!   int<lower=0> N;
@@ -27,42 +28,22 @@
 //! }
 //! ```
 
+use super::regression::LinearRegression;
 use infer::prelude::*;
-use ndarray::{Array1, Array2};
-use std::sync::Arc;
 
-pub struct LogmesquiteLogvash {
-    /// The design matrix: ones and the five predictors in the order of `beta`.
-    x: Arc<Array2<f64>>,
-    log_weight: Array1<f64>,
-}
-
-impl LogmesquiteLogvash {
-    pub fn new(d: &StanData) -> Result<Self, StanDataError> {
-        let n = d.usize("N")?;
-        let diam1 = d.vector_of("diam1", n)?;
-        let diam2 = d.vector_of("diam2", n)?;
-        let canopy_height = d.vector_of("canopy_height", n)?;
-        let cols = [
-            Array1::ones(n),
-            (&diam1 * &diam2 * &canopy_height).ln(),
-            (&diam1 * &diam2).ln(),
-            (&diam1 / &diam2).ln(),
-            d.vector_of("total_height", n)?.ln(),
-            d.vector_of("group", n)?,
-        ];
-        Ok(LogmesquiteLogvash {
-            x: Arc::new(Array2::from_shape_fn((n, cols.len()), |(i, j)| cols[j][i])),
-            log_weight: d.vector_of("weight", n)?.ln(),
-        })
-    }
-}
-
-impl Model for LogmesquiteLogvash {
-    fn log_density<'t>(&self, p: &mut Params<'t>) -> Result<Var<'t>, LogDensityError> {
-        let beta = p.vector("beta", 6, Constraint::Real)?;
-        let sigma = p.scalar("sigma", Constraint::Positive)?;
-        let mu = p.tape().data_matvec(&self.x, beta)?;
-        Ok(Normal::new(mu, sigma)?.log_prob_sum(&self.log_weight)?)
-    }
+/// `log_weight` on the five predictors in the order of `beta`.
+pub fn new(d: &StanData) -> Result<LinearRegression, StanDataError> {
+    let n = d.usize("N")?;
+    let diam1 = d.vector_of("diam1", n)?;
+    let diam2 = d.vector_of("diam2", n)?;
+    let canopy_height = d.vector_of("canopy_height", n)?;
+    let predictors = [
+        (&diam1 * &diam2 * &canopy_height).ln(),
+        (&diam1 * &diam2).ln(),
+        (&diam1 / &diam2).ln(),
+        d.vector_of("total_height", n)?.ln(),
+        d.vector_of("group", n)?,
+    ];
+    let log_weight = d.vector_of("weight", n)?.ln();
+    Ok(LinearRegression::new(log_weight, &predictors))
 }

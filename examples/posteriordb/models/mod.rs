@@ -12,6 +12,7 @@ mod earn_height;
 mod eight_schools_noncentered;
 mod garch11;
 mod gp_pois_regr;
+mod hmm;
 mod hmm_drive_0;
 mod hmm_example;
 mod kidscore_interaction;
@@ -24,6 +25,7 @@ mod low_dim_gauss_mix;
 mod mesquite;
 mod nes;
 mod one_comp_mm_elim_abs;
+mod regression;
 
 /// A model built from its data, ready for [`Sampler::sample_model`].
 pub type Built = Box<dyn Model + Sync>;
@@ -49,15 +51,15 @@ pub fn build(model_name: &str, data: &StanData) -> Option<Result<Built, StanData
         "hmm_drive_0" => boxed(hmm_drive_0::HmmDrive0::new(data)),
         "blr" => boxed(blr::Blr::new(data)),
         "diamonds" => boxed(diamonds::Diamonds::new(data)),
-        "earn_height" => boxed(earn_height::EarnHeight::new(data)),
-        "kidscore_interaction" => boxed(kidscore_interaction::KidscoreInteraction::new(data)),
-        "kidscore_mom_work" => boxed(kidscore_mom_work::KidscoreMomWork::new(data)),
-        "kidscore_momhsiq" => boxed(kidscore_momhsiq::KidscoreMomhsiq::new(data)),
+        "earn_height" => boxed(earn_height::new(data)),
+        "kidscore_interaction" => boxed(kidscore_interaction::new(data)),
+        "kidscore_mom_work" => boxed(kidscore_mom_work::new(data)),
+        "kidscore_momhsiq" => boxed(kidscore_momhsiq::new(data)),
         "kilpisjarvi" => boxed(kilpisjarvi::Kilpisjarvi::new(data)),
-        "logearn_interaction_z" => boxed(logearn_interaction_z::LogearnInteractionZ::new(data)),
-        "logmesquite_logvash" => boxed(logmesquite_logvash::LogmesquiteLogvash::new(data)),
-        "mesquite" => boxed(mesquite::Mesquite::new(data)),
-        "nes" => boxed(nes::Nes::new(data)),
+        "logearn_interaction_z" => boxed(logearn_interaction_z::new(data)),
+        "logmesquite_logvash" => boxed(logmesquite_logvash::new(data)),
+        "mesquite" => boxed(mesquite::new(data)),
+        "nes" => boxed(nes::new(data)),
         _ => return None,
     })
 }

@@ -1,8 +1,9 @@
 //! posteriordb `nes`:
 //!
-//! Model code: 6 lines from `fn log_density` to its closing brace (blank and comment lines not
-//! counted), against 6 lines of the Stan program's parameters, transformed parameters and model
-//! blocks (1.0×).
+//! Model code: the shared normal linear regression `regression::LinearRegression` (its
+//! `fn log_density` is 12 lines) and 17 lines here from `fn new` to its closing brace
+//! reading the data (blank and comment lines not counted), against 6 lines of the Stan
+//! program's parameters, transformed parameters and model blocks.
 //! ```stan
 //! data {
 //!   int<lower=0> N;
@@ -28,44 +29,24 @@
 //! }
 //! ```
 
+use super::regression::{self, LinearRegression};
 use infer::prelude::*;
-use ndarray::{Array1, Array2};
-use std::sync::Arc;
 
-pub struct Nes {
-    /// The design matrix: ones and the eight predictors in the order of `beta`.
-    x: Arc<Array2<f64>>,
-    partyid7: Array1<f64>,
-}
-
-impl Nes {
-    pub fn new(d: &StanData) -> Result<Self, StanDataError> {
-        let n = d.usize("N")?;
-        let age = d.ints_of("age_discrete", n)?;
-        let age_is = |k: i64| age.iter().map(|&a| f64::from(u8::from(a == k))).collect();
-        let cols: [Array1<f64>; 9] = [
-            Array1::ones(n),
-            d.vector_of("real_ideo", n)?,
-            d.vector_of("race_adj", n)?,
-            age_is(2),
-            age_is(3),
-            age_is(4),
-            d.vector_of("educ1", n)?,
-            d.vector_of("gender", n)?,
-            d.vector_of("income", n)?,
-        ];
-        Ok(Nes {
-            x: Arc::new(Array2::from_shape_fn((n, cols.len()), |(i, j)| cols[j][i])),
-            partyid7: d.vector_of("partyid7", n)?,
-        })
-    }
-}
-
-impl Model for Nes {
-    fn log_density<'t>(&self, p: &mut Params<'t>) -> Result<Var<'t>, LogDensityError> {
-        let beta = p.vector("beta", 9, Constraint::Real)?;
-        let sigma = p.scalar("sigma", Constraint::Positive)?;
-        let mu = p.tape().data_matvec(&self.x, beta)?;
-        Ok(Normal::new(mu, sigma)?.log_prob_sum(&self.partyid7)?)
-    }
+/// `partyid7` on the eight predictors in the order of `beta`.
+pub fn new(d: &StanData) -> Result<LinearRegression, StanDataError> {
+    let n = d.usize("N")?;
+    let age = d.ints_of("age_discrete", n)?;
+    let age_is = |k| regression::indicator(&age, k);
+    let v = |name| d.vector_of(name, n);
+    let predictors = [
+        v("real_ideo")?,
+        v("race_adj")?,
+        age_is(2),
+        age_is(3),
+        age_is(4),
+        v("educ1")?,
+        v("gender")?,
+        v("income")?,
+    ];
+    Ok(LinearRegression::new(v("partyid7")?, &predictors))
 }

@@ -7,6 +7,7 @@ mod hostile;
 mod logistic;
 mod predictive;
 mod prop;
+mod seed;
 mod svi;
 mod unbiased;
 mod vi_loop;

@@ -1,9 +1,10 @@
 //! `Svi` (the step helper) and `mean_over_particles` (`num_particles`).
 
 use super::logistic::{self, D};
-use infer_ad::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
+use super::seed;
+use infer_ad::optim::{Adam, AdamConfig, Sgd, SgdConfig};
 use infer_ad::{ParamStore, Tape};
-use infer_dist::{Cauchy, Distribution, Normal, Reparameterizable};
+use infer_dist::{Cauchy, Normal, Reparameterizable};
 use infer_loss::{LossError, Svi, mean_over_particles, vi_loss};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -12,14 +13,7 @@ use rand::rngs::StdRng;
 /// the losses.
 fn seed_loop_by_hand(steps: usize) -> (Vec<f64>, Vec<f64>) {
     let k = 5;
-    let mut store = ParamStore::new();
-    let params: Vec<_> = (0..2 * k)
-        .map(|i| {
-            store
-                .add(format!("param{i}"), ndarray::arr1(&[1.0]))
-                .unwrap()
-        })
-        .collect();
+    let (mut store, params) = seed::params(k).unwrap();
     let mut opt = Adam::new(AdamConfig {
         lr: 0.01,
         ..AdamConfig::default()
@@ -31,19 +25,8 @@ fn seed_loop_by_hand(steps: usize) -> (Vec<f64>, Vec<f64>) {
     for _ in 0..steps {
         tape.clear();
         let bound = store.bind(&tape);
-        let prior = Cauchy::new(tape.var(0.0), tape.var(1.0)).unwrap();
-        let qs: Vec<_> = (0..k)
-            .map(|i| Normal::new(bound[params[2 * i]], bound[params[2 * i + 1]]).unwrap())
-            .collect();
-        let values: Vec<_> = qs.iter().map(|q| q.rsample(&mut rng).unwrap()).collect();
-        let p_refs: Vec<&dyn Distribution> = vec![&prior; k];
-        let q_refs: Vec<&dyn Distribution> = qs.iter().map(|q| q as _).collect();
-        let loss = vi_loss(&p_refs, &q_refs, &values, &[false; 5], 1.0).unwrap();
-        losses.push(loss.value());
-        loss.backward();
-        store.zero_grads();
-        store.accumulate_grads(&bound).unwrap();
-        opt.step(&mut store).unwrap();
+        let loss = seed::loss(&tape, &bound, &params, &mut rng).unwrap();
+        losses.push(seed::update(loss, &bound, &mut store, &mut opt).unwrap());
     }
     (store.to_flat(), losses)
 }
@@ -51,14 +34,7 @@ fn seed_loop_by_hand(steps: usize) -> (Vec<f64>, Vec<f64>) {
 /// The same loop through `Svi` with `num_particles` particles.
 fn seed_loop_svi(steps: usize, num_particles: usize) -> (Vec<f64>, Vec<f64>, Svi<Adam>) {
     let k = 5;
-    let mut store = ParamStore::new();
-    let params: Vec<_> = (0..2 * k)
-        .map(|i| {
-            store
-                .add(format!("param{i}"), ndarray::arr1(&[1.0]))
-                .unwrap()
-        })
-        .collect();
+    let (mut store, params) = seed::params(k).unwrap();
     let opt = Adam::new(AdamConfig {
         lr: 0.01,
         ..AdamConfig::default()
@@ -70,17 +46,7 @@ fn seed_loop_svi(steps: usize, num_particles: usize) -> (Vec<f64>, Vec<f64>, Svi
     for _ in 0..steps {
         let loss = svi
             .step(&mut store, |tape, bound| {
-                let prior = Cauchy::new(tape.var(0.0), tape.var(1.0))?;
-                let qs = (0..k)
-                    .map(|i| Normal::new(bound[params[2 * i]], bound[params[2 * i + 1]]))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let values = qs
-                    .iter()
-                    .map(|q| q.rsample(&mut rng))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let p_refs: Vec<&dyn Distribution> = vec![&prior; k];
-                let q_refs: Vec<&dyn Distribution> = qs.iter().map(|q| q as _).collect();
-                vi_loss(&p_refs, &q_refs, &values, &[false; 5], 1.0)
+                seed::loss(tape, bound, &params, &mut rng)
             })
             .unwrap();
         losses.push(loss);

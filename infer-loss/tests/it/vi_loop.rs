@@ -2,10 +2,9 @@
 //! params[2i+1]) approximations with the raw parameter as the scale, values from `rsample`,
 //! `vi_loss`, backward, an Adam step; the tape is cleared and reused.
 
-use infer_ad::optim::{Adam, AdamConfig, Optimizer};
-use infer_ad::{ParamStore, Tape};
-use infer_dist::{Cauchy, Distribution, Normal, Reparameterizable};
-use infer_loss::vi_loss;
+use super::seed;
+use infer_ad::Tape;
+use infer_ad::optim::{Adam, AdamConfig};
 use rand::SeedableRng;
 
 fn run(
@@ -13,37 +12,19 @@ fn run(
     steps: usize,
     lr: f64,
 ) -> Result<(Vec<f64>, Vec<f64>), Box<dyn std::error::Error>> {
-    let mut store = ParamStore::new();
-    let params: Vec<_> = (0..2 * k)
-        .map(|i| store.add(format!("param{i}"), ndarray::arr1(&[1.0])))
-        .collect::<Result<_, _>>()?;
+    let (mut store, params) = seed::params(k)?;
     let mut opt = Adam::new(AdamConfig {
         lr,
         ..AdamConfig::default()
     })?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(42);
     let mut tape = Tape::new();
-    let observed = vec![false; k];
     let mut losses = Vec::with_capacity(steps);
     for _ in 0..steps {
         tape.clear();
         let bound = store.bind(&tape);
-        let prior = Cauchy::new(tape.var(0.0), tape.var(1.0))?;
-        let q_dists = (0..k)
-            .map(|i| Normal::new(bound[params[2 * i]], bound[params[2 * i + 1]]))
-            .collect::<Result<Vec<_>, _>>()?;
-        let values = q_dists
-            .iter()
-            .map(|q| q.rsample(&mut rng))
-            .collect::<Result<Vec<_>, _>>()?;
-        let p_refs: Vec<&dyn Distribution> = vec![&prior; k];
-        let q_refs: Vec<&dyn Distribution> = q_dists.iter().map(|q| q as _).collect();
-        let loss = vi_loss(&p_refs, &q_refs, &values, &observed, 1.0)?;
-        losses.push(loss.value());
-        loss.backward();
-        store.zero_grads();
-        store.accumulate_grads(&bound)?;
-        opt.step(&mut store)?;
+        let loss = seed::loss(&tape, &bound, &params, &mut rng)?;
+        losses.push(seed::update(loss, &bound, &mut store, &mut opt)?);
     }
     Ok((store.to_flat(), losses))
 }
