@@ -36,7 +36,6 @@
 //! ```
 
 use std::io::{BufRead, Write};
-use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -44,9 +43,8 @@ use crate::density::LogDensity;
 use crate::error::McmcError;
 use crate::fit::{ChainRng, ChainState, Fit};
 use crate::metric::{Metric, MetricKind};
-use crate::model::{Model, TapeModel};
+use crate::model::{Model, tape_models};
 use crate::observer::Observer;
-use crate::panic::catch_model_panic;
 use crate::sampler::{Resume, Sampler};
 use crate::settings::SamplerSettings;
 
@@ -354,10 +352,9 @@ impl<O: Observer> Sampler<O> {
         };
         settings.validate()?;
         let continuation = self.continuation(settings);
-        let t_wall = Instant::now();
-        let (chains, layout) = continuation.run_chains(|c| {
+        // the inits were found by the run that wrote the checkpoint: no init gradients
+        continuation.fit_chains(make_model, |c, model| {
             let saved = &checkpoint.chains[c];
-            let mut model = make_model(c);
             if saved.position.len() != model.dim() {
                 return Err(McmcError::DimensionMismatch {
                     name: "checkpoint position",
@@ -380,16 +377,7 @@ impl<O: Observer> Sampler<O> {
                 step_size: saved.step_size,
                 columns: saved.columns,
             };
-            let chain = continuation.resume_chain(&resume, num_samples, &mut model)?;
-            Ok((chain, model.layout()))
-        })?;
-        Ok(Fit {
-            layout,
-            chains,
-            settings,
-            wall_seconds: t_wall.elapsed().as_secs_f64(),
-            // the inits were found by the run that wrote the checkpoint
-            init_gradient_evals: 0,
+            continuation.resume_chain(&resume, num_samples, model)
         })
     }
 
@@ -427,9 +415,6 @@ impl<O: Observer> Sampler<O> {
         num_samples: usize,
         model: &M,
     ) -> Result<Fit, McmcError> {
-        let (layout, order) = catch_model_panic(0, || TapeModel::new(model))?.parts();
-        self.resume(checkpoint, num_samples, |_| {
-            TapeModel::with_parts(model, layout.clone(), order.clone())
-        })
+        self.resume(checkpoint, num_samples, tape_models(model)?)
     }
 }

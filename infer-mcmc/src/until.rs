@@ -41,9 +41,8 @@ use crate::diagnostics::{ess_bulk, ess_tail, rhat};
 use crate::error::McmcError;
 use crate::fit::Fit;
 use crate::layout::Block;
-use crate::model::{Model, TapeModel};
+use crate::model::{Model, tape_models};
 use crate::observer::Observer;
-use crate::panic::catch_model_panic;
 use crate::sampler::Sampler;
 
 /// When [`Sampler::sample_until`] may stop: every parameter (the `parameters` block of the
@@ -218,10 +217,7 @@ impl<O: Observer> Sampler<O> {
         target: &SamplingTarget,
         model: &M,
     ) -> Result<(Fit, TargetReport), McmcError> {
-        let (layout, order) = catch_model_panic(0, || TapeModel::new(model))?.parts();
-        self.sample_until(target, |_| {
-            TapeModel::with_parts(model, layout.clone(), order.clone())
-        })
+        self.sample_until(target, tape_models(model)?)
     }
 }
 

@@ -120,6 +120,79 @@ impl Schedule {
     }
 }
 
+/// What the Fisher diagonal and the low-rank warmups share: the [`Schedule`], dual averaging of
+/// the step size (restarted once, when the first estimated metric replaces the one from the
+/// initial gradient) and the chain's number for metric errors.
+#[derive(Clone, Debug)]
+pub(super) struct FisherSteps {
+    da: DualAveraging,
+    pub(super) schedule: Schedule,
+    /// Whether the metric is still the one from the initial gradient.
+    initial_metric: bool,
+    chain: usize,
+}
+
+impl FisherSteps {
+    /// The schedule and dual averaging of `settings` for chain `chain`.
+    pub(super) fn new(settings: &SamplerSettings, chain: usize) -> Result<Self, McmcError> {
+        Ok(Self {
+            da: DualAveraging::new(
+                settings.dual_averaging_options(),
+                settings.initial_step_size,
+            )?,
+            schedule: Schedule::new(settings.num_warmup),
+            initial_metric: true,
+            chain,
+        })
+    }
+
+    /// Installs `metric` (an error in it is reported as the chain's). The metric from the
+    /// initial gradient (`at_start`) and the first estimated one then rerun the step-size
+    /// heuristic and restart dual averaging. Returns whether they did (a transition's
+    /// step-size update is then skipped).
+    pub(super) fn set_metric<M: LogDensity + ?Sized, R: Rng + ?Sized>(
+        &mut self,
+        metric: Result<Metric, McmcError>,
+        at_start: bool,
+        integrator: &mut Integrator,
+        density: &mut M,
+        position: &Position,
+        rng: &mut R,
+    ) -> Result<bool, McmcError> {
+        let metric = metric.map_err(|e| metric_error(self.chain, e))?;
+        integrator.set_metric(metric)?;
+        let restart = if at_start {
+            true
+        } else {
+            std::mem::replace(&mut self.initial_metric, false)
+        };
+        if restart {
+            restart_step_size(&mut self.da, integrator, density, position, rng)?;
+        }
+        Ok(restart)
+    }
+
+    /// The step size after a transition whose acceptance statistic is `accept_stat`.
+    pub(super) fn update_step_size(
+        &mut self,
+        accept_stat: f64,
+        integrator: &mut Integrator,
+    ) -> Result<(), McmcError> {
+        let eps = self.da.update(accept_stat);
+        integrator.set_step_size(eps)
+    }
+
+    /// The stage at `iteration`, for progress displays.
+    pub(super) fn stage(&self, iteration: usize) -> AdaptStage {
+        self.schedule.stage(iteration)
+    }
+
+    /// The averaged step size, for sampling.
+    pub(super) fn finish(&mut self, integrator: &mut Integrator) -> Result<(), McmcError> {
+        integrator.set_step_size(self.da.final_step_size())
+    }
+}
+
 /// One entry √(var_x / var_g) of the Fisher diagonal, clamped to [`CLAMP`]; 1 when it is NaN.
 pub(super) fn fisher_entry(var_x: f64, var_g: f64) -> f64 {
     let v = (var_x / var_g).sqrt();
@@ -195,13 +268,9 @@ pub(super) fn gradient_diagonal(grad: &[f64]) -> Vec<f64> {
 ///   1/|gradient|).
 #[derive(Clone, Debug)]
 pub struct FisherWarmup {
-    da: DualAveraging,
+    steps: FisherSteps,
     foreground: DrawGrad,
     background: DrawGrad,
-    schedule: Schedule,
-    /// Whether the metric is still the one from the initial gradient.
-    initial_metric: bool,
-    chain: usize,
 }
 
 impl FisherWarmup {
@@ -212,17 +281,10 @@ impl FisherWarmup {
     ///
     /// [`McmcError::InvalidSetting`] for invalid dual-averaging settings.
     pub fn new(settings: &SamplerSettings, dim: usize, chain: usize) -> Result<Self, McmcError> {
-        let n = settings.num_warmup;
         Ok(Self {
-            da: DualAveraging::new(
-                settings.dual_averaging_options(),
-                settings.initial_step_size,
-            )?,
+            steps: FisherSteps::new(settings, chain)?,
             foreground: DrawGrad::new(dim),
             background: DrawGrad::new(dim),
-            schedule: Schedule::new(n),
-            initial_metric: true,
-            chain,
         })
     }
 }
@@ -237,10 +299,10 @@ impl Warmup for FisherWarmup {
     ) -> Result<(), McmcError> {
         self.foreground.add(position);
         self.background.add(position);
-        let metric = Metric::diagonal(gradient_diagonal(position.grad()))
-            .map_err(|e| metric_error(self.chain, e))?;
-        integrator.set_metric(metric)?;
-        restart_step_size(&mut self.da, integrator, density, position, rng)
+        let metric = Metric::diagonal(gradient_diagonal(position.grad()));
+        self.steps
+            .set_metric(metric, true, integrator, density, position, rng)
+            .map(|_| ())
     }
 
     fn adapt<M: LogDensity + ?Sized, R: Rng + ?Sized>(
@@ -252,36 +314,35 @@ impl Warmup for FisherWarmup {
         density: &mut M,
         rng: &mut R,
     ) -> Result<(), McmcError> {
-        if self.schedule.adapts_metric(iteration) {
+        let schedule = self.steps.schedule;
+        if schedule.adapts_metric(iteration) {
             if !transition.divergent {
                 self.foreground.add(position);
                 self.background.add(position);
             }
-            if self.schedule.switch_due(iteration, self.background.count()) {
+            if schedule.switch_due(iteration, self.background.count()) {
                 let dim = position.dim();
                 self.foreground = std::mem::replace(&mut self.background, DrawGrad::new(dim));
             }
             if self.foreground.count() >= MIN_DRAWS {
-                let metric = self
-                    .foreground
-                    .metric()
-                    .map_err(|e| metric_error(self.chain, e))?;
-                integrator.set_metric(metric)?;
-                if self.initial_metric {
-                    self.initial_metric = false;
-                    return restart_step_size(&mut self.da, integrator, density, position, rng);
+                let metric = self.foreground.metric();
+                if self
+                    .steps
+                    .set_metric(metric, false, integrator, density, position, rng)?
+                {
+                    return Ok(());
                 }
             }
         }
-        let eps = self.da.update(transition.accept_stat);
-        integrator.set_step_size(eps)
+        self.steps
+            .update_step_size(transition.accept_stat, integrator)
     }
 
     fn stage(&self, iteration: usize) -> AdaptStage {
-        self.schedule.stage(iteration)
+        self.steps.stage(iteration)
     }
 
     fn finish(&mut self, integrator: &mut Integrator) -> Result<(), McmcError> {
-        integrator.set_step_size(self.da.final_step_size())
+        self.steps.finish(integrator)
     }
 }

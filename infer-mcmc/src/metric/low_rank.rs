@@ -64,16 +64,10 @@ impl LowRank {
                 found: values.len(),
             });
         }
-        for (j, &v) in values.iter().enumerate() {
-            if !(v > 0.0 && v.is_finite()) {
-                return Err(McmcError::InvalidMetric {
-                    row: j,
-                    col: j,
-                    value: v,
-                    reason: "an eigenvalue of the low-rank factor must be finite and > 0",
-                });
-            }
-        }
+        super::check_positive(
+            &values,
+            "an eigenvalue of the low-rank factor must be finite and > 0",
+        )?;
         for (j, u) in vectors.iter().enumerate() {
             if u.len() != d {
                 return Err(McmcError::DimensionMismatch {

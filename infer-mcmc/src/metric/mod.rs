@@ -442,13 +442,19 @@ pub struct LowRankFactors {
 
 /// Checks that every element of a diagonal is finite and > 0.
 fn check_diagonal(diagonal: &[f64]) -> Result<(), McmcError> {
-    for (i, &v) in diagonal.iter().enumerate() {
+    check_positive(diagonal, "a diagonal element must be finite and > 0")
+}
+
+/// Checks that every value is finite and > 0; the error places value `i` at (`i`, `i`) and
+/// gives `reason`.
+fn check_positive(values: &[f64], reason: &'static str) -> Result<(), McmcError> {
+    for (i, &v) in values.iter().enumerate() {
         if !(v > 0.0 && v.is_finite()) {
             return Err(McmcError::InvalidMetric {
                 row: i,
                 col: i,
                 value: v,
-                reason: "a diagonal element must be finite and > 0",
+                reason,
             });
         }
     }

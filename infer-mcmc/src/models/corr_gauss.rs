@@ -78,18 +78,7 @@ impl CorrGauss {
     /// As [`CorrGauss::new`], and [`McmcError::DimensionMismatch`] for ragged rows.
     pub fn from_rows(rows: &[Vec<f64>]) -> Result<Self, McmcError> {
         let dim = rows.len();
-        let mut cov = Vec::with_capacity(dim * dim);
-        for r in rows {
-            if r.len() != dim {
-                return Err(McmcError::DimensionMismatch {
-                    name: "cov row",
-                    expected: dim,
-                    found: r.len(),
-                });
-            }
-            cov.extend_from_slice(r);
-        }
-        Self::new(cov, dim)
+        Self::new(super::flatten_rows(rows, dim, "cov row")?, dim)
     }
 
     /// The covariance Σ, row-major.

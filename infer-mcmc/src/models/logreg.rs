@@ -79,18 +79,7 @@ impl LogReg {
     /// As [`LogReg::new`], and [`McmcError::DimensionMismatch`] for ragged rows.
     pub fn from_rows(rows: &[Vec<f64>], y: Vec<f64>) -> Result<Self, McmcError> {
         let d = rows.first().map_or(0, Vec::len);
-        let mut x = Vec::with_capacity(rows.len() * d);
-        for r in rows {
-            if r.len() != d {
-                return Err(McmcError::DimensionMismatch {
-                    name: "x row",
-                    expected: d,
-                    found: r.len(),
-                });
-            }
-            x.extend_from_slice(r);
-        }
-        Self::new(x, y, d)
+        Self::new(super::flatten_rows(rows, d, "x row")?, y, d)
     }
 
     /// Number of observations N.

@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use ndarray::Array2;
 
-use super::{Phase0, Recorder};
+use super::chain::Phase0;
+use super::recorder::Recorder;
 use crate::density::Counted;
 use crate::density::LogDensity;
 use crate::error::McmcError;
@@ -13,10 +14,9 @@ use crate::fit::{Chain, ChainState, Fit};
 use crate::hamiltonian::Position;
 use crate::hmc::StaticHmc;
 use crate::metric::Metric;
-use crate::model::{Model, TapeModel};
+use crate::model::{Model, tape_models};
 use crate::nuts::Nuts;
 use crate::observer::Observer;
-use crate::panic::catch_model_panic;
 use crate::sampler::Sampler;
 use crate::settings::{Algorithm, SamplerSettings};
 
@@ -66,19 +66,13 @@ impl<O: Observer> Sampler<O> {
         };
         settings.validate()?;
         let continuation = self.continuation(settings);
-        let t_wall = Instant::now();
-        let (chains, layout) = continuation.run_chains(|c| {
-            let old = &fit.chains[c];
-            let mut model = make_model(c);
-            let chain = continuation.continue_chain(old, num_samples, &mut model)?;
-            Ok((chain, model.layout()))
+        let new = continuation.fit_chains(make_model, |c, model| {
+            continuation.continue_chain(&fit.chains[c], num_samples, model)
         })?;
         Ok(Fit {
-            layout,
-            chains,
-            settings,
-            wall_seconds: fit.wall_seconds + t_wall.elapsed().as_secs_f64(),
+            wall_seconds: fit.wall_seconds + new.wall_seconds,
             init_gradient_evals: fit.init_gradient_evals,
+            ..new
         })
     }
 
@@ -93,10 +87,7 @@ impl<O: Observer> Sampler<O> {
         num_samples: usize,
         model: &M,
     ) -> Result<Fit, McmcError> {
-        let (layout, order) = catch_model_panic(0, || TapeModel::new(model))?.parts();
-        self.extend(fit, num_samples, |_| {
-            TapeModel::with_parts(model, layout.clone(), order.clone())
-        })
+        self.extend(fit, num_samples, tape_models(model)?)
     }
 
     /// One chain of [`Sampler::extend`].
@@ -165,10 +156,7 @@ impl<O: Observer> Sampler<O> {
         model: &mut M,
     ) -> Result<Chain, McmcError> {
         let s = &self.settings;
-        let mut model = Counted {
-            inner: model,
-            evals: 0,
-        };
+        let mut model = Counted::new(model);
         let model = &mut model;
         let state = resume.state;
         let mut pos = Position::new(model, state.q.clone())?;
@@ -191,30 +179,16 @@ impl<O: Observer> Sampler<O> {
             rng: &mut rng,
             rec: &mut rec,
         };
+        let (chain, start) = (resume.chain, state.sampling_iterations);
+        let (metric, step_size) = (resume.metric.clone(), resume.step_size);
         match s.algorithm {
             Algorithm::Nuts => {
-                let mut kernel =
-                    Nuts::new(resume.metric.clone(), resume.step_size, s.nuts_options())?;
-                self.sample_phase(
-                    &mut phase.with(&mut kernel),
-                    resume.chain,
-                    state.sampling_iterations,
-                    num_samples,
-                )?;
+                let mut kernel = Nuts::new(metric, step_size, s.nuts_options())?;
+                self.sample_phase(&mut phase.with(&mut kernel), chain, start, num_samples)?;
             }
             Algorithm::StaticHmc { num_steps } => {
-                let mut kernel = StaticHmc::new(
-                    resume.metric.clone(),
-                    resume.step_size,
-                    num_steps,
-                    s.max_delta_h,
-                )?;
-                self.sample_phase(
-                    &mut phase.with(&mut kernel),
-                    resume.chain,
-                    state.sampling_iterations,
-                    num_samples,
-                )?;
+                let mut kernel = StaticHmc::new(metric, step_size, num_steps, s.max_delta_h)?;
+                self.sample_phase(&mut phase.with(&mut kernel), chain, start, num_samples)?;
             }
         }
         let seconds = t_sampling.elapsed().as_secs_f64();

@@ -30,6 +30,23 @@ fn times(values: impl Iterator<Item = f64>) -> String {
     format!("({})", list.join(", "))
 }
 
+/// One line of a table: the first cell left-aligned, the others right-aligned, two spaces
+/// apart, in columns of `widths`.
+fn write_row<'a>(
+    f: &mut fmt::Formatter<'_>,
+    cells: impl IntoIterator<Item = &'a str>,
+    widths: [usize; 7],
+) -> fmt::Result {
+    for (k, (c, w)) in cells.into_iter().zip(widths).enumerate() {
+        if k == 0 {
+            write!(f, "{c:<w$}")?;
+        } else {
+            write!(f, "  {c:>w$}")?;
+        }
+    }
+    writeln!(f)
+}
+
 impl Summary {
     /// The per-chain table and its totals.
     fn fmt_chains(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -81,23 +98,9 @@ impl Summary {
                 *w = (*w).max(c.chars().count());
             }
         }
-        for (k, (h, w)) in HEADS.iter().zip(widths).enumerate() {
-            if k == 0 {
-                write!(f, "{h:<w$}")?;
-            } else {
-                write!(f, "  {h:>w$}")?;
-            }
-        }
-        writeln!(f)?;
+        write_row(f, HEADS, widths)?;
         for r in &table {
-            for (k, (c, w)) in r.iter().zip(widths).enumerate() {
-                if k == 0 {
-                    write!(f, "{c:<w$}")?;
-                } else {
-                    write!(f, "  {c:>w$}")?;
-                }
-            }
-            writeln!(f)?;
+            write_row(f, r.iter().map(String::as_str), widths)?;
         }
         Ok(())
     }

@@ -6,6 +6,8 @@ use infer_mcmc::checkpoint::{Checkpoint, CheckpointError};
 use infer_mcmc::{Adaptation, McmcError, MetricKind, Sampler, SamplerSettings};
 use ndarray::s;
 
+use super::common::{fit_model, runs, uninterrupted};
+
 /// 200 draws, a checkpoint written to a file and read back, 150 more: the 150 equal draws
 /// 200..350 of one run of 350 (parameters, generated quantity, statistics), for a diagonal,
 /// a dense and a low-rank metric, thinned by 2.
@@ -19,19 +21,13 @@ fn resume_from_disk_equals_one_uninterrupted_run() {
         (MetricKind::LowRank, Adaptation::FisherLowRank),
     ] {
         let settings = SamplerSettings {
-            num_chains: 3,
-            num_warmup: 200,
-            num_samples: 200,
             thin: 2,
             seed: 77,
             metric,
             adaptation,
-            ..SamplerSettings::default()
+            ..runs(3, 200, 200)
         };
-        let first = Sampler::new(settings)
-            .unwrap()
-            .sample_model(&Triangle)
-            .unwrap();
+        let first = fit_model(settings, &Triangle);
         let path = dir.join(format!("{metric:?}.json"));
         first
             .checkpoint()
@@ -44,13 +40,7 @@ fn resume_from_disk_equals_one_uninterrupted_run() {
             .unwrap()
             .resume_model(&saved, 150, &Triangle)
             .unwrap();
-        let long = Sampler::new(SamplerSettings {
-            num_samples: 350,
-            ..settings
-        })
-        .unwrap()
-        .sample_model(&Triangle)
-        .unwrap();
+        let long = uninterrupted(settings, 350);
         assert_eq!(more.param_names(), long.param_names());
         for (a, b) in more.chains.iter().zip(&long.chains) {
             // thinned by 2: 100 kept draws before the checkpoint, 75 after
@@ -66,16 +56,10 @@ fn resume_from_disk_equals_one_uninterrupted_run() {
 #[test]
 fn mismatched_settings_and_bad_files_are_typed_errors() {
     let settings = SamplerSettings {
-        num_chains: 1,
-        num_warmup: 50,
-        num_samples: 10,
         seed: 5,
-        ..SamplerSettings::default()
+        ..runs(1, 50, 10)
     };
-    let fit = Sampler::new(settings)
-        .unwrap()
-        .sample_model(&Triangle)
-        .unwrap();
+    let fit = fit_model(settings, &Triangle);
     let checkpoint = fit.checkpoint();
     let other_seed = SamplerSettings {
         seed: 6,

@@ -1,13 +1,19 @@
-//! Shared helpers: loading the benchmark data and checking moments against references.
+//! Shared helpers: loading the benchmark data, checking moments against references, test
+//! models, and running with a timeout.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
 
-use infer_ad::Var;
-use infer_mcmc::Fit;
-use infer_mcmc::LogDensityError;
+use infer_ad::{ParamStore, Var};
 use infer_mcmc::diagnostics::{ess_bulk, mcse_mean};
 use infer_mcmc::model::{Model, Params, bounds};
 use infer_mcmc::models::{CorrGauss, EightSchools, LogReg};
+use infer_mcmc::{
+    DualAveragingOptions, Fit, LogDensity, LogDensityError, Sampler, SamplerSettings,
+    dual_averaging,
+};
 use serde_json::Value;
 
 /// `tests/data` of the workspace.
@@ -51,6 +57,15 @@ pub fn logreg() -> LogReg {
 pub fn eight_schools() -> EightSchools {
     let d = read_json("bench/eight_schools.json");
     EightSchools::new(vec_f64(&d["y"]), vec_f64(&d["sigma"])).expect("valid data")
+}
+
+/// The exact (name, mean, sd) of every coordinate of a [`CorrGauss`]: mean 0, sd √Σᵢᵢ.
+pub fn corr_gauss_moments(model: &CorrGauss) -> Vec<(String, f64, f64)> {
+    let cov = model.covariance();
+    let n = model.dim();
+    (0..n)
+        .map(|i| (format!("x[{}]", i + 1), 0.0, cov[i * n + i].sqrt()))
+        .collect()
 }
 
 /// Reference (mean, sd) of every parameter of a model in `reference_posteriors.json`.
@@ -116,4 +131,147 @@ impl Model for Triangle {
         })?;
         Ok(alpha * 0.5 + beta)
     }
+}
+
+/// [`Triangle`] sampled with `settings` but `num_samples` sampling iterations in one run: what
+/// a continued run must equal.
+pub fn uninterrupted(settings: SamplerSettings, num_samples: usize) -> Fit {
+    fit_model(
+        SamplerSettings {
+            num_samples,
+            ..settings
+        },
+        &Triangle,
+    )
+}
+
+/// A parameter store holding one vector `x` with the values `init`.
+pub fn store(init: &[f64]) -> ParamStore {
+    let mut params = ParamStore::new();
+    params.add("x", ndarray::arr1(init)).unwrap();
+    params
+}
+
+/// The step size of the seed's loop: dual averaging (default options) from the heuristic's
+/// `(ε₀, ε̄, h̄)` for the first `adapt` iterations, then the averaged ε̄.
+pub struct SeedSchedule {
+    eps0: f64,
+    eps_bar: f64,
+    h_bar: f64,
+    adapt: usize,
+}
+
+impl SeedSchedule {
+    /// The schedule from the heuristic's `(ε₀, ε̄, h̄)`.
+    pub fn new((eps0, eps_bar, h_bar): (f64, f64, f64), adapt: usize) -> Self {
+        Self {
+            eps0,
+            eps_bar,
+            h_bar,
+            adapt,
+        }
+    }
+
+    /// The first step size, ε₀.
+    pub fn initial(&self) -> f64 {
+        self.eps0
+    }
+
+    /// The step size after iteration `i` (1-based), whose acceptance statistic is `accept_stat`.
+    pub fn next(&mut self, i: usize, accept_stat: f64) -> f64 {
+        if i > self.adapt {
+            return self.eps_bar;
+        }
+        let (eps, eps_bar, h_bar) = dual_averaging(
+            accept_stat,
+            i,
+            self.eps0,
+            self.eps_bar,
+            self.h_bar,
+            DualAveragingOptions::default(),
+        )
+        .unwrap();
+        (self.eps_bar, self.h_bar) = (eps_bar, h_bar);
+        eps
+    }
+}
+
+/// Runs `f` on its own thread and waits at most `secs` seconds for it: a hang fails the
+/// test (the thread is left behind) instead of blocking the suite.
+pub fn within<T: Send + 'static>(
+    secs: u64,
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(catch_unwind(AssertUnwindSafe(f)));
+    });
+    match rx.recv_timeout(Duration::from_secs(secs)) {
+        Ok(Ok(v)) => v,
+        Ok(Err(_)) => panic!("{what}: panicked"),
+        Err(_) => panic!("{what}: no answer within {secs} s (hang)"),
+    }
+}
+
+/// log p = −ln cosh x per coordinate (written stably): finite with a finite gradient at
+/// every finite point, so any initial radius finds a start.
+#[derive(Clone, Copy, Debug)]
+pub struct LogCosh(usize);
+
+impl LogDensity for LogCosh {
+    fn dim(&self) -> usize {
+        self.0
+    }
+    fn logp_and_grad(&mut self, x: &[f64], g: &mut [f64]) -> Result<f64, LogDensityError> {
+        let mut lp = 0.0;
+        for (xi, gi) in x.iter().zip(g.iter_mut()) {
+            let a = xi.abs();
+            // ln cosh x = |x| + ln(1 + e^{−2|x|}) − ln 2
+            lp -= a + (-2.0 * a).exp().ln_1p() - std::f64::consts::LN_2;
+            *gi = -xi.tanh();
+        }
+        Ok(lp)
+    }
+}
+
+pub fn log_cosh(dim: usize) -> LogCosh {
+    LogCosh(dim)
+}
+
+/// One chain of two draws, no warmup.
+pub fn tiny() -> SamplerSettings {
+    runs(1, 0, 2)
+}
+
+/// `num_chains` chains of `num_warmup` warmup and `num_samples` sampling iterations, every
+/// other setting the default.
+pub fn runs(num_chains: usize, num_warmup: usize, num_samples: usize) -> SamplerSettings {
+    SamplerSettings {
+        num_chains,
+        num_warmup,
+        num_samples,
+        ..SamplerSettings::default()
+    }
+}
+
+/// [`Sampler::sample_model`] with `settings`, panicking on an error.
+pub fn fit_model<M: Model + Sync>(settings: SamplerSettings, model: &M) -> Fit {
+    Sampler::new(settings).unwrap().sample_model(model).unwrap()
+}
+
+/// [`Sampler::sample`] with `settings`, panicking on an error.
+pub fn fit_each<M: LogDensity, F: Fn(usize) -> M + Sync>(
+    settings: SamplerSettings,
+    make_model: F,
+) -> Fit {
+    Sampler::new(settings).unwrap().sample(make_model).unwrap()
+}
+
+/// [`Sampler::sample_cloned`] with `settings`, panicking on an error.
+pub fn fit_cloned<M: LogDensity + Clone + Sync>(settings: SamplerSettings, model: &M) -> Fit {
+    Sampler::new(settings)
+        .unwrap()
+        .sample_cloned(model)
+        .unwrap()
 }

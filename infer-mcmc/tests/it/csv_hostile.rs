@@ -9,17 +9,14 @@
 //! 8 × their length, about 76,700 reads.
 
 use infer_mcmc::csv::{CsvError, InverseMetric, StanCsv, read_csv};
-use infer_mcmc::{MetricKind, Sampler, SamplerSettings, models::EightSchools};
+use infer_mcmc::{MetricKind, SamplerSettings, models::EightSchools};
 
+use super::common::{fit_each, runs, within};
 use super::csv::CMDSTAN_STYLE;
-use super::hostile::within;
 
 /// An infer-written file of a short run.
 fn infer_file(settings: SamplerSettings) -> Vec<u8> {
-    let fit = Sampler::new(settings)
-        .unwrap()
-        .sample(|_| EightSchools::classic())
-        .unwrap();
+    let fit = fit_each(settings, |_| EightSchools::classic());
     let mut out = Vec::new();
     fit.write_cmdstan_csv(0, &mut out, "eight_schools").unwrap();
     out
@@ -27,24 +24,18 @@ fn infer_file(settings: SamplerSettings) -> Vec<u8> {
 
 fn diag_thinned_with_warmup() -> Vec<u8> {
     infer_file(SamplerSettings {
-        num_chains: 1,
-        num_warmup: 25,
-        num_samples: 5,
         thin: 2,
         save_warmup: true,
         seed: 5,
-        ..SamplerSettings::default()
+        ..runs(1, 25, 5)
     })
 }
 
 fn dense() -> Vec<u8> {
     infer_file(SamplerSettings {
-        num_chains: 1,
-        num_warmup: 30,
-        num_samples: 4,
         metric: MetricKind::Dense,
         seed: 6,
-        ..SamplerSettings::default()
+        ..runs(1, 30, 4)
     })
 }
 

@@ -2,13 +2,12 @@
 
 use infer_mcmc::{FnDensity, LogDensity, LogDensityError, McmcError, Sampler, SamplerSettings};
 
+use super::common::runs;
+
 fn settings() -> SamplerSettings {
     SamplerSettings {
-        num_warmup: 300,
-        num_samples: 300,
-        num_chains: 2,
         seed: 5,
-        ..SamplerSettings::default()
+        ..runs(2, 300, 300)
     }
 }
 

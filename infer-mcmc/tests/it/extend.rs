@@ -3,6 +3,8 @@
 use crate::common::Triangle;
 use infer_mcmc::{Algorithm, Sampler, SamplerSettings};
 
+use super::common::{fit_model, runs, uninterrupted};
+
 /// 301 + 200 sampling iterations against 501 in one run, thinned by 3 (the boundary falls
 /// mid-way through a thinning period), for NUTS and static HMC: every kept draw (parameters
 /// and the generated quantity), every sampler statistic and the final state agree bit for bit.
@@ -10,29 +12,17 @@ use infer_mcmc::{Algorithm, Sampler, SamplerSettings};
 fn extend_equals_one_uninterrupted_run() {
     for algorithm in [Algorithm::Nuts, Algorithm::StaticHmc { num_steps: 7 }] {
         let settings = SamplerSettings {
-            num_chains: 3,
-            num_warmup: 150,
-            num_samples: 301,
             thin: 3,
             seed: 11,
             algorithm,
-            ..SamplerSettings::default()
+            ..runs(3, 150, 301)
         };
-        let short = Sampler::new(settings)
-            .unwrap()
-            .sample_model(&Triangle)
-            .unwrap();
+        let short = fit_model(settings, &Triangle);
         let extended = Sampler::new(settings)
             .unwrap()
             .extend_model(&short, 200, &Triangle)
             .unwrap();
-        let long = Sampler::new(SamplerSettings {
-            num_samples: 501,
-            ..settings
-        })
-        .unwrap()
-        .sample_model(&Triangle)
-        .unwrap();
+        let long = uninterrupted(settings, 501);
         assert_eq!(extended.settings.num_samples, 501);
         for (e, l) in extended.chains.iter().zip(&long.chains) {
             assert_eq!(e.draws.dim(), (167, 3));
@@ -48,11 +38,8 @@ fn extend_equals_one_uninterrupted_run() {
 #[test]
 fn extend_twice_and_by_zero() {
     let settings = SamplerSettings {
-        num_chains: 2,
-        num_warmup: 100,
-        num_samples: 100,
         seed: 3,
-        ..SamplerSettings::default()
+        ..runs(2, 100, 100)
     };
     let s = Sampler::new(settings).unwrap();
     let fit = s.sample_model(&Triangle).unwrap();
@@ -61,12 +48,6 @@ fn extend_twice_and_by_zero() {
     let twice = s
         .extend_model(&s.extend_model(&fit, 50, &Triangle).unwrap(), 70, &Triangle)
         .unwrap();
-    let long = Sampler::new(SamplerSettings {
-        num_samples: 220,
-        ..settings
-    })
-    .unwrap()
-    .sample_model(&Triangle)
-    .unwrap();
+    let long = uninterrupted(settings, 220);
     assert_eq!(twice.chains[1].draws, long.chains[1].draws);
 }

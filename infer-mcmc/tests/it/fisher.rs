@@ -3,6 +3,8 @@
 use infer_mcmc::settings::Adaptation;
 use infer_mcmc::{LogDensity, LogDensityError, McmcError, MetricKind, Sampler, SamplerSettings};
 
+use super::common::{fit_cloned, runs};
+
 /// Independent normals with the given scales.
 #[derive(Clone)]
 struct Scaled(Vec<f64>);
@@ -32,16 +34,10 @@ fn fisher_diagonal_recovers_gaussian_scales_exactly() {
     let scales: Vec<f64> = (-3..=3).map(|k| 10f64.powi(k)).collect();
     let settings = SamplerSettings {
         adaptation: Adaptation::FisherDiagonal,
-        num_warmup: 400,
-        num_samples: 1000,
-        num_chains: 2,
         seed: 7,
-        ..SamplerSettings::default()
+        ..runs(2, 400, 1000)
     };
-    let fit = Sampler::new(settings)
-        .unwrap()
-        .sample_cloned(&Scaled(scales.clone()))
-        .unwrap();
+    let fit = fit_cloned(settings, &Scaled(scales.clone()));
     for chain in &fit.chains {
         for (v, s) in chain.metric.inverse_diagonal().iter().zip(&scales) {
             let want = s * s;

@@ -9,6 +9,7 @@ mod divergence;
 mod extend;
 mod fisher;
 mod hostile;
+mod hostile_props;
 mod low_rank;
 mod model;
 mod models;

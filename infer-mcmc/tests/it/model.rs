@@ -12,6 +12,8 @@ use infer_mcmc::models::EightSchools as HandWritten;
 use infer_mcmc::{LogDensity, LogDensityError, Sampler, SamplerSettings};
 use ndarray::{arr0, arr1};
 
+use super::common::{fit_model, runs};
+
 #[derive(Clone)]
 struct EightSchools;
 
@@ -100,16 +102,10 @@ impl Model for Priors {
 #[test]
 fn jacobians_recover_prior_moments() {
     let settings = SamplerSettings {
-        num_chains: 4,
-        num_warmup: 500,
-        num_samples: 1000,
         seed: 21,
-        ..SamplerSettings::default()
+        ..runs(4, 500, 1000)
     };
-    let fit = Sampler::new(settings)
-        .unwrap()
-        .sample_model(&Priors)
-        .unwrap();
+    let fit = fit_model(settings, &Priors);
     assert_eq!(fit.num_divergent(), 0);
     for (name, want) in [
         ("sigma", 1.5),
@@ -222,16 +218,10 @@ fn dependent_bounds_and_generated_quantities() {
         }
     }
     let settings = SamplerSettings {
-        num_chains: 4,
-        num_warmup: 500,
-        num_samples: 1000,
         seed: 5,
-        ..SamplerSettings::default()
+        ..runs(4, 500, 1000)
     };
-    let fit = Sampler::new(settings)
-        .unwrap()
-        .sample_model(&Triangle)
-        .unwrap();
+    let fit = fit_model(settings, &Triangle);
     assert_eq!(fit.param_names(), ["alpha", "beta", "total", "coin"]);
     let a = fit.draws_by_name("alpha").unwrap();
     let b = fit.draws_by_name("beta").unwrap();
@@ -263,10 +253,7 @@ fn dependent_bounds_and_generated_quantities() {
             Ok(alpha * 0.0)
         }
     }
-    let plain = Sampler::new(settings)
-        .unwrap()
-        .sample_model(&TriangleOnly)
-        .unwrap();
+    let plain = fit_model(settings, &TriangleOnly);
     assert_eq!(plain.draws_by_name("beta").unwrap(), b);
 }
 
@@ -274,12 +261,7 @@ fn dependent_bounds_and_generated_quantities() {
 /// wrong lengths and values outside the support are typed errors naming the parameter.
 #[test]
 fn named_inits() {
-    let settings = SamplerSettings {
-        num_chains: 2,
-        num_warmup: 0,
-        num_samples: 1,
-        ..SamplerSettings::default()
-    };
+    let settings = runs(2, 0, 1);
     let sampler = |inits: Inits| {
         Sampler::new(settings)
             .unwrap()
@@ -341,16 +323,10 @@ fn new_constraints_sample_their_exact_moments() {
         }
     }
     let settings = SamplerSettings {
-        num_chains: 4,
-        num_warmup: 1000,
-        num_samples: 1000,
         seed: 7,
-        ..SamplerSettings::default()
+        ..runs(4, 1000, 1000)
     };
-    let fit = Sampler::new(settings)
-        .unwrap()
-        .sample_model(&Constrained)
-        .unwrap();
+    let fit = fit_model(settings, &Constrained);
     let d = |name: &str| fit.draws_by_name(name).unwrap();
     let order = 3.0 / (2.0 * std::f64::consts::PI.sqrt());
     let (l21, l31, l22, l32) = (d("L[2,1]"), d("L[3,1]"), d("L[2,2]"), d("L[3,2]"));

@@ -13,11 +13,10 @@ use infer_mcmc::{
     ProgressStyle, STAT_NAMES, Sampler, SamplerSettings,
 };
 
+use super::common::{fit_each, runs};
+
 fn eight_schools_fit(settings: SamplerSettings) -> Fit {
-    Sampler::new(settings)
-        .unwrap()
-        .sample(|_| EightSchools::classic())
-        .unwrap()
+    fit_each(settings, |_| EightSchools::classic())
 }
 
 fn csv_text(fit: &Fit, chain: usize, model: &str) -> Vec<u8> {
@@ -48,14 +47,11 @@ fn assert_rows_match(
 #[test]
 fn csv_reads_back_exactly_with_cmdstan_header_and_columns() {
     let settings = SamplerSettings {
-        num_chains: 2,
-        num_warmup: 300,
-        num_samples: 200,
         thin: 2,
         save_warmup: true,
         seed: 5_000_000_000,
         target_accept: 0.9,
-        ..SamplerSettings::default()
+        ..runs(2, 300, 200)
     };
     let fit = eight_schools_fit(settings);
     let text = csv_text(&fit, 1, "eight_schools");
@@ -122,17 +118,11 @@ fn csv_reads_back_exactly_with_cmdstan_header_and_columns() {
 #[test]
 fn dense_metric_and_static_hmc_are_recorded() {
     let settings = SamplerSettings {
-        num_chains: 1,
-        num_warmup: 200,
-        num_samples: 30,
         metric: MetricKind::Dense,
         seed: 3,
-        ..SamplerSettings::default()
+        ..runs(1, 200, 30)
     };
-    let fit = Sampler::new(settings)
-        .unwrap()
-        .sample(|_| Gauss::new(3))
-        .unwrap();
+    let fit = fit_each(settings, |_| Gauss::new(3));
     let csv = read_csv(csv_text(&fit, 0, "gauss3").as_slice()).unwrap();
     assert_eq!(csv, fit.to_stan_csv(0, "gauss3").unwrap());
     assert_eq!(csv.metadata.metric, CsvMetricKind::Dense);
@@ -154,10 +144,7 @@ fn dense_metric_and_static_hmc_are_recorded() {
         metric: MetricKind::Diagonal,
         ..settings
     };
-    let fit = Sampler::new(hmc)
-        .unwrap()
-        .sample(|_| Gauss::new(2))
-        .unwrap();
+    let fit = fit_each(hmc, |_| Gauss::new(2));
     let csv = read_csv(csv_text(&fit, 0, "gauss2").as_slice()).unwrap();
     assert_eq!(csv, fit.to_stan_csv(0, "gauss2").unwrap());
     let Engine::Static { int_time } = csv.metadata.engine else {
@@ -170,16 +157,10 @@ fn dense_metric_and_static_hmc_are_recorded() {
 #[test]
 fn no_warmup_writes_no_adaptation_block() {
     let settings = SamplerSettings {
-        num_chains: 1,
-        num_warmup: 0,
-        num_samples: 20,
         initial_step_size: 0.5,
-        ..SamplerSettings::default()
+        ..runs(1, 0, 20)
     };
-    let fit = Sampler::new(settings)
-        .unwrap()
-        .sample(|_| Gauss::new(2))
-        .unwrap();
+    let fit = fit_each(settings, |_| Gauss::new(2));
     let csv = read_csv(csv_text(&fit, 0, "gauss").as_slice()).unwrap();
     assert!(!csv.metadata.adapt_engaged);
     assert_eq!(csv.metadata.stepsize, 0.5);
@@ -190,11 +171,8 @@ fn no_warmup_writes_no_adaptation_block() {
 #[test]
 fn one_file_per_chain_named_like_cmdstan() {
     let settings = SamplerSettings {
-        num_chains: 3,
-        num_warmup: 150,
-        num_samples: 40,
         seed: 8,
-        ..SamplerSettings::default()
+        ..runs(3, 150, 40)
     };
     let fit = eight_schools_fit(settings);
     let dir = std::env::temp_dir().join(format!("infer-mcmc-output-{}", std::process::id()));
@@ -216,16 +194,8 @@ fn one_file_per_chain_named_like_cmdstan() {
 
 #[test]
 fn output_errors() {
-    let settings = SamplerSettings {
-        num_chains: 1,
-        num_warmup: 20,
-        num_samples: 10,
-        ..SamplerSettings::default()
-    };
-    let fit = Sampler::new(settings)
-        .unwrap()
-        .sample(|_| Gauss::new(1))
-        .unwrap();
+    let settings = runs(1, 20, 10);
+    let fit = fit_each(settings, |_| Gauss::new(1));
     let mut sink = Vec::new();
     assert!(matches!(
         fit.write_cmdstan_csv(1, &mut sink, "m"),
@@ -257,11 +227,8 @@ fn output_errors() {
 #[test]
 fn summary_covers_every_value_and_reports_sampler_problems() {
     let settings = SamplerSettings {
-        num_chains: 4,
-        num_warmup: 300,
-        num_samples: 200,
         seed: 2,
-        ..SamplerSettings::default()
+        ..runs(4, 300, 200)
     };
     let fit = eight_schools_fit(settings);
     let summary = fit.summary().unwrap();
@@ -324,11 +291,8 @@ impl Shared {
 #[test]
 fn progress_bars_follow_every_chain_to_the_end() {
     let settings = SamplerSettings {
-        num_chains: 3,
         num_threads: 3,
-        num_warmup: 100,
-        num_samples: 100,
-        ..SamplerSettings::default()
+        ..runs(3, 100, 100)
     };
     let lines = Shared::default();
     let redraw = Shared::default();
@@ -401,17 +365,11 @@ impl LogDensity for MatrixModel {
 #[test]
 fn matrix_elements_are_written_column_major_as_stan_does() {
     let settings = SamplerSettings {
-        num_chains: 1,
-        num_warmup: 100,
-        num_samples: 20,
         save_warmup: true,
         seed: 4,
-        ..SamplerSettings::default()
+        ..runs(1, 100, 20)
     };
-    let fit = Sampler::new(settings)
-        .unwrap()
-        .sample(|_| MatrixModel)
-        .unwrap();
+    let fit = fit_each(settings, |_| MatrixModel);
     let csv = read_csv(csv_text(&fit, 0, "matrix").as_slice()).unwrap();
     assert_eq!(csv, fit.to_stan_csv(0, "matrix").unwrap());
     // CmdStan's order: the first index fastest.
@@ -536,19 +494,13 @@ fn files_read_as_stan_csv_reader_reads_them() {
         (MetricKind::Diagonal, true, 3),
     ] {
         let settings = SamplerSettings {
-            num_chains: 1,
-            num_warmup: 100,
-            num_samples: 40,
             metric,
             save_warmup,
             thin,
             seed: 6,
-            ..SamplerSettings::default()
+            ..runs(1, 100, 40)
         };
-        let fit = Sampler::new(settings)
-            .unwrap()
-            .sample(|_| MatrixModel)
-            .unwrap();
+        let fit = fit_each(settings, |_| MatrixModel);
         let text = String::from_utf8(csv_text(&fit, 0, "matrix")).unwrap();
         let view = StanReaderView::parse(&text);
         let chain = &fit.chains[0];

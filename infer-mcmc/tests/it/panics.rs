@@ -10,14 +10,13 @@ use infer_mcmc::{
     FnDensity, LogDensity, LogDensityError, McmcError, PanicLocation, Sampler, SamplerSettings,
 };
 
+use super::common::runs;
+
 fn settings(num_chains: usize) -> SamplerSettings {
     SamplerSettings {
-        num_chains,
         num_threads: num_chains,
-        num_warmup: 20,
-        num_samples: 20,
         seed: 14,
-        ..SamplerSettings::default()
+        ..runs(num_chains, 20, 20)
     }
 }
 

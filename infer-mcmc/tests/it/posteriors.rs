@@ -9,7 +9,10 @@
 use infer_mcmc::models::Gauss;
 use infer_mcmc::{MetricKind, Sampler, SamplerSettings};
 
-use crate::common::{check_moments, corr_gauss, eight_schools, logreg, reference};
+use crate::common::{
+    check_moments, corr_gauss, corr_gauss_moments, eight_schools, fit_cloned, fit_each, logreg,
+    reference,
+};
 
 fn settings(seed: u64) -> SamplerSettings {
     SamplerSettings {
@@ -21,10 +24,7 @@ fn settings(seed: u64) -> SamplerSettings {
 #[test]
 fn gauss100_exact_moments() {
     // 100 parameters: false-failure rate ≈ 0.6% (means), negligible (sds; ESS ≈ 3000+).
-    let fit = Sampler::new(settings(100))
-        .unwrap()
-        .sample(|_| Gauss::new(100))
-        .unwrap();
+    let fit = fit_each(settings(100), |_| Gauss::new(100));
     let expected: Vec<_> = (1..=100).map(|i| (format!("x[{i}]"), 0.0, 1.0)).collect();
     let failures = check_moments(&fit, &expected, 0.10);
     assert!(failures.is_empty(), "{failures:#?}");
@@ -35,17 +35,12 @@ fn gauss100_exact_moments() {
 fn corr_gauss_dense_metric_exact_moments() {
     // 50 parameters: false-failure rate ≈ 0.3% (means), negligible (sds).
     let model = corr_gauss();
-    let cov = model.covariance().to_vec();
-    let n = 50;
     let s = SamplerSettings {
         metric: MetricKind::Dense,
         ..settings(200)
     };
-    let fit = Sampler::new(s).unwrap().sample_cloned(&model).unwrap();
-    let expected: Vec<_> = (0..n)
-        .map(|i| (format!("x[{}]", i + 1), 0.0, cov[i * n + i].sqrt()))
-        .collect();
-    let failures = check_moments(&fit, &expected, 0.10);
+    let fit = fit_cloned(s, &model);
+    let failures = check_moments(&fit, &corr_gauss_moments(&model), 0.10);
     assert!(failures.is_empty(), "{failures:#?}");
     assert_eq!(fit.num_divergent(), 0);
     assert_eq!(fit.chains[0].metric.kind(), MetricKind::Dense);
@@ -56,10 +51,7 @@ fn logreg_matches_stan_reference() {
     // 25 parameters: false-failure rate ≈ 0.2% (means), negligible (sds). The reference's own
     // MCSE (100,000 draws) inflates the z-scores by < 3%.
     let model = logreg();
-    let fit = Sampler::new(settings(300))
-        .unwrap()
-        .sample_cloned(&model)
-        .unwrap();
+    let fit = fit_cloned(settings(300), &model);
     let expected = reference("logreg");
     assert_eq!(expected.len(), 25);
     let failures = check_moments(&fit, &expected, 0.10);

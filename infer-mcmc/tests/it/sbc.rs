@@ -31,6 +31,8 @@ use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 use special::Gamma;
 
+use super::common::runs;
+
 /// Groups of the hierarchical model.
 const J: usize = 4;
 /// Replications.
@@ -161,13 +163,10 @@ fn replicate(r: usize, adaptation: Adaptation) -> Replication {
     let mut rng = StdRng::seed_from_u64(0x5BC0_0000 + r as u64);
     let (truth, mut model) = simulate(&mut rng);
     let settings = SamplerSettings {
-        num_chains: 1,
-        num_warmup: 200,
-        num_samples: L * THIN,
         thin: THIN,
         seed: 1_000_003 * r as u64 + 7,
         adaptation,
-        ..SamplerSettings::default()
+        ..runs(1, 200, L * THIN)
     };
     let chain = Sampler::new(settings)
         .expect("valid settings")

@@ -2,18 +2,14 @@
 //! `nuts_step_details` returns the whole transition (divergent, tree depth, leapfrog steps,
 //! energy, acceptance).
 
-use infer_ad::{AdError, Bound, ParamStore, Tape};
+use infer_ad::{AdError, Bound, Tape};
+use infer_mcmc::McmcError;
 use infer_mcmc::NutsOptions;
 use infer_mcmc::step::{closure, nuts_step, nuts_step_details};
-use infer_mcmc::{DualAveragingOptions, McmcError, dual_averaging};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-fn store(init: &[f64]) -> ParamStore {
-    let mut params = ParamStore::new();
-    params.add("x", ndarray::arr1(init)).unwrap();
-    params
-}
+use super::common::{SeedSchedule, store};
 
 /// With the same RNG stream, `nuts_step` and `nuts_step_details` make the same transition and
 /// `nuts_step` returns the details' `accept_stat`.
@@ -116,24 +112,14 @@ fn the_seed_loop_diverges_on_a_banana() {
     for seed in 0..5 {
         let mut params = store(&[0.0, 0.0]);
         let mut rng = StdRng::seed_from_u64(seed);
-        let (eps0, mut eps_bar, mut h_bar) =
-            infer_mcmc::step::find_reasonable_epsilon(&mut params, nll, &mut rng).unwrap();
-        let mut eps = eps0;
+        let start = infer_mcmc::step::find_reasonable_epsilon(&mut params, nll, &mut rng).unwrap();
+        let mut schedule = SeedSchedule::new(start, 1000);
+        let mut eps = schedule.initial();
         for i in 1..=2000 {
             let t =
                 nuts_step_details(eps, &mut params, nll, NutsOptions::default(), &mut rng).unwrap();
-            if i <= 1000 {
-                (eps, eps_bar, h_bar) = dual_averaging(
-                    t.accept_stat,
-                    i,
-                    eps0,
-                    eps_bar,
-                    h_bar,
-                    DualAveragingOptions::default(),
-                )
-                .unwrap();
-            } else {
-                eps = eps_bar;
+            eps = schedule.next(i, t.accept_stat);
+            if i > 1000 {
                 divergent += usize::from(t.divergent);
                 total += 1;
             }

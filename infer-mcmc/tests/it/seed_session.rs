@@ -10,15 +10,11 @@ use infer_mcmc::NutsOptions;
 use infer_mcmc::step::{
     StepSession, closure, find_reasonable_epsilon, hmc_step, nuts_step, nuts_step_details,
 };
-use infer_mcmc::{DualAveragingOptions, McmcError, Transition, dual_averaging};
+use infer_mcmc::{McmcError, Transition};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-fn store(init: &[f64]) -> ParamStore {
-    let mut params = ParamStore::new();
-    params.add("x", ndarray::arr1(init)).unwrap();
-    params
-}
+use super::common::{SeedSchedule, store};
 
 /// The loss of a small non-isotropic, non-Gaussian target: ½ Σ cᵢ xᵢ² + ¼ x₀⁴ + x₀ x₁ / 4,
 /// counting its evaluations in `count`.
@@ -84,9 +80,9 @@ fn session_and_free_functions_make_the_same_draws() {
     let fb = session.find_reasonable_epsilon(&mut b, &mut rb).unwrap();
     assert_eq!(fa, fb);
     assert_eq!(free_count.get(), session_count.get());
-    let (eps0, mut eps_bar, mut h_bar) = fa;
-    let mut eps = eps0;
     let (mut leapfrog, steps) = (0, 400);
+    let mut schedule = SeedSchedule::new(fa, steps / 2);
+    let mut eps = schedule.initial();
     let (free_before, session_before) = (free_count.get(), session_count.get());
     for i in 1..=steps {
         let ta = nuts_step_details(eps, &mut a, nll, NutsOptions::default(), &mut ra).unwrap();
@@ -96,19 +92,7 @@ fn session_and_free_functions_make_the_same_draws() {
         same_transition(&ta, &tb);
         assert_eq!(bits(&a), bits(&b), "step {i}");
         leapfrog += ta.n_leapfrog;
-        if i <= steps / 2 {
-            (eps, eps_bar, h_bar) = dual_averaging(
-                ta.accept_stat,
-                i,
-                eps0,
-                eps_bar,
-                h_bar,
-                DualAveragingOptions::default(),
-            )
-            .unwrap();
-        } else {
-            eps = eps_bar;
-        }
+        eps = schedule.next(i, ta.accept_stat);
     }
     // The session started from the gradient the heuristic computed at the same point.
     assert_eq!(session_count.get() - session_before, leapfrog);

@@ -7,16 +7,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use infer_mcmc::summary::{ChainReport, Summary};
-use infer_mcmc::{LogDensity, LogDensityError, STAT_NAMES, Sampler, SamplerSettings};
+use infer_mcmc::{LogDensity, LogDensityError, STAT_NAMES, SamplerSettings};
 use ndarray::Array2;
+
+use super::common::{fit_each, runs};
 
 fn settings() -> SamplerSettings {
     SamplerSettings {
-        num_chains: 3,
-        num_warmup: 150,
-        num_samples: 100,
         seed: 11,
-        ..SamplerSettings::default()
+        ..runs(3, 150, 100)
     }
 }
 
@@ -41,10 +40,7 @@ fn counted_gauss(counter: Arc<AtomicU64>) -> CountedGauss {
 
 #[test]
 fn sampler_rows_summarize_the_per_draw_statistics() {
-    let fit = Sampler::new(settings())
-        .unwrap()
-        .sample(|_| counted_gauss(Arc::default()))
-        .unwrap();
+    let fit = fit_each(settings(), |_| counted_gauss(Arc::default()));
     let summary = fit.summary().unwrap();
     let names: Vec<&str> = summary
         .sampler_rows()
@@ -96,10 +92,7 @@ fn sampler_rows_summarize_the_per_draw_statistics() {
 fn gradient_evaluations_are_counted_exactly() {
     let counter = Arc::new(AtomicU64::new(0));
     let s = settings();
-    let fit = Sampler::new(s)
-        .unwrap()
-        .sample(|_| counted_gauss(Arc::clone(&counter)))
-        .unwrap();
+    let fit = fit_each(s, |_| counted_gauss(Arc::clone(&counter)));
     // Every evaluation of the model, counted by the model itself.
     let evaluated = counter.load(Ordering::Relaxed);
     let summary = fit.summary().unwrap();
@@ -119,10 +112,9 @@ fn gradient_evaluations_are_counted_exactly() {
 
     // With thinning the dropped transitions' steps are counted too.
     let counter = Arc::new(AtomicU64::new(0));
-    let fit = Sampler::new(SamplerSettings { thin: 3, ..s })
-        .unwrap()
-        .sample(|_| counted_gauss(Arc::clone(&counter)))
-        .unwrap();
+    let fit = fit_each(SamplerSettings { thin: 3, ..s }, |_| {
+        counted_gauss(Arc::clone(&counter))
+    });
     assert_eq!(fit.gradient_evals(), counter.load(Ordering::Relaxed));
     for chain in &fit.chains {
         assert!(chain.sampling_gradient_evals > chain.num_leapfrog() as u64);
@@ -131,13 +123,13 @@ fn gradient_evaluations_are_counted_exactly() {
 
 #[test]
 fn max_treedepth_hits_are_reported_per_chain() {
-    let fit = Sampler::new(SamplerSettings {
-        max_depth: 1,
-        ..settings()
-    })
-    .unwrap()
-    .sample(|_| counted_gauss(Arc::default()))
-    .unwrap();
+    let fit = fit_each(
+        SamplerSettings {
+            max_depth: 1,
+            ..settings()
+        },
+        |_| counted_gauss(Arc::default()),
+    );
     let summary = fit.summary().unwrap();
     for r in summary.chain_reports() {
         assert_eq!(r.max_treedepth_hits, 100, "{r:?}");
@@ -157,10 +149,7 @@ fn max_treedepth_hits_are_reported_per_chain() {
 /// per-chain table, the notes.
 #[test]
 fn layout_is_stansummarys() {
-    let fit = Sampler::new(settings())
-        .unwrap()
-        .sample(|_| counted_gauss(Arc::default()))
-        .unwrap();
+    let fit = fit_each(settings(), |_| counted_gauss(Arc::default()));
     let text = fit.summary().unwrap().to_string();
     println!("{text}");
     let lines: Vec<&str> = text.lines().collect();

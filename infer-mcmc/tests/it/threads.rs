@@ -5,20 +5,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use infer_mcmc::models::EightSchools;
 use infer_mcmc::{DrawEvent, Fit, Observer, Phase, Sampler, SamplerSettings};
 
+use super::common::{fit_each, runs};
+
 fn fit(threads: usize, seed: u64) -> Fit {
     let settings = SamplerSettings {
-        num_warmup: 300,
-        num_samples: 200,
-        num_chains: 4,
         num_threads: threads,
         seed,
         target_accept: 0.9,
-        ..SamplerSettings::default()
+        ..runs(4, 300, 200)
     };
-    Sampler::new(settings)
-        .unwrap()
-        .sample(|_| EightSchools::classic())
-        .unwrap()
+    fit_each(settings, |_| EightSchools::classic())
 }
 
 fn bits(fit: &Fit) -> Vec<u64> {
@@ -78,12 +74,7 @@ impl Observer for Counter {
 #[test]
 fn observer_sees_every_iteration() {
     let counter = Counter::default();
-    let settings = SamplerSettings {
-        num_warmup: 50,
-        num_samples: 30,
-        num_chains: 3,
-        ..SamplerSettings::default()
-    };
+    let settings = runs(3, 50, 30);
     let fit = Sampler::new(settings)
         .unwrap()
         .with_observer(&counter)

@@ -3,7 +3,7 @@
 
 use infer_mcmc::{
     FnDensity, Kernel, LogDensity, LogDensityError, McmcError, Metric, MetricKind, Nuts,
-    NutsOptions, Position, StaticHmc,
+    NutsOptions, Position, StaticHmc, Transition,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -20,15 +20,25 @@ fn scaled_normal(s: [f64; 2]) -> impl LogDensity {
     })
 }
 
-/// Mean and variance of each coordinate over `n` transitions, and the average accept stat.
-fn run<F>(n: usize, mut step: F) -> ([f64; 2], [f64; 2])
-where
-    F: FnMut() -> [f64; 2],
-{
+/// Mean and variance of each coordinate over `n` transitions of `kernel` on
+/// N(0, diag(1, 9)) from `start`, the RNG seeded with `seed`; `check` sees every transition
+/// and the position it reached.
+fn run<K: Kernel>(
+    kernel: &mut K,
+    start: [f64; 2],
+    seed: u64,
+    n: usize,
+    mut check: impl FnMut(&Transition, &Position),
+) -> ([f64; 2], [f64; 2]) {
+    let mut model = scaled_normal([1.0, 3.0]);
+    let mut pos = Position::new(&mut model, start.to_vec()).unwrap();
+    let mut rng = StdRng::seed_from_u64(seed);
     let mut sum = [0.0; 2];
     let mut sq = [0.0; 2];
     for _ in 0..n {
-        let x = step();
+        let t = kernel.transition(&mut model, &mut pos, &mut rng).unwrap();
+        check(&t, &pos);
+        let x = [pos.q()[0], pos.q()[1]];
         for i in 0..2 {
             sum[i] += x[i];
             sq[i] += x[i] * x[i];
@@ -50,23 +60,18 @@ fn nuts_leaves_the_target_invariant() {
     // variance's relative sd ≈ √(2/n) = 1%. Tolerances: means 0.06·s (> 8 sd), variances 6%
     // (6 sd): false-failure rate < 1e-8. A bias in the multinomial sampling shows up as a
     // variance error of tens of percent.
-    let mut model = scaled_normal([1.0, 3.0]);
     let mut nuts = Nuts::new(
         Metric::identity(2, MetricKind::Diagonal),
         0.7,
         NutsOptions::default(),
     )
     .unwrap();
-    let mut pos = Position::new(&mut model, vec![0.3, -0.2]).unwrap();
-    let mut rng = StdRng::seed_from_u64(11);
-    let (mean, var) = run(20_000, || {
-        let t = nuts.transition(&mut model, &mut pos, &mut rng).unwrap();
+    let (mean, var) = run(&mut nuts, [0.3, -0.2], 11, 20_000, |t, pos| {
         assert!(t.accept_stat >= 0.0 && t.accept_stat <= 1.0);
         assert!(t.n_leapfrog < 1 << 10 && t.tree_depth <= 10);
         assert!(t.n_leapfrog >= 1 << (t.tree_depth.max(1) - 1));
         assert!(!t.divergent);
         assert_eq!(t.logp, pos.logp());
-        [pos.q()[0], pos.q()[1]]
     });
     assert!(mean[0].abs() < 0.06 && mean[1].abs() < 0.18, "{mean:?}");
     assert!(
@@ -78,15 +83,9 @@ fn nuts_leaves_the_target_invariant() {
 #[test]
 fn nuts_with_dense_metric_is_invariant() {
     // Same tolerances as above; the dense metric is deliberately wrong (not the covariance).
-    let mut model = scaled_normal([1.0, 3.0]);
     let metric = Metric::dense(vec![2.0, 0.6, 0.6, 0.5], 2).unwrap();
     let mut nuts = Nuts::new(metric, 0.4, NutsOptions::default()).unwrap();
-    let mut pos = Position::new(&mut model, vec![0.0, 0.0]).unwrap();
-    let mut rng = StdRng::seed_from_u64(12);
-    let (mean, var) = run(20_000, || {
-        nuts.transition(&mut model, &mut pos, &mut rng).unwrap();
-        [pos.q()[0], pos.q()[1]]
-    });
+    let (mean, var) = run(&mut nuts, [0.0, 0.0], 12, 20_000, |_, _| {});
     assert!(mean[0].abs() < 0.06 && mean[1].abs() < 0.18, "{mean:?}");
     assert!(
         (var[0] - 1.0).abs() < 0.06 && (var[1] / 9.0 - 1.0).abs() < 0.06,
@@ -99,15 +98,10 @@ fn static_hmc_leaves_the_target_invariant() {
     // 40,000 transitions of 4 steps of 0.4 on N(0, diag(1, 9)): the slow coordinate mixes
     // slowly (ESS ≈ n/40), so its mean's sd ≈ 3/√1000 ≈ 0.1 and its variance's relative sd
     // ≈ √(2/1000) ≈ 4.5%; tolerances 0.45 and 20% (> 4 sd each): false-failure rate < 1e-4.
-    let mut model = scaled_normal([1.0, 3.0]);
     let mut hmc =
         StaticHmc::new(Metric::identity(2, MetricKind::Diagonal), 0.4, 4, 1000.0).unwrap();
-    let mut pos = Position::new(&mut model, vec![0.0, 0.0]).unwrap();
-    let mut rng = StdRng::seed_from_u64(13);
-    let (mean, var) = run(40_000, || {
-        let t = hmc.transition(&mut model, &mut pos, &mut rng).unwrap();
+    let (mean, var) = run(&mut hmc, [0.0, 0.0], 13, 40_000, |t, _| {
         assert_eq!((t.n_leapfrog, t.tree_depth), (4, 0));
-        [pos.q()[0], pos.q()[1]]
     });
     assert!(mean[0].abs() < 0.06 && mean[1].abs() < 0.45, "{mean:?}");
     assert!(

@@ -7,13 +7,12 @@ use infer_mcmc::until::SamplingTarget;
 use infer_mcmc::{McmcError, Sampler, SamplerSettings};
 use ndarray::s;
 
+use super::common::{fit_each, runs};
+
 fn settings() -> SamplerSettings {
     SamplerSettings {
-        num_chains: 4,
-        num_warmup: 300,
-        num_samples: 100,
         seed: 20_261_203,
-        ..SamplerSettings::default()
+        ..runs(4, 300, 100)
     }
 }
 
@@ -57,13 +56,13 @@ fn stops_at_the_first_check_that_meets_the_targets() {
     assert!(meets(n));
     assert!(!meets(n - 50), "the previous check already met the targets");
 
-    let long = Sampler::new(SamplerSettings {
-        num_samples: n,
-        ..settings()
-    })
-    .unwrap()
-    .sample(|_| Gauss::new(5))
-    .unwrap();
+    let long = fit_each(
+        SamplerSettings {
+            num_samples: n,
+            ..settings()
+        },
+        |_| Gauss::new(5),
+    );
     for (a, b) in fit.chains.iter().zip(&long.chains) {
         assert_eq!(a.draws, b.draws);
     }

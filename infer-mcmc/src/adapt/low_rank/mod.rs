@@ -7,9 +7,8 @@ mod fit;
 
 use rand::Rng;
 
-use super::DualAveraging;
-use super::fisher::{Schedule, gradient_diagonal};
-use super::warmup::{Warmup, metric_error, restart_step_size};
+use super::fisher::{FisherSteps, gradient_diagonal};
+use super::warmup::Warmup;
 use crate::density::LogDensity;
 use crate::error::{McmcError, check};
 use crate::hamiltonian::Position;
@@ -169,14 +168,10 @@ impl Window {
 ///   regularization γ = 10⁻⁵, the cutoff 2, the refit at each switch.
 #[derive(Clone, Debug)]
 pub struct LowRankWarmup {
-    da: DualAveraging,
+    steps: FisherSteps,
     window: Window,
-    schedule: Schedule,
-    /// Whether the metric is still the one from the initial gradient.
-    initial_metric: bool,
     gamma: f64,
     cutoff: f64,
-    chain: usize,
 }
 
 impl LowRankWarmup {
@@ -216,18 +211,11 @@ impl LowRankWarmup {
         options: LowRankOptions,
     ) -> Result<Self, McmcError> {
         options.validate()?;
-        let n = settings.num_warmup;
         Ok(Self {
-            da: DualAveraging::new(
-                settings.dual_averaging_options(),
-                settings.initial_step_size,
-            )?,
+            steps: FisherSteps::new(settings, chain)?,
             window: Window::new(dim),
-            schedule: Schedule::new(n),
-            initial_metric: true,
             gamma: options.gamma,
             cutoff: options.cutoff,
-            chain,
         })
     }
 }
@@ -241,10 +229,10 @@ impl Warmup for LowRankWarmup {
         rng: &mut R,
     ) -> Result<(), McmcError> {
         self.window.add(position);
-        let metric = Metric::low_rank(gradient_diagonal(position.grad()), Vec::new(), Vec::new())
-            .map_err(|e| metric_error(self.chain, e))?;
-        integrator.set_metric(metric)?;
-        restart_step_size(&mut self.da, integrator, density, position, rng)
+        let metric = Metric::low_rank(gradient_diagonal(position.grad()), Vec::new(), Vec::new());
+        self.steps
+            .set_metric(metric, true, integrator, density, position, rng)
+            .map(|_| ())
     }
 
     fn adapt<M: LogDensity + ?Sized, R: Rng + ?Sized>(
@@ -256,14 +244,12 @@ impl Warmup for LowRankWarmup {
         density: &mut M,
         rng: &mut R,
     ) -> Result<(), McmcError> {
-        if self.schedule.adapts_metric(iteration) {
+        let schedule = self.steps.schedule;
+        if schedule.adapts_metric(iteration) {
             if !transition.divergent {
                 self.window.add(position);
             }
-            if self
-                .schedule
-                .switch_due(iteration, self.window.background_count())
-            {
+            if schedule.switch_due(iteration, self.window.background_count()) {
                 self.window.switch();
                 let fitted = fit::fit_low_rank(
                     &self.window.draws,
@@ -272,24 +258,29 @@ impl Warmup for LowRankWarmup {
                     self.gamma,
                     self.cutoff,
                 );
-                if let Some(metric) = fitted {
-                    integrator.set_metric(metric)?;
-                    if self.initial_metric {
-                        self.initial_metric = false;
-                        return restart_step_size(&mut self.da, integrator, density, position, rng);
-                    }
+                if let Some(metric) = fitted
+                    && self.steps.set_metric(
+                        Ok(metric),
+                        false,
+                        integrator,
+                        density,
+                        position,
+                        rng,
+                    )?
+                {
+                    return Ok(());
                 }
             }
         }
-        let eps = self.da.update(transition.accept_stat);
-        integrator.set_step_size(eps)
+        self.steps
+            .update_step_size(transition.accept_stat, integrator)
     }
 
     fn stage(&self, iteration: usize) -> crate::observer::AdaptStage {
-        self.schedule.stage(iteration)
+        self.steps.stage(iteration)
     }
 
     fn finish(&mut self, integrator: &mut Integrator) -> Result<(), McmcError> {
-        integrator.set_step_size(self.da.final_step_size())
+        self.steps.finish(integrator)
     }
 }
