@@ -126,6 +126,7 @@ impl Kernel for StaticHmc {
         };
         Ok(Transition {
             accept_stat,
+            accept_stat_sym: crate::nuts::symmetric_accept(w),
             n_leapfrog,
             tree_depth: 0,
             divergent: divergence.is_some(),

@@ -188,6 +188,7 @@ struct Ctx<'a, M: ?Sized, R: ?Sized> {
     max_delta_h: f64,
     n_leapfrog: usize,
     sum_metro_prob: f64,
+    sum_sym_prob: f64,
     divergence: Option<Divergence>,
 }
 
@@ -328,6 +329,7 @@ impl Kernel for Nuts {
             max_delta_h: self.options.max_delta_h,
             n_leapfrog: 0,
             sum_metro_prob: 0.0,
+            sum_sym_prob: 0.0,
             divergence: None,
         };
         let mut log_sum_weight = 0.0;
@@ -405,12 +407,14 @@ impl Kernel for Nuts {
 
         let n_leapfrog = ctx.n_leapfrog;
         let accept_stat = ctx.sum_metro_prob / n_leapfrog as f64;
+        let accept_stat_sym = ctx.sum_sym_prob / n_leapfrog as f64;
         let divergence = ctx.divergence;
         position.q.copy_from_slice(&sample.q);
         position.grad.copy_from_slice(&sample.grad);
         position.logp = sample.logp;
         Ok(Transition {
             accept_stat,
+            accept_stat_sym,
             n_leapfrog,
             tree_depth: depth,
             divergent: divergence.is_some(),
@@ -438,6 +442,7 @@ fn build_tree<M: LogDensity + ?Sized, R: Rng + ?Sized>(
         let w = ctx.h0 - outcome.energy();
         out.log_sum_weight = w;
         ctx.sum_metro_prob += if w > 0.0 { 1.0 } else { w.exp() };
+        ctx.sum_sym_prob += symmetric_accept(w);
         if let LeapfrogOutcome::Divergent(d) = outcome {
             ctx.divergence = Some(d);
             return Ok(false);
@@ -494,6 +499,16 @@ fn build_tree<M: LogDensity + ?Sized, R: Rng + ?Sized>(
     Ok(d.iter().all(|&v| v > 0.0))
 }
 
+/// The symmetric acceptance probability 2 / (1 + exp|w|) of an energy change w = H₀ − H
+/// (= 2 min(1, eʷ) / (1 + eʷ), nuts-rs's `mean_sym` term); 0 for NaN or infinite |w|.
+pub(crate) fn symmetric_accept(w: f64) -> f64 {
+    if w.is_nan() {
+        0.0
+    } else {
+        2.0 / (1.0 + w.abs().exp())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -504,5 +519,21 @@ mod tests {
         assert_eq!(log_sum_exp(2.0, f64::NEG_INFINITY), 2.0);
         assert!((log_sum_exp(0.0, 0.0) - 2f64.ln()).abs() < 1e-15);
         assert_eq!(log_sum_exp(f64::INFINITY, 0.0), f64::INFINITY);
+    }
+
+    #[test]
+    fn symmetric_accept_matches_its_definition() {
+        // 2 min(1, eʷ) / (1 + eʷ), the unsimplified form, where it does not overflow
+        for w in [-30.0, -2.5, -0.1, 0.0, 0.1, 2.5, 30.0] {
+            let e: f64 = f64::exp(w);
+            let direct = 2.0 * e.min(1.0) / (1.0 + e);
+            assert!((symmetric_accept(w) - direct).abs() < 1e-15, "w = {w}");
+            assert_eq!(symmetric_accept(w), symmetric_accept(-w));
+        }
+        assert_eq!(symmetric_accept(0.0), 1.0);
+        assert_eq!(symmetric_accept(f64::NEG_INFINITY), 0.0);
+        assert_eq!(symmetric_accept(f64::INFINITY), 0.0);
+        assert_eq!(symmetric_accept(f64::NAN), 0.0);
+        assert_eq!(symmetric_accept(-1e10), 0.0);
     }
 }

@@ -28,6 +28,12 @@ pub struct Transition {
     /// leapfrog state of the trajectory (Stan's `accept_stat__`); for static HMC the
     /// Metropolis acceptance probability.
     pub accept_stat: f64,
+    /// Symmetric acceptance statistic: the mean of 2 / (1 + exp|H₀ − H|) over the same states
+    /// (0 at a divergence), which weighs energy errors of either sign alike; nutpie's warmup
+    /// adapts the step size to it late in tuning (nuts-rs 0.19, `AcceptanceRateCollector`'s
+    /// `mean_sym`). Equal to `accept_stat` in expectation only for symmetric errors; it is
+    /// larger when the errors are mostly positive, so targeting it allows longer steps.
+    pub accept_stat_sym: f64,
     /// Number of leapfrog steps (= gradient evaluations) taken (`n_leapfrog__`).
     pub n_leapfrog: usize,
     /// Depth of the NUTS tree (`treedepth__`); 0 for static HMC.

@@ -108,6 +108,29 @@ impl Schedule {
         background >= switch && iteration + switch <= self.final_start
     }
 
+    /// Whether draw `iteration` is late: no switch of estimators can follow it (fewer draws
+    /// than the phase's switch count remain before the final stretch, or it is in the final
+    /// stretch). Late draws adapt the step size to the symmetric acceptance statistic, as
+    /// nuts-rs does (its `update_estimator_late`).
+    pub(super) fn late(self, iteration: usize) -> bool {
+        let switch = if iteration < self.early_end {
+            EARLY_SWITCH
+        } else {
+            LATE_SWITCH
+        };
+        iteration + switch > self.final_start
+    }
+
+    /// The acceptance statistic the step size is adapted to after draw `iteration`: Stan's
+    /// before the late draws, the symmetric one from then on.
+    pub(super) fn accept_stat(self, iteration: usize, transition: &Transition) -> f64 {
+        if self.late(iteration) {
+            transition.accept_stat_sym
+        } else {
+            transition.accept_stat
+        }
+    }
+
     /// The stage at `iteration`, for progress displays.
     pub(super) fn stage(self, iteration: usize) -> AdaptStage {
         if iteration >= self.final_start {
@@ -172,13 +195,18 @@ impl FisherSteps {
         Ok(restart)
     }
 
-    /// The step size after a transition whose acceptance statistic is `accept_stat`.
+    /// The step size after `transition` at warmup draw `iteration`: dual averaging's update
+    /// from its acceptance statistic, the symmetric one late in tuning
+    /// ([`Schedule::accept_stat`]).
     pub(super) fn update_step_size(
         &mut self,
-        accept_stat: f64,
+        iteration: usize,
+        transition: &Transition,
         integrator: &mut Integrator,
     ) -> Result<(), McmcError> {
-        let eps = self.da.update(accept_stat);
+        let eps = self
+            .da
+            .update(self.schedule.accept_stat(iteration, transition));
         integrator.set_step_size(eps)
     }
 
@@ -230,6 +258,10 @@ pub(super) fn gradient_diagonal(grad: &[f64]) -> Vec<f64> {
 ///   σᵢ² = √(Var(xᵢ) / Var(∂ᵢ log p)) from the foreground, updated after every draw. The first
 ///   such update reruns the step-size heuristic and restarts dual averaging.
 /// - **The last 15 %**: dual averaging of the step size alone; sampling uses its average.
+/// - **Step-size statistic**: dual averaging targets Stan's acceptance statistic until no
+///   estimator switch can follow, then the symmetric one
+///   ([`Transition::accept_stat_sym`](crate::Transition::accept_stat_sym)), as nuts-rs does;
+///   it allows the 3–8 % longer steps nuts-rs settles on (BENCHMARKS.md, session 11).
 ///
 /// For a Gaussian, ∇ log p = −Σ⁻¹(x − μ) makes the estimate exact for a diagonal Σ from any
 /// set of draws; in general it minimizes the Fisher divergence between the posterior and a
@@ -335,7 +367,7 @@ impl Warmup for FisherWarmup {
             }
         }
         self.steps
-            .update_step_size(transition.accept_stat, integrator)
+            .update_step_size(iteration, transition, integrator)
     }
 
     fn stage(&self, iteration: usize) -> AdaptStage {
@@ -344,5 +376,28 @@ impl Warmup for FisherWarmup {
 
     fn finish(&mut self, integrator: &mut Integrator) -> Result<(), McmcError> {
         self.steps.finish(integrator)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Schedule;
+
+    #[test]
+    fn late_draws_follow_the_last_possible_switch() {
+        // 400 warmup draws: the early phase ends at draw 120, the final stretch starts at 340
+        // (400 − 15 % of 400); later switches need 80 draws, so 260 is the last that can switch
+        let s = Schedule::new(400);
+        for i in [0, 119, 120, 200, 260] {
+            assert!(!s.late(i), "draw {i}");
+        }
+        for i in [261, 300, 339, 340, 399] {
+            assert!(s.late(i), "draw {i}");
+        }
+        // no switch can happen at a late draw, however full the background is, and every
+        // draw before the late ones can switch
+        for i in 0..400 {
+            assert_eq!(s.late(i), !s.switch_due(i, usize::MAX), "draw {i}");
+        }
     }
 }

@@ -130,6 +130,10 @@ impl Window {
 ///   The first refit reruns the step-size heuristic
 ///   and restarts dual averaging. A refit that fails (non-finite values) keeps the metric.
 /// - **The last 15 %**: dual averaging of the step size alone; sampling uses its average.
+/// - **Step-size statistic**: dual averaging targets Stan's acceptance statistic until no
+///   estimator switch can follow, then the symmetric one
+///   ([`Transition::accept_stat_sym`](crate::Transition::accept_stat_sym)), as nuts-rs does;
+///   it allows the 3–8 % longer steps nuts-rs settles on (BENCHMARKS.md, session 11).
 ///
 /// The metric is M⁻¹ = D^{1/2} (I + U (Λ − I) Uᵀ) D^{1/2} ([`Metric::low_rank`]): a leapfrog
 /// step costs O(d·k) beyond the gradient. A refit costs O(n d min(d, 2n) + min(d, 2n)³) for a
@@ -273,7 +277,7 @@ impl Warmup for LowRankWarmup {
             }
         }
         self.steps
-            .update_step_size(transition.accept_stat, integrator)
+            .update_step_size(iteration, transition, integrator)
     }
 
     fn stage(&self, iteration: usize) -> crate::observer::AdaptStage {
