@@ -28,10 +28,12 @@
 //! One row per posterior: verdict, number of reference quantities, wall time, gradient
 //! evaluations (warmup and sampling, all chains), the smallest bulk ESS of the reference
 //! quantities and that ESS per gradient, max |z| of the means and of the sds and the range of
-//! sd ÷ reference sd (of the compared quantities), max R-hat, the divergent transitions and
-//! the largest Pareto k̂; then one line per failing or heavy-tailed quantity, and last
-//! `posteriordb: N passed, M failed, K unsupported`. With `--csv PREFIX`
-//! each posterior's chains are also written as CmdStan CSV files `PREFIX<name>_<chain>.csv`.
+//! sd ÷ reference sd (of the compared quantities), max R-hat, the divergent transitions (of
+//! sampling, and in parentheses of warmup, counted by an observer of the sampler, so the draws
+//! are those of a run without it) and the largest Pareto k̂; then one line per failing or
+//! heavy-tailed quantity, and last `posteriordb: N passed, M failed, K unsupported`. With
+//! `--csv PREFIX` each posterior's chains are also written as CmdStan CSV files
+//! `PREFIX<name>_<chain>.csv`.
 //!
 //! **Approximations.** With `--method` other than `nuts` (the default) each posterior is
 //! approximated instead — single-path Pathfinder, multi-path Pathfinder (4 paths, PSIS

@@ -3,11 +3,26 @@
 
 use crate::models;
 use infer::mcmc::diagnostics::{Diagnostics, mcse_sd, pareto_khat};
+use infer::mcmc::{DrawEvent, Observer, Phase};
 use infer::prelude::*;
 use serde_json::Value;
 use std::error::Error;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
+
+/// Counts the divergent warmup transitions of every chain, as the sampler reports them to
+/// its observer: the draws (and their random streams) are those of a run without it.
+#[derive(Default)]
+struct WarmupDivergences(AtomicUsize);
+
+impl Observer for WarmupDivergences {
+    fn on_draw(&self, event: &DrawEvent) {
+        if event.phase == Phase::Warmup && event.divergent {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
 
 /// The thresholds of the comparison (see the runner's documentation).
 pub const MAX_Z: f64 = 4.0;
@@ -68,6 +83,8 @@ pub enum Outcome {
         rows: Vec<Row>,
         unusable: Vec<String>,
         divergent: usize,
+        /// Divergent warmup transitions, all chains.
+        warmup_divergent: usize,
         gradients: u64,
         /// Gradient evaluations before sampling: the chains' warmups (and the Pathfinder
         /// run of Pathfinder inits).
@@ -89,7 +106,7 @@ impl Outcome {
 
     /// The one-line summary: verdict, quantities, wall time, gradient evaluations, min bulk
     /// ESS, ESS per gradient, max |z| of the means and of the sds, the range of sd ÷
-    /// reference sd, max R-hat, divergent transitions.
+    /// reference sd, max R-hat, divergent transitions (sampling, and warmup in parentheses).
     pub fn line(&self, name: &str) -> String {
         match self {
             Outcome::Unsupported(m) => {
@@ -99,6 +116,7 @@ impl Outcome {
                 rows,
                 unusable,
                 divergent,
+                warmup_divergent,
                 gradients,
                 warmup_gradients,
                 seconds,
@@ -113,7 +131,7 @@ impl Outcome {
                 };
                 let untested = rows.iter().filter(|r| !r.sd_tested()).count();
                 format!(
-                    "{name:<45} {} {:>3} qty {seconds:7.2} s {gradients:>9} grads ({warmup_gradients} before sampling)  min ESS {min_ess:7.0}  ESS/grad {:.4}  max|z| {:5.2}  max|z_sd| {:5.2}  sd/ref {:.2}–{:.2}  R-hat ≤ {:.4}  div {divergent}  max k̂ {:.2}{}",
+                    "{name:<45} {} {:>3} qty {seconds:7.2} s {gradients:>9} grads ({warmup_gradients} before sampling)  min ESS {min_ess:7.0}  ESS/grad {:.4}  max|z| {:5.2}  max|z_sd| {:5.2}  sd/ref {:.2}–{:.2}  R-hat ≤ {:.4}  div {divergent} (warmup {warmup_divergent})  max k̂ {:.2}{}",
                     if self.passed() { "PASS" } else { "FAIL" },
                     rows.len() + unusable.len(),
                     min_ess / *gradients as f64,
@@ -229,7 +247,10 @@ pub fn run(
         ..*base
     };
     let start = Instant::now();
-    let fit = Sampler::new(settings)?.sample_model(&&*model)?;
+    let warmup_divergent = WarmupDivergences::default();
+    let fit = Sampler::new(settings)?
+        .with_observer(&warmup_divergent)
+        .sample_model(&&*model)?;
     let seconds = start.elapsed().as_secs_f64();
     if let Some(prefix) = csv {
         let name = folder
@@ -278,6 +299,7 @@ pub fn run(
         rows,
         unusable,
         divergent: fit.num_divergent(),
+        warmup_divergent: warmup_divergent.0.into_inner(),
         gradients: fit.gradient_evals(),
         warmup_gradients: fit.init_gradient_evals
             + fit

@@ -90,6 +90,17 @@ use target::Target;
 /// `output_samples` draws from the guide with log p, log q and the recorded quantities of
 /// each ([`LogDensity::write_draw`]).
 ///
+/// **Draws outside the density's domain.** A guide draw where the density cannot be
+/// evaluated (a recoverable [`LogDensityError`]: a transformed parameter's Cholesky factor of
+/// a matrix that is not numerically positive definite, say) has log p = −∞, and its recorded
+/// quantities that could not be computed are NaN — the values recorded before the failure
+/// (the constrained parameters) are kept. This is the rule of Stan's sampler output
+/// (`mcmc_writer::write_sample_params` catches the exception of `write_array`, whose output
+/// starts as NaN, and pads with NaN); Stan's ADVI output loop (`advi::run`) does not catch it,
+/// so there one such draw ends the run with the exception. One draw outside the domain says
+/// nothing of the others, so the fit is returned; its log p of −∞ marks the draw for
+/// importance weighting. A fatal error still ends the fit.
+///
 /// # Errors
 /// - [`AdviError::InvalidSetting`] (see [`AdviSettings::validate`]);
 ///   [`AdviError::ZeroDimension`]; [`AdviError::InitDimension`];
@@ -195,7 +206,11 @@ where
             return Err(e.into());
         }
         let mut r = &mut *rng;
-        target.density().write_draw(&z, &mut r, &mut out)?;
+        out.fill(f64::NAN);
+        match target.density().write_draw(&z, &mut r, &mut out) {
+            Ok(()) | Err(LogDensityError::Recoverable { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
         draws.row_mut(i).assign(&ndarray::ArrayView1::from(&z[..]));
         values
             .row_mut(i)

@@ -41,6 +41,28 @@ pub struct LbfgsOptions {
     pub tol_param: f64,
     /// Iterations before stopping unconverged. Default 2000.
     pub max_iterations: usize,
+    /// Consecutive iterations on which a relative test (`tol_rel_obj`, `tol_rel_grad`) must
+    /// hold before L-BFGS stops on it. Default 1 (CmdStan's rule: the first iteration on
+    /// which it holds); Pathfinder's default is 20 (see
+    /// [`PathfinderSettings`](super::PathfinderSettings)).
+    ///
+    /// Both relative tests measure one iteration's progress in the metric of the
+    /// quasi-Newton estimate: the decrease of −log p, and the Newton decrement gᵀHg with H
+    /// the two-loop inverse Hessian. Outside the span of the stored steps H is γI, γ = sᵀy /
+    /// yᵀy of the newest pair — on a badly scaled posterior the stiffest direction's inverse
+    /// curvature, orders of magnitude below the flat directions'. A step dominated by the
+    /// stiff directions then decreases −log p by almost nothing and gᵀHg underestimates the
+    /// decrement by up to the condition number, although the iterate is many posterior sds
+    /// from the mode along a flat ridge (earn_height's intercept and slope, condition
+    /// ≈ 10¹¹: ‖∇ log p‖ = 6·10⁻⁴ while 6 sds off; kilpisjarvi's: ‖∇ log p‖ = 1.2). The
+    /// stall ends when a step has enough of a component along the ridge for a correction
+    /// pair to carry its curvature (there: after 10–20 iterations); with the relative tests
+    /// off L-BFGS reaches the mode in 35–70 iterations. Both tests also divide by
+    /// max(|log p|, 1), which depends on the additive constant of an unnormalized log
+    /// density (earn_height's −log p ≈ 1.2·10⁴ at the mode, from the data's units), so
+    /// they are looser the larger that constant. The absolute tests (`tol_obj`,
+    /// `tol_grad`, `tol_param`) are not delayed.
+    pub rel_patience: usize,
 }
 
 impl Default for LbfgsOptions {
@@ -54,13 +76,14 @@ impl Default for LbfgsOptions {
             tol_rel_grad: 1e7,
             tol_param: 1e-8,
             max_iterations: 2000,
+            rel_patience: 1,
         }
     }
 }
 
 impl LbfgsOptions {
-    /// Checks every field: `history_size` and `max_iterations` ≥ 1, `init_alpha` finite and
-    /// > 0, the tolerances ≥ 0 (NaN fails).
+    /// Checks every field: `history_size`, `max_iterations` and `rel_patience` ≥ 1,
+    /// `init_alpha` finite and > 0, the tolerances ≥ 0 (NaN fails).
     ///
     /// # Errors
     ///
@@ -91,6 +114,12 @@ impl LbfgsOptions {
             self.max_iterations >= 1,
             "max_iterations",
             self.max_iterations as f64,
+            ">= 1",
+        )?;
+        check(
+            self.rel_patience >= 1,
+            "rel_patience",
+            self.rel_patience as f64,
             ">= 1",
         )
     }
@@ -176,6 +205,8 @@ pub struct Lbfgs {
     g: Vec<f64>,
     history: VecDeque<Pair>,
     iterations: usize,
+    /// Consecutive iterations on which a relative test held (see `rel_patience`).
+    stalled: usize,
     evals: u64,
     /// Scratch: search direction, trial point and its gradient.
     p: Vec<f64>,
@@ -233,6 +264,7 @@ impl Lbfgs {
             g,
             history: VecDeque::with_capacity(options.history_size),
             iterations: 0,
+            stalled: 0,
             evals: 1,
             p: vec![0.0; n],
             x_trial: vec![0.0; n],
@@ -346,7 +378,8 @@ impl Lbfgs {
         Ok(self.converged(f_old, step_norm))
     }
 
-    /// CmdStan's checks, in its order.
+    /// CmdStan's checks, in its order; a relative test stops only after holding on
+    /// `rel_patience` consecutive iterations.
     fn converged(&mut self, f_old: f64, step_norm: f64) -> Option<Convergence> {
         let o = &self.options;
         let df = (f_old - self.f).abs();
@@ -362,15 +395,20 @@ impl Lbfgs {
         if self.iterations >= o.max_iterations {
             return Some(Convergence::MaxIterations);
         }
-        if df / f_old.abs().max(self.f.abs()).max(1.0) < o.tol_rel_obj * f64::EPSILON {
-            return Some(Convergence::RelativeObjective);
+        let relative = if df / f_old.abs().max(self.f.abs()).max(1.0) < o.tol_rel_obj * f64::EPSILON
+        {
+            Some(Convergence::RelativeObjective)
+        } else {
+            self.direction();
+            let rel_grad = -dot(&self.p, &self.g) / self.f.abs().max(1.0);
+            (rel_grad < self.options.tol_rel_grad * f64::EPSILON)
+                .then_some(Convergence::RelativeGradient)
+        };
+        match relative {
+            Some(_) => self.stalled += 1,
+            None => self.stalled = 0,
         }
-        self.direction();
-        let rel_grad = -dot(&self.p, &self.g) / self.f.abs().max(1.0);
-        if rel_grad < self.options.tol_rel_grad * f64::EPSILON {
-            return Some(Convergence::RelativeGradient);
-        }
-        None
+        relative.filter(|_| self.stalled >= self.options.rel_patience)
     }
 
     /// p = −H g by the two-loop recursion (Nocedal & Wright, Algorithm 7.4), H₀ = γ I with

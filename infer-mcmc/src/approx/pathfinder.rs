@@ -40,7 +40,10 @@ pub struct PathfinderSettings {
     /// Draws of each ELBO estimate (K). Default 25.
     pub num_elbo_draws: usize,
     /// L-BFGS settings; `history_size` (J, default 5) is also the number of correction
-    /// pairs of the inverse-Hessian estimate; `max_iterations` (L) defaults to 1000, the
+    /// pairs of the inverse-Hessian estimate; `max_iterations` (L) defaults to 1000,
+    /// `rel_patience` to 20 (CmdStan: 1; see [`LbfgsOptions::rel_patience`]: on
+    /// earn_height and kilpisjarvi L-BFGS stalls for 10–20 iterations along the
+    /// intercept–slope ridge, many posterior sds from the mode, before it moves on), the
     /// rest to CmdStan's.
     pub lbfgs: LbfgsOptions,
     /// Initial points are drawn Uniform(−`init_radius`, `init_radius`) on the unconstrained
@@ -67,6 +70,7 @@ impl Default for PathfinderSettings {
             num_elbo_draws: 25,
             lbfgs: LbfgsOptions {
                 max_iterations: 1000,
+                rel_patience: 20,
                 ..LbfgsOptions::default()
             },
             init_radius: 2.0,
