@@ -42,16 +42,13 @@ family! {
         /// assert!(infer_dist::Beta::new(tape.var(1.0), tape.var(-2.0)).is_err());
         /// ```
         new,
-        support: |_| Constraint::UnitInterval,
+        domain: UnitInterval,
         rsample: true,
     }
 }
 
 impl<'t> Elementwise<'t> for BetaK<'t> {
     fn density([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
-        if !(0.0..=1.0).contains(&x) {
-            return util::off_support(x);
-        }
         let y = 1.0 - x;
         // ln(1 − x) by ln_1p (1 − x rounds to 1 for x < 1e-16, and (b − 1) ln(1 − x) matters
         // for a huge b)
@@ -84,9 +81,6 @@ impl<'t> Elementwise<'t> for BetaK<'t> {
     /// The density without −ln B(a, b) ([`norm`]), for `log_prob_sum` with scalar a and b:
     /// (a − 1) ln x + (b − 1) ln(1 − x), with the partials ln x and ln(1 − x).
     fn data([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
-        if !(0.0..=1.0).contains(&x) {
-            return util::off_support(x);
-        }
         let y = 1.0 - x;
         let ly = (-x).ln_1p();
         (

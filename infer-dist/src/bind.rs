@@ -12,7 +12,7 @@
 //! tape handle has its constants placed on that tape at construction, so binding it later
 //! costs nothing but the handle copies.
 
-use crate::elementwise::Arity;
+use crate::elementwise::{Arity, Domain};
 use crate::{Constraint, DistError};
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::ArrayD;
@@ -29,6 +29,10 @@ pub(crate) trait Base<'t> {
 
     /// The broadcast shape of the parameters.
     fn batch(&self) -> Shape;
+
+    /// Where an elementwise family's formulas are called, and (unless the family names its
+    /// support) its support; [`Domain::Any`] for the other families.
+    const DOMAIN: Domain;
 
     /// The parameters, in the order of the struct (and of [`Base::Args`] after the value).
     fn params(&self) -> <Self::Args as Arity>::Params<'t>;
@@ -117,8 +121,9 @@ pub(crate) trait KlBind<'t> {
 /// [`crate::Distribution::params`] when they are not the field names (a family built from
 /// probabilities or from logits); `new` (optional, after its docs) makes the public constructor
 /// `new(param, …)`, checking each parameter with the [`Check`](crate::util::Check) written after
-/// its name in `params`; `support` is a function of the kernel; `rsample` says whether the
-/// family is reparameterizable.
+/// its name in `params`; `support` is a function of the kernel; `domain` (optional, for an
+/// elementwise family) names the [`Domain`] of its formulas, which is also its support when
+/// `support` is not given; `rsample` says whether the family is reparameterizable.
 macro_rules! family {
     (
         $(#[$doc:meta])*
@@ -128,7 +133,8 @@ macro_rules! family {
             $(name: $pyname:expr,)?
             $(names: |$d:ident| $names:expr,)?
             $($(#[$ndoc:meta])* new,)?
-            support: $sup:expr,
+            $(support: $sup:expr,)?
+            $(domain: $dom:ident,)?
             rsample: $rs:tt $(,)?
         }
     ) => {
@@ -163,6 +169,7 @@ macro_rules! family {
         impl<'t> $crate::bind::Base<'t> for $kname<'t> {
             const NAME: &'static str = NAME;
             type Args = [f64; 1 + [$(stringify!($p)),+].len()];
+            const DOMAIN: $crate::elementwise::Domain = $crate::bind::family!(@domain $($dom)?);
             #[inline(always)]
             fn batch(&self) -> infer_ad::Shape {
                 self.batch
@@ -173,8 +180,7 @@ macro_rules! family {
             }
             #[inline]
             fn support(&self) -> $crate::Constraint {
-                let support: fn(&Self) -> $crate::Constraint = $sup;
-                support(self)
+                $crate::bind::family!(@support self $($sup)?)
             }
         }
 
@@ -410,6 +416,20 @@ macro_rules! family {
             $crate::bind::Kernel::$m(&self.bound(stringify!($m))?)
         }
     )*};
+    (@support $k:ident $sup:expr) => {{
+        let support: fn(&Self) -> $crate::Constraint = $sup;
+        support($k)
+    }};
+    // the support of an elementwise family that names none: its domain's
+    (@support $k:ident) => {
+        <Self as $crate::bind::Base>::DOMAIN.constraint()
+    };
+    (@domain $dom:ident) => {
+        $crate::elementwise::Domain::$dom
+    };
+    (@domain) => {
+        $crate::elementwise::Domain::Any
+    };
     (@name $name:ident $pyname:expr) => {
         $pyname
     };

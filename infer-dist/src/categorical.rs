@@ -1,8 +1,8 @@
 //! The categorical distribution over {0, …, K − 1}, parameterized by probabilities or logits.
 
 use crate::bind::{Kernel, family};
-use crate::util::{self};
-use crate::{Constraint, DistError, Param};
+use crate::util;
+use crate::{Constraint, DistError};
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::ArrayD;
 
@@ -53,10 +53,7 @@ impl<'t> Categorical<'t> {
     /// assert!(infer_dist::Categorical::from_probs(tape.tensor(&ndarray::array![0.5, -0.5])).is_err());
     /// ```
     pub fn from_probs(probs: impl crate::IntoParam<'t>) -> Result<Self, DistError> {
-        let [param] = crate::param::take_params!(NAME; probs);
-        let c = util::Check::NON_NEGATIVE;
-        util::check_param(NAME, "probs", &param, c.ok, c.reason)?;
-        Self::build(param, false)
+        Self::build(probs, false)
     }
 
     /// A categorical distribution with log-probabilities (up to a constant) along the last
@@ -74,14 +71,13 @@ impl<'t> Categorical<'t> {
     /// # Ok::<(), infer_dist::DistError>(())
     /// ```
     pub fn from_logits(logits: impl crate::IntoParam<'t>) -> Result<Self, DistError> {
-        let [param] = crate::param::take_params!(NAME; logits);
-        util::check_param(NAME, "logits", &param, util::finite, util::FINITE)?;
-        Self::build(param, true)
+        Self::build(logits, true)
     }
 
-    /// The distribution from its checked parameter, probabilities (their rows checked here)
-    /// or (`logits`) log-probabilities.
-    fn build(param: Param<'t>, logits: bool) -> Result<Self, DistError> {
+    /// The distribution from its parameter, probabilities or (`logits`) log-probabilities,
+    /// checked elementwise ([`util::probs_or_logits`]) and by rows here.
+    fn build(param: impl crate::IntoParam<'t>, logits: bool) -> Result<Self, DistError> {
+        let param = util::probs_or_logits(NAME, param, logits)?;
         let what = "parameter (needs a non-empty last axis of categories)";
         let (batch, k) = util::split_categories(NAME, &param, logits, what)?;
         Ok(Categorical {

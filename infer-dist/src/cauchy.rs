@@ -38,7 +38,7 @@ family! {
         /// assert!(infer_dist::Cauchy::new(tape.var(0.0), tape.var(f64::NAN)).is_err());
         /// ```
         new,
-        support: |_| Constraint::Real,
+        domain: Any,
         rsample: true,
     }
 }

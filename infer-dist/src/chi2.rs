@@ -41,16 +41,22 @@ family! {
         /// assert!(infer_dist::Chi2::new(tape.var(0.0)).is_err());
         /// ```
         new,
-        support: |_| util::NON_NEGATIVE,
+        domain: NonNegative,
         rsample: true,
     }
 }
 
+impl Check {
+    /// Chi2(ν) is Gamma(ν/2, ½): ν/2 must not underflow to 0, which it does for the one value
+    /// ν = 5e-324 (the smallest subnormal).
+    const HALF_POSITIVE: Check = Check {
+        ok: |v| positive(v) && 0.5 * v > 0.0,
+        reason: "must be finite and > 0, with df/2 > 0 (df ≥ 1e-323)",
+    };
+}
+
 impl<'t> Elementwise<'t> for Chi2K<'t> {
     fn density([x, v]: [f64; 2]) -> (f64, [f64; 2]) {
-        if !(x >= 0.0) || x.is_infinite() {
-            return util::off_support(x);
-        }
         let a = 0.5 * v;
         (
             // the Gamma(ν/2, ½) log density, in its stable form for a large ν
@@ -64,9 +70,6 @@ impl<'t> Elementwise<'t> for Chi2K<'t> {
     /// The density without its parameter-only terms ([`norm`]), for `log_prob_sum` with a scalar
     /// ν: (ν/2 − 1) ln x − x/2, with the partial ½ ln x for ν.
     fn data([x, v]: [f64; 2]) -> (f64, [f64; 2]) {
-        if !(x >= 0.0) || x.is_infinite() {
-            return util::off_support(x);
-        }
         let a = 0.5 * v;
         let lx = x.ln();
         (
@@ -127,13 +130,3 @@ impl<'t> Elementwise<'t> for Chi2K<'t> {
         Ok(self.df.scale(2.0).broadcast_to(self.batch)?)
     }
 }
-
-impl Check {
-    /// Chi2(ν) is Gamma(ν/2, ½): ν/2 must not underflow to 0, which it does for the one value
-    /// ν = 5e-324 (the smallest subnormal).
-    const HALF_POSITIVE: Check = Check {
-        ok: |v| positive(v) && 0.5 * v > 0.0,
-        reason: "must be finite and > 0, with df/2 > 0 (df ≥ 1e-323)",
-    };
-}
-

@@ -39,7 +39,7 @@ crate::bind::family! {
         /// assert!(infer_dist::Delta::new(tape.var(f64::NAN)).is_err());
         /// ```
         new,
-        support: |_| Constraint::Real,
+        domain: Any,
         rsample: true,
     }
 }

@@ -3,7 +3,8 @@
 //! implementation of their tape-facing methods.
 //!
 //! A family file holds what is its own: the struct, its parameters with their checks, its
-//! support and the constructor's docs (through [`crate::bind::family!`]), and an
+//! support (for most, the [`Domain`] of its formulas, whose test `log_prob` applies before
+//! calling them) and the constructor's docs (through [`crate::bind::family!`]), and an
 //! `impl Elementwise` with the formulas — the log density with its partials (and its split into
 //! data and parameter-only terms where `log_prob_sum` hoists the latter), and where the family
 //! has them the cdf, the sampler, entropy, mean and variance. Everything that records on the tape is written once, here: `log_prob` is one
@@ -18,9 +19,9 @@
 //! `module::Type` in the registry of `lib.rs` (`for_each_family!`), which declares the module,
 //! re-exports the type (also in the prelude) and gives it its variant of [`crate::Family`].
 
-use crate::DistError;
 use crate::bind::{Base, Kernel, RKernel};
 use crate::util::{self, Scaled};
+use crate::{Constraint, DistError};
 use infer_ad::{Shape, Tape, Tensor, Var};
 use ndarray::ArrayD;
 
@@ -53,6 +54,12 @@ pub(crate) trait Arity: Copy + Sized + 'static {
 
     /// The array with slot 0 set to `x`.
     fn with_first(self, x: f64) -> Self;
+
+    /// Slot 0.
+    fn first(self) -> f64;
+
+    /// [`util::off_support`] at the value `x`.
+    fn off_support(x: f64) -> (f64, Self);
 
     /// The parameters' values broadcast to `batch`, one argument array per element (slot 0 is 0).
     fn columns(params: Self::Params<'_>, batch: Shape) -> Vec<Self>;
@@ -105,6 +112,16 @@ macro_rules! arity {
             fn with_first(mut self, x: f64) -> Self {
                 self[0] = x;
                 self
+            }
+
+            #[inline(always)]
+            fn first(self) -> f64 {
+                self[0]
+            }
+
+            #[inline(always)]
+            fn off_support(x: f64) -> (f64, Self) {
+                util::off_support(x)
             }
 
             fn columns(params: Self::Params<'_>, batch: Shape) -> Vec<Self> {
@@ -179,6 +196,66 @@ fn operands<'t, const K: usize, const P: usize>(
     std::array::from_fn(|k| if k == 0 { first } else { params[k - 1] })
 }
 
+/// Where the log density of an elementwise family is defined, as a test of one value element
+/// ([`Base::DOMAIN`], the `domain` of [`crate::bind::family!`]). Outside it `log_prob` is
+/// [`util::off_support`] (−∞, NaN for a NaN value, with zero partials) without calling the
+/// family's formulas; it is also the family's support ([`Domain::constraint`]) unless the
+/// family names another.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Domain {
+    /// Every value: the family's formulas handle ±∞ and NaN themselves.
+    Any,
+    /// The finite reals (support [`Constraint::Real`]).
+    Finite,
+    /// [0, ∞).
+    NonNegative,
+    /// (0, ∞).
+    Positive,
+    /// [0, 1].
+    UnitInterval,
+    /// The non-negative integers ([`util::is_count`]).
+    Count,
+}
+
+impl Domain {
+    /// Whether the value element `x` is in the domain.
+    #[inline(always)]
+    pub(crate) fn contains(self, x: f64) -> bool {
+        match self {
+            Domain::Any => true,
+            Domain::Finite => x.is_finite(),
+            Domain::NonNegative => x >= 0.0 && !x.is_infinite(),
+            Domain::Positive => x > 0.0 && !x.is_infinite(),
+            Domain::UnitInterval => (0.0..=1.0).contains(&x),
+            Domain::Count => util::is_count(x),
+        }
+    }
+
+    /// The support of a family with this domain.
+    pub(crate) fn constraint(self) -> Constraint {
+        match self {
+            Domain::Any | Domain::Finite => Constraint::Real,
+            Domain::NonNegative => util::NON_NEGATIVE,
+            Domain::Positive => Constraint::Positive,
+            Domain::UnitInterval => Constraint::UnitInterval,
+            Domain::Count => Constraint::NonNegativeInteger,
+        }
+    }
+
+    /// `f` inside the domain, [`util::off_support`] outside.
+    #[inline(always)]
+    fn guard<A: Arity>(self, f: impl Fn(A) -> (f64, A)) -> impl Fn(A) -> (f64, A) {
+        move |a| {
+            let x = a.first();
+            if self.contains(x) {
+                f(a)
+            } else {
+                A::off_support(x)
+            }
+        }
+    }
+}
+
 /// The formulas of a family whose log density is elementwise in the value and the parameters
 /// (broadcast against each other). Implemented on the family's kernel struct (its parameters
 /// bound to one tape, made by [`crate::bind::family!`]); [`Kernel`] and [`RKernel`] follow from
@@ -188,9 +265,11 @@ fn operands<'t, const K: usize, const P: usize>(
 /// order of the struct) and returns the result with its partials in the same order. A quantity
 /// the family does not have is left at its default (`None`, or [`DistError::NotDefined`]).
 pub(crate) trait Elementwise<'t>: Base<'t> + Sized {
-    /// The log density at one element with its partials (in the scaled form
-    /// [`Elementwise::SCALED`] if that is given). Outside the support −∞ (NaN for a NaN value)
-    /// with zero partials.
+    /// The log density at one element of the family's [`Base::DOMAIN`] (outside it `log_prob`
+    /// does not call this: the log density is −∞, NaN for a NaN value, with zero partials),
+    /// with its partials (in the scaled form [`Elementwise::SCALED`] if that is given). Outside
+    /// the support (where the domain does not exclude it) −∞ (NaN for a NaN value) with zero
+    /// partials.
     fn density(a: Self::Args) -> (f64, Self::Args);
 
     /// The scaled form of the partials of [`Elementwise::density`], [`Elementwise::data`] and
@@ -335,7 +414,7 @@ impl<'t, F: Elementwise<'t>> Kernel<'t> for F {
             value,
             self.params(),
             F::SCALED,
-            F::density,
+            F::DOMAIN.guard(F::density),
         )
     }
 
@@ -350,8 +429,8 @@ impl<'t, F: Elementwise<'t>> Kernel<'t> for F {
             value,
             self.params(),
             F::SCALED,
-            F::density,
-            F::HOISTED.then_some((F::data, F::norm)),
+            F::DOMAIN.guard(F::density),
+            F::HOISTED.then_some((F::DOMAIN.guard(F::data), F::norm)),
         )
     }
 

@@ -35,16 +35,13 @@ family! {
         /// assert!(infer_dist::Exponential::new(tape.var(-1.0)).is_err());
         /// ```
         new,
-        support: |_| util::NON_NEGATIVE,
+        domain: NonNegative,
         rsample: true,
     }
 }
 
 impl<'t> Elementwise<'t> for ExponentialK<'t> {
     fn density([x, r]: [f64; 2]) -> (f64, [f64; 2]) {
-        if !(x >= 0.0) || x.is_infinite() {
-            return util::off_support(x);
-        }
         (r.ln() - r * x, [-r, 1.0 - r * x])
     }
 
@@ -56,9 +53,6 @@ impl<'t> Elementwise<'t> for ExponentialK<'t> {
 
     /// The density without its parameter-only term ([`norm`]), for `log_prob_sum` with a scalar λ.
     fn data([x, r]: [f64; 2]) -> (f64, [f64; 2]) {
-        if !(x >= 0.0) || x.is_infinite() {
-            return util::off_support(x);
-        }
         (-r * x, [-r, -r * x])
     }
 

@@ -143,16 +143,13 @@ family! {
         /// assert!(infer_dist::Gamma::new(tape.var(0.0), tape.var(1.0)).is_err());
         /// ```
         new,
-        support: |_| util::NON_NEGATIVE,
+        domain: NonNegative,
         rsample: true,
     }
 }
 
 impl<'t> Elementwise<'t> for GammaK<'t> {
     fn density([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
-        if !(x >= 0.0) || x.is_infinite() {
-            return util::off_support(x);
-        }
         let lx = x.ln();
         (
             gamma_ln_density(a, b.ln(), lx, b * x),
@@ -169,9 +166,6 @@ impl<'t> Elementwise<'t> for GammaK<'t> {
     /// The density without its parameter-only terms ([`norm`]), for `log_prob_sum` with scalar α
     /// and β: (α − 1) ln x − βx, with the partials ln x for α and −βx for β (times β).
     fn data([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
-        if !(x >= 0.0) || x.is_infinite() {
-            return util::off_support(x);
-        }
         let lx = x.ln();
         let y = b * x;
         (xlogy_l(a - 1.0, lx) - y, [dx_power(a, x) - b, lx, -y])

@@ -36,7 +36,7 @@ family! {
         /// assert!(infer_dist::Geometric::new(tape.var(0.0)).is_err());
         /// ```
         new,
-        support: |_| Constraint::NonNegativeInteger,
+        domain: Count,
         rsample: false,
     }
 }
@@ -51,9 +51,6 @@ impl Check {
 
 impl<'t> Elementwise<'t> for GeometricK<'t> {
     fn density([k, p]: [f64; 2]) -> (f64, [f64; 2]) {
-        if !util::is_count(k) {
-            return util::off_support(k);
-        }
         if k == 0.0 {
             return (p.ln(), [0.0, 1.0 / p]);
         }

@@ -41,7 +41,7 @@ family! {
         /// assert!(infer_dist::Gumbel::new(tape.var(f64::INFINITY), tape.var(1.0)).is_err());
         /// ```
         new,
-        support: |_| Constraint::Real,
+        domain: Any,
         rsample: true,
     }
 }

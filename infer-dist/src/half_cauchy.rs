@@ -37,7 +37,7 @@ family! {
         /// assert!(infer_dist::HalfCauchy::new(tape.var(f64::INFINITY)).is_err());
         /// ```
         new,
-        support: |_| util::NON_NEGATIVE,
+        domain: NonNegative,
         rsample: true,
     }
 }
@@ -45,9 +45,7 @@ family! {
 impl<'t> Elementwise<'t> for HalfCauchyK<'t> {
     /// With (z² − 1)/(z² + 1) = 1 − 2/(1 + z²) for σ (1 when z² overflows).
     fn density([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
-        let Some((z2, l, g)) = parts(x, s) else {
-            return util::off_support(x);
-        };
+        let (z2, l, g) = parts(x, s);
         (
             LN_2 - PI.ln() - fastmath::ln(s) - l,
             [-2.0 * g / s, 1.0 - 2.0 / (1.0 + z2)],
@@ -61,9 +59,7 @@ impl<'t> Elementwise<'t> for HalfCauchyK<'t> {
 
     /// The density without its parameter-only terms ([`norm`]), for `log_prob_sum` with a scalar σ.
     fn data([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
-        let Some((z2, l, g)) = parts(x, s) else {
-            return util::off_support(x);
-        };
+        let (z2, l, g) = parts(x, s);
         (-l, [-2.0 * g / s, 2.0 - 2.0 / (1.0 + z2)])
     }
 
@@ -104,11 +100,8 @@ impl<'t> Elementwise<'t> for HalfCauchyK<'t> {
 }
 
 /// z² = (x/σ)², ln(1 + z²) and z/(1 + z²), also when z² overflows (then 2 ln z from the logs
-/// and 1/z: the ratios of two infinities were NaN); `None` off the support.
-fn parts(x: f64, s: f64) -> Option<(f64, f64, f64)> {
-    if !(x >= 0.0) || x.is_infinite() {
-        return None;
-    }
+/// and 1/z: the ratios of two infinities were NaN), for x in the support.
+fn parts(x: f64, s: f64) -> (f64, f64, f64) {
     let z = x / s;
     let z2 = z * z;
     let (l, g) = if z2.is_finite() {
@@ -116,7 +109,7 @@ fn parts(x: f64, s: f64) -> Option<(f64, f64, f64)> {
     } else {
         (2.0 * (x.ln() - s.ln()), 1.0 / z)
     };
-    Some((z2, l, g))
+    (z2, l, g)
 }
 
 /// |tan(π(u − ½))|: the standard half-Cauchy noise.

@@ -37,16 +37,13 @@ family! {
         /// assert!(infer_dist::HalfNormal::new(tape.var(0.0)).is_err());
         /// ```
         new,
-        support: |_| util::NON_NEGATIVE,
+        domain: NonNegative,
         rsample: true,
     }
 }
 
 impl<'t> Elementwise<'t> for HalfNormalK<'t> {
     fn density([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
-        if !(x >= 0.0) || x.is_infinite() {
-            return util::off_support(x);
-        }
         let z = x / s;
         (
             LN_2 - 0.5 * z * z - s.ln() - LN_SQRT_2PI,
@@ -61,9 +58,6 @@ impl<'t> Elementwise<'t> for HalfNormalK<'t> {
 
     /// The density without its parameter-only terms ([`norm`]), for `log_prob_sum` with a scalar σ.
     fn data([x, s]: [f64; 2]) -> (f64, [f64; 2]) {
-        if !(x >= 0.0) || x.is_infinite() {
-            return util::off_support(x);
-        }
         let z = x / s;
         (-0.5 * z * z, [-z / s, z * z])
     }

@@ -44,16 +44,13 @@ family! {
         /// assert!(infer_dist::InverseGamma::new(tape.var(1.0), tape.var(0.0)).is_err());
         /// ```
         new,
-        support: |_| Constraint::Positive,
+        domain: Positive,
         rsample: true,
     }
 }
 
 impl<'t> Elementwise<'t> for InverseGammaK<'t> {
     fn density([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
-        if !(x > 0.0) || x.is_infinite() {
-            return util::off_support(x);
-        }
         let lx = x.ln();
         // b/x, not b·(1/x): 1/x overflows for a subnormal x where b/x does not
         let bx = b / x;
@@ -80,9 +77,6 @@ impl<'t> Elementwise<'t> for InverseGammaK<'t> {
     /// The density without its parameter-only terms ([`norm`]), for `log_prob_sum` with scalar a
     /// and b: −(a + 1) ln x − b/x, with the partials −ln x for a and −b/x for b (times b).
     fn data([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
-        if !(x > 0.0) || x.is_infinite() {
-            return util::off_support(x);
-        }
         let lx = x.ln();
         let bx = b / x;
         (-(a + 1.0) * lx - bx, [(bx - (a + 1.0)) / x, -lx, -bx])

@@ -40,16 +40,13 @@ family! {
         /// assert!(infer_dist::Kumaraswamy::new(tape.var(0.0), tape.var(1.0)).is_err());
         /// ```
         new,
-        support: |_| Constraint::UnitInterval,
+        domain: UnitInterval,
         rsample: true,
     }
 }
 
 impl<'t> Elementwise<'t> for KumaraswamyK<'t> {
     fn density([x, a, b]: [f64; 3]) -> (f64, [f64; 3]) {
-        if !(0.0..=1.0).contains(&x) {
-            return util::off_support(x);
-        }
         let lx = x.ln();
         let t = a * lx;
         let xa = t.exp();

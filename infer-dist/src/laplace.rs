@@ -46,7 +46,7 @@ family! {
         /// assert!(infer_dist::Laplace::new(tape.var(0.0), tape.var(0.0)).is_err());
         /// ```
         new,
-        support: |_| Constraint::Real,
+        domain: Any,
         rsample: true,
     }
 }

@@ -38,16 +38,13 @@ family! {
         /// assert!(infer_dist::LogNormal::new(tape.var(0.0), tape.var(-1.0)).is_err());
         /// ```
         new,
-        support: |_| Constraint::Positive,
+        domain: Positive,
         rsample: true,
     }
 }
 
 impl<'t> Elementwise<'t> for LogNormalK<'t> {
     fn density([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
-        if !(x > 0.0) || x.is_infinite() {
-            return util::off_support(x);
-        }
         let y = x.ln();
         let z = (y - m) / s;
         (
@@ -65,9 +62,6 @@ impl<'t> Elementwise<'t> for LogNormalK<'t> {
     /// The density without its parameter-only terms ([`norm`]), for `log_prob_sum` with scalar
     /// μ and σ.
     fn data([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
-        if !(x > 0.0) || x.is_infinite() {
-            return util::off_support(x);
-        }
         let y = x.ln();
         let z = (y - m) / s;
         (-0.5 * z * z - y, [(-z / s - 1.0) / x, y - m, z * z])

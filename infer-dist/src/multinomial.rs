@@ -1,8 +1,8 @@
 //! The multinomial distribution: counts of `total_count` categorical trials over K categories.
 
 use crate::bind::Kernel;
-use crate::util::{self, Check, check_param};
-use crate::{Constraint, DistError, Param};
+use crate::util;
+use crate::{Constraint, DistError};
 use infer_ad::scalar::lgamma;
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::ArrayD;
@@ -161,11 +161,7 @@ impl<'t> Multinomial<'t> {
         total_count: u64,
         probs: impl crate::IntoParam<'t>,
     ) -> Result<Self, DistError> {
-        let [param] = crate::param::take_params!(NAME; probs);
-        check_total_count(NAME, total_count)?;
-        let c = Check::NON_NEGATIVE;
-        check_param(NAME, "probs", &param, c.ok, c.reason)?;
-        Self::build(total_count, param, false)
+        Self::build(total_count, probs, false)
     }
 
     /// A multinomial distribution of `total_count` trials with log-probabilities (up to a
@@ -186,15 +182,21 @@ impl<'t> Multinomial<'t> {
         total_count: u64,
         logits: impl crate::IntoParam<'t>,
     ) -> Result<Self, DistError> {
-        let [param] = crate::param::take_params!(NAME; logits);
-        check_total_count(NAME, total_count)?;
-        check_param(NAME, "logits", &param, util::finite, util::FINITE)?;
-        Self::build(total_count, param, true)
+        Self::build(total_count, logits, true)
     }
 
-    /// The distribution from its checked parameter, probabilities (their rows checked here)
-    /// or (`logits`) log-probabilities.
-    fn build(total_count: u64, param: Param<'t>, logits: bool) -> Result<Self, DistError> {
+    /// The distribution of `total_count` trials from its parameter, probabilities or
+    /// (`logits`) log-probabilities, checked elementwise ([`util::probs_or_logits`]) and by
+    /// rows here.
+    fn build(
+        total_count: u64,
+        param: impl crate::IntoParam<'t>,
+        logits: bool,
+    ) -> Result<Self, DistError> {
+        // a single parameter binds without error: the order of the checks is total_count, then
+        // the elements, then the rows
+        check_total_count(NAME, total_count)?;
+        let param = util::probs_or_logits(NAME, param, logits)?;
         let what = if logits {
             "logits (needs a non-empty last axis)"
         } else {

@@ -41,7 +41,7 @@ family! {
         /// assert!(infer_dist::NegativeBinomial::new(tape.var(2.0), tape.var(1.0)).is_err());
         /// ```
         new,
-        support: |_| Constraint::NonNegativeInteger,
+        domain: Count,
         rsample: false,
     }
 }
@@ -56,9 +56,6 @@ impl Check {
 
 impl<'t> Elementwise<'t> for NegativeBinomialK<'t> {
     fn density([k, r, p]: [f64; 3]) -> (f64, [f64; 3]) {
-        if !util::is_count(k) {
-            return util::off_support(k);
-        }
         if p == 0.0 {
             // the point mass at 0 (ln C(k + r − 1, k) + k ln 0 is ∞ − ∞ for huge k and r)
             return if k == 0.0 {

@@ -45,7 +45,7 @@ family! {
         /// # Ok::<(), infer_dist::DistError>(())
         /// ```
         new,
-        support: |_| Constraint::Real,
+        domain: Finite,
         rsample: true,
     }
 }
@@ -53,9 +53,6 @@ family! {
 impl<'t> Elementwise<'t> for NormalK<'t> {
     #[inline]
     fn density([x, m, s]: [f64; 3]) -> (f64, [f64; 3]) {
-        if !x.is_finite() {
-            return util::off_support(x);
-        }
         let lp = |z: f64| -0.5 * z * z - fastmath::ln(s) - LN_SQRT_2PI;
         let r = 1.0 / s;
         if r.is_finite() {

@@ -38,16 +38,13 @@ family! {
         /// assert!(infer_dist::Poisson::new(tape.var(-1.0)).is_err());
         /// ```
         new,
-        support: |_| Constraint::NonNegativeInteger,
+        domain: Count,
         rsample: false,
     }
 }
 
 impl<'t> Elementwise<'t> for PoissonK<'t> {
     fn density([k, r]: [f64; 2]) -> (f64, [f64; 2]) {
-        if !util::is_count(k) {
-            return util::off_support(k);
-        }
         let dr = if k == 0.0 { -1.0 } else { k / r - 1.0 };
         if k == 0.0 {
             return (-r, [0.0, dr]);

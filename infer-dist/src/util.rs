@@ -10,7 +10,7 @@ mod check;
 
 pub(crate) use check::{
     Check, FINITE, POSITIVE, PROB, ROW_TOTALS, check_param, check_row_sums, finite, param_batch,
-    positive, prob, split_categories, split_last,
+    positive, prob, probs_or_logits, split_categories, split_last,
 };
 
 /// The support [0, ∞).
@@ -208,7 +208,7 @@ pub(crate) fn mul0(a: f64, b: f64) -> f64 {
     if a == 0.0 || b == 0.0 { 0.0 } else { a * b }
 }
 
-/// The value's elements are in the family's support, for elementwise constraints.
+/// −∞ with zero partials: the log density at a value the family cannot produce.
 #[inline]
 pub(crate) fn neg_inf<const K: usize>() -> (f64, [f64; K]) {
     (f64::NEG_INFINITY, [0.0; K])

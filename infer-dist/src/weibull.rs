@@ -38,16 +38,13 @@ family! {
         /// assert!(infer_dist::Weibull::new(tape.var(1.0), tape.var(0.0)).is_err());
         /// ```
         new,
-        support: |_| Constraint::Positive,
+        domain: Positive,
         rsample: true,
     }
 }
 
 impl<'t> Elementwise<'t> for WeibullK<'t> {
     fn density([x, l, k]: [f64; 3]) -> (f64, [f64; 3]) {
-        if !(x > 0.0) || x.is_infinite() {
-            return util::off_support(x);
-        }
         let lt = x.ln() - l.ln();
         let tk = (k * lt).exp();
         if tk == f64::INFINITY {

@@ -81,10 +81,7 @@ fn matvec_rows_body(a: &[f64], x: &[f64], out: &mut [f64]) {
     let k4 = k - k % 4;
     let full = m - m % 4;
     for i in (0..full).step_by(4) {
-        let rows = &a[i * k..(i + 4) * k];
-        let (r0, rest) = rows.split_at(k);
-        let (r1, rest) = rest.split_at(k);
-        let (r2, r3) = rest.split_at(k);
+        let [r0, r1, r2, r3] = four_rows(a, i, k);
         let mut acc = [[0.0f64; 4]; 4];
         for ((((xc, c0), c1), c2), c3) in x[..k4]
             .chunks_exact(4)
@@ -114,6 +111,16 @@ fn matvec_rows_body(a: &[f64], x: &[f64], out: &mut [f64]) {
     }
 }
 
+/// Rows `i..i + 4` of the row-major `a` of `k` columns.
+#[inline(always)]
+fn four_rows(a: &[f64], i: usize, k: usize) -> [&[f64]; 4] {
+    let rows = &a[i * k..(i + 4) * k];
+    let (r0, rest) = rows.split_at(k);
+    let (r1, rest) = rest.split_at(k);
+    let (r2, r3) = rest.split_at(k);
+    [r0, r1, r2, r3]
+}
+
 pub(crate) fn matvec_data_backward(mat: &Array2<f64>, adj: &mut [f64], out: usize, x: usize) {
     let (m, k) = mat.dim();
     let data = mat
@@ -140,10 +147,7 @@ fn matvec_data_backward_body(data: &[f64], hi: &[f64], gx: &mut [f64]) {
     while i < full {
         let g = [hi[i], hi[i + 1], hi[i + 2], hi[i + 3]];
         if g.iter().all(|&v| v != 0.0) {
-            let rows = &data[i * k..(i + 4) * k];
-            let (r0, rest) = rows.split_at(k);
-            let (r1, rest) = rest.split_at(k);
-            let (r2, r3) = rest.split_at(k);
+            let [r0, r1, r2, r3] = four_rows(data, i, k);
             for j in 0..k {
                 let mut v = gx[j];
                 v += g[0] * r0[j];

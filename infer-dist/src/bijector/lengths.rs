@@ -4,6 +4,20 @@
 use super::{Bijector, cholesky, square_root, sum_to_zero, triangular_root};
 use crate::DistError;
 
+/// The pattern of the bijectors that keep the length: the elementwise ones and the ordered
+/// vectors.
+macro_rules! same_length {
+    () => {
+        Bijector::Identity
+            | Bijector::Exp
+            | Bijector::ShiftedExp { .. }
+            | Bijector::ScaledSigmoid { .. }
+            | Bijector::Sigmoid
+            | Bijector::Ordered
+            | Bijector::PositiveOrdered
+    };
+}
+
 impl Bijector {
     /// A short name, e.g. `"StickBreaking"`.
     ///
@@ -118,13 +132,7 @@ impl Bijector {
                 self.validate()?;
                 cholesky::cov_unconstrained_len(*rows, *cols, constrained_len)
             }
-            Bijector::Identity
-            | Bijector::Exp
-            | Bijector::ShiftedExp { .. }
-            | Bijector::ScaledSigmoid { .. }
-            | Bijector::Sigmoid
-            | Bijector::Ordered
-            | Bijector::PositiveOrdered => Ok(constrained_len),
+            same_length!() => Ok(constrained_len),
         }
     }
 
@@ -162,13 +170,7 @@ impl Bijector {
                 self.validate()?;
                 cholesky::cov_constrained_len(*rows, *cols, unconstrained_len)
             }
-            Bijector::Identity
-            | Bijector::Exp
-            | Bijector::ShiftedExp { .. }
-            | Bijector::ScaledSigmoid { .. }
-            | Bijector::Sigmoid
-            | Bijector::Ordered
-            | Bijector::PositiveOrdered => Ok(unconstrained_len),
+            same_length!() => Ok(unconstrained_len),
         }
     }
 }

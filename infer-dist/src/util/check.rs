@@ -34,6 +34,26 @@ pub(crate) fn check(
     check_values(dist, param, &t.to_vec(), ok, reason)
 }
 
+/// The one parameter of a family built from probabilities (finite and ≥ 0, checked as `probs`)
+/// or, with `logits`, from log-probabilities (finite, checked as `logits`).
+///
+/// # Errors
+/// [`DistError::InvalidParameter`] for the first element that fails its check.
+pub(crate) fn probs_or_logits<'t>(
+    dist: &'static str,
+    param: impl crate::IntoParam<'t>,
+    logits: bool,
+) -> Result<crate::Param<'t>, DistError> {
+    let [param] = crate::param::take_params!(dist; param);
+    let (name, c) = if logits {
+        ("logits", Check::FINITE)
+    } else {
+        ("probs", Check::NON_NEGATIVE)
+    };
+    check_param(dist, name, &param, c.ok, c.reason)?;
+    Ok(param)
+}
+
 /// [`check`] for a parameter that may be a constant.
 #[inline(always)]
 pub(crate) fn check_param(

@@ -240,29 +240,25 @@ fn kuma_moment(p: &[f64], n: f64) -> f64 {
     (b.ln() + lgamma(1.0 + n / a) + lgamma(b) - lgamma(1.0 + b + n / a)).exp()
 }
 
+/// Gamma(α, β) at `params`: E[x] = α/β, E[x²] = α(α + 1)/β².
+fn gamma_case(name: &'static str, params: &'static [f64]) -> Case {
+    Case {
+        name,
+        params,
+        make: make!(|t, v| Gamma::new(v[0], v[1])),
+        comp: 0,
+        funcs: &[
+            (ident, |p| p[0] / p[1]),
+            (square, |p| p[0] * (p[0] + 1.0) / (p[1] * p[1])),
+        ],
+    }
+}
+
 #[test]
 fn gamma_based_families() {
     let cases = [
-        Case {
-            name: "Gamma(2.3, 1.4)",
-            params: &[2.3, 1.4],
-            make: make!(|t, v| Gamma::new(v[0], v[1])),
-            comp: 0,
-            funcs: &[
-                (ident, |p| p[0] / p[1]),
-                (square, |p| p[0] * (p[0] + 1.0) / (p[1] * p[1])),
-            ],
-        },
-        Case {
-            name: "Gamma(0.4, 0.7)",
-            params: &[0.4, 0.7],
-            make: make!(|t, v| Gamma::new(v[0], v[1])),
-            comp: 0,
-            funcs: &[
-                (ident, |p| p[0] / p[1]),
-                (square, |p| p[0] * (p[0] + 1.0) / (p[1] * p[1])),
-            ],
-        },
+        gamma_case("Gamma(2.3, 1.4)", &[2.3, 1.4]),
+        gamma_case("Gamma(0.4, 0.7)", &[0.4, 0.7]),
         Case {
             name: "InverseGamma",
             params: &[6.0, 2.0],
