@@ -53,7 +53,7 @@ fn align_all<'t, const K: usize>(
 #[inline(always)]
 fn with_values_detached<R>(tape: &Tape, f: impl FnOnce(&mut Vec<f64>, &mut Vec<f64>) -> R) -> R {
     let (mut vals, mut parts, recs, nodes, idx, data) = {
-        let mut g = tape.inner_mut();
+        let mut g = tape.inner_raw();
         let vals = std::mem::take(&mut g.vals);
         let parts = std::mem::take(&mut g.f);
         (
@@ -66,7 +66,7 @@ fn with_values_detached<R>(tape: &Tape, f: impl FnOnce(&mut Vec<f64>, &mut Vec<f
         )
     };
     let r = f(&mut vals, &mut parts);
-    let mut g = tape.inner_mut();
+    let mut g = tape.inner_raw();
     let intruded = !(g.vals.is_empty() && g.f.is_empty())
         || g.recs.len() != recs
         || g.nodes.len() != nodes
@@ -159,6 +159,7 @@ impl Tape {
     ) -> Result<(Var<'t>, [f64; K]), AdError> {
         let ops = &mut inputs;
         let shape = align_all(self, ops, "fused_sum")?;
+        compute_deferred_read(self, ops);
         let n = shape.numel();
         let mut starts = [0usize; K];
         let mut strides = [0usize; K];
@@ -182,7 +183,7 @@ impl Tape {
         } else {
             full.iter().filter(|&&x| x).count()
         };
-        self.inner_mut()
+        self.inner_raw()
             .reserve("fused_sum", 1, blocks.saturating_mul(n), 0, &[])?;
         // `f` is user code: run it on the value and partial buffers moved out of the tape.
         with_values_detached(self, |vals, partials| {
@@ -260,7 +261,7 @@ impl Tape {
             };
             (total, acc) = blocks.run(&mut f);
         });
-        let mut g = self.inner_mut();
+        let mut g = self.inner_raw();
         let out = g.next_slot();
         g.vals.push(total);
         for k in 0..K {
@@ -321,6 +322,7 @@ impl Tape {
     ) -> Result<Tensor<'t>, AdError> {
         let ops = &mut inputs;
         let shape = align_all(self, ops, "fused_map")?;
+        compute_deferred_read(self, ops);
         let n = shape.numel();
         let mut starts = [0usize; K];
         let mut strides = [0usize; K];
@@ -330,7 +332,7 @@ impl Tape {
             strides[k] = usize::from(ops[k].numel() == n);
         }
         let tracked_ops = ops.iter().filter(|t| t.tracked).count();
-        self.inner_mut()
+        self.inner_raw()
             .reserve("fused_map", n, tracked_ops * n, 0, shape.dims())?;
         // `f` is user code: run it on the value and partial buffers moved out of the tape.
         let out = with_values_detached(self, |vals, partials| {
@@ -363,7 +365,7 @@ impl Tape {
             }
             out as u32
         });
-        let mut g = self.inner_mut();
+        let mut g = self.inner_raw();
         let mut tracked = false;
         for k in 0..K {
             if ops[k].tracked {
@@ -430,7 +432,8 @@ impl Tape {
             .filter(|(t, g)| t.tracked && g.len() != 1)
             .map(|(_, g)| g.len())
             .sum();
-        let mut g = self.inner_mut();
+        // reads no value slot (deferred values stay deferred; see `tape/deferred.rs`)
+        let mut g = self.inner_raw();
         g.reserve("scalar_with_gradients", 1, parts, 0, &[])?;
         let out = g.next_slot();
         g.vals.push(value);
@@ -451,6 +454,19 @@ impl Tape {
             idx: out,
             val: value,
         })
+    }
+}
+
+/// Computes the tape's deferred values (see `tape/deferred.rs`) if an operand reads them:
+/// the fused operations then take the recording without computing them otherwise, so that a
+/// log density recorded after a fused likelihood of a deferred product (a prior on the
+/// coefficients, say) does not compute the product after all.
+fn compute_deferred_read(tape: &Tape, ops: &[Tensor<'_>]) {
+    let mut g = tape.inner_raw();
+    if let Some(p) = g.deferred
+        && ops.iter().any(|t| p.overlaps(t.start, t.numel()))
+    {
+        g.flush_deferred();
     }
 }
 

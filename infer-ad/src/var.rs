@@ -54,12 +54,9 @@ impl Tape {
     /// ```
     #[inline]
     pub fn var(&self, x: f64) -> Var<'_> {
-        let mut g = self.inner_mut();
-        let idx = g.next_slot();
-        g.vals.push(x);
         Var {
             tape: self,
-            idx,
+            idx: self.inner_raw().push_leaf(x),
             val: x,
         }
     }
@@ -87,7 +84,7 @@ impl Tape {
     /// ```
     pub fn backward(&self, root: Var<'_>) -> Result<(), crate::AdError> {
         check_same_tape("backward", self, root.tape)?;
-        self.inner_mut().backward(root.idx)
+        self.inner_raw().backward(root.idx)
     }
 
     /// The backward pass from a root known to live on this tape.
@@ -96,7 +93,7 @@ impl Tape {
     /// When the adjoints cannot be allocated (see [`Var::backward`]).
     pub(crate) fn backward_own(&self, root: Var<'_>) {
         debug_assert!(std::ptr::eq(self, root.tape));
-        let r = self.inner_mut().backward(root.idx);
+        let r = self.inner_raw().backward(root.idx);
         if let Err(e) = r {
             panic!("{e}");
         }
@@ -176,7 +173,7 @@ impl<'t> Var<'t> {
     #[inline]
     pub(crate) fn unary(self, f: impl FnOnce(f64) -> (f64, f64)) -> Var<'t> {
         let (v, d) = f(self.val);
-        let (idx, val) = self.tape.inner_mut().push1(v, self.idx, d);
+        let (idx, val) = self.tape.inner_raw().push1(v, self.idx, d);
         Var {
             tape: self.tape,
             idx,
@@ -218,7 +215,7 @@ impl<'t> Var<'t> {
     fn binary_same_tape(self, o: Var<'t>, f: impl FnOnce(f64, f64) -> (f64, f64, f64)) -> Var<'t> {
         debug_assert!(std::ptr::eq(self.tape, o.tape));
         let (v, da, db) = f(self.val, o.val);
-        let (idx, val) = self.tape.inner_mut().push2(v, self.idx, o.idx, da, db);
+        let (idx, val) = self.tape.inner_raw().push2(v, self.idx, o.idx, da, db);
         Var {
             tape: self.tape,
             idx,

@@ -70,7 +70,12 @@ impl<'t> Bernoulli<'t> {
     /// ```
     pub fn from_logits(logits: impl crate::IntoParam<'t>) -> Result<Self, DistError> {
         let [param] = crate::param::take_params!(NAME; logits);
-        check_param(NAME, "logits", &param, finite, FINITE)?;
+        // logits recorded as a deferred `data_matvec(x, β) (+ α)` whose values are provably
+        // finite need not be computed to be checked (crate::glm's affine module)
+        let proven = matches!(param, crate::Param::Tensor(t) if crate::glm::deferred_logits_finite(t));
+        if !proven {
+            check_param(NAME, "logits", &param, finite, FINITE)?;
+        }
         Self::build(param, true)
     }
 

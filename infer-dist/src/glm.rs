@@ -10,12 +10,13 @@ use ndarray::Array2;
 use std::sync::Arc;
 
 mod affine;
+mod cache;
 mod design;
 mod dist;
 mod kernel;
 mod link;
 
-pub(crate) use affine::logit_affine_sum;
+pub(crate) use affine::{deferred_logits_finite, logit_affine_sum};
 pub use design::GlmDesign;
 pub use dist::{BernoulliLogitGlmDist, NormalIdGlmDist, PoissonLogGlmDist};
 pub(crate) use kernel::{Blocked, FMA_BASELINE, LinkKind, glm_eval, sum_lanes, with_coefficients};

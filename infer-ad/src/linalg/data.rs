@@ -6,7 +6,7 @@ use super::need_rank;
 use crate::error::AdError;
 use crate::kernels::{gemm_acc, matvec_rows};
 use crate::shape::Shape;
-use crate::tape::{Node, Tape, check_same_tape};
+use crate::tape::{Deferred, Node, Tape, check_same_tape};
 use crate::tensor::Tensor;
 use ndarray::Array2;
 use std::sync::Arc;
@@ -41,6 +41,12 @@ impl Tape {
     /// [`Tape::clear`]) and returns `data · x` for a vector `x`. The gradient flows to `x` only.
     /// This is the fast path for design matrices (regression, first network layers).
     ///
+    /// With a tracked `x`, the m values are computed when something first reads them (an
+    /// operation on the result, [`Tensor::value`], …), not here: a likelihood that evaluates
+    /// the product inside its own fused pass ([`Tape::deferred_affine`], the fast path of
+    /// `infer_dist::Bernoulli::from_logits(..).log_prob_sum(..)`) then never computes it
+    /// twice. The values are the same either way, bit for bit.
+    ///
     /// # Errors
     /// [`AdError::DifferentTapes`] when `x` lives on another tape;
     /// [`AdError::WrongRank`] or [`AdError::ShapeMismatch`]; [`AdError::TooManyElements`]
@@ -72,19 +78,34 @@ impl Tape {
             ));
         }
         let data = standard(data);
-        let slice = data.as_slice().expect("standard layout");
-        let mut g = self.inner_mut();
+        // a deferred product replaces an earlier one, whose values are computed first; an
+        // eager one computes them only if it reads them
+        let mut g = if x.tracked {
+            self.inner_mut()
+        } else {
+            self.inner_reading(x.start, k)
+        };
         g.reserve("data_matvec", m, 0, 0, &[m])?;
         let out = g.next_slot();
         let xs = x.start as usize;
         let o = out as usize;
         g.vals.resize(o + m, 0.0);
-        let (inp, outp) = g.vals.split_at_mut(o);
-        matvec_rows(slice, &inp[xs..xs + k], outp);
         if x.tracked {
+            // the values are computed when something reads them (`tape/deferred.rs`)
             let d = g.data.len() as u32;
             g.data.push(data);
             g.push_node(Node::MatVecData { out, d, x: x.start });
+            g.deferred = Some(Deferred {
+                out,
+                m: m as u32,
+                d,
+                x: x.start,
+                offset: None,
+            });
+        } else {
+            let slice = data.as_slice().expect("standard layout");
+            let (inp, outp) = g.vals.split_at_mut(o);
+            matvec_rows(slice, &inp[xs..xs + k], outp);
         }
         Ok(Tensor::from_slot(self, out, Shape::vector(m), x.tracked))
     }
@@ -124,7 +145,7 @@ impl Tape {
             return None;
         }
         let n = t.numel();
-        let g = self.inner_mut();
+        let g = self.inner_raw();
         let nodes = &g.nodes;
         // the nodes whose first output is `at` (contiguous: nodes are ordered by output)
         let producers = |at: u32| {
@@ -169,6 +190,56 @@ impl Tape {
             data,
             x: Tensor::from_slot(self, x, k_shape, true),
             offset: offset.map(|(a, c)| (Tensor::from_slot(self, a, Shape::SCALAR, true), c)),
+        })
+    }
+
+    /// The recipe of `t` when its values are still deferred (see [`Tape::data_matvec`]): `t`
+    /// is exactly `data · x`, or `data · x + c · s` recorded as `product + s` / `product − s`
+    /// for a scalar tensor `s` (tracked or not; `c` = ±1), and nothing has read its values
+    /// yet. A caller that computes `t`'s function from the recipe (and records its gradient
+    /// with respect to `x` and `s`, as [`Tape::data_affine_source`] explains) leaves the
+    /// values uncomputed; reading them later computes them. `None` for any other `t`, or
+    /// once the values were computed.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::Arc;
+    /// let x = Arc::new(ndarray::array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
+    /// let tape = infer_ad::Tape::new();
+    /// let (beta, alpha) = (tape.tensor(&ndarray::array![1.0, -1.0]), tape.var(0.5));
+    /// let eta = tape.data_matvec(&x, beta)? - alpha;
+    /// let recipe = tape.deferred_affine(eta).expect("not read yet");
+    /// assert!(Arc::ptr_eq(&recipe.data, &x));
+    /// let (s, c) = recipe.offset.expect("an offset");
+    /// assert_eq!((s.to_vec(), c), (vec![0.5], -1.0));
+    /// assert_eq!(eta.to_vec(), vec![-1.5, -1.5, -1.5]); // computed now
+    /// assert!(tape.deferred_affine(eta).is_none());
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn deferred_affine<'t>(&'t self, t: Tensor<'t>) -> Option<DataAffine<'t>> {
+        if !std::ptr::eq(self, t.tape) || t.ndim() != 1 {
+            return None;
+        }
+        let g = self.inner_raw();
+        let p = g.deferred?;
+        let offset = match p.offset {
+            None if t.start == p.out => None,
+            Some(o) if t.start == o.sum => Some(o),
+            _ => return None,
+        };
+        if t.numel() != p.m as usize {
+            return None;
+        }
+        let data = Arc::clone(&g.data[p.d as usize]);
+        let k = data.ncols();
+        drop(g);
+        Some(DataAffine {
+            data,
+            x: Tensor::from_slot(self, p.x, Shape::vector(k), true),
+            offset: offset.map(|o| {
+                let s = Tensor::from_slot(self, o.s, Shape::SCALAR, o.tracked);
+                (s, o.sign)
+            }),
         })
     }
 

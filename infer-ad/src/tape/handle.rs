@@ -92,7 +92,7 @@ impl Drop for InnerMut<'_> {
 
 impl fmt::Debug for Tape {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let g = self.inner_mut();
+        let g = self.inner_raw();
         f.debug_struct("Tape")
             .field("slots", &g.vals.len())
             .field("records", &g.recs.len())
@@ -130,9 +130,36 @@ impl Tape {
     /// ([`Tape::with_detached`]), [`Tape::fused_sum`] and [`Tape::fused_map`] the value and
     /// partial buffers (`with_values_detached` in `fused.rs`) — so a closure that touches the
     /// tape meets an empty recording and not an aliased one.
-    #[allow(unsafe_code)]
+    ///
+    /// Computes deferred values first (see the `deferred` module): an operation that may read
+    /// any slot takes this guard; the few that provably do not read deferred slots take
+    /// [`Tape::inner_raw`] or [`Tape::inner_reading`].
     #[inline(always)]
     pub(crate) fn inner_mut(&self) -> InnerMut<'_> {
+        let mut g = self.inner_raw();
+        if g.deferred.is_some() {
+            g.flush_deferred();
+        }
+        g
+    }
+
+    /// [`Tape::inner_mut`] computing deferred values only when slots `start .. start + len`
+    /// overlap them: for an operation that reads only those slots of the recording.
+    #[inline(always)]
+    pub(crate) fn inner_reading(&self, start: u32, len: usize) -> InnerMut<'_> {
+        let mut g = self.inner_raw();
+        if g.deferred.is_some_and(|p| p.overlaps(start, len)) {
+            g.flush_deferred();
+        }
+        g
+    }
+
+    /// [`Tape::inner_mut`] without computing deferred values: only for operations that read
+    /// no value slot they were not given as a scalar (leaves, scalar operations on `Var`s,
+    /// gradients, the backward pass; see the `deferred` module).
+    #[allow(unsafe_code)]
+    #[inline(always)]
+    pub(crate) fn inner_raw(&self) -> InnerMut<'_> {
         #[cfg(debug_assertions)]
         assert!(
             !self.busy.replace(true),
@@ -245,6 +272,7 @@ impl Tape {
         g.f.clear();
         g.u.clear();
         g.data.clear();
+        g.deferred = None;
         g.adj_valid = 0;
     }
 
@@ -297,7 +325,7 @@ impl Tape {
 
     /// Number of value slots recorded.
     pub fn len(&self) -> usize {
-        self.inner_mut().vals.len()
+        self.inner_raw().vals.len()
     }
 
     /// Whether nothing has been recorded.
@@ -319,12 +347,12 @@ impl Tape {
     /// assert_eq!(tape.num_nodes(), 3);
     /// ```
     pub fn num_nodes(&self) -> usize {
-        self.inner_mut().recs.len()
+        self.inner_raw().recs.len()
     }
 
     /// Current capacities of the tape's buffers.
     pub fn capacity(&self) -> TapeCapacity {
-        let g = self.inner_mut();
+        let g = self.inner_raw();
         TapeCapacity {
             slots: g.vals.capacity(),
             records: g.recs.capacity(),
@@ -336,12 +364,12 @@ impl Tape {
 
     #[inline]
     pub(crate) fn value_at(&self, idx: u32) -> f64 {
-        self.inner_mut().vals[idx as usize]
+        self.inner_reading(idx, 1).vals[idx as usize]
     }
 
     #[inline]
     pub(crate) fn grad_at(&self, idx: u32) -> f64 {
-        self.inner_mut()
+        self.inner_raw()
             .grads()
             .get(idx as usize)
             .copied()

@@ -27,6 +27,7 @@
 //!   them;
 //! * `sweep.rs` — the backward sweep, and each node's backward step (`Node::backward`);
 //! * `lazy.rs` — the lazy initialization of the adjoints during a sweep;
+//! * `deferred.rs` — a data product whose values are computed only when read;
 //! * `handle.rs` — the public [`Tape`] handle.
 //!
 //! The arithmetic of the backward steps (and of most forward values) is in
@@ -51,12 +52,14 @@
 //!    is tracked; return the output handle (`Tensor::from_slot`).
 //! 4. Test its gradient with [`crate::gradcheck`].
 
+mod deferred;
 mod handle;
 mod lazy;
 mod node;
 mod recording;
 mod sweep;
 
+pub(crate) use deferred::{Deferred, Offset};
 pub use handle::{Tape, TapeCapacity, UNCLEARED_BINDS_WARNING, check_same_tape};
 pub(crate) use node::{NONE, Node};
 pub(crate) use recording::Inner;

@@ -43,6 +43,8 @@ pub(crate) struct Inner {
     /// At most this many value slots ([`crate::Tape::set_max_slots`]); at most `u32::MAX`, the
     /// slots' index space.
     pub(crate) max_slots: usize,
+    /// Values recorded but not yet computed (see the `deferred` module).
+    pub(crate) deferred: Option<super::deferred::Deferred>,
 }
 
 impl Default for Inner {
@@ -59,6 +61,7 @@ impl Default for Inner {
             live: Vec::new(),
             scratch: Vec::new(),
             max_slots: MAX_SLOTS,
+            deferred: None,
         }
     }
 }
@@ -85,6 +88,14 @@ impl Inner {
     pub(crate) fn next_slot(&self) -> u32 {
         debug_assert!(self.vals.len() < u32::MAX as usize, "tape slot overflow");
         self.vals.len() as u32
+    }
+
+    /// Pushes the value of a new leaf (no node); its slot.
+    #[inline]
+    pub(crate) fn push_leaf(&mut self, x: f64) -> u32 {
+        let slot = self.next_slot();
+        self.vals.push(x);
+        slot
     }
 
     /// Makes room for an operation `op` that appends `n` values (of shape `dims`), `nf`

@@ -56,6 +56,8 @@ impl Inner {
             live,
             scratch,
             max_slots: _,
+            // no node recorded while values were deferred reads them backward
+            deferred: _,
         } = self;
         // Adjoints are initialized lazily, a block of BLK at a time: a block no contribution
         // reaches is never zeroed before the end of the pass, and a block that a node covers

@@ -53,12 +53,9 @@ impl Tape {
     /// ```
     #[inline]
     pub fn scalar(&self, x: f64) -> Tensor<'_> {
-        let mut g = self.inner_mut();
-        let start = g.next_slot();
-        g.vals.push(x);
         Tensor {
             tape: self,
-            start,
+            start: self.inner_raw().push_leaf(x),
             shape: Shape::SCALAR,
             tracked: false,
         }
@@ -90,7 +87,7 @@ impl Tape {
                 len: data.len(),
             });
         }
-        let mut g = self.inner_mut();
+        let mut g = self.inner_raw();
         g.reserve("tensor_from_slice", data.len(), 0, 0, shape.dims())?;
         let start = g.next_slot();
         g.vals.extend_from_slice(data);
@@ -173,7 +170,7 @@ impl Tape {
             Ok(s) => s,
             Err(e) => panic!("{e}"),
         };
-        let mut g = self.inner_mut();
+        let mut g = self.inner_raw();
         let op = if tracked { "tensor" } else { "constant" };
         if let Err(e) = g.reserve(op, shape.numel(), 0, 0, shape.dims()) {
             panic!("{e}");

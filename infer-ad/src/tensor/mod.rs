@@ -123,7 +123,7 @@ impl<'t> Tensor<'t> {
 
     /// The values, as an ndarray array.
     pub fn value(&self) -> ArrayD<f64> {
-        let g = self.tape.inner_mut();
+        let g = self.tape.inner_reading(self.start, self.numel());
         let s = self.start as usize;
         let v = g.vals[s..s + self.numel()].to_vec();
         ArrayD::from_shape_vec(IxDyn(self.dims()), v).expect("shape matches numel by construction")
@@ -135,7 +135,7 @@ impl<'t> Tensor<'t> {
     /// If `out.len() != self.numel()`.
     #[inline]
     pub fn value_into(&self, out: &mut [f64]) {
-        let g = self.tape.inner_mut();
+        let g = self.tape.inner_reading(self.start, self.numel());
         let s = self.start as usize;
         out.copy_from_slice(&g.vals[s..s + self.numel()]);
     }
@@ -164,7 +164,7 @@ impl<'t> Tensor<'t> {
             offset + out.len(),
             self.numel()
         );
-        let g = self.tape.inner_mut();
+        let g = self.tape.inner_reading(self.start, self.numel());
         let s = self.start as usize + offset;
         out.copy_from_slice(&g.vals[s..s + out.len()]);
     }
@@ -181,7 +181,7 @@ impl<'t> Tensor<'t> {
     /// ```
     #[inline]
     pub fn any_infinite(&self) -> bool {
-        let g = self.tape.inner_mut();
+        let g = self.tape.inner_reading(self.start, self.numel());
         let s = self.start as usize;
         g.vals[s..s + self.numel()].iter().any(|x| x.is_infinite())
     }
@@ -199,13 +199,43 @@ impl<'t> Tensor<'t> {
     /// ```
     #[inline]
     pub fn find_value(&self, mut pred: impl FnMut(usize, f64) -> bool) -> Option<(usize, f64)> {
-        let g = self.tape.inner_mut();
+        let g = self.tape.inner_reading(self.start, self.numel());
         let s = self.start as usize;
         g.vals[s..s + self.numel()]
             .iter()
             .enumerate()
             .find(|&(i, &v)| pred(i, v))
             .map(|(i, &v)| (i, v))
+    }
+
+    /// `f` of the values (row-major), read in place: no copy, for a kernel that needs the
+    /// whole of a long tensor as one slice (a GLM likelihood's outcomes). The tape's values
+    /// are moved out while `f` runs, so `f` must not use the tape.
+    ///
+    /// # Panics
+    /// If `f` records on or reads from this tape (it must only compute with the slice it is
+    /// given).
+    ///
+    /// # Examples
+    /// ```
+    /// let tape = infer_ad::Tape::new();
+    /// let t = tape.constant(&ndarray::array![1.0, 2.0, 3.0]);
+    /// assert_eq!(t.with_values(|v| v.iter().sum::<f64>()), 6.0);
+    /// ```
+    pub fn with_values<R>(&self, f: impl FnOnce(&[f64]) -> R) -> R {
+        let vals = std::mem::take(&mut self.tape.inner_reading(self.start, self.numel()).vals);
+        let s = self.start as usize;
+        let r = f(&vals[s..s + self.numel()]);
+        let mut g = self.tape.inner_raw();
+        let intruded = !g.vals.is_empty();
+        g.vals = vals;
+        drop(g);
+        assert!(
+            !intruded,
+            "the closure passed to Tensor::with_values recorded on its own tape; it must only \
+             compute with the values it is given"
+        );
+        r
     }
 
     /// The values as a flat `Vec` (row-major).
@@ -228,7 +258,7 @@ impl<'t> Tensor<'t> {
     /// If `out.len() != self.numel()`.
     pub fn grad_into(&self, out: &mut [f64]) {
         assert_eq!(out.len(), self.numel(), "grad_into: wrong output length");
-        let g = self.tape.inner_mut();
+        let g = self.tape.inner_raw();
         let s = self.start as usize;
         let grads = g.grads();
         match grads.get(s..s + out.len()) {

@@ -5,7 +5,8 @@ use super::Tensor;
 use super::elementwise::{align, binary};
 use crate::error::AdError;
 use crate::scalar as s;
-use crate::tape::Node;
+use crate::shape::Shape;
+use crate::tape::{Deferred, Node, Offset};
 use crate::var::Var;
 use ndarray::{ArrayBase, Data, Dimension};
 use std::ops::{Add, Div, Mul, Neg, Sub};
@@ -23,6 +24,15 @@ fn add_sub<'t>(a: Tensor<'t>, b: Tensor<'t>, sign: f64, op: &'static str) -> Ten
         Err(e) => panic!("{e}"),
     };
     let n = shape.numel();
+    if let Some(t) = add_to_deferred(a, b, sign, op, shape, false) {
+        return t;
+    }
+    // `s + product`: the same values (addition commutes bit for bit)
+    if sign == 1.0
+        && let Some(t) = add_to_deferred(b, a, sign, op, shape, true)
+    {
+        return t;
+    }
     let sa = usize::from(a.numel() == n);
     let sb = usize::from(b.numel() == n);
     let tape = a.tape;
@@ -80,6 +90,69 @@ fn add_sub<'t>(a: Tensor<'t>, b: Tensor<'t>, sign: f64, op: &'static str) -> Ten
         });
     }
     Tensor::from_slot(tape, out, shape, a.tracked || b.tracked)
+}
+
+/// `a ± b` when `a` is a deferred data product whose values nothing has read and `b` a
+/// scalar (see `tape/deferred.rs`): recorded with the same nodes as [`add_sub`] (in its
+/// order: `b`'s first when `commuted`, the operator having been `b + a`), its values
+/// deferred too, so that a likelihood can evaluate `X·β + α` in its own pass
+/// ([`crate::Tape::deferred_affine`]). `None`, recording nothing, for any other operands.
+#[track_caller]
+fn add_to_deferred<'t>(
+    a: Tensor<'t>,
+    b: Tensor<'t>,
+    sign: f64,
+    op: &'static str,
+    shape: Shape,
+    commuted: bool,
+) -> Option<Tensor<'t>> {
+    let n = shape.numel();
+    if b.numel() != 1 || a.numel() != n {
+        return None;
+    }
+    let tape = a.tape;
+    let mut g = tape.inner_raw();
+    let p = g.deferred?;
+    if p.offset.is_some() || p.out != a.start || p.m as usize != n || p.overlaps(b.start, 1) {
+        return None;
+    }
+    if let Err(e) = g.reserve(op, n, 0, 0, shape.dims()) {
+        panic!("{e}");
+    }
+    let out = g.next_slot();
+    g.vals.resize(out as usize + n, 0.0);
+    // the product is tracked (only a tracked product is deferred)
+    let product = Node::Lin {
+        out,
+        a: a.start,
+        n: n as u32,
+        s: 1,
+        c: 1.0,
+    };
+    let scalar = b.tracked.then_some(Node::Lin {
+        out,
+        a: b.start,
+        n: n as u32,
+        s: 0,
+        c: sign,
+    });
+    if commuted {
+        scalar.into_iter().for_each(|nd| g.push_node(nd));
+        g.push_node(product);
+    } else {
+        g.push_node(product);
+        scalar.into_iter().for_each(|nd| g.push_node(nd));
+    }
+    g.deferred = Some(Deferred {
+        offset: Some(Offset {
+            sum: out,
+            s: b.start,
+            sign,
+            tracked: b.tracked,
+        }),
+        ..p
+    });
+    Some(Tensor::from_slot(tape, out, shape, true))
 }
 
 /// The operators' panic on an error of the operation (different tapes, shapes that do not

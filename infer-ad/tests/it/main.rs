@@ -6,6 +6,7 @@ mod backward_passes;
 mod cholesky;
 mod common;
 mod constrained_params;
+mod deferred;
 mod fastmath;
 mod gather_lse;
 mod hostile_optim;
