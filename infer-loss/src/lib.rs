@@ -34,7 +34,8 @@
 //! ([`infer_ad::ParamStore::add_constrained`], Pyro's `constraint=positive`), so that a guide's
 //! scale cannot leave its domain, and learning-rate schedules for the optimizers
 //! ([`infer_ad::optim::StepLr`], [`infer_ad::optim::ExponentialLr`],
-//! [`infer_ad::optim::CosineAnnealingLr`]). `examples/vi_logistic.rs` in the workspace fits a
+//! [`infer_ad::optim::CosineAnnealingLr`]; applied before every step by
+//! [`Svi::with_schedule`]). `examples/vi_logistic.rs` in the workspace fits a
 //! logistic regression with all of them.
 //!
 //! ## Two deliberate corrections of the Python original

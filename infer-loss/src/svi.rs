@@ -2,7 +2,7 @@
 
 use crate::LossError;
 use crate::particles::mean_over_particles;
-use infer_ad::optim::Optimizer;
+use infer_ad::optim::{LearningRate, LrSchedule, Optimizer};
 use infer_ad::{Bound, ParamStore, Tape, Var};
 
 /// The seed's training loop as a step function (Pyro's `SVI.step`): it owns an optimizer and
@@ -47,12 +47,56 @@ use infer_ad::{Bound, ParamStore, Tape, Var};
 /// assert!((store.constrained_value(scale)[0] - 1.6).abs() < 0.4);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
 pub struct Svi<O> {
     tape: Tape,
     optimizer: O,
     num_particles: usize,
     steps: u64,
+    /// Sets the optimizer's learning rate for an epoch ([`Svi::with_schedule`]).
+    schedule: Option<ScheduleFn<O>>,
+}
+
+/// A learning-rate schedule applied to an optimizer `O` at an epoch.
+type ScheduleFn<O> = Box<dyn Fn(&mut O, u64) -> Result<(), infer_ad::AdError> + Send + Sync>;
+
+impl<O: std::fmt::Debug> std::fmt::Debug for Svi<O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Svi")
+            .field("tape", &self.tape)
+            .field("optimizer", &self.optimizer)
+            .field("num_particles", &self.num_particles)
+            .field("steps", &self.steps)
+            .field("schedule", &self.schedule.is_some())
+            .finish()
+    }
+}
+
+impl<O: Optimizer + LearningRate> Svi<O> {
+    /// Sets the learning rate from `schedule` before every step: `schedule.lr_at(steps)`,
+    /// `steps` counting the successful steps so far — exactly the hand-written loop
+    /// `optimizer.set_lr(schedule.lr_at(svi.steps()))` before each [`Svi::step`] (same
+    /// results, bit for bit).
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::optim::{Sgd, SgdConfig, StepLr};
+    /// use infer_ad::ParamStore;
+    /// let mut store = ParamStore::new();
+    /// let w = store.add("w", ndarray::arr1(&[1.0]))?;
+    /// let mut svi = infer_loss::Svi::new(Sgd::new(SgdConfig::default())?)
+    ///     .with_schedule(StepLr::new(0.1, 1, 0.5)?);
+    /// svi.step(&mut store, |_, p| Ok(p[w].square().sum()))?; // lr 0.1: w = 1 − 0.1·2
+    /// svi.step(&mut store, |_, p| Ok(p[w].square().sum()))?; // lr 0.05
+    /// assert_eq!(svi.optimizer().config().lr, 0.05);
+    /// assert!((store.value(w)[0] - 0.8 * 0.9).abs() < 1e-15);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_schedule(mut self, schedule: impl LrSchedule + Send + Sync + 'static) -> Self {
+        self.schedule = Some(Box::new(move |opt: &mut O, epoch| {
+            opt.set_learning_rate(schedule.lr_at(epoch))
+        }));
+        self
+    }
 }
 
 impl<O: Optimizer> Svi<O> {
@@ -71,6 +115,7 @@ impl<O: Optimizer> Svi<O> {
             optimizer,
             num_particles: 1,
             steps: 0,
+            schedule: None,
         }
     }
 
@@ -224,6 +269,9 @@ impl<O: Optimizer> Svi<O> {
         total.backward();
         store.zero_grads();
         store.accumulate_grads(&bound)?;
+        if let Some(set) = &self.schedule {
+            set(&mut self.optimizer, self.steps)?;
+        }
         self.optimizer.step(store)?;
         self.steps += 1;
         Ok(value)

@@ -29,6 +29,41 @@ pub trait Optimizer {
     fn step(&mut self, params: &mut ParamStore) -> Result<(), AdError>;
 }
 
+/// An optimizer whose learning rate can be set between steps: what a learning-rate schedule
+/// ([`LrSchedule`]) drives, by hand or through `infer_loss::Svi::with_schedule`.
+///
+/// # Examples
+/// ```
+/// use infer_ad::optim::{Adam, AdamConfig, LearningRate, LrSchedule, StepLr};
+/// fn apply(opt: &mut impl LearningRate, s: &impl LrSchedule, epoch: u64) -> Result<(), infer_ad::AdError> {
+///     opt.set_learning_rate(s.lr_at(epoch))
+/// }
+/// let mut adam = Adam::new(AdamConfig::default())?;
+/// apply(&mut adam, &StepLr::new(0.1, 10, 0.5)?, 25)?;
+/// assert_eq!(adam.config().lr, 0.025);
+/// # Ok::<(), infer_ad::AdError>(())
+/// ```
+pub trait LearningRate {
+    /// Sets the learning rate for the following steps.
+    ///
+    /// # Errors
+    /// [`AdError::InvalidHyperParameter`] for a negative or non-finite `lr`; the rate is then
+    /// unchanged.
+    fn set_learning_rate(&mut self, lr: f64) -> Result<(), AdError>;
+}
+
+impl LearningRate for Adam {
+    fn set_learning_rate(&mut self, lr: f64) -> Result<(), AdError> {
+        self.set_lr(lr)
+    }
+}
+
+impl LearningRate for Sgd {
+    fn set_learning_rate(&mut self, lr: f64) -> Result<(), AdError> {
+        self.set_lr(lr)
+    }
+}
+
 pub(crate) fn check_hp(
     name: &'static str,
     value: f64,
