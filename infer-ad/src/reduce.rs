@@ -51,7 +51,7 @@ impl<'t> Tensor<'t> {
         check_same_tape("sum_sq_dev", self.tape, m.tape)?;
         let n = self.numel();
         let mv = m.val;
-        let mut g = self.tape.inner_mut();
+        let mut g = self.tape.inner_reading(self.start, n);
         let a = self.start as usize;
         let out = g.next_slot();
         if self.tracked {
@@ -84,7 +84,7 @@ impl<'t> Tensor<'t> {
 
     fn scaled_sum(self, c: f64) -> Var<'t> {
         let n = self.numel();
-        let mut g = self.tape.inner_mut();
+        let mut g = self.tape.inner_reading(self.start, n);
         let a = self.start as usize;
         let total: f64 = g.vals[a..a + n].iter().sum::<f64>() * c;
         let out = g.next_slot();

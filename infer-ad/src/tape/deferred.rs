@@ -11,8 +11,8 @@
 //! [`crate::Tape::inner_mut`], which computes deferred values first, except the accesses
 //! that provably do not read them: recording a leaf, a scalar operation on [`crate::Var`]s
 //! (which carry their own values), `+ scalar` on the deferred product itself, a
-//! [`crate::Tape::scalar_with_gradients`] node, a fused sum or map whose operands do not
-//! overlap the deferred slots, reading values outside them, reading gradients, and the
+//! [`crate::Tape::scalar_with_gradients`] node, an elementwise operation, a sum or a fused sum
+//! or map whose operands do not overlap the deferred slots, reading values outside them, reading gradients, and the
 //! backward pass (no node recorded while values were deferred reads them in its backward
 //! step: the product's and the addition's backward steps read only adjoints and the data).
 //! The values computed then are the ones an eager evaluation computes, bit for bit (the same

@@ -154,6 +154,18 @@ impl Tape {
         g
     }
 
+    /// [`Tape::inner_reading`] for an operation that reads two ranges of slots.
+    #[inline(always)]
+    pub(crate) fn inner_reading_both(&self, a: (u32, usize), b: (u32, usize)) -> InnerMut<'_> {
+        let mut g = self.inner_raw();
+        if g.deferred
+            .is_some_and(|p| p.overlaps(a.0, a.1) || p.overlaps(b.0, b.1))
+        {
+            g.flush_deferred();
+        }
+        g
+    }
+
     /// [`Tape::inner_mut`] without computing deferred values: only for operations that read
     /// no value slot they were not given as a scalar (leaves, scalar operations on `Var`s,
     /// gradients, the backward pass; see the `deferred` module).

@@ -70,7 +70,8 @@ impl<'t> Tensor<'t> {
         if user {
             tape.with_detached(body)
         } else {
-            body(&mut tape.inner_mut())
+            // reads only `self` (deferred values elsewhere stay deferred)
+            body(&mut tape.inner_reading(self.start, n))
         }
     }
 
@@ -104,7 +105,7 @@ impl<'t> Tensor<'t> {
     /// Elementwise `self ⊕ c` for a linear op with constant partial `c` on `self`.
     fn linear(self, value: impl Fn(f64) -> f64, c: f64) -> Tensor<'t> {
         let n = self.numel();
-        let mut g = self.tape.inner_mut();
+        let mut g = self.tape.inner_reading(self.start, n);
         let out = g.next_slot();
         let a = self.start as usize;
         for i in 0..n {
@@ -285,6 +286,7 @@ fn binary_impl<'t>(
     if user {
         tape.with_detached(body)
     } else {
-        body(&mut tape.inner_mut())
+        // reads only `a` and `b` (deferred values elsewhere stay deferred)
+        body(&mut tape.inner_reading_both((a.start, a.numel()), (b.start, b.numel())))
     }
 }

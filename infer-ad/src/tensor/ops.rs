@@ -36,7 +36,8 @@ fn add_sub<'t>(a: Tensor<'t>, b: Tensor<'t>, sign: f64, op: &'static str) -> Ten
     let sa = usize::from(a.numel() == n);
     let sb = usize::from(b.numel() == n);
     let tape = a.tape;
-    let mut g = tape.inner_mut();
+    // reads only `a` and `b` (deferred values elsewhere stay deferred)
+    let mut g = tape.inner_reading_both((a.start, a.numel()), (b.start, b.numel()));
     if let Err(e) = g.reserve(op, n, 0, 0, shape.dims()) {
         panic!("{e}");
     }

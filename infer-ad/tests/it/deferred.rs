@@ -17,6 +17,8 @@ enum After {
     Scalars,
     /// A fused sum over another tensor (does not read `eta`).
     FusedOther,
+    /// Elementwise operations and a sum on another tensor (do not read `eta`).
+    ElementwiseOther,
     /// A tensor operation on `eta` itself.
     UseEta,
     /// A second deferred product.
@@ -30,6 +32,7 @@ fn after_strategy() -> impl Strategy<Value = After> {
         Just(After::Nothing),
         Just(After::Scalars),
         Just(After::FusedOther),
+        Just(After::ElementwiseOther),
         Just(After::UseEta),
         Just(After::SecondProduct),
         Just(After::Element),
@@ -79,6 +82,10 @@ fn run(
                 .fused_sum_with_partials([b], |_, [v]| (v * v, [2.0 * v]))
                 .expect("fused");
             extra = s;
+        }
+        After::ElementwiseOther => {
+            extra = (b.square() * 0.5 + b).sum();
+            assert_eq!(tape.deferred_affine(eta).is_some(), !read_first);
         }
         After::UseEta => extra = (eta * 0.5).sum(),
         After::SecondProduct => {
