@@ -73,7 +73,7 @@ fn deferred<'t>(t: Tensor<'t>, y: Tensor<'t>) -> Option<Var<'t>> {
     let k = src.data.ncols();
     let (alpha, sign) = src
         .offset
-        .map_or((0.0, 0.0), |(s, c)| (c * s.to_vec()[0], c));
+        .map_or((0.0, 0.0), |(s, c)| (c * s.with_values(|v| v[0]), c));
     with_coefficients(src.x, k, |b, g| {
         // the outcomes read in place (`f` computes only)
         let (lp, ga) = y.with_values(|ys| {
@@ -111,15 +111,18 @@ pub(crate) fn deferred_logits_finite(t: Tensor<'_>) -> bool {
     let Some(cached) = super::cache::cached(&src.data) else {
         return false;
     };
-    let mut beta = src.x.to_vec();
-    beta.extend(src.offset.map(|(s, _)| s.to_vec()[0]));
-    if beta.iter().any(|v| !v.is_finite()) {
-        return false;
-    }
-    let alpha = src.offset.map_or(0.0, |(s, _)| s.to_vec()[0].abs());
-    let beta_max = src.x.to_vec().iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    // (a NaN bound compares false)
-    cached.row_abs_max * beta_max + alpha < 0.5 * f64::MAX
+    // each read once, in place; a non-finite β or α makes the bound ∞ or NaN, which fails
+    let alpha = src.offset.map_or(0.0, |(s, _)| s.with_values(|v| v[0]));
+    let beta_max = src.x.with_values(|b| {
+        b.iter().fold(0.0f64, |m, v| {
+            if v.is_finite() {
+                m.max(v.abs())
+            } else {
+                f64::INFINITY
+            }
+        })
+    });
+    cached.row_abs_max * beta_max + alpha.abs() < 0.5 * f64::MAX
 }
 
 /// [`kernel`] in the best instance the CPU runs (as the GLM kernel: AVX-512 or AVX2 with
