@@ -3,6 +3,7 @@
 
 use crate::models;
 use infer::mcmc::diagnostics::{Diagnostics, mcse_sd, pareto_khat};
+use infer::mcmc::until::SamplingTarget;
 use infer::mcmc::{DrawEvent, Observer, Phase};
 use infer::prelude::*;
 use serde_json::Value;
@@ -85,6 +86,8 @@ pub enum Outcome {
         divergent: usize,
         /// Divergent warmup transitions, all chains.
         warmup_divergent: usize,
+        /// Sampling draws per chain (more than asked for when sampled to an ESS target).
+        draws: usize,
         gradients: u64,
         /// Gradient evaluations before sampling: the chains' warmups (and the Pathfinder
         /// run of Pathfinder inits).
@@ -117,6 +120,7 @@ impl Outcome {
                 unusable,
                 divergent,
                 warmup_divergent,
+                draws,
                 gradients,
                 warmup_gradients,
                 seconds,
@@ -131,7 +135,7 @@ impl Outcome {
                 };
                 let untested = rows.iter().filter(|r| !r.sd_tested()).count();
                 format!(
-                    "{name:<45} {} {:>3} qty {seconds:7.2} s {gradients:>9} grads ({warmup_gradients} before sampling)  min ESS {min_ess:7.0}  ESS/grad {:.4}  max|z| {:5.2}  max|z_sd| {:5.2}  sd/ref {:.2}–{:.2}  R-hat ≤ {:.4}  div {divergent} (warmup {warmup_divergent})  max k̂ {:.2}{}",
+                    "{name:<45} {} {:>3} qty {seconds:7.2} s {draws:>5} draws {gradients:>9} grads ({warmup_gradients} before sampling)  min ESS {min_ess:7.0}  ESS/grad {:.4}  max|z| {:5.2}  max|z_sd| {:5.2}  sd/ref {:.2}–{:.2}  R-hat ≤ {:.4}  div {divergent} (warmup {warmup_divergent})  max k̂ {:.2}{}",
                     if self.passed() { "PASS" } else { "FAIL" },
                     rows.len() + unusable.len(),
                     min_ess / *gradients as f64,
@@ -224,10 +228,15 @@ pub fn references(path: &Path) -> Result<Vec<Reference>, Box<dyn Error>> {
 /// Unreadable files, data the model rejects, a sampler error.
 /// Samples the posterior in `folder` with the settings `base` (chains, warmup, draws, seed,
 /// adaptation) and the reference run's `adapt_delta` and `max_treedepth`, and compares it.
+///
+/// With `min_ess`, the chains are continued after the `base` draws ([`Sampler::sample_model_until`],
+/// 100 draws per chain at a time, at most 10 000 per chain) until every parameter's bulk and tail
+/// ESS reach it; R-hat is not a stopping target, so the R-hat check stays a check.
 pub fn run(
     folder: &Path,
     base: &SamplerSettings,
     csv: Option<&str>,
+    min_ess: Option<f64>,
 ) -> Result<Outcome, Box<dyn Error>> {
     let info = read_json(&folder.join("info.json"))?;
     let model_name = info["model_name"]
@@ -248,9 +257,20 @@ pub fn run(
     };
     let start = Instant::now();
     let warmup_divergent = WarmupDivergences::default();
-    let fit = Sampler::new(settings)?
-        .with_observer(&warmup_divergent)
-        .sample_model(&&*model)?;
+    let sampler = Sampler::new(settings)?.with_observer(&warmup_divergent);
+    let fit = match min_ess {
+        None => sampler.sample_model(&&*model)?,
+        Some(ess) => {
+            let target = SamplingTarget {
+                ess_bulk: ess,
+                ess_tail: ess,
+                max_rhat: f64::INFINITY,
+                max_samples: settings.num_samples.max(10_000),
+                ..SamplingTarget::default()
+            };
+            sampler.sample_model_until(&target, &&*model)?.0
+        }
+    };
     let seconds = start.elapsed().as_secs_f64();
     if let Some(prefix) = csv {
         let name = folder
@@ -300,6 +320,7 @@ pub fn run(
         unusable,
         divergent: fit.num_divergent(),
         warmup_divergent: warmup_divergent.0.into_inner(),
+        draws: fit.num_draws(),
         gradients: fit.gradient_evals(),
         warmup_gradients: fit.init_gradient_evals
             + fit

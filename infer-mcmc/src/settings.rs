@@ -1,6 +1,6 @@
 //! Immutable sampler settings, every default as in CmdStan.
 
-use crate::adapt::DualAveragingOptions;
+use crate::adapt::{DualAveragingOptions, LowRankOptions};
 use crate::error::{McmcError, check};
 use crate::metric::MetricKind;
 use crate::nuts::NutsOptions;
@@ -32,8 +32,8 @@ pub enum Adaptation {
     /// nutpie's diagonal plus low rank: the Fisher diagonal, then the covariance that
     /// minimizes the sample Fisher divergence within the span of the window's draws and
     /// gradients, its eigenvalues outside (1/c, c) kept
-    /// ([`LowRankWarmup`](crate::adapt::LowRankWarmup); the sampler uses nuts-rs's
-    /// c = 2 and regularization γ = 10⁻⁵, [`LowRankOptions`](crate::adapt::LowRankOptions)).
+    /// ([`LowRankWarmup`](crate::adapt::LowRankWarmup); c and the regularization γ are
+    /// [`AdaptSettings::low_rank`], by default nuts-rs's c = 2 and γ = 10⁻⁵).
     /// Needs [`MetricKind::Diagonal`] (the default) or
     /// [`MetricKind::LowRank`] in [`SamplerSettings::metric`]; the result is a
     /// [`MetricKind::LowRank`] metric. nuts-rs warms up for 800 draws with it.
@@ -147,12 +147,28 @@ pub struct AdaptSettings {
     pub term_buffer: usize,
     /// Length of the first metric window; each next window doubles. Default 25.
     pub base_window: usize,
+    /// The low-rank fit's regularization γ and eigenvalue cutoff c, used by
+    /// [`Adaptation::FisherLowRank`]. Default nuts-rs's (γ = 10⁻⁵, c = 2).
+    ///
+    /// ```
+    /// use infer_mcmc::{AdaptSettings, SamplerSettings, settings::Adaptation};
+    /// use infer_mcmc::adapt::LowRankOptions;
+    ///
+    /// let adapt = AdaptSettings {
+    ///     low_rank: LowRankOptions { cutoff: 1.5, ..LowRankOptions::default() },
+    ///     ..AdaptSettings::default()
+    /// };
+    /// let s = SamplerSettings { adaptation: Adaptation::FisherLowRank, adapt,
+    ///                           ..SamplerSettings::default() };
+    /// assert!(s.validate().is_ok());
+    /// ```
+    pub low_rank: LowRankOptions,
 }
 
 impl AdaptSettings {
     /// Checks the dual-averaging constants (γ finite and > 0, t₀ finite and ≥ 0,
-    /// 0 < κ ≤ 1), `base_window ≥ 1`, and that `init_buffer + base_window + term_buffer` does
-    /// not overflow. A schedule longer than the warmup is valid: as in Stan, the buffers then
+    /// 0 < κ ≤ 1), `base_window ≥ 1`, that `init_buffer + base_window + term_buffer` does
+    /// not overflow, and the low-rank options ([`LowRankOptions::validate`]). A schedule longer than the warmup is valid: as in Stan, the buffers then
     /// become 15% and 10% of the warmup (see [`WarmupWindows`](crate::adapt::WarmupWindows)).
     ///
     /// # Examples
@@ -190,7 +206,8 @@ impl AdaptSettings {
             "init_buffer",
             self.init_buffer as f64,
             "init_buffer + base_window + term_buffer must not overflow usize",
-        )
+        )?;
+        self.low_rank.validate()
     }
 }
 
@@ -203,6 +220,7 @@ impl Default for AdaptSettings {
             init_buffer: 75,
             term_buffer: 50,
             base_window: 25,
+            low_rank: LowRankOptions::default(),
         }
     }
 }

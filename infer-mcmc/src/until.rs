@@ -64,7 +64,8 @@ pub struct SamplingTarget {
     pub ess_bulk: f64,
     /// Minimum tail ESS (default 400).
     pub ess_tail: f64,
-    /// Maximum rank-normalized split R̂ (default 1.01).
+    /// Maximum rank-normalized split R̂ (default 1.01); `f64::INFINITY` for no R̂ target
+    /// (stop on ESS alone, e.g. to keep R̂ as an independent check of the result).
     pub max_rhat: f64,
     /// Sampling draws per chain added between checks (default 100).
     pub check_every: usize,
@@ -101,8 +102,8 @@ impl SamplingTarget {
         if !(self.ess_tail.is_finite() && self.ess_tail > 0.0) {
             return bad("ess_tail", self.ess_tail, "a finite number > 0");
         }
-        if !(self.max_rhat.is_finite() && self.max_rhat >= 1.0) {
-            return bad("max_rhat", self.max_rhat, "a finite number ≥ 1");
+        if !(self.max_rhat >= 1.0) {
+            return bad("max_rhat", self.max_rhat, "a number ≥ 1 (∞: no R̂ target)");
         }
         if self.check_every == 0 {
             return bad("check_every", 0.0, "at least 1 draw");

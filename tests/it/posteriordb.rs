@@ -27,8 +27,8 @@ fn check_fast_subset(base: &SamplerSettings) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/posteriordb");
     let mut failures = Vec::new();
     for name in FAST {
-        let outcome =
-            runner::run(&dir.join(name), base, None).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let outcome = runner::run(&dir.join(name), base, None, None)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         println!("{}", outcome.line(name));
         if !outcome.passed() {
             failures.push(format!(

@@ -58,7 +58,7 @@ prop_compose! {
         gamma in hostile_f64(), kappa in hostile_f64(), t0 in hostile_f64(),
         init_buffer in hostile_usize(), term_buffer in hostile_usize(), base_window in hostile_usize(),
     ) -> AdaptSettings {
-        AdaptSettings { gamma, kappa, t0, init_buffer, term_buffer, base_window }
+        AdaptSettings { gamma, kappa, t0, init_buffer, term_buffer, base_window, ..AdaptSettings::default() }
     }
 }
 

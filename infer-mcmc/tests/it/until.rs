@@ -68,6 +68,41 @@ fn stops_at_the_first_check_that_meets_the_targets() {
     }
 }
 
+/// `max_rhat = ∞`: the run stops on ESS alone (R̂ left to be checked afterwards, as the
+/// posteriordb runner does): at the first check where every bulk and tail ESS reaches its
+/// target, whatever R̂ is there. Deterministic (fixed seed); "met before the cap" fails only if
+/// NUTS's ESS per draw on a 5-d standard normal fell below 0.1, ten times below its known rate.
+#[test]
+fn an_infinite_rhat_target_stops_on_ess_alone() {
+    let target = SamplingTarget {
+        ess_bulk: 1200.0,
+        ess_tail: 1200.0,
+        max_rhat: f64::INFINITY,
+        check_every: 50,
+        max_samples: 3000,
+    };
+    let (fit, report) = Sampler::new(settings())
+        .unwrap()
+        .sample_until(&target, |_| Gauss::new(5))
+        .unwrap();
+    assert!(report.met, "{report:?}");
+    let n = fit.num_draws();
+    assert!(n < 3000 && n > 100, "{report:?}");
+    let ess_met = |upto: usize| {
+        (0..5).all(|i| {
+            let d = fit.param_draws(i).unwrap();
+            let d = d.slice(s![.., ..upto]);
+            ess_bulk(d).unwrap() >= 1200.0 && ess_tail(d).unwrap() >= 1200.0
+        })
+    };
+    assert!(ess_met(n));
+    assert!(
+        !ess_met(n - 50),
+        "the previous check already met the ESS targets"
+    );
+    assert!(report.worst_rhat.is_finite() && report.worst_rhat >= 1.0 - 1e-3);
+}
+
 /// A target that cannot be met stops at the cap, reporting it as not met.
 #[test]
 fn stops_at_the_cap() {
@@ -108,6 +143,13 @@ fn invalid_targets_are_typed_errors() {
         (
             SamplingTarget {
                 max_rhat: 0.9,
+                ..SamplingTarget::default()
+            },
+            "max_rhat",
+        ),
+        (
+            SamplingTarget {
+                max_rhat: f64::NAN,
                 ..SamplingTarget::default()
             },
             "max_rhat",

@@ -179,15 +179,15 @@ pub struct LowRankWarmup {
 }
 
 impl LowRankWarmup {
-    /// The schedule for `settings.num_warmup` draws in `dim` dimensions with the default
-    /// [`LowRankOptions`] (what the [`Sampler`](crate::Sampler) runs); `chain` names the
-    /// chain in a metric error.
+    /// The schedule for `settings.num_warmup` draws in `dim` dimensions with the
+    /// [`LowRankOptions`] of `settings.adapt.low_rank` (what the [`Sampler`](crate::Sampler)
+    /// runs); `chain` names the chain in a metric error.
     ///
     /// # Errors
     ///
     /// [`McmcError::InvalidSetting`] for invalid dual-averaging settings.
     pub fn new(settings: &SamplerSettings, dim: usize, chain: usize) -> Result<Self, McmcError> {
-        Self::with_options(settings, dim, chain, LowRankOptions::default())
+        Self::with_options(settings, dim, chain, settings.adapt.low_rank)
     }
 
     /// As [`LowRankWarmup::new`] with the given γ and c.
