@@ -69,14 +69,16 @@ pub enum MeanTeacherError {
         /// What was wrong with it.
         detail: String,
     },
-    /// A saved state in a format version that this build does not read.
+    /// A saved state in a format version that this build does not read: a binary header
+    /// declaring a version other than 1, or a JSON state declaring one other than 2.
     #[error(
-        "mean-teacher state format version {found} is not supported (this build reads version {supported})"
+        "mean-teacher state format version {found} is not supported (this build reads version {supported} in this encoding)"
     )]
     UnsupportedVersion {
-        /// The version the state declares.
+        /// The version the state declares (`u32::MAX` for a larger JSON version).
         found: u32,
-        /// The version this build reads and writes.
+        /// The version this build reads in the state's encoding: 1 for the binary encoding,
+        /// 2 (the version it writes) for JSON.
         supported: u32,
     },
     /// Student and teacher logits for a consistency loss are not two matrices of the same

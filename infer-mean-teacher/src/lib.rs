@@ -20,7 +20,9 @@
 //!   [`gaussian_noise`] and the virtual adversarial perturbation [`virtual_adversarial`]
 //!   (Miyato et al. 2018; one extra forward and backward pass per batch); the supervised
 //!   term [`masked_cross_entropy`] (labelled rows only, from log-softmax).
-//! * [`MeanTeacher::save`] / [`MeanTeacher::load`] persist the state for bit-identical resumption.
+//! * [`MeanTeacher::save`] / [`MeanTeacher::load`] persist the state for bit-identical resumption
+//!   (a versioned JSON document written with `serde`; states of the older binary format still
+//!   load).
 //!
 //! ```
 //! use infer_ad::{ParamStore, Tape, optim::{Adam, AdamConfig, Optimizer}};

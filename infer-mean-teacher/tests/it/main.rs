@@ -11,6 +11,8 @@ mod errors;
 mod hostile;
 mod no_grad;
 mod persist;
+mod persist_json;
+mod persist_v1;
 mod ramp;
 mod two_moons;
 mod vat;

@@ -1,7 +1,12 @@
 //! Live per-chain progress bars: an [`Observer`] that draws one line per chain on stderr.
+//!
+//! On a terminal the bars are `indicatif`'s ([`ProgressStyle::Bars`], in `bars.rs`); in logs
+//! and pipes plain lines ([`ProgressStyle::Lines`], here).
+
+mod bars;
 
 use std::fmt;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -9,6 +14,8 @@ use std::time::{Duration, Instant};
 use crate::McmcError;
 use crate::observer::{AdaptStage, DrawEvent, Observer, Phase};
 use crate::settings::SamplerSettings;
+use bars::Bars;
+use indicatif::ProgressDrawTarget;
 
 /// The most chains [`ProgressBars`] draws bars for (2²⁰; one line per chain).
 ///
@@ -22,7 +29,9 @@ pub const MAX_PROGRESS_BARS: usize = 1 << 20;
 /// Width of the bar, in characters.
 const BAR_WIDTH: usize = 24;
 
-/// How [`ProgressBars`] shows progress.
+/// How [`ProgressBars`] shows progress. [`ProgressBars::new`] picks [`Bars`](Self::Bars)
+/// when stderr is a terminal (as `indicatif` detects it: a TTY whose `TERM` is not `dumb`)
+/// and [`Lines`](Self::Lines) otherwise; [`ProgressBars::with_style`] overrides the choice.
 ///
 /// # Examples
 ///
@@ -37,12 +46,19 @@ const BAR_WIDTH: usize = 24;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ProgressStyle {
-    /// One bar per chain, redrawn in place with ANSI cursor movement, at most once per
-    /// interval (default for a terminal).
+    /// One bar per chain, redrawn in place with hand-written ANSI cursor movement, at most
+    /// once per interval (the terminal style before [`Bars`](Self::Bars); kept for callers
+    /// that chose it, its output is unchanged).
     Redraw,
     /// Plain lines, one per chain each time it passes a tenth of its iterations, starts
     /// sampling or finishes (default when stderr is not a terminal, e.g. in CI logs).
     Lines,
+    /// One `indicatif` bar per chain (a `MultiProgress`): iterations, percentage, the phase,
+    /// the divergences of the phase, the warmup's [`AdaptStage`], the step size and the
+    /// draws per second (default for a terminal). Drawn on stderr, it shows nothing when
+    /// stderr is not a terminal; on a writer ([`ProgressBars::with_writer`]) it is drawn as
+    /// on a terminal 120 columns wide.
+    Bars,
 }
 
 /// Progress of one chain, updated lock-free from the chain's thread.
@@ -60,6 +76,9 @@ struct Slot {
     step_size: AtomicU64,
     /// The warmup's adaptation stage (locked by the chain's thread only to write it).
     stage: Mutex<AdaptStage>,
+    /// Nanoseconds after `start` of the last update of this chain's `indicatif` bar (0:
+    /// never).
+    last_update: AtomicU64,
 }
 
 struct Output {
@@ -71,22 +90,25 @@ struct Output {
 /// Live per-chain progress bars, an [`Observer`] for
 /// [`Sampler::with_observer`](crate::Sampler::with_observer).
 ///
-/// Each chain has one line: a bar, the phase (warmup or sampling), iterations done out of
-/// the total, the percentage, the divergences of the current phase so far, during warmup the
-/// adaptation's stage ([`AdaptStage`]: Stan's fast interval or slow window, nutpie's early or
-/// later metric phase, the final step-size-only stretch) and the current step size:
+/// Each chain has one line: a bar, iterations done out of the total, the percentage, the
+/// phase (warmup or sampling), the divergences of the current phase so far, during warmup the
+/// adaptation's stage ([`AdaptStage`]: Stan's fast interval or slow window `k/K`, nutpie's
+/// early or later metric phase, the final step-size-only stretch), the current step size and,
+/// on a terminal, the draws per second:
 ///
 /// ```text
-/// chain 1 [######------------------] warmup    460/2000  23%  div 0  slow 3/5  step 0.412
-/// chain 2 [##############----------] sampling 1150/2000  57%  div 0  step 0.387
+/// chain 1  [######------------------]  460/2000  23%  warmup   div 0  slow 3/5  step 0.412  1,230/s
+/// chain 2  [##############----------] 1150/2000  57%  sampling div 0  step 0.387  1,180/s
 /// ```
 ///
-/// On a terminal (`std::io::IsTerminal`) the lines are redrawn in place at most every 100 ms
-/// (see [`with_interval`](Self::with_interval)) and once more when a chain finishes;
-/// otherwise a plain line is printed each time a chain passes a tenth of its iterations,
-/// starts sampling or finishes. Chains report from their own threads: the counters are
-/// atomics and the output is locked only to draw. Write errors are ignored (progress never
-/// stops a run); events of chains beyond `num_chains` are ignored.
+/// On a terminal these are `indicatif` bars ([`ProgressStyle::Bars`]), updated at most every
+/// 100 ms per chain (see [`with_interval`](Self::with_interval)) and once more when a chain
+/// starts sampling or finishes; otherwise ([`ProgressStyle::Lines`]) a plain line is printed
+/// each time a chain passes a tenth of its iterations, starts sampling or finishes. Chains
+/// report from their own threads: the counters are atomics and a bar or the output is locked
+/// only to draw. Progress only reads the sampler's events, so the draws are the same with any
+/// style or none. Write errors are ignored (progress never stops a run); events of chains
+/// beyond `num_chains` are ignored.
 ///
 /// # Examples
 ///
@@ -101,6 +123,36 @@ struct Output {
 /// assert_eq!(fit.num_draws(), 200);
 /// # Ok::<(), infer_mcmc::McmcError>(())
 /// ```
+///
+/// The same run with `indicatif` bars forced on (here on a buffer, as on a terminal) gives
+/// the same draws:
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use infer_mcmc::{ProgressBars, ProgressStyle, Sampler, SamplerSettings, models::EightSchools};
+///
+/// #[derive(Clone, Default)]
+/// struct Buffer(Arc<Mutex<Vec<u8>>>);
+/// impl std::io::Write for Buffer {
+///     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+///         self.0.lock().unwrap().extend_from_slice(b);
+///         Ok(b.len())
+///     }
+///     fn flush(&mut self) -> std::io::Result<()> { Ok(()) }
+/// }
+///
+/// let settings = SamplerSettings { num_chains: 2, num_warmup: 100, num_samples: 100,
+///                                  ..SamplerSettings::default() };
+/// let screen = Buffer::default();
+/// let bars = ProgressBars::for_settings(&settings)?
+///     .with_writer(screen.clone(), ProgressStyle::Bars);
+/// let with_bars = Sampler::new(settings)?.with_observer(bars).sample(|_| EightSchools::classic())?;
+/// let without = Sampler::new(settings)?.sample(|_| EightSchools::classic())?;
+/// assert_eq!(with_bars.chains[1].draws, without.chains[1].draws);
+/// let text = String::from_utf8(screen.0.lock().unwrap().clone()).unwrap();
+/// assert!(text.contains("200/200 100%  done     div"));
+/// # Ok::<(), infer_mcmc::McmcError>(())
+/// ```
 pub struct ProgressBars {
     slots: Vec<Slot>,
     total: usize,
@@ -110,6 +162,8 @@ pub struct ProgressBars {
     /// Nanoseconds after `start` of the last redraw.
     last_draw: AtomicU64,
     out: Mutex<Output>,
+    /// The `indicatif` bars of [`ProgressStyle::Bars`] (`None` in the other styles).
+    bars: Option<Bars>,
 }
 
 impl fmt::Debug for ProgressBars {
@@ -125,8 +179,8 @@ impl fmt::Debug for ProgressBars {
 
 impl ProgressBars {
     /// Bars for `num_chains` chains of `total_iters` iterations each (warmup plus sampling),
-    /// drawn on stderr: [`ProgressStyle::Redraw`] if stderr is a terminal,
-    /// [`ProgressStyle::Lines`] otherwise.
+    /// drawn on stderr: [`ProgressStyle::Bars`] if stderr is a terminal (as `indicatif`
+    /// detects it), [`ProgressStyle::Lines`] otherwise.
     ///
     /// # Errors
     ///
@@ -157,10 +211,12 @@ impl ProgressBars {
             .try_reserve_exact(num_chains)
             .map_err(|_| too_many())?;
         slots.extend((0..num_chains).map(|_| Slot::default()));
-        let style = if std::io::stderr().is_terminal() {
-            ProgressStyle::Redraw
+        let stderr = ProgressDrawTarget::stderr();
+        let (style, bars) = if stderr.is_hidden() {
+            (ProgressStyle::Lines, None)
         } else {
-            ProgressStyle::Lines
+            let bars = Bars::new(stderr, num_chains, total_iters);
+            (ProgressStyle::Bars, Some(bars))
         };
         Ok(Self {
             slots,
@@ -173,6 +229,7 @@ impl ProgressBars {
                 writer: Box::new(std::io::stderr()),
                 lines_drawn: 0,
             }),
+            bars,
         })
     }
 
@@ -200,7 +257,8 @@ impl ProgressBars {
         )
     }
 
-    /// Draws on `writer` instead of stderr, in the given style.
+    /// Draws on `writer` instead of stderr, in the given style ([`ProgressStyle::Bars`] as on a
+    /// terminal 120 columns wide, with ANSI cursor movement).
     ///
     /// # Examples
     ///
@@ -213,17 +271,64 @@ impl ProgressBars {
     /// ```
     #[must_use]
     pub fn with_writer<W: Write + Send + 'static>(self, writer: W, style: ProgressStyle) -> Self {
+        let (writer, bars): (Box<dyn Write + Send>, _) = match style {
+            ProgressStyle::Bars => (
+                Box::new(std::io::sink()),
+                Some(Bars::on_writer(
+                    Box::new(writer),
+                    self.slots.len(),
+                    self.total,
+                )),
+            ),
+            ProgressStyle::Redraw | ProgressStyle::Lines => (Box::new(writer), None),
+        };
         Self {
             style,
             out: Mutex::new(Output {
-                writer: Box::new(writer),
+                writer,
                 lines_drawn: 0,
             }),
+            bars,
             ..self
         }
     }
 
-    /// Redraws at most once per `interval` in [`ProgressStyle::Redraw`] (default 100 ms).
+    /// Draws on stderr in `style` whether or not stderr is a terminal (replacing any writer
+    /// given before): e.g. [`ProgressStyle::Lines`] on a terminal, for a log that keeps every
+    /// line. [`ProgressStyle::Bars`] on a stderr that is not a terminal shows nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use infer_mcmc::{ProgressBars, ProgressStyle};
+    ///
+    /// let bars = ProgressBars::new(4, 2000)?.with_style(ProgressStyle::Lines);
+    /// assert_eq!(bars.style(), ProgressStyle::Lines);
+    /// # Ok::<(), infer_mcmc::McmcError>(())
+    /// ```
+    #[must_use]
+    pub fn with_style(self, style: ProgressStyle) -> Self {
+        match style {
+            ProgressStyle::Bars => {
+                let bars = Bars::new(ProgressDrawTarget::stderr(), self.slots.len(), self.total);
+                Self {
+                    style,
+                    out: Mutex::new(Output {
+                        writer: Box::new(std::io::sink()),
+                        lines_drawn: 0,
+                    }),
+                    bars: Some(bars),
+                    ..self
+                }
+            }
+            ProgressStyle::Redraw | ProgressStyle::Lines => {
+                self.with_writer(std::io::stderr(), style)
+            }
+        }
+    }
+
+    /// Redraws at most once per `interval` in [`ProgressStyle::Redraw`], and updates each
+    /// chain's bar at most once per `interval` in [`ProgressStyle::Bars`] (default 100 ms).
     ///
     /// # Examples
     ///
@@ -285,12 +390,10 @@ impl ProgressBars {
         self.out.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The line of chain `index`: `chain 1 [###---] warmup  150/2000   7%  div 0`.
-    fn line(&self, index: usize, with_bar: bool) -> String {
+    /// What chain `index`'s line shows.
+    fn view(&self, index: usize) -> View {
         let slot = &self.slots[index];
         let done = slot.done.load(Ordering::Relaxed);
-        let divergences = slot.divergences.load(Ordering::Relaxed);
-        let percent = (100 * done / self.total.max(1)).min(100);
         let phase = if done >= self.total {
             "done"
         } else if slot.sampling.load(Ordering::Relaxed) {
@@ -298,13 +401,45 @@ impl ProgressBars {
         } else {
             "warmup"
         };
-        let width = digits(self.total);
-        let step = f64::from_bits(slot.step_size.load(Ordering::Relaxed));
         let stage = match *slot.stage.lock().unwrap_or_else(|e| e.into_inner()) {
             AdaptStage::None => String::new(),
             stage if phase == "warmup" => format!("  {stage}"),
             _ => String::new(),
         };
+        View {
+            done,
+            divergences: slot.divergences.load(Ordering::Relaxed),
+            percent: (100 * done / self.total.max(1)).min(100),
+            phase,
+            step: f64::from_bits(slot.step_size.load(Ordering::Relaxed)),
+            stage,
+        }
+    }
+
+    /// The status part of chain `index`'s `indicatif` bar: `warmup   div 0  slow 3/5  step
+    /// 0.412`.
+    fn status(&self, index: usize) -> String {
+        let View {
+            divergences,
+            phase,
+            step,
+            stage,
+            ..
+        } = self.view(index);
+        format!("{phase:<8} div {divergences}{stage}  step {step:.3}")
+    }
+
+    /// The line of chain `index`: `chain 1 [###---] warmup  150/2000   7%  div 0`.
+    fn line(&self, index: usize, with_bar: bool) -> String {
+        let View {
+            done,
+            divergences,
+            percent,
+            phase,
+            step,
+            stage,
+        } = self.view(index);
+        let width = digits(self.total);
         let counts = format!(
             "{phase:<8} {done:>width$}/{} {percent:>3}%  div {divergences}{stage}  step {step:.3}",
             self.total
@@ -338,6 +473,17 @@ impl ProgressBars {
         let _ = out.writer.flush();
         out.lines_drawn = self.slots.len();
     }
+}
+
+/// What a chain's line shows, read from its [`Slot`].
+struct View {
+    done: usize,
+    divergences: usize,
+    percent: usize,
+    phase: &'static str,
+    step: f64,
+    /// `"  slow 3/5"` during warmup, empty otherwise.
+    stage: String,
 }
 
 fn digits(n: usize) -> usize {
@@ -391,137 +537,22 @@ impl Observer for ProgressBars {
                     self.last_draw.store(now.max(1), Ordering::Relaxed);
                 }
             }
+            ProgressStyle::Bars => {
+                let Some(bars) = &self.bars else {
+                    return;
+                };
+                let now = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                let last = slot.last_update.load(Ordering::Relaxed);
+                let started_sampling = event.phase == Phase::Sampling && event.iteration == 0;
+                let due = last == 0 || now.saturating_sub(last) >= self.interval.as_nanos() as u64;
+                if finished || started_sampling || due {
+                    slot.last_update.store(now.max(1), Ordering::Relaxed);
+                    bars.update(event.chain, done, self.status(event.chain), finished);
+                }
+            }
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use super::*;
-
-    /// A writer into a shared buffer.
-    #[derive(Clone, Default)]
-    struct Shared(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Shared {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    fn event(chain: usize, iteration: usize, phase: Phase, phase_len: usize) -> DrawEvent {
-        DrawEvent {
-            chain,
-            iteration,
-            phase,
-            phase_len,
-            divergences: usize::from(iteration >= 3),
-            divergent: iteration == 3,
-            step_size: 0.5,
-            stage: match phase {
-                Phase::Warmup => AdaptStage::SlowWindow { index: 1, count: 2 },
-                Phase::Sampling => AdaptStage::None,
-            },
-        }
-    }
-
-    fn run(bars: &ProgressBars, chains: usize, warmup: usize, sampling: usize) {
-        for c in 0..chains {
-            for i in 0..warmup {
-                bars.on_draw(&event(c, i, Phase::Warmup, warmup));
-            }
-            for i in 0..sampling {
-                bars.on_draw(&event(c, i, Phase::Sampling, sampling));
-            }
-        }
-    }
-
-    #[test]
-    fn lines_every_tenth_and_at_the_end() {
-        let buf = Shared::default();
-        let bars = ProgressBars::new(2, 30)
-            .unwrap()
-            .with_writer(buf.clone(), ProgressStyle::Lines);
-        run(&bars, 2, 10, 20);
-        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        assert!(
-            lines.contains(&"chain 1: warmup    3/30  10%  div 0  slow 1/2  step 0.500"),
-            "{text}"
-        );
-        assert!(
-            lines.contains(&"chain 1: sampling 11/30  36%  div 0  step 0.500"),
-            "{text}"
-        );
-        assert!(
-            lines.contains(&"chain 2: done     30/30 100%  div 1  step 0.500"),
-            "{text}"
-        );
-        // 10 tenths, plus the start of sampling (iteration 11 is not a tenth), per chain.
-        assert_eq!(lines.len(), 22, "{text}");
-        assert!(!text.contains('\x1b'));
-    }
-
-    #[test]
-    fn redraw_moves_the_cursor_back_and_ends_full() {
-        let buf = Shared::default();
-        let bars = ProgressBars::new(2, 8)
-            .unwrap()
-            .with_writer(buf.clone(), ProgressStyle::Redraw)
-            .with_interval(Duration::from_secs(3600));
-        run(&bars, 2, 4, 4);
-        // Extra chains are ignored.
-        bars.on_draw(&event(5, 0, Phase::Warmup, 4));
-        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-        // First draw, then one forced redraw per finished chain.
-        assert_eq!(text.matches("\x1b[2A").count(), 2, "{text:?}");
-        let last: Vec<&str> = text.rsplit("\x1b[2A").next().unwrap().lines().collect();
-        assert_eq!(
-            last[1],
-            format!(
-                "\r\x1b[2Kchain 2  [{}] done     8/8 100%  div 1  step 0.500",
-                "#".repeat(24)
-            )
-        );
-    }
-
-    #[test]
-    fn zero_total_does_not_divide_by_zero() {
-        let bars = ProgressBars::new(1, 0)
-            .unwrap()
-            .with_writer(std::io::sink(), ProgressStyle::Lines);
-        run(&bars, 1, 0, 2);
-        assert_eq!(bars.line(0, true).matches('#').count(), BAR_WIDTH);
-    }
-
-    /// `usize::MAX` bars aborted the process on allocation (issue 13): a typed error naming
-    /// `num_chains` and the value; the limit itself is accepted.
-    #[test]
-    fn too_many_bars_is_an_error() {
-        for n in [usize::MAX, MAX_PROGRESS_BARS + 1] {
-            match ProgressBars::new(n, 10) {
-                Err(McmcError::InvalidSetting { name, value, .. }) => {
-                    assert_eq!((name, value), ("num_chains", n as f64));
-                }
-                other => panic!("{n} bars: {other:?}"),
-            }
-        }
-        let s = SamplerSettings {
-            num_chains: usize::MAX,
-            ..SamplerSettings::default()
-        };
-        assert!(ProgressBars::for_settings(&s).is_err());
-        assert_eq!(
-            ProgressBars::new(MAX_PROGRESS_BARS, 10)
-                .map(|b| b.num_chains())
-                .ok(),
-            Some(MAX_PROGRESS_BARS)
-        );
-    }
-}
+mod tests;
