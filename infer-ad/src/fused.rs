@@ -10,6 +10,8 @@ use crate::tape::{Node, Tape, check_same_tape};
 use crate::tensor::{Tensor, fit};
 use crate::var::Var;
 
+pub(crate) mod slice;
+
 /// Checks that K operands live on `tape` (before reading any of them) and aligns them to one
 /// broadcast shape in place; afterwards each is either full-size or a single element. Returns
 /// the shape. Inlined: the operands stay in registers or the

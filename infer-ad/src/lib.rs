@@ -60,6 +60,7 @@ mod unary;
 mod var;
 
 pub use error::AdError;
+pub use fused::slice::PartialsOut;
 pub use linalg::DataAffine;
 pub use logsumexp::{LogMixArgs, SIMPLEX_TOLERANCE, log_mix, log_mix_weights, log_sum_exp};
 pub use param::{Bound, ParamConstraint, ParamId, ParamStore, PositiveMap};

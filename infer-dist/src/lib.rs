@@ -34,9 +34,11 @@
 //! assert!(alpha.grad() > 0.0);
 //! # Ok::<(), infer_dist::DistError>(())
 //! ```
-// One audited exception: the calls of the AVX2/AVX-512 instances of the GLM kernels after
-// the CPU check (`glm::kernel::glm_dispatch`, `glm::affine::dispatch`, through
-// `infer_ad::with_target_features!`), documented with its safety argument.
+// Audited exceptions, each documented with its safety argument: the calls of the AVX2/AVX-512
+// instances of the GLM kernels after the CPU check (`glm::kernel::glm_dispatch`,
+// `glm::affine::dispatch`, through `infer_ad::with_target_features!`), and the AVX-512
+// instance of the StudentT kernel (`student_t::kernel::avx512`: its call after the CPU check,
+// and the unaligned vector loads and stores of its block within bounds-checked arrays).
 #![deny(unsafe_code)]
 
 /// The registry of the families: `module::Type`, one line a family. Each entry declares the

@@ -6,6 +6,10 @@ use crate::special::{LN_SQRT_2PI, alpha_dlnx_dalpha};
 use infer_ad::scalar::{digamma, lgamma, trigamma};
 use infer_ad::fastmath;
 
+mod kernel;
+#[cfg(test)]
+mod tests;
+
 family! {
     /// Student's t distribution with ν = `df` degrees of freedom, location μ and scale σ:
     ///
@@ -232,6 +236,12 @@ const SCALED: Scaled<4> = Scaled {
     pow: [0, 0, 1, 1],
 };
 
+/// Up to this ν (2⁵³) `log_prob_sum` takes the [`kernel`]: there a w² that underflows
+/// changes the value by at most ((ν + 1)/2)·2⁻¹⁰⁷⁴ < 3e-308 per observation (the
+/// per-observation [`Hoisted::term`] takes ½(z² + w²) for small w² instead); above, the
+/// per-observation terms.
+const KERNEL_MAX_DF: f64 = 9_007_199_254_740_992.0;
+
 /// What [`StudentT::log_prob_sum_hoisted`] computes once per call for scalar ν, μ, σ.
 #[derive(Clone, Copy)]
 struct Hoisted {
@@ -244,9 +254,30 @@ struct Hoisted {
     v1_rv: f64,
     half_inv_v: f64,
     v1: f64,
+    /// 1/(σ√ν) (w = (x − μ)/(σ√ν)) and −((ν + 1)/√ν)/σ (∂/∂x = that times w/(1 + w²)), for
+    /// the [`kernel`].
+    c1: f64,
+    kx: f64,
 }
 
 impl Hoisted {
+    /// The constants for ν, μ, σ (1/σ and 1/(2ν) finite: checked by the caller).
+    fn new(v: f64, m: f64, s: f64) -> Hoisted {
+        let (rv, inv_scale) = (v.sqrt(), 1.0 / s);
+        let v1_rv = (v + 1.0) / rv;
+        Hoisted {
+            loc: m,
+            inv_scale,
+            inv_rv: 1.0 / rv,
+            half_v1: 0.5 * (v + 1.0),
+            v1_rv,
+            half_inv_v: 0.5 / v,
+            v1: v + 1.0,
+            c1: inv_scale / rv,
+            kx: -v1_rv * inv_scale,
+        }
+    }
+
     /// The per-observation part of the density — everything that involves x — with the
     /// parameter-only terms left out: −((ν + 1)/2) ln(1 + w²) and its partials for
     /// x, ν, μ, σ (∂/∂ν without ½ D′(ν/2), ∂/∂σ without −1/σ). The same formulas and
@@ -282,40 +313,50 @@ impl<'t> StudentTK<'t> {
     /// n(−ln σ − ln √(2π) + D(ν/2)) ([`half_ratio`]; the stable form of
     /// ln Γ((ν + 1)/2) − ln Γ(ν/2) − ½ ln(νπ) − ln σ) and their partials n·½D′(ν/2) and −n/σ,
     /// are computed once per call rather than per observation (as `Normal::log_prob_sum`
-    /// hoists ln σ); the per-observation part is one fused node ([`Hoisted::term`]). `None`
-    /// when that part is not finite (an infinite or NaN value, |x − μ|/σ beyond ~1e154) or
-    /// 1/σ or 1/(2ν) overflows: then the caller takes the elementwise kernel, exact in those cases.
+    /// hoists ln σ); the per-observation part is one node over the observations read in
+    /// place: the [`kernel`] (no logarithm per observation; the partials for the value
+    /// stored only when it is tracked), or for ν > [`KERNEL_MAX_DF`] [`Hoisted::term`] per
+    /// observation. `None` when that part is not finite (an infinite or NaN value,
+    /// |x − μ|/σ beyond ~1e154) or 1/σ or 1/(2ν) overflows: then the caller takes the
+    /// elementwise kernel, exact in those cases.
     fn log_prob_sum_hoisted(&self, value: Tensor<'t>) -> Result<Option<Var<'t>>, DistError> {
         let (v, m, s) = (
             self.df.item()?.value(),
             self.loc.item()?.value(),
             self.scale.item()?.value(),
         );
-        let (rv, inv_scale) = (v.sqrt(), 1.0 / s);
+        let inv_scale = 1.0 / s;
         // 1/(2ν) overflows for ν below ~2.8e-309: ∞ · u would be ∞ · 0 = NaN at x = μ, where
         // the kernel's u/(2ν) is 0
         if !inv_scale.is_finite() || !(0.5 / v).is_finite() {
             return Ok(None);
         }
-        let h = Hoisted {
-            loc: m,
-            inv_scale,
-            inv_rv: 1.0 / rv,
-            half_v1: 0.5 * (v + 1.0),
-            v1_rv: (v + 1.0) / rv,
-            half_inv_v: 0.5 / v,
-            v1: v + 1.0,
-        };
+        let h = Hoisted::new(v, m, s);
         let tape = value.tape();
-        let (data, acc) = tape.fused_sum_with_partials(
-            [
-                value,
-                self.df.detach(),
-                self.loc.detach(),
-                self.scale.detach(),
-            ],
-            |_, [x, ..]| h.term(x),
-        )?;
+        let (data, acc) = if v <= KERNEL_MAX_DF && h.c1.is_finite() && h.kx.is_finite() {
+            // the observations as one slice, in blocks without a logarithm per observation
+            // ([`kernel`]); the partials for the value only when it is tracked
+            tape.fused_sum_slice(value, |xs, px| {
+                let acc = match px {
+                    Some(out) => kernel::sums(xs, Some(&mut |p: &[f64]| out.extend(p)), &h),
+                    None => kernel::sums(xs, None, &h),
+                };
+                (acc.value, acc)
+            })?
+        } else {
+            let (data, acc) = tape.fused_sum_with_partials(
+                [
+                    value,
+                    self.df.detach(),
+                    self.loc.detach(),
+                    self.scale.detach(),
+                ],
+                |_, [x, ..]| h.term(x),
+            )?;
+            let [_, df, loc, scale] = acc;
+            let value = data.value();
+            (data, kernel::Sums { value, df, loc, scale })
+        };
         let n = value.numel() as f64;
         let (d0, d1, _) = half_ratio(v);
         let total = data.value() + n * (d0 - s.ln() - LN_SQRT_2PI);
@@ -323,7 +364,7 @@ impl<'t> StudentTK<'t> {
             return Ok(None);
         }
         // the partials for μ and σ summed in scaled form and divided once ([`SCALED`])
-        let g = SCALED.unscale(s, [0.0, acc[1] + 0.5 * n * d1, acc[2], acc[3] - n]);
+        let g = SCALED.unscale(s, [0.0, acc.df + 0.5 * n * d1, acc.loc, acc.scale - n]);
         Ok(Some(tape.scalar_with_gradients(
             total,
             &[
