@@ -104,9 +104,14 @@ impl<'t> Elementwise<'t> for StudentTK<'t> {
     const SCALED: Option<Scaled<4>> = Some(SCALED);
 
     fn log_prob_sum_fast(&self, value: Tensor<'t>) -> Result<Option<Var<'t>>, DistError> {
-        if self.df.numel() == 1 && self.loc.numel() == 1 && self.scale.numel() == 1 {
-            util::value_shape(NAME, value.shape(), self.batch)?;
-            return self.log_prob_sum_hoisted(value);
+        if self.df.numel() == 1 && self.scale.numel() == 1 {
+            if self.loc.numel() == 1 {
+                util::value_shape(NAME, value.shape(), self.batch)?;
+                return self.log_prob_sum_hoisted(value);
+            }
+            if self.loc.shape() == value.shape() && value.shape() == self.batch {
+                return self.log_prob_sum_hoisted_loc(value);
+            }
         }
         Ok(None)
     }
@@ -305,6 +310,48 @@ impl Hoisted {
         let dzs = -self.v1_rv * g;
         let dv = 0.5 * u_l + self.half_inv_v * u;
         (-hl, [dzs * self.inv_scale, dv, -dzs, self.v1 * u])
+    }
+}
+
+impl<'t> StudentTK<'t> {
+    /// `log_prob_sum` for scalar ν and σ and a location μ of the value's shape (a robust
+    /// regression's μ = X·β): the parameter-only terms n(−ln σ − ln √(2π) + D(ν/2)) and their
+    /// partials hoisted as in [`Self::log_prob_sum_hoisted`] — no ln Γ or ψ per observation —
+    /// and the per-observation part [`Hoisted::term`] of xᵢ − μᵢ in one fused node, whose
+    /// partial for μᵢ is minus that for xᵢ. `None` in the cases the scalar path returns it;
+    /// the caller then takes the elementwise kernel.
+    fn log_prob_sum_hoisted_loc(&self, value: Tensor<'t>) -> Result<Option<Var<'t>>, DistError> {
+        let (v, s) = (self.df.item()?.value(), self.scale.item()?.value());
+        if !(1.0 / s).is_finite() || !(0.5 / v).is_finite() {
+            return Ok(None);
+        }
+        // μ = 0: `term` then sees the residual x − μᵢ itself
+        let h = Hoisted::new(v, 0.0, s);
+        let tape = value.tape();
+        let (data, acc) = tape.fused_sum_with_partials(
+            [value, self.df.detach(), self.loc, self.scale.detach()],
+            |_, [x, _, m, _]| {
+                let (t, [dx, dv, _, ds]) = h.term(x - m);
+                (t, [dx, dv, -dx, ds])
+            },
+        )?;
+        let n = value.numel() as f64;
+        let (d0, d1, _) = half_ratio(v);
+        let total = data.value() + n * (d0 - s.ln() - LN_SQRT_2PI);
+        if !total.is_finite() {
+            return Ok(None);
+        }
+        // the partial for σ summed in scaled form and divided once ([`SCALED`]); those for
+        // the value and μ are stored per element by the fused node
+        let g = SCALED.unscale(s, [0.0, acc[1] + 0.5 * n * d1, 0.0, acc[3] - n]);
+        Ok(Some(tape.scalar_with_gradients(
+            total,
+            &[
+                (data.as_tensor(), &[1.0]),
+                (self.df, &[g[1]]),
+                (self.scale, &[g[3]]),
+            ],
+        )?))
     }
 }
 
