@@ -5,8 +5,9 @@
 #![allow(missing_docs)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use infer_ad::Tape;
+use infer_ad::kernels::dot;
 use infer_ad::scalar::{sigmoid, softplus};
+use infer_ad::{Tape, Var};
 use ndarray::Array2;
 use std::hint::black_box;
 use std::sync::Arc;
@@ -32,24 +33,6 @@ fn load() -> LogReg {
         x: Arc::new(Array2::from_shape_vec((n, d), flat).expect("rectangular")),
         y,
     }
-}
-
-/// Four-accumulator dot product, the same kernel the tape's matrix–vector node uses.
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0; 4];
-    let chunks = a.len() / 4;
-    for c in 0..chunks {
-        let i = 4 * c;
-        acc[0] += a[i] * b[i];
-        acc[1] += a[i + 1] * b[i + 1];
-        acc[2] += a[i + 2] * b[i + 2];
-        acc[3] += a[i + 3] * b[i + 3];
-    }
-    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    for i in 4 * chunks..a.len() {
-        s += a[i] * b[i];
-    }
-    s
 }
 
 /// Hand-written log density and gradient: lp = Σ yᵢηᵢ − softplus(ηᵢ) − ½‖β‖², ∇ = Xᵀ(y − σ(η)) − β.
@@ -141,6 +124,18 @@ fn bench_logreg(c: &mut Criterion) {
 
 const CHAIN: usize = 10_000;
 
+/// Records the chain of [`CHAIN`] operations (v·a or v + 0.01, then − 0.001) on `tape`:
+/// returns the leaf `a` and the result.
+fn record_chain(tape: &Tape) -> (Var<'_>, Var<'_>) {
+    let a = tape.var(1.0001);
+    let mut v = tape.var(black_box(0.1));
+    for k in 0..CHAIN / 2 {
+        v = if k % 2 == 0 { v * a } else { v + 0.01 };
+        v = v - 0.001;
+    }
+    (a, v)
+}
+
 fn bench_scalar_chain(c: &mut Criterion) {
     let mut tape = Tape::with_capacity(CHAIN + 8);
     let mut group = c.benchmark_group("scalar_chain_10k_ops");
@@ -150,24 +145,13 @@ fn bench_scalar_chain(c: &mut Criterion) {
     group.bench_function("record", |bn| {
         bn.iter(|| {
             tape.clear();
-            let a = tape.var(1.0001);
-            let mut v = tape.var(black_box(0.1));
-            for k in 0..CHAIN / 2 {
-                v = if k % 2 == 0 { v * a } else { v + 0.01 };
-                v = v - 0.001;
-            }
-            black_box(v.value())
+            black_box(record_chain(&tape).1.value())
         });
     });
     group.bench_function("record_and_backward", |bn| {
         bn.iter(|| {
             tape.clear();
-            let a = tape.var(1.0001);
-            let mut v = tape.var(black_box(0.1));
-            for k in 0..CHAIN / 2 {
-                v = if k % 2 == 0 { v * a } else { v + 0.01 };
-                v = v - 0.001;
-            }
+            let (a, v) = record_chain(&tape);
             v.backward();
             black_box(a.grad())
         });

@@ -13,13 +13,30 @@
 #![allow(missing_docs)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use infer_ad::Tape;
 use infer_ad::scalar::LN_SQRT_2PI;
+use infer_ad::{Tape, Var};
 use infer_dist::{Gamma, Normal, StudentT};
 use rand::{Rng, SeedableRng};
 use std::hint::black_box;
 
 const N: usize = 100_000;
+
+/// The value of `r`: a benchmark has no error to recover from.
+fn ok<T, E: std::fmt::Display>(r: Result<T, E>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// The Normal(0.3, 1.2) log-likelihood of `x` on `tape` (`log_prob_sum`), with its loc and scale
+/// leaves.
+fn normal_lp<'t>(tape: &'t Tape, x: &ndarray::Array1<f64>) -> (Var<'t>, Var<'t>, Var<'t>) {
+    let loc = tape.var(0.3);
+    let scale = tape.var(1.2);
+    let v = tape.tensor(x);
+    (ok(ok(Normal::new(loc, scale)).log_prob_sum(v)), loc, scale)
+}
 
 fn plain(x: &[f64], loc: f64, scale: f64) -> f64 {
     let c = -scale.ln() - LN_SQRT_2PI;
@@ -84,17 +101,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("tape_value_and_grad", |b| {
         b.iter(|| {
             tape.clear();
-            let loc = tape.var(0.3);
-            let scale = tape.var(1.2);
-            let v = tape.tensor(&x);
-            let d = match Normal::new(loc, scale) {
-                Ok(d) => d,
-                Err(e) => panic!("{e}"),
-            };
-            let lp = match d.log_prob_sum(v) {
-                Ok(lp) => lp,
-                Err(e) => panic!("{e}"),
-            };
+            let (lp, loc, scale) = normal_lp(&tape, &x);
             lp.backward();
             black_box((lp.value(), loc.grad(), scale.grad()))
         })
@@ -106,14 +113,7 @@ fn bench(c: &mut Criterion) {
             let loc = tape.var(0.3);
             let scale = tape.var(1.2);
             let v = tape.tensor(&x);
-            let d = match StudentT::new(df, loc, scale) {
-                Ok(d) => d,
-                Err(e) => panic!("{e}"),
-            };
-            let lp = match d.log_prob_sum(v) {
-                Ok(lp) => lp,
-                Err(e) => panic!("{e}"),
-            };
+            let lp = ok(ok(StudentT::new(df, loc, scale)).log_prob_sum(v));
             lp.backward();
             black_box((lp.value(), df.grad(), loc.grad(), scale.grad()))
         })
@@ -208,18 +208,12 @@ fn bench(c: &mut Criterion) {
                 let a = tape.var(2.5);
                 let r = tape.var(1.5);
                 let v = tape.tensor(&xg);
-                let d = match Gamma::new(a, r) {
-                    Ok(d) => d,
-                    Err(e) => panic!("{e}"),
-                };
-                let lp = match if hoisted {
+                let d = ok(Gamma::new(a, r));
+                let lp = ok(if hoisted {
                     d.log_prob_sum(v)
                 } else {
                     d.log_prob(v).map(|t| t.sum())
-                } {
-                    Ok(lp) => lp,
-                    Err(e) => panic!("{e}"),
-                };
+                });
                 lp.backward();
                 black_box((lp.value(), a.grad(), r.grad()))
             })
@@ -236,18 +230,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("tape_forward_only", |b| {
         b.iter(|| {
             tape.clear();
-            let loc = tape.var(0.3);
-            let scale = tape.var(1.2);
-            let v = tape.tensor(&x);
-            let d = match Normal::new(loc, scale) {
-                Ok(d) => d,
-                Err(e) => panic!("{e}"),
-            };
-            let lp = match d.log_prob_sum(v) {
-                Ok(lp) => lp,
-                Err(e) => panic!("{e}"),
-            };
-            black_box(lp.value())
+            black_box(normal_lp(&tape, &x).0.value())
         })
     });
     g.finish();

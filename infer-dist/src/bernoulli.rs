@@ -37,7 +37,6 @@ family! {
         extra: {logits: bool},
         names: |d| [if d.logits { "logits" } else { "probs" }],
         support: |_| Constraint::Boolean,
-        rsample: false,
     }
 }
 

@@ -28,8 +28,7 @@ family! {
     ///
     /// # References
     /// PyTorch, `torch.distributions.Beta`.
-    pub struct Beta / BetaK {
-        params: [concentration1: Check::POSITIVE, concentration0: Check::POSITIVE],
+    pub struct Beta / BetaK: Reparameterizable {
         /// A beta distribution.
         ///
         /// # Errors
@@ -41,9 +40,7 @@ family! {
         /// let tape = infer_ad::Tape::new();
         /// assert!(infer_dist::Beta::new(tape.var(1.0), tape.var(-2.0)).is_err());
         /// ```
-        new,
-        domain: UnitInterval,
-        rsample: true,
+        new(concentration1: Check::POSITIVE, concentration0: Check::POSITIVE),
     }
 }
 
@@ -75,6 +72,8 @@ impl<'t> Elementwise<'t> for BetaK<'t> {
         };
         (value, [dx, da, db])
     }
+
+    const DOMAIN: Domain = Domain::UnitInterval;
 
     const HOISTED: bool = true;
 
@@ -123,18 +122,12 @@ impl<'t> Elementwise<'t> for BetaK<'t> {
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(
-            self.batch,
-            [self.concentration1, self.concentration0],
-            |[a, b]| beta_entropy(a, b),
+        self.map_params(|[a, b]| beta_entropy(a, b),
         )
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(
-            self.batch,
-            [self.concentration1, self.concentration0],
-            |[a, b]| {
+        self.map_params(|[a, b]| {
                 let s = a + b;
                 (a / s, [b / (s * s), -a / (s * s)])
             },
@@ -142,10 +135,7 @@ impl<'t> Elementwise<'t> for BetaK<'t> {
     }
 
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(
-            self.batch,
-            [self.concentration1, self.concentration0],
-            |[a, b]| {
+        self.map_params(|[a, b]| {
                 // v = m n/(s + 1) with m = a/s, n = b/s (s³ overflows for s ≳ 5e102, and
                 // the partials were then ∞/∞); ∂v/∂a = n(n − m)/(s(s + 1)) − v/(s + 1)
                 let s = a + b;

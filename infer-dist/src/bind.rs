@@ -12,7 +12,7 @@
 //! tape handle has its constants placed on that tape at construction, so binding it later
 //! costs nothing but the handle copies.
 
-use crate::elementwise::{Arity, Domain};
+use crate::elementwise::Arity;
 use crate::{Constraint, DistError};
 use infer_ad::{Shape, Tensor, Var};
 use ndarray::ArrayD;
@@ -29,10 +29,6 @@ pub(crate) trait Base<'t> {
 
     /// The broadcast shape of the parameters.
     fn batch(&self) -> Shape;
-
-    /// Where an elementwise family's formulas are called, and (unless the family names its
-    /// support) its support; [`Domain::Any`] for the other families.
-    const DOMAIN: Domain;
 
     /// The parameters, in the order of the struct (and of [`Base::Args`] after the value).
     fn params(&self) -> <Self::Args as Arity>::Params<'t>;
@@ -116,26 +112,47 @@ pub(crate) trait KlBind<'t> {
 /// by forwarding to the kernel's [`Kernel`] (and [`RKernel`]) implementation.
 ///
 /// It also defines the module's `const NAME`, PyTorch's class name (`name`, by default the type's
-/// name). `extra` fields (optional; plain data such as flags) are copied from one struct to
-/// the other; `names` (optional) gives the parameters' names in
+/// name). `: Reparameterizable` after the two names (or `rsample: true`) makes the family
+/// reparameterizable. A family whose parameters are each checked at construction declares them
+/// with its constructor, `new(param: check, …)` after the constructor's docs: the public
+/// `new(param, …)` checks each parameter with the [`Check`](crate::util::Check) written after
+/// its name. Otherwise `params: [param, …]` names them (the family writes its own constructors
+/// on the generated `checked`); `extra` fields (optional; plain data such as flags) are copied
+/// from one struct to the other; `names` (optional) gives the parameters' names in
 /// [`crate::Distribution::params`] when they are not the field names (a family built from
-/// probabilities or from logits); `new` (optional, after its docs) makes the public constructor
-/// `new(param, …)`, checking each parameter with the [`Check`](crate::util::Check) written after
-/// its name in `params`; `support` is a function of the kernel; `domain` (optional, for an
-/// elementwise family) names the [`Domain`] of its formulas, which is also its support when
-/// `support` is not given; `rsample` says whether the family is reparameterizable.
+/// probabilities or from logits). `support` (optional for an elementwise family, whose support
+/// is then the [`Domain`](crate::elementwise::Domain) of its formulas) is a function of the
+/// kernel.
 macro_rules! family {
+    // the constructor's form: `new(param: check, …)` declares the parameters
     (
         $(#[$doc:meta])*
-        pub struct $name:ident / $kname:ident {
+        pub struct $name:ident / $kname:ident $(: $rt:ident)? {
+            $(#[$ndoc:meta])*
+            new($($p:ident : $c:expr),+ $(,)?),
+            $($rest:tt)*
+        }
+    ) => {
+        $crate::bind::family! {
+            $(#[$doc])*
+            pub struct $name / $kname $(: $rt)? {
+                params: [$($p: $c),+],
+                $(#[$ndoc])*
+                new,
+                $($rest)*
+            }
+        }
+    };
+    (
+        $(#[$doc:meta])*
+        pub struct $name:ident / $kname:ident $(: $rt:ident)? {
             params: [$($p:ident $(: $c:expr)?),+ $(,)?],
             $(extra: {$($e:ident : $et:ty),* $(,)?},)?
             $(name: $pyname:expr,)?
             $(names: |$d:ident| $names:expr,)?
             $($(#[$ndoc:meta])* new,)?
             $(support: $sup:expr,)?
-            $(domain: $dom:ident,)?
-            rsample: $rs:tt $(,)?
+            $(rsample: $rs:tt $(,)?)?
         }
     ) => {
         /// PyTorch's class name of the family.
@@ -169,7 +186,6 @@ macro_rules! family {
         impl<'t> $crate::bind::Base<'t> for $kname<'t> {
             const NAME: &'static str = NAME;
             type Args = [f64; 1 + [$(stringify!($p)),+].len()];
-            const DOMAIN: $crate::elementwise::Domain = $crate::bind::family!(@domain $($dom)?);
             #[inline(always)]
             fn batch(&self) -> infer_ad::Shape {
                 self.batch
@@ -358,7 +374,7 @@ macro_rules! family {
             fn is_discrete(&self) -> bool {
                 $crate::Distribution::support(self).is_discrete()
             }
-            $crate::bind::family!(@reparam $rs);
+            $crate::bind::family!(@reparam $($rs)? $($rt)?);
             #[inline]
             fn family(&self) -> $crate::Family<'_, 't> {
                 $crate::Family::$name(self)
@@ -373,7 +389,7 @@ macro_rules! family {
             }
         }
 
-        $crate::bind::family!(@rimpl $rs, $name);
+        $crate::bind::family!(@rimpl $name $($rs)? $($rt)?);
 
         impl<'t> $crate::bind::KlBind<'t> for $name<'t> {
             type K = $kname<'t>;
@@ -422,13 +438,7 @@ macro_rules! family {
     }};
     // the support of an elementwise family that names none: its domain's
     (@support $k:ident) => {
-        <Self as $crate::bind::Base>::DOMAIN.constraint()
-    };
-    (@domain $dom:ident) => {
-        $crate::elementwise::Domain::$dom
-    };
-    (@domain) => {
-        $crate::elementwise::Domain::Any
+        <Self as $crate::elementwise::Elementwise>::DOMAIN.constraint()
     };
     (@name $name:ident $pyname:expr) => {
         $pyname
@@ -451,13 +461,19 @@ macro_rules! family {
     };
     (@new $name:ident [$($p:ident $(: $c:expr)?),+]) => {};
     (@reparam true) => {
+        $crate::bind::family!(@reparam Reparameterizable);
+    };
+    (@reparam Reparameterizable) => {
         #[inline]
         fn as_reparameterizable(&self) -> Option<&dyn $crate::Reparameterizable<'t>> {
             Some(self)
         }
     };
-    (@reparam false) => {};
-    (@rimpl true, $name:ident) => {
+    (@reparam $(false)?) => {};
+    (@rimpl $name:ident true) => {
+        $crate::bind::family!(@rimpl $name Reparameterizable);
+    };
+    (@rimpl $name:ident Reparameterizable) => {
         impl<'t> $crate::Reparameterizable<'t> for $name<'t> {
             #[inline]
             fn rsample(
@@ -468,6 +484,6 @@ macro_rules! family {
             }
         }
     };
-    (@rimpl false, $name:ident) => {};
+    (@rimpl $name:ident $(false)?) => {};
 }
 pub(crate) use family;

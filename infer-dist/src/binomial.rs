@@ -26,7 +26,6 @@ family! {
     /// # References
     /// PyTorch, `torch.distributions.Binomial`.
     pub struct Binomial / BinomialK {
-        params: [total_count: Check::COUNT, probs: Check::PROB],
         /// A binomial distribution.
         ///
         /// # Errors
@@ -38,12 +37,11 @@ family! {
         /// let tape = infer_ad::Tape::new();
         /// assert!(infer_dist::Binomial::new(tape.var(2.5), tape.var(0.5)).is_err());
         /// ```
-        new,
+        new(total_count: Check::COUNT, probs: Check::PROB),
         support: |k| {
             let high = k.total_count.to_vec().into_iter().fold(0.0, f64::max);
             Constraint::IntegerInterval { low: 0.0, high }
         },
-        rsample: false,
     }
 }
 
@@ -79,20 +77,20 @@ impl<'t> Elementwise<'t> for BinomialK<'t> {
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.total_count, self.probs], |[n, p]| {
+        self.map_params(|[n, p]| {
             let (h, dh) = entropy(n, p);
             (h, [0.0, dh])
         })
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.total_count, self.probs], |[n, p]| {
+        self.map_params(|[n, p]| {
             (n * p, [0.0, n])
         })
     }
 
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.total_count, self.probs], |[n, p]| {
+        self.map_params(|[n, p]| {
             (n * p * (1.0 - p), [0.0, n * (1.0 - 2.0 * p)])
         })
     }

@@ -36,7 +36,6 @@ family! {
             low: 0.0,
             high: (k.k - 1) as f64,
         },
-        rsample: false,
     }
 }
 

@@ -24,8 +24,7 @@ family! {
     ///
     /// # References
     /// PyTorch, `torch.distributions.Cauchy`.
-    pub struct Cauchy / CauchyK {
-        params: [loc: Check::FINITE, scale: Check::POSITIVE],
+    pub struct Cauchy / CauchyK: Reparameterizable {
         /// A Cauchy distribution.
         ///
         /// # Errors
@@ -37,9 +36,7 @@ family! {
         /// let tape = infer_ad::Tape::new();
         /// assert!(infer_dist::Cauchy::new(tape.var(0.0), tape.var(f64::NAN)).is_err());
         /// ```
-        new,
-        domain: Any,
-        rsample: true,
+        new(loc: Check::FINITE, scale: Check::POSITIVE),
     }
 }
 
@@ -98,11 +95,11 @@ impl<'t> Elementwise<'t> for CauchyK<'t> {
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.loc], |_| (f64::NAN, [0.0]))
+        util::param_fill(self.batch, self.loc, f64::NAN)
     }
 
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.scale], |_| (f64::INFINITY, [0.0]))
+        util::param_fill(self.batch, self.scale, f64::INFINITY)
     }
 }
 

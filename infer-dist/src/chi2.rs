@@ -27,8 +27,7 @@ family! {
     ///
     /// # References
     /// PyTorch, `torch.distributions.Chi2`.
-    pub struct Chi2 / Chi2K {
-        params: [df: Check::HALF_POSITIVE],
+    pub struct Chi2 / Chi2K: Reparameterizable {
         /// A chi-squared distribution with `df` degrees of freedom (any positive real).
         ///
         /// # Errors
@@ -40,9 +39,7 @@ family! {
         /// let tape = infer_ad::Tape::new();
         /// assert!(infer_dist::Chi2::new(tape.var(0.0)).is_err());
         /// ```
-        new,
-        domain: NonNegative,
-        rsample: true,
+        new(df: Check::HALF_POSITIVE),
     }
 }
 
@@ -64,6 +61,8 @@ impl<'t> Elementwise<'t> for Chi2K<'t> {
             [dx_power(a, x) - 0.5, 0.5 * shape_partial(-LN_2, x.ln(), a)],
         )
     }
+
+    const DOMAIN: Domain = Domain::NonNegative;
 
     const HOISTED: bool = true;
 
@@ -116,7 +115,7 @@ impl<'t> Elementwise<'t> for Chi2K<'t> {
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.df], |[v]| {
+        self.map_params(|[v]| {
             let (h, [da, _]) = gamma_entropy(0.5 * v, 0.5);
             (h, [0.5 * da])
         })

@@ -26,8 +26,7 @@ crate::bind::family! {
     ///
     /// # References
     /// Pyro, `pyro.distributions.Delta`; PyTorch's `torch.distributions` has no Delta.
-    pub struct Delta / DeltaK {
-        params: [value: Check::FINITE],
+    pub struct Delta / DeltaK: Reparameterizable {
         /// A point mass at `value`.
         ///
         /// # Errors
@@ -38,9 +37,7 @@ crate::bind::family! {
         /// let tape = infer_ad::Tape::new();
         /// assert!(infer_dist::Delta::new(tape.var(f64::NAN)).is_err());
         /// ```
-        new,
-        domain: Any,
-        rsample: true,
+        new(value: Check::FINITE),
     }
 }
 

@@ -33,11 +33,10 @@ crate::bind::family! {
     ///
     /// # References
     /// PyTorch, `torch.distributions.Dirichlet`.
-    pub struct Dirichlet / DirichletK {
+    pub struct Dirichlet / DirichletK: Reparameterizable {
         params: [concentration],
         extra: {k: usize},
         support: |_| Constraint::Simplex,
-        rsample: true,
     }
 }
 

@@ -50,7 +50,6 @@ crate::bind::family! {
             low: 0.0,
             high: k.total_count as f64,
         },
-        rsample: false,
     }
 }
 

@@ -2,10 +2,10 @@
 //! element and the parameters at that element (Normal, Gamma, Beta, Poisson, …), and the one
 //! implementation of their tape-facing methods.
 //!
-//! A family file holds what is its own: the struct, its parameters with their checks, its
-//! support (for most, the [`Domain`] of its formulas, whose test `log_prob` applies before
-//! calling them) and the constructor's docs (through [`crate::bind::family!`]), and an
-//! `impl Elementwise` with the formulas — the log density with its partials (and its split into
+//! A family file holds what is its own: the struct, its parameters with their checks and the
+//! constructor's docs (through [`crate::bind::family!`]), and an `impl Elementwise` with the
+//! formulas — their [`Domain`] (whose test `log_prob` applies before calling them, and for most
+//! families also the support), the log density with its partials (and its split into
 //! data and parameter-only terms where `log_prob_sum` hoists the latter), and where the family
 //! has them the cdf, the sampler, entropy, mean and variance. Everything that records on the tape is written once, here: `log_prob` is one
 //! fused node ([`util::lp_map`]); `log_prob_sum` one fused reduction ([`util::lp_sum`]), in
@@ -28,7 +28,7 @@ use ndarray::ArrayD;
 /// What a family file uses: `use crate::elementwise::prelude::*;`.
 pub(crate) mod prelude {
     pub(crate) use crate::bind::family;
-    pub(crate) use crate::elementwise::{Elementwise, Formula, Noise, implicit};
+    pub(crate) use crate::elementwise::{Domain, Elementwise, Formula, Noise, implicit};
     pub(crate) use crate::special;
     pub(crate) use crate::util::{self, Check, Scaled, param_map};
     pub(crate) use crate::{Constraint, DistError};
@@ -41,6 +41,8 @@ pub(crate) mod prelude {
 pub(crate) trait Arity: Copy + Sized + 'static {
     /// The parameters on a tape, `[Tensor<'t>; K − 1]`.
     type Params<'t>: Copy;
+    /// The parameters' values (or their partials), `[f64; K − 1]`.
+    type Theta: Copy;
     /// The scaled form of the partials, [`Scaled<K>`].
     type Scaled: Copy;
     /// Partials as they are (no operand scales).
@@ -64,28 +66,27 @@ pub(crate) trait Arity: Copy + Sized + 'static {
     /// The parameters' values broadcast to `batch`, one argument array per element (slot 0 is 0).
     fn columns(params: Self::Params<'_>, batch: Shape) -> Vec<Self>;
 
-    /// [`util::lp_map`] over `[value, params…]`, with `f` in the scaled form `sc` if given.
+    /// [`util::lp_map`] over `[value, params…]`, with `f` in the scaled form `at.sc` if given.
     fn lp_map<'t>(
-        dist: &'static str,
-        batch: Shape,
-        value: Tensor<'t>,
-        params: Self::Params<'t>,
-        sc: Option<Self::Scaled>,
+        at: AtValue<'t, Self>,
         f: impl Fn(Self) -> (f64, Self),
     ) -> Result<Tensor<'t>, DistError>;
 
     /// Σ of the elementwise `kernel` over `[value, params…]`: [`util::lp_sum_hoisted`] with
-    /// `split` = (data, norm), else [`util::lp_sum_scaled`] in the scaled form `sc`, else
+    /// `split` = (data, norm), else [`util::lp_sum_scaled`] in the scaled form `at.sc`, else
     /// [`util::lp_sum`].
     fn lp_sum<'t>(
-        dist: &'static str,
-        batch: Shape,
-        value: Tensor<'t>,
-        params: Self::Params<'t>,
-        sc: Option<Self::Scaled>,
+        at: AtValue<'t, Self>,
         kernel: impl Fn(Self) -> (f64, Self),
         split: Option<(impl Fn(Self) -> (f64, Self), impl Fn(Self) -> (f64, Self))>,
     ) -> Result<Var<'t>, DistError>;
+
+    /// [`util::param_map`] over the parameters.
+    fn param_map<'t>(
+        batch: Shape,
+        params: Self::Params<'t>,
+        f: impl Fn(Self::Theta) -> (f64, Self::Theta),
+    ) -> Result<Tensor<'t>, DistError>;
 
     /// One fused node over `[first, params…]`.
     fn fused_map<'t>(
@@ -95,10 +96,22 @@ pub(crate) trait Arity: Copy + Sized + 'static {
     ) -> Result<Tensor<'t>, DistError>;
 }
 
+/// What `log_prob`, `log_prob_sum` and `cdf` evaluate ([`Arity::lp_map`], [`Arity::lp_sum`]):
+/// the family's name and batch shape, the value, the parameters, and the scaled form of the
+/// formula's partials if it has one.
+pub(crate) struct AtValue<'t, A: Arity> {
+    dist: &'static str,
+    batch: Shape,
+    value: Tensor<'t>,
+    params: A::Params<'t>,
+    sc: Option<A::Scaled>,
+}
+
 macro_rules! arity {
     ($($k:literal),*) => {$(
         impl Arity for [f64; $k] {
             type Params<'t> = [Tensor<'t>; $k - 1];
+            type Theta = [f64; $k - 1];
             type Scaled = Scaled<$k>;
             const UNSCALED: Scaled<$k> = Scaled { by: 1, pow: [0; $k] };
             const ZERO: Self = [0.0; $k];
@@ -133,13 +146,10 @@ macro_rules! arity {
 
             #[inline(always)]
             fn lp_map<'t>(
-                dist: &'static str,
-                batch: Shape,
-                value: Tensor<'t>,
-                params: Self::Params<'t>,
-                sc: Option<Scaled<$k>>,
+                at: AtValue<'t, Self>,
                 f: impl Fn(Self) -> (f64, Self),
             ) -> Result<Tensor<'t>, DistError> {
+                let AtValue { dist, batch, value, params, sc } = at;
                 let ops = operands(value, params);
                 match sc {
                     Some(sc) => util::lp_map(dist, batch, ops, sc.kernel(f)),
@@ -149,14 +159,11 @@ macro_rules! arity {
 
             #[inline(always)]
             fn lp_sum<'t>(
-                dist: &'static str,
-                batch: Shape,
-                value: Tensor<'t>,
-                params: Self::Params<'t>,
-                sc: Option<Scaled<$k>>,
+                at: AtValue<'t, Self>,
                 kernel: impl Fn(Self) -> (f64, Self),
                 split: Option<(impl Fn(Self) -> (f64, Self), impl Fn(Self) -> (f64, Self))>,
             ) -> Result<Var<'t>, DistError> {
+                let AtValue { dist, batch, value, params, sc } = at;
                 let ops = operands(value, params);
                 match (split, sc) {
                     (Some((data, norm)), sc) => util::lp_sum_hoisted(
@@ -171,6 +178,15 @@ macro_rules! arity {
                     (None, Some(sc)) => util::lp_sum_scaled(dist, batch, ops, kernel, sc),
                     (None, None) => util::lp_sum(dist, batch, ops, kernel),
                 }
+            }
+
+            #[inline(always)]
+            fn param_map<'t>(
+                batch: Shape,
+                params: Self::Params<'t>,
+                f: impl Fn(Self::Theta) -> (f64, Self::Theta),
+            ) -> Result<Tensor<'t>, DistError> {
+                util::param_map(batch, params, f)
             }
 
             #[inline(always)]
@@ -197,7 +213,7 @@ fn operands<'t, const K: usize, const P: usize>(
 }
 
 /// Where the log density of an elementwise family is defined, as a test of one value element
-/// ([`Base::DOMAIN`], the `domain` of [`crate::bind::family!`]). Outside it `log_prob` is
+/// ([`Elementwise::DOMAIN`]). Outside it `log_prob` is
 /// [`util::off_support`] (−∞, NaN for a NaN value, with zero partials) without calling the
 /// family's formulas; it is also the family's support ([`Domain::constraint`]) unless the
 /// family names another.
@@ -265,7 +281,11 @@ impl Domain {
 /// order of the struct) and returns the result with its partials in the same order. A quantity
 /// the family does not have is left at its default (`None`, or [`DistError::NotDefined`]).
 pub(crate) trait Elementwise<'t>: Base<'t> + Sized {
-    /// The log density at one element of the family's [`Base::DOMAIN`] (outside it `log_prob`
+    /// Where the formulas are called, and (unless the family names its support in
+    /// [`crate::bind::family!`]) the family's support.
+    const DOMAIN: Domain = Domain::Any;
+
+    /// The log density at one element of the family's [`Elementwise::DOMAIN`] (outside it `log_prob`
     /// does not call this: the log density is −∞, NaN for a NaN value, with zero partials),
     /// with its partials (in the scaled form [`Elementwise::SCALED`] if that is given). Outside
     /// the support (where the domain does not exclude it) −∞ (NaN for a NaN value) with zero
@@ -340,6 +360,18 @@ pub(crate) trait Elementwise<'t>: Base<'t> + Sized {
         util::rdraws(Self::NAME, Self::Args::fused_map(eps, params, g)?)
     }
 
+    /// An elementwise function of all the parameters, in the order of the struct (entropy,
+    /// mean, …), broadcast to the batch shape ([`util::param_map`]).
+    ///
+    /// # Errors
+    /// As [`util::param_map`].
+    fn map_params(
+        &self,
+        f: impl Fn(Theta<'t, Self>) -> (f64, Theta<'t, Self>),
+    ) -> Result<Tensor<'t>, DistError> {
+        Self::Args::param_map(self.batch(), self.params(), f)
+    }
+
     /// See [`crate::Distribution::entropy`].
     ///
     /// # Errors
@@ -375,6 +407,9 @@ pub(crate) trait Noise: Fn(&mut dyn rand::RngCore) -> f64 {}
 
 impl<F: Fn(&mut dyn rand::RngCore) -> f64> Noise for F {}
 
+/// The parameters' values of an elementwise family, `[f64; K − 1]`.
+type Theta<'t, F> = <<F as Base<'t>>::Args as Arity>::Theta;
+
 /// A formula as a function pointer: the type of the defaults' `None`.
 type FormulaFn<A> = fn(A) -> (f64, A);
 
@@ -405,15 +440,27 @@ pub(crate) fn implicit<'t, F: Elementwise<'t>, const N: usize>(
     Ok(std::array::from_fn(|i| ts[i]))
 }
 
+/// The family `k` at `value`, with the scaled form `sc` of the formula's partials.
+#[inline(always)]
+fn at_value<'t, F: Elementwise<'t>>(
+    k: &F,
+    value: Tensor<'t>,
+    sc: Option<<F::Args as Arity>::Scaled>,
+) -> AtValue<'t, F::Args> {
+    AtValue {
+        dist: F::NAME,
+        batch: k.batch(),
+        value,
+        params: k.params(),
+        sc,
+    }
+}
+
 impl<'t, F: Elementwise<'t>> Kernel<'t> for F {
     #[inline(always)]
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         F::Args::lp_map(
-            F::NAME,
-            self.batch(),
-            value,
-            self.params(),
-            F::SCALED,
+            at_value(self, value, F::SCALED),
             F::DOMAIN.guard(F::density),
         )
     }
@@ -424,11 +471,7 @@ impl<'t, F: Elementwise<'t>> Kernel<'t> for F {
             return Ok(lp);
         }
         F::Args::lp_sum(
-            F::NAME,
-            self.batch(),
-            value,
-            self.params(),
-            F::SCALED,
+            at_value(self, value, F::SCALED),
             F::DOMAIN.guard(F::density),
             F::HOISTED.then_some((F::DOMAIN.guard(F::data), F::norm)),
         )
@@ -457,7 +500,7 @@ impl<'t, F: Elementwise<'t>> Kernel<'t> for F {
 
     fn cdf(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
         match F::cdf() {
-            Some(f) => F::Args::lp_map(F::NAME, self.batch(), value, self.params(), None, f),
+            Some(f) => F::Args::lp_map(at_value(self, value, None), f),
             None => Err(DistError::not_defined(F::NAME, "cdf")),
         }
     }

@@ -22,8 +22,7 @@ family! {
     ///
     /// # References
     /// PyTorch, `torch.distributions.Exponential`.
-    pub struct Exponential / ExponentialK {
-        params: [rate: Check::POSITIVE],
+    pub struct Exponential / ExponentialK: Reparameterizable {
         /// An exponential distribution with rate λ.
         ///
         /// # Errors
@@ -34,9 +33,7 @@ family! {
         /// let tape = infer_ad::Tape::new();
         /// assert!(infer_dist::Exponential::new(tape.var(-1.0)).is_err());
         /// ```
-        new,
-        domain: NonNegative,
-        rsample: true,
+        new(rate: Check::POSITIVE),
     }
 }
 
@@ -44,6 +41,8 @@ impl<'t> Elementwise<'t> for ExponentialK<'t> {
     fn density([x, r]: [f64; 2]) -> (f64, [f64; 2]) {
         (r.ln() - r * x, [-r, 1.0 - r * x])
     }
+
+    const DOMAIN: Domain = Domain::NonNegative;
 
     /// The partials of the density, [`data`] and [`norm`] for the rate λ are in scaled form
     /// (times λ: 1 − λx, where 1/λ − x is ∞ − ∞ for a subnormal λ and a huge x).
@@ -81,15 +80,15 @@ impl<'t> Elementwise<'t> for ExponentialK<'t> {
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.rate], |[r]| (1.0 - r.ln(), [-1.0 / r]))
+        self.map_params(|[r]| (1.0 - r.ln(), [-1.0 / r]))
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.rate], |[r]| (1.0 / r, [-1.0 / (r * r)]))
+        self.map_params(|[r]| (1.0 / r, [-1.0 / (r * r)]))
     }
 
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.rate], |[r]| {
+        self.map_params(|[r]| {
             (1.0 / (r * r), [-2.0 / (r * r * r)])
         })
     }

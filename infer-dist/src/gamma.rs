@@ -129,8 +129,7 @@ family! {
     /// # References
     /// PyTorch, `torch.distributions.Gamma`; M. Figurnov, S. Mohamed, A. Mnih (2018), *Implicit
     /// Reparameterization Gradients*.
-    pub struct Gamma / GammaK {
-        params: [concentration: Check::POSITIVE, rate: Check::POSITIVE],
+    pub struct Gamma / GammaK: Reparameterizable {
         /// A gamma distribution with shape `concentration` and `rate`.
         ///
         /// # Errors
@@ -142,9 +141,7 @@ family! {
         /// let tape = infer_ad::Tape::new();
         /// assert!(infer_dist::Gamma::new(tape.var(0.0), tape.var(1.0)).is_err());
         /// ```
-        new,
-        domain: NonNegative,
-        rsample: true,
+        new(concentration: Check::POSITIVE, rate: Check::POSITIVE),
     }
 }
 
@@ -156,6 +153,8 @@ impl<'t> Elementwise<'t> for GammaK<'t> {
             [dx_power(a, x) - b, shape_partial(b.ln(), lx, a), a - b * x],
         )
     }
+
+    const DOMAIN: Domain = Domain::NonNegative;
 
     /// The partial of the density, [`data`] and [`norm`] for the rate β is in scaled form (times
     /// β: α − βx, where α/β − x is ∞ − ∞ for a subnormal β and a huge x).
@@ -203,13 +202,13 @@ impl<'t> Elementwise<'t> for GammaK<'t> {
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.concentration, self.rate], |[a, b]| {
+        self.map_params(|[a, b]| {
             gamma_entropy(a, b)
         })
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.concentration, self.rate], |[a, b]| {
+        self.map_params(|[a, b]| {
             (a / b, [1.0 / b, -a / (b * b)])
         })
     }
@@ -217,7 +216,7 @@ impl<'t> Elementwise<'t> for GammaK<'t> {
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
         // a/b² as (a/b)/b and ∂/∂b = −2V/b: b² or 2a alone may overflow (a = 1e308,
         // b = 1e200: V = 1e-92 while b² = ∞, and 2a/b³ was ∞/∞)
-        param_map(self.batch, [self.concentration, self.rate], |[a, b]| {
+        self.map_params(|[a, b]| {
             let v = a / b / b;
             (v, [1.0 / b / b, -2.0 * (v / b)])
         })

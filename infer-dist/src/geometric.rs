@@ -24,7 +24,6 @@ family! {
     /// # References
     /// PyTorch, `torch.distributions.Geometric`.
     pub struct Geometric / GeometricK {
-        params: [probs: Check::ABOVE_ZERO],
         /// A geometric distribution with success probability `probs` ∈ (0, 1].
         ///
         /// # Errors
@@ -35,9 +34,7 @@ family! {
         /// let tape = infer_ad::Tape::new();
         /// assert!(infer_dist::Geometric::new(tape.var(0.0)).is_err());
         /// ```
-        new,
-        domain: Count,
-        rsample: false,
+        new(probs: Check::ABOVE_ZERO),
     }
 }
 
@@ -57,6 +54,8 @@ impl<'t> Elementwise<'t> for GeometricK<'t> {
         (k * (-p).ln_1p() + p.ln(), [0.0, -k / (1.0 - p) + 1.0 / p])
     }
 
+    const DOMAIN: Domain = Domain::Count;
+
     /// Inversion, K = ⌊ln U / ln(1 − p)⌋ with ln(1 − p) by ln_1p: P(K ≥ k) = P(U ≤ (1 − p)ᵏ)
     /// = (1 − p)ᵏ. rand_distr's Geometric loops forever when 1 − p rounds to 1
     /// (p ≲ 1e-17); this is one draw and exact for every p in (0, 1]. U is in (0, 1), so
@@ -69,7 +68,7 @@ impl<'t> Elementwise<'t> for GeometricK<'t> {
         // H = (−p ln p − q ln q)/p = −ln p − q ln(1 − p)/p with ln(1 − p) by ln_1p (for
         // p ≲ 1e-16, q = 1 − p rounds to 1 and the textbook form drops the 1 of
         // H ≈ 1 − ln p); dH/dp = ln(1 − p)/p².
-        param_map(self.batch, [self.probs], |[p]| {
+        self.map_params(|[p]| {
             let q = 1.0 - p;
             let l1 = (-p).ln_1p();
             let t = if q == 0.0 { 0.0 } else { q * l1 / p };
@@ -78,7 +77,7 @@ impl<'t> Elementwise<'t> for GeometricK<'t> {
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.probs], |[p]| {
+        self.map_params(|[p]| {
             (1.0 / p - 1.0, [-1.0 / p / p])
         })
     }
@@ -86,7 +85,7 @@ impl<'t> Elementwise<'t> for GeometricK<'t> {
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
         // d/dp (1 − p)/p² = (p − 2)/p³, one term (the difference of two would be ∞ − ∞ for a
         // tiny p)
-        param_map(self.batch, [self.probs], |[p]| {
+        self.map_params(|[p]| {
             ((1.0 - p) / p / p, [(p - 2.0) / p / p / p])
         })
     }

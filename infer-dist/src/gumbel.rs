@@ -27,8 +27,7 @@ family! {
     ///
     /// # References
     /// PyTorch, `torch.distributions.Gumbel`.
-    pub struct Gumbel / GumbelK {
-        params: [loc: Check::FINITE, scale: Check::POSITIVE],
+    pub struct Gumbel / GumbelK: Reparameterizable {
         /// A Gumbel distribution.
         ///
         /// # Errors
@@ -40,9 +39,7 @@ family! {
         /// let tape = infer_ad::Tape::new();
         /// assert!(infer_dist::Gumbel::new(tape.var(f64::INFINITY), tape.var(1.0)).is_err());
         /// ```
-        new,
-        domain: Any,
-        rsample: true,
+        new(loc: Check::FINITE, scale: Check::POSITIVE),
     }
 }
 
@@ -102,7 +99,7 @@ impl<'t> Elementwise<'t> for GumbelK<'t> {
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.loc, self.scale], |[m, s]| {
+        self.map_params(|[m, s]| {
             (m + s * EULER, [1.0, EULER])
         })
     }

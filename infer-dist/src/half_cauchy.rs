@@ -24,8 +24,7 @@ family! {
     ///
     /// # References
     /// PyTorch, `torch.distributions.HalfCauchy`.
-    pub struct HalfCauchy / HalfCauchyK {
-        params: [scale: Check::POSITIVE],
+    pub struct HalfCauchy / HalfCauchyK: Reparameterizable {
         /// A half-Cauchy distribution with scale γ.
         ///
         /// # Errors
@@ -36,9 +35,7 @@ family! {
         /// let tape = infer_ad::Tape::new();
         /// assert!(infer_dist::HalfCauchy::new(tape.var(f64::INFINITY)).is_err());
         /// ```
-        new,
-        domain: NonNegative,
-        rsample: true,
+        new(scale: Check::POSITIVE),
     }
 }
 
@@ -51,6 +48,8 @@ impl<'t> Elementwise<'t> for HalfCauchyK<'t> {
             [-2.0 * g / s, 1.0 - 2.0 / (1.0 + z2)],
         )
     }
+
+    const DOMAIN: Domain = Domain::NonNegative;
 
     /// The partials of the density, [`data`] and [`norm`] for σ are in scaled form (times σ).
     const SCALED: Option<Scaled<2>> = Some(Scaled::new(1, [0, 1]));
@@ -85,17 +84,17 @@ impl<'t> Elementwise<'t> for HalfCauchyK<'t> {
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.scale], |[s]| {
+        self.map_params(|[s]| {
             ((2.0 * PI * s).ln(), [1.0 / s])
         })
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.scale], |_| (f64::INFINITY, [0.0]))
+        util::param_fill(self.batch, self.scale, f64::INFINITY)
     }
 
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.scale], |_| (f64::INFINITY, [0.0]))
+        util::param_fill(self.batch, self.scale, f64::INFINITY)
     }
 }
 

@@ -24,8 +24,7 @@ family! {
     ///
     /// # References
     /// PyTorch, `torch.distributions.HalfNormal`.
-    pub struct HalfNormal / HalfNormalK {
-        params: [scale: Check::POSITIVE],
+    pub struct HalfNormal / HalfNormalK: Reparameterizable {
         /// A half-normal distribution with scale σ.
         ///
         /// # Errors
@@ -36,9 +35,7 @@ family! {
         /// let tape = infer_ad::Tape::new();
         /// assert!(infer_dist::HalfNormal::new(tape.var(0.0)).is_err());
         /// ```
-        new,
-        domain: NonNegative,
-        rsample: true,
+        new(scale: Check::POSITIVE),
     }
 }
 
@@ -50,6 +47,8 @@ impl<'t> Elementwise<'t> for HalfNormalK<'t> {
             [-z / s, z * z - 1.0],
         )
     }
+
+    const DOMAIN: Domain = Domain::NonNegative;
 
     /// The partials of the density, [`data`] and [`norm`] for σ are in scaled form (times σ).
     const SCALED: Option<Scaled<2>> = Some(Scaled::new(1, [0, 1]));
@@ -87,19 +86,19 @@ impl<'t> Elementwise<'t> for HalfNormalK<'t> {
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.scale], |[s]| {
+        self.map_params(|[s]| {
             (0.5 + LN_SQRT_2PI + s.ln() - LN_2, [1.0 / s])
         })
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
         let c = (2.0 / PI).sqrt();
-        param_map(self.batch, [self.scale], move |[s]| (c * s, [c]))
+        self.map_params(move |[s]| (c * s, [c]))
     }
 
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
         let c = 1.0 - 2.0 / PI;
-        param_map(self.batch, [self.scale], move |[s]| {
+        self.map_params(move |[s]| {
             (c * s * s, [2.0 * c * s])
         })
     }

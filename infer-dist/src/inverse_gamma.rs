@@ -29,8 +29,7 @@ family! {
     ///
     /// # References
     /// PyTorch, `torch.distributions.InverseGamma`.
-    pub struct InverseGamma / InverseGammaK {
-        params: [concentration: Check::POSITIVE, rate: Check::POSITIVE],
+    pub struct InverseGamma / InverseGammaK: Reparameterizable {
         /// An inverse-gamma distribution with shape `concentration` and scale `rate` (the rate of
         /// the underlying Gamma).
         ///
@@ -43,9 +42,7 @@ family! {
         /// let tape = infer_ad::Tape::new();
         /// assert!(infer_dist::InverseGamma::new(tape.var(1.0), tape.var(0.0)).is_err());
         /// ```
-        new,
-        domain: Positive,
-        rsample: true,
+        new(concentration: Check::POSITIVE, rate: Check::POSITIVE),
     }
 }
 
@@ -67,6 +64,8 @@ impl<'t> Elementwise<'t> for InverseGammaK<'t> {
             ],
         )
     }
+
+    const DOMAIN: Domain = Domain::Positive;
 
     /// The partial of the density, [`data`] and `norm` for the rate b is in scaled form (times
     /// b).
@@ -124,7 +123,7 @@ impl<'t> Elementwise<'t> for InverseGammaK<'t> {
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.concentration, self.rate], |[a, b]| {
+        self.map_params(|[a, b]| {
             (
                 // a + ln b + ln Γ(a) − (1 + a)ψ(a); for a ≥ 20 as the Gamma(a, 1) entropy
                 // (stable for a huge a) + ln b − 2ψ(a)
@@ -139,19 +138,17 @@ impl<'t> Elementwise<'t> for InverseGammaK<'t> {
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.concentration, self.rate], |[a, b]| {
-            if a > 1.0 {
+        self.map_params(|[a, b]| {
+            util::finite_if(a > 1.0, || {
                 let r = 1.0 / (a - 1.0);
                 (b * r, [-b * r * r, r])
-            } else {
-                (f64::INFINITY, [0.0; 2])
-            }
+            })
         })
     }
 
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.concentration, self.rate], |[a, b]| {
-            if a > 2.0 {
+        self.map_params(|[a, b]| {
+            util::finite_if(a > 2.0, || {
                 // b²/((a − 1)²(a − 2)) as r · r/(a − 2) with r = b/(a − 1): b² and the
                 // denominator overflow separately (∞/∞ = NaN) for a huge a and b whose
                 // variance is finite. ∂/∂a = −V (2/(a − 1) + 1/(a − 2)),
@@ -165,9 +162,7 @@ impl<'t> Elementwise<'t> for InverseGammaK<'t> {
                         2.0 * (r / (a - 1.0)) / (a - 2.0),
                     ],
                 )
-            } else {
-                (f64::INFINITY, [0.0; 2])
-            }
+            })
         })
     }
 }

@@ -26,8 +26,7 @@ family! {
     /// # References
     /// PyTorch, `torch.distributions.Kumaraswamy`; P. Kumaraswamy (1980), *A generalized
     /// probability density function for double-bounded random processes*.
-    pub struct Kumaraswamy / KumaraswamyK {
-        params: [concentration1: Check::POSITIVE, concentration0: Check::POSITIVE],
+    pub struct Kumaraswamy / KumaraswamyK: Reparameterizable {
         /// A Kumaraswamy distribution.
         ///
         /// # Errors
@@ -39,9 +38,7 @@ family! {
         /// let tape = infer_ad::Tape::new();
         /// assert!(infer_dist::Kumaraswamy::new(tape.var(0.0), tape.var(1.0)).is_err());
         /// ```
-        new,
-        domain: UnitInterval,
-        rsample: true,
+        new(concentration1: Check::POSITIVE, concentration0: Check::POSITIVE),
     }
 }
 
@@ -113,6 +110,8 @@ impl<'t> Elementwise<'t> for KumaraswamyK<'t> {
         (a.ln() + b.ln() + pa + pb, [px, pa_, pb_])
     }
 
+    const DOMAIN: Domain = Domain::UnitInterval;
+
     fn cdf() -> Option<impl Formula<[f64; 3]>> {
         Some(|[x, a, b]: [f64; 3]| {
             if !(x > 0.0) {
@@ -154,10 +153,7 @@ impl<'t> Elementwise<'t> for KumaraswamyK<'t> {
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(
-            self.batch,
-            [self.concentration1, self.concentration0],
-            |[a, b]| {
+        self.map_params(|[a, b]| {
                 let (t1, t0) = (1.0 - 1.0 / a, 1.0 - 1.0 / b);
                 // ψ(1 + b) + γ, by its series ζ(2)b − ζ(3)b² + ζ(4)b³ for b < 1e-5 (error
                 // below 1e-20 relative), where 1 + b rounds (it was 0 for b < 1e-17)
@@ -187,10 +183,7 @@ impl<'t> Elementwise<'t> for KumaraswamyK<'t> {
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(
-            self.batch,
-            [self.concentration1, self.concentration0],
-            |[a, b]| {
+        self.map_params(|[a, b]| {
                 let (l, [da, db]) = log_moment(a, b, 1.0);
                 let m = l.exp();
                 (m, [util::mul0(m, da), util::mul0(m, db)])
@@ -204,10 +197,7 @@ impl<'t> Elementwise<'t> for KumaraswamyK<'t> {
         // large a (it went negative at a = 1e8), and m₁² underflows while e^{d} overflows for a
         // tiny a. d = Δ²(1) − Δ²(1 + b) with Δ²(x) = ln Γ(x + 2t) − 2 ln Γ(x + t) + ln Γ(x),
         // t = 1/a (the ln b and ln Γ(b) terms cancel exactly), taken from `second_difference`.
-        param_map(
-            self.batch,
-            [self.concentration1, self.concentration0],
-            |[a, b]| {
+        self.map_params(|[a, b]| {
                 let (l1, [a1, b1]) = log_moment(a, b, 1.0);
                 if l1 < -746.0 {
                     // V ≤ E[X²] ≤ E[X] = e^{l₁} (X ∈ [0, 1]) is below half the least

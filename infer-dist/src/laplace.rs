@@ -32,8 +32,7 @@ family! {
     ///
     /// # References
     /// PyTorch, `torch.distributions.Laplace`.
-    pub struct Laplace / LaplaceK {
-        params: [loc: Check::FINITE, scale: Check::POSITIVE],
+    pub struct Laplace / LaplaceK: Reparameterizable {
         /// A Laplace distribution.
         ///
         /// # Errors
@@ -45,9 +44,7 @@ family! {
         /// let tape = infer_ad::Tape::new();
         /// assert!(infer_dist::Laplace::new(tape.var(0.0), tape.var(0.0)).is_err());
         /// ```
-        new,
-        domain: Any,
-        rsample: true,
+        new(loc: Check::FINITE, scale: Check::POSITIVE),
     }
 }
 

@@ -59,7 +59,6 @@ crate::bind::family! {
         extra: {dim: usize},
         name: "LKJCholesky",
         support: |_| Constraint::CholeskyFactorCorr,
-        rsample: false,
     }
 }
 

@@ -24,8 +24,7 @@ family! {
     ///
     /// # References
     /// PyTorch, `torch.distributions.LogNormal`.
-    pub struct LogNormal / LogNormalK {
-        params: [loc: Check::FINITE, scale: Check::POSITIVE],
+    pub struct LogNormal / LogNormalK: Reparameterizable {
         /// A log-normal distribution with log-mean `loc` and log-standard deviation `scale`.
         ///
         /// # Errors
@@ -37,9 +36,7 @@ family! {
         /// let tape = infer_ad::Tape::new();
         /// assert!(infer_dist::LogNormal::new(tape.var(0.0), tape.var(-1.0)).is_err());
         /// ```
-        new,
-        domain: Positive,
-        rsample: true,
+        new(loc: Check::FINITE, scale: Check::POSITIVE),
     }
 }
 
@@ -52,6 +49,8 @@ impl<'t> Elementwise<'t> for LogNormalK<'t> {
             [(-z / s - 1.0) / x, y - m, z * z - 1.0],
         )
     }
+
+    const DOMAIN: Domain = Domain::Positive;
 
     /// The partials of the density, [`data`] and [`norm`] are in scaled form: for μ times σ²
     /// (ln x − μ), for σ times σ.
@@ -94,13 +93,13 @@ impl<'t> Elementwise<'t> for LogNormalK<'t> {
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.loc, self.scale], |[m, s]| {
+        self.map_params(|[m, s]| {
             (0.5 + LN_SQRT_2PI + s.ln() + m, [1.0, 1.0 / s])
         })
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.loc, self.scale], |[m, s]| {
+        self.map_params(|[m, s]| {
             let v = (m + 0.5 * s * s).exp();
             (v, [v, v * s])
         })
@@ -110,7 +109,7 @@ impl<'t> Elementwise<'t> for LogNormalK<'t> {
         // V = (e^{σ²} − 1) e^{2μ + σ²} = exp(2μ + 2σ² + ln(1 − e^{−σ²})) in logs (the product
         // is ∞ · 0 for μ = −1000, σ = 30 while V = e^{−200});
         // ∂V/∂σ = 4σV + 2σ e^{2μ + σ²}, the second term also in logs.
-        param_map(self.batch, [self.loc, self.scale], |[m, s]| {
+        self.map_params(|[m, s]| {
             let s2 = s * s;
             // 2(μ + σ²) and μ + (μ + σ²): 2μ alone overflows for μ = −1e308
             // ln(1 − e^{−σ²}) = 2 ln σ − σ²/2 + O(σ⁴) for σ < 1e-4 (σ² underflows to 0 for a

@@ -85,8 +85,7 @@ impl<'t> Mixture<'t> {
         weights: impl crate::IntoParam<'t>,
         components: impl Distribution<'t> + 't,
     ) -> Result<Self, DistError> {
-        let w = crate::IntoParam::into_param(weights, None);
-        util::check_param(NAME, "weights", &w, util::prob, util::PROB)?;
+        let w = checked_param("weights", weights, util::prob, util::PROB)?;
         let m = Self::build(w, false, Box::new(components))?;
         util::check_row_sums(
             NAME,
@@ -118,8 +117,7 @@ impl<'t> Mixture<'t> {
         logits: impl crate::IntoParam<'t>,
         components: impl Distribution<'t> + 't,
     ) -> Result<Self, DistError> {
-        let l = crate::IntoParam::into_param(logits, None);
-        util::check_param(NAME, "logits", &l, util::finite, util::FINITE)?;
+        let l = checked_param("logits", logits, util::finite, util::FINITE)?;
         Self::build(l, true, Box::new(components))
     }
 
@@ -422,4 +420,16 @@ impl<'t> Distribution<'t> for Mixture<'t> {
     fn support(&self) -> Constraint {
         self.components.support()
     }
+}
+
+/// The parameter `p` (named `name`), each element checked by `ok` (`reason` says the rule).
+fn checked_param<'t>(
+    name: &'static str,
+    p: impl crate::IntoParam<'t>,
+    ok: impl Fn(f64) -> bool,
+    reason: &'static str,
+) -> Result<crate::Param<'t>, DistError> {
+    let p = crate::IntoParam::into_param(p, None);
+    util::check_param(NAME, name, &p, ok, reason)?;
+    Ok(p)
 }

@@ -32,11 +32,10 @@ crate::bind::family! {
     ///
     /// # References
     /// PyTorch, `torch.distributions.MultivariateNormal`.
-    pub struct MultivariateNormal / MultivariateNormalK {
+    pub struct MultivariateNormal / MultivariateNormalK: Reparameterizable {
         params: [loc, scale_tril],
         extra: {n: usize},
         support: |_| Constraint::RealVector,
-        rsample: true,
     }
 }
 

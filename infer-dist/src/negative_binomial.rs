@@ -28,7 +28,6 @@ family! {
     /// # References
     /// PyTorch, `torch.distributions.NegativeBinomial`.
     pub struct NegativeBinomial / NegativeBinomialK {
-        params: [total_count: Check::POSITIVE, probs: Check::BELOW_ONE],
         /// A negative binomial distribution.
         ///
         /// # Errors
@@ -40,9 +39,7 @@ family! {
         /// let tape = infer_ad::Tape::new();
         /// assert!(infer_dist::NegativeBinomial::new(tape.var(2.0), tape.var(1.0)).is_err());
         /// ```
-        new,
-        domain: Count,
-        rsample: false,
+        new(total_count: Check::POSITIVE, probs: Check::BELOW_ONE),
     }
 }
 
@@ -90,6 +87,8 @@ impl<'t> Elementwise<'t> for NegativeBinomialK<'t> {
         (lp, [0.0, special::digamma_diff(r, k) + l1p, dp])
     }
 
+    const DOMAIN: Domain = Domain::Count;
+
     fn draw([_, r, p]: [f64; 3], rng: &mut dyn rand::RngCore) -> Result<f64, DistError> {
         if p == 0.0 {
             return Ok(0.0);
@@ -100,14 +99,14 @@ impl<'t> Elementwise<'t> for NegativeBinomialK<'t> {
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.total_count, self.probs], |[r, p]| {
+        self.map_params(|[r, p]| {
             let q = 1.0 - p;
             (r * p / q, [p / q, r / (q * q)])
         })
     }
 
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.total_count, self.probs], |[r, p]| {
+        self.map_params(|[r, p]| {
             let q = 1.0 - p;
             (r * p / (q * q), [p / (q * q), r * (1.0 + p) / (q * q * q)])
         })

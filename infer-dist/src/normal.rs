@@ -26,8 +26,7 @@ family! {
     ///
     /// # References
     /// PyTorch, `torch.distributions.Normal`.
-    pub struct Normal / NormalK {
-        params: [loc: Check::FINITE, scale: Check::POSITIVE],
+    pub struct Normal / NormalK: Reparameterizable {
         /// A normal distribution with mean `loc` and standard deviation `scale` (scalars or arrays
         /// that broadcast).
         ///
@@ -44,9 +43,7 @@ family! {
         /// assert_eq!(d.scale().to_vec(), vec![1.0]);
         /// # Ok::<(), infer_dist::DistError>(())
         /// ```
-        new,
-        domain: Finite,
-        rsample: true,
+        new(loc: Check::FINITE, scale: Check::POSITIVE),
     }
 }
 
@@ -66,6 +63,8 @@ impl<'t> Elementwise<'t> for NormalK<'t> {
             (lp(z), [-z / s, x - m, z * z - 1.0])
         }
     }
+
+    const DOMAIN: Domain = Domain::Finite;
 
     /// The partials of the density are in scaled form: for μ times σ² (x − μ), for σ times σ
     /// (z² − 1).

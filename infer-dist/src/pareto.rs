@@ -24,8 +24,7 @@ family! {
     ///
     /// # References
     /// PyTorch, `torch.distributions.Pareto`.
-    pub struct Pareto / ParetoK {
-        params: [scale: Check::POSITIVE, alpha: Check::POSITIVE],
+    pub struct Pareto / ParetoK: Reparameterizable {
         /// A Pareto distribution with minimum `scale` and shape `alpha`.
         ///
         /// # Errors
@@ -37,9 +36,8 @@ family! {
         /// let tape = infer_ad::Tape::new();
         /// assert!(infer_dist::Pareto::new(tape.var(1.0), tape.var(f64::NAN)).is_err());
         /// ```
-        new,
+        new(scale: Check::POSITIVE, alpha: Check::POSITIVE),
         support: |k| Constraint::GreaterThanEq(util::lowest(k.scale)),
-        rsample: true,
     }
 }
 
@@ -86,7 +84,7 @@ impl<'t> Elementwise<'t> for ParetoK<'t> {
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.scale, self.alpha], |[s, a]| {
+        self.map_params(|[s, a]| {
             (
                 (s / a).ln() + 1.0 / a + 1.0,
                 [1.0 / s, -1.0 / a - 1.0 / (a * a)],
@@ -95,19 +93,17 @@ impl<'t> Elementwise<'t> for ParetoK<'t> {
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.scale, self.alpha], |[s, a]| {
-            if a > 1.0 {
+        self.map_params(|[s, a]| {
+            util::finite_if(a > 1.0, || {
                 let r = 1.0 / (a - 1.0);
                 (a * s * r, [a * r, -s * r * r])
-            } else {
-                (f64::INFINITY, [0.0; 2])
-            }
+            })
         })
     }
 
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.scale, self.alpha], |[s, a]| {
-            if a > 2.0 {
+        self.map_params(|[s, a]| {
+            util::finite_if(a > 2.0, || {
                 // v = s² a/((a − 1)²(a − 2)) as a product of ratios ((a − 1)²(a − 2) overflows
                 // for a ≳ 5e102, and the partials were then ∞/∞);
                 // ∂v/∂a = v (1/a − 2/(a − 1) − 1/(a − 2))
@@ -120,9 +116,7 @@ impl<'t> Elementwise<'t> for ParetoK<'t> {
                         v * (1.0 / a - 2.0 / (a - 1.0) - 1.0 / (a - 2.0)),
                     ],
                 )
-            } else {
-                (f64::INFINITY, [0.0; 2])
-            }
+            })
         })
     }
 }

@@ -26,7 +26,6 @@ family! {
     /// # References
     /// PyTorch, `torch.distributions.Poisson`.
     pub struct Poisson / PoissonK {
-        params: [rate: Check::NON_NEGATIVE],
         /// A Poisson distribution with rate λ.
         ///
         /// # Errors
@@ -37,9 +36,7 @@ family! {
         /// let tape = infer_ad::Tape::new();
         /// assert!(infer_dist::Poisson::new(tape.var(-1.0)).is_err());
         /// ```
-        new,
-        domain: Count,
-        rsample: false,
+        new(rate: Check::NON_NEGATIVE),
     }
 }
 
@@ -54,6 +51,8 @@ impl<'t> Elementwise<'t> for PoissonK<'t> {
         let lp = -stirlerr(k) - bd0(k, r, k - r) - 0.5 * ((2.0 * std::f64::consts::PI).ln() + k.ln());
         (lp, [0.0, dr])
     }
+
+    const DOMAIN: Domain = Domain::Count;
 
     fn draw([_, r]: [f64; 2], rng: &mut dyn rand::RngCore) -> Result<f64, DistError> {
         poisson_draw(rng, r, NAME)

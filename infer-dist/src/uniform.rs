@@ -24,13 +24,12 @@ family! {
     ///
     /// # References
     /// PyTorch, `torch.distributions.Uniform`.
-    pub struct Uniform / UniformK {
+    pub struct Uniform / UniformK: Reparameterizable {
         params: [low, high],
         support: |k| Constraint::Interval {
             low: util::lowest(k.low),
             high: util::highest(k.high),
         },
-        rsample: true,
     }
 }
 
@@ -66,14 +65,14 @@ impl<'t> Elementwise<'t> for UniformK<'t> {
     }
 
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.low, self.high], |[l, h]| {
+        self.map_params(|[l, h]| {
             let (ln_w, r) = width(l, h);
             (ln_w, [-r, r])
         })
     }
 
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.low, self.high], |[l, h]| {
+        self.map_params(|[l, h]| {
             // the halves when l + h overflows (l = 1e308, h = 1.7e308)
             let s = l + h;
             let m = if s.is_finite() {
@@ -86,7 +85,7 @@ impl<'t> Elementwise<'t> for UniformK<'t> {
     }
 
     fn variance(&self) -> Result<Tensor<'t>, DistError> {
-        param_map(self.batch, [self.low, self.high], |[l, h]| {
+        self.map_params(|[l, h]| {
             let w = h - l;
             (w * w / 12.0, [-w / 6.0, w / 6.0])
         })

@@ -415,3 +415,26 @@ pub(crate) fn param_map<'t, const K: usize>(
     let t = inputs[0].tape().fused_map(inputs, |_, a| f(a))?;
     Ok(t.broadcast_to(batch)?)
 }
+
+/// The constant `value` (±∞ or NaN: a moment that does not exist) broadcast to the batch shape,
+/// on the tape of `param` with zero partials.
+pub(crate) fn param_fill<'t>(
+    batch: Shape,
+    param: Tensor<'t>,
+    value: f64,
+) -> Result<Tensor<'t>, DistError> {
+    param_map(batch, [param], |_| (value, [0.0]))
+}
+
+/// A moment `f()` with its partials where it is finite (`finite`), else ∞ with zero partials.
+#[inline(always)]
+pub(crate) fn finite_if<const K: usize>(
+    finite: bool,
+    f: impl FnOnce() -> (f64, [f64; K]),
+) -> (f64, [f64; K]) {
+    if finite {
+        f()
+    } else {
+        (f64::INFINITY, [0.0; K])
+    }
+}

@@ -24,8 +24,7 @@ family! {
     ///
     /// # References
     /// PyTorch, `torch.distributions.Weibull`.
-    pub struct Weibull / WeibullK {
-        params: [scale: Check::POSITIVE, concentration: Check::POSITIVE],
+    pub struct Weibull / WeibullK: Reparameterizable {
         /// A Weibull distribution with `scale` λ and `concentration` k.
         ///
         /// # Errors
@@ -37,9 +36,7 @@ family! {
         /// let tape = infer_ad::Tape::new();
         /// assert!(infer_dist::Weibull::new(tape.var(1.0), tape.var(0.0)).is_err());
         /// ```
-        new,
-        domain: Positive,
-        rsample: true,
+        new(scale: Check::POSITIVE, concentration: Check::POSITIVE),
     }
 }
 
@@ -65,6 +62,8 @@ impl<'t> Elementwise<'t> for WeibullK<'t> {
             [dx, k * em1 / l, 1.0 / k - util::mul0(lt, em1)],
         )
     }
+
+    const DOMAIN: Domain = Domain::Positive;
 
     fn cdf() -> Option<impl Formula<[f64; 3]>> {
         Some(|[x, l, k]: [f64; 3]| {
@@ -108,7 +107,7 @@ impl<'t> Elementwise<'t> for WeibullK<'t> {
     fn entropy(&self) -> Result<Tensor<'t>, DistError> {
         // H = γ(1 − 1/k) + ln λ − ln k + 1 (ln(λ/k) would overflow or underflow in the ratio);
         // ∂H/∂k = (γ − k)/k², one term (not γ/k² − 1/k, ∞ − ∞ for a tiny k)
-        param_map(self.batch, [self.scale, self.concentration], |[l, k]| {
+        self.map_params(|[l, k]| {
             (
                 EULER * (1.0 - 1.0 / k) + l.ln() - k.ln() + 1.0,
                 [1.0 / l, (EULER - k) / k / k],
@@ -119,7 +118,7 @@ impl<'t> Elementwise<'t> for WeibullK<'t> {
     fn mean(&self) -> Result<Tensor<'t>, DistError> {
         // λ Γ(1 + 1/k) = exp(ln λ + ln Γ(1 + 1/k)) (Γ overflows for k ≲ 0.006 while the
         // product may not)
-        param_map(self.batch, [self.scale, self.concentration], |[l, k]| {
+        self.map_params(|[l, k]| {
             let a = 1.0 + 1.0 / k;
             let lg = lgamma(a);
             let m = (l.ln() + lg).exp();
@@ -132,7 +131,7 @@ impl<'t> Elementwise<'t> for WeibullK<'t> {
         // ρ = Γ(1 + 1/k)²/Γ(1 + 2/k) = e^{−δ} ∈ (0, 1] (log-convexity of Γ), 1 − ρ by expm1
         // (the difference of Γs is ∞ − ∞ for k ≲ 0.006, and cancels for a large k);
         // ∂V/∂k = −(2/k²) λ² Γ(1 + 2/k) (ψ(1 + 2/k) − ρ ψ(1 + 1/k)).
-        param_map(self.batch, [self.scale, self.concentration], |[l, k]| {
+        self.map_params(|[l, k]| {
             let t = 1.0 / k;
             if t == f64::INFINITY {
                 // k below 1/f64::MAX: Γ(1 + 2/k) overflows, and so do V and its partials

@@ -1,7 +1,7 @@
 //! The ELBO of one site with q's entropy in closed form: `−(ln p(x) + H[q])`.
 
 use crate::LossError;
-use crate::util::is_delta;
+use crate::util::reject_delta;
 use infer_ad::{Tensor, Var, check_same_tape};
 use infer_dist::Distribution;
 
@@ -35,11 +35,7 @@ pub fn elbo_entropy_loss<'t>(
     q_dist: &dyn Distribution<'t>,
     value: Tensor<'t>,
 ) -> Result<Var<'t>, LossError> {
-    if is_delta(p_dist) || is_delta(q_dist) {
-        return Err(LossError::DeltaNotSupported {
-            function: "elbo_entropy_loss",
-        });
-    }
+    reject_delta("elbo_entropy_loss", p_dist, q_dist)?;
     let lp = p_dist.log_prob_sum(value)?;
     let h = q_dist.entropy()?.sum();
     // The only combination of p's and q's terms not made by a checked tape operation.

@@ -22,7 +22,7 @@
 
 use crate::LossError;
 use crate::prior::prior_loss;
-use crate::util::{add, add_opt, check_len, finish, is_delta, value_of};
+use crate::util::{add, add_opt, check_len, finish, is_delta, reject_delta, value_of};
 use infer_ad::{Tensor, Var};
 use infer_dist::Distribution;
 
@@ -72,11 +72,7 @@ pub fn elbo_score_function_loss<'t>(
     q_dist: &dyn Distribution<'t>,
     value: Tensor<'t>,
 ) -> Result<Var<'t>, LossError> {
-    if is_delta(p_dist) || is_delta(q_dist) {
-        return Err(LossError::DeltaNotSupported {
-            function: "elbo_score_function_loss",
-        });
-    }
+    reject_delta("elbo_score_function_loss", p_dist, q_dist)?;
     let x = value.detach();
     let lp = p_dist.log_prob_sum(x)?;
     let lq = q_dist.log_prob_sum(x)?;

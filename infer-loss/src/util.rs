@@ -93,6 +93,18 @@ pub(crate) fn is_delta(d: &dyn Distribution<'_>) -> bool {
     matches!(d.family(), Family::Delta(_))
 }
 
+/// [`LossError::DeltaNotSupported`] naming `function` when `p` or `q` is a Delta.
+pub(crate) fn reject_delta(
+    function: &'static str,
+    p: &dyn Distribution<'_>,
+    q: &dyn Distribution<'_>,
+) -> Result<(), LossError> {
+    if is_delta(p) || is_delta(q) {
+        return Err(LossError::DeltaNotSupported { function });
+    }
+    Ok(())
+}
+
 /// Checks a scaling factor: finite and ≥ 0.
 pub(crate) fn check_scaling(name: &'static str, value: f64) -> Result<(), LossError> {
     if value >= 0.0 && value.is_finite() {

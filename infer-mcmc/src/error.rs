@@ -237,20 +237,57 @@ pub enum McmcError {
     },
 }
 
-/// Returns an [`McmcError::InvalidSetting`] unless `ok`.
-pub(crate) fn check(
-    ok: bool,
-    name: &'static str,
-    value: f64,
-    expected: &'static str,
-) -> Result<(), McmcError> {
-    if ok {
-        Ok(())
-    } else {
-        Err(McmcError::InvalidSetting {
-            name,
-            value,
-            expected,
-        })
-    }
+/// Defines `check(ok, name, value, expected)` for an error type with an `InvalidSetting`
+/// variant: `Ok(())` if `ok`, else that error for the setting `name` = `value`, which should be
+/// `expected`; after a `;`, the checks of the initialization settings named
+/// (`check_init_radius`, `check_max_init_tries`), written once for every settings type.
+macro_rules! setting_check {
+    ($vis:vis $err:ident $(; $($rule:ident),+)?) => {
+        $crate::error::setting_check!(@check $vis $err);
+        $($($crate::error::setting_check!(@$rule $vis $err);)+)?
+    };
+    (@init_radius $vis:vis $err:ident) => {
+        /// Checks `init_radius`: finite and ≥ 0.
+        $vis fn check_init_radius(init_radius: f64) -> Result<(), $err> {
+            check(
+                init_radius >= 0.0 && init_radius.is_finite(),
+                "init_radius",
+                init_radius,
+                "finite and >= 0",
+            )
+        }
+    };
+    (@max_init_tries $vis:vis $err:ident) => {
+        /// Checks `max_init_tries`: 1 ..= [`MAX_INIT_TRIES`](crate::settings::MAX_INIT_TRIES).
+        $vis fn check_max_init_tries(max_init_tries: usize) -> Result<(), $err> {
+            check(
+                (1..=crate::settings::MAX_INIT_TRIES).contains(&max_init_tries),
+                "max_init_tries",
+                max_init_tries as f64,
+                "an integer in 1..=1000000",
+            )
+        }
+    };
+    (@check $vis:vis $err:ident) => {
+        #[doc = concat!("Returns an [`", stringify!($err), "::InvalidSetting`] unless `ok`.")]
+        $vis fn check(
+            ok: bool,
+            name: &'static str,
+            value: f64,
+            expected: &'static str,
+        ) -> Result<(), $err> {
+            if ok {
+                Ok(())
+            } else {
+                Err($err::InvalidSetting {
+                    name,
+                    value,
+                    expected,
+                })
+            }
+        }
+    };
 }
+pub(crate) use setting_check;
+
+setting_check!(pub(crate) McmcError; init_radius, max_init_tries);

@@ -8,7 +8,7 @@ use crate::layout::{Block, Layout, ParamSupport};
 use crate::model::ModelError;
 
 use crate::density::LogDensity;
-use crate::error::{LogDensityError, McmcError, check};
+use crate::error::{LogDensityError, McmcError, check_init_radius};
 use crate::hamiltonian::Position;
 
 /// Draws points uniformly from [−`radius`, `radius`)ⁿ until log p and its gradient are
@@ -78,12 +78,7 @@ fn first_finite<M: LogDensity + ?Sized>(
     chain: usize,
     mut point: impl FnMut(&mut M) -> Result<Vec<f64>, McmcError>,
 ) -> Result<Position, McmcError> {
-    check(
-        radius >= 0.0 && radius.is_finite(),
-        "init_radius",
-        radius,
-        "finite and >= 0",
-    )?;
+    check_init_radius(radius)?;
     let tries = if radius == 0.0 { 1 } else { max_tries };
     for _ in 0..tries {
         let q = point(density)?;

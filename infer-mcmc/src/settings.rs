@@ -1,7 +1,7 @@
 //! Immutable sampler settings, every default as in CmdStan.
 
 use crate::adapt::{DualAveragingOptions, LowRankOptions};
-use crate::error::{McmcError, check};
+use crate::error::{McmcError, check, check_init_radius, check_max_init_tries};
 use crate::metric::MetricKind;
 use crate::nuts::NutsOptions;
 
@@ -428,18 +428,8 @@ impl SamplerSettings {
             self.num_warmup as f64,
             "the statistics of the saved warmup draws must fit in memory",
         )?;
-        check(
-            (1..=MAX_INIT_TRIES).contains(&self.max_init_tries),
-            "max_init_tries",
-            self.max_init_tries as f64,
-            "an integer in 1..=1000000",
-        )?;
-        check(
-            self.init_radius >= 0.0 && self.init_radius.is_finite(),
-            "init_radius",
-            self.init_radius,
-            "finite and >= 0",
-        )?;
+        check_max_init_tries(self.max_init_tries)?;
+        check_init_radius(self.init_radius)?;
         check(
             self.initial_step_size > 0.0 && (10.0 * self.initial_step_size).is_finite(),
             "initial_step_size",

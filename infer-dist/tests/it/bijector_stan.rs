@@ -34,6 +34,56 @@ pub(crate) fn log_det(b: Bijector, y: &[f64]) -> Result<(f64, Vec<f64>), DistErr
     Ok((v, t.grad().iter().copied().collect()))
 }
 
+/// The hostile-input rules of `b` at `y` (checked after `forward(b, y)` succeeds): the forward
+/// `x` finite (if `finite`) and in the closed set (`in_closed_set`), and forward ∘ inverse ∘
+/// forward = forward within 1e-12 relative + `scale_tol` + 1e-300 absolute; then ln|J| and its
+/// gradient at `y`, and the inverse of `x_any`, each a typed error or finite values.
+pub(crate) fn total_and_round_trip(
+    b: Bijector,
+    y: &[f64],
+    x_any: &[f64],
+    finite: bool,
+    in_closed_set: fn(Bijector, &[f64]) -> bool,
+    scale_tol: fn(Bijector, &[f64]) -> f64,
+) -> Result<(), TestCaseError> {
+    if let Ok(x) = forward(b, y) {
+        if finite {
+            prop_assert!(x.iter().all(|v| v.is_finite()), "{b:?}: {y:?} → {x:?}");
+        }
+        prop_assert!(in_closed_set(b, &x), "{b:?}: {y:?} → {x:?}");
+        if let Ok(back) = b.inverse(&x) {
+            prop_assert!(
+                back.iter().all(|v| v.is_finite()),
+                "{b:?}: {x:?} → {back:?}"
+            );
+            let again = forward(b, &back);
+            prop_assert!(again.is_ok(), "{b:?}: {back:?}: {again:?}");
+            let again = again.unwrap_or_default();
+            let scale_tol = scale_tol(b, &x);
+            for (a, w) in again.iter().zip(&x) {
+                prop_assert!(
+                    (a - w).abs() <= 1e-12 * w.abs() + scale_tol + 1e-300,
+                    "{b:?}: y {y:?} → x {x:?} → {back:?} → {again:?}"
+                );
+            }
+        }
+    }
+    if let Ok((lj, g)) = log_det(b, y) {
+        prop_assert!(lj.is_finite(), "{b:?}: ln|J|({y:?}) = {lj}");
+        prop_assert!(
+            g.iter().all(|v| v.is_finite()),
+            "{b:?}: ∇ ln|J|({y:?}) = {g:?}"
+        );
+    }
+    if let Ok(back) = b.inverse(x_any) {
+        prop_assert!(
+            back.iter().all(|v| v.is_finite()),
+            "{b:?}: {x_any:?} → {back:?}"
+        );
+    }
+    Ok(())
+}
+
 /// The constraint whose bijector `b` is.
 fn constraint_of(b: Bijector) -> Constraint {
     match b {

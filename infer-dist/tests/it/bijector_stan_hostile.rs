@@ -7,7 +7,7 @@
 // `DistError` carries `Shape`s by value; the test helpers return it as it is.
 #![allow(clippy::result_large_err)]
 
-use crate::bijector_stan::{forward, log_det};
+use crate::bijector_stan::total_and_round_trip;
 use crate::common::extreme_or_any;
 use infer_ad::Tape;
 use infer_dist::{Bijector, bounded, unbounded};
@@ -83,6 +83,16 @@ fn in_closed_set(b: Bijector, x: &[f64]) -> bool {
     }
 }
 
+/// Ordered vectors and sum-to-zero vectors are sums: an entry's round-trip error is relative
+/// to the largest entry of `x` (ln then exp near 710 costs ~710 ulp).
+fn scale_tol(b: Bijector, x: &[f64]) -> f64 {
+    let max = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    match b {
+        Bijector::Ordered | Bijector::PositiveOrdered | Bijector::SumToZero => 1e-12 * max,
+        _ => 0.0,
+    }
+}
+
 /// The first `len` values of `y`, `len` fitted to the bijector (a triangular count, …).
 fn fit(b: Bijector, y: &[f64]) -> Vec<f64> {
     let len = match b {
@@ -112,35 +122,7 @@ proptest! {
         u in value(),
     ) {
         let y = fit(b, &y);
-        if let Ok(x) = forward(b, &y) {
-            prop_assert!(in_closed_set(b, &x), "{b:?}: {y:?} → {x:?}");
-            if let Ok(back) = b.inverse(&x) {
-                prop_assert!(back.iter().all(|v| v.is_finite()), "{b:?}: {x:?} → {back:?}");
-                let again = forward(b, &back);
-                prop_assert!(again.is_ok(), "{b:?}: {back:?}: {again:?}");
-                let again = again.unwrap_or_default();
-                // Ordered vectors and sum-to-zero vectors are sums: an entry's error is
-                // relative to the largest entry (ln then exp near 710 costs ~710 ulp).
-                let max = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-                let scale_tol = match b {
-                    Bijector::Ordered | Bijector::PositiveOrdered | Bijector::SumToZero => 1e-12 * max,
-                    _ => 0.0,
-                };
-                for (a, w) in again.iter().zip(&x) {
-                    prop_assert!(
-                        (a - w).abs() <= 1e-12 * w.abs() + scale_tol + 1e-300,
-                        "{b:?}: y {y:?} → x {x:?} → {back:?} → {again:?}"
-                    );
-                }
-            }
-        }
-        if let Ok((lj, g)) = log_det(b, &y) {
-            prop_assert!(lj.is_finite(), "{b:?}: ln|J|({y:?}) = {lj}");
-            prop_assert!(g.iter().all(|v| v.is_finite()), "{b:?}: ∇ ln|J|({y:?}) = {g:?}");
-        }
-        if let Ok(back) = b.inverse(&x_any) {
-            prop_assert!(back.iter().all(|v| v.is_finite()), "{b:?}: {x_any:?} → {back:?}");
-        }
+        total_and_round_trip(b, &y, &x_any, false, in_closed_set, scale_tol)?;
         // bounded: typed error or finite value, ln|J| and gradients in y and both bounds.
         let tape = Tape::new();
         let t = tape.tensor(&ndarray::Array1::from(y.clone()));

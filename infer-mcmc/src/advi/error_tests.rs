@@ -11,89 +11,42 @@ fn rng() -> StdRng {
     StdRng::seed_from_u64(1)
 }
 
+/// The default settings with the start `init`.
+fn from(init: &[f64]) -> AdviSettings {
+    AdviSettings {
+        init: Some(init.to_vec()),
+        ..AdviSettings::default()
+    }
+}
+
+/// The error of ADVI on `density` with the settings `s` (seed 1).
+fn fails(density: &mut impl LogDensity, s: &AdviSettings) -> AdviError {
+    advi(density, s, &mut rng()).unwrap_err()
+}
+
+/// Sets one field of the settings to an invalid value.
+type Invalidate = fn(&mut AdviSettings);
+
 #[test]
 fn invalid_settings_are_named() {
     let base = AdviSettings::default();
-    let cases: Vec<(&str, AdviSettings)> = vec![
-        (
-            "grad_samples",
-            AdviSettings {
-                grad_samples: 0,
-                ..base.clone()
-            },
-        ),
-        (
-            "elbo_samples",
-            AdviSettings {
-                elbo_samples: 0,
-                ..base.clone()
-            },
-        ),
-        (
-            "max_iterations",
-            AdviSettings {
-                max_iterations: 0,
-                ..base.clone()
-            },
-        ),
-        (
-            "eval_elbo",
-            AdviSettings {
-                eval_elbo: 0,
-                ..base.clone()
-            },
-        ),
-        (
-            "output_samples",
-            AdviSettings {
-                output_samples: 0,
-                ..base.clone()
-            },
-        ),
-        (
-            "adapt_iter",
-            AdviSettings {
-                adapt_iter: 0,
-                ..base.clone()
-            },
-        ),
-        (
-            "eta",
-            AdviSettings {
-                eta: f64::NAN,
-                ..base.clone()
-            },
-        ),
-        (
-            "eta",
-            AdviSettings {
-                eta: 0.0,
-                ..base.clone()
-            },
-        ),
-        (
-            "tol_rel_obj",
-            AdviSettings {
-                tol_rel_obj: -0.01,
-                ..base.clone()
-            },
-        ),
-        (
-            "init_radius",
-            AdviSettings {
-                init_radius: f64::INFINITY,
-                ..base.clone()
-            },
-        ),
-        (
-            "init",
-            AdviSettings {
-                init: Some(vec![0.0, f64::NAN]),
-                ..base.clone()
-            },
-        ),
+    // each setting set to an invalid value, with the name the error gives
+    let cases: [(&str, Invalidate); 11] = [
+        ("grad_samples", |s| s.grad_samples = 0),
+        ("elbo_samples", |s| s.elbo_samples = 0),
+        ("max_iterations", |s| s.max_iterations = 0),
+        ("eval_elbo", |s| s.eval_elbo = 0),
+        ("output_samples", |s| s.output_samples = 0),
+        ("adapt_iter", |s| s.adapt_iter = 0),
+        ("eta", |s| s.eta = f64::NAN),
+        ("eta", |s| s.eta = 0.0),
+        ("tol_rel_obj", |s| s.tol_rel_obj = -0.01),
+        ("init_radius", |s| s.init_radius = f64::INFINITY),
+        ("init", |s| s.init = Some(vec![0.0, f64::NAN])),
     ];
-    for (name, s) in cases {
+    for (name, set) in cases {
+        let mut s = base.clone();
+        set(&mut s);
         match advi(&mut Gauss::new(2), &s, &mut rng()) {
             Err(AdviError::InvalidSetting { name: n, .. }) => assert_eq!(n, name),
             other => panic!("{name}: {other:?}"),
@@ -124,20 +77,12 @@ fn half_line() -> impl LogDensity {
 
 #[test]
 fn a_start_where_the_density_is_not_finite() {
-    let s = AdviSettings {
-        init: Some(vec![-1.0]),
-        ..AdviSettings::default()
-    };
-    let err = advi(&mut half_line(), &s, &mut rng()).unwrap_err();
+    let err = fails(&mut half_line(), &from(&[-1.0]));
     assert!(
         matches!(err, AdviError::NonFiniteInit { logp } if logp == f64::NEG_INFINITY),
         "{err:?}"
     );
-    let s = AdviSettings {
-        init: Some(vec![1.0, 2.0]),
-        ..AdviSettings::default()
-    };
-    let err = advi(&mut half_line(), &s, &mut rng()).unwrap_err();
+    let err = fails(&mut half_line(), &from(&[1.0, 2.0]));
     assert!(
         matches!(
             err,
@@ -151,13 +96,13 @@ fn a_start_where_the_density_is_not_finite() {
     let mut nowhere = FnDensity::new(2, |_: &[f64], _: &mut [f64]| {
         Err(LogDensityError::recoverable("nowhere"))
     });
-    let err = advi(&mut nowhere, &AdviSettings::default(), &mut rng()).unwrap_err();
+    let err = fails(&mut nowhere, &AdviSettings::default());
     assert!(
         matches!(err, AdviError::NoFiniteInit { tries: 100, radius } if radius == 2.0),
         "{err:?}"
     );
     let mut empty = FnDensity::new(0, |_: &[f64], _: &mut [f64]| Ok(0.0));
-    let err = advi(&mut empty, &AdviSettings::default(), &mut rng()).unwrap_err();
+    let err = fails(&mut empty, &AdviSettings::default());
     assert!(matches!(err, AdviError::ZeroDimension), "{err:?}");
 }
 
@@ -196,11 +141,7 @@ fn pinhole() -> impl LogDensity {
 fn every_draw_dropped_is_an_error() {
     // P(a draw of N(0, 1) in (−1e-3, 1e-3)) = 8e-4: all 100 draws of the initial ELBO land
     // outside with probability 0.92, and it needs 100 drops in a row.
-    let s = AdviSettings {
-        init: Some(vec![0.0]),
-        ..AdviSettings::default()
-    };
-    let err = advi(&mut pinhole(), &s, &mut rng()).unwrap_err();
+    let err = fails(&mut pinhole(), &from(&[0.0]));
     assert!(
         matches!(
             err,
@@ -214,11 +155,10 @@ fn every_draw_dropped_is_an_error() {
     );
     // without the search the first gradient step fails: 10 × grad_samples draws dropped
     let s = AdviSettings {
-        init: Some(vec![0.0]),
         adapt_engaged: false,
-        ..AdviSettings::default()
+        ..from(&[0.0])
     };
-    let err = advi(&mut pinhole(), &s, &mut rng()).unwrap_err();
+    let err = fails(&mut pinhole(), &s);
     assert!(
         matches!(
             err,
@@ -244,22 +184,17 @@ fn overflowing() -> impl LogDensity {
 #[test]
 fn an_infinite_elbo_is_a_divergence() {
     let s = AdviSettings {
-        init: Some(vec![0.0]),
         adapt_engaged: false,
         eta: 0.01,
-        ..AdviSettings::default()
+        ..from(&[0.0])
     };
-    let err = advi(&mut overflowing(), &s, &mut rng()).unwrap_err();
+    let err = fails(&mut overflowing(), &s);
     assert!(
         matches!(err, AdviError::Diverged { what: "ELBO", iteration: 100, value } if value == f64::NEG_INFINITY),
         "{err:?}"
     );
     // with the search: the initial ELBO already overflows
-    let s = AdviSettings {
-        init: Some(vec![0.0]),
-        ..AdviSettings::default()
-    };
-    let err = advi(&mut overflowing(), &s, &mut rng()).unwrap_err();
+    let err = fails(&mut overflowing(), &from(&[0.0]));
     assert!(
         matches!(
             err,
@@ -284,7 +219,7 @@ fn a_fatal_density_error_is_returned() {
         g[0] = -x[0];
         Ok(-0.5 * x[0] * x[0])
     });
-    let err = advi(&mut breaks, &AdviSettings::default(), &mut rng()).unwrap_err();
+    let err = fails(&mut breaks, &AdviSettings::default());
     match err {
         AdviError::LogDensity(LogDensityError::Fatal { source }) => {
             assert_eq!(source.to_string(), "model broke");
@@ -311,7 +246,7 @@ fn a_panicking_model_is_an_error() {
         g.fill(0.0);
         Ok(-x[i] * x[i])
     });
-    let err = advi(&mut buggy, &AdviSettings::default(), &mut rng()).unwrap_err();
+    let err = fails(&mut buggy, &AdviSettings::default());
     match err {
         AdviError::ModelPanicked { message, location } => {
             assert!(message.contains("index out of bounds"), "{message}");

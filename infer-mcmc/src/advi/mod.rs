@@ -73,7 +73,7 @@ use std::time::Instant;
 use ndarray::Array2;
 use rand::Rng;
 
-use crate::density::LogDensity;
+use crate::density::{Counted, LogDensity};
 use crate::error::{LogDensityError, McmcError};
 use crate::hamiltonian::Position;
 use crate::init::random_init;
@@ -310,7 +310,7 @@ where
             }
         }
         None => {
-            let mut counted = Counted { density, evals: 0 };
+            let mut counted = Counted::new(density);
             let result = random_init(&mut counted, settings.init_radius, INIT_TRIES, 0, rng);
             let evals = counted.evals;
             match result {
@@ -321,21 +321,5 @@ where
                 Err(e) => Err(e.into()),
             }
         }
-    }
-}
-
-/// A density that counts its evaluations.
-struct Counted<'a, D: ?Sized> {
-    density: &'a mut D,
-    evals: u64,
-}
-
-impl<D: LogDensity + ?Sized> LogDensity for Counted<'_, D> {
-    fn dim(&self) -> usize {
-        self.density.dim()
-    }
-    fn logp_and_grad(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, LogDensityError> {
-        self.evals += 1;
-        self.density.logp_and_grad(x, grad)
     }
 }

@@ -198,12 +198,7 @@ impl AdviSettings {
             self.tol_rel_obj,
             "finite and > 0",
         )?;
-        check(
-            self.init_radius >= 0.0 && self.init_radius.is_finite(),
-            "init_radius",
-            self.init_radius,
-            "finite and >= 0",
-        )?;
+        check_init_radius(self.init_radius)?;
         if let Some(x) = self
             .init
             .as_ref()
@@ -219,19 +214,4 @@ impl AdviSettings {
     }
 }
 
-fn check(
-    ok: bool,
-    name: &'static str,
-    value: f64,
-    expected: &'static str,
-) -> Result<(), AdviError> {
-    if ok {
-        Ok(())
-    } else {
-        Err(AdviError::InvalidSetting {
-            name,
-            value,
-            expected,
-        })
-    }
-}
+crate::error::setting_check!(AdviError; init_radius);

@@ -10,7 +10,10 @@ use rand_distr::StandardNormal;
 
 use super::dense::solve_lower_transpose;
 use super::lbfgs::{Convergence, Lbfgs, LbfgsOptions};
-use super::{ApproxError, Approximation, Method, catch_panic, check, try_eval};
+use super::{
+    ApproxError, Approximation, Method, catch_panic, check, check_init_radius,
+    check_max_init_tries, try_eval,
+};
 use crate::density::{Counted, LogDensity};
 use crate::fit::ChainRng;
 use crate::init::random_init;
@@ -73,18 +76,8 @@ impl OptimizeSettings {
     /// [`ApproxError::InvalidSetting`] naming the first invalid field.
     pub fn validate(&self) -> Result<(), ApproxError> {
         self.lbfgs.validate()?;
-        check(
-            self.init_radius >= 0.0 && self.init_radius.is_finite(),
-            "init_radius",
-            self.init_radius,
-            "finite and >= 0",
-        )?;
-        check(
-            (1..=crate::settings::MAX_INIT_TRIES).contains(&self.max_init_tries),
-            "max_init_tries",
-            self.max_init_tries as f64,
-            "an integer in 1..=1000000",
-        )
+        check_init_radius(self.init_radius)?;
+        check_max_init_tries(self.max_init_tries)
     }
 }
 

@@ -250,23 +250,7 @@ impl ApproxError {
     }
 }
 
-/// An [`ApproxError::InvalidSetting`] unless `ok`.
-pub(crate) fn check(
-    ok: bool,
-    name: &'static str,
-    value: f64,
-    expected: &'static str,
-) -> Result<(), ApproxError> {
-    if ok {
-        Ok(())
-    } else {
-        Err(ApproxError::InvalidSetting {
-            name,
-            value,
-            expected,
-        })
-    }
-}
+crate::error::setting_check!(pub(crate) ApproxError; init_radius, max_init_tries);
 
 /// Evaluates log p and its gradient at `x`: `Ok(Some(log p))` when both are finite,
 /// `Ok(None)` for a point the density rejects (a recoverable error, a non-finite value or

@@ -9,7 +9,7 @@ use rand::SeedableRng;
 
 use super::lbfgs::{Convergence, Lbfgs, LbfgsOptions};
 use super::normal::{LowRankNormal, curvature_ok, update_diagonal};
-use super::{ApproxError, check};
+use super::{ApproxError, check, check_init_radius, check_max_init_tries};
 use crate::density::{Counted, LogDensity};
 use crate::error::LogDensityError;
 use crate::fit::ChainRng;
@@ -98,18 +98,8 @@ impl PathfinderSettings {
         ] {
             check(v >= 1, name, v as f64, ">= 1")?;
         }
-        check(
-            self.init_radius >= 0.0 && self.init_radius.is_finite(),
-            "init_radius",
-            self.init_radius,
-            "finite and >= 0",
-        )?;
-        check(
-            (1..=crate::settings::MAX_INIT_TRIES).contains(&self.max_init_tries),
-            "max_init_tries",
-            self.max_init_tries as f64,
-            "an integer in 1..=1000000",
-        )?;
+        check_init_radius(self.init_radius)?;
+        check_max_init_tries(self.max_init_tries)?;
         self.lbfgs.validate()
     }
 

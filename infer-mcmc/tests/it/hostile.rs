@@ -222,6 +222,9 @@ fn dual_averaging_rejects_bad_arguments_by_name() {
 
 /// Issue 13: `AdaptSettings { init_buffer: usize::MAX, .. }` passed `validate()` (and the
 /// window schedule then overflowed).
+/// Sets one field of adaptation settings to an invalid value.
+type Invalidate = fn(&mut AdaptSettings);
+
 #[test]
 fn adapt_settings_overflow_is_an_error() {
     let a = AdaptSettings {
@@ -243,36 +246,15 @@ fn adapt_settings_overflow_is_an_error() {
             ..
         })
     ));
-    for (field, a) in [
-        (
-            "base_window",
-            AdaptSettings {
-                base_window: 0,
-                ..AdaptSettings::default()
-            },
-        ),
-        (
-            "gamma",
-            AdaptSettings {
-                gamma: f64::NAN,
-                ..AdaptSettings::default()
-            },
-        ),
-        (
-            "kappa",
-            AdaptSettings {
-                kappa: f64::INFINITY,
-                ..AdaptSettings::default()
-            },
-        ),
-        (
-            "t0",
-            AdaptSettings {
-                t0: -1.0,
-                ..AdaptSettings::default()
-            },
-        ),
-    ] {
+    let cases: [(&str, Invalidate); 4] = [
+        ("base_window", |a| a.base_window = 0),
+        ("gamma", |a| a.gamma = f64::NAN),
+        ("kappa", |a| a.kappa = f64::INFINITY),
+        ("t0", |a| a.t0 = -1.0),
+    ];
+    for (field, set) in cases {
+        let mut a = AdaptSettings::default();
+        set(&mut a);
         match a.validate() {
             Err(McmcError::InvalidSetting { name, .. }) => assert_eq!(name, field),
             other => panic!("{field}: {other:?}"),

@@ -122,53 +122,24 @@ fn stops_at_the_cap() {
     assert!(report.worst_ess_bulk < 1e9 && report.worst_name.starts_with("x["));
 }
 
+/// Sets one field of a target to an invalid value.
+type Invalidate = fn(&mut SamplingTarget);
+
 #[test]
 fn invalid_targets_are_typed_errors() {
     let sampler = Sampler::new(settings()).unwrap();
-    for (target, name) in [
-        (
-            SamplingTarget {
-                ess_bulk: f64::NAN,
-                ..SamplingTarget::default()
-            },
-            "ess_bulk",
-        ),
-        (
-            SamplingTarget {
-                ess_tail: -1.0,
-                ..SamplingTarget::default()
-            },
-            "ess_tail",
-        ),
-        (
-            SamplingTarget {
-                max_rhat: 0.9,
-                ..SamplingTarget::default()
-            },
-            "max_rhat",
-        ),
-        (
-            SamplingTarget {
-                max_rhat: f64::NAN,
-                ..SamplingTarget::default()
-            },
-            "max_rhat",
-        ),
-        (
-            SamplingTarget {
-                check_every: 0,
-                ..SamplingTarget::default()
-            },
-            "check_every",
-        ),
-        (
-            SamplingTarget {
-                max_samples: 50,
-                ..SamplingTarget::default()
-            },
-            "max_samples",
-        ),
-    ] {
+    // each field set to an invalid value, with the name the error gives
+    let cases: [(Invalidate, &str); 6] = [
+        (|t| t.ess_bulk = f64::NAN, "ess_bulk"),
+        (|t| t.ess_tail = -1.0, "ess_tail"),
+        (|t| t.max_rhat = 0.9, "max_rhat"),
+        (|t| t.max_rhat = f64::NAN, "max_rhat"),
+        (|t| t.check_every = 0, "check_every"),
+        (|t| t.max_samples = 50, "max_samples"),
+    ];
+    for (set, name) in cases {
+        let mut target = SamplingTarget::default();
+        set(&mut target);
         let err = sampler
             .sample_until(&target, |_| Gauss::new(2))
             .unwrap_err();
