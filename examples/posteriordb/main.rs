@@ -2,8 +2,9 @@
 //!
 //! ```text
 //! cargo run --release --example posteriordb -- [--dir DIR] [--chains N] [--draws D]
-//!     [--warmup W] [--adaptation stan|fisher|lowrank] [--init random|pathfinder] [--seed S]
-//!     [--csv PREFIX] [--min-ess E] [--method nuts|advi-meanfield|advi-fullrank|pathfinder|pathfinder-multi|laplace]
+//!     [--warmup W] [--adaptation stan|fisher|lowrank]
+//!     [--init random|pathfinder|pathfinder-metric] [--seed S] [--csv PREFIX] [--min-ess E]
+//!     [--method nuts|advi-meanfield|advi-fullrank|pathfinder|pathfinder-multi|laplace]
 //!     [NAME ...]
 //! ```
 //!
@@ -48,7 +49,9 @@
 //! as not within. The exit status is 1 only for errors of the runner (unreadable files, data
 //! the model rejects), not for approximations that are off or failed. With `--csv PREFIX` the draws
 //! are written to `PREFIX<name>_<method>.csv` (CmdStan's Pathfinder/Laplace layout).
-//! `--init pathfinder` starts the NUTS chains from multi-path Pathfinder draws.
+//! `--init pathfinder` starts the NUTS chains from multi-path Pathfinder draws;
+//! `--init pathfinder-metric` also starts their warmup from the variances of those draws as
+//! the inverse metric (`InitStrategy::PathfinderMetric`).
 //!
 //! **Heavy tails.** Both Monte Carlo errors are moment-based: the MCSE of a mean needs a
 //! finite variance, that of an sd (the error of a variance) a finite fourth moment. The
@@ -145,8 +148,14 @@ fn options() -> Result<Options, Box<dyn Error>> {
                 o.init = match value("--init")?.as_str() {
                     "random" => InitStrategy::Random,
                     "pathfinder" => InitStrategy::Pathfinder(PathfinderSettings::default()),
+                    "pathfinder-metric" => {
+                        InitStrategy::PathfinderMetric(PathfinderSettings::default())
+                    }
                     other => {
-                        return Err(format!("unknown init {other} (random, pathfinder)").into());
+                        return Err(format!(
+                            "unknown init {other} (random, pathfinder, pathfinder-metric)"
+                        )
+                        .into());
                     }
                 }
             }
@@ -165,7 +174,7 @@ fn options() -> Result<Options, Box<dyn Error>> {
             "--min-ess" => o.min_ess = Some(value("--min-ess")?.parse()?),
             "-h" | "--help" => {
                 println!(
-                    "usage: posteriordb [--dir DIR] [--chains N] [--draws D] [--warmup W] [--adaptation stan|fisher|lowrank] [--init random|pathfinder] [--seed S] [--csv PREFIX] [--min-ess E] [--method nuts|advi-meanfield|advi-fullrank|pathfinder|pathfinder-multi|laplace] [NAME ...]"
+                    "usage: posteriordb [--dir DIR] [--chains N] [--draws D] [--warmup W] [--adaptation stan|fisher|lowrank] [--init random|pathfinder|pathfinder-metric] [--seed S] [--csv PREFIX] [--min-ess E] [--method nuts|advi-meanfield|advi-fullrank|pathfinder|pathfinder-multi|laplace] [NAME ...]"
                 );
                 std::process::exit(0);
             }

@@ -202,7 +202,10 @@ pub enum McmcError {
     #[error("log density failed: {0}")]
     LogDensity(#[from] LogDensityError),
     /// The approximation that was to give the chains' initial points
-    /// ([`InitStrategy::Pathfinder`](crate::settings::InitStrategy::Pathfinder)) failed.
+    /// ([`InitStrategy::Pathfinder`](crate::settings::InitStrategy::Pathfinder)) or their
+    /// warmup's initial metric
+    /// ([`InitStrategy::PathfinderMetric`](crate::settings::InitStrategy::PathfinderMetric))
+    /// failed.
     #[error("Pathfinder inits failed: {source}")]
     InitApproximation {
         /// Pathfinder's error.

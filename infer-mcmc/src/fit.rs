@@ -233,11 +233,13 @@ pub struct Fit {
     pub settings: SamplerSettings,
     /// Wall time of the whole run, seconds (the chains run in parallel on threads, so this is
     /// less than the sum of their times when there are several threads; it includes the
-    /// approximation of [`InitStrategy::Pathfinder`](crate::InitStrategy::Pathfinder)).
+    /// approximation of [`InitStrategy::Pathfinder`](crate::InitStrategy::Pathfinder) and
+    /// [`InitStrategy::PathfinderMetric`](crate::InitStrategy::PathfinderMetric)).
     pub wall_seconds: f64,
-    /// Gradient evaluations spent finding the chains' initial points before they started:
-    /// those of the approximation of
-    /// [`InitStrategy::Pathfinder`](crate::InitStrategy::Pathfinder), 0 otherwise (each
+    /// Gradient evaluations spent finding the chains' initial points (and metric) before they
+    /// started: those of the approximation of
+    /// [`InitStrategy::Pathfinder`](crate::InitStrategy::Pathfinder) or
+    /// [`InitStrategy::PathfinderMetric`](crate::InitStrategy::PathfinderMetric), 0 otherwise (each
     /// chain's own search for a finite point is in its `warmup_gradient_evals`).
     pub init_gradient_evals: u64,
 }

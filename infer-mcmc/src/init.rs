@@ -273,3 +273,63 @@ pub fn named_init<M: LogDensity + ?Sized, R: RngCore>(
         Ok(d.init_point(inits, radius, rng)?)
     })
 }
+
+/// The range [`draws_inverse_metric`] clamps each initial inverse-metric entry to:
+/// [10⁻⁸, 10⁸], posterior standard deviations from 10⁻⁴ to 10⁴ on the unconstrained scale.
+/// An approximation that collapses a coordinate (a variance of 10⁻²⁰) would otherwise freeze
+/// it for the warmup's first window, and one that is far too wide would make the first steps
+/// diverge.
+///
+/// # Examples
+///
+/// ```
+/// use infer_mcmc::init::INIT_METRIC_RANGE;
+///
+/// assert_eq!(INIT_METRIC_RANGE, (1e-8, 1e8));
+/// ```
+pub const INIT_METRIC_RANGE: (f64, f64) = (1e-8, 1e8);
+
+/// An initial inverse metric (diagonal of M⁻¹) from approximate posterior draws on the
+/// unconstrained scale, draws × dimension (e.g. a Pathfinder
+/// [`Approximation::unconstrained`](crate::approx::Approximation::unconstrained), what
+/// [`InitStrategy::PathfinderMetric`](crate::settings::InitStrategy::PathfinderMetric)
+/// uses): per coordinate the sample variance (denominator n − 1, two passes), clamped to
+/// [`INIT_METRIC_RANGE`]. A coordinate whose variance is not finite and positive (fewer than
+/// two draws, a non-finite draw, or draws that all agree, as after an importance resampling
+/// that kept one draw) gets 1, the unit metric's entry.
+///
+/// For multi-path Pathfinder the draws are importance-resampled from the paths' normal
+/// approximations, so their variance also reflects the PSIS weights, where one path's
+/// low-rank-plus-diagonal covariance would reflect that path alone.
+///
+/// # Examples
+///
+/// ```
+/// use infer_mcmc::init::draws_inverse_metric;
+/// use ndarray::array;
+///
+/// let draws = array![[0.0, 5.0, 1e-9], [2.0, 5.0, -1e-9], [4.0, 5.0, 0.0]];
+/// let v = draws_inverse_metric(draws.view());
+/// assert_eq!(v, vec![4.0, 1.0, 1e-8]); // variance 4; all equal: 1; 10⁻¹⁸ clamped
+/// ```
+#[must_use]
+pub fn draws_inverse_metric(draws: ndarray::ArrayView2<'_, f64>) -> Vec<f64> {
+    let n = draws.nrows();
+    draws
+        .columns()
+        .into_iter()
+        .map(|col| {
+            if n < 2 {
+                return 1.0;
+            }
+            let mean = col.iter().sum::<f64>() / n as f64;
+            let ss: f64 = col.iter().map(|x| (x - mean) * (x - mean)).sum();
+            let var = ss / (n - 1) as f64;
+            if var.is_finite() && var > 0.0 {
+                var.clamp(INIT_METRIC_RANGE.0, INIT_METRIC_RANGE.1)
+            } else {
+                1.0
+            }
+        })
+        .collect()
+}

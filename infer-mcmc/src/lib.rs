@@ -14,7 +14,8 @@
 //! - [`approx`]: fast approximations of the same densities — the mode by L-BFGS (MAP),
 //!   Laplace, single- and multi-path Pathfinder — as an [`approx::Approximation`] with the
 //!   names, summary and CSV of a [`Fit`]; Pathfinder draws can start the chains
-//!   ([`InitStrategy::Pathfinder`]).
+//!   ([`InitStrategy::Pathfinder`]), and their variances the warmup's metric
+//!   ([`InitStrategy::PathfinderMetric`]).
 //!
 //! # Examples
 //!

@@ -107,6 +107,82 @@ pub enum InitStrategy {
     /// run's seed only; its evaluations are counted in
     /// [`Fit::init_gradient_evals`](crate::Fit::init_gradient_evals).
     Pathfinder(crate::approx::PathfinderSettings),
+    /// As [`InitStrategy::Pathfinder`], and each chain's warmup also starts from the
+    /// approximation's scales: the inverse metric is the variance of the Pathfinder draws
+    /// per unconstrained coordinate
+    /// ([`draws_inverse_metric`](crate::init::draws_inverse_metric), clamped to
+    /// [`INIT_METRIC_RANGE`](crate::init::INIT_METRIC_RANGE)) instead of the unit metric
+    /// (Stan's warmup, until the end of its first metric window) or 1/|∇ log p| at the
+    /// initial point (the Fisher warmups, until their first estimate), and the first step
+    /// size is Stan's heuristic under that metric. Zhang et al. (2022) propose Pathfinder
+    /// for initializing MCMC; BlackJAX's `pathfinder_adaptation` starts HMC from a Pathfinder
+    /// draw with the approximation's inverse mass matrix, and CmdStan's `metric_file` starts
+    /// Stan's warmup from a given metric.
+    ///
+    /// Inits given with [`Sampler::with_inits`](crate::Sampler::with_inits) (or named ones)
+    /// replace the Pathfinder positions and a metric given with
+    /// [`Sampler::with_adapted`](crate::Sampler::with_adapted) replaces its metric; Pathfinder
+    /// runs unless both are given. Without warmup (`num_warmup = 0`) the metric is not used.
+    ///
+    /// ```
+    /// use infer_mcmc::{SamplerSettings, Sampler, models::EightSchools};
+    /// use infer_mcmc::approx::PathfinderSettings;
+    /// use infer_mcmc::settings::InitStrategy;
+    ///
+    /// let settings = SamplerSettings {
+    ///     num_chains: 2, num_warmup: 200, num_samples: 100,
+    ///     init: InitStrategy::PathfinderMetric(PathfinderSettings::default()),
+    ///     ..SamplerSettings::default()
+    /// };
+    /// let fit = Sampler::new(settings)?.sample(|_| EightSchools::classic())?;
+    /// assert!(fit.init_gradient_evals > 0);
+    /// # Ok::<(), infer_mcmc::McmcError>(())
+    /// ```
+    ///
+    /// # References
+    ///
+    /// Zhang, L., Carpenter, B., Gelman, A. & Vehtari, A. (2022), *Pathfinder: Parallel
+    /// quasi-Newton variational inference*, JMLR 23(306).
+    PathfinderMetric(crate::approx::PathfinderSettings),
+}
+
+impl InitStrategy {
+    /// The Pathfinder settings of the Pathfinder strategies, `None` for random inits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use infer_mcmc::approx::PathfinderSettings;
+    /// use infer_mcmc::settings::InitStrategy;
+    ///
+    /// let p = PathfinderSettings { num_paths: 2, ..PathfinderSettings::default() };
+    /// assert_eq!(InitStrategy::PathfinderMetric(p).pathfinder(), Some(&p));
+    /// assert_eq!(InitStrategy::Random.pathfinder(), None);
+    /// ```
+    #[must_use]
+    pub fn pathfinder(&self) -> Option<&crate::approx::PathfinderSettings> {
+        match self {
+            Self::Random => None,
+            Self::Pathfinder(p) | Self::PathfinderMetric(p) => Some(p),
+        }
+    }
+
+    /// Whether the warmup starts from the Pathfinder metric
+    /// ([`InitStrategy::PathfinderMetric`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use infer_mcmc::approx::PathfinderSettings;
+    /// use infer_mcmc::settings::InitStrategy;
+    ///
+    /// assert!(InitStrategy::PathfinderMetric(PathfinderSettings::default()).uses_metric());
+    /// assert!(!InitStrategy::Pathfinder(PathfinderSettings::default()).uses_metric());
+    /// ```
+    #[must_use]
+    pub fn uses_metric(&self) -> bool {
+        matches!(self, Self::PathfinderMetric(_))
+    }
 }
 
 /// Which transition kernel the sampler runs.
@@ -367,7 +443,8 @@ impl SamplerSettings {
     }
 
     /// Checks every field: counts in range (`num_chains`, `thin` ≥ 1; `max_init_tries` in
-    /// 1 ..= [`MAX_INIT_TRIES`]; the Pathfinder settings of [`InitStrategy::Pathfinder`],
+    /// 1 ..= [`MAX_INIT_TRIES`]; the Pathfinder settings of [`InitStrategy::Pathfinder`] and
+    /// [`InitStrategy::PathfinderMetric`],
     /// whose draws must number at least `num_chains`;
     /// `num_warmup + num_samples` and the per-chain output representable: at most
     /// [`MAX_OUTPUT_BYTES`] of statistics per chain and per run), `init_radius` finite and
@@ -464,7 +541,7 @@ impl SamplerSettings {
             "the diagonal or dense metric with Adaptation::Stan (value: 2 = low rank, which Adaptation::FisherLowRank adapts)",
         )?;
         self.dual_averaging_options().validate()?;
-        if let InitStrategy::Pathfinder(p) = &self.init {
+        if let Some(p) = self.init.pathfinder() {
             p.validate().map_err(|e| match e {
                 crate::approx::ApproxError::InvalidSetting {
                     name,

@@ -152,6 +152,8 @@ pub(super) struct FisherSteps {
     pub(super) schedule: Schedule,
     /// Whether the metric is still the one from the initial gradient.
     initial_metric: bool,
+    /// The initial inverse metric (diagonal) to use instead of the one from the gradient.
+    pub(super) given_initial: Option<Vec<f64>>,
     chain: usize,
 }
 
@@ -165,8 +167,17 @@ impl FisherSteps {
             )?,
             schedule: Schedule::new(settings.num_warmup),
             initial_metric: true,
+            given_initial: None,
             chain,
         })
+    }
+
+    /// The initial inverse metric (diagonal): the given one, else 1/|∂ᵢ log p| at the
+    /// initial point ([`gradient_diagonal`]).
+    pub(super) fn initial_diagonal(&mut self, grad: &[f64]) -> Vec<f64> {
+        self.given_initial
+            .take()
+            .unwrap_or_else(|| gradient_diagonal(grad))
     }
 
     /// Installs `metric` (an error in it is reported as the chain's). The metric from the
@@ -319,6 +330,36 @@ impl FisherWarmup {
             background: DrawGrad::new(dim),
         })
     }
+
+    /// Starts from the inverse metric (diagonal) `inverse_diagonal` instead of
+    /// 1/|∂ᵢ log p| at the initial point (e.g. a Pathfinder estimate,
+    /// [`InitStrategy::PathfinderMetric`](crate::settings::InitStrategy::PathfinderMetric));
+    /// it is used until the first estimate, and the step-size heuristic runs under it.
+    /// [`Warmup::start`] reports entries that are not finite and positive
+    /// ([`McmcError::NonFiniteMetric`]) or a length other than the dimension.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use infer_mcmc::adapt::{FisherWarmup, Warmup};
+    /// use infer_mcmc::{Kernel, Metric, Nuts, Position, SamplerSettings, models::Gauss};
+    /// use rand::SeedableRng;
+    ///
+    /// let s = SamplerSettings::default();
+    /// let mut model = Gauss::new(2);
+    /// let pos = Position::new(&mut model, vec![0.5, -0.5])?;
+    /// let mut nuts = Nuts::new(Metric::identity(2, s.metric), 1.0, s.nuts_options())?;
+    /// let mut warmup = FisherWarmup::new(&s, 2, 0)?.with_initial_metric(vec![4.0, 0.25]);
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    /// warmup.start(nuts.integrator_mut(), &mut model, &pos, &mut rng)?;
+    /// assert_eq!(nuts.metric().inverse_diagonal(), vec![4.0, 0.25]);
+    /// # Ok::<(), infer_mcmc::McmcError>(())
+    /// ```
+    #[must_use]
+    pub fn with_initial_metric(mut self, inverse_diagonal: Vec<f64>) -> Self {
+        self.steps.given_initial = Some(inverse_diagonal);
+        self
+    }
 }
 
 impl Warmup for FisherWarmup {
@@ -331,7 +372,7 @@ impl Warmup for FisherWarmup {
     ) -> Result<(), McmcError> {
         self.foreground.add(position);
         self.background.add(position);
-        let metric = Metric::diagonal(gradient_diagonal(position.grad()));
+        let metric = Metric::diagonal(self.steps.initial_diagonal(position.grad()));
         self.steps
             .set_metric(metric, true, integrator, density, position, rng)
             .map(|_| ())

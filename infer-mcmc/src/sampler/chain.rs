@@ -12,7 +12,7 @@ use crate::hamiltonian::Position;
 use crate::hmc::StaticHmc;
 use crate::init::{named_init, random_init};
 use crate::kernel::Kernel;
-use crate::metric::Metric;
+use crate::metric::{Metric, MetricKind};
 use crate::nuts::Nuts;
 use crate::observer::{AdaptStage, DrawEvent, Observer, Phase};
 use crate::settings::{Adaptation, Algorithm};
@@ -22,12 +22,16 @@ use super::{InitSource, Sampler, chain_seed};
 
 impl<O: Observer> Sampler<O> {
     /// [`Sampler::sample_chain`] without catching panics: the initial point, then the
-    /// chosen kernel driven by [`Sampler::run_kernel`].
+    /// chosen kernel driven by [`Sampler::run_kernel`]. `inverse_metric` (from
+    /// [`InitStrategy::PathfinderMetric`](crate::settings::InitStrategy::PathfinderMetric))
+    /// is the warmup's initial inverse metric when there is a warmup and no metric was given
+    /// with [`Sampler::with_adapted`].
     pub(super) fn run_chain<M: LogDensity + ?Sized>(
         &self,
         chain: usize,
         model: &mut M,
         inits: Option<&InitSource>,
+        inverse_metric: Option<&[f64]>,
     ) -> Result<Chain, McmcError> {
         let s = &self.settings;
         let dim = model.dim();
@@ -53,12 +57,26 @@ impl<O: Observer> Sampler<O> {
             }
             None => (Metric::identity(dim, s.metric), s.initial_step_size),
         };
+        let initial_metric = match inverse_metric {
+            Some(v) if self.adapted.is_none() && s.num_warmup > 0 => {
+                if v.len() != dim {
+                    return Err(McmcError::DimensionMismatch {
+                        name: "metric",
+                        expected: dim,
+                        found: v.len(),
+                    });
+                }
+                Some(v.to_vec())
+            }
+            _ => None,
+        };
         let run = ChainRun {
             chain,
             rng_seed,
             rng,
             model,
             pos,
+            initial_metric,
         };
         match s.algorithm {
             Algorithm::Nuts => {
@@ -76,21 +94,35 @@ impl<O: Observer> Sampler<O> {
     fn run_with_warmup<M: LogDensity + ?Sized, K: Kernel>(
         &self,
         run: ChainRun<'_, M>,
-        kernel: K,
+        mut kernel: K,
     ) -> Result<Chain, McmcError> {
         let s = &self.settings;
         let dim = run.pos.dim();
+        let initial = run.initial_metric.clone();
         match s.adaptation {
             Adaptation::Stan => {
                 let warmup = StanWarmup::new(s, dim, run.chain)?;
+                if let Some(v) = initial {
+                    // Stan's warmup starts from the kernel's metric: its step-size
+                    // heuristic and its fast iterations before the first window use it
+                    kernel
+                        .integrator_mut()
+                        .set_metric(metric_of_kind(v, s.metric)?)?;
+                }
                 self.run_kernel(run, kernel, warmup)
             }
             Adaptation::FisherDiagonal => {
-                let warmup = FisherWarmup::new(s, dim, run.chain)?;
+                let mut warmup = FisherWarmup::new(s, dim, run.chain)?;
+                if let Some(v) = initial {
+                    warmup = warmup.with_initial_metric(v);
+                }
                 self.run_kernel(run, kernel, warmup)
             }
             Adaptation::FisherLowRank => {
-                let warmup = LowRankWarmup::new(s, dim, run.chain)?;
+                let mut warmup = LowRankWarmup::new(s, dim, run.chain)?;
+                if let Some(v) = initial {
+                    warmup = warmup.with_initial_metric(v);
+                }
                 self.run_kernel(run, kernel, warmup)
             }
         }
@@ -151,6 +183,7 @@ impl<O: Observer> Sampler<O> {
             mut rng,
             mut model,
             mut pos,
+            initial_metric: _,
         } = run;
         let model = &mut model;
         let at = |iteration: usize| {
@@ -308,11 +341,30 @@ impl<'m, M: ?Sized, K> Phase0<'_, 'm, M, K> {
     }
 }
 
-/// A chain ready to run: its number, seed, RNG, counted model and initial position.
+/// A chain ready to run: its number, seed, RNG, counted model, initial position and the
+/// warmup's initial inverse metric (diagonal), if not the strategy's own.
 struct ChainRun<'m, M: ?Sized> {
     chain: usize,
     rng_seed: u64,
     rng: ChainRng,
     model: Counted<'m, M>,
     pos: Position,
+    initial_metric: Option<Vec<f64>>,
+}
+
+/// The metric of `kind` with inverse diagonal `inverse_diagonal`: diagonal, dense with that
+/// diagonal, or low rank with D = it and rank 0.
+fn metric_of_kind(inverse_diagonal: Vec<f64>, kind: MetricKind) -> Result<Metric, McmcError> {
+    match kind {
+        MetricKind::Dense => {
+            let n = inverse_diagonal.len();
+            let mut m = vec![0.0; n * n];
+            for (i, v) in inverse_diagonal.into_iter().enumerate() {
+                m[i * n + i] = v;
+            }
+            Metric::dense(m, n)
+        }
+        MetricKind::LowRank => Metric::low_rank(inverse_diagonal, Vec::new(), Vec::new()),
+        MetricKind::Diagonal => Metric::diagonal(inverse_diagonal),
+    }
 }

@@ -10,7 +10,9 @@ use crate::metric::Metric;
 use crate::model::{Model, tape_models};
 use crate::observer::{NoObserver, Observer};
 use crate::panic::catch_model_panic;
-use crate::settings::{InitStrategy, SamplerSettings};
+#[cfg(doc)]
+use crate::settings::InitStrategy;
+use crate::settings::SamplerSettings;
 
 mod chain;
 mod continuation;
@@ -237,24 +239,27 @@ impl<O: Observer> Sampler<O> {
         if let Some(pf) = self.pathfinder_init() {
             let t_wall = Instant::now();
             let approx = crate::approx::pathfinder(&pf, &make_model).map_err(init_error)?;
-            let inits = approx
-                .unconstrained
-                .rows()
-                .into_iter()
-                .take(self.settings.num_chains)
-                .map(|r| r.to_vec())
-                .collect();
-            let inits = InitSource::Unconstrained(inits);
-            let mut fit = self.sample_from(make_model, Some(&inits))?;
+            let start = self.pathfinder_start(&approx, None);
+            let mut fit = self.sample_from(
+                make_model,
+                start.inits.as_ref().or(self.inits.as_ref()),
+                start.inverse_metric.as_deref(),
+            )?;
             fit.init_gradient_evals = approx.gradient_evals;
             fit.wall_seconds = t_wall.elapsed().as_secs_f64();
             return Ok(fit);
         }
-        self.sample_from(make_model, self.inits.as_ref())
+        self.sample_from(make_model, self.inits.as_ref(), None)
     }
 
-    /// [`Sampler::sample`] with the chains' inits `inits` (the user's, or Pathfinder's).
-    fn sample_from<M, F>(&self, make_model: F, inits: Option<&InitSource>) -> Result<Fit, McmcError>
+    /// [`Sampler::sample`] with the chains' inits `inits` (the user's, or Pathfinder's) and
+    /// the warmup's initial inverse metric `inverse_metric` (Pathfinder's, or `None`).
+    fn sample_from<M, F>(
+        &self,
+        make_model: F,
+        inits: Option<&InitSource>,
+        inverse_metric: Option<&[f64]>,
+    ) -> Result<Fit, McmcError>
     where
         M: LogDensity,
         F: Fn(usize) -> M + Sync,
@@ -264,23 +269,48 @@ impl<O: Observer> Sampler<O> {
         one_or_per_chain("inits", inits.map(InitSource::len), n_chains)?;
         one_or_per_chain("adapted", self.adapted.as_ref().map(Vec::len), n_chains)?;
         self.fit_chains(make_model, |chain, model| {
-            self.run_chain(chain, model, inits)
+            self.run_chain(chain, model, inits, inverse_metric)
         })
     }
 
-    /// The Pathfinder settings of [`InitStrategy::Pathfinder`] (with the run's seed, mixed
-    /// with a stream of its own, and thread count) when the chains start from it: no inits
-    /// were given.
+    /// The Pathfinder settings of [`InitStrategy::Pathfinder`] and
+    /// [`InitStrategy::PathfinderMetric`] (with the run's seed, mixed with a stream of its
+    /// own, and thread count) when the chains need the run: for their positions (no inits
+    /// were given) or, with [`InitStrategy::PathfinderMetric`], for their metric (no metric
+    /// was given with [`Sampler::with_adapted`]).
     fn pathfinder_init(&self) -> Option<crate::approx::PathfinderSettings> {
-        match self.settings.init {
-            InitStrategy::Pathfinder(p) if self.inits.is_none() => {
-                Some(crate::approx::PathfinderSettings {
-                    seed: splitmix64(self.settings.seed ^ PATHFINDER_STREAM),
-                    num_threads: self.settings.num_threads,
-                    ..p
-                })
-            }
-            _ => None,
+        let s = &self.settings;
+        let p = s.init.pathfinder()?;
+        let needed = self.inits.is_none() || (s.init.uses_metric() && self.adapted.is_none());
+        needed.then(|| crate::approx::PathfinderSettings {
+            seed: splitmix64(s.seed ^ PATHFINDER_STREAM),
+            num_threads: s.num_threads,
+            ..*p
+        })
+    }
+
+    /// What the Pathfinder run `approx` gives the chains: their positions (draw c for chain
+    /// c, or only chain `only`'s draw, unless inits were given) and, with
+    /// [`InitStrategy::PathfinderMetric`] and no metric given, the warmup's initial inverse
+    /// metric ([`draws_inverse_metric`](crate::init::draws_inverse_metric) of its draws).
+    fn pathfinder_start(
+        &self,
+        approx: &crate::approx::Approximation,
+        only: Option<usize>,
+    ) -> PathfinderStart {
+        let s = &self.settings;
+        let rows = approx.unconstrained.rows().into_iter().map(|r| r.to_vec());
+        let inits = self.inits.is_none().then(|| {
+            InitSource::Unconstrained(match only {
+                Some(chain) => rows.skip(chain).take(1).collect(),
+                None => rows.take(s.num_chains).collect(),
+            })
+        });
+        let inverse_metric = (s.init.uses_metric() && self.adapted.is_none())
+            .then(|| crate::init::draws_inverse_metric(approx.unconstrained.view()));
+        PathfinderStart {
+            inits,
+            inverse_metric,
         }
     }
 
@@ -324,20 +354,33 @@ impl<O: Observer> Sampler<O> {
             // the same approximation as in `sample` (its draws do not depend on the threads
             // or on the density instance), the paths run here in turn
             let approx = crate::approx::pathfinder_on(model, &pf).map_err(init_error)?;
-            let init = approx
-                .unconstrained
-                .rows()
-                .into_iter()
-                .nth(chain)
-                .map(|r| r.to_vec())
-                .ok_or(McmcError::DimensionMismatch {
+            let start = self.pathfinder_start(&approx, Some(chain));
+            if let Some(InitSource::Unconstrained(rows)) = &start.inits
+                && rows.is_empty()
+            {
+                return Err(McmcError::DimensionMismatch {
                     name: "inits",
                     expected: chain + 1,
                     found: approx.num_draws(),
-                })?;
-            let inits = InitSource::Unconstrained(vec![init]);
-            return catch_model_panic(chain, || self.run_chain(chain, model, Some(&inits)));
+                });
+            }
+            let inits = start.inits.as_ref().or(self.inits.as_ref());
+            let metric = start.inverse_metric.as_deref();
+            return catch_model_panic(chain, || self.run_chain(chain, model, inits, metric));
         }
-        catch_model_panic(chain, || self.run_chain(chain, model, self.inits.as_ref()))
+        catch_model_panic(chain, || {
+            self.run_chain(chain, model, self.inits.as_ref(), None)
+        })
     }
 }
+
+/// What a Pathfinder run gives the chains ([`Sampler::pathfinder_start`]).
+struct PathfinderStart {
+    /// The chains' positions, `None` when the user's inits are used.
+    inits: Option<InitSource>,
+    /// The warmup's initial inverse metric, `None` when not asked for or given by the user.
+    inverse_metric: Option<Vec<f64>>,
+}
+
+#[cfg(test)]
+mod pathfinder_tests;

@@ -7,7 +7,7 @@ mod fit;
 
 use rand::Rng;
 
-use super::fisher::{FisherSteps, gradient_diagonal};
+use super::fisher::FisherSteps;
 use super::warmup::Warmup;
 use crate::density::LogDensity;
 use crate::error::{McmcError, check};
@@ -222,6 +222,36 @@ impl LowRankWarmup {
             cutoff: options.cutoff,
         })
     }
+
+    /// Starts from the diagonal D = `inverse_diagonal` (rank 0) instead of 1/|∂ᵢ log p| at
+    /// the initial point (e.g. a Pathfinder estimate,
+    /// [`InitStrategy::PathfinderMetric`](crate::settings::InitStrategy::PathfinderMetric));
+    /// it is used until the first refit, and the step-size heuristic runs under it.
+    /// [`Warmup::start`] reports entries that are not finite and positive
+    /// ([`McmcError::NonFiniteMetric`]) or a length other than the dimension.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use infer_mcmc::adapt::{LowRankWarmup, Warmup};
+    /// use infer_mcmc::{Kernel, Metric, MetricKind, Nuts, Position, SamplerSettings, models::Gauss};
+    /// use rand::SeedableRng;
+    ///
+    /// let s = SamplerSettings::default();
+    /// let mut model = Gauss::new(2);
+    /// let pos = Position::new(&mut model, vec![0.5, -0.5])?;
+    /// let mut nuts = Nuts::new(Metric::identity(2, MetricKind::LowRank), 1.0, s.nuts_options())?;
+    /// let mut warmup = LowRankWarmup::new(&s, 2, 0)?.with_initial_metric(vec![4.0, 0.25]);
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    /// warmup.start(nuts.integrator_mut(), &mut model, &pos, &mut rng)?;
+    /// assert_eq!(nuts.metric().inverse_diagonal(), vec![4.0, 0.25]);
+    /// # Ok::<(), infer_mcmc::McmcError>(())
+    /// ```
+    #[must_use]
+    pub fn with_initial_metric(mut self, inverse_diagonal: Vec<f64>) -> Self {
+        self.steps.given_initial = Some(inverse_diagonal);
+        self
+    }
 }
 
 impl Warmup for LowRankWarmup {
@@ -233,7 +263,8 @@ impl Warmup for LowRankWarmup {
         rng: &mut R,
     ) -> Result<(), McmcError> {
         self.window.add(position);
-        let metric = Metric::low_rank(gradient_diagonal(position.grad()), Vec::new(), Vec::new());
+        let diagonal = self.steps.initial_diagonal(position.grad());
+        let metric = Metric::low_rank(diagonal, Vec::new(), Vec::new());
         self.steps
             .set_metric(metric, true, integrator, density, position, rng)
             .map(|_| ())
