@@ -5,41 +5,12 @@
 
 use crate::error::AdError;
 use crate::kernels::lane_sum4;
-use crate::shape::Shape;
+use crate::operand::{Operand, align_all, compute_deferred_read, sources, widths};
 use crate::tape::{Node, Tape, check_same_tape};
-use crate::tensor::{Tensor, fit};
+use crate::tensor::Tensor;
 use crate::var::Var;
 
 pub(crate) mod slice;
-
-/// Checks that K operands live on `tape` (before reading any of them) and aligns them to one
-/// broadcast shape in place; afterwards each is either full-size or a single element. Returns
-/// the shape. Inlined: the operands stay in registers or the
-/// caller's frame rather than travelling through a returned `Result` of K tensors.
-#[inline(always)]
-fn align_all<'t, const K: usize>(
-    tape: &'t Tape,
-    ops: &mut [Tensor<'t>; K],
-    op: &'static str,
-) -> Result<Shape, AdError> {
-    for t in ops.iter() {
-        check_same_tape(op, tape, t.tape)?;
-    }
-    let mut shape = Shape::SCALAR;
-    for t in ops.iter() {
-        shape = match shape.broadcast(&t.shape) {
-            Ok(s) => s,
-            Err(AdError::ShapeMismatch { .. }) => {
-                return Err(AdError::mismatch(op, shape, t.shape));
-            }
-            Err(e) => return Err(e),
-        };
-    }
-    for t in ops.iter_mut() {
-        fit(t, shape)?;
-    }
-    Ok(shape)
-}
 
 /// Runs `f`, which calls user code, on the recording's value slots and partials arena moved
 /// out of the tape (`f` receives both buffers and may append to them). This is
@@ -156,20 +127,52 @@ impl Tape {
     /// ```
     pub fn fused_sum_with_partials<'t, const K: usize>(
         &'t self,
-        mut inputs: [Tensor<'t>; K],
+        inputs: [Tensor<'t>; K],
+        f: impl FnMut(usize, [f64; K]) -> (f64, [f64; K]),
+    ) -> Result<(Var<'t>, [f64; K]), AdError> {
+        self.fused_sum_operands(inputs.map(Operand::Tensor), f)
+    }
+
+    /// [`Tape::fused_sum_with_partials`] over [`Operand`]s: each a tensor on this tape or
+    /// data borrowed for the call, read in place (nothing of it is copied onto the tape, and
+    /// nothing recorded refers to it afterwards; data broadcast to a larger shape is expanded
+    /// in a buffer of the call). The same loop and the same arithmetic as for the data
+    /// recorded as an untracked constant, so the results are the same to the bit.
+    ///
+    /// # Errors
+    /// As [`Tape::fused_sum`].
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::{DataView, Operand, Tape};
+    /// let tape = Tape::new();
+    /// let y = [1.0, 2.0, 3.0, 4.0];
+    /// let w = tape.var(0.5).as_tensor();
+    /// let data = Operand::Data(DataView::vector(&y));
+    /// let (a, _) = tape.fused_sum_operands([data, w.into()], |_, [y, w]| (y * w, [w, y]))?;
+    /// let c = tape.constant(&ndarray::arr1(&y));
+    /// let (b, _) = tape.fused_sum_with_partials([c, w], |_, [y, w]| (y * w, [w, y]))?;
+    /// assert_eq!(a.value().to_bits(), b.value().to_bits());
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn fused_sum_operands<'a, 't, const K: usize>(
+        &'t self,
+        mut inputs: [Operand<'a, 't>; K],
         mut f: impl FnMut(usize, [f64; K]) -> (f64, [f64; K]),
     ) -> Result<(Var<'t>, [f64; K]), AdError> {
         let ops = &mut inputs;
-        let shape = align_all(self, ops, "fused_sum")?;
+        let mut owned: [Vec<f64>; K] = std::array::from_fn(|_| Vec::new());
+        let shape = align_all(self, ops, &mut owned, "fused_sum")?;
         compute_deferred_read(self, ops);
         let n = shape.numel();
-        let mut starts = [0usize; K];
         let mut strides = [0usize; K];
         let mut full = [false; K];
+        let mut len = [0usize; K];
+        let width = widths(ops, &owned);
         for k in 0..K {
-            starts[k] = ops[k].start as usize;
-            strides[k] = usize::from(ops[k].numel() == n);
-            full[k] = ops[k].tracked && strides[k] == 1 && n > 1;
+            strides[k] = usize::from(width[k] == n);
+            full[k] = ops[k].is_tracked() && strides[k] == 1 && n > 1;
+            len[k] = if strides[k] == 1 { n } else { 1 };
         }
         let mut pofs = [0usize; K];
         let mut acc = [0.0f64; K];
@@ -189,6 +192,7 @@ impl Tape {
             .reserve("fused_sum", 1, blocks.saturating_mul(n), 0, &[])?;
         // `f` is user code: run it on the value and partial buffers moved out of the tape.
         with_values_detached(self, |vals, partials| {
+            let srcs = sources(vals, ops, &owned, len);
             let p0 = partials.len();
             let mut p = p0;
             for k in 0..K {
@@ -212,7 +216,7 @@ impl Tape {
                 });
                 // lengths stated once, so that the loop below carries no bounds checks
                 let dst = dst.map(|d| &mut d[..n]);
-                let src: [&[f64]; K] = std::array::from_fn(|k| &vals[starts[k]..starts[k] + n]);
+                let src: [&[f64]; K] = srcs.map(|s| &s[..n]);
                 let terms = &mut terms[..n];
                 for i in 0..n {
                     let (v, d) = f(i, std::array::from_fn(|k| src[k][i]));
@@ -240,7 +244,7 @@ impl Tape {
                 // +15 % per gradient with blocks).
                 let parts = &mut partials[p0..p];
                 for i in 0..n {
-                    let xs: [f64; K] = std::array::from_fn(|k| vals[starts[k] + i * strides[k]]);
+                    let xs: [f64; K] = std::array::from_fn(|k| srcs[k][i * strides[k]]);
                     let (v, d) = f(i, xs);
                     total += v;
                     for k in 0..K {
@@ -254,10 +258,9 @@ impl Tape {
                 return;
             }
             let blocks = Blocks {
-                vals,
+                srcs,
                 parts: &mut partials[p0..p],
                 n,
-                starts,
                 strides,
                 full,
             };
@@ -267,18 +270,21 @@ impl Tape {
         let out = g.next_slot();
         g.vals.push(total);
         for k in 0..K {
-            if !ops[k].tracked {
+            let Operand::Tensor(t) = ops[k] else {
+                continue;
+            };
+            if !t.tracked {
                 continue;
             }
             if full[k] {
                 g.push_node(Node::Red {
                     out,
-                    a: ops[k].start,
+                    a: t.start,
                     n: n as u32,
                     p: pofs[k] as u32,
                 });
             } else {
-                g.push_rec(out, ops[k].start, acc[k]);
+                g.push_rec(out, t.start, acc[k]);
             }
         }
         drop(g);
@@ -319,21 +325,52 @@ impl Tape {
     /// ```
     pub fn fused_map<'t, const K: usize>(
         &'t self,
-        mut inputs: [Tensor<'t>; K],
+        inputs: [Tensor<'t>; K],
+        f: impl FnMut(usize, [f64; K]) -> (f64, [f64; K]),
+    ) -> Result<Tensor<'t>, AdError> {
+        self.fused_map_operands(inputs.map(Operand::Tensor), f)
+    }
+
+    /// [`Tape::fused_map`] over [`Operand`]s: each a tensor on this tape or data borrowed for
+    /// the call, read in place (the result is recorded; the data is not copied onto the tape
+    /// and gets no gradient). The same arithmetic as for the data recorded as an untracked
+    /// constant.
+    ///
+    /// # Errors
+    /// As [`Tape::fused_map`].
+    ///
+    /// # Examples
+    /// ```
+    /// use infer_ad::{DataView, Operand, Tape};
+    /// let tape = Tape::new();
+    /// let b = tape.var(3.0).as_tensor();
+    /// let y = [1.0, 2.0];
+    /// let data = Operand::Data(DataView::vector(&y));
+    /// let t = tape.fused_map_operands([data, b.into()], |_, [y, b]| (y * b, [b, y]))?;
+    /// assert_eq!(t.to_vec(), vec![3.0, 6.0]);
+    /// t.sum().backward();
+    /// assert_eq!(b.grad().sum(), 3.0);
+    /// # Ok::<(), infer_ad::AdError>(())
+    /// ```
+    pub fn fused_map_operands<'a, 't, const K: usize>(
+        &'t self,
+        mut inputs: [Operand<'a, 't>; K],
         mut f: impl FnMut(usize, [f64; K]) -> (f64, [f64; K]),
     ) -> Result<Tensor<'t>, AdError> {
         let ops = &mut inputs;
-        let shape = align_all(self, ops, "fused_map")?;
+        let mut owned: [Vec<f64>; K] = std::array::from_fn(|_| Vec::new());
+        let shape = align_all(self, ops, &mut owned, "fused_map")?;
         compute_deferred_read(self, ops);
         let n = shape.numel();
-        let mut starts = [0usize; K];
         let mut strides = [0usize; K];
+        let mut len = [0usize; K];
         let mut pofs = [0usize; K];
+        let width = widths(ops, &owned);
         for k in 0..K {
-            starts[k] = ops[k].start as usize;
-            strides[k] = usize::from(ops[k].numel() == n);
+            strides[k] = usize::from(width[k] == n);
+            len[k] = if strides[k] == 1 { n } else { 1 };
         }
-        let tracked_ops = ops.iter().filter(|t| t.tracked).count();
+        let tracked_ops = ops.iter().filter(|t| t.is_tracked()).count();
         self.inner_raw()
             .reserve("fused_map", n, tracked_ops * n, 0, shape.dims())?;
         // `f` is user code: run it on the value and partial buffers moved out of the tape.
@@ -341,7 +378,7 @@ impl Tape {
             let p0 = partials.len();
             let mut p = p0;
             for k in 0..K {
-                if ops[k].tracked {
+                if ops[k].is_tracked() {
                     pofs[k] = p;
                     p += n;
                 }
@@ -351,16 +388,18 @@ impl Tape {
             vals.resize(out + n, 0.0);
             // Inputs precede the output region: split once, then loop over plain slices.
             let (inp, outp) = vals.split_at_mut(out);
+            let srcs = sources(inp, ops, &owned, len);
+            let tracked = ops.map(|o| o.is_tracked());
             let parts = &mut partials[p0..p];
             for i in 0..n {
                 let mut xs = [0.0; K];
                 for k in 0..K {
-                    xs[k] = inp[starts[k] + i * strides[k]];
+                    xs[k] = srcs[k][i * strides[k]];
                 }
                 let (v, d) = f(i, xs);
                 outp[i] = v;
                 for k in 0..K {
-                    if ops[k].tracked {
+                    if tracked[k] {
                         parts[pofs[k] - p0 + i] = d[k];
                     }
                 }
@@ -370,11 +409,14 @@ impl Tape {
         let mut g = self.inner_raw();
         let mut tracked = false;
         for k in 0..K {
-            if ops[k].tracked {
+            let Operand::Tensor(t) = ops[k] else {
+                continue;
+            };
+            if t.tracked {
                 tracked = true;
                 g.push_node(Node::Elem {
                     out,
-                    a: ops[k].start,
+                    a: t.start,
                     n: n as u32,
                     p: pofs[k] as u32,
                     s: strides[k] as u32,
@@ -459,27 +501,14 @@ impl Tape {
     }
 }
 
-/// Computes the tape's deferred values (see `tape/deferred.rs`) if an operand reads them:
-/// the fused operations then take the recording without computing them otherwise, so that a
-/// log density recorded after a fused likelihood of a deferred product (a prior on the
-/// coefficients, say) does not compute the product after all.
-fn compute_deferred_read(tape: &Tape, ops: &[Tensor<'_>]) {
-    let mut g = tape.inner_raw();
-    if let Some(p) = g.deferred
-        && ops.iter().any(|t| p.overlaps(t.start, t.numel()))
-    {
-        g.flush_deferred();
-    }
-}
-
-/// The operands of [`Tape::fused_sum`]'s loop when some operands are single elements: value
-/// slots, the partials of the full-size tracked operands (`n` each, in operand order), and
-/// each operand's start, stride (1 full-size, 0 single) and whether its partials are kept.
+/// The operands of [`Tape::fused_sum`]'s loop when some operands are single elements: each
+/// operand's values, the partials of the full-size tracked operands (`n` each, in operand
+/// order), and each operand's stride (1 full-size, 0 single) and whether its partials are
+/// kept.
 struct Blocks<'a, const K: usize> {
-    vals: &'a [f64],
+    srcs: [&'a [f64]; K],
     parts: &'a mut [f64],
     n: usize,
-    starts: [usize; K],
     strides: [usize; K],
     full: [bool; K],
 }
@@ -494,10 +523,9 @@ impl<const K: usize> Blocks<'_, K> {
     #[inline(always)]
     fn run(self, f: &mut impl FnMut(usize, [f64; K]) -> (f64, [f64; K])) -> (f64, [f64; K]) {
         let Blocks {
-            vals,
+            srcs,
             parts,
             n,
-            starts,
             strides,
             full,
         } = self;
@@ -507,7 +535,7 @@ impl<const K: usize> Blocks<'_, K> {
         let mut terms = [0.0f64; FUSED_BLOCK];
         for k in 0..K {
             if strides[k] == 0 {
-                consts[k] = [vals[starts[k]]; FUSED_BLOCK];
+                consts[k] = [srcs[k][0]; FUSED_BLOCK];
             }
         }
         let mut b = 0;
@@ -526,7 +554,7 @@ impl<const K: usize> Blocks<'_, K> {
             let dst = dst.map(|d| &mut d[..len]);
             let src: [&[f64]; K] = std::array::from_fn(|k| {
                 if strides[k] == 1 {
-                    &vals[starts[k] + b..starts[k] + b + len]
+                    &srcs[k][b..b + len]
                 } else {
                     &consts[k][..len]
                 }

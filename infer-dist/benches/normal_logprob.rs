@@ -8,6 +8,9 @@
 //! both also on data (an untracked value: no partial per observation).
 //!
 //! Gamma with scalar α, β: `log_prob_sum` (ln Γ and ψ hoisted) against `log_prob(..).sum()`.
+//!
+//! Issue 14 item 4: Normal and StudentT over the same values as observed data, given as a
+//! tape constant and as `&x` (read in place, not copied onto the tape).
 
 // criterion's macros generate undocumented items.
 #![allow(missing_docs)]
@@ -189,6 +192,50 @@ fn bench(c: &mut Criterion) {
                 };
                 lp.backward();
                 black_box((lp.value(), df.grad(), scale.grad()))
+            })
+        });
+    }
+    // Observed data (no gradient for the values, as in a model's likelihood): given as a tape
+    // constant (copied onto the tape each evaluation) and as `&x` (read in place since
+    // issue 14 item 4; before that, copied onto the tape like the constant).
+    for (family, by_ref) in [
+        ("normal", false),
+        ("normal", true),
+        ("studentt", false),
+        ("studentt", true),
+    ] {
+        let name = format!(
+            "{family}_data_{}",
+            if by_ref { "ref" } else { "tape_constant" }
+        );
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                tape.clear();
+                let loc = tape.var(0.3);
+                let scale = tape.var(1.2);
+                let lp = if family == "normal" {
+                    Normal::new(loc, scale).and_then(|d| {
+                        if by_ref {
+                            d.log_prob_sum(&x)
+                        } else {
+                            d.log_prob_sum(tape.constant(&x))
+                        }
+                    })
+                } else {
+                    StudentT::new(4.5, loc, scale).and_then(|d| {
+                        if by_ref {
+                            d.log_prob_sum(&x)
+                        } else {
+                            d.log_prob_sum(tape.constant(&x))
+                        }
+                    })
+                };
+                let lp = match lp {
+                    Ok(lp) => lp,
+                    Err(e) => panic!("{e}"),
+                };
+                lp.backward();
+                black_box((lp.value(), loc.grad(), scale.grad()))
             })
         });
     }

@@ -4,7 +4,7 @@ use crate::bind::{Kernel, family};
 use crate::util::{self, FINITE, PROB, check_param, finite, lp_map, lp_sum, param_map, prob};
 use crate::{Constraint, DistError};
 use infer_ad::scalar::{sigmoid, softplus_and_sigmoid};
-use infer_ad::{Tensor, Var};
+use infer_ad::{Operand, Tensor, Var};
 use ndarray::ArrayD;
 
 family! {
@@ -193,23 +193,33 @@ fn binary_entropy(p: f64) -> (f64, f64) {
 impl<'t> Kernel<'t> for BernoulliK<'t> {
 
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
+        self.log_prob_at(Operand::Tensor(value))
+    }
+
+    fn log_prob_at(&self, value: Operand<'_, 't>) -> Result<Tensor<'t>, DistError> {
+        let ops = [value, Operand::Tensor(self.param)];
         if self.logits {
-            lp_map(NAME, self.batch, [value, self.param], kernel_logits)
+            lp_map(NAME, self.batch, ops, kernel_logits)
         } else {
-            lp_map(NAME, self.batch, [value, self.param], kernel_probs)
+            lp_map(NAME, self.batch, ops, kernel_probs)
         }
     }
 
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
+        self.log_prob_sum_at(Operand::Tensor(value))
+    }
+
+    fn log_prob_sum_at(&self, value: Operand<'_, 't>) -> Result<Var<'t>, DistError> {
+        let ops = [value, Operand::Tensor(self.param)];
         if self.logits {
             // logits recorded as `data_matvec(x, β) (+ α)`: the GLM fast path, which forms
             // the gradient in β and α in its forward pass (crate::glm's affine module)
             if let Some(lp) = crate::glm::logit_affine_sum(self.param, value) {
                 return Ok(lp);
             }
-            lp_sum(NAME, self.batch, [value, self.param], kernel_logits)
+            lp_sum(NAME, self.batch, ops, kernel_logits)
         } else {
-            lp_sum(NAME, self.batch, [value, self.param], kernel_probs)
+            lp_sum(NAME, self.batch, ops, kernel_probs)
         }
     }
 

@@ -14,7 +14,7 @@
 
 use crate::elementwise::Arity;
 use crate::{Constraint, DistError};
-use infer_ad::{Shape, Tensor, Var};
+use infer_ad::{Operand, Shape, Tensor, Var};
 use ndarray::ArrayD;
 
 /// What [`family!`] records of every kernel: PyTorch's class name, the batch shape and the
@@ -63,6 +63,30 @@ pub(crate) trait Kernel<'t>: Base<'t> {
     /// See [`crate::Distribution::log_prob_sum`].
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
         Ok(self.log_prob(value)?.sum())
+    }
+
+    /// [`Kernel::log_prob`] at a value that may be data borrowed for the call; by default
+    /// the data is recorded on the tape as an untracked constant first.
+    fn log_prob_at(&self, value: Operand<'_, 't>) -> Result<Tensor<'t>, DistError> {
+        self.log_prob(self.on_tape(value)?)
+    }
+
+    /// [`Kernel::log_prob_sum`] at a value that may be data borrowed for the call (read in
+    /// place by the elementwise families and the GLM fast path); by default the data is
+    /// recorded on the tape as an untracked constant first.
+    fn log_prob_sum_at(&self, value: Operand<'_, 't>) -> Result<Var<'t>, DistError> {
+        self.log_prob_sum(self.on_tape(value)?)
+    }
+
+    /// [`Kernel::cdf`] at a value that may be data borrowed for the call; by default the
+    /// data is recorded on the tape as an untracked constant first.
+    fn cdf_at(&self, value: Operand<'_, 't>) -> Result<Tensor<'t>, DistError> {
+        self.cdf(self.on_tape(value)?)
+    }
+
+    /// The value on the parameters' tape (data as an untracked constant).
+    fn on_tape(&self, value: Operand<'_, 't>) -> Result<Tensor<'t>, DistError> {
+        Ok(value.on(<Self::Args as Arity>::tape(self.params()))?)
     }
 
     /// See [`crate::Distribution::sample`].
@@ -296,41 +320,51 @@ macro_rules! family {
                 }
             }
 
-            /// The kernel and the value on one tape: the value's, else the parameters'.
+            /// The kernel on the value's tape, else on the parameters' tape, and `f` of it
+            /// and the value (data read in place for the call, not copied onto the tape).
             #[inline(always)]
-            fn bind_value(
+            fn at_value<R>(
                 &self,
                 value: impl $crate::param::IntoValue<'t>,
                 what: &'static str,
-            ) -> Result<($kname<'t>, infer_ad::Tensor<'t>), $crate::DistError> {
+                f: impl for<'a> FnOnce(&$kname<'t>, infer_ad::Operand<'a, 't>)
+                    -> Result<R, $crate::DistError>,
+            ) -> Result<R, $crate::DistError> {
                 let tape = value
                     .value_tape()
                     .or_else(|| self.tape())
                     .ok_or($crate::DistError::Unbound { dist: NAME, what })?;
-                Ok((self.bind(tape)?, value.value_on(tape)?))
+                let k = self.bind(tape)?;
+                value.with_value(tape, |v| f(&k, v))
             }
 
             $crate::bind::family! {
                 @at_value
                 /// Elementwise log density of `value` (a tensor, a scalar `Var`, or observed data
                 /// such as `&y`); see [`Distribution::log_prob`](crate::Distribution::log_prob).
+                /// Observed data is read in place, not copied onto the tape, by the families
+                /// with elementwise kernels (see [`crate::param`]).
                 #[inline(always)]
-                log_prob -> infer_ad::Tensor<'t>, "log_prob"
+                log_prob -> infer_ad::Tensor<'t>, "log_prob", log_prob_at
             }
             $crate::bind::family! {
                 @at_value
                 /// Σ of the log density of `value` (a tensor, a scalar `Var`, or observed data
                 /// such as `&y`); see
-                /// [`Distribution::log_prob_sum`](crate::Distribution::log_prob_sum).
+                /// [`Distribution::log_prob_sum`](crate::Distribution::log_prob_sum). Observed
+                /// data is read in place, not copied (neither into an `Arc` nor onto the tape),
+                /// by the families with elementwise kernels and Bernoulli (see
+                /// [`crate::param`]): the node keeps only the parameters' partials.
                 #[inline(always)]
-                log_prob_sum -> infer_ad::Var<'t>, "log_prob_sum"
+                log_prob_sum -> infer_ad::Var<'t>, "log_prob_sum", log_prob_sum_at
             }
             $crate::bind::family! {
                 @at_value
-                /// The cdf at `value` (a tensor, a scalar `Var`, or data); see
+                /// The cdf at `value` (a tensor, a scalar `Var`, or data, read in place by the
+                /// families with elementwise kernels); see
                 /// [`Distribution::cdf`](crate::Distribution::cdf).
                 #[inline]
-                cdf -> infer_ad::Tensor<'t>, "cdf"
+                cdf -> infer_ad::Tensor<'t>, "cdf", cdf_at
             }
         }
 
@@ -403,7 +437,7 @@ macro_rules! family {
             }
         }
     };
-    (@at_value $(#[$attr:meta])* $m:ident -> $ret:ty, $what:literal) => {
+    (@at_value $(#[$attr:meta])* $m:ident -> $ret:ty, $what:literal, $at:ident) => {
         $(#[$attr])*
         ///
         /// # Errors
@@ -414,8 +448,7 @@ macro_rules! family {
             &self,
             value: impl $crate::param::IntoValue<'t>,
         ) -> Result<$ret, $crate::DistError> {
-            let (k, v) = self.bind_value(value, $what)?;
-            $crate::bind::Kernel::$m(&k, v)
+            self.at_value(value, $what, |k, v| $crate::bind::Kernel::$at(k, v))
         }
     };
     // `Distribution` methods at a value: the kernel on the value's tape

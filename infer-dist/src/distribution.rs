@@ -54,7 +54,9 @@ pub trait Distribution<'t>: std::fmt::Debug {
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError>;
 
     /// Σ log_prob(value). Families override it with a single fused node: the fast path for a
-    /// log likelihood over N observations.
+    /// log likelihood over N observations. (The families' inherent `log_prob_sum` also takes
+    /// observed data, `&y`, and reads it in place instead of recording it on the tape; see
+    /// [`crate::param`].)
     ///
     /// # Errors
     /// As [`Distribution::log_prob`].

@@ -22,7 +22,7 @@
 use crate::bind::{Base, Kernel, RKernel};
 use crate::util::{self, Scaled};
 use crate::{Constraint, DistError};
-use infer_ad::{Shape, Tape, Tensor, Var};
+use infer_ad::{Operand, Shape, Tape, Tensor, Var};
 use ndarray::ArrayD;
 
 /// What a family file uses: `use crate::elementwise::prelude::*;`.
@@ -32,7 +32,7 @@ pub(crate) mod prelude {
     pub(crate) use crate::special;
     pub(crate) use crate::util::{self, Check, Scaled, param_map};
     pub(crate) use crate::{Constraint, DistError};
-    pub(crate) use infer_ad::{Tensor, Var};
+    pub(crate) use infer_ad::{Operand, Tensor, Var};
 }
 
 /// The argument array of an elementwise family's formulas, `[f64; K]`: the value (or, for a
@@ -68,7 +68,7 @@ pub(crate) trait Arity: Copy + Sized + 'static {
 
     /// [`util::lp_map`] over `[value, params…]`, with `f` in the scaled form `at.sc` if given.
     fn lp_map<'t>(
-        at: AtValue<'t, Self>,
+        at: AtValue<'_, 't, Self>,
         f: impl Fn(Self) -> (f64, Self),
     ) -> Result<Tensor<'t>, DistError>;
 
@@ -76,7 +76,7 @@ pub(crate) trait Arity: Copy + Sized + 'static {
     /// `split` = (data, norm), else [`util::lp_sum_scaled`] in the scaled form `at.sc`, else
     /// [`util::lp_sum`].
     fn lp_sum<'t>(
-        at: AtValue<'t, Self>,
+        at: AtValue<'_, 't, Self>,
         kernel: impl Fn(Self) -> (f64, Self),
         split: Option<(impl Fn(Self) -> (f64, Self), impl Fn(Self) -> (f64, Self))>,
     ) -> Result<Var<'t>, DistError>;
@@ -99,10 +99,10 @@ pub(crate) trait Arity: Copy + Sized + 'static {
 /// What `log_prob`, `log_prob_sum` and `cdf` evaluate ([`Arity::lp_map`], [`Arity::lp_sum`]):
 /// the family's name and batch shape, the value, the parameters, and the scaled form of the
 /// formula's partials if it has one.
-pub(crate) struct AtValue<'t, A: Arity> {
+pub(crate) struct AtValue<'a, 't, A: Arity> {
     dist: &'static str,
     batch: Shape,
-    value: Tensor<'t>,
+    value: Operand<'a, 't>,
     params: A::Params<'t>,
     sc: Option<A::Scaled>,
 }
@@ -146,7 +146,7 @@ macro_rules! arity {
 
             #[inline(always)]
             fn lp_map<'t>(
-                at: AtValue<'t, Self>,
+                at: AtValue<'_, 't, Self>,
                 f: impl Fn(Self) -> (f64, Self),
             ) -> Result<Tensor<'t>, DistError> {
                 let AtValue { dist, batch, value, params, sc } = at;
@@ -159,7 +159,7 @@ macro_rules! arity {
 
             #[inline(always)]
             fn lp_sum<'t>(
-                at: AtValue<'t, Self>,
+                at: AtValue<'_, 't, Self>,
                 kernel: impl Fn(Self) -> (f64, Self),
                 split: Option<(impl Fn(Self) -> (f64, Self), impl Fn(Self) -> (f64, Self))>,
             ) -> Result<Var<'t>, DistError> {
@@ -195,7 +195,10 @@ macro_rules! arity {
                 params: Self::Params<'t>,
                 f: impl Fn(Self) -> (f64, Self),
             ) -> Result<Tensor<'t>, DistError> {
-                Ok(first.tape().fused_map(operands(first, params), |_, a| f(a))?)
+                Ok(first.tape().fused_map(
+                    std::array::from_fn(|k| if k == 0 { first } else { params[k - 1] }),
+                    |_, a| f(a),
+                )?)
             }
         }
     )*};
@@ -205,11 +208,17 @@ arity!(2, 3, 4);
 
 /// `[first, params…]`.
 #[inline(always)]
-fn operands<'t, const K: usize, const P: usize>(
-    first: Tensor<'t>,
+fn operands<'a, 't, const K: usize, const P: usize>(
+    first: Operand<'a, 't>,
     params: [Tensor<'t>; P],
-) -> [Tensor<'t>; K] {
-    std::array::from_fn(|k| if k == 0 { first } else { params[k - 1] })
+) -> [Operand<'a, 't>; K] {
+    std::array::from_fn(|k| {
+        if k == 0 {
+            first
+        } else {
+            Operand::Tensor(params[k - 1])
+        }
+    })
 }
 
 /// Where the log density of an elementwise family is defined, as a test of one value element
@@ -314,10 +323,11 @@ pub(crate) trait Elementwise<'t>: Base<'t> + Sized {
     }
 
     /// A family-specific `log_prob_sum`, tried first; `None` hands over to the generic sum.
+    /// The value may be data borrowed for the call ([`Operand::Data`], read in place).
     ///
     /// # Errors
     /// As [`crate::Distribution::log_prob_sum`].
-    fn log_prob_sum_fast(&self, value: Tensor<'t>) -> Result<Option<Var<'t>>, DistError> {
+    fn log_prob_sum_fast(&self, value: Operand<'_, 't>) -> Result<Option<Var<'t>>, DistError> {
         let _ = value;
         Ok(None)
     }
@@ -442,11 +452,11 @@ pub(crate) fn implicit<'t, F: Elementwise<'t>, const N: usize>(
 
 /// The family `k` at `value`, with the scaled form `sc` of the formula's partials.
 #[inline(always)]
-fn at_value<'t, F: Elementwise<'t>>(
+fn at_value<'a, 't, F: Elementwise<'t>>(
     k: &F,
-    value: Tensor<'t>,
+    value: Operand<'a, 't>,
     sc: Option<<F::Args as Arity>::Scaled>,
-) -> AtValue<'t, F::Args> {
+) -> AtValue<'a, 't, F::Args> {
     AtValue {
         dist: F::NAME,
         batch: k.batch(),
@@ -459,6 +469,11 @@ fn at_value<'t, F: Elementwise<'t>>(
 impl<'t, F: Elementwise<'t>> Kernel<'t> for F {
     #[inline(always)]
     fn log_prob(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
+        self.log_prob_at(Operand::Tensor(value))
+    }
+
+    #[inline(always)]
+    fn log_prob_at(&self, value: Operand<'_, 't>) -> Result<Tensor<'t>, DistError> {
         F::Args::lp_map(
             at_value(self, value, F::SCALED),
             F::DOMAIN.guard(F::density),
@@ -467,6 +482,11 @@ impl<'t, F: Elementwise<'t>> Kernel<'t> for F {
 
     #[inline(always)]
     fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
+        self.log_prob_sum_at(Operand::Tensor(value))
+    }
+
+    #[inline(always)]
+    fn log_prob_sum_at(&self, value: Operand<'_, 't>) -> Result<Var<'t>, DistError> {
         if let Some(lp) = self.log_prob_sum_fast(value)? {
             return Ok(lp);
         }
@@ -499,6 +519,10 @@ impl<'t, F: Elementwise<'t>> Kernel<'t> for F {
     }
 
     fn cdf(&self, value: Tensor<'t>) -> Result<Tensor<'t>, DistError> {
+        self.cdf_at(Operand::Tensor(value))
+    }
+
+    fn cdf_at(&self, value: Operand<'_, 't>) -> Result<Tensor<'t>, DistError> {
         match F::cdf() {
             Some(f) => F::Args::lp_map(at_value(self, value, None), f),
             None => Err(DistError::not_defined(F::NAME, "cdf")),

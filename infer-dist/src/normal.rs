@@ -24,6 +24,23 @@ family! {
     /// # Ok::<(), infer_dist::DistError>(())
     /// ```
     ///
+    /// Observed data is read in place, not copied (see [`crate::param`]): `log_prob_sum(&y)`
+    /// records a few slots whatever the length of `y`, with the same result to the bit as
+    /// `log_prob_sum(tape.constant(&y))`.
+    /// ```
+    /// use infer_ad::Tape;
+    /// use infer_dist::Normal;
+    /// let tape = Tape::new();
+    /// let y = vec![1.0; 1000];
+    /// let d = Normal::new(tape.var(1.0), tape.var(2.0))?;
+    /// let before = tape.len();
+    /// let lp = d.log_prob_sum(&y)?;
+    /// assert!(tape.len() - before < 10);
+    /// let want = -1000.0 * (2f64.ln() + 0.5 * (2.0 * std::f64::consts::PI).ln());
+    /// assert!((lp.value() - want).abs() < 1e-10);
+    /// # Ok::<(), infer_dist::DistError>(())
+    /// ```
+    ///
     /// # References
     /// PyTorch, `torch.distributions.Normal`.
     pub struct Normal / NormalK: Reparameterizable {
@@ -70,7 +87,7 @@ impl<'t> Elementwise<'t> for NormalK<'t> {
     /// (z² − 1).
     const SCALED: Option<Scaled<3>> = Some(Scaled::new(2, [0, 2, 1]));
 
-    fn log_prob_sum_fast(&self, value: Tensor<'t>) -> Result<Option<Var<'t>>, DistError> {
+    fn log_prob_sum_fast(&self, value: Operand<'_, 't>) -> Result<Option<Var<'t>>, DistError> {
         if self.loc.numel() != 1 || self.scale.numel() != 1 {
             return Ok(None);
         }
@@ -95,7 +112,7 @@ impl<'t> Elementwise<'t> for NormalK<'t> {
                 let lp = -0.5 * qs2 - n * (fastmath::ln(s) + LN_SQRT_2PI);
                 // ∂/∂σ = (Σ(x − μ)²/σ² − n)/σ
                 let d_scale = (qs2 - n) / s;
-                return Ok(Some(value.tape().scalar_with_gradients(
+                return Ok(Some(self.scale.tape().scalar_with_gradients(
                     lp,
                     &[(ssd.as_tensor(), &[d_ssd]), (self.scale, &[d_scale])],
                 )?));

@@ -8,8 +8,45 @@
 //! tape handle are placed on that handle's tape at once (as untracked constants: no gradient
 //! slot); a distribution built from constants only keeps them as numbers and places them on the
 //! tape of the value it is asked about (`log_prob`, `log_prob_sum`, `cdf`), or of the other
-//! distribution in a KL divergence. The families' `log_prob`, `log_prob_sum` and `cdf` also take
-//! `impl crate::IntoParam<'t>`: a `Var`, a `Tensor`, or observed data (`&y`).
+//! distribution in a KL divergence. The families' `log_prob`, `log_prob_sum` and `cdf` take
+//! `impl crate::IntoValue<'t>`: a `Var`, a `Tensor`, a number, or observed data (`&y` for an
+//! ndarray, a slice or a `Vec`, an `Arc<ArrayD>`, a [`Param`]).
+//!
+//! **Observed data is read in place, not copied.** A value given as data is passed to the
+//! family's kernel as an [`infer_ad::Operand::Data`] borrowed for the one call
+//! ([`IntoValue::with_value`]): the fused log density reads it where it is, neither copied
+//! into an `Arc` nor recorded on the tape, and nothing the call records refers to it
+//! afterwards (no gradient flows to data; the recorded node keeps only the parameters'
+//! partials). This holds for every family whose `log_prob_sum`, `log_prob` or `cdf` runs
+//! through the shared elementwise kernels — the hoisted fast paths of Normal and StudentT
+//! included — for Bernoulli (and its logistic-regression fast path on `data_matvec` logits)
+//! and for the GLM likelihoods' `log_prob_sum`. A non-contiguous view (a column of a
+//! row-major matrix) is read through a buffer of the call, and data broadcast against a
+//! larger batch is expanded in one; neither is put on the tape. The results are the same to
+//! the bit as with `tape.constant(&y)`: the same kernel runs on the same numbers. The other
+//! families (Categorical, Dirichlet, Multinomial, MultivariateNormal, …) and a [`Mixture`]
+//! record data values as an untracked constant first, as before.
+//!
+//! ```
+//! use infer_ad::Tape;
+//! use infer_dist::Normal;
+//! let y: Vec<f64> = (0..10_000).map(|i| (i as f64 * 0.1).sin()).collect();
+//! let tape = Tape::new();
+//! let (mu, sigma) = (tape.var(0.1), tape.var(1.5));
+//! let before = tape.len();
+//! let lp = Normal::new(mu, sigma)?.log_prob_sum(&y)?; // y read where it is
+//! assert!(tape.len() - before < 10); // a few slots, not 10 000
+//! // the same numbers, to the bit, as the copy on the tape gives
+//! let copy = Normal::new(mu, sigma)?.log_prob_sum(tape.constant(&ndarray::arr1(&y)))?;
+//! assert_eq!(lp.value().to_bits(), copy.value().to_bits());
+//! # Ok::<(), infer_dist::DistError>(())
+//! ```
+//!
+//! [`Mixture`]: crate::Mixture
+
+mod value;
+
+pub use value::IntoValue;
 
 use crate::DistError;
 use infer_ad::{Shape, Tape, Tensor, Var};
@@ -236,99 +273,6 @@ impl<'t> From<&Param<'t>> for Param<'t> {
     #[inline]
     fn from(p: &Param<'t>) -> Self {
         p.clone()
-    }
-}
-
-/// A value at which a family's `log_prob`, `log_prob_sum` or `cdf` is evaluated: a [`Tensor`],
-/// a scalar [`Var`], a number, a [`Param`], or observed data (`&y` for an ndarray, a slice or a
-/// `Vec`). Data is recorded on the tape as an untracked constant when the method runs (one
-/// copy, as `tape.constant(&y)` makes).
-///
-/// # Examples
-/// ```
-/// use infer_dist::{Normal, Param};
-/// let tape = infer_ad::Tape::new();
-/// let mu = tape.var(0.0);
-/// let y = vec![0.5, -0.5];
-/// let a = Normal::new(mu, 1.0)?.log_prob_sum(&y)?;
-/// let b = Normal::new(mu, 1.0)?.log_prob_sum(tape.constant(&ndarray::arr1(&y)))?;
-/// assert_eq!(a.value(), b.value());
-/// # Ok::<(), infer_dist::DistError>(())
-/// ```
-pub trait IntoValue<'t> {
-    /// The tape of a tensor value; `None` for data (the default).
-    #[inline(always)]
-    fn value_tape(&self) -> Option<&'t Tape> {
-        None
-    }
-    /// The value on `tape`.
-    ///
-    /// # Errors
-    /// [`DistError::Ad`] with [`infer_ad::AdError::DifferentTapes`] for a tensor on another
-    /// tape; [`DistError::Ad`] for data with more dimensions than a tensor may have.
-    fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError>;
-}
-
-impl<'t> IntoValue<'t> for Tensor<'t> {
-    #[inline(always)]
-    fn value_tape(&self) -> Option<&'t Tape> {
-        Some(self.tape())
-    }
-    #[inline(always)]
-    fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
-        infer_ad::check_same_tape("distribution value", tape, self.tape())?;
-        Ok(self)
-    }
-}
-
-impl<'t> IntoValue<'t> for Var<'t> {
-    #[inline(always)]
-    fn value_tape(&self) -> Option<&'t Tape> {
-        Some(self.tape())
-    }
-    #[inline(always)]
-    fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
-        self.as_tensor().value_on(tape)
-    }
-}
-
-impl<'t> IntoValue<'t> for f64 {
-    #[inline(always)]
-    fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
-        Ok(tape.scalar(self))
-    }
-}
-
-impl<'t> IntoValue<'t> for Param<'t> {
-    #[inline(always)]
-    fn value_tape(&self) -> Option<&'t Tape> {
-        self.tape()
-    }
-    #[inline(always)]
-    fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
-        self.on(tape)
-    }
-}
-
-impl<'t, S: Data<Elem = f64>, D: Dimension> IntoValue<'t> for &ArrayBase<S, D> {
-    #[inline(always)]
-    fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
-        Shape::new(self.shape())?;
-        Ok(tape.constant(self))
-    }
-}
-
-impl<'t> IntoValue<'t> for &[f64] {
-    #[inline(always)]
-    fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
-        Ok(tape.constant_from_slice(&[self.len()], self)?)
-    }
-}
-
-impl<'t> IntoValue<'t> for &Vec<f64> {
-    #[inline(always)]
-    fn value_on(self, tape: &'t Tape) -> Result<Tensor<'t>, DistError> {
-        self.as_slice().value_on(tape)
     }
 }
 

@@ -3,7 +3,7 @@
 //! density nodes.
 
 use crate::DistError;
-use infer_ad::{Shape, Tape, Tensor};
+use infer_ad::{Operand, Shape, Tape, Tensor};
 use ndarray::{ArrayD, IxDyn};
 
 mod check;
@@ -231,27 +231,41 @@ pub(crate) fn off_support<const K: usize>(x: f64) -> (f64, [f64; K]) {
     }
 }
 
-/// Elementwise log density through one fused node: `inputs[0]` is the value, the rest the
-/// parameters; `f` returns the value and the K partials.
+/// The tape of the first tensor among `ops` (a family's parameters are tensors on it).
+///
+/// # Errors
+/// [`DistError::Unbound`] when every operand is data (no family calls it so).
+#[inline(always)]
+fn ops_tape<'t>(dist: &'static str, ops: &[Operand<'_, 't>]) -> Result<&'t Tape, DistError> {
+    ops.iter().find_map(|o| o.tape()).ok_or(DistError::Unbound {
+        dist,
+        what: "log_prob",
+    })
+}
+
+/// Elementwise log density through one fused node: `inputs[0]` is the value (a tensor, or
+/// data read in place), the rest the parameters; `f` returns the value and the K partials.
 pub(crate) fn lp_map<'t, const K: usize>(
     dist: &'static str,
     batch: Shape,
-    inputs: [Tensor<'t>; K],
+    inputs: [Operand<'_, 't>; K],
     f: impl Fn([f64; K]) -> (f64, [f64; K]),
 ) -> Result<Tensor<'t>, DistError> {
     value_shape(dist, inputs[0].shape(), batch)?;
-    Ok(inputs[0].tape().fused_map(inputs, |_, a| f(a))?)
+    Ok(ops_tape(dist, &inputs)?.fused_map_operands(inputs, |_, a| f(a))?)
 }
 
 /// Σ of the elementwise log density through one fused reduction node.
 pub(crate) fn lp_sum<'t, const K: usize>(
     dist: &'static str,
     batch: Shape,
-    inputs: [Tensor<'t>; K],
+    inputs: [Operand<'_, 't>; K],
     f: impl Fn([f64; K]) -> (f64, [f64; K]),
 ) -> Result<infer_ad::Var<'t>, DistError> {
     value_shape(dist, inputs[0].shape(), batch)?;
-    Ok(inputs[0].tape().fused_sum(inputs, |_, a| f(a))?)
+    Ok(ops_tape(dist, &inputs)?
+        .fused_sum_operands(inputs, |_, a| f(a))?
+        .0)
 }
 
 /// How a kernel in *scaled form* reports its partials: the partial for operand k multiplied
@@ -307,15 +321,17 @@ impl<const K: usize> Scaled<K> {
 /// The operands with every parameter detached (nothing recorded for them), and the
 /// parameters' values, when every parameter is a single element and the value has more than
 /// one: the case where each parameter's partial is a sum over the values.
-fn scalar_params<'t, const K: usize>(
-    inputs: &[Tensor<'t>; K],
-) -> Option<([Tensor<'t>; K], [f64; K])> {
+fn scalar_params<'a, 't, const K: usize>(
+    inputs: &[Operand<'a, 't>; K],
+) -> Option<([Operand<'a, 't>; K], [f64; K])> {
     if inputs[0].numel() <= 1 || !inputs[1..].iter().all(|t| t.numel() == 1) {
         return None;
     }
     let mut p = [0.0; K];
     for k in 1..K {
-        p[k] = inputs[k].flat(0).ok()?.value();
+        let mut v = [0.0];
+        inputs[k].value_range_into(0, &mut v);
+        p[k] = v[0];
     }
     Some((
         std::array::from_fn(|k| {
@@ -329,23 +345,31 @@ fn scalar_params<'t, const K: usize>(
     ))
 }
 
-/// `value` (partial 1) plus the parameters with their gradients `g`, as one scalar node.
+/// `value` (partial 1) plus the parameters with their gradients `g`, as one scalar node
+/// (data operands, which get no gradient, left out).
 fn with_param_grads<'t, const K: usize>(
     value: f64,
     data: infer_ad::Var<'t>,
-    inputs: &[Tensor<'t>; K],
+    inputs: &[Operand<'_, 't>; K],
     g: [f64; K],
 ) -> Result<infer_ad::Var<'t>, DistError> {
     // entry 0 is the data sum (partial 1) in place of the value: no allocation on this
     // per-gradient path
     let grads: [[f64; 1]; K] = std::array::from_fn(|k| [if k == 0 { 1.0 } else { g[k] }]);
-    let pairs: [(Tensor<'t>, &[f64]); K] = std::array::from_fn(|k| {
-        (
-            if k == 0 { data.as_tensor() } else { inputs[k] },
-            &grads[k][..],
-        )
-    });
-    Ok(data.tape().scalar_with_gradients(value, &pairs)?)
+    let mut pairs: [(Tensor<'t>, &[f64]); K] = std::array::from_fn(|_| (data.as_tensor(), &[][..]));
+    let mut len = 0;
+    for k in 0..K {
+        let t = if k == 0 {
+            Some(data.as_tensor())
+        } else {
+            inputs[k].as_tensor()
+        };
+        if let Some(t) = t {
+            pairs[len] = (t, &grads[k][..]);
+            len += 1;
+        }
+    }
+    Ok(data.tape().scalar_with_gradients(value, &pairs[..len])?)
 }
 
 /// Σ of the elementwise log density of a kernel in scaled form ([`Scaled`]): with scalar
@@ -354,15 +378,13 @@ fn with_param_grads<'t, const K: usize>(
 pub(crate) fn lp_sum_scaled<'t, const K: usize>(
     dist: &'static str,
     batch: Shape,
-    inputs: [Tensor<'t>; K],
+    inputs: [Operand<'_, 't>; K],
     scaled: impl Fn([f64; K]) -> (f64, [f64; K]),
     sc: Scaled<K>,
 ) -> Result<infer_ad::Var<'t>, DistError> {
     if let Some((ops, p)) = scalar_params(&inputs) {
         value_shape(dist, inputs[0].shape(), batch)?;
-        let (d, acc) = inputs[0]
-            .tape()
-            .fused_sum_with_partials(ops, |_, a| scaled(a))?;
+        let (d, acc) = ops_tape(dist, &inputs)?.fused_sum_operands(ops, |_, a| scaled(a))?;
         return with_param_grads(d.value(), d, &inputs, sc.unscale(p[sc.by], acc));
     }
     lp_sum(dist, batch, inputs, sc.kernel(scaled))
@@ -383,7 +405,7 @@ pub(crate) fn lp_sum_scaled<'t, const K: usize>(
 pub(crate) fn lp_sum_hoisted<'t, const K: usize>(
     dist: &'static str,
     batch: Shape,
-    inputs: [Tensor<'t>; K],
+    inputs: [Operand<'_, 't>; K],
     kernel: impl Fn([f64; K]) -> (f64, [f64; K]),
     data: impl Fn([f64; K]) -> (f64, [f64; K]),
     norm: impl Fn([f64; K]) -> (f64, [f64; K]),
@@ -393,8 +415,8 @@ pub(crate) fn lp_sum_hoisted<'t, const K: usize>(
         value_shape(dist, inputs[0].shape(), batch)?;
         let (c, dc) = norm(p);
         if c.is_finite() && dc[1..].iter().all(|d| d.is_finite()) {
-            let tape = inputs[0].tape();
-            let (d, acc) = tape.fused_sum_with_partials(ops, |_, a| data(a))?;
+            let tape = ops_tape(dist, &inputs)?;
+            let (d, acc) = tape.fused_sum_operands(ops, |_, a| data(a))?;
             let nf = inputs[0].numel() as f64;
             let total = d.value() + nf * c;
             if total.is_finite() {

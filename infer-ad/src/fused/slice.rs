@@ -2,8 +2,9 @@
 //! per-element partials written in place — for a hand-written kernel (explicit vector lanes,
 //! run-time selected instruction sets) that a per-element closure cannot express.
 
-use super::{compute_deferred_read, with_values_detached};
+use super::with_values_detached;
 use crate::error::AdError;
+use crate::operand::{Operand, compute_deferred_read};
 use crate::tape::{Node, Tape, check_same_tape};
 use crate::tensor::Tensor;
 use crate::var::Var;
@@ -109,7 +110,7 @@ impl Tape {
         f: impl FnOnce(&[f64], Option<&mut PartialsOut<'_>>) -> (f64, R),
     ) -> Result<(Var<'t>, R), AdError> {
         check_same_tape("fused_sum_slice", self, x.tape)?;
-        compute_deferred_read(self, &[x]);
+        compute_deferred_read(self, &[Operand::Tensor(x)]);
         let n = x.numel();
         let nf = if x.tracked { n } else { 0 };
         self.inner_raw()

@@ -15,7 +15,7 @@
 
 use super::{L, Link, LinkKind, Logit, STACK_COEFS, Sums, glm_eval, sum_lanes, with_coefficients};
 use infer_ad::fastmath::mad;
-use infer_ad::{Tensor, Var};
+use infer_ad::{Operand, Tensor, Var};
 
 /// Observations per block: η, y and the residuals of a block live on the stack.
 const BLOCK: usize = 64;
@@ -30,8 +30,8 @@ const BLOCK: usize = 64;
 /// the tape, and the chain rule through the product and the offset is applied here rather
 /// than in the backward pass. The nodes of `t` stay on the tape: when `t` is also used
 /// elsewhere, its adjoint from there still reaches β and α through them.
-pub(crate) fn logit_affine_sum<'t>(t: Tensor<'t>, y: Tensor<'t>) -> Option<Var<'t>> {
-    if y.shape() != t.shape() || !std::ptr::eq(y.tape(), t.tape()) {
+pub(crate) fn logit_affine_sum<'t>(t: Tensor<'t>, y: Operand<'_, 't>) -> Option<Var<'t>> {
+    if y.shape() != t.shape() || y.tape().is_some_and(|yt| !std::ptr::eq(yt, t.tape())) {
         return None;
     }
     let tape = t.tape();
@@ -65,7 +65,7 @@ pub(crate) fn logit_affine_sum<'t>(t: Tensor<'t>, y: Tensor<'t>) -> Option<Var<'
 /// something reads it later). `None` when the recipe does not apply (the caller then takes
 /// the path that reads `t`), when an outcome is not 0 or 1, or when the value or a gradient
 /// is not finite (a non-finite logit, which that path reports as `Bernoulli` defines).
-fn deferred<'t>(t: Tensor<'t>, y: Tensor<'t>) -> Option<Var<'t>> {
+fn deferred<'t>(t: Tensor<'t>, y: Operand<'_, 't>) -> Option<Var<'t>> {
     let tape = t.tape();
     let src = tape.deferred_affine(t)?;
     let cached = super::cache::cached(&src.data)?;
@@ -127,16 +127,16 @@ pub(crate) fn deferred_logits_finite(t: Tensor<'_>) -> bool {
 
 /// [`kernel`] in the best instance the CPU runs (as the GLM kernel: AVX-512 or AVX2 with
 /// FMA, else the baseline build).
-fn dispatch(t: Tensor<'_>, y: Tensor<'_>, data: &[f64], g: &mut [f64]) -> Option<(f64, f64)> {
+fn dispatch(t: Tensor<'_>, y: Operand<'_, '_>, data: &[f64], g: &mut [f64]) -> Option<(f64, f64)> {
     infer_ad::with_target_features!(
         ["avx512f", "avx2", "fma"],
-        kernel_avx512(t: Tensor<'_>, y: Tensor<'_>, data: &[f64], g: &mut [f64]) -> Option<(f64, f64)> {
+        kernel_avx512(t: Tensor<'_>, y: Operand<'_, '_>, data: &[f64], g: &mut [f64]) -> Option<(f64, f64)> {
             kernel::<true>(t, y, data, g)
         }
     );
     infer_ad::with_target_features!(
         ["avx2", "fma"],
-        kernel_avx2(t: Tensor<'_>, y: Tensor<'_>, data: &[f64], g: &mut [f64]) -> Option<(f64, f64)> {
+        kernel_avx2(t: Tensor<'_>, y: Operand<'_, '_>, data: &[f64], g: &mut [f64]) -> Option<(f64, f64)> {
             kernel::<true>(t, y, data, g)
         }
     );
@@ -151,7 +151,7 @@ fn dispatch(t: Tensor<'_>, y: Tensor<'_>, data: &[f64], g: &mut [f64]) -> Option
 #[inline(always)]
 fn kernel<const FUSED: bool>(
     t: Tensor<'_>,
-    y: Tensor<'_>,
+    y: Operand<'_, '_>,
     data: &[f64],
     g: &mut [f64],
 ) -> Option<(f64, f64)> {

@@ -4,7 +4,7 @@
 
 use super::{GlmDesign, LinkKind, STACK_COEFS, glm_eval, shape2, with_coefficients};
 use crate::{Bernoulli, Constraint, DistError, Distribution, Family, Normal, Poisson};
-use infer_ad::{Shape, Tensor, Var};
+use infer_ad::{Operand, Shape, Tensor, Var};
 use ndarray::ArrayD;
 
 /// The coefficients, intercept and scale shared by the three likelihoods, checked.
@@ -128,10 +128,10 @@ impl<'t> Params<'t> {
         &self,
         dist: &'static str,
         link: LinkKind,
-        y: Tensor<'t>,
+        y: Operand<'_, 't>,
     ) -> Result<Var<'t>, DistError> {
         let tape = self.beta.tape();
-        if !std::ptr::eq(y.tape(), tape) {
+        if y.tape().is_some_and(|yt| !std::ptr::eq(yt, tape)) {
             return Err(DistError::Ad(infer_ad::AdError::DifferentTapes {
                 op: dist,
             }));
@@ -205,7 +205,7 @@ macro_rules! glm_items {
             self.elementwise()?.log_prob(value)
         }
         fn log_prob_sum(&self, value: Tensor<'t>) -> Result<Var<'t>, DistError> {
-            self.p.log_prob_sum($name, $link, value)
+            self.p.log_prob_sum($name, $link, Operand::Tensor(value))
         }
         fn sample(&self, rng: &mut dyn rand::RngCore) -> Result<ArrayD<f64>, DistError> {
             self.elementwise()?.sample(rng)
@@ -229,13 +229,14 @@ macro_rules! glm_items {
 }
 
 /// `log_prob_sum` at a value given as data (`&Array1`, `&[f64]`, …), a tensor or a scalar, as
-/// the families take it: data goes onto the coefficients' tape. (The trait method takes a
-/// tensor; this inherent method is found first.)
+/// the families take it: data is read in place, not copied onto the coefficients' tape. (The
+/// trait method takes a tensor; this inherent method is found first.)
 macro_rules! glm_value_methods {
-    ($ty:ident, $example:literal) => {
+    ($ty:ident, $name:expr, $link:expr, $example:literal) => {
         impl<'t> $ty<'t> {
             /// Σ of the log likelihood at `value` (outcomes as data, a tensor or a scalar):
-            /// [`Distribution::log_prob_sum`] with data bound to the coefficients' tape.
+            /// [`Distribution::log_prob_sum`], observed data read in place (not copied onto
+            /// the tape).
             ///
             /// # Errors
             /// As [`Distribution::log_prob_sum`]; [`DistError::Ad`] for a tensor on another
@@ -249,8 +250,7 @@ macro_rules! glm_value_methods {
                 &self,
                 value: impl crate::IntoValue<'t>,
             ) -> Result<Var<'t>, DistError> {
-                let v = value.value_on(self.p.beta.tape())?;
-                Distribution::log_prob_sum(self, v)
+                value.with_value(self.p.beta.tape(), |v| self.p.log_prob_sum($name, $link, v))
             }
         }
     };
@@ -258,6 +258,8 @@ macro_rules! glm_value_methods {
 
 glm_value_methods!(
     BernoulliLogitGlmDist,
+    BERNOULLI,
+    LinkKind::Logit,
     "use infer_dist::{BernoulliLogitGlmDist, GlmDesign};
 let design = GlmDesign::new(std::sync::Arc::new(ndarray::array![[1.0], [-1.0]]))?;
 let tape = infer_ad::Tape::new();
@@ -268,6 +270,8 @@ assert!((lp.value() - 2.0 * 0.5f64.ln()).abs() < 1e-15);
 );
 glm_value_methods!(
     PoissonLogGlmDist,
+    POISSON,
+    LinkKind::Log,
     "use infer_dist::{GlmDesign, PoissonLogGlmDist};
 let design = GlmDesign::new(std::sync::Arc::new(ndarray::array![[0.0], [0.0]]))?;
 let tape = infer_ad::Tape::new();
@@ -278,6 +282,8 @@ assert!((lik.log_prob_sum(&[0.0, 1.0][..])?.value() + 2.0).abs() < 1e-15);
 );
 glm_value_methods!(
     NormalIdGlmDist,
+    NORMAL,
+    LinkKind::Identity,
     "use infer_dist::{GlmDesign, NormalIdGlmDist};
 let design = GlmDesign::new(std::sync::Arc::new(ndarray::array![[1.0], [2.0]]))?;
 let tape = infer_ad::Tape::new();

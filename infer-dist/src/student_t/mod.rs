@@ -103,7 +103,7 @@ impl<'t> Elementwise<'t> for StudentTK<'t> {
 
     const SCALED: Option<Scaled<4>> = Some(SCALED);
 
-    fn log_prob_sum_fast(&self, value: Tensor<'t>) -> Result<Option<Var<'t>>, DistError> {
+    fn log_prob_sum_fast(&self, value: Operand<'_, 't>) -> Result<Option<Var<'t>>, DistError> {
         if self.df.numel() == 1 && self.scale.numel() == 1 {
             if self.loc.numel() == 1 {
                 util::value_shape(NAME, value.shape(), self.batch)?;
@@ -320,16 +320,24 @@ impl<'t> StudentTK<'t> {
     /// and the per-observation part [`Hoisted::term`] of xᵢ − μᵢ in one fused node, whose
     /// partial for μᵢ is minus that for xᵢ. `None` in the cases the scalar path returns it;
     /// the caller then takes the elementwise kernel.
-    fn log_prob_sum_hoisted_loc(&self, value: Tensor<'t>) -> Result<Option<Var<'t>>, DistError> {
+    fn log_prob_sum_hoisted_loc(
+        &self,
+        value: Operand<'_, 't>,
+    ) -> Result<Option<Var<'t>>, DistError> {
         let (v, s) = (self.df.item()?.value(), self.scale.item()?.value());
         if !(1.0 / s).is_finite() || !(0.5 / v).is_finite() {
             return Ok(None);
         }
         // μ = 0: `term` then sees the residual x − μᵢ itself
         let h = Hoisted::new(v, 0.0, s);
-        let tape = value.tape();
-        let (data, acc) = tape.fused_sum_with_partials(
-            [value, self.df.detach(), self.loc, self.scale.detach()],
+        let tape = self.df.tape();
+        let (data, acc) = tape.fused_sum_operands(
+            [
+                value,
+                self.df.detach().into(),
+                self.loc.into(),
+                self.scale.detach().into(),
+            ],
             |_, [x, _, m, _]| {
                 let (t, [dx, dv, _, ds]) = h.term(x - m);
                 (t, [dx, dv, -dx, ds])
@@ -366,7 +374,7 @@ impl<'t> StudentTK<'t> {
     /// observation. `None` when that part is not finite (an infinite or NaN value,
     /// |x − μ|/σ beyond ~1e154) or 1/σ or 1/(2ν) overflows: then the caller takes the
     /// elementwise kernel, exact in those cases.
-    fn log_prob_sum_hoisted(&self, value: Tensor<'t>) -> Result<Option<Var<'t>>, DistError> {
+    fn log_prob_sum_hoisted(&self, value: Operand<'_, 't>) -> Result<Option<Var<'t>>, DistError> {
         let (v, m, s) = (
             self.df.item()?.value(),
             self.loc.item()?.value(),
@@ -379,48 +387,62 @@ impl<'t> StudentTK<'t> {
             return Ok(None);
         }
         let h = Hoisted::new(v, m, s);
-        let tape = value.tape();
-        let (data, acc) = if v <= KERNEL_MAX_DF && h.c1.is_finite() && h.kx.is_finite() {
+        let tape = self.df.tape();
+        // (Σ terms, the node holding them when one is recorded, the sums)
+        let kernel_ok = v <= KERNEL_MAX_DF && h.c1.is_finite() && h.kx.is_finite();
+        let (sum, data, acc) = match value {
             // the observations as one slice, in blocks without a logarithm per observation
             // ([`kernel`]); the partials for the value only when it is tracked
-            tape.fused_sum_slice(value, |xs, px| {
-                let acc = match px {
-                    Some(out) => kernel::sums(xs, Some(&mut |p: &[f64]| out.extend(p)), &h),
-                    None => kernel::sums(xs, None, &h),
-                };
-                (acc.value, acc)
-            })?
-        } else {
-            let (data, acc) = tape.fused_sum_with_partials(
-                [
-                    value,
-                    self.df.detach(),
-                    self.loc.detach(),
-                    self.scale.detach(),
-                ],
-                |_, [x, ..]| h.term(x),
-            )?;
-            let [_, df, loc, scale] = acc;
-            let value = data.value();
-            (data, kernel::Sums { value, df, loc, scale })
+            Operand::Tensor(t) if kernel_ok => {
+                let (data, acc) = tape.fused_sum_slice(t, |xs, px| {
+                    let acc = match px {
+                        Some(out) => kernel::sums(xs, Some(&mut |p: &[f64]| out.extend(p)), &h),
+                        None => kernel::sums(xs, None, &h),
+                    };
+                    (acc.value, acc)
+                })?;
+                (data.value(), Some(data), acc)
+            }
+            // observed data read in place: no node, no partials
+            Operand::Data(d) if kernel_ok => {
+                let acc = kernel::sums(d.values(), None, &h);
+                (acc.value, None, acc)
+            }
+            _ => {
+                let (data, acc) = tape.fused_sum_operands(
+                    [
+                        value,
+                        self.df.detach().into(),
+                        self.loc.detach().into(),
+                        self.scale.detach().into(),
+                    ],
+                    |_, [x, ..]| h.term(x),
+                )?;
+                let [_, df, loc, scale] = acc;
+                let value = data.value();
+                (value, Some(data), kernel::Sums { value, df, loc, scale })
+            }
         };
         let n = value.numel() as f64;
         let (d0, d1, _) = half_ratio(v);
-        let total = data.value() + n * (d0 - s.ln() - LN_SQRT_2PI);
+        let total = sum + n * (d0 - s.ln() - LN_SQRT_2PI);
         if !total.is_finite() {
             return Ok(None);
         }
         // the partials for μ and σ summed in scaled form and divided once ([`SCALED`])
         let g = SCALED.unscale(s, [0.0, acc.df + 0.5 * n * d1, acc.loc, acc.scale - n]);
-        Ok(Some(tape.scalar_with_gradients(
-            total,
-            &[
-                (data.as_tensor(), &[1.0]),
-                (self.df, &[g[1]]),
-                (self.loc, &[g[2]]),
-                (self.scale, &[g[3]]),
-            ],
-        )?))
+        let params = [
+            (self.df, &[g[1]][..]),
+            (self.loc, &[g[2]][..]),
+            (self.scale, &[g[3]][..]),
+        ];
+        Ok(Some(match data {
+            Some(data) => tape.scalar_with_gradients(
+                total,
+                &[(data.as_tensor(), &[1.0][..]), params[0], params[1], params[2]],
+            )?,
+            None => tape.scalar_with_gradients(total, &params)?,
+        }))
     }
 }
 

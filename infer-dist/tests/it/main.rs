@@ -4,6 +4,7 @@ mod bijector;
 mod bijector_hostile;
 mod bijector_stan;
 mod bijector_stan_hostile;
+mod borrowed;
 mod bounds;
 mod common;
 mod families14;
