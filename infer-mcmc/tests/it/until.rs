@@ -3,8 +3,8 @@
 
 use infer_mcmc::diagnostics::{ess_bulk, ess_tail, rhat};
 use infer_mcmc::models::Gauss;
-use infer_mcmc::until::SamplingTarget;
-use infer_mcmc::{McmcError, Sampler, SamplerSettings};
+use infer_mcmc::until::{SamplingTarget, TargetReport};
+use infer_mcmc::{Fit, McmcError, Sampler, SamplerSettings};
 use ndarray::s;
 
 use super::common::{fit_each, runs};
@@ -14,6 +14,34 @@ fn settings() -> SamplerSettings {
         seed: 20_261_203,
         ..runs(4, 300, 100)
     }
+}
+
+/// A 5-d standard normal sampled until every bulk and tail ESS reaches 1200 and R̂ ≤
+/// `max_rhat`, checked every 50 draws per chain, at most 3000.
+fn until_ess_1200(max_rhat: f64) -> (Fit, TargetReport) {
+    let target = SamplingTarget {
+        ess_bulk: 1200.0,
+        ess_tail: 1200.0,
+        max_rhat,
+        check_every: 50,
+        max_samples: 3000,
+    };
+    Sampler::new(settings())
+        .unwrap()
+        .sample_until(&target, |_| Gauss::new(5))
+        .unwrap()
+}
+
+/// Whether the targets of [`until_ess_1200`] hold on the first `upto` draws of each chain,
+/// computed here from the draws, independently of the report.
+fn holds(fit: &Fit, upto: usize, max_rhat: f64) -> bool {
+    (0..5).all(|i| {
+        let d = fit.param_draws(i).unwrap();
+        let d = d.slice(s![.., ..upto]);
+        ess_bulk(d).unwrap() >= 1200.0
+            && ess_tail(d).unwrap() >= 1200.0
+            && rhat(d).unwrap() <= max_rhat
+    })
 }
 
 /// A 5-d standard normal: NUTS gives about one effective draw per draw for the bulk (often
@@ -26,35 +54,18 @@ fn settings() -> SamplerSettings {
 /// on this target fell below 1200 / 12000 = 0.1 — ten times below its known rate.
 #[test]
 fn stops_at_the_first_check_that_meets_the_targets() {
-    let target = SamplingTarget {
-        ess_bulk: 1200.0,
-        ess_tail: 1200.0,
-        max_rhat: 1.01,
-        check_every: 50,
-        max_samples: 3000,
-    };
-    let (fit, report) = Sampler::new(settings())
-        .unwrap()
-        .sample_until(&target, |_| Gauss::new(5))
-        .unwrap();
+    let (fit, report) = until_ess_1200(1.01);
     assert!(report.met, "{report:?}");
     let n = fit.num_draws();
     assert_eq!(report.num_samples, n);
     assert!(n < 3000 && n > 100, "{report:?}");
     assert_eq!((n - 100) % 50, 0);
     assert_eq!(report.checks, (n - 100) / 50 + 1);
-
-    let meets = |upto: usize| {
-        (0..5).all(|i| {
-            let d = fit.param_draws(i).unwrap();
-            let d = d.slice(s![.., ..upto]);
-            ess_bulk(d).unwrap() >= 1200.0
-                && ess_tail(d).unwrap() >= 1200.0
-                && rhat(d).unwrap() <= 1.01
-        })
-    };
-    assert!(meets(n));
-    assert!(!meets(n - 50), "the previous check already met the targets");
+    assert!(holds(&fit, n, 1.01));
+    assert!(
+        !holds(&fit, n - 50, 1.01),
+        "the previous check already met the targets"
+    );
 
     let long = fit_each(
         SamplerSettings {
@@ -74,30 +85,13 @@ fn stops_at_the_first_check_that_meets_the_targets() {
 /// NUTS's ESS per draw on a 5-d standard normal fell below 0.1, ten times below its known rate.
 #[test]
 fn an_infinite_rhat_target_stops_on_ess_alone() {
-    let target = SamplingTarget {
-        ess_bulk: 1200.0,
-        ess_tail: 1200.0,
-        max_rhat: f64::INFINITY,
-        check_every: 50,
-        max_samples: 3000,
-    };
-    let (fit, report) = Sampler::new(settings())
-        .unwrap()
-        .sample_until(&target, |_| Gauss::new(5))
-        .unwrap();
+    let (fit, report) = until_ess_1200(f64::INFINITY);
     assert!(report.met, "{report:?}");
     let n = fit.num_draws();
     assert!(n < 3000 && n > 100, "{report:?}");
-    let ess_met = |upto: usize| {
-        (0..5).all(|i| {
-            let d = fit.param_draws(i).unwrap();
-            let d = d.slice(s![.., ..upto]);
-            ess_bulk(d).unwrap() >= 1200.0 && ess_tail(d).unwrap() >= 1200.0
-        })
-    };
-    assert!(ess_met(n));
+    assert!(holds(&fit, n, f64::INFINITY));
     assert!(
-        !ess_met(n - 50),
+        !holds(&fit, n - 50, f64::INFINITY),
         "the previous check already met the ESS targets"
     );
     assert!(report.worst_rhat.is_finite() && report.worst_rhat >= 1.0 - 1e-3);
