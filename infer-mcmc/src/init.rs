@@ -293,7 +293,8 @@ pub const INIT_METRIC_RANGE: (f64, f64) = (1e-8, 1e8);
 /// unconstrained scale, draws × dimension (e.g. a Pathfinder
 /// [`Approximation::unconstrained`](crate::approx::Approximation::unconstrained), what
 /// [`InitStrategy::PathfinderMetric`](crate::settings::InitStrategy::PathfinderMetric)
-/// uses): per coordinate the sample variance (denominator n − 1, two passes), clamped to
+/// uses): per coordinate the sample variance (denominator n − 1, by the warmup's
+/// [`WelfordVariance`](crate::adapt::WelfordVariance)), clamped to
 /// [`INIT_METRIC_RANGE`]. A coordinate whose variance is not finite and positive (fewer than
 /// two draws, a non-finite draw, or draws that all agree, as after an importance resampling
 /// that kept one draw) gets 1, the unit metric's entry.
@@ -314,17 +315,17 @@ pub const INIT_METRIC_RANGE: (f64, f64) = (1e-8, 1e8);
 /// ```
 #[must_use]
 pub fn draws_inverse_metric(draws: ndarray::ArrayView2<'_, f64>) -> Vec<f64> {
-    let n = draws.nrows();
-    draws
-        .columns()
+    // the sample variances by the warmup's own estimator (fewer than two draws: 0, then 1)
+    let mut w = crate::adapt::WelfordVariance::new(draws.ncols());
+    for row in draws.rows() {
+        match row.as_slice() {
+            Some(x) => w.add(x),
+            None => w.add(&row.to_vec()),
+        }
+    }
+    w.variance()
         .into_iter()
-        .map(|col| {
-            if n < 2 {
-                return 1.0;
-            }
-            let mean = col.iter().sum::<f64>() / n as f64;
-            let ss: f64 = col.iter().map(|x| (x - mean) * (x - mean)).sum();
-            let var = ss / (n - 1) as f64;
+        .map(|var| {
             if var.is_finite() && var > 0.0 {
                 var.clamp(INIT_METRIC_RANGE.0, INIT_METRIC_RANGE.1)
             } else {

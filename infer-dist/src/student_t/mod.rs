@@ -343,23 +343,53 @@ impl<'t> StudentTK<'t> {
                 (t, [dx, dv, -dx, ds])
             },
         )?;
+        // the partials for the value and μ are stored per element by the fused node
         let n = value.numel() as f64;
+        self.hoisted_result(v, s, n, data.value(), Some(data), [acc[1], acc[3]], None)
+    }
+
+    /// The hoisted paths' result: the per-observation sum `sum` over `n` observations plus
+    /// the parameter-only terms n(D(ν/2) − ln σ − ln √(2π)), with ∂/∂ν and ∂/∂σ (`acc`: the
+    /// per-observation sums for ν and σ) and, for a scalar μ, ∂/∂μ (`loc`; `None` when μ's
+    /// partials are stored per element in `data`), the partials for μ and σ summed in scaled
+    /// form and divided once ([`SCALED`]). `data`, the node of per-element partials if one was
+    /// recorded, enters with weight 1. `None` when the total is not finite.
+    #[allow(clippy::too_many_arguments)]
+    fn hoisted_result(
+        &self,
+        v: f64,
+        s: f64,
+        n: f64,
+        sum: f64,
+        data: Option<Var<'t>>,
+        [df, scale]: [f64; 2],
+        loc: Option<f64>,
+    ) -> Result<Option<Var<'t>>, DistError> {
         let (d0, d1, _) = half_ratio(v);
-        let total = data.value() + n * (d0 - s.ln() - LN_SQRT_2PI);
+        let total = sum + n * (d0 - s.ln() - LN_SQRT_2PI);
         if !total.is_finite() {
             return Ok(None);
         }
-        // the partial for σ summed in scaled form and divided once ([`SCALED`]); those for
-        // the value and μ are stored per element by the fused node
-        let g = SCALED.unscale(s, [0.0, acc[1] + 0.5 * n * d1, 0.0, acc[3] - n]);
-        Ok(Some(tape.scalar_with_gradients(
-            total,
-            &[
-                (data.as_tensor(), &[1.0]),
-                (self.df, &[g[1]]),
-                (self.scale, &[g[3]]),
-            ],
-        )?))
+        let g = SCALED.unscale(s, [0.0, df + 0.5 * n * d1, loc.unwrap_or(0.0), scale - n]);
+        let (one, gv, gm, gs) = ([1.0], [g[1]], [g[2]], [g[3]]);
+        // in the order value node, ν, μ, σ, those that apply
+        let mut pairs: [(Tensor<'t>, &[f64]); 4] = [(self.df, &gv); 4];
+        let mut k = 0;
+        if let Some(data) = data {
+            pairs[k] = (data.as_tensor(), &one);
+            k += 1;
+        }
+        pairs[k] = (self.df, &gv);
+        k += 1;
+        if loc.is_some() {
+            pairs[k] = (self.loc, &gm);
+            k += 1;
+        }
+        pairs[k] = (self.scale, &gs);
+        k += 1;
+        Ok(Some(
+            self.df.tape().scalar_with_gradients(total, &pairs[..k])?,
+        ))
     }
 }
 
@@ -424,25 +454,7 @@ impl<'t> StudentTK<'t> {
             }
         };
         let n = value.numel() as f64;
-        let (d0, d1, _) = half_ratio(v);
-        let total = sum + n * (d0 - s.ln() - LN_SQRT_2PI);
-        if !total.is_finite() {
-            return Ok(None);
-        }
-        // the partials for μ and σ summed in scaled form and divided once ([`SCALED`])
-        let g = SCALED.unscale(s, [0.0, acc.df + 0.5 * n * d1, acc.loc, acc.scale - n]);
-        let params = [
-            (self.df, &[g[1]][..]),
-            (self.loc, &[g[2]][..]),
-            (self.scale, &[g[3]][..]),
-        ];
-        Ok(Some(match data {
-            Some(data) => tape.scalar_with_gradients(
-                total,
-                &[(data.as_tensor(), &[1.0][..]), params[0], params[1], params[2]],
-            )?,
-            None => tape.scalar_with_gradients(total, &params)?,
-        }))
+        self.hoisted_result(v, s, n, sum, data, [acc.df, acc.scale], Some(acc.loc))
     }
 }
 
